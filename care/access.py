@@ -1,0 +1,72 @@
+"""Access helpers: one per object kind, used by every view and endpoint.
+
+A patient reaches only their own record; clinic staff reach only their clinic's
+patients; anything else is a 404, so nobody can learn whether a record exists.
+"""
+
+import uuid
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import Http404
+
+from .models import Patient, StaffMembership
+
+
+def membership_for_user(user) -> StaffMembership | None:
+    """The user's staff membership, or None (the lookup is cached on the user)."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.staff_membership
+    except ObjectDoesNotExist:
+        return None
+
+
+def patient_for_user(user) -> Patient | None:
+    """The user's own patient profile, or None (the lookup is cached on the user)."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.patient
+    except ObjectDoesNotExist:
+        return None
+
+
+def get_membership_for_user(user) -> StaffMembership:
+    """The staff membership of a clinic staff member; 404 for anyone else."""
+    membership = membership_for_user(user)
+    if membership is None or not user.is_active:
+        raise Http404
+    return membership
+
+
+def get_admin_membership_for_user(user) -> StaffMembership:
+    """The membership of a clinic admin; 404 for non-staff, 403 for other staff."""
+    membership = get_membership_for_user(user)
+    if not membership.is_admin:
+        raise PermissionDenied
+    return membership
+
+
+def get_own_patient_for_user(user) -> Patient:
+    """The signed-in patient's own profile; 404 for anyone who is not a patient."""
+    patient = patient_for_user(user)
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def get_patient_for_user(user, public_id: uuid.UUID | str) -> Patient:
+    """The patient with `public_id` if `user` may see them, else 404."""
+    own = patient_for_user(user)
+    if own is not None:
+        if str(own.public_id) != str(public_id):
+            raise Http404
+        return own
+    membership = get_membership_for_user(user)
+    try:
+        return Patient.objects.select_related("user", "clinic", "primary_clinician").get(
+            clinic_id=membership.clinic_id, public_id=public_id
+        )
+    except (Patient.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc

@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Clinic, Invitation, Patient, StaffMembership, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
+    search_fields = ["email", "full_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal"), {"fields": ["full_name"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
+    ]
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ["name", "tz", "email_sender_name"]
+    search_fields = ["name"]
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "clinic", "role", "title"]
+    list_filter = ["clinic", "role"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "clinic", "status", "treatment_phase"]
+    list_filter = ["clinic", "status", "treatment_phase"]
+    search_fields = ["user__full_name", "preferred_name", "user__email"]
+    autocomplete_fields = ["user", "primary_clinician"]
+    readonly_fields = ["public_id", "enrolled_at", "enrolled_by"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["patient", "created_at", "sent_at", "expires_at", "used_at", "revoked_at"]
+    readonly_fields = [f.name for f in Invitation._meta.fields]

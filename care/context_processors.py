@@ -1,0 +1,15 @@
+"""Template context: what kind of user is looking (patient, clinic staff, neither)."""
+
+from django.http import HttpRequest
+
+from .access import membership_for_user, patient_for_user
+
+
+def roles(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"viewer_patient": None, "viewer_membership": None}
+    return {
+        "viewer_patient": patient_for_user(user),
+        "viewer_membership": membership_for_user(user),
+    }

@@ -1,0 +1,109 @@
+"""HTML input validation for the care app."""
+
+import zoneinfo
+from datetime import date
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Clinic, User
+from .selectors import clinic_clinicians_list
+
+CONDITION_CHOICES = [
+    ("depression", _("Depression")),
+    ("anxiety", _("Anxiety")),
+    ("ptsd", _("PTSD")),
+]
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    """IANA zone names for a select, US zones first (most clinics are in the US)."""
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and z != "localtime")
+    us = [z for z in zones if z.startswith("America/")]
+    others = [z for z in zones if not z.startswith("America/")]
+    return [(z, z.replace("_", " ")) for z in us + others]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class EnrollmentForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    preferred_name = forms.CharField(
+        label=_("Preferred name"),
+        max_length=100,
+        help_text=_("Used to greet the patient, including in e-mails."),
+    )
+    email = forms.EmailField(label=_("E-mail address"))
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
+    tz = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    conditions = forms.MultipleChoiceField(
+        label=_("Conditions being treated"),
+        choices=CONDITION_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one condition.")},
+    )
+    consultation_on = forms.DateField(label=_("Consultation date"), widget=DateInput)
+    primary_clinician = forms.ModelChoiceField(
+        label=_("Primary clinician"), queryset=User.objects.none(), required=False
+    )
+
+    def __init__(self, *args, clinic: Clinic, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["primary_clinician"].queryset = clinic_clinicians_list(clinic=clinic)
+        self.fields["tz"].initial = clinic.tz
+        self.fields["consultation_on"].initial = today
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this e-mail address already exists."))
+        return email
+
+    def clean_date_of_birth(self) -> date:
+        born = self.cleaned_data["date_of_birth"]
+        if born >= self.today:
+            raise ValidationError(_("The date of birth must be in the past."))
+        if born.year < self.today.year - 120:
+            raise ValidationError(_("Check the year: that is more than 120 years ago."))
+        return born
+
+    def clean_consultation_on(self) -> date:
+        day = self.cleaned_data["consultation_on"]
+        if day > self.today:
+            raise ValidationError(_("The consultation date cannot be in the future."))
+        return day
+
+
+class InvitationAcceptForm(forms.Form):
+    password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second:
+            if first != second:
+                self.add_error("password2", _("The two passwords do not match."))
+            else:
+                try:
+                    validate_password(first, self.user)
+                except ValidationError as error:
+                    self.add_error("password1", error)
+        return cleaned

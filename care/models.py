@@ -1,0 +1,266 @@
+"""Accounts and tenancy: users, clinics, staff memberships, patients, invitations."""
+
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_tz(value: str) -> None:
+    """Reject anything that is not an IANA time-zone name known to this system."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone (use a name such as America/Chicago)."),
+            params={"value": value},
+        )
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in. The e-mail address is the login.
+
+    `is_staff` means "may use the Django admin" (installation operators); clinic staff
+    are users with a `StaffMembership`, patients are users with a `Patient` profile.
+    """
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(_("Django admin access"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="care_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Clinic(models.Model):
+    """The tenant: every patient and every staff member belongs to exactly one clinic."""
+
+    name = models.CharField(_("name"), max_length=200)
+    email_sender_name = models.CharField(
+        _("e-mail sender name"),
+        max_length=100,
+        default="Care Team",
+        help_text=_("Shown as the sender of e-mails. Must not reveal the kind of care."),
+    )
+    tz = models.CharField(
+        _("time zone"), max_length=64, default="America/New_York", validators=[validate_tz]
+    )
+    bp_hold_systolic = models.PositiveSmallIntegerField(
+        _("pre-dose systolic hold threshold (mmHg)"),
+        default=140,
+        validators=[MinValueValidator(90), MaxValueValidator(220)],
+    )
+    bp_hold_diastolic = models.PositiveSmallIntegerField(
+        _("pre-dose diastolic hold threshold (mmHg)"),
+        default=90,
+        validators=[MinValueValidator(50), MaxValueValidator(140)],
+    )
+    alert_response_minutes = models.PositiveSmallIntegerField(
+        _("safety alert response target (minutes)"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+    )
+    missed_checkin_days = models.PositiveSmallIntegerField(
+        _("missed check-in alert after (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    on_call_email = models.EmailField(_("on-call contact e-mail"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMembership(models.Model):
+    """Makes a user a member of one clinic's care team, with a role."""
+
+    class Role(models.TextChoices):
+        CLINICIAN = "clinician", _("Clinician")
+        ADMIN = "admin", _("Clinic admin")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_membership"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.CLINICIAN)
+    title = models.CharField(
+        _("title"), max_length=100, blank=True, help_text=_("e.g. RN, NP, MD, coordinator")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        ordering = ["clinic", "user__full_name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.clinic})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class Patient(models.Model):
+    """A patient's profile, one-to-one with their user account."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        DISCHARGED = "discharged", _("Discharged")
+
+    class Phase(models.TextChoices):
+        INDUCTION = "induction", _("Induction")
+        MAINTENANCE = "maintenance", _("Maintenance")
+        DISCHARGED = "discharged", _("Discharged")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patient"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    preferred_name = models.CharField(_("preferred name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    tz = models.CharField(_("time zone"), max_length=64, validators=[validate_tz])
+    has_depression = models.BooleanField(_("depression"), default=False)
+    has_anxiety = models.BooleanField(_("anxiety"), default=False)
+    has_ptsd = models.BooleanField(_("PTSD"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.ACTIVE)
+    treatment_phase = models.CharField(
+        _("treatment phase"), max_length=20, choices=Phase, default=Phase.INDUCTION
+    )
+    consultation_on = models.DateField(_("consultation date"))
+    primary_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="primary_patients",
+        verbose_name=_("primary clinician"),
+    )
+    enrolled_at = models.DateTimeField(_("enrolled"), default=timezone.now)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        ordering = ["user__full_name"]
+        indexes = [models.Index(fields=["clinic", "status"])]
+
+    def __str__(self) -> str:
+        return self.user.full_name or self.preferred_name
+
+    @property
+    def conditions(self) -> list[str]:
+        """Labels of the conditions being treated, in a fixed order."""
+        pairs = [
+            (self.has_depression, _("Depression")),
+            (self.has_anxiety, _("Anxiety")),
+            (self.has_ptsd, _("PTSD")),
+        ]
+        return [str(label) for flag, label in pairs if flag]
+
+
+class Invitation(models.Model):
+    """An e-mailed, single-use, expiring link that activates a patient account.
+
+    Only a SHA-256 hash of the token is stored; the token itself exists only in the
+    e-mail. Issuing a new invitation revokes the earlier unused ones.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk} for patient #{self.patient_id}"
+
+    def is_usable(self, *, now) -> bool:
+        """True if the link can still activate the account at `now`."""
+        return (
+            self.token_hash is not None
+            and self.used_at is None
+            and self.revoked_at is None
+            and self.expires_at is not None
+            and now < self.expires_at
+        )

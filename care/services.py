@@ -1,0 +1,149 @@
+"""Writes of the care app: enrollment and patient invitations."""
+
+import hashlib
+import logging
+import secrets
+from datetime import date, datetime, timedelta
+from functools import partial
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from kombu.exceptions import OperationalError as BrokerError
+
+from notifications.emails import build_email
+
+from .models import Clinic, Invitation, Patient, User
+
+logger = logging.getLogger(__name__)
+
+
+class InvitationInvalid(Exception):
+    """The invitation link is unknown, used, revoked or expired."""
+
+
+def token_hash(token: str) -> str:
+    """The stored form of an invitation token (SHA-256, hex)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _enqueue_invitation(invitation_id: int) -> None:
+    # Imported here: tasks import this module.
+    from .tasks import send_invitation
+
+    try:
+        send_invitation.delay(invitation_id)
+    except BrokerError:
+        # The enrollment is saved; staff see "not sent" and can send it again.
+        logger.warning("Broker unavailable; invitation %s not queued", invitation_id)
+
+
+@transaction.atomic
+def patient_enroll(
+    *,
+    clinic: Clinic,
+    enrolled_by: User,
+    email: str,
+    full_name: str,
+    preferred_name: str,
+    date_of_birth: date,
+    tz: str,
+    has_depression: bool,
+    has_anxiety: bool,
+    has_ptsd: bool,
+    consultation_on: date,
+    primary_clinician: User | None,
+    now: datetime,
+) -> Patient:
+    """Create an inactive patient account and queue its invitation e-mail."""
+    user = User.objects.create_user(email=email, full_name=full_name, is_active=False)
+    patient = Patient.objects.create(
+        user=user,
+        clinic=clinic,
+        preferred_name=preferred_name,
+        date_of_birth=date_of_birth,
+        tz=tz,
+        has_depression=has_depression,
+        has_anxiety=has_anxiety,
+        has_ptsd=has_ptsd,
+        consultation_on=consultation_on,
+        primary_clinician=primary_clinician,
+        enrolled_at=now,
+        enrolled_by=enrolled_by,
+    )
+    invitation_create(patient=patient, created_by=enrolled_by, now=now)
+    return patient
+
+
+@transaction.atomic
+def invitation_create(*, patient: Patient, created_by: User | None, now: datetime) -> Invitation:
+    """Revoke the patient's unused invitations, create a new one, send it after commit."""
+    patient.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    invitation = Invitation.objects.create(patient=patient, created_by=created_by, created_at=now)
+    transaction.on_commit(partial(_enqueue_invitation, invitation.id))
+    return invitation
+
+
+def invitation_send(*, invitation_id: int, now: datetime) -> bool:
+    """Give the invitation a fresh token valid for 72 hours and e-mail the link.
+
+    The token exists only in the e-mail; a retry replaces it, so only the link in the
+    last e-mail sent works. Returns False when the invitation is no longer pending.
+    """
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=settings.INVITATION_VALID_HOURS)
+    updated = Invitation.objects.filter(
+        id=invitation_id, used_at__isnull=True, revoked_at__isnull=True
+    ).update(token_hash=token_hash(token), sent_at=now, expires_at=expires_at)
+    if not updated:
+        return False
+    invitation = Invitation.objects.select_related("patient__user", "patient__clinic").get(
+        id=invitation_id
+    )
+    patient = invitation.patient
+    message = build_email(
+        template="care/emails/invitation",
+        context={
+            "first_name": patient.preferred_name,
+            "link": settings.SITE_URL + reverse("care:invitation-accept", args=[token]),
+            "valid_hours": settings.INVITATION_VALID_HOURS,
+        },
+        to=[patient.user.email],
+        sender_name=patient.clinic.email_sender_name,
+    )
+    message.send()
+    return True
+
+
+def invitation_for_token(*, token: str, now: datetime) -> Invitation:
+    """The usable invitation behind `token`, or InvitationInvalid."""
+    try:
+        invitation = Invitation.objects.select_related("patient__user").get(
+            token_hash=token_hash(token)
+        )
+    except Invitation.DoesNotExist as exc:
+        raise InvitationInvalid from exc
+    if not invitation.is_usable(now=now):
+        raise InvitationInvalid
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str, now: datetime) -> User:
+    """Use the invitation once: set the password and activate the account."""
+    invitation = invitation_for_token(token=token, now=now)
+    # Conditional update: of two simultaneous uses, exactly one wins.
+    claimed = Invitation.objects.filter(
+        id=invitation.id, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if not claimed:
+        raise InvitationInvalid
+    user = invitation.patient.user
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    return user

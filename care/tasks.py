@@ -1,0 +1,20 @@
+"""Celery tasks of the care app: thin interfaces to services, ids only."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.utils import timezone
+
+from .services import invitation_send
+
+
+@shared_task(
+    name="care.send_invitation",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=6,
+)
+def send_invitation(invitation_id: int) -> None:
+    """E-mail the activation link of one invitation (retried on SMTP errors)."""
+    invitation_send(invitation_id=invitation_id, now=timezone.now())

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "care"
+
+urlpatterns = [
+    path("me/", views.me, name="me"),
+    path("crisis/", views.crisis, name="crisis"),
+    path("invitation/<str:token>/", views.invitation_accept_view, name="invitation-accept"),
+    path("staff/patients/", views.patient_list, name="patient-list"),
+    path("staff/patients/new/", views.patient_enroll_view, name="patient-enroll"),
+    path("staff/patients/<uuid:public_id>/", views.patient_detail, name="patient-detail"),
+    path(
+        "staff/patients/<uuid:public_id>/invitation/",
+        views.invitation_resend,
+        name="invitation-resend",
+    ),
+]

@@ -1,0 +1,68 @@
+"""Project-level views: the health endpoint."""
+
+import logging
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from notifications.models import Heartbeat
+
+from .celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+# Beat records a heartbeat every minute; older than this means beat or the worker stalled.
+HEARTBEAT_STALE_AFTER = timedelta(minutes=3)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        logger.warning("Health check: database unreachable", exc_info=True)
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        return True
+    except Exception:
+        logger.warning("Health check: broker unreachable", exc_info=True)
+        return False
+
+
+def _scheduler_state() -> str:
+    try:
+        beat = Heartbeat.objects.filter(name="beat").values_list("beat_at", flat=True).first()
+    except Exception:
+        return "unknown"
+    if beat is None:
+        return "unknown"
+    return "ok" if timezone.now() - beat < HEARTBEAT_STALE_AFTER else "stale"
+
+
+@login_not_required
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker answer, else 503; no details leaked.
+
+    `scheduler` tells whether beat and a worker have run the heartbeat task lately;
+    it is informative only, so a stalled worker does not take the web tier down.
+    """
+    database, broker = _database_ok(), _broker_ok()
+    healthy = database and broker
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": "ok" if database else "unavailable",
+        "broker": "ok" if broker else "unavailable",
+        "scheduler": _scheduler_state() if database else "unknown",
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
