@@ -6,7 +6,7 @@ patients; anything else is a 404, so nobody can learn whether a record exists.
 
 import uuid
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 
 from .models import Patient, StaffMembership
@@ -68,5 +68,5 @@ def get_patient_for_user(user, public_id: uuid.UUID | str) -> Patient:
         return Patient.objects.select_related("user", "clinic", "primary_clinician").get(
             clinic_id=membership.clinic_id, public_id=public_id
         )
-    except (Patient.DoesNotExist, ValueError) as exc:
+    except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
         raise Http404 from exc

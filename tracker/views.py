@@ -24,8 +24,8 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
-    except Exception:
-        logger.warning("Health check: database unreachable", exc_info=True)
+    except Exception as exc:
+        logger.warning("Health check: database unavailable (%s)", type(exc).__name__)
         return False
 
 
@@ -34,8 +34,8 @@ def _broker_ok() -> bool:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
         return True
-    except Exception:
-        logger.warning("Health check: broker unreachable", exc_info=True)
+    except Exception as exc:
+        logger.warning("Health check: broker unavailable (%s)", type(exc).__name__)
         return False
 
 

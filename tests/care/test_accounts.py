@@ -1,0 +1,89 @@
+"""Sign-in, sign-out and password reset (django-allauth, e-mail as login)."""
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+
+from care.management.commands.seed_demo import DEMO_PASSWORD
+from care.models import Clinic, Patient, StaffMembership, User
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_public_and_offers_no_sign_up(client):
+    response = client.get("/accounts/login/")
+
+    assert response.status_code == 200
+    assert "sign up" not in response.content.decode().lower()
+
+
+def test_open_sign_up_is_closed(client):
+    client.post(
+        "/accounts/signup/",
+        {"email": "walk-in@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    assert not User.objects.filter(email="walk-in@example.org").exists()
+
+
+def test_staff_sign_in_with_email_and_password(client, clinician):
+    response = client.post("/accounts/login/", {"login": clinician.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(clinician.pk)
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, clinician):
+    response = client.post("/accounts/login/", {"login": clinician.email, "password": "nope"})
+
+    assert response.status_code == 200
+    assert SESSION_KEY not in client.session
+    assert "not correct" in response.content.decode()
+
+
+def test_an_inactive_invited_patient_cannot_sign_in(client, patient):
+    patient.user.is_active = False
+    patient.user.save()
+
+    client.post("/accounts/login/", {"login": patient.user.email, "password": PASSWORD})
+
+    assert SESSION_KEY not in client.session
+
+
+def test_sign_out_ends_the_server_side_session(clinician_client):
+    old_key = clinician_client.session.session_key
+
+    response = clinician_client.post("/accounts/logout/")
+
+    from django.contrib.sessions.models import Session
+
+    assert response.status_code == 302
+    assert not Session.objects.filter(session_key=old_key).exists()
+    assert clinician_client.get("/staff/patients/").status_code == 302
+
+
+def test_password_reset_mails_known_users_and_answers_the_same_for_unknown(
+    client, clinician, mailoutbox
+):
+    known = client.post("/accounts/password/reset/", {"email": clinician.email})
+    unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
+
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert [m.to for m in mailoutbox if "/accounts/password/reset/key/" in m.body] == [
+        [clinician.email]
+    ]
+
+
+def test_seed_demo_creates_one_clinic_with_staff_and_patients_once(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    assert Clinic.objects.count() == 1
+    roles = sorted(StaffMembership.objects.values_list("role", flat=True))
+    assert roles == ["admin", "clinician", "clinician"]
+    assert Patient.objects.count() == 5
+    assert client.login(email="nurse@demo.example", password=DEMO_PASSWORD)
+    assert client.login(email="alex@demo.example", password=DEMO_PASSWORD)

@@ -1,0 +1,173 @@
+"""Enrollment: staff create an inactive patient account and an invitation is e-mailed."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from care import tasks
+from care.models import Invitation, Patient, User
+from care.services import _enqueue_invitation
+
+pytestmark = pytest.mark.django_db
+
+ENROLL_URL = "/staff/patients/new/"
+
+
+def enrollment_data(clinician, **overrides):
+    data = {
+        "full_name": "Robin Example",
+        "preferred_name": "Robin",
+        "email": "Robin@Example.org",
+        "date_of_birth": "1990-02-03",
+        "tz": "America/Denver",
+        "conditions": ["depression", "ptsd"],
+        "consultation_on": "2026-11-20",
+        "primary_clinician": str(clinician.pk),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_enrollment_creates_an_inactive_patient_and_queues_the_invitation(
+    clinician_client, clinician, clinic, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = clinician_client.post(ENROLL_URL, enrollment_data(clinician))
+
+    patient = Patient.objects.get(user__email="robin@example.org")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("care:patient-detail", args=[patient.public_id])
+    assert patient.clinic == clinic
+    assert patient.primary_clinician == clinician
+    assert patient.enrolled_by == clinician
+    assert (patient.has_depression, patient.has_anxiety, patient.has_ptsd) == (True, False, True)
+    assert patient.tz == "America/Denver"
+    assert not patient.user.is_active
+    assert not patient.user.has_usable_password()
+    assert patient.invitations.count() == 1
+    assert len(callbacks) == 1
+
+
+def test_invitation_task_mails_a_link_without_health_information(
+    clinician_client, clinician, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        clinician_client.post(ENROLL_URL, enrollment_data(clinician))
+    invitation = Invitation.objects.get()
+
+    tasks.send_invitation(invitation.id)
+
+    invitation.refresh_from_db()
+    assert invitation.sent_at is not None
+    assert invitation.expires_at - invitation.sent_at == timedelta(hours=72)
+    [message] = mailoutbox
+    assert message.to == ["robin@example.org"]
+    assert message.from_email.startswith("Care Team <")
+    assert message.subject == "Set up your account"
+    body = message.body + message.alternatives[0].content
+    assert "http://testserver/invitation/" in body
+    assert "Hi Robin" in body
+    for word in ["ketamine", "depress", "PTSD", "Clinic A", "Robin Example", "1990"]:
+        assert word.lower() not in body.lower()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"conditions": []}, "conditions", "Choose at least one condition."),
+        ({"date_of_birth": "2099-01-01"}, "date_of_birth", "must be in the past"),
+        ({"date_of_birth": "1850-01-01"}, "date_of_birth", "more than 120 years ago"),
+        ({"date_of_birth": "not a date"}, "date_of_birth", "Enter a valid date."),
+        ({"consultation_on": "2099-01-01"}, "consultation_on", "cannot be in the future"),
+        ({"tz": "Mars/Olympus_Mons"}, "tz", "Select a valid choice."),
+        ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"conditions": ["schizophrenia"]}, "conditions", "Select a valid choice."),
+        ({"full_name": ""}, "full_name", "This field is required."),
+    ],
+)
+def test_enrollment_rejects_bad_input_with_a_clear_message(
+    clinician_client, clinician, overrides, field, message
+):
+    response = clinician_client.post(ENROLL_URL, enrollment_data(clinician, **overrides))
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Patient.objects.exists()
+
+
+def test_enrollment_rejects_an_email_already_in_use_whatever_its_case(clinician_client, clinician):
+    response = clinician_client.post(
+        ENROLL_URL, enrollment_data(clinician, email=clinician.email.upper())
+    )
+
+    assert response.status_code == 200
+    assert "already exists" in response.context["form"].errors["email"][0]
+    assert User.objects.filter(email__iexact=clinician.email).count() == 1
+
+
+def test_enrollment_refuses_a_primary_clinician_from_another_clinic(
+    clinician_client, clinician, other_clinician
+):
+    response = clinician_client.post(
+        ENROLL_URL, enrollment_data(clinician, primary_clinician=str(other_clinician.pk))
+    )
+
+    assert response.status_code == 200
+    assert "primary_clinician" in response.context["form"].errors
+    assert not Patient.objects.exists()
+
+
+def test_enrollment_form_offers_the_clinic_time_zone_first(clinician_client, clinic):
+    response = clinician_client.get(ENROLL_URL)
+
+    assert response.status_code == 200
+    assert response.context["form"]["tz"].initial == clinic.tz
+
+
+def test_a_broker_outage_does_not_break_enrollment(monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise OperationalError("broker down")
+
+    monkeypatch.setattr(tasks.send_invitation, "delay", refuse)
+
+    with caplog.at_level(logging.WARNING):
+        _enqueue_invitation(42)
+
+    assert "invitation 42 not queued" in caplog.text
+
+
+def test_staff_can_resend_an_invitation_which_revokes_the_old_one(
+    clinician_client, patient, django_capture_on_commit_callbacks
+):
+    patient.user.is_active = False
+    patient.user.save()
+    old = Invitation.objects.create(patient=patient)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = clinician_client.post(
+            reverse("care:invitation-resend", args=[patient.public_id])
+        )
+
+    old.refresh_from_db()
+    assert response.status_code == 302
+    assert old.revoked_at is not None
+    assert patient.invitations.filter(revoked_at__isnull=True).count() == 1
+    assert len(callbacks) == 1
+
+
+def test_resend_does_nothing_for_an_activated_account(clinician_client, patient):
+    response = clinician_client.post(
+        reverse("care:invitation-resend", args=[patient.public_id]), follow=True
+    )
+
+    assert "already activated" in response.content.decode()
+    assert not patient.invitations.exists()
+
+
+def test_resend_is_post_only(clinician_client, patient):
+    url = reverse("care:invitation-resend", args=[patient.public_id])
+
+    assert clinician_client.get(url).status_code == 405

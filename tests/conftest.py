@@ -1,0 +1,98 @@
+"""Shared fixtures: a small cast of clinics, staff and patients (own clinic / other clinic)."""
+
+import os
+
+# Before Django loads settings: the test run is a "DEBUG off" run and needs a real key.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "0123456789" * 4)
+
+import django
+import pytest
+
+# Set Django up now, so that test modules can import models at collection time.
+django.setup()
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # No collectstatic in tests; a fast hasher.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture
+def clinic(db):
+    from tests.factories import ClinicFactory
+
+    return ClinicFactory(name="Clinic A")
+
+
+@pytest.fixture
+def other_clinic(db):
+    from tests.factories import ClinicFactory
+
+    return ClinicFactory(name="Clinic B")
+
+
+@pytest.fixture
+def clinician(clinic):
+    from tests.factories import StaffFactory
+
+    return StaffFactory(clinic=clinic).user
+
+
+@pytest.fixture
+def clinic_admin(clinic):
+    from care.models import StaffMembership
+    from tests.factories import StaffFactory
+
+    return StaffFactory(clinic=clinic, role=StaffMembership.Role.ADMIN).user
+
+
+@pytest.fixture
+def other_clinician(other_clinic):
+    from tests.factories import StaffFactory
+
+    return StaffFactory(clinic=other_clinic).user
+
+
+@pytest.fixture
+def patient(clinic, clinician):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(clinic=clinic, primary_clinician=clinician)
+
+
+@pytest.fixture
+def other_patient(clinic):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(clinic=clinic)
+
+
+@pytest.fixture
+def foreign_patient(other_clinic):
+    from tests.factories import PatientFactory
+
+    return PatientFactory(clinic=other_clinic)
+
+
+def _client_for(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def clinician_client(client, clinician):
+    return _client_for(client, clinician)
+
+
+@pytest.fixture
+def patient_client(client, patient):
+    return _client_for(client, patient.user)

@@ -1,0 +1,81 @@
+"""Start-up refuses unsafe settings; e-mail settings come from EMAIL_URL."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracker.settings import mailers_from_url
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k3Jx9-lq2Vw8_Zt5rYp0bNc4Hs7Ua1Ld6Fe3Gm9Qo2Ri8Tj5"
+
+
+def run_check(**env_overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, **env_overrides}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", "change-me", "django-insecure-0123456789abcdefghijklmnopqrstuvwxyz", "short-key"],
+    ids=["missing", "placeholder", "django-insecure", "too-short"],
+)
+def test_start_up_refuses_placeholder_secret_key_with_debug_off(key):
+    result = run_check(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=key)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_start_up_accepts_a_real_secret_key_with_debug_off():
+    result = run_check(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=GOOD_KEY)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_start_up_allows_a_missing_key_in_debug():
+    result = run_check(DJANGO_DEBUG="true", DJANGO_SECRET_KEY="")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_mailers_default_to_files_under_var(tmp_path):
+    mailers = mailers_from_url("", file_path=tmp_path, timeout=7)
+
+    assert mailers["default"]["BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert mailers["default"]["OPTIONS"] == {"file_path": str(tmp_path)}
+
+
+def test_mailers_from_smtp_url_carry_host_credentials_tls_and_timeout(tmp_path):
+    mailers = mailers_from_url(
+        "smtp+tls://mailer:s3cret@smtp.example.org:587", file_path=tmp_path, timeout=7
+    )
+
+    assert mailers["default"]["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailers["default"]["OPTIONS"] == {
+        "host": "smtp.example.org",
+        "port": 587,
+        "username": "mailer",
+        "password": "s3cret",
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 7,
+    }
+
+
+def test_mailers_reject_an_unknown_scheme(tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        mailers_from_url("carrier-pigeon://coop", file_path=tmp_path, timeout=7)
