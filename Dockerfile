@@ -1,0 +1,20 @@
+# One image for web, worker and beat (see docker-compose.yml).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 tracker
+
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY . .
+RUN mkdir -p /app/var && chown -R tracker:tracker /app/var
+
+USER tracker
+EXPOSE 8000
+CMD ["gunicorn", "tracker.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,176 @@
+"""docker-compose.yml, checked without a Docker engine.
+
+Every depends_on target exists, every command names a real entry point (the WSGI
+application, the Celery app, management commands), every ${VAR} has a default or is
+documented in .env.example, and only the web service publishes a port.
+"""
+
+import copy
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from celery import Celery
+from django.core.management import get_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+LONG_RUNNING_WITH_HEALTHCHECK = {"db", "redis", "mail", "web", "worker"}
+VARIABLE = re.compile(
+    r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?[^}]*\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def load_compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def documented_variables() -> set[str]:
+    names = set()
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.match(r"\s*#?\s*([A-Z][A-Z0-9_]*)=", line)
+        if match:
+            names.add(match.group(1))
+    return names
+
+
+def command_words(service: dict) -> list[list[str]]:
+    """Each shell command of a service as a list of words (sh -c strings are split)."""
+    command = service.get("command")
+    if command is None:
+        return []
+    words = shlex.split(command) if isinstance(command, str) else [str(w) for w in command]
+    if words[:2] == ["sh", "-c"] or words[:2] == ["bash", "-c"]:
+        return [shlex.split(part) for part in re.split(r"&&|;", " ".join(words[2:]))]
+    return [words]
+
+
+def entry_point_problems(words: list[str]) -> list[str]:
+    problems = []
+    words = [w for w in words if w != "exec"]
+    if not words:
+        return problems
+    if words[0] == "gunicorn":
+        target = next(w for w in words[1:] if not w.startswith("-"))
+        module, _, attr = target.partition(":")
+        try:
+            if not callable(getattr(importlib.import_module(module), attr or "application")):
+                problems.append(f"gunicorn target {target} is not callable")
+        except (ImportError, AttributeError):
+            problems.append(f"gunicorn target {target} does not exist")
+    elif words[0] == "celery":
+        app = words[words.index("-A") + 1] if "-A" in words else None
+        try:
+            module = importlib.import_module(app or "")
+            if not any(isinstance(v, Celery) for v in vars(module).values()):
+                problems.append(f"celery app {app} has no Celery instance")
+        except (ImportError, ValueError):
+            problems.append(f"celery app {app} does not exist")
+    elif words[:2] == ["python", "manage.py"] and words[2] not in get_commands():
+        problems.append(f"management command {words[2]} does not exist")
+    return problems
+
+
+def compose_problems(compose: dict, *, documented: set[str]) -> list[str]:
+    """Everything wrong with a parsed compose file; empty when it is sound."""
+    problems = []
+    services = compose.get("services", {})
+    for name, service in services.items():
+        depends = service.get("depends_on", [])
+        for target in depends if isinstance(depends, list) else depends.keys():
+            if target not in services:
+                problems.append(f"{name}: depends_on unknown service {target}")
+        for words in command_words(service):
+            problems += [f"{name}: {p}" for p in entry_point_problems(words)]
+        if service.get("ports") and name != "web":
+            problems.append(f"{name}: publishes a port; only web may")
+        if name in LONG_RUNNING_WITH_HEALTHCHECK and "healthcheck" not in service:
+            problems.append(f"{name}: has no healthcheck")
+    for match in VARIABLE.finditer(yaml.safe_dump(compose)):
+        variable = match.group("braced") or match.group("bare")
+        has_default = (match.group("op") or "").lstrip(":") in {"-"}
+        if not has_default and variable not in documented:
+            problems.append(f"${{{variable}}} has no default and is not in .env.example")
+    return problems
+
+
+def test_the_compose_file_is_sound():
+    assert compose_problems(load_compose(), documented=documented_variables()) == []
+
+
+def test_the_compose_file_runs_every_part_of_the_system():
+    services = load_compose()["services"]
+
+    assert {"db", "redis", "web", "worker", "beat", "mail"} <= set(services)
+    assert "gunicorn" in str(services["web"]["command"])
+    assert "collectstatic" in str(services["web"]["command"])
+    assert "migrate" in str(services["web"]["command"])
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+    redis = " ".join(services["redis"]["command"])
+    assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda c: c["services"]["web"]["depends_on"].update({"postgres": {}}),
+            "web: depends_on unknown service postgres",
+        ),
+        (
+            lambda c: c["services"]["worker"].update(depends_on=["db", "rabbit"]),
+            "worker: depends_on unknown service rabbit",
+        ),
+        (
+            lambda c: c["services"]["web"].update(
+                command=["gunicorn", "tracker.wsgy:application", "-b", "0.0.0.0:8000"]
+            ),
+            "web: gunicorn target tracker.wsgy:application does not exist",
+        ),
+        (
+            lambda c: c["services"]["web"].update(
+                command=["gunicorn", "tracker.wsgi:app", "-b", "0.0.0.0:8000"]
+            ),
+            "web: gunicorn target tracker.wsgi:app does not exist",
+        ),
+        (
+            lambda c: c["services"]["worker"].update(command=["celery", "-A", "trackr", "worker"]),
+            "worker: celery app trackr does not exist",
+        ),
+        (
+            lambda c: c["services"]["beat"].update(command=["celery", "-A", "care", "beat"]),
+            "beat: celery app care has no Celery instance",
+        ),
+        (
+            lambda c: c["services"]["web"].update(command="sh -c 'python manage.py migrat'"),
+            "web: management command migrat does not exist",
+        ),
+        (
+            lambda c: c["services"]["web"]["environment"].update(X="${UNDOCUMENTED_SETTING}"),
+            "${UNDOCUMENTED_SETTING} has no default and is not in .env.example",
+        ),
+        (
+            lambda c: c["services"]["redis"].update(ports=["6379:6379"]),
+            "redis: publishes a port; only web may",
+        ),
+        (
+            lambda c: c["services"]["worker"].pop("healthcheck"),
+            "worker: has no healthcheck",
+        ),
+    ],
+)
+def test_the_compose_check_catches_mistakes(mutate, expected):
+    compose = copy.deepcopy(load_compose())
+    mutate(compose)
+
+    assert expected in compose_problems(compose, documented=documented_variables())
+
+
+def test_variables_with_defaults_need_no_documentation():
+    environment = {"A": "${SOME_KNOB:-3}", "B": "$$HOSTNAME"}
+    compose = {"services": {"beat": {"environment": environment}}}
+
+    assert compose_problems(compose, documented=set()) == []
