@@ -48,6 +48,17 @@ def get_admin_membership_for_user(user) -> StaffMembership:
     return membership
 
 
+def get_staff_member_for_user(user, membership_id: int) -> StaffMembership:
+    """A staff member of the admin's own clinic; 404 for other clinics, 403 for non-admins."""
+    admin = get_admin_membership_for_user(user)
+    try:
+        return StaffMembership.objects.select_related("user").get(
+            clinic_id=admin.clinic_id, id=membership_id
+        )
+    except StaffMembership.DoesNotExist as exc:
+        raise Http404 from exc
+
+
 def get_own_patient_for_user(user) -> Patient:
     """The signed-in patient's own profile; 404 for anyone who is not a patient."""
     patient = patient_for_user(user)

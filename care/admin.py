@@ -45,5 +45,5 @@ class PatientAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["patient", "created_at", "sent_at", "expires_at", "used_at", "revoked_at"]
+    list_display = ["user", "created_at", "sent_at", "expires_at", "used_at", "revoked_at"]
     readonly_fields = [f.name for f in Invitation._meta.fields]

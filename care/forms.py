@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Clinic, User
+from .models import Clinic, StaffMembership, User
 from .selectors import clinic_clinicians_list
 
 CONDITION_CHOICES = [
@@ -107,3 +107,61 @@ class InvitationAcceptForm(forms.Form):
                 except ValidationError as error:
                     self.add_error("password1", error)
         return cleaned
+
+
+class StaffMemberAddForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=StaffMembership.Role)
+    title = forms.CharField(
+        label=_("Title"), max_length=100, required=False, help_text=_("e.g. RN, NP, MD")
+    )
+
+    clean_email = EnrollmentForm.clean_email
+
+
+class StaffMemberForm(forms.ModelForm):
+    is_active = forms.BooleanField(
+        label=_("Account active"),
+        required=False,
+        help_text=_("Untick to stop this person signing in. Their records stay."),
+    )
+
+    class Meta:
+        model = StaffMembership
+        fields = ["role", "title"]
+
+    def __init__(self, *args, editor: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.editor = editor
+        self.fields["is_active"].initial = self.instance.user.is_active
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.user_id == self.editor.pk and (
+            cleaned.get("role") != StaffMembership.Role.ADMIN or not cleaned.get("is_active")
+        ):
+            raise ValidationError(
+                _(
+                    "You cannot remove your own admin role or deactivate yourself; "
+                    "ask another admin."
+                )
+            )
+        return cleaned
+
+
+class ClinicSettingsForm(forms.ModelForm):
+    tz = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+
+    class Meta:
+        model = Clinic
+        fields = [
+            "name",
+            "email_sender_name",
+            "tz",
+            "on_call_email",
+            "alert_response_minutes",
+            "missed_checkin_days",
+            "bp_hold_systolic",
+            "bp_hold_diastolic",
+        ]

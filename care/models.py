@@ -22,6 +22,39 @@ def validate_tz(value: str) -> None:
         )
 
 
+# Words that would reveal the kind of care to anyone who sees an e-mail's sender.
+REVEALING_WORDS = (
+    "ketamine",
+    "esketamine",
+    "spravato",
+    "infusion",
+    "psychiatr",
+    "mental",
+    "behavioral",
+    "behavioural",
+    "depression",
+    "anxiety",
+    "ptsd",
+    "trauma",
+    "suicid",
+    "crisis",
+    "addiction",
+)
+
+
+def validate_neutral_sender_name(value: str) -> None:
+    """Reject sender names that reveal psychiatric or ketamine care."""
+    found = [word for word in REVEALING_WORDS if word in value.lower()]
+    if found:
+        raise ValidationError(
+            _(
+                "The sender name must not reveal the kind of care (found “%(word)s”); "
+                "use something neutral such as “Riverside Care Team”."
+            ),
+            params={"word": found[0]},
+        )
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -96,6 +129,7 @@ class Clinic(models.Model):
         _("e-mail sender name"),
         max_length=100,
         default="Care Team",
+        validators=[validate_neutral_sender_name],
         help_text=_("Shown as the sender of e-mails. Must not reveal the kind of care."),
     )
     tz = models.CharField(
@@ -131,6 +165,17 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.bp_hold_systolic is not None
+            and self.bp_hold_diastolic is not None
+            and self.bp_hold_diastolic >= self.bp_hold_systolic
+        ):
+            raise ValidationError(
+                {"bp_hold_diastolic": _("The diastolic threshold must be below the systolic.")}
+            )
 
 
 class StaffMembership(models.Model):
@@ -230,13 +275,15 @@ class Patient(models.Model):
 
 
 class Invitation(models.Model):
-    """An e-mailed, single-use, expiring link that activates a patient account.
+    """An e-mailed, single-use, expiring link that activates an account (patient or staff).
 
     Only a SHA-256 hash of the token is stored; the token itself exists only in the
     e-mail. Issuing a new invitation revokes the earlier unused ones.
     """
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -253,7 +300,7 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Invitation #{self.pk} for patient #{self.patient_id}"
+        return f"Invitation #{self.pk} for user #{self.user_id}"
 
     def is_usable(self, *, now) -> bool:
         """True if the link can still activate the account at `now`."""

@@ -5,14 +5,28 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from .models import Clinic, Invitation, Patient, StaffMembership, User
 
 
+def _latest_invitation_sent_at(user_ref: str) -> Subquery:
+    latest = Invitation.objects.filter(user=OuterRef(user_ref)).order_by("-created_at")
+    return Subquery(latest.values("sent_at")[:1])
+
+
 def clinic_patients_list(*, clinic: Clinic) -> QuerySet[Patient]:
     """The clinic's patients with what the list shows, in a fixed number of queries."""
-    latest = Invitation.objects.filter(patient=OuterRef("pk")).order_by("-created_at")
     return (
         Patient.objects.filter(clinic=clinic)
         .select_related("user", "primary_clinician")
-        .annotate(invitation_sent_at=Subquery(latest.values("sent_at")[:1]))
+        .annotate(invitation_sent_at=_latest_invitation_sent_at("user_id"))
         .order_by("user__full_name", "id")
+    )
+
+
+def clinic_staff_list(*, clinic: Clinic) -> QuerySet[StaffMembership]:
+    """The clinic's staff memberships, with invitation state, admins first."""
+    return (
+        StaffMembership.objects.filter(clinic=clinic)
+        .select_related("user")
+        .annotate(invitation_sent_at=_latest_invitation_sent_at("user_id"))
+        .order_by("role", "user__full_name", "id")
     )
 
 
@@ -25,6 +39,6 @@ def clinic_clinicians_list(*, clinic: Clinic) -> QuerySet[User]:
     ).order_by("full_name", "email")
 
 
-def patient_latest_invitation(*, patient: Patient) -> Invitation | None:
-    """The patient's most recent invitation, if any."""
-    return patient.invitations.order_by("-created_at").first()
+def user_latest_invitation(*, user: User) -> Invitation | None:
+    """The user's most recent invitation, if any."""
+    return user.invitations.order_by("-created_at").first()

@@ -1,4 +1,4 @@
-"""Writes of the care app: enrollment and patient invitations."""
+"""Writes of the care app: enrollment, staff, invitations, clinic settings."""
 
 import hashlib
 import logging
@@ -14,7 +14,8 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.emails import build_email
 
-from .models import Clinic, Invitation, Patient, User
+from .access import membership_for_user, patient_for_user
+from .models import Clinic, Invitation, Patient, StaffMembership, User
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +73,59 @@ def patient_enroll(
         enrolled_at=now,
         enrolled_by=enrolled_by,
     )
-    invitation_create(patient=patient, created_by=enrolled_by, now=now)
+    invitation_create(user=user, created_by=enrolled_by, now=now)
     return patient
 
 
 @transaction.atomic
-def invitation_create(*, patient: Patient, created_by: User | None, now: datetime) -> Invitation:
-    """Revoke the patient's unused invitations, create a new one, send it after commit."""
-    patient.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
-    invitation = Invitation.objects.create(patient=patient, created_by=created_by, created_at=now)
+def staff_member_add(
+    *,
+    clinic: Clinic,
+    added_by: User,
+    email: str,
+    full_name: str,
+    role: str,
+    title: str,
+    now: datetime,
+) -> StaffMembership:
+    """Create an inactive staff account in the clinic and queue its invitation e-mail."""
+    user = User.objects.create_user(email=email, full_name=full_name, is_active=False)
+    membership = StaffMembership.objects.create(user=user, clinic=clinic, role=role, title=title)
+    invitation_create(user=user, created_by=added_by, now=now)
+    return membership
+
+
+def staff_member_update(
+    *, membership: StaffMembership, role: str, title: str, is_active: bool
+) -> StaffMembership:
+    """Change a staff member's role and title, or deactivate / reactivate their account.
+
+    An account that was never activated stays inactive: it needs an invitation.
+    """
+    membership.role = role
+    membership.title = title
+    membership.save(update_fields=["role", "title"])
+    user = membership.user
+    if user.is_active != is_active and (not is_active or user.has_usable_password()):
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+    return membership
+
+
+def clinic_update(*, clinic: Clinic, changes: dict) -> Clinic:
+    """Save validated changes to the clinic's settings."""
+    for field, value in changes.items():
+        setattr(clinic, field, value)
+    clinic.full_clean()
+    clinic.save(update_fields=list(changes))
+    return clinic
+
+
+@transaction.atomic
+def invitation_create(*, user: User, created_by: User | None, now: datetime) -> Invitation:
+    """Revoke the user's unused invitations, create a new one, send it after commit."""
+    user.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    invitation = Invitation.objects.create(user=user, created_by=created_by, created_at=now)
     transaction.on_commit(partial(_enqueue_invitation, invitation.id))
     return invitation
 
@@ -98,19 +143,22 @@ def invitation_send(*, invitation_id: int, now: datetime) -> bool:
     ).update(token_hash=token_hash(token), sent_at=now, expires_at=expires_at)
     if not updated:
         return False
-    invitation = Invitation.objects.select_related("patient__user", "patient__clinic").get(
-        id=invitation_id
+    user = (
+        Invitation.objects.select_related("user__patient__clinic", "user__staff_membership__clinic")
+        .get(id=invitation_id)
+        .user
     )
-    patient = invitation.patient
+    patient, membership = patient_for_user(user), membership_for_user(user)
+    clinic = patient.clinic if patient else membership.clinic
     message = build_email(
         template="care/emails/invitation",
         context={
-            "first_name": patient.preferred_name,
+            "first_name": patient.preferred_name if patient else user.get_short_name(),
             "link": settings.SITE_URL + reverse("care:invitation-accept", args=[token]),
             "valid_hours": settings.INVITATION_VALID_HOURS,
         },
-        to=[patient.user.email],
-        sender_name=patient.clinic.email_sender_name,
+        to=[user.email],
+        sender_name=clinic.email_sender_name,
     )
     message.send()
     return True
@@ -119,9 +167,7 @@ def invitation_send(*, invitation_id: int, now: datetime) -> bool:
 def invitation_for_token(*, token: str, now: datetime) -> Invitation:
     """The usable invitation behind `token`, or InvitationInvalid."""
     try:
-        invitation = Invitation.objects.select_related("patient__user").get(
-            token_hash=token_hash(token)
-        )
+        invitation = Invitation.objects.select_related("user").get(token_hash=token_hash(token))
     except Invitation.DoesNotExist as exc:
         raise InvitationInvalid from exc
     if not invitation.is_usable(now=now):
@@ -139,7 +185,7 @@ def invitation_accept(*, token: str, password: str, now: datetime) -> User:
     ).update(used_at=now)
     if not claimed:
         raise InvitationInvalid
-    user = invitation.patient.user
+    user = invitation.user
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])

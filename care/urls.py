@@ -16,4 +16,8 @@ urlpatterns = [
         views.invitation_resend,
         name="invitation-resend",
     ),
+    path("staff/team/", views.staff_list, name="staff-list"),
+    path("staff/team/new/", views.staff_add, name="staff-add"),
+    path("staff/team/<int:membership_id>/", views.staff_edit, name="staff-edit"),
+    path("staff/clinic/", views.clinic_settings, name="clinic-settings"),
 ]

@@ -12,20 +12,31 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .access import (
+    get_admin_membership_for_user,
     get_membership_for_user,
     get_own_patient_for_user,
     get_patient_for_user,
+    get_staff_member_for_user,
     membership_for_user,
     patient_for_user,
 )
-from .forms import EnrollmentForm, InvitationAcceptForm
-from .selectors import clinic_patients_list, patient_latest_invitation
+from .forms import (
+    ClinicSettingsForm,
+    EnrollmentForm,
+    InvitationAcceptForm,
+    StaffMemberAddForm,
+    StaffMemberForm,
+)
+from .selectors import clinic_patients_list, clinic_staff_list, user_latest_invitation
 from .services import (
     InvitationInvalid,
+    clinic_update,
     invitation_accept,
     invitation_create,
     invitation_for_token,
     patient_enroll,
+    staff_member_add,
+    staff_member_update,
 )
 
 
@@ -85,7 +96,7 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """One patient's record (staff of the patient's clinic only)."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
-    invitation = patient_latest_invitation(patient=patient)
+    invitation = user_latest_invitation(user=patient.user)
     return render(
         request, "care/patient_detail.html", {"patient": patient, "invitation": invitation}
     )
@@ -99,11 +110,64 @@ def invitation_resend(request: HttpRequest, public_id: str) -> HttpResponse:
     if patient.user.is_active:
         messages.info(request, _("This patient has already activated their account."))
     else:
-        invitation_create(patient=patient, created_by=request.user, now=timezone.now())
+        invitation_create(user=patient.user, created_by=request.user, now=timezone.now())
         messages.success(
             request, _("A new invitation is on its way; earlier links no longer work.")
         )
     return redirect("care:patient-detail", patient.public_id)
+
+
+@never_cache
+def staff_list(request: HttpRequest) -> HttpResponse:
+    """The clinic's care team (clinic admins only)."""
+    admin = get_admin_membership_for_user(request.user)
+    members = clinic_staff_list(clinic=admin.clinic)
+    return render(request, "care/staff_list.html", {"members": members, "clinic": admin.clinic})
+
+
+@never_cache
+def staff_add(request: HttpRequest) -> HttpResponse:
+    """Add a staff member; they receive an invitation e-mail to set a password."""
+    admin = get_admin_membership_for_user(request.user)
+    form = StaffMemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        staff_member_add(
+            clinic=admin.clinic, added_by=request.user, now=timezone.now(), **form.cleaned_data
+        )
+        messages.success(request, _("Staff member added. An invitation e-mail is on its way."))
+        return redirect("care:staff-list")
+    return render(request, "care/staff_add.html", {"form": form})
+
+
+@never_cache
+def staff_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """Change a staff member's role or title, deactivate them, or re-send their invitation."""
+    member = get_staff_member_for_user(request.user, membership_id)
+    form = StaffMemberForm(request.POST or None, instance=member, editor=request.user)
+    if request.method == "POST" and "resend" in request.POST and not member.user.is_active:
+        invitation_create(user=member.user, created_by=request.user, now=timezone.now())
+        messages.success(request, _("A new invitation is on its way."))
+        return redirect("care:staff-list")
+    if request.method == "POST" and form.is_valid():
+        staff_member_update(membership=member, **form.cleaned_data)
+        messages.success(request, _("Changes saved."))
+        return redirect("care:staff-list")
+    invitation = user_latest_invitation(user=member.user)
+    return render(
+        request, "care/staff_edit.html", {"form": form, "member": member, "invitation": invitation}
+    )
+
+
+@never_cache
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    """The clinic's settings: sender name, time zone, on-call contact, thresholds."""
+    admin = get_admin_membership_for_user(request.user)
+    form = ClinicSettingsForm(request.POST or None, instance=admin.clinic)
+    if request.method == "POST" and form.is_valid():
+        clinic_update(clinic=admin.clinic, changes=form.cleaned_data)
+        messages.success(request, _("Clinic settings saved."))
+        return redirect("care:clinic-settings")
+    return render(request, "care/clinic_settings.html", {"form": form})
 
 
 @login_not_required
@@ -115,7 +179,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         invitation = invitation_for_token(token=token, now=now)
     except InvitationInvalid:
         return render(request, "care/invitation_invalid.html", status=410)
-    user = invitation.patient.user
+    user = invitation.user
     form = InvitationAcceptForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:

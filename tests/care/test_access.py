@@ -75,7 +75,7 @@ def test_staff_of_clinic_a_get_404_for_a_patient_of_clinic_b(clinician_client, f
     assert clinician_client.get(detail_url(foreign_patient)).status_code == 404
     assert clinician_client.post(resend_url(foreign_patient)).status_code == 404
     foreign_patient.refresh_from_db()
-    assert not foreign_patient.invitations.exists()
+    assert not foreign_patient.user.invitations.exists()
 
 
 def test_staff_see_their_own_clinics_patient(clinician_client, patient):

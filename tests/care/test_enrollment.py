@@ -47,7 +47,7 @@ def test_enrollment_creates_an_inactive_patient_and_queues_the_invitation(
     assert patient.tz == "America/Denver"
     assert not patient.user.is_active
     assert not patient.user.has_usable_password()
-    assert patient.invitations.count() == 1
+    assert patient.user.invitations.count() == 1
     assert len(callbacks) == 1
 
 
@@ -144,7 +144,7 @@ def test_staff_can_resend_an_invitation_which_revokes_the_old_one(
 ):
     patient.user.is_active = False
     patient.user.save()
-    old = Invitation.objects.create(patient=patient)
+    old = Invitation.objects.create(user=patient.user)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = clinician_client.post(
@@ -154,7 +154,7 @@ def test_staff_can_resend_an_invitation_which_revokes_the_old_one(
     old.refresh_from_db()
     assert response.status_code == 302
     assert old.revoked_at is not None
-    assert patient.invitations.filter(revoked_at__isnull=True).count() == 1
+    assert patient.user.invitations.filter(revoked_at__isnull=True).count() == 1
     assert len(callbacks) == 1
 
 
@@ -164,7 +164,7 @@ def test_resend_does_nothing_for_an_activated_account(clinician_client, patient)
     )
 
     assert "already activated" in response.content.decode()
-    assert not patient.invitations.exists()
+    assert not patient.user.invitations.exists()
 
 
 def test_resend_is_post_only(clinician_client, patient):

@@ -25,7 +25,7 @@ def invited(patient):
 
 
 def send_link(patient, mailoutbox, *, now=None) -> str:
-    invitation = Invitation.objects.create(patient=patient)
+    invitation = Invitation.objects.create(user=patient.user)
     invitation_send(invitation_id=invitation.id, now=now or timezone.now())
     return re.search(r"http://testserver(/invitation/\S+/)", mailoutbox[-1].body).group(1)
 
@@ -80,7 +80,7 @@ def test_a_new_invitation_revokes_the_earlier_link(client, invited, mailoutbox, 
     from care.services import invitation_create
 
     first = send_link(invited, mailoutbox)
-    invitation_create(patient=invited, created_by=clinician, now=timezone.now())
+    invitation_create(user=invited.user, created_by=clinician, now=timezone.now())
     second = send_link(invited, mailoutbox)
 
     assert client.get(first).status_code == 410
@@ -116,7 +116,7 @@ def test_a_weak_password_is_refused_with_a_reason(client, invited, mailoutbox):
 
 
 def test_only_the_last_sent_token_works_after_a_retry(client, invited, mailoutbox):
-    invitation = Invitation.objects.create(patient=invited)
+    invitation = Invitation.objects.create(user=invited.user)
     invitation_send(invitation_id=invitation.id, now=timezone.now())
     first = re.search(r"(/invitation/\S+/)", mailoutbox[0].body).group(1)
     invitation_send(invitation_id=invitation.id, now=timezone.now())
@@ -136,7 +136,7 @@ def test_the_service_refuses_a_second_use(invited, mailoutbox):
 
 
 def test_a_revoked_invitation_is_not_sent(invited, mailoutbox):
-    invitation = Invitation.objects.create(patient=invited, revoked_at=timezone.now())
+    invitation = Invitation.objects.create(user=invited.user, revoked_at=timezone.now())
 
     assert invitation_send(invitation_id=invitation.id, now=timezone.now()) is False
     assert mailoutbox == []

@@ -124,7 +124,7 @@ class Command(BaseCommand):
             users[email] = user
         for email, name, preferred, born, tz, conds, phase, days, clinician, active in PATIENTS:
             user = self._user(email, name, active=active)
-            patient = Patient.objects.create(
+            Patient.objects.create(
                 user=user,
                 clinic=clinic,
                 preferred_name=preferred,
@@ -141,7 +141,7 @@ class Command(BaseCommand):
             )
             if not active:
                 # Pending: invited but not yet activated (no usable link is stored).
-                Invitation.objects.create(patient=patient, created_by=users["admin@demo.example"])
+                Invitation.objects.create(user=user, created_by=users["admin@demo.example"])
 
     def _user(self, email: str, name: str, *, active: bool) -> User:
         user = User.objects.create_user(
