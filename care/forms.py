@@ -48,7 +48,10 @@ class EnrollmentForm(forms.Form):
     )
     consultation_on = forms.DateField(label=_("Consultation date"), widget=DateInput)
     primary_clinician = forms.ModelChoiceField(
-        label=_("Primary clinician"), queryset=User.objects.none(), required=False
+        label=_("Primary clinician"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Not assigned yet"),
     )
 
     def __init__(self, *args, clinic: Clinic, today: date, **kwargs) -> None:
