@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Clinic, StaffMembership, User
+from .models import Clinic, Patient, StaffMembership, User
 from .selectors import clinic_clinicians_list
 
 CONDITION_CHOICES = [
@@ -30,14 +30,23 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class EnrollmentForm(forms.Form):
+def validate_email_unused(email: str) -> str:
+    """Normalise an e-mail address and refuse one that already has an account."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(_("An account with this e-mail address already exists."))
+    return email
+
+
+class PatientProfileForm(forms.Form):
+    """The patient profile fields staff enter at enrollment and may change later."""
+
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     preferred_name = forms.CharField(
         label=_("Preferred name"),
         max_length=100,
         help_text=_("Used to greet the patient, including in e-mails."),
     )
-    email = forms.EmailField(label=_("E-mail address"))
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
     tz = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
     conditions = forms.MultipleChoiceField(
@@ -61,12 +70,6 @@ class EnrollmentForm(forms.Form):
         self.fields["tz"].initial = clinic.tz
         self.fields["consultation_on"].initial = today
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(_("An account with this e-mail address already exists."))
-        return email
-
     def clean_date_of_birth(self) -> date:
         born = self.cleaned_data["date_of_birth"]
         if born >= self.today:
@@ -80,6 +83,54 @@ class EnrollmentForm(forms.Form):
         if day > self.today:
             raise ValidationError(_("The consultation date cannot be in the future."))
         return day
+
+    def profile_data(self) -> dict:
+        """Cleaned values as service keyword arguments (conditions become flags)."""
+        data = dict(self.cleaned_data)
+        conditions = set(data.pop("conditions"))
+        data.update(
+            has_depression="depression" in conditions,
+            has_anxiety="anxiety" in conditions,
+            has_ptsd="ptsd" in conditions,
+        )
+        return data
+
+    @staticmethod
+    def initial_for(patient: Patient) -> dict:
+        conditions = [
+            code
+            for code, flag in [
+                ("depression", patient.has_depression),
+                ("anxiety", patient.has_anxiety),
+                ("ptsd", patient.has_ptsd),
+            ]
+            if flag
+        ]
+        return {
+            "full_name": patient.user.full_name,
+            "preferred_name": patient.preferred_name,
+            "date_of_birth": patient.date_of_birth,
+            "tz": patient.tz,
+            "conditions": conditions,
+            "consultation_on": patient.consultation_on,
+            "primary_clinician": patient.primary_clinician_id,
+            "status": patient.status,
+            "treatment_phase": patient.treatment_phase,
+        }
+
+
+class EnrollmentForm(PatientProfileForm):
+    email = forms.EmailField(label=_("E-mail address"))
+
+    field_order = ["full_name", "preferred_name", "email"]
+
+    def clean_email(self) -> str:
+        return validate_email_unused(self.cleaned_data["email"])
+
+
+class PatientEditForm(PatientProfileForm):
+    status = forms.ChoiceField(label=_("Status"), choices=Patient.Status)
+    treatment_phase = forms.ChoiceField(label=_("Treatment phase"), choices=Patient.Phase)
 
 
 class InvitationAcceptForm(forms.Form):
@@ -120,7 +171,8 @@ class StaffMemberAddForm(forms.Form):
         label=_("Title"), max_length=100, required=False, help_text=_("e.g. RN, NP, MD")
     )
 
-    clean_email = EnrollmentForm.clean_email
+    def clean_email(self) -> str:
+        return validate_email_unused(self.cleaned_data["email"])
 
 
 class StaffMemberForm(forms.ModelForm):

@@ -2,6 +2,7 @@
 
 import uuid
 import zoneinfo
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -165,6 +166,10 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def local_date(self, now: datetime) -> date:
+        """The calendar date at the clinic at the instant `now`."""
+        return now.astimezone(zoneinfo.ZoneInfo(self.tz)).date()
 
     def clean(self) -> None:
         super().clean()

@@ -78,6 +78,43 @@ def patient_enroll(
 
 
 @transaction.atomic
+def patient_update(
+    *,
+    patient: Patient,
+    full_name: str,
+    preferred_name: str,
+    date_of_birth: date,
+    tz: str,
+    has_depression: bool,
+    has_anxiety: bool,
+    has_ptsd: bool,
+    consultation_on: date,
+    primary_clinician: User | None,
+    status: str,
+    treatment_phase: str,
+) -> Patient:
+    """Save staff changes to a patient's profile (and the name on their account)."""
+    patient.user.full_name = full_name
+    patient.user.save(update_fields=["full_name"])
+    changes = {
+        "preferred_name": preferred_name,
+        "date_of_birth": date_of_birth,
+        "tz": tz,
+        "has_depression": has_depression,
+        "has_anxiety": has_anxiety,
+        "has_ptsd": has_ptsd,
+        "consultation_on": consultation_on,
+        "primary_clinician": primary_clinician,
+        "status": status,
+        "treatment_phase": treatment_phase,
+    }
+    for field, value in changes.items():
+        setattr(patient, field, value)
+    patient.save(update_fields=list(changes))
+    return patient
+
+
+@transaction.atomic
 def staff_member_add(
     *,
     clinic: Clinic,

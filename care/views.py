@@ -24,6 +24,7 @@ from .forms import (
     ClinicSettingsForm,
     EnrollmentForm,
     InvitationAcceptForm,
+    PatientEditForm,
     StaffMemberAddForm,
     StaffMemberForm,
 )
@@ -35,6 +36,7 @@ from .services import (
     invitation_create,
     invitation_for_token,
     patient_enroll,
+    patient_update,
     staff_member_add,
     staff_member_update,
 )
@@ -72,19 +74,11 @@ def patient_enroll_view(request: HttpRequest) -> HttpResponse:
     membership = get_membership_for_user(request.user)
     now = timezone.now()
     form = EnrollmentForm(
-        request.POST or None, clinic=membership.clinic, today=timezone.localdate(now)
+        request.POST or None, clinic=membership.clinic, today=membership.clinic.local_date(now)
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        conditions = set(data.pop("conditions"))
         patient = patient_enroll(
-            clinic=membership.clinic,
-            enrolled_by=request.user,
-            has_depression="depression" in conditions,
-            has_anxiety="anxiety" in conditions,
-            has_ptsd="ptsd" in conditions,
-            now=now,
-            **data,
+            clinic=membership.clinic, enrolled_by=request.user, now=now, **form.profile_data()
         )
         messages.success(request, _("Patient enrolled. An invitation e-mail is on its way."))
         return redirect("care:patient-detail", patient.public_id)
@@ -100,6 +94,24 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(
         request, "care/patient_detail.html", {"patient": patient, "invitation": invitation}
     )
+
+
+@never_cache
+def patient_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Change a patient's profile: names, zone, conditions, status, phase, clinician."""
+    membership = get_membership_for_user(request.user)
+    patient = get_patient_for_user(request.user, public_id)
+    form = PatientEditForm(
+        request.POST or None,
+        initial=PatientEditForm.initial_for(patient),
+        clinic=membership.clinic,
+        today=membership.clinic.local_date(timezone.now()),
+    )
+    if request.method == "POST" and form.is_valid():
+        patient_update(patient=patient, **form.profile_data())
+        messages.success(request, _("Patient record saved."))
+        return redirect("care:patient-detail", patient.public_id)
+    return render(request, "care/patient_edit.html", {"form": form, "patient": patient})
 
 
 @require_POST

@@ -171,3 +171,70 @@ def test_resend_is_post_only(clinician_client, patient):
     url = reverse("care:invitation-resend", args=[patient.public_id])
 
     assert clinician_client.get(url).status_code == 405
+
+
+def edit_url(patient):
+    return reverse("care:patient-edit", args=[patient.public_id])
+
+
+def edit_data(patient, **overrides):
+    data = {
+        "full_name": "Pat Renamed",
+        "preferred_name": "Pat",
+        "date_of_birth": "1985-05-17",
+        "tz": "America/Los_Angeles",
+        "conditions": ["anxiety"],
+        "consultation_on": "2026-11-01",
+        "primary_clinician": "",
+        "status": "paused",
+        "treatment_phase": "maintenance",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_staff_edit_a_patient_record(clinician_client, patient):
+    form = clinician_client.get(edit_url(patient))
+    assert form.status_code == 200
+    assert form.context["form"]["preferred_name"].value() == patient.preferred_name
+    assert form.context["form"]["conditions"].value() == ["depression"]
+
+    response = clinician_client.post(edit_url(patient), edit_data(patient))
+
+    patient.refresh_from_db()
+    assert response.status_code == 302
+    assert patient.user.full_name == "Pat Renamed"
+    assert (patient.tz, patient.status, patient.treatment_phase) == (
+        "America/Los_Angeles",
+        "paused",
+        "maintenance",
+    )
+    assert (patient.has_depression, patient.has_anxiety, patient.has_ptsd) == (False, True, False)
+    assert patient.primary_clinician is None
+
+
+def test_a_rejected_edit_keeps_the_saved_record(clinician_client, patient):
+    before = (patient.preferred_name, patient.status)
+
+    response = clinician_client.post(
+        edit_url(patient), edit_data(patient, conditions=[], status="gone")
+    )
+
+    patient.refresh_from_db()
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"conditions", "status"}
+    assert (patient.preferred_name, patient.status) == before
+
+
+def test_only_staff_of_the_patients_clinic_can_edit(
+    client, patient, other_patient, other_clinician
+):
+    assert client.get(edit_url(patient)).status_code == 302
+    client.force_login(other_patient.user)
+    assert client.get(edit_url(patient)).status_code == 404
+    client.force_login(patient.user)
+    assert client.post(edit_url(patient), edit_data(patient)).status_code == 404
+    client.force_login(other_clinician)
+    assert client.post(edit_url(patient), edit_data(patient)).status_code == 404
+    patient.refresh_from_db()
+    assert patient.status == "active"
