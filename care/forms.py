@@ -30,11 +30,14 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+EMAIL_IN_USE = _("An account with this e-mail address already exists.")
+
+
 def validate_email_unused(email: str) -> str:
     """Normalise an e-mail address and refuse one that already has an account."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(_("An account with this e-mail address already exists."))
+        raise ValidationError(EMAIL_IN_USE)
     return email
 
 

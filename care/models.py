@@ -199,6 +199,7 @@ class StaffMembership(models.Model):
         _("title"), max_length=100, blank=True, help_text=_("e.g. RN, NP, MD, coordinator")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    deactivated_at = models.DateTimeField(_("deactivated"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff membership")
@@ -211,6 +212,19 @@ class StaffMembership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == self.Role.ADMIN
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.deactivated_at is not None
+
+    @property
+    def is_awaiting_activation(self) -> bool:
+        """Invited (or to be invited) and never signed up; not deactivated."""
+        return (
+            not self.is_deactivated
+            and not self.user.is_active
+            and not self.user.has_usable_password()
+        )
 
 
 class Patient(models.Model):

@@ -132,20 +132,28 @@ def staff_member_add(
     return membership
 
 
+@transaction.atomic
 def staff_member_update(
-    *, membership: StaffMembership, role: str, title: str, is_active: bool
+    *, membership: StaffMembership, role: str, title: str, is_active: bool, now: datetime
 ) -> StaffMembership:
-    """Change a staff member's role and title, or deactivate / reactivate their account.
+    """Change a staff member's role and title, or deactivate / reactivate them.
 
-    An account that was never activated stays inactive: it needs an invitation.
+    Deactivating ends their access at once (Django refuses sessions of inactive users)
+    and revokes any pending invitation. Reactivating restores an account that had set a
+    password; one that never did needs a new invitation.
     """
     membership.role = role
     membership.title = title
-    membership.save(update_fields=["role", "title"])
     user = membership.user
-    if user.is_active != is_active and (not is_active or user.has_usable_password()):
-        user.is_active = is_active
-        user.save(update_fields=["is_active"])
+    if not is_active and membership.deactivated_at is None:
+        membership.deactivated_at = now
+        user.is_active = False
+        _revoke_open_invitations(user=user, now=now)
+    elif is_active and membership.deactivated_at is not None:
+        membership.deactivated_at = None
+        user.is_active = user.has_usable_password()
+    membership.save(update_fields=["role", "title", "deactivated_at"])
+    user.save(update_fields=["is_active"])
     return membership
 
 
@@ -158,10 +166,18 @@ def clinic_update(*, clinic: Clinic, changes: dict) -> Clinic:
     return clinic
 
 
+def _revoke_open_invitations(*, user: User, now: datetime) -> None:
+    Invitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+
+
 @transaction.atomic
 def invitation_create(*, user: User, created_by: User | None, now: datetime) -> Invitation:
     """Revoke the user's unused invitations, create a new one, send it after commit."""
-    user.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    # Lock the user row so that two overlapping requests leave one open invitation.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    _revoke_open_invitations(user=user, now=now)
     invitation = Invitation.objects.create(user=user, created_by=created_by, created_at=now)
     transaction.on_commit(partial(_enqueue_invitation, invitation.id))
     return invitation
@@ -171,13 +187,14 @@ def invitation_send(*, invitation_id: int, now: datetime) -> bool:
     """Give the invitation a fresh token valid for 72 hours and e-mail the link.
 
     The token exists only in the e-mail; a retry replaces it, so only the link in the
-    last e-mail sent works. Returns False when the invitation is no longer pending.
+    last e-mail sent works. `sent_at` is recorded only once the mail server took the
+    message. Returns False when the invitation is no longer pending.
     """
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=settings.INVITATION_VALID_HOURS)
     updated = Invitation.objects.filter(
         id=invitation_id, used_at__isnull=True, revoked_at__isnull=True
-    ).update(token_hash=token_hash(token), sent_at=now, expires_at=expires_at)
+    ).update(token_hash=token_hash(token), expires_at=expires_at)
     if not updated:
         return False
     user = (
@@ -186,18 +203,22 @@ def invitation_send(*, invitation_id: int, now: datetime) -> bool:
         .user
     )
     patient, membership = patient_for_user(user), membership_for_user(user)
+    if patient is None and membership is None:
+        logger.warning("Invitation %s belongs to an account without a clinic", invitation_id)
+        return False
     clinic = patient.clinic if patient else membership.clinic
     message = build_email(
         template="care/emails/invitation",
         context={
             "first_name": patient.preferred_name if patient else user.get_short_name(),
-            "link": settings.SITE_URL + reverse("care:invitation-accept", args=[token]),
+            "link": settings.SITE_URL + reverse("care:invitation-open", args=[token]),
             "valid_hours": settings.INVITATION_VALID_HOURS,
         },
         to=[user.email],
         sender_name=clinic.email_sender_name,
     )
     message.send()
+    Invitation.objects.filter(id=invitation_id).update(sent_at=now)
     return True
 
 
@@ -223,6 +244,11 @@ def invitation_accept(*, token: str, password: str, now: datetime) -> User:
     if not claimed:
         raise InvitationInvalid
     user = invitation.user
+    membership = membership_for_user(user)
+    if membership is not None and membership.is_deactivated:
+        raise InvitationInvalid
+    # Any other link still open for this account stops working now.
+    _revoke_open_invitations(user=user, now=now)
     user.set_password(password)
     user.is_active = True
     user.save(update_fields=["password", "is_active"])

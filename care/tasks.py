@@ -10,6 +10,9 @@ from .services import invitation_send
 
 @shared_task(
     name="care.send_invitation",
+    # Acknowledged after it ran, so a crashed worker's message is delivered again (a
+    # re-run mails a fresh link and the earlier one stops working: a duplicate is harmless).
+    acks_late=True,
     autoretry_for=(SMTPException, OSError),
     retry_backoff=True,
     retry_backoff_max=600,

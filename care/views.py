@@ -4,6 +4,7 @@ from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +22,7 @@ from .access import (
     patient_for_user,
 )
 from .forms import (
+    EMAIL_IN_USE,
     ClinicSettingsForm,
     EnrollmentForm,
     InvitationAcceptForm,
@@ -40,6 +42,8 @@ from .services import (
     staff_member_add,
     staff_member_update,
 )
+
+INVITATION_SESSION_KEY = "invitation_token"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -77,11 +81,15 @@ def patient_enroll_view(request: HttpRequest) -> HttpResponse:
         request.POST or None, clinic=membership.clinic, today=membership.clinic.local_date(now)
     )
     if request.method == "POST" and form.is_valid():
-        patient = patient_enroll(
-            clinic=membership.clinic, enrolled_by=request.user, now=now, **form.profile_data()
-        )
-        messages.success(request, _("Patient enrolled. An invitation e-mail is on its way."))
-        return redirect("care:patient-detail", patient.public_id)
+        try:
+            patient = patient_enroll(
+                clinic=membership.clinic, enrolled_by=request.user, now=now, **form.profile_data()
+            )
+        except IntegrityError:  # the same address, enrolled at the same moment
+            form.add_error("email", EMAIL_IN_USE)
+        else:
+            messages.success(request, _("Patient enrolled. An invitation e-mail is on its way."))
+            return redirect("care:patient-detail", patient.public_id)
     return render(request, "care/patient_enroll.html", {"form": form})
 
 
@@ -143,11 +151,15 @@ def staff_add(request: HttpRequest) -> HttpResponse:
     admin = get_admin_membership_for_user(request.user)
     form = StaffMemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        staff_member_add(
-            clinic=admin.clinic, added_by=request.user, now=timezone.now(), **form.cleaned_data
-        )
-        messages.success(request, _("Staff member added. An invitation e-mail is on its way."))
-        return redirect("care:staff-list")
+        try:
+            staff_member_add(
+                clinic=admin.clinic, added_by=request.user, now=timezone.now(), **form.cleaned_data
+            )
+        except IntegrityError:  # the same address, added at the same moment
+            form.add_error("email", EMAIL_IN_USE)
+        else:
+            messages.success(request, _("Staff member added. An invitation e-mail is on its way."))
+            return redirect("care:staff-list")
     return render(request, "care/staff_add.html", {"form": form})
 
 
@@ -156,12 +168,15 @@ def staff_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
     """Change a staff member's role or title, deactivate them, or re-send their invitation."""
     member = get_staff_member_for_user(request.user, membership_id)
     form = StaffMemberForm(request.POST or None, instance=member, editor=request.user)
-    if request.method == "POST" and "resend" in request.POST and not member.user.is_active:
+    if request.method == "POST" and "resend" in request.POST:
+        if not member.is_awaiting_activation:
+            messages.error(request, _("Only a pending account can get a new invitation."))
+            return redirect("care:staff-edit", member.id)
         invitation_create(user=member.user, created_by=request.user, now=timezone.now())
         messages.success(request, _("A new invitation is on its way."))
         return redirect("care:staff-list")
     if request.method == "POST" and form.is_valid():
-        staff_member_update(membership=member, **form.cleaned_data)
+        staff_member_update(membership=member, now=timezone.now(), **form.cleaned_data)
         messages.success(request, _("Changes saved."))
         return redirect("care:staff-list")
     invitation = user_latest_invitation(user=member.user)
@@ -183,21 +198,33 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: keep the token in the session and continue at a token-free URL.
+
+    As in Django's password reset, this keeps the token out of Referer headers and of
+    the addresses that later requests log.
+    """
+    request.session[INVITATION_SESSION_KEY] = token
+    return redirect("care:invitation-accept")
+
+
+@login_not_required
 @never_cache
-def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
-    """Open an invitation link: choose a password, activate the account, sign in."""
+def invitation_accept_view(request: HttpRequest) -> HttpResponse:
+    """Choose a password, activate the account and sign in."""
+    token = request.session.get(INVITATION_SESSION_KEY, "")
     now = timezone.now()
     try:
-        invitation = invitation_for_token(token=token, now=now)
+        user = invitation_for_token(token=token, now=now).user
     except InvitationInvalid:
         return render(request, "care/invitation_invalid.html", status=410)
-    user = invitation.user
     form = InvitationAcceptForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             user = invitation_accept(token=token, password=form.cleaned_data["password1"], now=now)
         except InvitationInvalid:
             return render(request, "care/invitation_invalid.html", status=410)
+        del request.session[INVITATION_SESSION_KEY]
         return perform_login(request, user, redirect_url="/")
     return render(request, "care/invitation_accept.html", {"form": form, "email": user.email})
 

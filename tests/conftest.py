@@ -2,8 +2,10 @@
 
 import os
 
-# Before Django loads settings: the test run is a "DEBUG off" run and needs a real key.
+# Before Django loads settings: the test run is a "DEBUG off" run (whatever a local .env
+# says) and needs a real key.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ["DJANGO_DEBUG"] = "false"
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "0123456789" * 4)
 
 import django

@@ -9,7 +9,6 @@ from kombu.exceptions import OperationalError
 
 from care import tasks
 from care.models import Invitation, Patient, User
-from care.services import _enqueue_invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -127,16 +126,22 @@ def test_enrollment_form_offers_the_clinic_time_zone_first(clinician_client, cli
     assert response.context["form"]["tz"].initial == clinic.tz
 
 
-def test_a_broker_outage_does_not_break_enrollment(monkeypatch, caplog):
+def test_a_broker_outage_does_not_break_enrollment(
+    clinician_client, clinician, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def refuse(*args, **kwargs):
         raise OperationalError("broker down")
 
     monkeypatch.setattr(tasks.send_invitation, "delay", refuse)
 
-    with caplog.at_level(logging.WARNING):
-        _enqueue_invitation(42)
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        response = clinician_client.post(ENROLL_URL, enrollment_data(clinician))
 
-    assert "invitation 42 not queued" in caplog.text
+    patient = Patient.objects.get(user__email="robin@example.org")
+    assert response.status_code == 302
+    assert patient.user.invitations.get().sent_at is None
+    assert "not queued" in caplog.text
+    assert "robin" not in caplog.text.lower()
 
 
 def test_staff_can_resend_an_invitation_which_revokes_the_old_one(
@@ -238,3 +243,20 @@ def test_only_staff_of_the_patients_clinic_can_edit(
     assert client.post(edit_url(patient), edit_data(patient)).status_code == 404
     patient.refresh_from_db()
     assert patient.status == "active"
+
+
+def test_a_simultaneous_duplicate_enrollment_gets_a_form_error_not_a_500(
+    clinician_client, clinician, patient, monkeypatch
+):
+    # As if another request created the account between validation and saving.
+    from care.forms import EnrollmentForm
+
+    monkeypatch.setattr(EnrollmentForm, "clean_email", lambda form: form.cleaned_data["email"])
+
+    response = clinician_client.post(
+        ENROLL_URL, enrollment_data(clinician, email=patient.user.email)
+    )
+
+    assert response.status_code == 200
+    assert "already exists" in response.context["form"].errors["email"][0]
+    assert Patient.objects.count() == 1

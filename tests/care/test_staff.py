@@ -34,6 +34,34 @@ def test_clinicians_who_are_not_admins_get_403(clinician_client, url):
     assert clinician_client.get(url).status_code == 403
 
 
+def test_clinicians_cannot_add_staff_edit_staff_or_change_settings(
+    clinician_client, clinic, clinic_admin
+):
+    added = clinician_client.post(
+        ADD_URL, {"full_name": "X", "email": "x@example.org", "role": "admin"}
+    )
+    settings = clinician_client.post(SETTINGS_URL, {"name": "Hijacked"})
+    edited = clinician_client.post(
+        edit_url(clinic_admin.staff_membership), {"role": "clinician", "title": ""}
+    )
+
+    clinic.refresh_from_db()
+    assert added.status_code == settings.status_code == edited.status_code == 403
+    assert not User.objects.filter(email="x@example.org").exists()
+    assert clinic.name == "Clinic A"
+    assert clinic_admin.staff_membership.role == "admin"
+
+
+def test_staff_edit_is_404_for_patients_and_login_for_anonymous(client, patient, clinician):
+    url = edit_url(clinician.staff_membership)
+
+    assert client.get(url).status_code == 302
+    assert client.post(url, {"resend": "1"}).status_code == 302
+    client.force_login(patient.user)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"role": "admin"}).status_code == 404
+
+
 @pytest.mark.parametrize("url", [TEAM_URL, ADD_URL, SETTINGS_URL])
 def test_patients_get_404_and_anonymous_users_go_to_login(client, patient, url):
     assert client.get(url).status_code == 302
@@ -80,7 +108,10 @@ def test_an_added_staff_member_is_invited_and_can_activate(
     assert "Hi Jamie," in mailoutbox[0].body
     link = re.search(r"http://testserver(/invitation/\S+/)", mailoutbox[0].body).group(1)
     admin_client.logout()
-    admin_client.post(link, {"password1": "a-fine-passphrase", "password2": "a-fine-passphrase"})
+    admin_client.get(link)
+    admin_client.post(
+        "/invitation/", {"password1": "a-fine-passphrase", "password2": "a-fine-passphrase"}
+    )
     assert admin_client.session[SESSION_KEY] == str(member.user.pk)
     assert admin_client.get("/").headers["Location"] == reverse("care:patient-list")
 
@@ -141,6 +172,45 @@ def test_an_admin_cannot_demote_or_deactivate_themself(admin_client, clinic_admi
     assert demote.status_code == deactivate.status_code == 200
     assert "ask another admin" in demote.content.decode()
     assert membership.role == "admin" and clinic_admin.is_active
+
+
+def test_deactivating_a_pending_member_closes_their_invitation_link(
+    admin_client, clinic, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client.post(
+            ADD_URL, {"full_name": "Lee Park", "email": "lee@example.org", "role": "clinician"}
+        )
+    member = StaffMembership.objects.get(user__email="lee@example.org")
+    invitation_send(invitation_id=member.user.invitations.get().id, now=timezone.now())
+    link = re.search(r"(/invitation/\S+/)", mailoutbox[0].body).group(1)
+
+    admin_client.post(edit_url(member), {"role": "clinician", "title": "", "is_active": ""})
+    resend = admin_client.post(edit_url(member), {"resend": "1"})
+
+    outsider = Client()
+    outsider.get(link)
+    accepted = outsider.post(
+        "/invitation/", {"password1": "lee-passphrase-1", "password2": "lee-passphrase-1"}
+    )
+    member.refresh_from_db()
+    assert member.is_deactivated
+    assert resend.status_code == 302
+    assert member.user.invitations.filter(revoked_at__isnull=True).count() == 0
+    assert accepted.status_code == 410
+    assert not member.user.is_active
+
+
+def test_reactivating_restores_a_member_who_had_a_password(admin_client, clinician):
+    membership = clinician.staff_membership
+    admin_client.post(edit_url(membership), {"role": "clinician", "title": ""})
+
+    admin_client.post(edit_url(membership), {"role": "clinician", "title": "", "is_active": "on"})
+
+    membership.refresh_from_db()
+    clinician.refresh_from_db()
+    assert membership.deactivated_at is None
+    assert clinician.is_active
 
 
 def test_an_admin_resends_a_pending_staff_invitation(
