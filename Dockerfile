@@ -13,7 +13,10 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN mkdir -p /app/var && chown -R tracker:tracker /app/var
+# Static files are collected into the image, so that the image alone serves pages.
+RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdef \
+    python manage.py collectstatic --no-input -v 0 \
+ && chown -R tracker:tracker /app/var
 
 USER tracker
 EXPOSE 8000

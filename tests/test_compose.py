@@ -174,3 +174,10 @@ def test_variables_with_defaults_need_no_documentation():
     compose = {"services": {"beat": {"environment": environment}}}
 
     assert compose_problems(compose, documented=set()) == []
+
+
+def test_the_web_healthcheck_sends_an_allowed_host_name():
+    check = " ".join(load_compose()["services"]["web"]["healthcheck"]["test"])
+
+    assert "/health/" in check
+    assert "DJANGO_ALLOWED_HOSTS" in check and "'Host'" in check

@@ -120,3 +120,11 @@ def test_crisis_resources_need_no_login(client):
 
     assert response.status_code == 200
     assert 'href="tel:988"' in response.content.decode()
+
+
+def test_not_found_and_forbidden_pages_are_plain_and_helpful(clinician_client):
+    missing = clinician_client.get("/staff/patients/00000000-0000-0000-0000-000000000000/")
+    forbidden = clinician_client.get("/staff/team/")
+
+    assert missing.status_code == 404 and "Page not found" in missing.content.decode()
+    assert forbidden.status_code == 403 and "You cannot do this" in forbidden.content.decode()
