@@ -1,0 +1,73 @@
+"""Every URL is closed to anonymous users unless it is on the short public list.
+
+The URL patterns are discovered from the URLconf, not listed by hand, so a new view
+that forgets its access check fails here.
+"""
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+# Pages that must work without signing in.
+PUBLIC = {
+    "health",
+    "care:crisis",
+    "care:invitation-open",
+    "care:invitation-accept",
+}
+PUBLIC_PREFIXES = ("account_", "admin:")  # django-allauth's and the admin's own views
+SAMPLE_ARGS = {"uuid": uuid.uuid4(), "int": 1, "string": "x", "slug": "x", "path": "x"}
+
+
+def named_patterns(resolver=None, namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from named_patterns(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def sample_url(name, pattern):
+    converters = pattern.pattern.converters
+    kwargs = {
+        key: SAMPLE_ARGS[type(conv).__name__.replace("Converter", "").lower()]
+        for key, conv in converters.items()
+    }
+    return reverse(name, kwargs=kwargs)
+
+
+OUR_VIEWS = sorted(
+    (name, pattern)
+    for name, pattern in named_patterns()
+    if name not in PUBLIC and not name.startswith(PUBLIC_PREFIXES)
+)
+
+
+def test_the_discovery_finds_our_views():
+    names = {name for name, _ in OUR_VIEWS}
+
+    assert {"home", "care:patient-detail", "care:staff-edit", "care:clinic-settings"} <= names
+
+
+@pytest.mark.parametrize(("name", "pattern"), OUR_VIEWS, ids=[n for n, _ in OUR_VIEWS])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_users_are_sent_to_login(client, name, pattern, method):
+    response = getattr(client, method)(sample_url(name, pattern))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_pages_answer_without_login(client, name):
+    pattern = dict(named_patterns())[name]
+
+    response = client.get(sample_url(name, pattern))
+
+    assert response.status_code in {200, 302, 410}
+    if response.status_code == 302:
+        assert not response["Location"].startswith(reverse("account_login"))
