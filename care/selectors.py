@@ -42,3 +42,13 @@ def clinic_clinicians_list(*, clinic: Clinic) -> QuerySet[User]:
 def user_latest_invitation(*, user: User) -> Invitation | None:
     """The user's most recent invitation, if any."""
     return user.invitations.order_by("-created_at").first()
+
+
+def clinic_email_addresses(*, clinic: Clinic) -> set[str]:
+    """Lower-cased addresses of the clinic's patients and staff, and its on-call contact."""
+    emails = set(User.objects.filter(patient__clinic=clinic).values_list("email", flat=True)) | set(
+        User.objects.filter(staff_membership__clinic=clinic).values_list("email", flat=True)
+    )
+    if clinic.on_call_email:
+        emails.add(clinic.on_call_email)
+    return {e.lower() for e in emails}
