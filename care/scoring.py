@@ -1,0 +1,119 @@
+"""Questionnaire scoring: validation, totals, bands and item flags. Pure functions.
+
+Rules (reference/clinical.md sections 1-3): items are summed; there is no total when any
+item is missing; bands by total; a self-harm item (PHQ-9 item 9) answered >= 1 raises the
+flag whatever the total.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .instruments import PCL5_DEFAULT_CUTOFF, Band, Instrument, pcl5_bands
+
+SELF_HARM_FLAG = "self_harm"
+
+
+class AnswersInvalid(ValueError):
+    """Answers that cannot be scored; `errors` maps a field name to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class QuestionnaireScore:
+    total: int | None
+    band: Band | None
+    missing: tuple[int, ...]
+    flags: tuple[str, ...]
+    # PCL-5 only: cluster sums (B, C, D, E) when complete.
+    clusters: dict[str, int] = field(default_factory=dict)
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def validate_answers(
+    instrument: Instrument, answers: Mapping[object, object], *, require_all: bool = True
+) -> dict[int, int]:
+    """Answers keyed by item number, each an allowed value; else AnswersInvalid.
+
+    Keys may be ints or strings ("1".."n"); error keys are "item_<n>". Unknown items and
+    values outside the instrument's options are refused with a message naming the item.
+    """
+    allowed = {option.value for option in instrument.options}
+    low, high = min(allowed), max(allowed)
+    errors: dict[str, str] = {}
+    clean: dict[int, int] = {}
+    numbers = {item.number for item in instrument.items}
+    for key, raw in answers.items():
+        number = _as_int(key)
+        if number not in numbers:
+            errors[f"item_{key}"] = f"{instrument.name} has no item {key}."
+            continue
+        if raw is None or raw == "":
+            continue
+        value = _as_int(raw)
+        if value not in allowed:
+            errors[f"item_{number}"] = (
+                f"Item {number}: the answer must be a whole number from {low} to {high}."
+            )
+            continue
+        clean[number] = value
+    if require_all:
+        for number in sorted(numbers - clean.keys()):
+            errors.setdefault(f"item_{number}", f"Item {number}: please choose an answer.")
+    if errors:
+        raise AnswersInvalid(errors)
+    return clean
+
+
+def severity_band(
+    instrument: Instrument, total: int, *, pcl5_cutoff: int = PCL5_DEFAULT_CUTOFF
+) -> Band:
+    """The band that contains `total`."""
+    bands = pcl5_bands(pcl5_cutoff) if instrument.code == "pcl5" else instrument.bands
+    for band in bands:
+        if band.low <= total <= band.high:
+            return band
+    raise ValueError(f"{total} is outside 0-{instrument.max_total} for {instrument.name}")
+
+
+def item_flags(instrument: Instrument, answers: Mapping[int, int]) -> tuple[str, ...]:
+    """Flags raised by single items, independent of the total."""
+    if any(answers.get(number, 0) >= 1 for number in instrument.self_harm_items):
+        return (SELF_HARM_FLAG,)
+    return ()
+
+
+def questionnaire_score(
+    instrument: Instrument,
+    answers: Mapping[int, int],
+    *,
+    pcl5_cutoff: int = PCL5_DEFAULT_CUTOFF,
+) -> QuestionnaireScore:
+    """Total, band and flags of validated answers; no total (and no band) if any is missing."""
+    missing = tuple(item.number for item in instrument.items if item.number not in answers)
+    flags = item_flags(instrument, answers)
+    if missing:
+        return QuestionnaireScore(total=None, band=None, missing=missing, flags=flags)
+    total = sum(answers[item.number] for item in instrument.items)
+    clusters: dict[str, int] = {}
+    for item in instrument.items:
+        if item.cluster:
+            clusters[item.cluster] = clusters.get(item.cluster, 0) + answers[item.number]
+    return QuestionnaireScore(
+        total=total,
+        band=severity_band(instrument, total, pcl5_cutoff=pcl5_cutoff),
+        missing=(),
+        flags=flags,
+        clusters=clusters,
+    )
