@@ -20,14 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
 
 
-def test_every_beat_entry_names_a_registered_task():
+def test_every_beat_entry_names_a_registered_task(db):  # the worker start-up runs checks
     celery_app.loader.import_default_modules()
 
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in celery_app.tasks
 
 
-def test_autodiscovery_finds_the_app_tasks():
+def test_autodiscovery_finds_the_app_tasks(db):
     celery_app.loader.import_default_modules()
 
     assert {"notifications.record_heartbeat", "care.send_invitation"} <= set(celery_app.tasks)

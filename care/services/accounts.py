@@ -14,8 +14,8 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.emails import build_email
 
-from .access import membership_for_user, patient_for_user
-from .models import Clinic, Invitation, Patient, StaffMembership, User
+from ..access import membership_for_user, patient_for_user
+from ..models import Clinic, Invitation, Patient, StaffMembership, User
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def token_hash(token: str) -> str:
 
 def _enqueue_invitation(invitation_id: int) -> None:
     # Imported here: tasks import this module.
-    from .tasks import send_invitation
+    from ..tasks import send_invitation
 
     try:
         send_invitation.delay(invitation_id)

@@ -13,6 +13,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..clock import local_date
+
 
 def validate_tz(value: str) -> None:
     """Reject anything that is not an IANA time-zone name known to this system."""
@@ -157,6 +159,12 @@ class Clinic(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
     on_call_email = models.EmailField(_("on-call contact e-mail"), blank=True)
+    pcl5_cutoff = models.PositiveSmallIntegerField(
+        _("PCL-5 probable-PTSD cut-off"),
+        default=33,
+        validators=[MinValueValidator(20), MaxValueValidator(60)],
+        help_text=_("VA guidance: 31-33 across samples; choose for your population."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -169,7 +177,7 @@ class Clinic(models.Model):
 
     def local_date(self, now: datetime) -> date:
         """The calendar date at the clinic at the instant `now`."""
-        return now.astimezone(zoneinfo.ZoneInfo(self.tz)).date()
+        return local_date(now, self.tz)
 
     def clean(self) -> None:
         super().clean()

@@ -1,0 +1,29 @@
+from .accounts import (
+    REVEALING_WORDS,
+    Clinic,
+    Invitation,
+    Patient,
+    StaffMembership,
+    User,
+    UserManager,
+    validate_neutral_sender_name,
+    validate_tz,
+)
+from .alerts import Alert
+from .records import Assessment, CheckIn, CheckInRevision
+
+__all__ = [
+    "REVEALING_WORDS",
+    "Alert",
+    "Assessment",
+    "CheckIn",
+    "CheckInRevision",
+    "Clinic",
+    "Invitation",
+    "Patient",
+    "StaffMembership",
+    "User",
+    "UserManager",
+    "validate_neutral_sender_name",
+    "validate_tz",
+]
