@@ -9,7 +9,7 @@ import uuid
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 
-from .models import Patient, StaffMembership
+from .models import Assessment, Patient, StaffMembership
 
 
 def membership_for_user(user) -> StaffMembership | None:
@@ -80,4 +80,15 @@ def get_patient_for_user(user, public_id: uuid.UUID | str) -> Patient:
             clinic_id=membership.clinic_id, public_id=public_id
         )
     except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+
+
+def get_own_assessment_for_user(user, public_id: uuid.UUID | str) -> Assessment:
+    """One of the signed-in patient's own questionnaire results; 404 for anything else."""
+    patient = get_own_patient_for_user(user)
+    try:
+        return Assessment.objects.select_related("patient__clinic").get(
+            patient=patient, public_id=public_id
+        )
+    except (Assessment.DoesNotExist, ValidationError, ValueError) as exc:
         raise Http404 from exc

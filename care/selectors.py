@@ -1,8 +1,10 @@
 """Reads of the care app."""
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from datetime import date, datetime
 
-from .models import Clinic, Invitation, Patient, StaffMembership, User
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+
+from .models import Assessment, CheckIn, Clinic, Invitation, Patient, StaffMembership, User
 
 
 def _latest_invitation_sent_at(user_ref: str) -> Subquery:
@@ -52,3 +54,41 @@ def clinic_email_addresses(*, clinic: Clinic) -> set[str]:
     if clinic.on_call_email:
         emails.add(clinic.on_call_email)
     return {e.lower() for e in emails}
+
+
+def patient_checkin_on(*, patient: Patient, day: date) -> CheckIn | None:
+    """The patient's check-in of a local day, if any."""
+    return CheckIn.objects.filter(patient=patient, local_date=day).first()
+
+
+def patient_last_completed(*, patient: Patient) -> dict[str, datetime]:
+    """When the patient last completed each instrument."""
+    rows = (
+        Assessment.objects.filter(patient=patient)
+        .values("instrument")
+        .annotate(last=Max("completed_at"))
+    )
+    return {row["instrument"]: row["last"] for row in rows}
+
+
+def patient_instrument_codes(*, patient: Patient) -> list[str]:
+    """The questionnaires that fit the patient's conditions (PHQ-9, GAD-7, PCL-5 order)."""
+    flags = {"phq9": patient.has_depression, "gad7": patient.has_anxiety, "pcl5": patient.has_ptsd}
+    return [code for code, wanted in flags.items() if wanted]
+
+
+def patient_checkin_series(*, patient: Patient, since: date | None = None) -> list[dict]:
+    """Mood and anxiety by local day, oldest first."""
+    rows = CheckIn.objects.filter(patient=patient)
+    if since is not None:
+        rows = rows.filter(local_date__gte=since)
+    return list(rows.order_by("local_date").values("local_date", "mood", "anxiety"))
+
+
+def patient_assessment_series(*, patient: Patient) -> list[dict]:
+    """Questionnaire totals over time, oldest first, without superseded results."""
+    return list(
+        Assessment.objects.filter(patient=patient, superseded_by__isnull=True)
+        .order_by("completed_at")
+        .values("public_id", "instrument", "completed_at", "total", "band")
+    )

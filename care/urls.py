@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import patient_views, views
 
 app_name = "care"
 
 urlpatterns = [
-    path("me/", views.me, name="me"),
+    path("me/", patient_views.me, name="me"),
+    path("me/checkin/", patient_views.checkin, name="checkin"),
+    path("me/checkin/saved/", patient_views.checkin_saved, name="checkin-saved"),
+    path("me/questionnaires/<slug:code>/", patient_views.questionnaire, name="questionnaire"),
+    path("me/results/<uuid:public_id>/", patient_views.result, name="result"),
+    path("me/history/", patient_views.history, name="history"),
     path("crisis/", views.crisis, name="crisis"),
     path("invitation/", views.invitation_accept_view, name="invitation-accept"),
     path("invitation/<str:token>/", views.invitation_open, name="invitation-open"),

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from .access import (
     get_admin_membership_for_user,
     get_membership_for_user,
-    get_own_patient_for_user,
     get_patient_for_user,
     get_staff_member_for_user,
     membership_for_user,
@@ -53,13 +52,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if membership_for_user(request.user) is not None:
         return redirect("care:patient-list")
     return render(request, "care/no_role.html", status=403)
-
-
-@never_cache
-def me(request: HttpRequest) -> HttpResponse:
-    """The patient's home page."""
-    patient = get_own_patient_for_user(request.user)
-    return render(request, "care/me.html", {"patient": patient})
 
 
 @never_cache

@@ -1,0 +1,126 @@
+"""Forms of the patient's own pages: the daily check-in and the questionnaires."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .instruments import Instrument
+from .models import CheckIn
+from .models.records import SIDE_EFFECTS
+
+SCALE = [(n, str(n)) for n in range(11)]
+
+
+def scale_field(label: str, low: str, high: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=SCALE,
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+        help_text=_("0 = %(low)s, 10 = %(high)s") % {"low": low, "high": high},
+        error_messages={"required": _("Choose a number from 0 to 10.")},
+    )
+
+
+class CheckInForm(forms.Form):
+    client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    mood = scale_field(_("How is your mood today?"), _("very low"), _("very good"))
+    anxiety = scale_field(_("How anxious do you feel today?"), _("not at all"), _("extremely"))
+    energy = scale_field(_("How is your energy today?"), _("none"), _("full of energy"))
+    sleep_hours = forms.DecimalField(
+        label=_("How many hours did you sleep last night?"),
+        min_value=0,
+        max_value=24,
+        max_digits=3,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
+        error_messages={
+            "required": _("Enter the hours you slept, e.g. 7 or 6.5."),
+            "invalid": _("Enter the hours you slept as a number, e.g. 7 or 6.5."),
+            "min_value": _("Hours of sleep cannot be below 0."),
+            "max_value": _("Hours of sleep cannot be more than 24."),
+        },
+    )
+    sleep_quality = forms.TypedChoiceField(
+        label=_("How well did you sleep?"),
+        choices=CheckIn.SleepQuality.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how well you slept.")},
+    )
+    side_effects = forms.MultipleChoiceField(
+        label=_("Since your last session, have you had any of these?"),
+        choices=SIDE_EFFECTS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick all that apply; leave empty if none."),
+    )
+    has_self_harm_thoughts = forms.TypedChoiceField(
+        label=_("Have you had thoughts of harming yourself today?"),
+        choices=[("no", _("No")), ("yes", _("Yes"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please answer yes or no.")},
+    )
+    note = forms.CharField(
+        label=_("Anything else you want your care team to know?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+        help_text=_("Optional. Read during clinic hours, not around the clock."),
+    )
+
+    def checkin_values(self) -> dict:
+        values = dict(self.cleaned_data)
+        values.pop("client_id")
+        return values
+
+    @staticmethod
+    def initial_for(checkin: CheckIn) -> dict:
+        return {
+            "mood": checkin.mood,
+            "anxiety": checkin.anxiety,
+            "energy": checkin.energy,
+            "sleep_hours": checkin.sleep_hours,
+            "sleep_quality": checkin.sleep_quality,
+            "side_effects": checkin.side_effects,
+            "has_self_harm_thoughts": "yes" if checkin.has_self_harm_thoughts else "no",
+            "note": checkin.note,
+        }
+
+
+class QuestionnaireForm(forms.Form):
+    """All items of one instrument on one page, with the instrument's own answer options."""
+
+    client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, instrument: Instrument, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        options = [(o.value, o.label) for o in instrument.options]
+        for item in instrument.items:
+            self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
+                label=f"{item.number}. {item.text}",
+                choices=options,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("Item %(n)s: please choose an answer.") % {"n": item.number},
+                    "invalid_choice": _("Item %(n)s: choose one of the answers shown.")
+                    % {"n": item.number},
+                },
+            )
+        if instrument.difficulty:
+            self.fields["difficulty"] = forms.TypedChoiceField(
+                label=instrument.difficulty.text,
+                choices=[(o.value, o.label) for o in instrument.difficulty_options],
+                coerce=int,
+                empty_value=None,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+
+    def answers(self) -> dict[str, int]:
+        return {
+            str(item.number): self.cleaned_data[f"item_{item.number}"]
+            for item in self.instrument.items
+        }

@@ -1,0 +1,42 @@
+"""Series for charts and what is due: pure functions over plain values, time passed in."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: date
+    value: float
+
+
+def rolling_average(points: Sequence[TrendPoint], *, window_days: int = 7) -> list[TrendPoint]:
+    """For each day with a value, the mean of the values in the `window_days` ending that day.
+
+    Days without a check-in are skipped, not counted as zero.
+    """
+    ordered = sorted(points, key=lambda p: p.day)
+    result = []
+    for point in ordered:
+        start = point.day - timedelta(days=window_days - 1)
+        window = [p.value for p in ordered if start <= p.day <= point.day]
+        result.append(TrendPoint(point.day, round(sum(window) / len(window), 2)))
+    return result
+
+
+# Interim cadence until sessions anchor the schedule: every 14 days (PHQ-9, GAD-7, two-week
+# recall) and every 28 days (PCL-5, one-month recall).
+REPEAT_AFTER_DAYS = {"phq9": 14, "gad7": 14, "pcl5": 28}
+
+
+def questionnaires_due(
+    codes: Iterable[str], last_completed: dict[str, datetime], *, today: date
+) -> list[str]:
+    """The instruments (in the order given) never completed or completed too long ago."""
+    due = []
+    for code in codes:
+        last = last_completed.get(code)
+        if last is None or (today - last.date()).days >= REPEAT_AFTER_DAYS[code]:
+            due.append(code)
+    return due
