@@ -1,0 +1,38 @@
+"""Pure trend helpers: rolling averages and what is due. No DB."""
+
+from datetime import UTC, date, datetime
+
+from care.clock import local_date
+from care.trends import TrendPoint, questionnaires_due, rolling_average
+
+
+def test_rolling_average_uses_the_seven_days_ending_each_day_and_skips_gaps():
+    points = [TrendPoint(date(2026, 1, d), v) for d, v in [(1, 2), (2, 4), (5, 6), (9, 10)]]
+
+    averages = rolling_average(points)
+
+    assert [(p.day.day, p.value) for p in averages] == [(1, 2.0), (2, 3.0), (5, 4.0), (9, 8.0)]
+
+
+def test_rolling_average_of_nothing_is_nothing():
+    assert rolling_average([]) == []
+
+
+def test_questionnaires_due_when_never_done_or_the_recall_window_has_passed():
+    today = date(2026, 3, 29)
+    last = {
+        "phq9": datetime(2026, 3, 15, 12, tzinfo=UTC),  # 14 days ago: due
+        "gad7": datetime(2026, 3, 16, 12, tzinfo=UTC),  # 13 days ago: not yet
+        "pcl5": datetime(2026, 3, 2, 12, tzinfo=UTC),  # 27 days ago: not yet (monthly)
+    }
+
+    assert questionnaires_due(["phq9", "gad7", "pcl5"], last, today=today) == ["phq9"]
+    assert questionnaires_due(["pcl5"], {}, today=today) == ["pcl5"]
+
+
+def test_local_date_follows_the_patients_zone_across_midnight_and_dst():
+    instant = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # DST starts in the US that night
+
+    assert local_date(instant, "America/Los_Angeles") == date(2026, 3, 7)
+    assert local_date(instant, "America/New_York") == date(2026, 3, 8)
+    assert local_date(instant, "Asia/Tokyo") == date(2026, 3, 8)
