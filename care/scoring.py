@@ -76,12 +76,18 @@ def validate_answers(
     return clean
 
 
+def instrument_bands(
+    instrument: Instrument, *, pcl5_cutoff: int = PCL5_DEFAULT_CUTOFF
+) -> tuple[Band, ...]:
+    """The instrument's bands (PCL-5's depend on the clinic's cut-off)."""
+    return pcl5_bands(pcl5_cutoff) if instrument.code == "pcl5" else instrument.bands
+
+
 def severity_band(
     instrument: Instrument, total: int, *, pcl5_cutoff: int = PCL5_DEFAULT_CUTOFF
 ) -> Band:
     """The band that contains `total`."""
-    bands = pcl5_bands(pcl5_cutoff) if instrument.code == "pcl5" else instrument.bands
-    for band in bands:
+    for band in instrument_bands(instrument, pcl5_cutoff=pcl5_cutoff):
         if band.low <= total <= band.high:
             return band
     raise ValueError(f"{total} is outside 0-{instrument.max_total} for {instrument.name}")

@@ -50,16 +50,29 @@ OUR_VIEWS = sorted(
 def test_the_discovery_finds_our_views():
     names = {name for name, _ in OUR_VIEWS}
 
-    assert {"home", "care:patient-detail", "care:staff-edit", "care:clinic-settings"} <= names
+    assert {"home", "care:patient-detail", "care:staff-edit", "api:checkin-list"} <= names
 
 
-@pytest.mark.parametrize(("name", "pattern"), OUR_VIEWS, ids=[n for n, _ in OUR_VIEWS])
+PAGES = [(n, p) for n, p in OUR_VIEWS if not n.startswith("api:")]
+API = [(n, p) for n, p in OUR_VIEWS if n.startswith("api:")]
+
+
+@pytest.mark.parametrize(("name", "pattern"), PAGES, ids=[n for n, _ in PAGES])
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_anonymous_users_are_sent_to_login(client, name, pattern, method):
     response = getattr(client, method)(sample_url(name, pattern))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize(("name", "pattern"), API, ids=[n for n, _ in API])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_api_calls_get_a_json_403(client, name, pattern, method):
+    response = getattr(client, method)(sample_url(name, pattern), content_type="application/json")
+
+    assert response.status_code == 403
+    assert "credentials were not provided" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))

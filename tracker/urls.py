@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("", care_views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("api/v1/", include("care.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("care.urls")),

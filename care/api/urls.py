@@ -1,0 +1,21 @@
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+
+from . import views
+
+app_name = "api"
+
+
+def api(view_class):
+    # DRF answers unauthenticated API calls itself (JSON 403), not with a login redirect.
+    return login_not_required(view_class.as_view())
+
+
+urlpatterns = [
+    path("me/", api(views.MeApi), name="me"),
+    path("checkins/", api(views.CheckInListApi), name="checkin-list"),
+    path("instruments/", api(views.InstrumentListApi), name="instrument-list"),
+    path("instruments/<slug:code>/", api(views.InstrumentDetailApi), name="instrument-detail"),
+    path("assessments/", api(views.AssessmentListApi), name="assessment-list"),
+    path("assessments/<uuid:public_id>/", api(views.AssessmentDetailApi), name="assessment-detail"),
+]

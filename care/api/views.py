@@ -1,0 +1,157 @@
+"""The patient API (v1): the same actions as the patient pages, for a mobile client."""
+
+from django.http import Http404
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..access import (
+    get_own_assessment_for_user,
+    get_own_patient_for_user,
+    membership_for_user,
+    patient_for_user,
+)
+from ..clock import local_date
+from ..crisis import crisis_block
+from ..instruments import INSTRUMENTS, PCL5_DEFAULT_CUTOFF
+from ..models import Assessment, CheckIn
+from ..scoring import SELF_HARM_FLAG, AnswersInvalid
+from ..selectors import patient_checkin_on, patient_instrument_codes, patient_last_completed
+from ..services import assessment_submit, checkin_submit
+from ..trends import questionnaires_due
+from .serializers import (
+    AssessmentInput,
+    AssessmentOutput,
+    CheckInInput,
+    CheckInOutput,
+    instrument_data,
+)
+
+
+def _clinic_cutoff(user) -> int:
+    patient, membership = patient_for_user(user), membership_for_user(user)
+    clinic = patient.clinic if patient else membership.clinic if membership else None
+    return clinic.pcl5_cutoff if clinic else PCL5_DEFAULT_CUTOFF
+
+
+class MeApi(APIView):
+    """Who is signed in; for a patient, today's check-in state and what is due."""
+
+    def get(self, request: Request) -> Response:
+        patient = patient_for_user(request.user)
+        if patient is not None:
+            today = local_date(timezone.now(), patient.tz)
+            due = questionnaires_due(
+                patient_instrument_codes(patient=patient),
+                patient_last_completed(patient=patient),
+                today=today,
+            )
+            return Response(
+                {
+                    "role": "patient",
+                    "preferred_name": patient.preferred_name,
+                    "email": request.user.email,
+                    "time_zone": patient.tz,
+                    "today": today,
+                    "checked_in_today": patient_checkin_on(patient=patient, day=today) is not None,
+                    "questionnaires_due": due,
+                }
+            )
+        membership = membership_for_user(request.user)
+        if membership is None:
+            raise Http404
+        return Response(
+            {
+                "role": membership.role,
+                "full_name": request.user.full_name,
+                "email": request.user.email,
+                "clinic": membership.clinic.name,
+            }
+        )
+
+
+class CheckInListApi(ListAPIView):
+    """GET: the patient's check-ins, newest first. POST: today's check-in."""
+
+    serializer_class = CheckInOutput
+
+    def get_queryset(self):
+        patient = get_own_patient_for_user(self.request.user)
+        return CheckIn.objects.filter(patient=patient).order_by("-local_date")
+
+    def post(self, request: Request) -> Response:
+        patient = get_own_patient_for_user(request.user)
+        data = CheckInInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        client_id = values.pop("client_id", None)
+        result = checkin_submit(
+            patient=patient, values=values, client_id=client_id, now=timezone.now()
+        )
+        body = {"checkin": CheckInOutput(result.checkin).data, "duplicate": result.duplicate}
+        if result.checkin.has_self_harm_thoughts:
+            body["safety"] = crisis_block(alert_raised=True)
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(body, status=code)
+
+
+class InstrumentListApi(APIView):
+    """The questionnaires as data: items, answer options, LOINC codes, bands."""
+
+    def get(self, request: Request) -> Response:
+        cutoff = _clinic_cutoff(request.user)
+        return Response(
+            {"results": [instrument_data(i, pcl5_cutoff=cutoff) for i in INSTRUMENTS.values()]}
+        )
+
+
+class InstrumentDetailApi(APIView):
+    def get(self, request: Request, code: str) -> Response:
+        instrument = INSTRUMENTS.get(code)
+        if instrument is None:
+            raise Http404
+        return Response(instrument_data(instrument, pcl5_cutoff=_clinic_cutoff(request.user)))
+
+
+class AssessmentListApi(ListAPIView):
+    """GET: the patient's results. POST: answers, scored in the response."""
+
+    serializer_class = AssessmentOutput
+
+    def get_queryset(self):
+        patient = get_own_patient_for_user(self.request.user)
+        return Assessment.objects.filter(patient=patient).select_related("patient__clinic")
+
+    def post(self, request: Request) -> Response:
+        patient = get_own_patient_for_user(request.user)
+        data = AssessmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = assessment_submit(
+                patient=patient,
+                instrument_code=data.validated_data["instrument"],
+                answers=data.validated_data["answers"],
+                difficulty=data.validated_data.get("difficulty"),
+                client_id=data.validated_data.get("client_id"),
+                entered_by=request.user,
+                now=timezone.now(),
+            )
+        except AnswersInvalid as invalid:
+            return Response({"answers": invalid.errors}, status=status.HTTP_400_BAD_REQUEST)
+        body = {
+            "assessment": AssessmentOutput(result.assessment).data,
+            "duplicate": result.duplicate,
+        }
+        if SELF_HARM_FLAG in result.assessment.flags:
+            body["safety"] = crisis_block(alert_raised=True)
+        code = status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED
+        return Response(body, status=code)
+
+
+class AssessmentDetailApi(APIView):
+    def get(self, request: Request, public_id: str) -> Response:
+        assessment = get_own_assessment_for_user(request.user, public_id)
+        return Response(AssessmentOutput(assessment).data)
