@@ -1,0 +1,133 @@
+"""Realistic demo histories: pure generators of check-ins and questionnaire answers.
+
+A trajectory says how a patient's depression (or anxiety, PTSD) severity moves over the
+treatment timeline, as a fraction of the baseline; the generators turn that into daily
+check-ins and questionnaires every 14 days (PCL-5 every 28), with missed days and noise
+from a seeded random generator, so the same arguments always give the same history.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from .instruments import INSTRUMENTS
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    code: str
+    # Severity as a share of baseline at day offsets from the first session (linear between).
+    points: tuple[tuple[int, float], ...]
+
+
+TRAJECTORIES = {
+    # Fast, lasting response to an IV induction series.
+    "responder": Trajectory(
+        "responder", ((-30, 1.0), (0, 1.0), (14, 0.45), (28, 0.3), (400, 0.28))
+    ),
+    # Some improvement, never 50%.
+    "partial": Trajectory("partial", ((-30, 1.0), (0, 1.0), (21, 0.75), (60, 0.65), (400, 0.62))),
+    # Responds during induction, relapses about three weeks after it ends.
+    "relapse": Trajectory(
+        "relapse", ((-30, 1.0), (0, 1.0), (14, 0.4), (35, 0.4), (60, 0.85), (400, 0.8))
+    ),
+    # A difficult course (the command adds a recent day of thoughts of self-harm).
+    "safety": Trajectory("safety", ((-30, 1.0), (0, 1.0), (20, 0.8), (45, 1.05), (400, 0.95))),
+}
+
+
+def severity_share(trajectory: Trajectory, offset: int) -> float:
+    """The trajectory's share of baseline severity at a day offset (linear interpolation)."""
+    points = trajectory.points
+    if offset <= points[0][0]:
+        return points[0][1]
+    for (d0, v0), (d1, v1) in pairwise(points):
+        if d0 <= offset <= d1:
+            return v0 + (v1 - v0) * (offset - d0) / (d1 - d0)
+    return points[-1][1]
+
+
+def answers_for_total(code: str, total: int, rng: random.Random) -> dict[str, int]:
+    """Item answers that add up to `total` (PHQ-9 item 9 left at 0)."""
+    instrument = INSTRUMENTS[code]
+    top = max(option.value for option in instrument.options)
+    numbers = [
+        item.number for item in instrument.items if item.number not in instrument.self_harm_items
+    ]
+    answers = {item.number: 0 for item in instrument.items}
+    total = min(total, top * len(numbers))
+    while total > 0:
+        number = rng.choice([n for n in numbers if answers[n] < top])
+        answers[number] += 1
+        total -= 1
+    return {str(n): v for n, v in sorted(answers.items())}
+
+
+@dataclass(frozen=True)
+class DemoHistory:
+    checkins: list[dict]
+    assessments: list[dict]
+    self_harm_checkin_days: list[date]
+
+
+def demo_history(
+    *,
+    trajectory: Trajectory,
+    instruments: list[str],
+    baselines: dict[str, int],
+    first_session: date,
+    start: date,
+    end: date,
+    tz: str,
+    rng: random.Random,
+    adherence: float = 0.85,
+    self_harm_dates: frozenset[date] = frozenset(),
+) -> DemoHistory:
+    """Plain rows (no models) of one patient's check-ins and questionnaires, start..end."""
+    zone = ZoneInfo(tz)
+    checkins, assessments, self_harm_days = [], [], []
+    day = start
+    while day <= end:
+        offset = (day - first_session).days
+        share = severity_share(trajectory, offset)
+        self_harm = day in self_harm_dates
+        if self_harm or rng.random() < adherence:
+            at = datetime.combine(day, time(19, rng.randint(0, 59)), zone)
+            mood = round(max(0, min(10, 9.5 - 7.5 * share + rng.gauss(0, 0.9))))
+            anxiety = round(max(0, min(10, 1 + 6.5 * share + rng.gauss(0, 1.0))))
+            checkins.append(
+                {
+                    "local_date": day,
+                    "mood": mood,
+                    "anxiety": anxiety,
+                    "energy": round(max(0, min(10, mood + rng.gauss(0, 1.2)))),
+                    "sleep_hours": Decimal(
+                        str(round(max(3, min(10, 7.5 - share + rng.gauss(0, 0.8))) * 2) / 2)
+                    ),
+                    "sleep_quality": max(0, min(4, round(3.5 - 2 * share + rng.gauss(0, 0.6)))),
+                    "side_effects": ["dissociation", "nausea"] if offset in (0, 3, 7, 10) else [],
+                    "has_self_harm_thoughts": self_harm,
+                    "note": "",
+                    "submitted_at": at,
+                    "updated_at": at,
+                }
+            )
+            if self_harm:
+                self_harm_days.append(day)
+        for code in instruments:
+            every = 28 if code == "pcl5" else 14
+            if (day - start).days % every == 0 or (self_harm and code == "phq9"):
+                total = round(
+                    baselines[code] * severity_share(trajectory, offset) + rng.gauss(0, 1)
+                )
+                total = max(0, min(INSTRUMENTS[code].max_total, total))
+                answers = answers_for_total(code, total, rng)
+                if self_harm and code == "phq9":
+                    answers["9"] = 1
+                at = datetime.combine(day, time(18, rng.randint(0, 59)), zone)
+                assessments.append({"instrument": code, "answers": answers, "completed_at": at})
+        day += timedelta(days=1)
+    return DemoHistory(checkins, assessments, self_harm_days)

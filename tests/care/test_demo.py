@@ -1,0 +1,78 @@
+"""Demo data: realistic, reproducible trajectories, and the seed command's options."""
+
+import random
+from datetime import date
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from care.demo import TRAJECTORIES, demo_history, severity_share
+from care.models import Alert, Assessment, CheckIn, Patient
+
+
+def history(trajectory, seed=1, **kwargs):
+    return demo_history(
+        trajectory=TRAJECTORIES[trajectory],
+        instruments=["phq9"],
+        baselines={"phq9": 20},
+        first_session=date(2026, 1, 8),
+        start=date(2026, 1, 1),
+        end=date(2026, 5, 1),
+        tz="America/Chicago",
+        rng=random.Random(seed),
+        **kwargs,
+    )
+
+
+def phq9_totals(h):
+    return [sum(a["answers"].values()) for a in h.assessments if a["instrument"] == "phq9"]
+
+
+def test_the_same_seed_gives_the_same_history():
+    assert history("responder") == history("responder")
+    assert history("responder", seed=2) != history("responder")
+
+
+def test_a_responder_falls_by_half_and_stays_down():
+    totals = phq9_totals(history("responder"))
+
+    assert totals[0] >= 18
+    assert max(totals[-3:]) <= totals[0] / 2
+
+
+def test_a_relapse_responds_then_climbs_back():
+    totals = phq9_totals(history("relapse"))
+
+    assert min(totals) <= 10 and totals[-1] >= 14
+
+
+def test_severity_share_interpolates_between_points():
+    assert severity_share(TRAJECTORIES["responder"], 7) == pytest.approx((1.0 + 0.45) / 2)
+
+
+def test_a_self_harm_day_has_a_checkin_and_a_phq9_with_item_9():
+    day = date(2026, 3, 3)
+
+    h = history("safety", self_harm_dates=frozenset({day}))
+
+    assert [c["local_date"] for c in h.checkins if c["has_self_harm_thoughts"]] == [day]
+    assert [a["answers"]["9"] for a in h.assessments if a["completed_at"].date() == day] == [1]
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_histories_and_the_matching_safety_alerts():
+    call_command("seed_demo", patients=8, days=40)
+
+    assert Patient.objects.count() == 8
+    assert CheckIn.objects.count() > 7 * 30
+    assert Assessment.objects.filter(instrument="phq9").exists()
+    morgan = Patient.objects.get(user__email="morgan@demo.example")
+    assert Alert.objects.filter(patient=morgan, kind="safety", acknowledged_at=None).count() == 2
+    assert not Patient.objects.get(user__email="riley@demo.example").checkins.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("options", [{"patients": 3}, {"days": 3}])
+def test_seed_demo_refuses_odd_sizes(options):
+    with pytest.raises(CommandError):
+        call_command("seed_demo", **options)
