@@ -2,9 +2,18 @@
 
 from datetime import date, datetime
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, Max, OuterRef, Q, QuerySet, Subquery, When
 
-from .models import Assessment, CheckIn, Clinic, Invitation, Patient, StaffMembership, User
+from .models import (
+    Alert,
+    Assessment,
+    CheckIn,
+    Clinic,
+    Invitation,
+    Patient,
+    StaffMembership,
+    User,
+)
 
 
 def _latest_invitation_sent_at(user_ref: str) -> Subquery:
@@ -14,11 +23,28 @@ def _latest_invitation_sent_at(user_ref: str) -> Subquery:
 
 def clinic_patients_list(*, clinic: Clinic) -> QuerySet[Patient]:
     """The clinic's patients with what the list shows, in a fixed number of queries."""
+    open_alerts = Q(alerts__acknowledged_at__isnull=True)
     return (
         Patient.objects.filter(clinic=clinic)
         .select_related("user", "primary_clinician")
-        .annotate(invitation_sent_at=_latest_invitation_sent_at("user_id"))
-        .order_by("user__full_name", "id")
+        .annotate(
+            invitation_sent_at=_latest_invitation_sent_at("user_id"),
+            open_alerts=Count("alerts", filter=open_alerts),
+            open_urgent=Count("alerts", filter=open_alerts & Q(alerts__priority="urgent")),
+        )
+        .order_by("-open_urgent", "user__full_name", "id")
+    )
+
+
+def patient_open_alerts(*, patient: Patient) -> QuerySet[Alert]:
+    """The patient's unacknowledged alerts, most urgent and newest first."""
+    priority_order = Case(
+        When(priority=Alert.Priority.URGENT, then=0),
+        When(priority=Alert.Priority.HIGH, then=1),
+        default=2,
+    )
+    return patient.alerts.filter(acknowledged_at__isnull=True).order_by(
+        priority_order, "-created_at"
     )
 
 

@@ -29,7 +29,12 @@ from .forms import (
     StaffMemberAddForm,
     StaffMemberForm,
 )
-from .selectors import clinic_patients_list, clinic_staff_list, user_latest_invitation
+from .selectors import (
+    clinic_patients_list,
+    clinic_staff_list,
+    patient_open_alerts,
+    user_latest_invitation,
+)
 from .services import (
     InvitationInvalid,
     clinic_update,
@@ -90,10 +95,12 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """One patient's record (staff of the patient's clinic only)."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
-    invitation = user_latest_invitation(user=patient.user)
-    return render(
-        request, "care/patient_detail.html", {"patient": patient, "invitation": invitation}
-    )
+    context = {
+        "patient": patient,
+        "invitation": user_latest_invitation(user=patient.user),
+        "alerts": patient_open_alerts(patient=patient),
+    }
+    return render(request, "care/patient_detail.html", context)
 
 
 @never_cache

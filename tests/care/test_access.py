@@ -128,3 +128,24 @@ def test_not_found_and_forbidden_pages_are_plain_and_helpful(clinician_client):
 
     assert missing.status_code == 404 and "Page not found" in missing.content.decode()
     assert forbidden.status_code == 403 and "You cannot do this" in forbidden.content.decode()
+
+
+def test_staff_see_a_patients_open_safety_alert_first(clinician_client, patient, other_patient):
+    from django.utils import timezone
+
+    from care.models import Alert
+
+    Alert.objects.create(
+        patient=other_patient,
+        kind="safety",
+        priority="urgent",
+        reason="Answered yes to thoughts of harming themself.",
+        created_at=timezone.now(),
+    )
+
+    listing = clinician_client.get(reverse("care:patient-list"))
+    detail = clinician_client.get(detail_url(other_patient)).content.decode()
+
+    assert [p.pk for p in listing.context["page"].object_list][0] == other_patient.pk
+    assert "1 urgent" in listing.content.decode()
+    assert "Answered yes to thoughts of harming themself." in detail
