@@ -209,7 +209,7 @@ class Command(BaseCommand):
             baselines=baselines,
             first_session=first_session,
             start=consultation,
-            end=today,
+            end=today - timedelta(days=1),  # today is left for the user to try
             tz=tz,
             rng=rng,
             self_harm_dates=self_harm,

@@ -1,0 +1,75 @@
+"""A patient on a phone: home, check-in, PHQ-9, result and history, screenshotted.
+
+The screenshots land in var/screenshots/ (rerun: ./dev test tests/browser).
+"""
+
+import pytest
+from django.core.management import call_command
+
+from care.management.commands.seed_demo import DEMO_PASSWORD
+from care.models import Alert
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def test_a_patient_checks_in_completes_a_phq9_and_sees_their_history(
+    live_server, phone, screenshot
+):
+    call_command("seed_demo", days=90)
+    page, base = phone, live_server.url
+    sign_in(page, base, "alex@demo.example")
+    assert page.url == f"{base}/me/"
+    screenshot(page, "patient-1-home")
+
+    page.click("text=Start today's check-in")
+    screenshot(page, "patient-2-checkin")
+    page.click("main button[type=submit]")
+    assert page.locator(".form-errors").is_visible()
+    page.check("input[name=mood][value='7']")
+    page.check("input[name=anxiety][value='3']")
+    page.check("input[name=energy][value='6']")
+    page.fill("input[name=sleep_hours]", "7.5")
+    page.check("input[name=sleep_quality][value='3']")
+    page.check("input[name=side_effects][value='headache']")
+    page.check("input[name=has_self_harm_thoughts][value='no']")
+    page.click("main button[type=submit]")
+    assert "your check-in is saved" in page.inner_text("main")
+
+    page.goto(f"{base}/me/questionnaires/phq9/")
+    screenshot(page, "patient-3-phq9")
+    for number, value in enumerate([1, 1, 2, 1, 0, 1, 0, 0, 0], start=1):
+        page.check(f"input[name=item_{number}][value='{value}']")
+    page.click("main button[type=submit]")
+    assert "Your PHQ-9 result" in page.inner_text("main")
+    assert "Mild." in page.inner_text("main")
+    screenshot(page, "patient-4-result")
+
+    page.goto(f"{base}/me/history/")
+    page.wait_for_function("document.querySelector('#mood-chart').width > 0")
+    screenshot(page, "patient-5-history")
+    assert page.console_errors == []
+
+
+def test_item_9_shows_crisis_resources_before_the_score(live_server, phone, screenshot):
+    call_command("seed_demo", days=30)
+    page, base = phone, live_server.url
+    sign_in(page, base, "casey@demo.example")
+
+    page.goto(f"{base}/me/questionnaires/phq9/")
+    for number in range(1, 10):
+        page.check(f"input[name=item_{number}][value='{1 if number == 9 else 0}']")
+    page.click("main button[type=submit]")
+
+    crisis = page.locator(".crisis-box")
+    assert crisis.is_visible()
+    assert crisis.locator("a[href='tel:988']").count() == 1
+    assert crisis.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
+    screenshot(page, "patient-6-result-crisis")
+    assert Alert.objects.filter(patient__user__email="casey@demo.example").count() == 1
