@@ -131,3 +131,36 @@ def demo_history(
                 assessments.append({"instrument": code, "answers": answers, "completed_at": at})
         day += timedelta(days=1)
     return DemoHistory(checkins, assessments, self_harm_days)
+
+
+def demo_sessions(*, route: str, first_session: date, today: date, tz: str) -> list[dict]:
+    """A treatment timeline: an induction series, then maintenance, one session ahead.
+
+    IV: six infusions, Monday / Wednesday / Friday, then a booster every 4 weeks.
+    Intranasal esketamine: twice weekly for 4 weeks, then weekly. Past sessions are
+    completed, the first one from today on is scheduled.
+    """
+    zone = ZoneInfo(tz)
+    if route == "intranasal":
+        induction = [
+            first_session + timedelta(days=d) for w in range(4) for d in (7 * w, 7 * w + 3)
+        ]
+        interval = 7
+    else:
+        induction = [first_session + timedelta(days=d) for d in (0, 2, 4, 7, 9, 11)]
+        interval = 28
+    days = list(induction)
+    while days[-1] < today:
+        days.append(days[-1] + timedelta(days=interval))
+    sessions = []
+    for day in days:
+        sessions.append(
+            {
+                "scheduled_at": datetime.combine(day, time(10, 0), zone),
+                "status": "completed" if day < today else "scheduled",
+                "route": route,
+                "dose_mg": Decimal("56") if route == "intranasal" else None,
+                "dose_mg_per_kg": None if route == "intranasal" else Decimal("0.50"),
+            }
+        )
+    return sessions

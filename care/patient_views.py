@@ -19,6 +19,7 @@ from .selectors import (
     patient_checkin_series,
     patient_instrument_codes,
     patient_last_completed,
+    patient_next_session,
 )
 from .services import assessment_submit, checkin_submit
 from .trends import TrendPoint, questionnaires_due, rolling_average
@@ -30,7 +31,8 @@ HISTORY_DAYS = 90
 def me(request: HttpRequest) -> HttpResponse:
     """Home: today's check-in, questionnaires due, next session."""
     patient = get_own_patient_for_user(request.user)
-    today = local_date(timezone.now(), patient.tz)
+    now = timezone.now()
+    today = local_date(now, patient.tz)
     due = questionnaires_due(
         patient_instrument_codes(patient=patient),
         patient_last_completed(patient=patient),
@@ -40,6 +42,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "patient": patient,
         "checkin_today": patient_checkin_on(patient=patient, day=today),
         "due": [INSTRUMENTS[code] for code in due],
+        "next_session": patient_next_session(patient=patient, now=now),
     }
     return render(request, "care/me.html", context)
 

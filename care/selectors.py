@@ -12,6 +12,7 @@ from .models import (
     Invitation,
     Patient,
     StaffMembership,
+    TreatmentSession,
     User,
 )
 
@@ -117,4 +118,15 @@ def patient_assessment_series(*, patient: Patient) -> list[dict]:
         Assessment.objects.filter(patient=patient, superseded_by__isnull=True)
         .order_by("completed_at")
         .values("public_id", "instrument", "completed_at", "total", "band")
+    )
+
+
+def patient_next_session(*, patient: Patient, now: datetime) -> TreatmentSession | None:
+    """The patient's next scheduled session from `now` on."""
+    return (
+        TreatmentSession.objects.filter(
+            patient=patient, status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=now
+        )
+        .order_by("scheduled_at")
+        .first()
     )

@@ -6,6 +6,7 @@ are embedded ones that need no server: a SQLite file and a file-system Celery br
 under `var/`, and e-mail written as files under `var/mail/`.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -107,8 +108,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL;",
     }
-    # A file (not :memory:) so that a real worker process can see the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file (not :memory:) so that a real worker process can see the test database; one
+    # per test run, so that two runs in one checkout do not clash.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
     VAR_DIR.mkdir(exist_ok=True)
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)

@@ -11,6 +11,7 @@ from .accounts import (
 )
 from .alerts import Alert
 from .records import Assessment, CheckIn, CheckInRevision
+from .sessions import TreatmentSession
 
 __all__ = [
     "REVEALING_WORDS",
@@ -22,6 +23,7 @@ __all__ = [
     "Invitation",
     "Patient",
     "StaffMembership",
+    "TreatmentSession",
     "User",
     "UserManager",
     "validate_neutral_sender_name",

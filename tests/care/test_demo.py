@@ -2,6 +2,7 @@
 
 import random
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -76,3 +77,19 @@ def test_seed_demo_builds_histories_and_the_matching_safety_alerts():
 def test_seed_demo_refuses_odd_sizes(options):
     with pytest.raises(CommandError):
         call_command("seed_demo", **options)
+
+
+def test_demo_sessions_follow_the_route_and_leave_one_ahead():
+    from care.demo import demo_sessions
+
+    iv = demo_sessions(route="iv", first_session=date(2026, 1, 5), today=date(2026, 3, 1), tz="UTC")
+    nasal = demo_sessions(
+        route="intranasal", first_session=date(2026, 1, 5), today=date(2026, 1, 20), tz="UTC"
+    )
+
+    assert [s["scheduled_at"].day for s in iv[:6]] == [5, 7, 9, 12, 14, 16]
+    assert [s["status"] for s in iv].count("scheduled") == 1 and iv[-1]["status"] == "scheduled"
+    assert iv[-1]["scheduled_at"].date() >= date(2026, 3, 1)
+    assert all(s["dose_mg_per_kg"] == Decimal("0.50") for s in iv)
+    assert [s["scheduled_at"].day for s in nasal] == [5, 8, 12, 15, 19, 22, 26, 29]
+    assert nasal[-1]["dose_mg"] == Decimal("56")

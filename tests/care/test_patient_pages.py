@@ -236,3 +236,22 @@ def test_home_shows_todays_checkin_state_and_due_questionnaires(patient_client, 
 
     assert "Start today's check-in" in before and "Done for today" in after
     assert "/me/questionnaires/phq9/" in before and "/me/questionnaires/gad7/" in before
+
+
+def test_home_shows_the_next_scheduled_session_in_the_patients_zone(patient_client, patient):
+    from datetime import UTC, datetime, timedelta
+
+    from care.models import TreatmentSession
+
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    soon = soon.replace(hour=16, minute=0, second=0)  # 10:00 in Chicago (CST)
+    TreatmentSession.objects.create(patient=patient, scheduled_at=soon, route="iv")
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=soon - timedelta(days=5), route="iv", status="completed"
+    )
+
+    page = patient_client.get("/me/").content.decode()
+
+    assert "IV infusion" in page
+    assert ("10:00 AM" in page) != ("11:00 AM" in page)  # CST or CDT, never UTC's 4:00 PM
+    assert "4:00 PM" not in page

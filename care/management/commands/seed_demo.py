@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from care.clock import local_date
-from care.demo import TRAJECTORIES, demo_history
+from care.demo import TRAJECTORIES, demo_history, demo_sessions
 from care.instruments import INSTRUMENTS
 from care.models import (
     Alert,
@@ -27,6 +27,7 @@ from care.models import (
     Invitation,
     Patient,
     StaffMembership,
+    TreatmentSession,
     User,
 )
 from care.safety import assessment_safety_reason, checkin_safety_reason
@@ -238,8 +239,14 @@ class Command(BaseCommand):
                 )
             )
         Assessment.objects.bulk_create(assessments, batch_size=BATCH)
+        route = "intranasal" if trajectory == "safety" else "iv"
+        sessions = [
+            TreatmentSession(patient=patient, recorded_by=staff[clinician], **row)
+            for row in demo_sessions(route=route, first_session=first_session, today=today, tz=tz)
+        ]
+        TreatmentSession.objects.bulk_create(sessions, batch_size=BATCH)
         alerts = self._safety_alerts(patient, checkins, assessments)
-        return 2 + len(checkins) + len(assessments) + alerts
+        return 2 + len(checkins) + len(assessments) + len(sessions) + alerts
 
     def _safety_alerts(self, patient, checkins, assessments) -> int:
         """The alerts the live services would have raised for the same answers."""
