@@ -255,3 +255,37 @@ def test_home_shows_the_next_scheduled_session_in_the_patients_zone(patient_clie
     assert "IV infusion" in page
     assert ("10:00 AM" in page) != ("11:00 AM" in page)  # CST or CDT, never UTC's 4:00 PM
     assert "4:00 PM" not in page
+
+
+def test_times_are_shown_in_the_patients_zone(patient_client, patient):
+    from datetime import UTC, datetime
+
+    result = assessment_submit(
+        patient=patient,
+        instrument_code="gad7",
+        answers={str(n): 0 for n in range(1, 8)},
+        difficulty=None,
+        client_id=None,
+        entered_by=patient.user,
+        now=datetime(2026, 1, 15, 3, 30, tzinfo=UTC),  # 14 Jan, 9:30 PM in Chicago
+    ).assessment
+
+    page = patient_client.get(reverse("care:result", args=[result.public_id])).content.decode()
+
+    assert "14 January 2026, 9:30 PM" in page
+
+
+def test_staff_see_times_in_the_clinics_zone(clinician_client, patient):
+    from care.models import Alert
+
+    Alert.objects.create(
+        patient=patient,
+        kind="safety",
+        priority="urgent",
+        reason="Test reason",
+        created_at="2026-01-15T03:30:00Z",  # 14 Jan 22:30 in New York
+    )
+
+    page = clinician_client.get(reverse("care:patient-detail", args=[patient.public_id]))
+
+    assert "14 Jan 2026, 22:30" in page.content.decode()

@@ -1,0 +1,30 @@
+"""Show dates and times in the viewer's own time zone."""
+
+import zoneinfo
+
+from django.utils import timezone
+
+from .access import membership_for_user, patient_for_user
+
+
+class ViewerTimezoneMiddleware:
+    """Patients see their own zone; clinic staff see the clinic's zone; others UTC."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tz = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patient = patient_for_user(user)
+            membership = membership_for_user(user) if patient is None else None
+            tz = patient.tz if patient else membership.clinic.tz if membership else None
+        if tz:
+            timezone.activate(zoneinfo.ZoneInfo(tz))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
