@@ -1,7 +1,7 @@
 """The patient's own pages: home, daily check-in, questionnaires, results, history."""
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +12,7 @@ from .access import get_own_assessment_for_user, get_own_patient_for_user
 from .clock import local_date
 from .instruments import INSTRUMENTS, LOINC_NOTICE
 from .patient_forms import CheckInForm, QuestionnaireForm
-from .scoring import SELF_HARM_FLAG, AnswersInvalid, severity_band
+from .scoring import SELF_HARM_FLAG, AnswersInvalid, band_for_code
 from .selectors import (
     patient_assessment_series,
     patient_checkin_on,
@@ -21,7 +21,7 @@ from .selectors import (
     patient_last_completed,
     patient_next_session,
 )
-from .services import assessment_submit, checkin_submit
+from .services import ClientIdConflict, assessment_submit, checkin_submit
 from .trends import TrendPoint, questionnaires_due, rolling_average
 
 HISTORY_DAYS = 90
@@ -33,11 +33,11 @@ def me(request: HttpRequest) -> HttpResponse:
     patient = get_own_patient_for_user(request.user)
     now = timezone.now()
     today = local_date(now, patient.tz)
-    due = questionnaires_due(
-        patient_instrument_codes(patient=patient),
-        patient_last_completed(patient=patient),
-        today=today,
-    )
+    last = {
+        code: local_date(at, patient.tz)
+        for code, at in patient_last_completed(patient=patient).items()
+    }
+    due = questionnaires_due(patient_instrument_codes(patient=patient), last, today=today)
     context = {
         "patient": patient,
         "checkin_today": patient_checkin_on(patient=patient, day=today),
@@ -56,28 +56,32 @@ def checkin(request: HttpRequest) -> HttpResponse:
     initial = CheckInForm.initial_for(existing) if existing else {}
     form = CheckInForm(request.POST or None, initial={**initial, "client_id": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
-        checkin_submit(
-            patient=patient,
-            values=form.checkin_values(),
-            client_id=form.cleaned_data["client_id"],
-            now=now,
-        )
-        return redirect("care:checkin-saved")
+        values, client_id = form.checkin_values(), form.cleaned_data["client_id"]
+        try:
+            result = checkin_submit(patient=patient, values=values, client_id=client_id, now=now)
+        except ClientIdConflict:
+            # The same form sent again with changed answers (back button): a new submission.
+            result = checkin_submit(patient=patient, values=values, client_id=None, now=now)
+        return redirect("care:checkin-saved", result.checkin.local_date.isoformat())
     return render(request, "care/checkin_form.html", {"form": form, "existing": existing})
 
 
 @never_cache
-def checkin_saved(request: HttpRequest) -> HttpResponse:
-    """Thanks, and crisis resources first when today's answers call for them."""
+def checkin_saved(request: HttpRequest, day: str) -> HttpResponse:
+    """Thanks, and crisis resources first when that day's answers call for them.
+
+    The day is in the address so that a check-in saved just before midnight still shows
+    its crisis resources after the redirect.
+    """
     patient = get_own_patient_for_user(request.user)
-    today_checkin = patient_checkin_on(patient=patient, day=local_date(timezone.now(), patient.tz))
-    if today_checkin is None:
-        return redirect("care:checkin")
-    return render(
-        request,
-        "care/checkin_saved.html",
-        {"checkin": today_checkin, "show_crisis": today_checkin.has_self_harm_thoughts},
-    )
+    try:
+        saved = patient_checkin_on(patient=patient, day=date.fromisoformat(day))
+    except ValueError as exc:
+        raise Http404 from exc
+    if saved is None:
+        raise Http404
+    context = {"checkin": saved, "show_crisis": saved.has_self_harm_thoughts}
+    return render(request, "care/checkin_saved.html", context)
 
 
 @never_cache
@@ -91,16 +95,20 @@ def questionnaire(request: HttpRequest, code: str) -> HttpResponse:
         request.POST or None, instrument=instrument, initial={"client_id": uuid.uuid4()}
     )
     if request.method == "POST" and form.is_valid():
+        submission = {
+            "patient": patient,
+            "instrument_code": instrument.code,
+            "answers": form.answers(),
+            "difficulty": form.cleaned_data.get("difficulty"),
+            "entered_by": request.user,
+            "now": timezone.now(),
+        }
         try:
-            result = assessment_submit(
-                patient=patient,
-                instrument_code=instrument.code,
-                answers=form.answers(),
-                difficulty=form.cleaned_data.get("difficulty"),
-                client_id=form.cleaned_data["client_id"],
-                entered_by=request.user,
-                now=timezone.now(),
-            )
+            try:
+                result = assessment_submit(client_id=form.cleaned_data["client_id"], **submission)
+            except ClientIdConflict:
+                # The same form sent again with changed answers (back button): a new result.
+                result = assessment_submit(client_id=None, **submission)
         except AnswersInvalid as invalid:
             for key, message in invalid.errors.items():
                 form.add_error(key if key in form.fields else None, message)
@@ -115,12 +123,7 @@ def result(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The score and its band in plain words; crisis resources first if item 9 was >= 1."""
     assessment = get_own_assessment_for_user(request.user, public_id)
     instrument = INSTRUMENTS[assessment.instrument]
-    cutoff = assessment.patient.clinic.pcl5_cutoff
-    band = (
-        severity_band(instrument, assessment.total, pcl5_cutoff=cutoff)
-        if assessment.total is not None
-        else None
-    )
+    band = band_for_code(instrument, assessment.band) if assessment.band else None
     context = {
         "assessment": assessment,
         "instrument": instrument,

@@ -5,6 +5,7 @@ item is missing; bands by total; a self-harm item (PHQ-9 item 9) answered >= 1 r
 flag whatever the total.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -31,12 +32,16 @@ class QuestionnaireScore:
     clusters: dict[str, int] = field(default_factory=dict)
 
 
+SMALL_INT = re.compile(r"-?[0-9]{1,3}")
+
+
 def _as_int(value: object) -> int | None:
+    """A small whole number given as an int or plain ASCII digits, else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and SMALL_INT.fullmatch(value.strip()):
         return int(value)
     return None
 
@@ -81,6 +86,11 @@ def instrument_bands(
 ) -> tuple[Band, ...]:
     """The instrument's bands (PCL-5's depend on the clinic's cut-off)."""
     return pcl5_bands(pcl5_cutoff) if instrument.code == "pcl5" else instrument.bands
+
+
+def band_for_code(instrument: Instrument, code: str) -> Band | None:
+    """The band a stored band code stands for (PCL-5 labels do not depend on the cut-off)."""
+    return next((b for b in instrument_bands(instrument) if b.code == code), None)
 
 
 def severity_band(

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,15 @@ REPEAT_AFTER_DAYS = {"phq9": 14, "gad7": 14, "pcl5": 28}
 
 
 def questionnaires_due(
-    codes: Iterable[str], last_completed: dict[str, datetime], *, today: date
+    codes: Iterable[str], last_completed: dict[str, date], *, today: date
 ) -> list[str]:
-    """The instruments (in the order given) never completed or completed too long ago."""
+    """The instruments (in the order given) never completed or completed too long ago.
+
+    `last_completed` holds local dates (the patient's zone), like `today`.
+    """
     due = []
     for code in codes:
         last = last_completed.get(code)
-        if last is None or (today - last.date()).days >= REPEAT_AFTER_DAYS[code]:
+        if last is None or (today - last).days >= REPEAT_AFTER_DAYS[code]:
             due.append(code)
     return due

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from ..instruments import INSTRUMENTS, Instrument
 from ..models import Assessment, CheckIn
 from ..models.records import SIDE_EFFECTS
-from ..scoring import instrument_bands, severity_band
+from ..scoring import band_for_code, instrument_bands
 
 
 class CheckInInput(serializers.Serializer):
@@ -77,11 +77,8 @@ class AssessmentOutput(serializers.ModelSerializer):
         ]
 
     def get_band_label(self, assessment: Assessment) -> str:
-        if not assessment.band:
-            return ""
-        instrument = INSTRUMENTS[assessment.instrument]
-        cutoff = assessment.patient.clinic.pcl5_cutoff
-        return severity_band(instrument, assessment.total, pcl5_cutoff=cutoff).label
+        band = band_for_code(INSTRUMENTS[assessment.instrument], assessment.band)
+        return band.label if band else ""
 
     def get_max_total(self, assessment: Assessment) -> int:
         return INSTRUMENTS[assessment.instrument].max_total

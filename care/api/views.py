@@ -20,7 +20,7 @@ from ..instruments import INSTRUMENTS, PCL5_DEFAULT_CUTOFF
 from ..models import Assessment, CheckIn
 from ..scoring import SELF_HARM_FLAG, AnswersInvalid
 from ..selectors import patient_checkin_on, patient_instrument_codes, patient_last_completed
-from ..services import assessment_submit, checkin_submit
+from ..services import ClientIdConflict, assessment_submit, checkin_submit
 from ..trends import questionnaires_due
 from .serializers import (
     AssessmentInput,
@@ -29,6 +29,10 @@ from .serializers import (
     CheckInOutput,
     instrument_data,
 )
+
+CLIENT_ID_CONFLICT = {
+    "client_id": ["This client_id was already used for a different submission; send a new one."]
+}
 
 
 def _clinic_cutoff(user) -> int:
@@ -44,11 +48,11 @@ class MeApi(APIView):
         patient = patient_for_user(request.user)
         if patient is not None:
             today = local_date(timezone.now(), patient.tz)
-            due = questionnaires_due(
-                patient_instrument_codes(patient=patient),
-                patient_last_completed(patient=patient),
-                today=today,
-            )
+            last = {
+                code: local_date(at, patient.tz)
+                for code, at in patient_last_completed(patient=patient).items()
+            }
+            due = questionnaires_due(patient_instrument_codes(patient=patient), last, today=today)
             return Response(
                 {
                     "role": "patient",
@@ -88,9 +92,12 @@ class CheckInListApi(ListAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         client_id = values.pop("client_id", None)
-        result = checkin_submit(
-            patient=patient, values=values, client_id=client_id, now=timezone.now()
-        )
+        try:
+            result = checkin_submit(
+                patient=patient, values=values, client_id=client_id, now=timezone.now()
+            )
+        except ClientIdConflict:
+            return Response(CLIENT_ID_CONFLICT, status=status.HTTP_409_CONFLICT)
         body = {"checkin": CheckInOutput(result.checkin).data, "duplicate": result.duplicate}
         if result.checkin.has_self_harm_thoughts:
             body["safety"] = crisis_block(alert_raised=True)
@@ -140,7 +147,14 @@ class AssessmentListApi(ListAPIView):
                 now=timezone.now(),
             )
         except AnswersInvalid as invalid:
-            return Response({"answers": invalid.errors}, status=status.HTTP_400_BAD_REQUEST)
+            errors = dict(invalid.errors)
+            item_errors = {k: v for k, v in errors.items() if k.startswith("item_")}
+            body = {k: [v] for k, v in errors.items() if not k.startswith("item_")}
+            if item_errors:
+                body["answers"] = item_errors
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        except ClientIdConflict:
+            return Response(CLIENT_ID_CONFLICT, status=status.HTTP_409_CONFLICT)
         body = {
             "assessment": AssessmentOutput(result.assessment).data,
             "duplicate": result.duplicate,

@@ -64,6 +64,7 @@ class CheckIn(models.Model):
         ordering = ["-local_date"]
         constraints = [
             models.UniqueConstraint(fields=["patient", "local_date"], name="checkin_one_per_day"),
+            models.UniqueConstraint(fields=["patient", "client_id"], name="checkin_client_id_once"),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +77,7 @@ class CheckInRevision(models.Model):
     checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField()
     values = models.JSONField()
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
     replaced_at = models.DateTimeField()
 
     class Meta:

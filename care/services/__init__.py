@@ -13,11 +13,18 @@ from .accounts import (
     staff_member_update,
     token_hash,
 )
-from .records import AssessmentResult, CheckInResult, assessment_submit, checkin_submit
+from .records import (
+    AssessmentResult,
+    CheckInResult,
+    ClientIdConflict,
+    assessment_submit,
+    checkin_submit,
+)
 
 __all__ = [
     "AssessmentResult",
     "CheckInResult",
+    "ClientIdConflict",
     "InvitationInvalid",
     "assessment_submit",
     "checkin_submit",

@@ -8,6 +8,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
@@ -15,7 +16,7 @@ from ..clock import local_date
 from ..instruments import INSTRUMENTS
 from ..models import Alert, Assessment, CheckIn, CheckInRevision, Patient, User
 from ..safety import assessment_safety_reason, checkin_safety_reason
-from ..scoring import questionnaire_score, validate_answers
+from ..scoring import AnswersInvalid, questionnaire_score, validate_answers
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,39 @@ def _raise_safety_alert(
     return alert
 
 
+class ClientIdConflict(Exception):
+    """A client id already used for a different submission."""
+
+
 def _snapshot(checkin: CheckIn) -> dict:
     values = {name: getattr(checkin, name) for name in CHECKIN_FIELDS}
     values["sleep_hours"] = str(values["sleep_hours"])
     return values
+
+
+def _same_checkin_values(stored: dict, values: dict) -> bool:
+    def normal(v: dict) -> dict:
+        return {
+            **{name: v.get(name) for name in CHECKIN_FIELDS},
+            "sleep_hours": Decimal(str(v.get("sleep_hours"))),
+            "side_effects": sorted(v.get("side_effects") or []),
+            "note": v.get("note") or "",
+        }
+
+    return normal(stored) == normal(values)
+
+
+def _checkin_for_client_id(patient: Patient, client_id: uuid.UUID) -> tuple[CheckIn, dict] | None:
+    """The check-in a client id already produced, with the values it sent, if any."""
+    current = CheckIn.objects.filter(patient=patient, client_id=client_id).first()
+    if current is not None:
+        return current, _snapshot(current)
+    revision = (
+        CheckInRevision.objects.filter(checkin__patient=patient, client_id=client_id)
+        .select_related("checkin")
+        .first()
+    )
+    return (revision.checkin, revision.values) if revision else None
 
 
 @transaction.atomic
@@ -74,31 +104,38 @@ def checkin_submit(
 ) -> CheckInResult:
     """Record today's check-in (the patient's local day); a later one that day updates it.
 
-    The same `client_id` sent again (a retry, a double click) changes nothing. Thoughts of
-    self-harm raise an urgent safety alert, once per check-in.
+    A `client_id` sent again with the same answers (a retry, a double click, even after
+    midnight) changes nothing; with different answers it is a ClientIdConflict. Thoughts
+    of self-harm raise an urgent safety alert unless one is already open for the check-in.
     """
     day = local_date(now, patient.tz)
-    checkin = CheckIn.objects.select_for_update().filter(patient=patient, local_date=day).first()
-    if checkin is not None and client_id is not None and checkin.client_id == client_id:
-        return CheckInResult(checkin, created=False, duplicate=True, alert=None)
+    # Lock the patient row: submissions of one patient are handled one at a time.
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if client_id is not None:
+        known = _checkin_for_client_id(patient, client_id)
+        if known is not None:
+            checkin, sent = known
+            if not _same_checkin_values(sent, values):
+                raise ClientIdConflict
+            return CheckInResult(checkin, created=False, duplicate=True, alert=None)
+    checkin = CheckIn.objects.filter(patient=patient, local_date=day).first()
     created = checkin is None
     if created:
-        try:
-            with transaction.atomic():
-                checkin = CheckIn.objects.create(
-                    patient=patient,
-                    local_date=day,
-                    client_id=client_id,
-                    submitted_at=now,
-                    updated_at=now,
-                    **values,
-                )
-        except IntegrityError:
-            # Another request created today's check-in a moment ago: update that one.
-            return checkin_submit(patient=patient, values=values, client_id=client_id, now=now)
+        checkin = CheckIn.objects.create(
+            patient=patient,
+            local_date=day,
+            client_id=client_id,
+            submitted_at=now,
+            updated_at=now,
+            **values,
+        )
     else:
         CheckInRevision.objects.create(
-            checkin=checkin, version=checkin.version, values=_snapshot(checkin), replaced_at=now
+            checkin=checkin,
+            version=checkin.version,
+            values=_snapshot(checkin),
+            client_id=checkin.client_id,
+            replaced_at=now,
         )
         for name, value in values.items():
             setattr(checkin, name, value)
@@ -110,7 +147,10 @@ def checkin_submit(
     reason = checkin_safety_reason(
         has_self_harm_thoughts=checkin.has_self_harm_thoughts, day_label=day.strftime("%d %b %Y")
     )
-    if reason and not checkin.alerts.filter(kind=Alert.Kind.SAFETY).exists():
+    already_open = checkin.alerts.filter(
+        kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
+    ).exists()
+    if reason and not already_open:
         alert = _raise_safety_alert(patient=patient, reason=reason, now=now, checkin=checkin)
     return CheckInResult(checkin, created=created, duplicate=False, alert=alert)
 
@@ -133,19 +173,37 @@ def assessment_submit(
     `client_id` sent again returns the stored result and creates nothing.
     """
     instrument = INSTRUMENTS[instrument_code]
+    clean = validate_answers(instrument, answers)
+    if instrument.difficulty is None:
+        difficulty = None
+    elif difficulty is not None and difficulty not in {
+        o.value for o in instrument.difficulty_options
+    }:
+        raise AnswersInvalid({"difficulty": "Choose one of the difficulty answers shown."})
+    if supersedes is not None and (
+        supersedes.patient_id != patient.id or supersedes.instrument != instrument.code
+    ):
+        raise AnswersInvalid({"supersedes": "Only the same patient's same questionnaire."})
+    stored_answers = {str(number): value for number, value in sorted(clean.items())}
     if client_id is not None:
         existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
         if existing is not None:
+            same = (existing.instrument, existing.answers, existing.difficulty) == (
+                instrument.code,
+                stored_answers,
+                difficulty,
+            )
+            if not same:
+                raise ClientIdConflict
             return AssessmentResult(existing, duplicate=True, alert=None)
-    clean = validate_answers(instrument, answers)
     score = questionnaire_score(instrument, clean, pcl5_cutoff=patient.clinic.pcl5_cutoff)
     try:
         with transaction.atomic():
             assessment = Assessment.objects.create(
                 patient=patient,
                 instrument=instrument.code,
-                answers={str(number): value for number, value in sorted(clean.items())},
-                difficulty=difficulty if instrument.difficulty else None,
+                answers=stored_answers,
+                difficulty=difficulty,
                 total=score.total,
                 band=score.band.code if score.band else "",
                 flags=list(score.flags),
@@ -155,6 +213,9 @@ def assessment_submit(
                 supersedes=supersedes,
             )
     except IntegrityError:
+        if client_id is None:
+            raise
+        # The same client id committed a moment ago by a parallel request.
         existing = Assessment.objects.get(patient=patient, client_id=client_id)
         return AssessmentResult(existing, duplicate=True, alert=None)
     alert = None

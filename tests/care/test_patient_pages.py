@@ -86,7 +86,9 @@ def test_a_valid_checkin_is_saved_and_thanked(patient_client, patient):
     response = patient_client.post(CHECKIN_URL, checkin_post())
 
     checkin = CheckIn.objects.get(patient=patient)
-    assert response["Location"] == reverse("care:checkin-saved")
+    assert response["Location"] == reverse(
+        "care:checkin-saved", args=[checkin.local_date.isoformat()]
+    )
     assert (checkin.mood, checkin.sleep_hours, checkin.side_effects) == (
         6,
         Decimal("7.5"),

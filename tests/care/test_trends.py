@@ -21,9 +21,9 @@ def test_rolling_average_of_nothing_is_nothing():
 def test_questionnaires_due_when_never_done_or_the_recall_window_has_passed():
     today = date(2026, 3, 29)
     last = {
-        "phq9": datetime(2026, 3, 15, 12, tzinfo=UTC),  # 14 days ago: due
-        "gad7": datetime(2026, 3, 16, 12, tzinfo=UTC),  # 13 days ago: not yet
-        "pcl5": datetime(2026, 3, 2, 12, tzinfo=UTC),  # 27 days ago: not yet (monthly)
+        "phq9": date(2026, 3, 15),  # 14 days ago: due
+        "gad7": date(2026, 3, 16),  # 13 days ago: not yet
+        "pcl5": date(2026, 3, 2),  # 27 days ago: not yet (monthly)
     }
 
     assert questionnaires_due(["phq9", "gad7", "pcl5"], last, today=today) == ["phq9"]
