@@ -73,3 +73,15 @@ def test_item_9_shows_crisis_resources_before_the_score(live_server, phone, scre
     assert crisis.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
     screenshot(page, "patient-6-result-crisis")
     assert Alert.objects.filter(patient__user__email="casey@demo.example").count() == 1
+
+
+def test_patient_pages_fit_a_320_pixel_screen_without_sideways_scrolling(live_server, browser):
+    call_command("seed_demo", days=30)
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    sign_in(page, live_server.url, "jordan@demo.example")
+    for path in ["/me/", "/me/checkin/", "/me/questionnaires/pcl5/", "/me/history/", "/crisis/"]:
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width}px wide"
+    context.close()

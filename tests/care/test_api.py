@@ -225,3 +225,21 @@ def test_session_authenticated_posts_need_the_csrf_token(patient):
 
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_api_submissions_leave_no_answers_or_notes_in_the_logs(patient_client, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        post(
+            patient_client,
+            "/api/v1/checkins/",
+            checkin_body(has_self_harm_thoughts=True, note="ZZCANARY-note"),
+        )
+        post(patient_client, "/api/v1/assessments/", phq9_body(i9=3))
+        post(patient_client, "/api/v1/assessments/", phq9_body(i9=7))  # a 400 is logged too
+
+    logged = caplog.text
+    assert "Bad Request" in logged  # Django logs the 400, by path only
+    for secret in ("ZZCANARY", "Nearly every day", "harming", "item_9", '"9"'):
+        assert secret not in logged
