@@ -21,13 +21,29 @@ class Alert(models.Model):
         HIGH = "high", _("High")
         ROUTINE = "routine", _("Routine")
 
+    class Action(models.TextChoices):
+        CALLED_PATIENT = "called_patient", _("Called the patient")
+        SCHEDULED_VISIT = "scheduled_visit", _("Scheduled a visit or session")
+        REFERRED = "referred", _("Referred to emergency or crisis services")
+        NO_ACTION = "no_action", _("No action needed")
+        OTHER = "other", _("Other (see note)")
+
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority)
+    # What raised it, e.g. "phq9:rise" or "checkin:42": one open alert per patient, kind, cause.
+    cause = models.CharField(_("cause"), max_length=100)
     reason = models.TextField(_("reason"))
     created_at = models.DateTimeField(_("raised"))
     checkin = models.ForeignKey(
         "care.CheckIn", on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    session = models.ForeignKey(
+        "care.TreatmentSession",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
     )
     assessment = models.ForeignKey(
         "care.Assessment", on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
@@ -36,7 +52,8 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action_taken = models.TextField(_("action taken"), blank=True)
+    action = models.CharField(_("action taken"), max_length=30, choices=Action, blank=True)
+    action_note = models.TextField(_("note"), blank=True, max_length=2000)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     escalated_to = models.TextField(_("escalated to"), blank=True)
 
@@ -45,6 +62,13 @@ class Alert(models.Model):
         verbose_name_plural = _("alerts")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["patient", "acknowledged_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind", "cause"],
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="alert_one_open_per_cause",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_priority_display()} {self.get_kind_display()} alert #{self.pk}"

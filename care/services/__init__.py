@@ -13,6 +13,13 @@ from .accounts import (
     staff_member_update,
     token_hash,
 )
+from .alerts import (
+    AlertAlreadyAcknowledged,
+    alert_acknowledge,
+    alert_raise,
+    assessment_alerts_run,
+    daily_alerts_run,
+)
 from .records import (
     AssessmentResult,
     CheckInResult,
@@ -22,13 +29,18 @@ from .records import (
 )
 
 __all__ = [
+    "AlertAlreadyAcknowledged",
     "AssessmentResult",
     "CheckInResult",
     "ClientIdConflict",
     "InvitationInvalid",
+    "alert_acknowledge",
+    "alert_raise",
+    "assessment_alerts_run",
     "assessment_submit",
     "checkin_submit",
     "clinic_update",
+    "daily_alerts_run",
     "invitation_accept",
     "invitation_create",
     "invitation_for_token",

@@ -15,8 +15,10 @@ from django.db import IntegrityError, transaction
 from ..clock import local_date
 from ..instruments import INSTRUMENTS
 from ..models import Alert, Assessment, CheckIn, CheckInRevision, Patient, User
+from ..rules import AlertDraft
 from ..safety import assessment_safety_reason, checkin_safety_reason
 from ..scoring import AnswersInvalid, questionnaire_score, validate_answers
+from .alerts import alert_raise, assessment_alerts_run
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +50,10 @@ class AssessmentResult:
 
 
 def _raise_safety_alert(
-    *, patient: Patient, reason: str, now: datetime, checkin=None, assessment=None
-) -> Alert:
-    alert = Alert.objects.create(
-        patient=patient,
-        kind=Alert.Kind.SAFETY,
-        priority=Alert.Priority.URGENT,
-        reason=reason,
-        created_at=now,
-        checkin=checkin,
-        assessment=assessment,
-    )
-    logger.info("Urgent safety alert %s raised for patient %s", alert.id, patient.id)
-    return alert
+    *, patient: Patient, reason: str, now: datetime, cause: str, **source
+) -> Alert | None:
+    draft = AlertDraft(Alert.Kind.SAFETY, Alert.Priority.URGENT, cause, reason)
+    return alert_raise(patient=patient, draft=draft, now=now, **source)
 
 
 class ClientIdConflict(Exception):
@@ -147,11 +140,10 @@ def checkin_submit(
     reason = checkin_safety_reason(
         has_self_harm_thoughts=checkin.has_self_harm_thoughts, day_label=day.strftime("%d %b %Y")
     )
-    already_open = checkin.alerts.filter(
-        kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
-    ).exists()
-    if reason and not already_open:
-        alert = _raise_safety_alert(patient=patient, reason=reason, now=now, checkin=checkin)
+    if reason:
+        alert = _raise_safety_alert(
+            patient=patient, reason=reason, now=now, cause=f"checkin:{checkin.pk}", checkin=checkin
+        )
     return CheckInResult(checkin, created=created, duplicate=False, alert=alert)
 
 
@@ -221,5 +213,12 @@ def assessment_submit(
     alert = None
     reason = assessment_safety_reason(instrument, clean, score.flags)
     if reason:
-        alert = _raise_safety_alert(patient=patient, reason=reason, now=now, assessment=assessment)
+        alert = _raise_safety_alert(
+            patient=patient,
+            reason=reason,
+            now=now,
+            cause=f"assessment:{assessment.pk}",
+            assessment=assessment,
+        )
+    assessment_alerts_run(assessment=assessment, now=now)
     return AssessmentResult(assessment, duplicate=False, alert=alert)

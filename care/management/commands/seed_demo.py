@@ -257,24 +257,34 @@ class Command(BaseCommand):
                 day_label=checkin.local_date.strftime("%d %b %Y"),
             )
             if reason:
-                alerts.append(_urgent(patient, reason, checkin.submitted_at, checkin=checkin))
+                alerts.append(
+                    _urgent(
+                        patient,
+                        reason,
+                        checkin.submitted_at,
+                        f"checkin:{checkin.pk}",
+                        checkin=checkin,
+                    )
+                )
         for assessment in assessments:
             instrument = INSTRUMENTS[assessment.instrument]
             answers = {int(k): v for k, v in assessment.answers.items()}
             reason = assessment_safety_reason(instrument, answers, tuple(assessment.flags))
             if reason:
+                cause = f"assessment:{assessment.pk}"
                 alerts.append(
-                    _urgent(patient, reason, assessment.completed_at, assessment=assessment)
+                    _urgent(patient, reason, assessment.completed_at, cause, assessment=assessment)
                 )
         Alert.objects.bulk_create(alerts)
         return len(alerts)
 
 
-def _urgent(patient, reason, at, **source) -> Alert:
+def _urgent(patient, reason, at, cause, **source) -> Alert:
     return Alert(
         patient=patient,
         kind=Alert.Kind.SAFETY,
         priority=Alert.Priority.URGENT,
+        cause=cause,
         reason=reason,
         created_at=at,
         **source,

@@ -1,0 +1,160 @@
+"""Writes of alerts: raise (deduplicated), run the rules when data arrives, acknowledge."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from ..clock import local_date
+from ..models import Alert, Assessment, CheckIn, Invitation, Patient, TreatmentSession, User
+from ..rules import (
+    AlertDraft,
+    ScorePoint,
+    booster_alerts,
+    missed_checkins_alert,
+    worsening_alerts,
+)
+from ..trends import TrendPoint, rolling_average
+
+logger = logging.getLogger(__name__)
+
+# Induction is taken to end three weeks after the first session (six IV infusions over
+# two to three weeks); "booster may be due" signals look only after it.
+INDUCTION_DAYS = 21
+
+
+class AlertAlreadyAcknowledged(Exception):
+    """Someone acknowledged the alert first."""
+
+
+def alert_raise(*, patient: Patient, draft: AlertDraft, now: datetime, **source) -> Alert | None:
+    """Create the alert unless one is already open for the same patient, kind and cause.
+
+    `source` may name the checkin, assessment or session that raised it. Returns the new
+    alert, or None when an open one already covers it.
+    """
+    open_alerts = Alert.objects.filter(
+        patient=patient, kind=draft.kind, cause=draft.cause, acknowledged_at__isnull=True
+    )
+    if open_alerts.exists():
+        return None
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                patient=patient,
+                kind=draft.kind,
+                priority=draft.priority,
+                cause=draft.cause,
+                reason=draft.reason,
+                created_at=now,
+                **source,
+            )
+    except IntegrityError:
+        return None  # a parallel request raised the same alert a moment ago
+    logger.info(
+        "%s %s alert %s raised for patient %s", draft.priority, draft.kind, alert.id, patient.id
+    )
+    return alert
+
+
+def first_session_at(patient: Patient) -> datetime | None:
+    """When the patient's first (not cancelled) treatment session took place or is booked."""
+    return (
+        TreatmentSession.objects.filter(patient=patient)
+        .exclude(status=TreatmentSession.Status.CANCELLED)
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+
+
+def account_started_at(patient: Patient) -> datetime:
+    """When the patient could first check in: the invitation's use, else enrollment."""
+    used = (
+        Invitation.objects.filter(user_id=patient.user_id, used_at__isnull=False)
+        .order_by("used_at")
+        .values_list("used_at", flat=True)
+        .first()
+    )
+    return used or patient.enrolled_at
+
+
+def assessment_alerts_run(*, assessment: Assessment, now: datetime) -> list[Alert]:
+    """The worsening and top-band rules for a newly stored questionnaire."""
+    earlier = [
+        ScorePoint(at, total)
+        for at, total in Assessment.objects.filter(
+            patient=assessment.patient,
+            instrument=assessment.instrument,
+            total__isnull=False,
+            superseded_by__isnull=True,
+        )
+        .exclude(pk=assessment.pk)
+        .values_list("completed_at", "total")
+    ]
+    if assessment.total is None:
+        return []
+    drafts = worsening_alerts(
+        assessment.instrument,
+        earlier,
+        ScorePoint(assessment.completed_at, assessment.total),
+        first_session_at=first_session_at(assessment.patient),
+    )
+    raised = [
+        alert_raise(patient=assessment.patient, draft=d, now=now, assessment=assessment)
+        for d in drafts
+    ]
+    return [a for a in raised if a is not None]
+
+
+def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
+    """Missed check-ins and "booster may be due" for one patient, at `now`."""
+    if patient.status != Patient.Status.ACTIVE or not patient.user.is_active:
+        return []
+    today = local_date(now, patient.tz)
+    last = CheckIn.objects.filter(patient=patient).aggregate(last=Max("local_date"))["last"]
+    drafts = []
+    missed = missed_checkins_alert(
+        last_checkin_on=last,
+        counting_from=local_date(account_started_at(patient), patient.tz),
+        today=today,
+        days=patient.clinic.missed_checkin_days,
+    )
+    if missed:
+        drafts.append(missed)
+    first = first_session_at(patient)
+    if patient.treatment_phase == Patient.Phase.MAINTENANCE and first is not None:
+        after = first + timedelta(days=INDUCTION_DAYS)
+        phq9 = [
+            ScorePoint(at, total)
+            for at, total in Assessment.objects.filter(
+                patient=patient,
+                instrument="phq9",
+                completed_at__gte=after,
+                total__isnull=False,
+                superseded_by__isnull=True,
+            ).values_list("completed_at", "total")
+        ]
+        moods = [
+            TrendPoint(day, mood)
+            for day, mood in CheckIn.objects.filter(
+                patient=patient, local_date__gte=local_date(after, patient.tz)
+            ).values_list("local_date", "mood")
+        ]
+        averages = [(p.day, p.value) for p in rolling_average(moods)]
+        drafts += booster_alerts(phq9_since_induction=phq9, mood_averages=averages)
+    raised = [alert_raise(patient=patient, draft=d, now=now) for d in drafts]
+    return [a for a in raised if a is not None]
+
+
+def alert_acknowledge(*, alert: Alert, by: User, action: str, note: str, now: datetime) -> Alert:
+    """Record who acknowledged the alert, when, and what was done. Once only."""
+    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=by, action=action, action_note=note
+    )
+    if not updated:
+        raise AlertAlreadyAcknowledged
+    alert.refresh_from_db()
+    logger.info("Alert %s acknowledged by user %s", alert.id, by.id)
+    return alert
