@@ -9,7 +9,7 @@ import uuid
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 
-from .models import Assessment, Patient, StaffMembership
+from .models import Alert, Assessment, Patient, StaffMembership
 
 
 def membership_for_user(user) -> StaffMembership | None:
@@ -91,4 +91,15 @@ def get_own_assessment_for_user(user, public_id: uuid.UUID | str) -> Assessment:
             patient=patient, public_id=public_id
         )
     except (Assessment.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404 from exc
+
+
+def get_alert_for_user(user, alert_id: int) -> Alert:
+    """An alert about a patient of the staff member's clinic; 404 for anyone else."""
+    membership = get_membership_for_user(user)
+    try:
+        return Alert.objects.select_related("patient__user").get(
+            id=alert_id, patient__clinic_id=membership.clinic_id
+        )
+    except (Alert.DoesNotExist, ValueError) as exc:
         raise Http404 from exc

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from notifications.outbox import outbox_folder
 
 from .access import membership_for_user, patient_for_user
+from .models import Alert
 
 
 def roles(request: HttpRequest) -> dict:
@@ -16,4 +17,12 @@ def roles(request: HttpRequest) -> dict:
         "viewer_patient": patient_for_user(user),
         "viewer_membership": membership,
         "outbox_enabled": membership is not None and outbox_folder() is not None,
+        # Lazy: counted only when a staff page's navigation shows it.
+        "open_alert_count": (
+            lambda: Alert.objects.filter(
+                patient__clinic_id=membership.clinic_id, acknowledged_at__isnull=True
+            ).count()
+        )
+        if membership
+        else 0,
     }

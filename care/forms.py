@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Clinic, Patient, StaffMembership, User
+from .models import Alert, Clinic, Patient, StaffMembership, User
 from .selectors import clinic_clinicians_list
 
 CONDITION_CHOICES = [
@@ -223,3 +223,20 @@ class ClinicSettingsForm(forms.ModelForm):
             "bp_hold_systolic",
             "bp_hold_diastolic",
         ]
+
+
+class AlertAcknowledgeForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("What was done"),
+        choices=[("", _("Choose…")), *Alert.Action.choices],
+        error_messages={"required": _("Say what was done.")},
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("action") == Alert.Action.OTHER and not cleaned.get("note", "").strip():
+            self.add_error("note", _("Add a note when the action is “Other”."))
+        return cleaned

@@ -37,18 +37,6 @@ def clinic_patients_list(*, clinic: Clinic) -> QuerySet[Patient]:
     )
 
 
-def patient_open_alerts(*, patient: Patient) -> QuerySet[Alert]:
-    """The patient's unacknowledged alerts, most urgent and newest first."""
-    priority_order = Case(
-        When(priority=Alert.Priority.URGENT, then=0),
-        When(priority=Alert.Priority.HIGH, then=1),
-        default=2,
-    )
-    return patient.alerts.filter(acknowledged_at__isnull=True).order_by(
-        priority_order, "-created_at"
-    )
-
-
 def clinic_staff_list(*, clinic: Clinic) -> QuerySet[StaffMembership]:
     """The clinic's staff memberships, with invitation state, admins first."""
     return (
@@ -129,4 +117,32 @@ def patient_next_session(*, patient: Patient, now: datetime) -> TreatmentSession
         )
         .order_by("scheduled_at")
         .first()
+    )
+
+
+PRIORITY_ORDER = Case(
+    When(priority=Alert.Priority.URGENT, then=0),
+    When(priority=Alert.Priority.HIGH, then=1),
+    default=2,
+)
+
+
+def clinic_alerts_list(*, clinic: Clinic, state: str = "open") -> QuerySet[Alert]:
+    """The clinic's alerts: open ones most urgent and oldest first; others newest first."""
+    alerts = Alert.objects.filter(patient__clinic=clinic).select_related(
+        "patient__user", "acknowledged_by"
+    )
+    if state == "open":
+        return alerts.filter(acknowledged_at__isnull=True).order_by(PRIORITY_ORDER, "created_at")
+    if state == "acknowledged":
+        alerts = alerts.filter(acknowledged_at__isnull=False)
+    return alerts.order_by("-created_at")
+
+
+def patient_alert_history(*, patient: Patient) -> QuerySet[Alert]:
+    """All of the patient's alerts, open first, then newest first."""
+    return (
+        patient.alerts.select_related("acknowledged_by")
+        .annotate(is_closed=Case(When(acknowledged_at__isnull=True, then=0), default=1))
+        .order_by("is_closed", PRIORITY_ORDER, "-created_at")
     )

@@ -5,7 +5,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from .services import invitation_send
+from .services import daily_alerts_run_all, invitation_send
 
 
 @shared_task(
@@ -21,3 +21,9 @@ from .services import invitation_send
 def send_invitation(invitation_id: int) -> None:
     """E-mail the activation link of one invitation (retried on SMTP errors)."""
     invitation_send(invitation_id=invitation_id, now=timezone.now())
+
+
+@shared_task(name="care.run_alert_rules", soft_time_limit=600, time_limit=900)
+def run_alert_rules() -> None:
+    """Missed check-ins and booster signals for every active patient (hourly; deduplicated)."""
+    daily_alerts_run_all(now=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import patient_views, views
+from . import alert_views, patient_views, views
 
 app_name = "care"
 
@@ -22,6 +22,12 @@ urlpatterns = [
         "staff/patients/<uuid:public_id>/invitation/",
         views.invitation_resend,
         name="invitation-resend",
+    ),
+    path("staff/alerts/", alert_views.alert_inbox, name="alert-inbox"),
+    path(
+        "staff/alerts/<int:alert_id>/acknowledge/",
+        alert_views.alert_acknowledge_view,
+        name="alert-acknowledge",
     ),
     path("staff/team/", views.staff_list, name="staff-list"),
     path("staff/team/new/", views.staff_add, name="staff-add"),

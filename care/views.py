@@ -32,7 +32,7 @@ from .forms import (
 from .selectors import (
     clinic_patients_list,
     clinic_staff_list,
-    patient_open_alerts,
+    patient_alert_history,
     user_latest_invitation,
 )
 from .services import (
@@ -98,7 +98,7 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "patient": patient,
         "invitation": user_latest_invitation(user=patient.user),
-        "alerts": patient_open_alerts(patient=patient),
+        "alerts": patient_alert_history(patient=patient),
     }
     return render(request, "care/patient_detail.html", context)
 

@@ -273,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "args": ("beat",),
     },
+    # Hourly, so each patient's local day is covered; alerts are deduplicated by cause.
+    "run-alert-rules": {
+        "task": "care.run_alert_rules",
+        "schedule": crontab(minute=7),
+    },
 }
 
 # Logging: no request bodies, no health data; errors go to stderr.

@@ -19,6 +19,7 @@ from .alerts import (
     alert_raise,
     assessment_alerts_run,
     daily_alerts_run,
+    daily_alerts_run_all,
 )
 from .records import (
     AssessmentResult,
@@ -41,6 +42,7 @@ __all__ = [
     "checkin_submit",
     "clinic_update",
     "daily_alerts_run",
+    "daily_alerts_run_all",
     "invitation_accept",
     "invitation_create",
     "invitation_for_token",

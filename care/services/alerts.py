@@ -158,3 +158,13 @@ def alert_acknowledge(*, alert: Alert, by: User, action: str, note: str, now: da
     alert.refresh_from_db()
     logger.info("Alert %s acknowledged by user %s", alert.id, by.id)
     return alert
+
+
+def daily_alerts_run_all(*, now: datetime) -> int:
+    """Run the daily rules for every active patient; returns how many alerts were raised."""
+    patients = (
+        Patient.objects.filter(status=Patient.Status.ACTIVE, user__is_active=True)
+        .select_related("clinic", "user")
+        .order_by("pk")
+    )
+    return sum(len(daily_alerts_run(patient=p, now=now)) for p in patients.iterator(2000))

@@ -32,6 +32,7 @@ from care.models import (
 )
 from care.safety import assessment_safety_reason, checkin_safety_reason
 from care.scoring import questionnaire_score, validate_answers
+from care.services import assessment_alerts_run, daily_alerts_run
 
 DEMO_CLINIC = "Riverside Wellness Clinic (demo)"
 DEMO_PASSWORD = "demo-care-2026"
@@ -106,8 +107,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--days", type=int, default=120, help="Days of history (default 120).")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed.")
+        parser.add_argument(
+            "--no-alert-replay",
+            action="store_true",
+            help="Skip running the alert rules over the history (faster for large data sets).",
+        )
 
     def handle(self, *args, logins=False, patients=5, days=120, seed=2026, **options) -> None:
+        self.replay_alerts = not options.get("no_alert_replay", False)
         if not logins:
             if patients < len(PATIENTS) or not 7 <= days <= 3650:
                 raise CommandError(f"--patients must be >= {len(PATIENTS)}, --days 7..3650.")
@@ -246,7 +253,25 @@ class Command(BaseCommand):
         ]
         TreatmentSession.objects.bulk_create(sessions, batch_size=BATCH)
         alerts = self._safety_alerts(patient, checkins, assessments)
+        if self.replay_alerts:
+            alerts += self._replay_alerts(patient, assessments, now=now)
         return 2 + len(checkins) + len(assessments) + len(sessions) + alerts
+
+    def _replay_alerts(self, patient, assessments, *, now) -> int:
+        """Run the live alert rules over the history; older alerts were dealt with."""
+        raised = 0
+        for assessment in sorted(assessments, key=lambda a: a.completed_at):
+            raised += len(assessment_alerts_run(assessment=assessment, now=assessment.completed_at))
+        raised += len(daily_alerts_run(patient=patient, now=now))
+        for alert in patient.alerts.filter(created_at__lt=now - timedelta(days=10)):
+            alert.acknowledged_at = alert.created_at + timedelta(hours=20)
+            alert.acknowledged_by = patient.primary_clinician
+            alert.action = Alert.Action.CALLED_PATIENT
+            alert.action_note = "Discussed by phone; plan reviewed with the prescriber."
+            alert.save(
+                update_fields=["acknowledged_at", "acknowledged_by", "action", "action_note"]
+            )
+        return raised
 
     def _safety_alerts(self, patient, checkins, assessments) -> int:
         """The alerts the live services would have raised for the same answers."""

@@ -1,0 +1,52 @@
+"""The clinic's alert inbox and acknowledgement."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from .access import get_alert_for_user, get_membership_for_user
+from .forms import AlertAcknowledgeForm
+from .selectors import clinic_alerts_list
+from .services import AlertAlreadyAcknowledged, alert_acknowledge
+
+STATES = {"open": _("Open"), "acknowledged": _("Acknowledged"), "all": _("All")}
+
+
+@never_cache
+def alert_inbox(request: HttpRequest) -> HttpResponse:
+    """Open alerts, most urgent and oldest first, each with its acknowledge form."""
+    membership = get_membership_for_user(request.user)
+    state = request.GET.get("state", "open")
+    state = state if state in STATES else "open"
+    alerts = clinic_alerts_list(clinic=membership.clinic, state=state)
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "state": state, "states": STATES, "form": AlertAcknowledgeForm()}
+    return render(request, "care/alert_inbox.html", context)
+
+
+@require_POST
+def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Record who acknowledged the alert, when and what was done."""
+    alert = get_alert_for_user(request.user, alert_id)
+    form = AlertAcknowledgeForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = ""
+    if not form.is_valid():
+        return render(
+            request, "care/alert_acknowledge.html", {"alert": alert, "form": form, "next": back},
+            status=400,
+        )  # fmt: skip
+    try:
+        alert_acknowledge(alert=alert, by=request.user, now=timezone.now(), **form.cleaned_data)
+    except AlertAlreadyAcknowledged:
+        messages.info(request, _("Someone else acknowledged this alert first."))
+    else:
+        messages.success(request, _("Alert acknowledged."))
+    return redirect(back or "care:alert-inbox")

@@ -1,0 +1,196 @@
+"""Alerts: raised when data arrives, deduplicated, acknowledged once, visible in history."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from care.models import Alert, CheckIn, TreatmentSession
+from care.rules import AlertDraft
+from care.services import (
+    AlertAlreadyAcknowledged,
+    alert_acknowledge,
+    alert_raise,
+    assessment_submit,
+    daily_alerts_run,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 20, 18, tzinfo=UTC)
+DRAFT = AlertDraft("missed_checkins", "routine", "missed_checkins", "No check-in for 3 days.")
+
+
+def phq9_total(patient, total, at):
+    answers = {str(n): 0 for n in range(1, 10)}
+    for n in range(1, 9):
+        step = min(3, total)
+        answers[str(n)] = step
+        total -= step
+    return assessment_submit(patient=patient, instrument_code="phq9", answers=answers,
+                             difficulty=None, client_id=None, entered_by=None, now=at)  # fmt: skip
+
+
+def test_one_open_alert_per_patient_kind_and_cause(patient):
+    first = alert_raise(patient=patient, draft=DRAFT, now=NOW)
+    again = alert_raise(patient=patient, draft=DRAFT, now=NOW + timedelta(hours=1))
+    other_cause = alert_raise(
+        patient=patient, draft=AlertDraft("worsening", "high", "phq9:rise", "x"), now=NOW
+    )
+
+    assert first is not None and again is None and other_cause is not None
+    assert Alert.objects.filter(patient=patient, kind="missed_checkins").count() == 1
+
+
+def test_after_acknowledgement_the_same_cause_can_raise_a_new_alert(patient, clinician):
+    first = alert_raise(patient=patient, draft=DRAFT, now=NOW)
+    alert_acknowledge(alert=first, by=clinician, action="called_patient", note="", now=NOW)
+
+    assert alert_raise(patient=patient, draft=DRAFT, now=NOW + timedelta(days=1)) is not None
+
+
+def test_an_alert_is_acknowledged_once(patient, clinician, other_clinician):
+    alert = alert_raise(patient=patient, draft=DRAFT, now=NOW)
+    alert_acknowledge(alert=alert, by=clinician, action="no_action", note="On holiday", now=NOW)
+
+    with pytest.raises(AlertAlreadyAcknowledged):
+        alert_acknowledge(alert=alert, by=other_clinician, action="other", note="x", now=NOW)
+    alert.refresh_from_db()
+    assert (alert.acknowledged_by, alert.action, alert.action_note) == (
+        clinician,
+        "no_action",
+        "On holiday",
+    )
+
+
+def test_a_phq9_rise_of_5_raises_one_high_alert_even_when_repeated(patient):
+    phq9_total(patient, 10, NOW - timedelta(days=14))
+    phq9_total(patient, 15, NOW)
+    phq9_total(patient, 21, NOW + timedelta(days=14))
+
+    worsening = Alert.objects.filter(patient=patient, kind="worsening").order_by("cause")
+    assert [(a.cause, a.priority) for a in worsening] == [
+        ("phq9:rise", "high"),
+        ("phq9:top_band", "high"),
+    ]
+
+
+def test_missed_checkins_are_found_by_the_daily_run(patient):
+    patient.enrolled_at = NOW - timedelta(days=30)
+    patient.save()
+    CheckIn.objects.create(
+        patient=patient, local_date=datetime(2026, 3, 16).date(), mood=5, anxiety=5, energy=5,
+        sleep_hours=7, sleep_quality=2, has_self_harm_thoughts=False, submitted_at=NOW,
+        updated_at=NOW,
+    )  # fmt: skip
+
+    quiet = daily_alerts_run(patient=patient, now=datetime(2026, 3, 19, 18, tzinfo=UTC))
+    alerts = daily_alerts_run(patient=patient, now=datetime(2026, 3, 20, 18, tzinfo=UTC))
+    repeat = daily_alerts_run(patient=patient, now=datetime(2026, 3, 21, 18, tzinfo=UTC))
+
+    assert quiet == [] and repeat == []
+    assert [a.kind for a in alerts] == ["missed_checkins"]
+
+
+def test_the_daily_run_skips_paused_patients_and_pending_accounts(patient):
+    patient.enrolled_at = NOW - timedelta(days=30)
+    patient.status = "paused"
+    patient.save()
+
+    assert daily_alerts_run(patient=patient, now=NOW) == []
+
+
+def test_a_booster_signal_after_induction(patient):
+    patient.treatment_phase = "maintenance"
+    patient.enrolled_at = NOW - timedelta(days=90)
+    patient.save()
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NOW - timedelta(days=80), route="iv", status="completed"
+    )
+    phq9_total(patient, 6, NOW - timedelta(days=40))
+    phq9_total(patient, 4, NOW - timedelta(days=26))
+    phq9_total(patient, 9, NOW - timedelta(days=12))
+
+    alerts = daily_alerts_run(patient=patient, now=NOW)
+
+    assert "booster:phq9" in [a.cause for a in alerts]
+
+
+def test_the_inbox_lists_open_alerts_urgent_first_and_acknowledges(
+    clinician_client, clinician, patient, other_patient
+):
+    routine = alert_raise(patient=patient, draft=DRAFT, now=NOW)
+    urgent = alert_raise(
+        patient=other_patient,
+        draft=AlertDraft("safety", "urgent", "checkin:1", "Thoughts of self-harm."),
+        now=NOW + timedelta(hours=2),
+    )
+
+    inbox = clinician_client.get("/staff/alerts/")
+    assert [a.pk for a in inbox.context["page"].object_list] == [urgent.pk, routine.pk]
+
+    response = clinician_client.post(
+        reverse("care:alert-acknowledge", args=[urgent.pk]),
+        {"action": "called_patient", "note": "Safety plan reviewed", "next": "/staff/alerts/"},
+    )
+    urgent.refresh_from_db()
+    assert response["Location"] == "/staff/alerts/"
+    assert urgent.acknowledged_by == clinician and urgent.action_note == "Safety plan reviewed"
+    assert [a.pk for a in clinician_client.get("/staff/alerts/").context["page"].object_list] == [
+        routine.pk
+    ]
+    history = clinician_client.get(reverse("care:patient-detail", args=[other_patient.public_id]))
+    assert "Safety plan reviewed" in history.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [({"action": ""}, "Say what was done."), ({"action": "other", "note": ""}, "Add a note")],
+)
+def test_acknowledging_without_saying_what_was_done_is_refused(
+    clinician_client, patient, data, message
+):
+    alert = alert_raise(patient=patient, draft=DRAFT, now=NOW)
+
+    response = clinician_client.post(reverse("care:alert-acknowledge", args=[alert.pk]), data)
+
+    alert.refresh_from_db()
+    assert response.status_code == 400 and message in response.content.decode()
+    assert alert.is_open
+
+
+def test_alerts_of_another_clinic_are_404(client, other_clinician, patient):
+    alert = alert_raise(patient=patient, draft=DRAFT, now=NOW)
+    client.force_login(other_clinician)
+
+    response = client.post(
+        reverse("care:alert-acknowledge", args=[alert.pk]), {"action": "no_action"}
+    )
+
+    alert.refresh_from_db()
+    assert response.status_code == 404 and alert.is_open
+    assert list(client.get("/staff/alerts/").context["page"].object_list) == []
+
+
+def test_patients_cannot_see_or_acknowledge_alerts(patient_client, patient):
+    alert = alert_raise(patient=patient, draft=DRAFT, now=NOW)
+
+    assert patient_client.get("/staff/alerts/").status_code == 404
+    assert (
+        patient_client.post(
+            reverse("care:alert-acknowledge", args=[alert.pk]), {"action": "no_action"}
+        ).status_code
+        == 404
+    )
+
+
+def test_an_unsafe_next_address_is_ignored(clinician_client, patient):
+    alert = alert_raise(patient=patient, draft=DRAFT, now=timezone.now())
+
+    response = clinician_client.post(
+        reverse("care:alert-acknowledge", args=[alert.pk]),
+        {"action": "no_action", "next": "https://evil.example/"},
+    )
+
+    assert response["Location"] == reverse("care:alert-inbox")
