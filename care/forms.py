@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .caseload import CaseloadFilters
 from .models import Alert, Clinic, Patient, StaffMembership, User
 from .selectors import clinic_clinicians_list
 
@@ -240,3 +241,39 @@ class AlertAcknowledgeForm(forms.Form):
         if cleaned.get("action") == Alert.Action.OTHER and not cleaned.get("note", "").strip():
             self.add_error("note", _("Add a note when the action is “Other”."))
         return cleaned
+
+
+class CaseloadFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name"), required=False, max_length=100)
+    clinician = forms.ModelChoiceField(
+        label=_("Primary clinician"), queryset=User.objects.none(), required=False,
+        empty_label=_("Anyone"),
+    )  # fmt: skip
+    condition = forms.ChoiceField(
+        label=_("Condition"), choices=[("", _("Any")), *CONDITION_CHOICES], required=False
+    )
+    phase = forms.ChoiceField(
+        label=_("Phase"), choices=[("", _("Any")), *Patient.Phase.choices], required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[*Patient.Status.choices, ("all", _("Any"))],
+        required=False,
+        initial=Patient.Status.ACTIVE,
+    )
+
+    def __init__(self, *args, clinic: Clinic, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinic_clinicians_list(clinic=clinic)
+
+    def filters(self):
+        """The chosen filters; invalid values fall back to the defaults."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        status = data.get("status") or Patient.Status.ACTIVE
+        return CaseloadFilters(
+            clinician=data["clinician"].pk if data.get("clinician") else None,
+            condition=data.get("condition", ""),
+            phase=data.get("phase", ""),
+            status="" if status == "all" else status,
+            search=data.get("q", ""),
+        )

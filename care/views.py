@@ -3,7 +3,6 @@
 from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +19,10 @@ from .access import (
     membership_for_user,
     patient_for_user,
 )
+from .caseload import caseload_page
 from .forms import (
     EMAIL_IN_USE,
+    CaseloadFilterForm,
     ClinicSettingsForm,
     EnrollmentForm,
     InvitationAcceptForm,
@@ -30,7 +31,6 @@ from .forms import (
     StaffMemberForm,
 )
 from .selectors import (
-    clinic_patients_list,
     clinic_staff_list,
     patient_alert_history,
     user_latest_invitation,
@@ -61,12 +61,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def patient_list(request: HttpRequest) -> HttpResponse:
-    """The clinic's patients (staff only)."""
+    """The caseload: who needs attention first, with trends, scores and next sessions."""
     membership = get_membership_for_user(request.user)
-    page = Paginator(clinic_patients_list(clinic=membership.clinic), 50).get_page(
-        request.GET.get("page")
+    form = CaseloadFilterForm(request.GET or None, clinic=membership.clinic)
+    filters = form.filters()
+    page, rows = caseload_page(
+        clinic=membership.clinic,
+        filters=filters,
+        now=timezone.now(),
+        page_number=request.GET.get("page"),
     )
-    return render(request, "care/patient_list.html", {"page": page, "clinic": membership.clinic})
+    context = {"page": page, "rows": rows, "form": form, "clinic": membership.clinic}
+    return render(request, "care/patient_list.html", context)
 
 
 @never_cache

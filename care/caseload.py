@@ -1,0 +1,184 @@
+"""The caseload: the clinic's patients, who needs attention first, in a fixed number of queries.
+
+One query sorts and pages the patients (attention first: open safety alerts, then high
+alerts, then missed check-ins, then the rest); a handful more fetch what the page shows
+for those patients only, so the cost does not grow with the size of the clinic.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+
+from .clock import local_date
+from .models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession
+from .rules import ScorePoint, baseline, is_remission, is_response, mood_direction
+from .trends import TrendPoint, rolling_average
+
+PAGE_SIZE = 50
+CONDITIONS = {"depression": "has_depression", "anxiety": "has_anxiety", "ptsd": "has_ptsd"}
+
+
+@dataclass(frozen=True)
+class CaseloadFilters:
+    clinician: int | None = None
+    condition: str = ""
+    phase: str = ""
+    status: str = Patient.Status.ACTIVE
+    search: str = ""
+
+
+@dataclass
+class ScoreSummary:
+    latest: int | None = None
+    latest_at: datetime | None = None
+    baseline: int | None = None
+    change: int | None = None
+    response: bool = False
+    remission: bool = False
+
+
+@dataclass(frozen=True)
+class AlertCount:
+    priority: str
+    label: str
+    count: int
+
+
+@dataclass
+class CaseloadRow:
+    patient: Patient
+    last_checkin_on: date | None
+    days_since_checkin: int | None
+    mood_avg: float | None
+    mood_direction: str
+    scores: dict[str, ScoreSummary] = field(default_factory=dict)
+    alerts: list[AlertCount] = field(default_factory=list)
+    next_session_at: datetime | None = None
+
+
+def _open(kind: str | None = None, priority: str | None = None) -> Exists:
+    alerts = Alert.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
+    if kind:
+        alerts = alerts.filter(kind=kind)
+    if priority:
+        alerts = alerts.filter(priority=priority)
+    return Exists(alerts)
+
+
+def caseload_queryset(*, clinic: Clinic, filters: CaseloadFilters, now: datetime) -> QuerySet:
+    """The clinic's patients, filtered, attention first (one query per page)."""
+    patients = Patient.objects.filter(clinic=clinic).select_related("user", "primary_clinician")
+    if filters.status:
+        patients = patients.filter(status=filters.status)
+    if filters.clinician:
+        patients = patients.filter(primary_clinician_id=filters.clinician)
+    if filters.condition in CONDITIONS:
+        patients = patients.filter(**{CONDITIONS[filters.condition]: True})
+    if filters.phase:
+        patients = patients.filter(treatment_phase=filters.phase)
+    if filters.search.strip():
+        term = filters.search.strip()
+        patients = patients.filter(
+            Q(user__full_name__icontains=term) | Q(preferred_name__icontains=term)
+        )
+    last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
+    next_session = TreatmentSession.objects.filter(
+        patient=OuterRef("pk"), status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=now
+    ).order_by("scheduled_at")
+    return patients.annotate(
+        has_safety=_open(kind=Alert.Kind.SAFETY),
+        has_high=_open(priority=Alert.Priority.HIGH),
+        has_missed=_open(kind=Alert.Kind.MISSED_CHECKINS),
+        last_checkin_on=Subquery(last_checkin.values("local_date")[:1]),
+        next_session_at=Subquery(next_session.values("scheduled_at")[:1]),
+    ).order_by("-has_safety", "-has_high", "-has_missed", "user__full_name", "pk")
+
+
+def caseload_page(
+    *, clinic: Clinic, filters: CaseloadFilters, now: datetime, page_number: str | None
+) -> tuple[Page, list[CaseloadRow]]:
+    """One page of the caseload with everything its rows show."""
+    page = Paginator(
+        caseload_queryset(clinic=clinic, filters=filters, now=now), PAGE_SIZE
+    ).get_page(page_number)
+    patients = list(page.object_list)
+    ids = [p.pk for p in patients]
+    recent = defaultdict(list)
+    since = (now - timedelta(days=16)).date()
+    for pid, day, mood in CheckIn.objects.filter(
+        patient_id__in=ids, local_date__gte=since
+    ).values_list("patient_id", "local_date", "mood"):
+        recent[pid].append(TrendPoint(day, mood))
+    scores = defaultdict(list)
+    for pid, code, at, total in (
+        Assessment.objects.filter(
+            patient_id__in=ids,
+            instrument__in=["phq9", "gad7"],
+            total__isnull=False,
+            superseded_by__isnull=True,
+        )
+        .order_by("completed_at")
+        .values_list("patient_id", "instrument", "completed_at", "total")
+    ):
+        scores[(pid, code)].append(ScorePoint(at, total))
+    first_sessions = dict(
+        TreatmentSession.objects.filter(patient_id__in=ids)
+        .exclude(status=TreatmentSession.Status.CANCELLED)
+        .values("patient_id")
+        .annotate(first=Min("scheduled_at"))
+        .values_list("patient_id", "first")
+        .order_by()
+    )
+    alert_counts = defaultdict(list)
+    kinds = dict(Alert.Kind.choices)
+    rank = {Alert.Priority.URGENT: 0, Alert.Priority.HIGH: 1, Alert.Priority.ROUTINE: 2}
+    for pid, priority, kind, count in (
+        Alert.objects.filter(patient_id__in=ids, acknowledged_at__isnull=True)
+        .values_list("patient_id", "priority", "kind")
+        .annotate(count=Count("id"))
+        .order_by()
+    ):
+        alert_counts[pid].append(AlertCount(priority, str(kinds[kind]), count))
+    for counts in alert_counts.values():
+        counts.sort(key=lambda c: (rank[c.priority], c.label))
+    rows = [
+        _row(p, recent[p.pk], scores, first_sessions.get(p.pk), alert_counts[p.pk], now)
+        for p in patients
+    ]
+    return page, rows
+
+
+def _row(patient, moods, scores, first_session, alerts, now) -> CaseloadRow:
+    today = local_date(now, patient.tz)
+    averages = rolling_average(moods)
+    week = [p.value for p in averages if p.day >= today - timedelta(days=7)]
+    earlier = [p.value for p in averages if p.day <= today - timedelta(days=7)]
+    direction = mood_direction([earlier[-1], week[-1]]) if week and earlier else "flat"
+    summaries = {}
+    for code in ("phq9", "gad7"):
+        points = scores.get((patient.pk, code), [])
+        summary = ScoreSummary()
+        if points:
+            latest = points[-1]
+            base = baseline(points, first_session_at=first_session)
+            summary.latest, summary.latest_at = latest.total, latest.at
+            if base is not None and base.at != latest.at:
+                summary.baseline = base.total
+                summary.change = latest.total - base.total
+                summary.response = is_response(base.total, latest.total)
+            summary.remission = is_remission(code, latest.total) and base is not None
+        summaries[code] = summary
+    last = patient.last_checkin_on
+    return CaseloadRow(
+        patient=patient,
+        last_checkin_on=last,
+        days_since_checkin=(today - last).days if last else None,
+        mood_avg=week[-1] if week else None,
+        mood_direction=direction,
+        scores=summaries,
+        alerts=alerts,
+        next_session_at=patient.next_session_at,
+    )
