@@ -40,9 +40,11 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
         back = ""
     if not form.is_valid():
         return render(
-            request, "care/alert_acknowledge.html", {"alert": alert, "form": form, "next": back},
+            request,
+            "care/alert_acknowledge.html",
+            {"alert": alert, "form": form, "next": back},
             status=400,
-        )  # fmt: skip
+        )
     try:
         alert_acknowledge(alert=alert, by=request.user, now=timezone.now(), **form.cleaned_data)
     except AlertAlreadyAcknowledged:

@@ -246,9 +246,11 @@ class AlertAcknowledgeForm(forms.Form):
 class CaseloadFilterForm(forms.Form):
     q = forms.CharField(label=_("Name"), required=False, max_length=100)
     clinician = forms.ModelChoiceField(
-        label=_("Primary clinician"), queryset=User.objects.none(), required=False,
+        label=_("Primary clinician"),
+        queryset=User.objects.none(),
+        required=False,
         empty_label=_("Anyone"),
-    )  # fmt: skip
+    )
     condition = forms.ChoiceField(
         label=_("Condition"), choices=[("", _("Any")), *CONDITION_CHOICES], required=False
     )

@@ -25,13 +25,21 @@ class TreatmentSession(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.SCHEDULED)
     route = models.CharField(_("route"), max_length=20, choices=Route)
     dose_mg = models.DecimalField(
-        _("dose (mg)"), max_digits=6, decimal_places=1, null=True, blank=True,
+        _("dose (mg)"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(500)],
-    )  # fmt: skip
+    )
     dose_mg_per_kg = models.DecimalField(
-        _("dose (mg/kg)"), max_digits=4, decimal_places=2, null=True, blank=True,
+        _("dose (mg/kg)"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(5)],
-    )  # fmt: skip
+    )
     monitoring_started_at = models.DateTimeField(_("monitoring started"), null=True, blank=True)
     monitoring_ended_at = models.DateTimeField(_("monitoring ended"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)

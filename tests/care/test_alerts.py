@@ -28,8 +28,15 @@ def phq9_total(patient, total, at):
         step = min(3, total)
         answers[str(n)] = step
         total -= step
-    return assessment_submit(patient=patient, instrument_code="phq9", answers=answers,
-                             difficulty=None, client_id=None, entered_by=None, now=at)  # fmt: skip
+    return assessment_submit(
+        patient=patient,
+        instrument_code="phq9",
+        answers=answers,
+        difficulty=None,
+        client_id=None,
+        entered_by=None,
+        now=at,
+    )
 
 
 def test_one_open_alert_per_patient_kind_and_cause(patient):
@@ -80,10 +87,17 @@ def test_missed_checkins_are_found_by_the_daily_run(patient):
     patient.enrolled_at = NOW - timedelta(days=30)
     patient.save()
     CheckIn.objects.create(
-        patient=patient, local_date=datetime(2026, 3, 16).date(), mood=5, anxiety=5, energy=5,
-        sleep_hours=7, sleep_quality=2, has_self_harm_thoughts=False, submitted_at=NOW,
+        patient=patient,
+        local_date=datetime(2026, 3, 16).date(),
+        mood=5,
+        anxiety=5,
+        energy=5,
+        sleep_hours=7,
+        sleep_quality=2,
+        has_self_harm_thoughts=False,
+        submitted_at=NOW,
         updated_at=NOW,
-    )  # fmt: skip
+    )
 
     quiet = daily_alerts_run(patient=patient, now=datetime(2026, 3, 19, 18, tzinfo=UTC))
     alerts = daily_alerts_run(patient=patient, now=datetime(2026, 3, 20, 18, tzinfo=UTC))

@@ -140,8 +140,14 @@ def test_the_web_form_sent_again_with_changed_answers_saves_the_new_answers(
 
 def test_an_assessment_retry_with_other_answers_is_a_conflict(patient):
     client_id = uuid.uuid4()
-    kwargs = {"patient": patient, "instrument_code": "phq9", "difficulty": None,
-              "client_id": client_id, "entered_by": None, "now": BEFORE_MIDNIGHT}  # fmt: skip
+    kwargs = {
+        "patient": patient,
+        "instrument_code": "phq9",
+        "difficulty": None,
+        "client_id": client_id,
+        "entered_by": None,
+        "now": BEFORE_MIDNIGHT,
+    }
     assessment_submit(answers=phq9(), **kwargs)
 
     with pytest.raises(ClientIdConflict):
@@ -162,29 +168,53 @@ def test_odd_digit_strings_get_a_400_not_a_500(patient_client, bad):
 @pytest.mark.parametrize("difficulty", [4, -1, 99])
 def test_a_difficulty_outside_its_options_is_refused(patient, difficulty):
     with pytest.raises(AnswersInvalid) as raised:
-        assessment_submit(patient=patient, instrument_code="phq9", answers=phq9(),
-                          difficulty=difficulty, client_id=None, entered_by=None,
-                          now=BEFORE_MIDNIGHT)  # fmt: skip
+        assessment_submit(
+            patient=patient,
+            instrument_code="phq9",
+            answers=phq9(),
+            difficulty=difficulty,
+            client_id=None,
+            entered_by=None,
+            now=BEFORE_MIDNIGHT,
+        )
 
     assert "difficulty" in raised.value.errors
 
 
 def test_a_correction_cannot_supersede_another_patients_result(patient, other_patient):
-    theirs = assessment_submit(patient=other_patient, instrument_code="phq9", answers=phq9(),
-                               difficulty=None, client_id=None, entered_by=None,
-                               now=BEFORE_MIDNIGHT).assessment  # fmt: skip
+    theirs = assessment_submit(
+        patient=other_patient,
+        instrument_code="phq9",
+        answers=phq9(),
+        difficulty=None,
+        client_id=None,
+        entered_by=None,
+        now=BEFORE_MIDNIGHT,
+    ).assessment
 
     with pytest.raises(AnswersInvalid):
-        assessment_submit(patient=patient, instrument_code="phq9", answers=phq9(item1=1),
-                          difficulty=None, client_id=None, entered_by=None,
-                          now=BEFORE_MIDNIGHT, supersedes=theirs)  # fmt: skip
+        assessment_submit(
+            patient=patient,
+            instrument_code="phq9",
+            answers=phq9(item1=1),
+            difficulty=None,
+            client_id=None,
+            entered_by=None,
+            now=BEFORE_MIDNIGHT,
+            supersedes=theirs,
+        )
 
 
 def test_a_stored_pcl5_band_keeps_its_label_after_the_cut_off_changes(patient_client, patient):
-    result = assessment_submit(patient=patient, instrument_code="pcl5",
-                               answers={str(n): 2 if n <= 11 else 1 for n in range(1, 21)},
-                               difficulty=None, client_id=None, entered_by=None,
-                               now=BEFORE_MIDNIGHT).assessment  # fmt: skip
+    result = assessment_submit(
+        patient=patient,
+        instrument_code="pcl5",
+        answers={str(n): 2 if n <= 11 else 1 for n in range(1, 21)},
+        difficulty=None,
+        client_id=None,
+        entered_by=None,
+        now=BEFORE_MIDNIGHT,
+    ).assessment
     patient.clinic.pcl5_cutoff = 25
     patient.clinic.save()
 

@@ -1,0 +1,249 @@
+"""The caseload: order by need, what each row says, filters, and a flat query count."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from care.caseload import CaseloadFilters, caseload_page
+from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession, User
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 20, 18, tzinfo=UTC)
+
+
+def alert(patient, kind, priority, cause="x"):
+    return Alert.objects.create(
+        patient=patient, kind=kind, priority=priority, cause=cause, reason="r", created_at=NOW
+    )
+
+
+def page_for(clinic, **filters):
+    return caseload_page(
+        clinic=clinic, filters=CaseloadFilters(**filters), now=NOW, page_number=None
+    )
+
+
+def names(rows):
+    return [r.patient.preferred_name for r in rows]
+
+
+def test_patients_needing_attention_come_first(clinic):
+    quiet = PatientFactory(clinic=clinic, preferred_name="Ann", user__full_name="Ann A")
+    missed = PatientFactory(clinic=clinic, preferred_name="Bea", user__full_name="Bea B")
+    high = PatientFactory(clinic=clinic, preferred_name="Cal", user__full_name="Cal C")
+    safety = PatientFactory(clinic=clinic, preferred_name="Dee", user__full_name="Dee D")
+    alert(missed, "missed_checkins", "routine")
+    alert(high, "worsening", "high")
+    alert(safety, "safety", "urgent")
+    acknowledged = alert(quiet, "safety", "urgent")
+    acknowledged.acknowledged_at = NOW
+    acknowledged.save()
+
+    _, rows = page_for(clinic)
+
+    assert names(rows) == ["Dee", "Cal", "Bea", "Ann"]
+    assert [(a.label, a.count) for a in rows[0].alerts] == [("Safety", 1)]
+    assert rows[3].alerts == []
+
+
+def test_a_row_shows_change_from_baseline_response_and_remission(clinic):
+    patient = PatientFactory(clinic=clinic)
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NOW - timedelta(days=40), route="iv", status="completed"
+    )
+    for days_ago, total in [(45, 18), (20, 9), (2, 4)]:
+        Assessment.objects.create(
+            patient=patient,
+            instrument="phq9",
+            answers={},
+            total=total,
+            band="",
+            completed_at=NOW - timedelta(days=days_ago),
+        )
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NOW + timedelta(days=3), route="iv"
+    )
+
+    [row] = page_for(clinic)[1]
+
+    phq9 = row.scores["phq9"]
+    assert (phq9.latest, phq9.baseline, phq9.change) == (4, 18, -14)
+    assert phq9.response and phq9.remission
+    assert row.next_session_at == NOW + timedelta(days=3)
+    assert row.scores["gad7"].latest is None
+
+
+def test_a_row_shows_the_last_checkin_and_the_7_day_mood_direction(clinic):
+    patient = PatientFactory(clinic=clinic, tz="UTC")
+    today = NOW.date()
+    for days_ago in range(14, 0, -1):
+        mood = 3 if days_ago > 7 else 7
+        CheckIn.objects.create(
+            patient=patient,
+            local_date=today - timedelta(days=days_ago),
+            mood=mood,
+            anxiety=3,
+            energy=5,
+            sleep_hours=7,
+            sleep_quality=2,
+            has_self_harm_thoughts=False,
+            submitted_at=NOW,
+            updated_at=NOW,
+        )
+
+    [row] = page_for(clinic)[1]
+
+    assert (row.last_checkin_on, row.days_since_checkin) == (today - timedelta(days=1), 1)
+    assert row.mood_avg == 7.0 and row.mood_direction == "up"
+
+
+def test_filters_and_search(clinic, clinician):
+    a = PatientFactory(
+        clinic=clinic,
+        preferred_name="Ann",
+        user__full_name="Ann Smith",
+        has_depression=True,
+        primary_clinician=clinician,
+    )
+    PatientFactory(
+        clinic=clinic,
+        preferred_name="Bo",
+        user__full_name="Bo Jones",
+        has_depression=False,
+        has_ptsd=True,
+        treatment_phase="maintenance",
+    )
+    PatientFactory(clinic=clinic, preferred_name="Cy", user__full_name="Cy Paused", status="paused")
+
+    assert names(page_for(clinic)[1]) == ["Ann", "Bo"]
+    assert names(page_for(clinic, clinician=clinician.pk)[1]) == ["Ann"]
+    assert names(page_for(clinic, condition="ptsd")[1]) == ["Bo"]
+    assert names(page_for(clinic, phase="maintenance")[1]) == ["Bo"]
+    assert names(page_for(clinic, status="paused")[1]) == ["Cy"]
+    assert names(page_for(clinic, status="")[1]) == ["Ann", "Bo", "Cy"]
+    assert names(page_for(clinic, search="smi")[1]) == [a.preferred_name]
+
+
+def test_the_page_filters_from_the_query_string_and_ignores_bad_values(clinician_client, clinic):
+    PatientFactory(clinic=clinic, preferred_name="Ann", user__full_name="Ann Smith")
+
+    ok = clinician_client.get("/staff/patients/?q=ann&condition=depression")
+    odd = clinician_client.get("/staff/patients/?clinician=abc&phase=nonsense&page=zz")
+
+    assert [r.patient.preferred_name for r in ok.context["rows"]] == ["Ann"]
+    assert odd.status_code == 200 and len(odd.context["rows"]) == 1
+
+
+def _bulk_patients(clinic, count):
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        [
+            User(email=f"bulk{count}-{n}@example.org", full_name=f"Bulk {n:04d}", password=password)
+            for n in range(count)
+        ]
+    )
+    patients = Patient.objects.bulk_create(
+        [
+            Patient(
+                user=u,
+                clinic=clinic,
+                preferred_name="B",
+                date_of_birth="1980-01-01",
+                tz="UTC",
+                has_depression=True,
+                consultation_on="2026-01-01",
+            )
+            for u in users
+        ]
+    )
+    CheckIn.objects.bulk_create(
+        [
+            CheckIn(
+                patient=p,
+                local_date=NOW.date() - timedelta(days=d),
+                mood=5,
+                anxiety=5,
+                energy=5,
+                sleep_hours=7,
+                sleep_quality=2,
+                has_self_harm_thoughts=False,
+                submitted_at=NOW,
+                updated_at=NOW,
+            )
+            for p in patients
+            for d in (1, 2)
+        ]
+    )
+    Assessment.objects.bulk_create(
+        [
+            Assessment(
+                patient=p,
+                instrument="phq9",
+                answers={},
+                total=10,
+                band="moderate",
+                completed_at=NOW - timedelta(days=d),
+            )
+            for p in patients
+            for d in (3, 20)
+        ]
+    )
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                patient=p,
+                kind="worsening",
+                priority="high",
+                cause="phq9:rise",
+                reason="r",
+                created_at=NOW,
+            )
+            for p in patients[::3]
+        ]
+    )
+
+
+def test_the_caseload_page_costs_the_same_queries_for_10_and_1000_patients(
+    clinician_client, clinic, other_clinic
+):
+    _bulk_patients(clinic, 10)
+    with CaptureQueriesContext(connection) as small:
+        response = clinician_client.get("/staff/patients/")
+    assert len(response.context["rows"]) == 10
+
+    _bulk_patients(other_clinic, 990)
+    Patient.objects.filter(clinic=other_clinic).update(clinic=clinic)
+    with CaptureQueriesContext(connection) as large:
+        response = clinician_client.get("/staff/patients/")
+
+    assert response.context["page"].paginator.count == 1000
+    assert len(large.captured_queries) == len(small.captured_queries) <= 15
+
+
+def test_patients_of_other_clinics_never_appear(clinician_client, foreign_patient):
+    response = clinician_client.get("/staff/patients/?status=all")
+
+    assert foreign_patient.pk not in [r.patient.pk for r in response.context["rows"]]
+
+
+def test_patients_do_not_reach_the_caseload(patient_client):
+    assert patient_client.get("/staff/patients/").status_code == 404
+
+
+def test_now_is_used_for_the_next_session(clinic):
+    patient = PatientFactory(clinic=clinic)
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NOW - timedelta(hours=1), route="iv"
+    )
+
+    [row] = caseload_page(
+        clinic=clinic, filters=CaseloadFilters(), now=timezone.now(), page_number="1"
+    )[1]
+
+    assert row.next_session_at is None
