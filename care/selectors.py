@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from django.db.models import Case, Count, Max, OuterRef, Q, QuerySet, Subquery, When
 
+from .instruments import INSTRUMENTS
 from .models import (
     Alert,
     Assessment,
@@ -15,6 +16,7 @@ from .models import (
     TreatmentSession,
     User,
 )
+from .scoring import band_for_code
 
 
 def _latest_invitation_sent_at(user_ref: str) -> Subquery:
@@ -146,3 +148,35 @@ def patient_alert_history(*, patient: Patient) -> QuerySet[Alert]:
         .annotate(is_closed=Case(When(acknowledged_at__isnull=True, then=0), default=1))
         .order_by("is_closed", PRIORITY_ORDER, "-created_at")
     )
+
+
+def patient_recent_checkins(*, patient: Patient, limit: int = 30) -> list[CheckIn]:
+    """The patient's latest check-ins, newest first, with how often each was changed."""
+    return list(patient.checkins.order_by("-local_date")[:limit])
+
+
+def patient_recent_assessments(*, patient: Patient, limit: int = 20) -> list[dict]:
+    """The latest questionnaires with each answer next to its item text."""
+    results = []
+    for assessment in patient.assessments.select_related("supersedes").order_by("-completed_at")[
+        :limit
+    ]:
+        instrument = INSTRUMENTS[assessment.instrument]
+        band = band_for_code(instrument, assessment.band) if assessment.band else None
+        items = [
+            {
+                "number": item.number,
+                "text": item.text,
+                "value": assessment.answers.get(str(item.number)),
+                "label": instrument.option_label(assessment.answers[str(item.number)])
+                if str(item.number) in assessment.answers
+                else "—",
+                "flagged": item.number in instrument.self_harm_items
+                and assessment.answers.get(str(item.number), 0) >= 1,
+            }
+            for item in instrument.items
+        ]
+        results.append(
+            {"assessment": assessment, "instrument": instrument, "band": band, "items": items}
+        )
+    return results

@@ -30,9 +30,12 @@ from .forms import (
     StaffMemberAddForm,
     StaffMemberForm,
 )
+from .patient_trends import patient_trends
 from .selectors import (
     clinic_staff_list,
     patient_alert_history,
+    patient_recent_assessments,
+    patient_recent_checkins,
     user_latest_invitation,
 )
 from .services import (
@@ -105,6 +108,10 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "patient": patient,
         "invitation": user_latest_invitation(user=patient.user),
         "alerts": patient_alert_history(patient=patient),
+        "trends": patient_trends(patient=patient, now=timezone.now()),
+        "checkins": patient_recent_checkins(patient=patient),
+        "assessments": patient_recent_assessments(patient=patient),
+        "sessions": patient.sessions.order_by("-scheduled_at")[:20],
     }
     return render(request, "care/patient_detail.html", context)
 

@@ -1,0 +1,109 @@
+"""One patient's trends as plain series, ready for charts (staff page and API).
+
+A fixed number of queries whatever the length of the history: check-ins, assessments and
+sessions are read once each; averages, baselines, response and remission are computed by
+the pure functions of `trends` and `rules`.
+"""
+
+from datetime import date, datetime, timedelta
+
+from .clock import local_date
+from .instruments import INSTRUMENTS
+from .models import Assessment, CheckIn, Patient, TreatmentSession
+from .rules import ScorePoint, baseline, is_remission, is_response
+from .scoring import instrument_bands
+from .trends import TrendPoint, rolling_average
+
+
+def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
+    """Series of the last `days` days: check-ins, questionnaire totals, sessions."""
+    today = local_date(now, patient.tz)
+    since = today - timedelta(days=days - 1)
+    rows = list(
+        CheckIn.objects.filter(patient=patient, local_date__gte=since - timedelta(days=6))
+        .order_by("local_date")
+        .values_list("local_date", "mood", "anxiety")
+    )
+    mood_avg = rolling_average([TrendPoint(d, m) for d, m, _ in rows])
+    anxiety_avg = rolling_average([TrendPoint(d, a) for d, _, a in rows])
+    checkins = [
+        {
+            "day": day.isoformat(),
+            "mood": mood,
+            "anxiety": anxiety,
+            "mood_avg": m.value,
+            "anxiety_avg": a.value,
+        }
+        for (day, mood, anxiety), m, a in zip(rows, mood_avg, anxiety_avg, strict=True)
+        if day >= since
+    ]
+    sessions = list(TreatmentSession.objects.filter(patient=patient).order_by("scheduled_at"))
+    first = next(
+        (s.scheduled_at for s in sessions if s.status != TreatmentSession.Status.CANCELLED), None
+    )
+    by_code: dict[str, list[tuple]] = {}
+    for code, at, total, band, public_id in (
+        Assessment.objects.filter(patient=patient, total__isnull=False, superseded_by__isnull=True)
+        .order_by("completed_at")
+        .values_list("instrument", "completed_at", "total", "band", "public_id")
+    ):
+        by_code.setdefault(code, []).append((at, total, band, public_id))
+    questionnaires = {}
+    for code, points in by_code.items():
+        instrument = INSTRUMENTS[code]
+        base = baseline([ScorePoint(at, t) for at, t, _, _ in points], first_session_at=first)
+        series = []
+        for at, total, band, public_id in points:
+            if not _on_or_after(at, since, patient.tz):
+                continue
+            is_base = base is not None and at == base.at
+            series.append(
+                {
+                    "id": str(public_id),
+                    "at": at.isoformat(),
+                    "total": total,
+                    "band": band,
+                    "baseline": is_base,
+                    "change": None if base is None or is_base else total - base.total,
+                    "response": bool(base) and not is_base and is_response(base.total, total),
+                    "remission": bool(base) and not is_base and is_remission(code, total),
+                }
+            )
+        questionnaires[code] = {
+            "name": instrument.name,
+            "max": instrument.max_total,
+            "baseline": base.total if base else None,
+            "bands": [
+                {"low": b.low, "high": b.high, "label": b.label}
+                for b in instrument_bands(instrument, pcl5_cutoff=patient.clinic.pcl5_cutoff)
+            ],
+            "points": series,
+        }
+    return {
+        "since": since.isoformat(),
+        "until": today.isoformat(),
+        "checkins": checkins,
+        "questionnaires": questionnaires,
+        "sessions": [
+            {
+                "at": s.scheduled_at.isoformat(),
+                "status": s.status,
+                "route": s.get_route_display(),
+                "dose": _dose(s),
+            }
+            for s in sessions
+            if _on_or_after(s.scheduled_at, since, patient.tz)
+        ],
+    }
+
+
+def _on_or_after(at: datetime, day: date, tz: str) -> bool:
+    return local_date(at, tz) >= day
+
+
+def _dose(session: TreatmentSession) -> str:
+    if session.dose_mg_per_kg is not None:
+        return f"{session.dose_mg_per_kg} mg/kg"
+    if session.dose_mg is not None:
+        return f"{session.dose_mg:g} mg"
+    return ""
