@@ -18,7 +18,7 @@ from .trends import TrendPoint, rolling_average
 def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
     """Series of the last `days` days: check-ins, questionnaire totals, sessions."""
     today = local_date(now, patient.tz)
-    since = today - timedelta(days=days - 1)
+    since = max(today - timedelta(days=days - 1), patient.consultation_on - timedelta(days=7))
     rows = list(
         CheckIn.objects.filter(patient=patient, local_date__gte=since - timedelta(days=6))
         .order_by("local_date")

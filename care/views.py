@@ -104,10 +104,13 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """One patient's record (staff of the patient's clinic only)."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
+    alerts = list(patient_alert_history(patient=patient))
     context = {
         "patient": patient,
         "invitation": user_latest_invitation(user=patient.user),
-        "alerts": patient_alert_history(patient=patient),
+        "alerts": alerts,
+        "open_alerts": [a for a in alerts if a.is_open],
+        "closed_alerts": [a for a in alerts if not a.is_open],
         "trends": patient_trends(patient=patient, now=timezone.now()),
         "checkins": patient_recent_checkins(patient=patient),
         "assessments": patient_recent_assessments(patient=patient),
