@@ -105,5 +105,5 @@ def _dose(session: TreatmentSession) -> str:
     if session.dose_mg_per_kg is not None:
         return f"{session.dose_mg_per_kg} mg/kg"
     if session.dose_mg is not None:
-        return f"{session.dose_mg:g} mg"
+        return f"{session.dose_mg.normalize():f} mg"
     return ""

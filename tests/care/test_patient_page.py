@@ -1,0 +1,148 @@
+"""The staff patient page and its trends: marks, contents, and a flat query count."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from care.models import Assessment, CheckIn, TreatmentSession
+from care.patient_trends import patient_trends
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 6, 1, 18, tzinfo=UTC)
+
+
+def history(patient, days, *, end=NOW):
+    CheckIn.objects.bulk_create(
+        [
+            CheckIn(
+                patient=patient,
+                local_date=(end - timedelta(days=d)).date(),
+                mood=5,
+                anxiety=4,
+                energy=5,
+                sleep_hours=7,
+                sleep_quality=2,
+                has_self_harm_thoughts=False,
+                note=f"note {d}",
+                submitted_at=end,
+                updated_at=end,
+            )
+            for d in range(1, days + 1)
+        ]
+    )
+    Assessment.objects.bulk_create(
+        [
+            Assessment(
+                patient=patient,
+                instrument="phq9",
+                answers={str(n): 1 for n in range(1, 10)},
+                total=9,
+                band="mild",
+                completed_at=end - timedelta(days=d),
+            )
+            for d in range(1, days + 1, 14)
+        ]
+    )
+    TreatmentSession.objects.bulk_create(
+        [
+            TreatmentSession(
+                patient=patient,
+                scheduled_at=end - timedelta(days=d),
+                route="iv",
+                status="completed",
+                dose_mg_per_kg="0.50",
+            )
+            for d in range(3, days + 1, 28)
+        ]
+    )
+
+
+def test_trends_mark_baseline_response_and_remission(patient):
+    patient.consultation_on = (NOW - timedelta(days=60)).date()
+    patient.save()
+    TreatmentSession.objects.create(
+        patient=patient,
+        scheduled_at=NOW - timedelta(days=40),
+        route="intranasal",
+        dose_mg=56,
+        status="completed",
+    )
+    for days_ago, total in [(45, 20), (25, 12), (10, 9), (2, 4)]:
+        Assessment.objects.create(
+            patient=patient,
+            instrument="phq9",
+            answers={},
+            total=total,
+            band="",
+            completed_at=NOW - timedelta(days=days_ago),
+        )
+
+    trends = patient_trends(patient=patient, now=NOW)
+
+    points = trends["questionnaires"]["phq9"]["points"]
+    assert [(p["total"], p["baseline"], p["response"], p["remission"]) for p in points] == [
+        (20, True, False, False),
+        (12, False, False, False),
+        (9, False, True, False),
+        (4, False, True, True),
+    ]
+    assert [p["change"] for p in points] == [None, -8, -11, -16]
+    assert trends["questionnaires"]["phq9"]["bands"][-1] == {
+        "low": 20,
+        "high": 27,
+        "label": "Severe",
+    }
+    assert trends["sessions"] == [
+        {
+            "at": (NOW - timedelta(days=40)).isoformat(),
+            "status": "completed",
+            "route": "Intranasal esketamine",
+            "dose": "56 mg",
+        }
+    ]
+
+
+def test_the_patient_page_shows_notes_answers_sessions_and_chart_data(clinician_client, patient):
+    history(patient, 30, end=timezone.now())
+
+    page = clinician_client.get(reverse("care:patient-detail", args=[patient.public_id]))
+
+    html = page.content.decode()
+    assert 'id="trends-data"' in html and "patient-chart.js" in html
+    assert "note 1" in html
+    assert "Little interest or pleasure in doing things — <strong>Several days</strong>" in html
+    assert "0.50 mg/kg" in html
+    assert "print.css" in html
+
+
+def test_the_patient_page_costs_the_same_queries_for_90_and_730_days(
+    clinician_client, patient, other_patient
+):
+    now = timezone.now()
+    history(patient, 90, end=now)
+    history(other_patient, 730, end=now)
+
+    counts = []
+    for who in (patient, other_patient):
+        with CaptureQueriesContext(connection) as queries:
+            response = clinician_client.get(reverse("care:patient-detail", args=[who.public_id]))
+        assert response.status_code == 200
+        counts.append(len(queries.captured_queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_trends_cost_a_fixed_number_of_queries(patient, django_assert_max_num_queries):
+    patient.consultation_on = (NOW - timedelta(days=500)).date()
+    patient.save()
+    history(patient, 400)
+
+    with django_assert_max_num_queries(5):
+        trends = patient_trends(patient=patient, now=NOW)
+
+    assert len(trends["checkins"]) == 180
