@@ -9,7 +9,7 @@ import uuid
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 
-from .models import Alert, Assessment, Patient, StaffMembership
+from .models import Alert, Assessment, Patient, StaffMembership, TreatmentSession
 
 
 def membership_for_user(user) -> StaffMembership | None:
@@ -102,4 +102,15 @@ def get_alert_for_user(user, alert_id: int) -> Alert:
             id=alert_id, patient__clinic_id=membership.clinic_id
         )
     except (Alert.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+
+
+def get_session_for_user(user, session_id: int) -> TreatmentSession:
+    """A treatment session of a patient of the staff member's clinic; 404 for anyone else."""
+    membership = get_membership_for_user(user)
+    try:
+        return TreatmentSession.objects.select_related("patient__user", "patient__clinic").get(
+            id=session_id, patient__clinic_id=membership.clinic_id
+        )
+    except (TreatmentSession.DoesNotExist, ValueError) as exc:
         raise Http404 from exc

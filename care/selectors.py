@@ -1,6 +1,6 @@
 """Reads of the care app."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, Max, OuterRef, Q, QuerySet, Subquery, When
 
@@ -180,3 +180,31 @@ def patient_recent_assessments(*, patient: Patient, limit: int = 20) -> list[dic
             {"assessment": assessment, "instrument": instrument, "band": band, "items": items}
         )
     return results
+
+
+def clinic_upcoming_sessions(*, clinic: Clinic, now: datetime, days: int = 14) -> QuerySet:
+    """Booked sessions of the next `days` days, soonest first."""
+    return (
+        TreatmentSession.objects.filter(
+            patient__clinic=clinic,
+            status=TreatmentSession.Status.SCHEDULED,
+            scheduled_at__gte=now - timedelta(hours=12),
+            scheduled_at__lt=now + timedelta(days=days),
+        )
+        .select_related("patient__user")
+        .order_by("scheduled_at")
+    )
+
+
+def clinic_rems_outstanding(*, clinic: Clinic) -> QuerySet:
+    """Completed intranasal esketamine sessions whose REMS form is not marked submitted."""
+    return (
+        TreatmentSession.objects.filter(
+            patient__clinic=clinic,
+            route=TreatmentSession.Route.INTRANASAL,
+            status=TreatmentSession.Status.COMPLETED,
+            rems_submitted_on__isnull=True,
+        )
+        .select_related("patient__user")
+        .order_by("scheduled_at")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, patient_views, views
+from . import alert_views, patient_views, session_views, views
 
 app_name = "care"
 
@@ -28,6 +28,23 @@ urlpatterns = [
         "staff/alerts/<int:alert_id>/acknowledge/",
         alert_views.alert_acknowledge_view,
         name="alert-acknowledge",
+    ),
+    path("staff/sessions/", session_views.session_list, name="session-list"),
+    path(
+        "staff/patients/<uuid:public_id>/sessions/new/",
+        session_views.session_new,
+        name="session-new",
+    ),
+    path("staff/sessions/<int:session_id>/", session_views.session_edit, name="session-edit"),
+    path(
+        "staff/sessions/<int:session_id>/cancel/",
+        session_views.session_cancel_view,
+        name="session-cancel",
+    ),
+    path(
+        "staff/sessions/<int:session_id>/record/",
+        session_views.session_record_view,
+        name="session-record",
     ),
     path("staff/team/", views.staff_list, name="staff-list"),
     path("staff/team/new/", views.staff_add, name="staff-add"),

@@ -11,9 +11,11 @@ from .accounts import (
 )
 from .alerts import Alert
 from .records import Assessment, CheckIn, CheckInRevision
-from .sessions import TreatmentSession
+from .sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
 
 __all__ = [
+    "REMS_FORM_DAYS",
+    "REMS_MIN_MONITORING",
     "REVEALING_WORDS",
     "Alert",
     "Assessment",

@@ -1,11 +1,31 @@
 """Treatment sessions: IV / IM ketamine and intranasal esketamine, scheduled and recorded."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import Patient
+
+
+class Severity(models.TextChoices):
+    NONE = "none", _("None")
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+
+
+def vital(label) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label, null=True, blank=True, validators=[MinValueValidator(20), MaxValueValidator(300)]
+    )
+
+
+# Spravato REMS: monitor at least two hours; submit the monitoring form within 7 days.
+REMS_MIN_MONITORING = timedelta(hours=2)
+REMS_FORM_DAYS = 7
 
 
 class TreatmentSession(models.Model):
@@ -42,7 +62,25 @@ class TreatmentSession(models.Model):
     )
     monitoring_started_at = models.DateTimeField(_("monitoring started"), null=True, blank=True)
     monitoring_ended_at = models.DateTimeField(_("monitoring ended"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    # Vital signs before dosing, at 40 minutes and before discharge.
+    bp_pre_systolic = vital(_("systolic before dosing"))
+    bp_pre_diastolic = vital(_("diastolic before dosing"))
+    hr_pre = vital(_("heart rate before dosing"))
+    bp_40_systolic = vital(_("systolic at 40 minutes"))
+    bp_40_diastolic = vital(_("diastolic at 40 minutes"))
+    hr_40 = vital(_("heart rate at 40 minutes"))
+    bp_discharge_systolic = vital(_("systolic at discharge"))
+    bp_discharge_diastolic = vital(_("diastolic at discharge"))
+    hr_discharge = vital(_("heart rate at discharge"))
+    dissociation = models.CharField(
+        _("dissociation observed"), max_length=10, choices=Severity, blank=True
+    )
+    sedation = models.CharField(_("sedation observed"), max_length=10, choices=Severity, blank=True)
+    adverse_events = models.TextField(_("adverse events"), blank=True, max_length=4000)
+    notes = models.TextField(_("notes"), blank=True, max_length=4000)
+    # Spravato REMS Patient Monitoring Form (intranasal esketamine).
+    lot_number = models.CharField(_("lot number"), max_length=50, blank=True)
+    rems_submitted_on = models.DateField(_("REMS form submitted"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -56,3 +94,19 @@ class TreatmentSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_route_display()} session of patient #{self.patient_id}"
+
+    @property
+    def monitoring_duration(self) -> timedelta | None:
+        if self.monitoring_started_at and self.monitoring_ended_at:
+            return self.monitoring_ended_at - self.monitoring_started_at
+        return None
+
+    @property
+    def is_monitoring_short(self) -> bool:
+        """Intranasal esketamine monitored for less than the REMS minimum of two hours."""
+        duration = self.monitoring_duration
+        return (
+            self.route == self.Route.INTRANASAL
+            and duration is not None
+            and duration < REMS_MIN_MONITORING
+        )

@@ -28,6 +28,7 @@ from .records import (
     assessment_submit,
     checkin_submit,
 )
+from .sessions import session_cancel, session_record, session_reschedule, session_schedule
 
 __all__ = [
     "AlertAlreadyAcknowledged",
@@ -49,6 +50,10 @@ __all__ = [
     "invitation_send",
     "patient_enroll",
     "patient_update",
+    "session_cancel",
+    "session_record",
+    "session_reschedule",
+    "session_schedule",
     "staff_member_add",
     "staff_member_update",
     "token_hash",
