@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from . import views
+from . import staff, views
 
 app_name = "api"
 
@@ -18,4 +18,13 @@ urlpatterns = [
     path("instruments/<slug:code>/", api(views.InstrumentDetailApi), name="instrument-detail"),
     path("assessments/", api(views.AssessmentListApi), name="assessment-list"),
     path("assessments/<uuid:public_id>/", api(views.AssessmentDetailApi), name="assessment-detail"),
+    path("patients/", api(staff.PatientListApi), name="patient-list"),
+    path("patients/<uuid:public_id>/trends/", api(staff.PatientTrendsApi), name="patient-trends"),
+    path("sessions/", api(staff.SessionListApi), name="session-list"),
+    path("alerts/", api(staff.AlertListApi), name="alert-list"),
+    path(
+        "alerts/<int:alert_id>/acknowledge/",
+        api(staff.AlertAcknowledgeApi),
+        name="alert-acknowledge",
+    ),
 ]

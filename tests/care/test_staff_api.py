@@ -1,0 +1,191 @@
+"""The staff API: caseload, trends, sessions, alerts and acknowledgement; clinic isolation."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from care.models import Alert, Assessment, CheckIn, TreatmentSession
+
+pytestmark = pytest.mark.django_db
+
+
+def make_alert(patient, priority="urgent", kind="safety"):
+    return Alert.objects.create(
+        patient=patient,
+        kind=kind,
+        priority=priority,
+        cause="c",
+        reason="Thoughts of self-harm.",
+        created_at=timezone.now(),
+    )
+
+
+def test_the_caseload_endpoint_lists_attention_first(
+    clinician_client, patient, other_patient, foreign_patient
+):
+    make_alert(other_patient)
+
+    body = clinician_client.get("/api/v1/patients/").json()
+
+    ids = [r["id"] for r in body["results"]]
+    assert ids[0] == str(other_patient.public_id)
+    assert str(foreign_patient.public_id) not in ids
+    assert body["results"][0]["open_alerts"] == [
+        {"priority": "urgent", "kind": "Safety", "count": 1}
+    ]
+    assert body["count"] == 2
+
+
+def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
+    now = timezone.now()
+    CheckIn.objects.create(
+        patient=patient,
+        local_date=(now - timedelta(days=1)).date(),
+        mood=6,
+        anxiety=3,
+        energy=5,
+        sleep_hours=7,
+        sleep_quality=2,
+        has_self_harm_thoughts=False,
+        submitted_at=now,
+        updated_at=now,
+    )
+    patient.consultation_on = (now - timedelta(days=30)).date()
+    patient.save()
+
+    body = clinician_client.get(f"/api/v1/patients/{patient.public_id}/trends/?days=90").json()
+
+    assert body["checkins"][0]["mood"] == 6
+    assert set(body) == {"since", "until", "checkins", "questionnaires", "sessions"}
+
+
+@pytest.mark.parametrize("days", ["0", "731", "many"])
+def test_the_trends_endpoint_refuses_odd_ranges(clinician_client, patient, days):
+    response = clinician_client.get(f"/api/v1/patients/{patient.public_id}/trends/?days={days}")
+
+    assert response.status_code == 400 and "days" in response.json()
+
+
+def test_the_trends_endpoint_costs_the_same_queries_for_90_and_730_days(
+    clinician_client, patient, other_patient
+):
+    now = timezone.now()
+    for who, days in ((patient, 90), (other_patient, 730)):
+        who.consultation_on = (now - timedelta(days=days + 10)).date()
+        who.save()
+        CheckIn.objects.bulk_create(
+            [
+                CheckIn(
+                    patient=who,
+                    local_date=(now - timedelta(days=d)).date(),
+                    mood=5,
+                    anxiety=5,
+                    energy=5,
+                    sleep_hours=7,
+                    sleep_quality=2,
+                    has_self_harm_thoughts=False,
+                    submitted_at=now,
+                    updated_at=now,
+                )
+                for d in range(1, days + 1)
+            ]
+        )
+        Assessment.objects.bulk_create(
+            [
+                Assessment(
+                    patient=who,
+                    instrument="phq9",
+                    answers={},
+                    total=8,
+                    band="mild",
+                    completed_at=now - timedelta(days=d),
+                )
+                for d in range(1, days + 1, 14)
+            ]
+        )
+    counts = []
+    for who, days in ((patient, 90), (other_patient, 730)):
+        with CaptureQueriesContext(connection) as queries:
+            body = clinician_client.get(
+                f"/api/v1/patients/{who.public_id}/trends/?days={days}"
+            ).json()
+        assert len(body["checkins"]) == days - 1  # today not checked in yet
+        counts.append(len(queries.captured_queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_sessions_are_listed_for_the_clinic_and_filtered(
+    clinician_client, patient, foreign_patient
+):
+    now = timezone.now()
+    mine = TreatmentSession.objects.create(patient=patient, scheduled_at=now, route="iv")
+    TreatmentSession.objects.create(patient=foreign_patient, scheduled_at=now, route="iv")
+
+    listed = clinician_client.get("/api/v1/sessions/").json()["results"]
+    filtered = clinician_client.get(
+        f"/api/v1/sessions/?patient={patient.public_id}&status=scheduled"
+    )
+    foreign = clinician_client.get(f"/api/v1/sessions/?patient={foreign_patient.public_id}")
+
+    assert [s["id"] for s in listed] == [mine.pk]
+    assert [s["id"] for s in filtered.json()["results"]] == [mine.pk]
+    assert foreign.status_code == 404
+
+
+def test_alerts_are_listed_and_acknowledged_once(clinician_client, clinician, patient):
+    alert = make_alert(patient)
+
+    listed = clinician_client.get("/api/v1/alerts/").json()["results"]
+    ack = clinician_client.post(
+        f"/api/v1/alerts/{alert.pk}/acknowledge/",
+        {"action": "called_patient", "note": "Safe; plan made"},
+        content_type="application/json",
+    )
+    again = clinician_client.post(
+        f"/api/v1/alerts/{alert.pk}/acknowledge/",
+        {"action": "no_action"},
+        content_type="application/json",
+    )
+
+    assert [a["id"] for a in listed] == [alert.pk]
+    assert ack.status_code == 200 and ack.json()["acknowledged_by"] == str(clinician)
+    assert again.status_code == 409
+    assert clinician_client.get("/api/v1/alerts/").json()["results"] == []
+    assert len(clinician_client.get("/api/v1/alerts/?state=all").json()["results"]) == 1
+
+
+@pytest.mark.parametrize("body", [{"action": "shrug"}, {"action": "other"}, {}])
+def test_acknowledging_through_the_api_needs_a_valid_action(clinician_client, patient, body):
+    alert = make_alert(patient)
+
+    response = clinician_client.post(
+        f"/api/v1/alerts/{alert.pk}/acknowledge/", body, content_type="application/json"
+    )
+
+    alert.refresh_from_db()
+    assert response.status_code == 400 and alert.is_open
+
+
+@pytest.mark.parametrize("url", ["/api/v1/patients/", "/api/v1/sessions/", "/api/v1/alerts/"])
+def test_patients_get_404_on_staff_endpoints(patient_client, url):
+    assert patient_client.get(url).status_code == 404
+
+
+def test_staff_of_another_clinic_get_404_for_our_patient_and_alert(
+    client, other_clinician, patient
+):
+    alert = make_alert(patient)
+    client.force_login(other_clinician)
+
+    assert client.get(f"/api/v1/patients/{patient.public_id}/trends/").status_code == 404
+    response = client.post(
+        f"/api/v1/alerts/{alert.pk}/acknowledge/",
+        {"action": "no_action"},
+        content_type="application/json",
+    )
+    alert.refresh_from_db()
+    assert response.status_code == 404 and alert.is_open
