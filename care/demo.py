@@ -13,6 +13,7 @@ from decimal import Decimal
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from .induction import SERIES_OFFSETS
 from .instruments import INSTRUMENTS
 
 
@@ -141,14 +142,8 @@ def demo_sessions(*, route: str, first_session: date, today: date, tz: str) -> l
     completed, the first one from today on is scheduled.
     """
     zone = ZoneInfo(tz)
-    if route == "intranasal":
-        induction = [
-            first_session + timedelta(days=d) for w in range(4) for d in (7 * w, 7 * w + 3)
-        ]
-        interval = 7
-    else:
-        induction = [first_session + timedelta(days=d) for d in (0, 2, 4, 7, 9, 11)]
-        interval = 28
+    induction = [first_session + timedelta(days=d) for d in SERIES_OFFSETS[route]]
+    interval = 7 if route == "intranasal" else 28
     days = list(induction)
     while days[-1] < today:
         days.append(days[-1] + timedelta(days=interval))

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .caseload import CaseloadFilters
-from .models import Alert, Clinic, Patient, StaffMembership, User
+from .induction import induction_times
+from .models import Alert, Clinic, Patient, StaffMembership, TreatmentSession, User
 from .selectors import clinic_clinicians_list
 
 CONDITION_CHOICES = [
@@ -60,6 +61,16 @@ class PatientProfileForm(forms.Form):
         error_messages={"required": _("Choose at least one condition.")},
     )
     consultation_on = forms.DateField(label=_("Consultation date"), widget=DateInput)
+    questionnaires = forms.MultipleChoiceField(
+        label=_("Questionnaires to ask for"),
+        choices=[("phq9", "PHQ-9"), ("gad7", "GAD-7"), ("pcl5", "PCL-5")],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "Asked for at baseline, then every 2 weeks (PCL-5 monthly). "
+            "Leave empty to follow the conditions."
+        ),
+    )
     primary_clinician = forms.ModelChoiceField(
         label=_("Primary clinician"),
         queryset=User.objects.none(),
@@ -70,6 +81,7 @@ class PatientProfileForm(forms.Form):
     def __init__(self, *args, clinic: Clinic, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        self.clinic_tz = clinic.tz
         self.fields["primary_clinician"].queryset = clinic_clinicians_list(clinic=clinic)
         self.fields["tz"].initial = clinic.tz
         self.fields["consultation_on"].initial = today
@@ -117,6 +129,7 @@ class PatientProfileForm(forms.Form):
             "tz": patient.tz,
             "conditions": conditions,
             "consultation_on": patient.consultation_on,
+            "questionnaires": patient.questionnaires,
             "primary_clinician": patient.primary_clinician_id,
             "status": patient.status,
             "treatment_phase": patient.treatment_phase,
@@ -125,11 +138,55 @@ class PatientProfileForm(forms.Form):
 
 class EnrollmentForm(PatientProfileForm):
     email = forms.EmailField(label=_("E-mail address"))
+    first_session_at = forms.DateTimeField(
+        label=_("First session"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("Optional; in the clinic's time zone."),
+    )
+    induction = forms.ChoiceField(
+        label=_("Book"),
+        required=False,
+        choices=[
+            ("", _("Only the first session")),
+            ("iv", _("IV induction: 6 infusions over 2 weeks (Mon/Wed/Fri)")),
+            ("intranasal", _("Esketamine induction: twice weekly for 4 weeks")),
+        ],
+    )
+    first_session_route = forms.ChoiceField(
+        label=_("Route of the first session"),
+        choices=TreatmentSession.Route.choices,
+        required=False,
+    )
 
     field_order = ["full_name", "preferred_name", "email"]
 
     def clean_email(self) -> str:
         return validate_email_unused(self.cleaned_data["email"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first = cleaned.get("first_session_at")
+        if first is not None:
+            first = first.replace(tzinfo=zoneinfo.ZoneInfo(self.clinic_tz))
+            cleaned["first_session_at"] = first
+            if first.date() < self.today:
+                self.add_error("first_session_at", _("The first session cannot be in the past."))
+        elif cleaned.get("induction"):
+            self.add_error("first_session_at", _("Give the date of the first session."))
+        return cleaned
+
+    def profile_data(self) -> dict:
+        data = super().profile_data()
+        first, series = data.pop("first_session_at"), data.pop("induction")
+        route = series or data.pop("first_session_route") or TreatmentSession.Route.IV
+        data.pop("first_session_route", None)
+        data["sessions"] = (
+            induction_times(first, series) if first and series else ([first] if first else [])
+        )
+        data["session_route"] = route
+        return data
 
 
 class PatientEditForm(PatientProfileForm):

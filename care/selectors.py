@@ -89,7 +89,9 @@ def patient_last_completed(*, patient: Patient) -> dict[str, datetime]:
 
 
 def patient_instrument_codes(*, patient: Patient) -> list[str]:
-    """The questionnaires that fit the patient's conditions (PHQ-9, GAD-7, PCL-5 order)."""
+    """The questionnaires the care team chose, else those that fit the conditions."""
+    if patient.questionnaires:
+        return [code for code in ("phq9", "gad7", "pcl5") if code in patient.questionnaires]
     flags = {"phq9": patient.has_depression, "gad7": patient.has_anxiety, "pcl5": patient.has_ptsd}
     return [code for code, wanted in flags.items() if wanted]
 

@@ -259,6 +259,8 @@ class Patient(models.Model):
     has_depression = models.BooleanField(_("depression"), default=False)
     has_anxiety = models.BooleanField(_("anxiety"), default=False)
     has_ptsd = models.BooleanField(_("PTSD"), default=False)
+    # Questionnaires the care team asks for (instrument codes); empty: by condition.
+    questionnaires = models.JSONField(_("questionnaires"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.ACTIVE)
     treatment_phase = models.CharField(
         _("treatment phase"), max_length=20, choices=Phase, default=Phase.INDUCTION

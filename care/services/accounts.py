@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from notifications.emails import build_email
 
 from ..access import membership_for_user, patient_for_user
-from ..models import Clinic, Invitation, Patient, StaffMembership, User
+from ..models import Clinic, Invitation, Patient, StaffMembership, TreatmentSession, User
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,11 @@ def patient_enroll(
     consultation_on: date,
     primary_clinician: User | None,
     now: datetime,
+    questionnaires: list[str] = (),
+    sessions: list[datetime] = (),
+    session_route: str = "iv",
 ) -> Patient:
-    """Create an inactive patient account and queue its invitation e-mail."""
+    """Create an inactive patient account, book the first sessions, queue the invitation."""
     user = User.objects.create_user(email=email, full_name=full_name, is_active=False)
     patient = Patient.objects.create(
         user=user,
@@ -69,9 +72,16 @@ def patient_enroll(
         has_anxiety=has_anxiety,
         has_ptsd=has_ptsd,
         consultation_on=consultation_on,
+        questionnaires=list(questionnaires),
         primary_clinician=primary_clinician,
         enrolled_at=now,
         enrolled_by=enrolled_by,
+    )
+    TreatmentSession.objects.bulk_create(
+        TreatmentSession(
+            patient=patient, scheduled_at=at, route=session_route, recorded_by=enrolled_by
+        )
+        for at in sessions
     )
     invitation_create(user=user, created_by=enrolled_by, now=now)
     return patient
@@ -92,6 +102,7 @@ def patient_update(
     primary_clinician: User | None,
     status: str,
     treatment_phase: str,
+    questionnaires: list[str] = (),
 ) -> Patient:
     """Save staff changes to a patient's profile (and the name on their account)."""
     patient.user.full_name = full_name
@@ -107,6 +118,7 @@ def patient_update(
         "primary_clinician": primary_clinician,
         "status": status,
         "treatment_phase": treatment_phase,
+        "questionnaires": list(questionnaires),
     }
     for field, value in changes.items():
         setattr(patient, field, value)

@@ -2,13 +2,14 @@
 
 import logging
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from care import tasks
-from care.models import Invitation, Patient, User
+from care.models import Invitation, Patient, TreatmentSession, User
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +261,40 @@ def test_a_simultaneous_duplicate_enrollment_gets_a_form_error_not_a_500(
     assert response.status_code == 200
     assert "already exists" in response.context["form"].errors["email"][0]
     assert Patient.objects.count() == 1
+
+
+def test_enrollment_books_an_iv_induction_series_and_chosen_questionnaires(
+    clinician_client, clinician, django_capture_on_commit_callbacks
+):
+    data = enrollment_data(clinician, questionnaires=["phq9", "pcl5"])
+    data.update(first_session_at="2099-03-02T09:00", induction="iv")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        clinician_client.post(ENROLL_URL, data)
+
+    patient = Patient.objects.get(user__email="robin@example.org")
+    sessions = list(TreatmentSession.objects.filter(patient=patient).order_by("scheduled_at"))
+    new_york = ZoneInfo("America/New_York")
+    assert [s.scheduled_at.astimezone(new_york).strftime("%a %d %H:%M") for s in sessions] == [
+        "Mon 02 09:00",
+        "Wed 04 09:00",
+        "Fri 06 09:00",
+        "Mon 09 09:00",
+        "Wed 11 09:00",
+        "Fri 13 09:00",
+    ]
+    assert {s.route for s in sessions} == {"iv"}
+    assert patient.questionnaires == ["phq9", "pcl5"]
+
+
+def test_enrollment_refuses_a_series_without_a_date_or_a_date_in_the_past(
+    clinician_client, clinician
+):
+    no_date = clinician_client.post(ENROLL_URL, enrollment_data(clinician, induction="intranasal"))
+    past = clinician_client.post(
+        ENROLL_URL, enrollment_data(clinician, first_session_at="2020-01-01T09:00")
+    )
+
+    assert "Give the date" in no_date.context["form"].errors["first_session_at"][0]
+    assert "cannot be in the past" in past.context["form"].errors["first_session_at"][0]
+    assert not Patient.objects.exists()
