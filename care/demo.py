@@ -134,7 +134,9 @@ def demo_history(
     return DemoHistory(checkins, assessments, self_harm_days)
 
 
-def demo_sessions(*, route: str, first_session: date, today: date, tz: str) -> list[dict]:
+def demo_sessions(
+    *, route: str, first_session: date, today: date, tz: str, rng: random.Random | None = None
+) -> list[dict]:
     """A treatment timeline: an induction series, then maintenance, one session ahead.
 
     IV: six infusions, Monday / Wednesday / Friday, then a booster every 4 weeks.
@@ -147,15 +149,35 @@ def demo_sessions(*, route: str, first_session: date, today: date, tz: str) -> l
     days = list(induction)
     while days[-1] < today:
         days.append(days[-1] + timedelta(days=interval))
+    rng = rng or random.Random(0)
     sessions = []
     for day in days:
-        sessions.append(
-            {
-                "scheduled_at": datetime.combine(day, time(10, 0), zone),
-                "status": "completed" if day < today else "scheduled",
-                "route": route,
-                "dose_mg": Decimal("56") if route == "intranasal" else None,
-                "dose_mg_per_kg": None if route == "intranasal" else Decimal("0.50"),
+        start = datetime.combine(day, time(10, 0), zone)
+        row = {
+            "scheduled_at": start,
+            "status": "completed" if day < today else "scheduled",
+            "route": route,
+            "dose_mg": Decimal("56") if route == "intranasal" else None,
+            "dose_mg_per_kg": None if route == "intranasal" else Decimal("0.50"),
+        }
+        if day < today:
+            systolic, diastolic = rng.randint(112, 136), rng.randint(70, 86)
+            row |= {
+                "monitoring_started_at": start,
+                "monitoring_ended_at": start
+                + timedelta(minutes=130 if route == "intranasal" else 100),
+                "bp_pre_systolic": systolic,
+                "bp_pre_diastolic": diastolic,
+                "hr_pre": rng.randint(62, 84),
+                "bp_40_systolic": systolic + rng.randint(6, 20),
+                "bp_40_diastolic": diastolic + rng.randint(3, 12),
+                "hr_40": rng.randint(70, 95),
+                "bp_discharge_systolic": systolic + rng.randint(-2, 6),
+                "bp_discharge_diastolic": diastolic + rng.randint(-2, 4),
+                "hr_discharge": rng.randint(62, 84),
+                "dissociation": rng.choice(["mild", "mild", "moderate", "none"]),
+                "sedation": rng.choice(["none", "mild"]),
+                "rems_submitted_on": day + timedelta(days=2) if route == "intranasal" else None,
             }
-        )
+        sessions.append(row)
     return sessions

@@ -249,7 +249,9 @@ class Command(BaseCommand):
         route = "intranasal" if trajectory == "safety" else "iv"
         sessions = [
             TreatmentSession(patient=patient, recorded_by=staff[clinician], **row)
-            for row in demo_sessions(route=route, first_session=first_session, today=today, tz=tz)
+            for row in demo_sessions(
+                route=route, first_session=first_session, today=today, tz=tz, rng=rng
+            )
         ]
         TreatmentSession.objects.bulk_create(sessions, batch_size=BATCH)
         alerts = self._safety_alerts(patient, checkins, assessments)

@@ -1,0 +1,50 @@
+"""A clinician at a desktop: the caseload and a patient page, screenshotted at 1440 x 900.
+
+Screenshots land in var/screenshots/ (rerun: ./dev test tests/browser).
+"""
+
+import pytest
+from django.core.management import call_command
+
+from care.management.commands.seed_demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+
+
+def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, screenshot):
+    call_command("seed_demo")
+    page, base = desktop, live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", "nurse@demo.example")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+
+    first_row = page.locator("table.caseload tbody tr").first
+    assert "Morgan Lee" in first_row.inner_text() and "Safety" in first_row.inner_text()
+    screenshot(page, "staff-1-caseload")
+
+    page.click("text=Jordan Blake")
+    page.wait_for_function("document.querySelector('#chart-phq9').width > 0")
+    assert "Booster may be due" in page.inner_text("main")
+    screenshot(page, "staff-2-patient")
+    page.emulate_media(media="print")
+    screenshot(page, "staff-3-patient-print")
+    page.emulate_media(media="screen")
+
+    page.goto(f"{base}/staff/alerts/")
+    page.select_option("select[name=action] >> nth=0", "called_patient")
+    page.fill("input[name=note] >> nth=0", "Called; safe, seen tomorrow")
+    page.click(".ack-form button >> nth=0")
+    assert "Alert acknowledged." in page.inner_text("main")
+    screenshot(page, "staff-4-alerts")
+    assert page.console_errors == []
