@@ -1,10 +1,19 @@
 """factory_boy factories for the care domain."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import factory
+from django.utils import timezone
 
-from care.models import Clinic, Patient, StaffMembership, User
+from care.models import (
+    Assessment,
+    CheckIn,
+    Clinic,
+    Patient,
+    StaffMembership,
+    TreatmentSession,
+    User,
+)
 
 PASSWORD = "correct-horse-battery"
 
@@ -47,3 +56,69 @@ class PatientFactory(factory.django.DjangoModelFactory):
     tz = "America/Chicago"
     has_depression = True
     consultation_on = date(2026, 11, 1)
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    """A plain check-in; `.build()` it for bulk_create."""
+
+    class Meta:
+        model = CheckIn
+
+    patient = factory.SubFactory(PatientFactory)
+    local_date = factory.LazyFunction(lambda: timezone.now().date())
+    mood = 5
+    anxiety = 5
+    energy = 5
+    sleep_hours = 7
+    sleep_quality = 2
+    has_self_harm_thoughts = False
+    submitted_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("submitted_at")
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    """A stored questionnaire total (answers left empty); `.build()` it for bulk_create."""
+
+    class Meta:
+        model = Assessment
+
+    patient = factory.SubFactory(PatientFactory)
+    instrument = "phq9"
+    answers = factory.LazyFunction(dict)
+    total = 10
+    band = ""
+    completed_at = factory.LazyFunction(timezone.now)
+
+
+def build_history(patient, days: int, *, end) -> None:
+    """`days` days of check-ins before `end`, a PHQ-9 every 14 days, an IV session every 28."""
+    CheckIn.objects.bulk_create(
+        CheckInFactory.build(
+            patient=patient,
+            local_date=(end - timedelta(days=d)).date(),
+            anxiety=4,
+            note=f"note {d}",
+            submitted_at=end,
+        )
+        for d in range(1, days + 1)
+    )
+    Assessment.objects.bulk_create(
+        AssessmentFactory.build(
+            patient=patient,
+            answers={str(n): 1 for n in range(1, 10)},
+            total=9,
+            band="mild",
+            completed_at=end - timedelta(days=d),
+        )
+        for d in range(1, days + 1, 14)
+    )
+    TreatmentSession.objects.bulk_create(
+        TreatmentSession(
+            patient=patient,
+            scheduled_at=end - timedelta(days=d),
+            route="iv",
+            status="completed",
+            dose_mg_per_kg="0.50",
+        )
+        for d in range(3, days + 1, 28)
+    )

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from care.models import Alert, CheckIn, TreatmentSession
+from care.models import Alert, TreatmentSession
 from care.rules import AlertDraft
 from care.services import (
     AlertAlreadyAcknowledged,
@@ -15,6 +15,7 @@ from care.services import (
     assessment_submit,
     daily_alerts_run,
 )
+from tests.factories import CheckInFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,18 +87,7 @@ def test_a_phq9_rise_of_5_raises_one_high_alert_even_when_repeated(patient):
 def test_missed_checkins_are_found_by_the_daily_run(patient):
     patient.enrolled_at = NOW - timedelta(days=30)
     patient.save()
-    CheckIn.objects.create(
-        patient=patient,
-        local_date=datetime(2026, 3, 16).date(),
-        mood=5,
-        anxiety=5,
-        energy=5,
-        sleep_hours=7,
-        sleep_quality=2,
-        has_self_harm_thoughts=False,
-        submitted_at=NOW,
-        updated_at=NOW,
-    )
+    CheckInFactory(patient=patient, local_date=datetime(2026, 3, 16).date(), submitted_at=NOW)
 
     quiet = daily_alerts_run(patient=patient, now=datetime(2026, 3, 19, 18, tzinfo=UTC))
     alerts = daily_alerts_run(patient=patient, now=datetime(2026, 3, 20, 18, tzinfo=UTC))

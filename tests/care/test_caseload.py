@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from care.caseload import CaseloadFilters, caseload_page
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession, User
-from tests.factories import PatientFactory
+from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,14 +58,7 @@ def test_a_row_shows_change_from_baseline_response_and_remission(clinic):
         patient=patient, scheduled_at=NOW - timedelta(days=40), route="iv", status="completed"
     )
     for days_ago, total in [(45, 18), (20, 9), (2, 4)]:
-        Assessment.objects.create(
-            patient=patient,
-            instrument="phq9",
-            answers={},
-            total=total,
-            band="",
-            completed_at=NOW - timedelta(days=days_ago),
-        )
+        AssessmentFactory(patient=patient, total=total, completed_at=NOW - timedelta(days=days_ago))
     TreatmentSession.objects.create(
         patient=patient, scheduled_at=NOW + timedelta(days=3), route="iv"
     )
@@ -84,18 +77,7 @@ def test_a_row_shows_the_last_checkin_and_the_7_day_mood_direction(clinic):
     today = NOW.date()
     for days_ago in range(14, 0, -1):
         mood = 3 if days_ago > 7 else 7
-        CheckIn.objects.create(
-            patient=patient,
-            local_date=today - timedelta(days=days_ago),
-            mood=mood,
-            anxiety=3,
-            energy=5,
-            sleep_hours=7,
-            sleep_quality=2,
-            has_self_harm_thoughts=False,
-            submitted_at=NOW,
-            updated_at=NOW,
-        )
+        CheckInFactory(patient=patient, local_date=today - timedelta(days=days_ago), mood=mood)
 
     [row] = page_for(clinic)[1]
 
@@ -164,32 +146,14 @@ def _bulk_patients(clinic, count):
     )
     CheckIn.objects.bulk_create(
         [
-            CheckIn(
-                patient=p,
-                local_date=NOW.date() - timedelta(days=d),
-                mood=5,
-                anxiety=5,
-                energy=5,
-                sleep_hours=7,
-                sleep_quality=2,
-                has_self_harm_thoughts=False,
-                submitted_at=NOW,
-                updated_at=NOW,
-            )
+            CheckInFactory.build(patient=p, local_date=NOW.date() - timedelta(days=d))
             for p in patients
             for d in (1, 2)
         ]
     )
     Assessment.objects.bulk_create(
         [
-            Assessment(
-                patient=p,
-                instrument="phq9",
-                answers={},
-                total=10,
-                band="moderate",
-                completed_at=NOW - timedelta(days=d),
-            )
+            AssessmentFactory.build(patient=p, completed_at=NOW - timedelta(days=d))
             for p in patients
             for d in (3, 20)
         ]

@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from care.models import Assessment, CheckIn, TreatmentSession
+from care.models import Assessment, TreatmentSession
 from care.patient_trends import patient_trends
+from tests.factories import build_history
 
 pytestmark = pytest.mark.django_db
 
@@ -17,49 +18,7 @@ NOW = datetime(2026, 6, 1, 18, tzinfo=UTC)
 
 
 def history(patient, days, *, end=NOW):
-    CheckIn.objects.bulk_create(
-        [
-            CheckIn(
-                patient=patient,
-                local_date=(end - timedelta(days=d)).date(),
-                mood=5,
-                anxiety=4,
-                energy=5,
-                sleep_hours=7,
-                sleep_quality=2,
-                has_self_harm_thoughts=False,
-                note=f"note {d}",
-                submitted_at=end,
-                updated_at=end,
-            )
-            for d in range(1, days + 1)
-        ]
-    )
-    Assessment.objects.bulk_create(
-        [
-            Assessment(
-                patient=patient,
-                instrument="phq9",
-                answers={str(n): 1 for n in range(1, 10)},
-                total=9,
-                band="mild",
-                completed_at=end - timedelta(days=d),
-            )
-            for d in range(1, days + 1, 14)
-        ]
-    )
-    TreatmentSession.objects.bulk_create(
-        [
-            TreatmentSession(
-                patient=patient,
-                scheduled_at=end - timedelta(days=d),
-                route="iv",
-                status="completed",
-                dose_mg_per_kg="0.50",
-            )
-            for d in range(3, days + 1, 28)
-        ]
-    )
+    build_history(patient, days, end=end)
 
 
 def test_trends_mark_baseline_response_and_remission(patient):

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from care.models import Alert, Assessment, CheckIn, TreatmentSession
+from care.models import Alert, TreatmentSession
+from tests.factories import CheckInFactory, build_history
 
 pytestmark = pytest.mark.django_db
 
@@ -41,18 +42,7 @@ def test_the_caseload_endpoint_lists_attention_first(
 
 def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
     now = timezone.now()
-    CheckIn.objects.create(
-        patient=patient,
-        local_date=(now - timedelta(days=1)).date(),
-        mood=6,
-        anxiety=3,
-        energy=5,
-        sleep_hours=7,
-        sleep_quality=2,
-        has_self_harm_thoughts=False,
-        submitted_at=now,
-        updated_at=now,
-    )
+    CheckInFactory(patient=patient, local_date=(now - timedelta(days=1)).date(), mood=6)
     patient.consultation_on = (now - timedelta(days=30)).date()
     patient.save()
 
@@ -76,36 +66,7 @@ def test_the_trends_endpoint_costs_the_same_queries_for_90_and_730_days(
     for who, days in ((patient, 90), (other_patient, 730)):
         who.consultation_on = (now - timedelta(days=days + 10)).date()
         who.save()
-        CheckIn.objects.bulk_create(
-            [
-                CheckIn(
-                    patient=who,
-                    local_date=(now - timedelta(days=d)).date(),
-                    mood=5,
-                    anxiety=5,
-                    energy=5,
-                    sleep_hours=7,
-                    sleep_quality=2,
-                    has_self_harm_thoughts=False,
-                    submitted_at=now,
-                    updated_at=now,
-                )
-                for d in range(1, days + 1)
-            ]
-        )
-        Assessment.objects.bulk_create(
-            [
-                Assessment(
-                    patient=who,
-                    instrument="phq9",
-                    answers={},
-                    total=8,
-                    band="mild",
-                    completed_at=now - timedelta(days=d),
-                )
-                for d in range(1, days + 1, 14)
-            ]
-        )
+        build_history(who, days, end=now)
     counts = []
     for who, days in ((patient, 90), (other_patient, 730)):
         with CaptureQueriesContext(connection) as queries:
