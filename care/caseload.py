@@ -126,7 +126,7 @@ def caseload_page(
         scores[(pid, code)].append(ScorePoint(at, total))
     first_sessions = dict(
         TreatmentSession.objects.filter(patient_id__in=ids)
-        .exclude(status=TreatmentSession.Status.CANCELLED)
+        .exclude(status__in=TreatmentSession.NOT_HELD)
         .values("patient_id")
         .annotate(first=Min("scheduled_at"))
         .values_list("patient_id", "first")
@@ -169,7 +169,9 @@ def _row(patient, moods, scores, first_session, alerts, now) -> CaseloadRow:
                 summary.baseline = base.total
                 summary.change = latest.total - base.total
                 summary.response = is_response(base.total, latest.total)
-            summary.remission = is_remission(code, latest.total) and base is not None
+            summary.remission = (
+                base is not None and base.at != latest.at and is_remission(code, latest.total)
+            )
         summaries[code] = summary
     last = patient.last_checkin_on
     return CaseloadRow(

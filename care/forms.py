@@ -6,6 +6,7 @@ from datetime import date
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .caseload import CaseloadFilters
@@ -86,6 +87,11 @@ class PatientProfileForm(forms.Form):
         self.fields["tz"].initial = clinic.tz
         self.fields["consultation_on"].initial = today
 
+    def full_clean(self) -> None:
+        # Date-times are typed in the clinic's zone, whatever zone the request runs in.
+        with timezone.override(zoneinfo.ZoneInfo(self.clinic_tz)):
+            super().full_clean()
+
     def clean_date_of_birth(self) -> date:
         born = self.cleaned_data["date_of_birth"]
         if born >= self.today:
@@ -150,8 +156,8 @@ class EnrollmentForm(PatientProfileForm):
         required=False,
         choices=[
             ("", _("Only the first session")),
-            ("iv", _("IV induction: 6 infusions over 2 weeks (Mon/Wed/Fri)")),
-            ("intranasal", _("Esketamine induction: twice weekly for 4 weeks")),
+            ("iv", _("IV induction: 6 infusions over 12 days (days 0, 2, 4, 7, 9, 11)")),
+            ("intranasal", _("Esketamine induction: twice weekly for 4 weeks (8 sessions)")),
         ],
     )
     first_session_route = forms.ChoiceField(
@@ -169,7 +175,7 @@ class EnrollmentForm(PatientProfileForm):
         cleaned = super().clean()
         first = cleaned.get("first_session_at")
         if first is not None:
-            first = first.replace(tzinfo=zoneinfo.ZoneInfo(self.clinic_tz))
+            first = first.astimezone(zoneinfo.ZoneInfo(self.clinic_tz))
             cleaned["first_session_at"] = first
             if first.date() < self.today:
                 self.add_error("first_session_at", _("The first session cannot be in the past."))
@@ -327,7 +333,11 @@ class CaseloadFilterForm(forms.Form):
 
     def filters(self):
         """The chosen filters; invalid values fall back to the defaults."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        # Each valid filter counts; an invalid one alone falls back to its default.
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # leaves the valid fields in cleaned_data
+            data = self.cleaned_data
         status = data.get("status") or Patient.Status.ACTIVE
         return CaseloadFilters(
             clinician=data["clinician"].pk if data.get("clinician") else None,

@@ -2,7 +2,8 @@
 
 from datetime import datetime, timedelta
 
-# IV ketamine: six infusions, Monday / Wednesday / Friday over about two weeks.
+# IV ketamine: six infusions over 12 days (Monday / Wednesday / Friday when started on a
+# Monday).
 # Intranasal esketamine: twice weekly for four weeks.
 SERIES_OFFSETS = {
     "iv": (0, 2, 4, 7, 9, 11),

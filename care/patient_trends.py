@@ -5,6 +5,7 @@ sessions are read once each; averages, baselines, response and remission are com
 the pure functions of `trends` and `rules`.
 """
 
+import zoneinfo
 from datetime import date, datetime, timedelta
 
 from .clock import local_date
@@ -39,7 +40,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
     ]
     sessions = list(TreatmentSession.objects.filter(patient=patient).order_by("scheduled_at"))
     first = next(
-        (s.scheduled_at for s in sessions if s.status != TreatmentSession.Status.CANCELLED), None
+        (s.scheduled_at for s in sessions if s.status not in TreatmentSession.NOT_HELD), None
     )
     by_code: dict[str, list[tuple]] = {}
     for code, at, total, band, public_id in (
@@ -61,6 +62,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
                 {
                     "id": str(public_id),
                     "at": at.isoformat(),
+                    "at_local": _wall(at, patient.tz),
                     "total": total,
                     "band": band,
                     "baseline": is_base,
@@ -87,6 +89,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         "sessions": [
             {
                 "at": s.scheduled_at.isoformat(),
+                "at_local": _wall(s.scheduled_at, patient.tz),
                 "status": s.status,
                 "route": s.get_route_display(),
                 "dose": _dose(s),
@@ -95,6 +98,12 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
             if _on_or_after(s.scheduled_at, since, patient.tz)
         ],
     }
+
+
+def _wall(at: datetime, tz: str) -> str:
+    """The patient's wall-clock time, without offset: charts place every point on the
+    patient's own day whatever the viewer's zone."""
+    return at.astimezone(zoneinfo.ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _on_or_after(at: datetime, day: date, tz: str) -> bool:

@@ -65,7 +65,9 @@ def worsening_alerts(
     """High alerts for a new score: a clinically important rise, or entering the top band.
 
     The rise is measured against the previous score and against the best (lowest) score
-    since the first session; one alert names whichever comparison fired.
+    since the first session; one alert names whichever comparison fired. A first score, even
+    a severe one, raises nothing here: it is the baseline the care team enrolled the patient
+    with (thoughts of self-harm are the safety rule's job).
     """
     instrument = INSTRUMENTS[code]
     ordered = sorted((p for p in earlier if p.at < new.at), key=lambda p: p.at)
@@ -89,14 +91,16 @@ def worsening_alerts(
         else:
             reason = ""
         if reason:
-            drafts.append(AlertDraft("worsening", "high", f"{code}:rise", reason))
+            drafts.append(
+                AlertDraft("worsening", "high", f"{code}:rise:{new.at:%Y%m%d%H%M}", reason)
+            )
         floor = TOP_BAND_FLOOR.get(code)
         if floor is not None and new.total >= floor > previous.total:
             drafts.append(
                 AlertDraft(
                     "worsening",
                     "high",
-                    f"{code}:top_band",
+                    f"{code}:top_band:{new.at:%Y%m%d%H%M}",
                     f"{instrument.name} entered its most severe band: {new.total} "
                     f"(was {previous.total}; severe from {floor}).",
                 )
@@ -137,24 +141,28 @@ def missed_checkins_alert(
     return AlertDraft(
         "missed_checkins",
         "routine",
-        "missed_checkins",
+        # One alert per silence: after it is acknowledged, only a new gap raises another.
+        f"missed_checkins:{since:%Y%m%d}",
         f"No check-in for {missed} days ({what}); the clinic's limit is {days}.",
     )
 
 
 def booster_alerts(
     *,
-    phq9_since_induction: Sequence[ScorePoint],
+    phq9_since_first_session: Sequence[ScorePoint],
+    induction_ends_at: datetime,
     mood_averages: Sequence[tuple[date, float]],
 ) -> list[AlertDraft]:
     """Routine "booster may be due" signals after induction.
 
-    PHQ-9 back up by its clinically important change from its lowest point, or the 7-day
-    mood average 2 points below its best (both since the end of induction).
+    PHQ-9 scored after induction back up by its clinically important change from its lowest
+    point since the first session (induction included), or the 7-day mood average 2 points
+    below its best since induction ended. The cause names the reference point, so one
+    acknowledged signal is not raised again until the data move on.
     """
     drafts = []
-    scores = sorted(phq9_since_induction, key=lambda p: p.at)
-    if len(scores) >= 2:
+    scores = sorted(phq9_since_first_session, key=lambda p: p.at)
+    if len(scores) >= 2 and scores[-1].at >= induction_ends_at:
         lowest = min(scores[:-1], key=lambda p: p.total)
         latest = scores[-1]
         step = INSTRUMENTS["phq9"].important_change
@@ -163,22 +171,23 @@ def booster_alerts(
                 AlertDraft(
                     "booster_due",
                     "routine",
-                    "booster:phq9",
+                    f"booster:phq9:{latest.at:%Y%m%d%H%M}",
                     f"PHQ-9 is {latest.total}, up {latest.total - lowest.total} from its lowest "
-                    f"({lowest.total}) since induction: a booster may be due.",
+                    f"({lowest.total}) since treatment began: a booster may be due.",
                 )
             )
     if len(mood_averages) >= 2:
         ordered = sorted(mood_averages)
         best_day, best = max(ordered[:-1], key=lambda p: p[1])
         latest = ordered[-1][1]
-        if best - latest >= BOOSTER_MOOD_DROP:
+        drop = round(best - latest, 6)  # averages of sevenths: compare without float noise
+        if drop >= BOOSTER_MOOD_DROP:
             drafts.append(
                 AlertDraft(
                     "booster_due",
                     "routine",
-                    "booster:mood",
-                    f"7-day mood average is {latest:.1f}, down {best - latest:.1f} from its best "
+                    f"booster:mood:{best_day:%Y%m%d}",
+                    f"7-day mood average is {latest:.1f}, down {drop:.1f} from its best "
                     f"({best:.1f} on {best_day:%d %b}) since induction: a booster may be due.",
                 )
             )
@@ -189,7 +198,7 @@ def mood_direction(averages: Sequence[float], *, threshold: float = 0.5) -> str:
     """'up', 'down' or 'flat': the last 7-day average against the one a week earlier."""
     if len(averages) < 2:
         return "flat"
-    change = averages[-1] - averages[0]
+    change = round(averages[-1] - averages[0], 6)
     if change >= threshold:
         return "up"
     if change <= -threshold:

@@ -4,6 +4,7 @@ import zoneinfo
 from datetime import datetime
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import TreatmentSession
@@ -30,16 +31,18 @@ def local_datetime_field(label, *, required=True) -> forms.DateTimeField:
 
 
 class _ClinicTimeForm(forms.Form):
-    """Date-times typed in the clinic's zone, stored in UTC."""
+    """Date-times typed in the clinic's zone (whatever zone the request runs in)."""
 
     def __init__(self, *args, tz: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zoneinfo.ZoneInfo(tz)
 
+    def full_clean(self) -> None:
+        with timezone.override(self.zone):
+            super().full_clean()
+
     def _aware(self, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=self.zone) if value.tzinfo is None else value
+        return value
 
 
 class SessionScheduleForm(_ClinicTimeForm):
@@ -155,6 +158,13 @@ class SessionRecordForm(_ClinicTimeForm):
         start, end = data.get("monitoring_started_at"), data.get("monitoring_ended_at")
         if start and end and end <= start:
             self.add_error("monitoring_ended_at", _("Monitoring must end after it started."))
+        submitted = data.get("rems_submitted_on")
+        if submitted and start and submitted < start.astimezone(self.zone).date():
+            self.add_error(
+                "rems_submitted_on", _("The form cannot be submitted before the session.")
+            )
+        elif submitted and submitted > timezone.now().astimezone(self.zone).date():
+            self.add_error("rems_submitted_on", _("The submission date cannot be in the future."))
         high = blood_pressure_alert(
             data.get("bp_pre_systolic"),
             data.get("bp_pre_diastolic"),

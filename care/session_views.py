@@ -11,7 +11,13 @@ from django.views.decorators.http import require_POST
 from .access import get_membership_for_user, get_patient_for_user, get_session_for_user
 from .models import REMS_FORM_DAYS, TreatmentSession
 from .selectors import clinic_rems_outstanding, clinic_upcoming_sessions
-from .services import session_cancel, session_record, session_reschedule, session_schedule
+from .services import (
+    SessionAlreadyRecorded,
+    session_cancel,
+    session_record,
+    session_reschedule,
+    session_schedule,
+)
 from .session_forms import SessionRecordForm, SessionScheduleForm
 
 
@@ -52,8 +58,12 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     initial = {"scheduled_at": timezone.localtime(session.scheduled_at), "route": session.route}
     form = SessionScheduleForm(request.POST or None, initial=initial, tz=session.patient.clinic.tz)
     if request.method == "POST" and form.is_valid():
-        session_reschedule(session=session, **form.cleaned_data)
-        messages.success(request, _("Session moved."))
+        try:
+            session_reschedule(session=session, **form.cleaned_data)
+        except SessionAlreadyRecorded:
+            messages.error(request, _("This session is already recorded; book a new one."))
+        else:
+            messages.success(request, _("Session moved."))
         return redirect("care:patient-detail", session.patient.public_id)
     context = {"form": form, "patient": session.patient, "session": session}
     return render(request, "care/session_form.html", context)
@@ -66,10 +76,13 @@ def session_cancel_view(request: HttpRequest, session_id: int) -> HttpResponse:
     if status not in {TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW}:
         messages.error(request, _("Choose cancelled or no-show."))
     else:
-        session_cancel(session=session, status=status)
-        messages.success(
-            request, _("Session marked %(status)s.") % {"status": status.replace("_", "-")}
-        )
+        try:
+            session_cancel(session=session, status=status)
+        except SessionAlreadyRecorded:
+            messages.error(request, _("Only a booked session can be cancelled or marked no-show."))
+        else:
+            label = status.replace("_", "-")
+            messages.success(request, _("Session marked %(status)s.") % {"status": label})
     return redirect("care:patient-detail", session.patient.public_id)
 
 

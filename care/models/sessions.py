@@ -40,6 +40,9 @@ class TreatmentSession(models.Model):
         IM = "im", _("Intramuscular")
         INTRANASAL = "intranasal", _("Intranasal esketamine")
 
+    # Sessions that did not take place: never the first session of a course.
+    NOT_HELD = (Status.CANCELLED, Status.NO_SHOW)
+
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sessions")
     scheduled_at = models.DateTimeField(_("scheduled for"))
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.SCHEDULED)

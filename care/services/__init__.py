@@ -28,7 +28,13 @@ from .records import (
     assessment_submit,
     checkin_submit,
 )
-from .sessions import session_cancel, session_record, session_reschedule, session_schedule
+from .sessions import (
+    SessionAlreadyRecorded,
+    session_cancel,
+    session_record,
+    session_reschedule,
+    session_schedule,
+)
 
 __all__ = [
     "AlertAlreadyAcknowledged",
@@ -36,6 +42,7 @@ __all__ = [
     "CheckInResult",
     "ClientIdConflict",
     "InvitationInvalid",
+    "SessionAlreadyRecorded",
     "alert_acknowledge",
     "alert_raise",
     "assessment_alerts_run",

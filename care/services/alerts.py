@@ -19,25 +19,31 @@ from ..trends import TrendPoint, rolling_average
 
 logger = logging.getLogger(__name__)
 
-# Induction is taken to end three weeks after the first session (six IV infusions over
-# two to three weeks); "booster may be due" signals look only after it.
-INDUCTION_DAYS = 21
+
+# Induction ends three weeks after the first IV / IM session (six infusions over two to
+# three weeks), four weeks after the first esketamine one (twice weekly for four weeks).
+def induction_length(route: str) -> timedelta:
+    return timedelta(days=28 if route == TreatmentSession.Route.INTRANASAL else 21)
 
 
 class AlertAlreadyAcknowledged(Exception):
     """Someone acknowledged the alert first."""
 
 
-def alert_raise(*, patient: Patient, draft: AlertDraft, now: datetime, **source) -> Alert | None:
-    """Create the alert unless one is already open for the same patient, kind and cause.
+def alert_raise(
+    *, patient: Patient, draft: AlertDraft, now: datetime, again_after_ack: bool = False, **source
+) -> Alert | None:
+    """Create the alert unless the same patient, kind and cause already has one.
 
-    `source` may name the checkin, assessment or session that raised it. Returns the new
-    alert, or None when an open one already covers it.
+    Causes name what raised them (an assessment, a session, the start of a silence), so by
+    default an acknowledged alert is not raised again for the same data. With
+    `again_after_ack` (safety), only an open alert holds a new one back. `source` may name
+    the checkin, assessment or session. Returns the new alert, or None.
     """
-    open_alerts = Alert.objects.filter(
-        patient=patient, kind=draft.kind, cause=draft.cause, acknowledged_at__isnull=True
-    )
-    if open_alerts.exists():
+    same = Alert.objects.filter(patient=patient, kind=draft.kind, cause=draft.cause)
+    if again_after_ack:
+        same = same.filter(acknowledged_at__isnull=True)
+    if same.exists():
         return None
     try:
         with transaction.atomic():
@@ -58,15 +64,20 @@ def alert_raise(*, patient: Patient, draft: AlertDraft, now: datetime, **source)
     return alert
 
 
-def first_session_at(patient: Patient) -> datetime | None:
-    """When the patient's first (not cancelled) treatment session took place or is booked."""
+def first_session(patient: Patient) -> TreatmentSession | None:
+    """The patient's first session that took place or is booked (not cancelled, no no-show)."""
     return (
         TreatmentSession.objects.filter(patient=patient)
-        .exclude(status=TreatmentSession.Status.CANCELLED)
+        .exclude(status__in=TreatmentSession.NOT_HELD)
         .order_by("scheduled_at")
-        .values_list("scheduled_at", flat=True)
         .first()
     )
+
+
+def first_session_at(patient: Patient) -> datetime | None:
+    """When the patient's first held or booked treatment session is."""
+    session = first_session(patient)
+    return session.scheduled_at if session else None
 
 
 def account_started_at(patient: Patient) -> datetime:
@@ -123,27 +134,32 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
     )
     if missed:
         drafts.append(missed)
-    first = first_session_at(patient)
-    if patient.treatment_phase == Patient.Phase.MAINTENANCE and first is not None:
-        after = first + timedelta(days=INDUCTION_DAYS)
-        phq9 = [
-            ScorePoint(at, total)
-            for at, total in Assessment.objects.filter(
-                patient=patient,
-                instrument="phq9",
-                completed_at__gte=after,
-                total__isnull=False,
-                superseded_by__isnull=True,
-            ).values_list("completed_at", "total")
-        ]
-        moods = [
-            TrendPoint(day, mood)
-            for day, mood in CheckIn.objects.filter(
-                patient=patient, local_date__gte=local_date(after, patient.tz)
-            ).values_list("local_date", "mood")
-        ]
-        averages = [(p.day, p.value) for p in rolling_average(moods)]
-        drafts += booster_alerts(phq9_since_induction=phq9, mood_averages=averages)
+    first = first_session(patient)
+    if first is not None:
+        induction_end = first.scheduled_at + induction_length(first.route)
+        if patient.treatment_phase == Patient.Phase.MAINTENANCE or now >= induction_end:
+            phq9 = [
+                ScorePoint(at, total)
+                for at, total in Assessment.objects.filter(
+                    patient=patient,
+                    instrument="phq9",
+                    completed_at__gte=first.scheduled_at,
+                    total__isnull=False,
+                    superseded_by__isnull=True,
+                ).values_list("completed_at", "total")
+            ]
+            moods = [
+                TrendPoint(day, mood)
+                for day, mood in CheckIn.objects.filter(
+                    patient=patient, local_date__gte=local_date(induction_end, patient.tz)
+                ).values_list("local_date", "mood")
+            ]
+            averages = [(p.day, p.value) for p in rolling_average(moods)]
+            drafts += booster_alerts(
+                phq9_since_first_session=phq9,
+                induction_ends_at=induction_end,
+                mood_averages=averages,
+            )
     raised = [alert_raise(patient=patient, draft=d, now=now) for d in drafts]
     return [a for a in raised if a is not None]
 

@@ -53,7 +53,7 @@ def _raise_safety_alert(
     *, patient: Patient, reason: str, now: datetime, cause: str, **source
 ) -> Alert | None:
     draft = AlertDraft(Alert.Kind.SAFETY, Alert.Priority.URGENT, cause, reason)
-    return alert_raise(patient=patient, draft=draft, now=now, **source)
+    return alert_raise(patient=patient, draft=draft, now=now, again_after_ack=True, **source)
 
 
 class ClientIdConflict(Exception):

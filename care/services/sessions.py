@@ -18,21 +18,33 @@ def session_schedule(
     )
 
 
+class SessionAlreadyRecorded(Exception):
+    """A recorded (completed) session cannot be moved, cancelled or marked a no-show."""
+
+
 def session_reschedule(
     *, session: TreatmentSession, scheduled_at: datetime, route: str
 ) -> TreatmentSession:
-    """Move a booked session (a cancelled one is booked again)."""
-    session.scheduled_at = scheduled_at
-    session.route = route
-    session.status = TreatmentSession.Status.SCHEDULED
-    session.save(update_fields=["scheduled_at", "route", "status"])
+    """Move a booked session (a cancelled one or a no-show is booked again)."""
+    moved = (
+        TreatmentSession.objects.filter(pk=session.pk)
+        .exclude(status=TreatmentSession.Status.COMPLETED)
+        .update(scheduled_at=scheduled_at, route=route, status=TreatmentSession.Status.SCHEDULED)
+    )
+    if not moved:
+        raise SessionAlreadyRecorded
+    session.refresh_from_db()
     return session
 
 
 def session_cancel(*, session: TreatmentSession, status: str) -> TreatmentSession:
-    """Mark a booked session cancelled or a no-show."""
-    session.status = status
-    session.save(update_fields=["status"])
+    """Mark a booked session cancelled or a no-show (never one already recorded)."""
+    changed = TreatmentSession.objects.filter(
+        pk=session.pk, status=TreatmentSession.Status.SCHEDULED
+    ).update(status=status)
+    if not changed:
+        raise SessionAlreadyRecorded
+    session.refresh_from_db()
     return session
 
 

@@ -8,7 +8,9 @@
   var data = JSON.parse(source.textContent);
   var DAY = 86400000;
   var xMin = Date.parse(data.since + "T00:00:00"), xMax = Date.parse(data.until + "T00:00:00") + DAY;
-  var sessionTimes = data.sessions.map(function (s) { return Date.parse(s.at); });
+  // Every time is the patient's wall clock without an offset, so all points fall on the
+  // patient's own days whatever the viewer's zone.
+  var sessionTimes = data.sessions.map(function (s) { return Date.parse(s.at_local); });
   var bandColours = ["rgba(30,107,58,0.07)", "rgba(180,140,0,0.08)", "rgba(180,83,9,0.09)", "rgba(166,27,27,0.09)", "rgba(120,20,20,0.12)"];
 
   function dayLabel(value) {
@@ -53,7 +55,7 @@
     return {
       label: "Treatment session", type: "scatter", pointStyle: "triangle", pointRadius: 7,
       borderColor: "#5b4b8a", backgroundColor: "#5b4b8a",
-      data: data.sessions.map(function (s) { return { x: Date.parse(s.at), y: y, session: s }; })
+      data: data.sessions.map(function (s) { return { x: Date.parse(s.at_local), y: y, session: s }; })
     };
   }
 
@@ -100,7 +102,7 @@
     var canvas = document.getElementById("chart-" + code);
     if (!canvas) { return; }
     var points = q.points.map(function (p) {
-      return { x: Date.parse(p.at), y: p.total, note: p.baseline ? "baseline" : (p.remission ? "remission" : (p.response ? "response" : "")) };
+      return { x: Date.parse(p.at_local), y: p.total, note: p.baseline ? "baseline" : (p.remission ? "remission" : (p.response ? "response" : "")) };
     });
     var opts = options(q.max);
     opts.plugins.bands = { bands: q.bands };

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from care.models import Alert, TreatmentSession
+from care.patient_trends import patient_trends
 from care.rules import AlertDraft
 from care.services import (
     AlertAlreadyAcknowledged,
@@ -51,11 +52,13 @@ def test_one_open_alert_per_patient_kind_and_cause(patient):
     assert Alert.objects.filter(patient=patient, kind="missed_checkins").count() == 1
 
 
-def test_after_acknowledgement_the_same_cause_can_raise_a_new_alert(patient, clinician):
+def test_an_acknowledged_cause_is_not_raised_again_unless_asked(patient, clinician):
     first = alert_raise(patient=patient, draft=DRAFT, now=NOW)
     alert_acknowledge(alert=first, by=clinician, action="called_patient", note="", now=NOW)
 
-    assert alert_raise(patient=patient, draft=DRAFT, now=NOW + timedelta(days=1)) is not None
+    later = NOW + timedelta(hours=1)
+    assert alert_raise(patient=patient, draft=DRAFT, now=later) is None
+    assert alert_raise(patient=patient, draft=DRAFT, now=later, again_after_ack=True) is not None
 
 
 def test_an_alert_is_acknowledged_once(patient, clinician, other_clinician):
@@ -77,8 +80,11 @@ def test_a_phq9_rise_of_5_raises_one_high_alert_even_when_repeated(patient):
     phq9_total(patient, 15, NOW)
     phq9_total(patient, 21, NOW + timedelta(days=14))
 
-    worsening = Alert.objects.filter(patient=patient, kind="worsening").order_by("cause")
-    assert [(a.cause, a.priority) for a in worsening] == [
+    worsening = Alert.objects.filter(patient=patient, kind="worsening").order_by(
+        "created_at", "cause"
+    )
+    assert [(a.cause.rsplit(":", 1)[0], a.priority) for a in worsening] == [
+        ("phq9:rise", "high"),
         ("phq9:rise", "high"),
         ("phq9:top_band", "high"),
     ]
@@ -95,6 +101,21 @@ def test_missed_checkins_are_found_by_the_daily_run(patient):
 
     assert quiet == [] and repeat == []
     assert [a.kind for a in alerts] == ["missed_checkins"]
+
+
+def test_an_acknowledged_missed_checkin_alert_waits_for_a_new_silence(patient, clinician):
+    patient.enrolled_at = NOW - timedelta(days=30)
+    patient.save()
+    CheckInFactory(patient=patient, local_date=datetime(2026, 3, 10).date(), submitted_at=NOW)
+    [alert] = daily_alerts_run(patient=patient, now=NOW)
+    alert_acknowledge(alert=alert, by=clinician, action="called_patient", note="", now=NOW)
+
+    an_hour_later = daily_alerts_run(patient=patient, now=NOW + timedelta(hours=1))
+    CheckInFactory(patient=patient, local_date=datetime(2026, 3, 21).date(), submitted_at=NOW)
+    new_silence = daily_alerts_run(patient=patient, now=NOW + timedelta(days=5))
+
+    assert an_hour_later == []
+    assert [a.cause for a in new_silence] == ["missed_checkins:20260321"]
 
 
 def test_the_daily_run_skips_paused_patients_and_pending_accounts(patient):
@@ -117,8 +138,31 @@ def test_a_booster_signal_after_induction(patient):
     phq9_total(patient, 9, NOW - timedelta(days=12))
 
     alerts = daily_alerts_run(patient=patient, now=NOW)
+    again = daily_alerts_run(patient=patient, now=NOW + timedelta(hours=1))
 
-    assert "booster:phq9" in [a.cause for a in alerts]
+    boosters = [a.cause.rsplit(":", 1)[0] for a in alerts if a.kind == "booster_due"]
+    assert boosters == ["booster:phq9"]
+    assert again == []
+
+
+def test_a_no_show_is_not_the_first_session(patient):
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NOW - timedelta(days=40), route="iv", status="no_show"
+    )
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NOW - timedelta(days=30), route="iv", status="completed"
+    )
+    patient.consultation_on = (NOW - timedelta(days=50)).date()
+    patient.save()
+    phq9_total(patient, 18, NOW - timedelta(days=35))
+    phq9_total(patient, 8, NOW - timedelta(days=1))
+
+    points = patient_trends(patient=patient, now=NOW)["questionnaires"]["phq9"]["points"]
+
+    assert [(p["total"], p["baseline"], p["response"]) for p in points] == [
+        (18, True, False),
+        (8, False, True),
+    ]
 
 
 def test_the_inbox_lists_open_alerts_urgent_first_and_acknowledges(

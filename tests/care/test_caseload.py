@@ -211,3 +211,21 @@ def test_now_is_used_for_the_next_session(clinic):
     )[1]
 
     assert row.next_session_at is None
+
+
+def test_one_bad_filter_value_keeps_the_other_filters(clinician_client, clinic):
+    PatientFactory(clinic=clinic, preferred_name="Ann", user__full_name="Ann Smith")
+    PatientFactory(clinic=clinic, preferred_name="Bo", user__full_name="Bo Jones")
+
+    response = clinician_client.get("/staff/patients/?q=ann&clinician=abc")
+
+    assert [r.patient.preferred_name for r in response.context["rows"]] == ["Ann"]
+
+
+def test_remission_needs_a_score_after_the_baseline(clinic):
+    patient = PatientFactory(clinic=clinic)
+    AssessmentFactory(patient=patient, total=3, completed_at=NOW - timedelta(days=1))
+
+    [row] = page_for(clinic)[1]
+
+    assert row.scores["phq9"].latest == 3 and not row.scores["phq9"].remission

@@ -59,6 +59,7 @@ def test_trends_mark_baseline_response_and_remission(patient):
     assert trends["sessions"] == [
         {
             "at": (NOW - timedelta(days=40)).isoformat(),
+            "at_local": "2026-04-22T13:00:00",  # the patient's wall clock (Chicago, CDT)
             "status": "completed",
             "route": "Intranasal esketamine",
             "dose": "56 mg",

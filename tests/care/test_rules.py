@@ -102,7 +102,7 @@ def test_a_rise_by_the_clinically_important_change_is_a_high_alert(code, previou
         code, points((14, previous)), ScorePoint(day(28), new), first_session_at=None
     )
 
-    rises = [d for d in drafts if d.cause == f"{code}:rise"]
+    rises = [d for d in drafts if d.cause.startswith(f"{code}:rise:")]
     assert bool(rises) is fires
     if fires:
         assert rises[0].priority == "high" and f"from {previous} to {new}" in rises[0].reason
@@ -113,7 +113,7 @@ def test_a_rise_from_the_best_score_since_treatment_began_also_fires():
 
     drafts = worsening_alerts("phq9", history, ScorePoint(day(21), 11), first_session_at=day(0))
 
-    assert [d.cause for d in drafts] == ["phq9:rise"]
+    assert [d.cause for d in drafts] == [f"phq9:rise:{day(21):%Y%m%d%H%M}"]
     assert "from its best (6)" in drafts[0].reason
 
 
@@ -138,7 +138,7 @@ def test_entering_the_top_band_is_a_high_alert(code, previous, new, fires):
         code, points((0, previous)), ScorePoint(day(14), new), first_session_at=None
     )
 
-    assert any(d.cause == f"{code}:top_band" for d in drafts) is fires
+    assert any(d.cause.startswith(f"{code}:top_band:") for d in drafts) is fires
 
 
 def test_a_first_score_never_raises_a_worsening_alert():
@@ -202,33 +202,57 @@ def test_missed_checkins_count_from_activation_when_there_is_none():
 # Booster may be due
 
 
-def test_phq9_back_up_by_5_from_its_lowest_after_induction_signals_a_booster():
-    drafts = booster_alerts(phq9_since_induction=points((0, 6), (14, 4), (28, 9)), mood_averages=[])
+INDUCTION_END = day(21)
 
-    assert [d.cause for d in drafts] == ["booster:phq9"]
+
+def boosters(phq9=(), moods=()):
+    return booster_alerts(
+        phq9_since_first_session=points(*phq9), induction_ends_at=INDUCTION_END, mood_averages=moods
+    )
+
+
+def test_phq9_back_up_by_5_from_its_lowest_after_induction_signals_a_booster():
+    drafts = boosters(phq9=[(0, 16), (14, 4), (28, 6), (42, 9)])
+
+    assert [d.cause for d in drafts] == [f"booster:phq9:{day(42):%Y%m%d%H%M}"]
     assert drafts[0].kind == "booster_due" and drafts[0].priority == "routine"
 
 
+def test_the_lowest_phq9_during_induction_counts():
+    assert [d.kind for d in boosters(phq9=[(0, 20), (14, 3), (40, 10)])] == ["booster_due"]
+
+
 def test_phq9_up_by_4_is_not_yet_a_booster_signal():
-    assert (
-        booster_alerts(phq9_since_induction=points((0, 6), (14, 4), (28, 8)), mood_averages=[])
-        == []
-    )
+    assert boosters(phq9=[(0, 6), (14, 4), (28, 8)]) == []
+
+
+def test_no_booster_signal_while_induction_goes_on():
+    assert boosters(phq9=[(0, 16), (7, 4), (14, 10)]) == []
 
 
 def test_the_7_day_mood_average_down_2_from_its_best_signals_a_booster():
     averages = [(date(2026, 2, d), v) for d, v in [(1, 6.0), (8, 7.5), (15, 6.0), (22, 5.5)]]
     almost = [(date(2026, 2, d), v) for d, v in [(1, 6.0), (8, 7.5), (22, 5.6)]]
 
-    assert [d.cause for d in booster_alerts(phq9_since_induction=[], mood_averages=averages)] == [
-        "booster:mood"
-    ]
-    assert booster_alerts(phq9_since_induction=[], mood_averages=almost) == []
+    assert [d.cause for d in boosters(moods=averages)] == ["booster:mood:20260208"]
+    assert boosters(moods=almost) == []
+
+
+def test_a_drop_of_exactly_2_between_averages_of_sevenths_counts():
+    averages = [(date(2026, 2, 1), 36 / 7), (date(2026, 2, 8), 22 / 7)]
+
+    assert len(boosters(moods=averages)) == 1
 
 
 @pytest.mark.parametrize(
     ("averages", "direction"),
-    [([5.0, 5.6], "up"), ([5.0, 4.5], "down"), ([5.0, 5.4], "flat"), ([5.0], "flat")],
+    [
+        ([5.0, 5.6], "up"),
+        ([5.0, 4.5], "down"),
+        ([5.0, 5.4], "flat"),
+        ([5.0], "flat"),
+        ([33 / 7, 36.5 / 7], "up"),
+    ],
 )
 def test_mood_direction(averages, direction):
     assert mood_direction(averages) == direction

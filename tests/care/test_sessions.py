@@ -217,3 +217,45 @@ def test_patients_cannot_reach_session_pages(patient_client, session):
         reverse("care:session-edit", args=[session.pk]),
     ]:
         assert patient_client.get(url).status_code == 404
+
+
+def test_a_recorded_session_cannot_be_cancelled_or_moved(clinician_client, session):
+    clinician_client.post(record_url(session), record_data())
+
+    clinician_client.post(reverse("care:session-cancel", args=[session.pk]), {"status": "no_show"})
+    clinician_client.post(
+        reverse("care:session-edit", args=[session.pk]),
+        {"scheduled_at": "2026-08-03T09:30", "route": "iv"},
+    )
+
+    session.refresh_from_db()
+    assert session.status == "completed" and session.bp_pre_systolic == 128
+
+
+def test_editing_a_record_after_its_bp_alert_was_acknowledged_raises_no_new_one(
+    clinician_client, clinician, session
+):
+    data = record_data(bp_pre_systolic="150", bp_pre_diastolic="95", confirm_high_bp="on")
+    clinician_client.post(record_url(session), data)
+    alert = Alert.objects.get()
+    alert.acknowledged_at, alert.acknowledged_by = timezone.now(), clinician
+    alert.save()
+
+    clinician_client.post(record_url(session), data | {"notes": "Added a note."})
+
+    assert Alert.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("submitted", "message"),
+    [("2026-03-01", "before the session"), ("2099-01-01", "cannot be in the future")],
+)
+def test_the_rems_submission_date_must_be_plausible(clinician_client, session, submitted, message):
+    response = clinician_client.post(
+        record_url(session),
+        record_data(
+            route="intranasal", dose_mg="56", dose_mg_per_kg="", rems_submitted_on=submitted
+        ),
+    )
+
+    assert message in " ".join(response.context["form"].errors["rems_submitted_on"])
