@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from care.models import Alert, CheckIn, TreatmentSession
+from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSession
 from care.services import assessment_submit
 from tests.factories import PatientFactory, StaffFactory
 from tests.test_url_access import PUBLIC, PUBLIC_PREFIXES, named_patterns
@@ -127,6 +127,19 @@ def world(clinic, other_clinic):
     return users, kwargs, per_name
 
 
+def snapshot(clinic):
+    """What a forbidden request must not change."""
+    clinic.refresh_from_db()
+    return (
+        clinic.name,
+        sorted(Alert.objects.values_list("pk", "acknowledged_at")),
+        sorted(TreatmentSession.objects.values_list("pk", "status", "scheduled_at")),
+        sorted(Patient.objects.values_list("pk", "status", "preferred_name")),
+        sorted(StaffMembership.objects.values_list("pk", "role", "deactivated_at")),
+        CheckIn.objects.count(),
+    )
+
+
 def url_for(name, pattern, kwargs, per_name):
     wanted = {key: kwargs[key] for key in pattern.pattern.converters}
     if name in per_name:
@@ -147,7 +160,7 @@ def test_every_discovered_url_has_a_policy():
 
 @pytest.mark.parametrize(("name", "pattern"), OURS, ids=[n for n, _ in OURS])
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_each_role_gets_what_the_policy_says(client, world, name, pattern, method):
+def test_each_role_gets_what_the_policy_says(client, world, clinic, name, pattern, method):
     users, kwargs, per_name = world
     url = url_for(name, pattern, kwargs, per_name)
     wrong_method = set()
@@ -155,6 +168,7 @@ def test_each_role_gets_what_the_policy_says(client, world, name, pattern, metho
         client.logout()
         if users[role] is not None:
             client.force_login(users[role])
+        before = snapshot(clinic)
         response = (
             getattr(client, method)(url, content_type="application/json")
             if name.startswith("api:")
@@ -166,6 +180,7 @@ def test_each_role_gets_what_the_policy_says(client, world, name, pattern, metho
             assert status in expected, (role, method, url, status)
             if status == 302:
                 assert response["Location"].startswith(reverse("account_login"))
+            assert snapshot(clinic) == before, (role, method, url)
         elif allowed(POLICY[name], role):
             assert status in OK, (role, method, url, status)
         elif status == 405:
@@ -177,6 +192,7 @@ def test_each_role_gets_what_the_policy_says(client, world, name, pattern, metho
             assert status in {403, 404}, (role, method, url, status)
             if role in {"other_clinic", "other_patient", "patient"}:
                 assert status == 404, (role, method, url, status)
+            assert snapshot(clinic) == before, (role, method, url)
     # ... and then the same for every signed-in role, so a 405 tells nothing.
     assert wrong_method in (
         set(),
