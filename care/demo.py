@@ -177,7 +177,12 @@ def demo_sessions(
                 "hr_discharge": rng.randint(62, 84),
                 "dissociation": rng.choice(["mild", "mild", "moderate", "none"]),
                 "sedation": rng.choice(["none", "mild"]),
-                "rems_submitted_on": day + timedelta(days=2) if route == "intranasal" else None,
+                # The last few days' forms are still to be sent, as in any busy clinic.
+                "rems_submitted_on": (
+                    day + timedelta(days=2)
+                    if route == "intranasal" and day < today - timedelta(days=10)
+                    else None
+                ),
             }
         sessions.append(row)
     return sessions
