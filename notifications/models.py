@@ -1,5 +1,7 @@
 """Operational records of the notification pipeline."""
 
+from datetime import time
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,3 +23,78 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReminderPreference(models.Model):
+    """How and when one patient wants reminders (created at enrollment)."""
+
+    patient = models.OneToOneField(
+        "care.Patient", on_delete=models.CASCADE, related_name="reminder_preference"
+    )
+    email_enabled = models.BooleanField(_("e-mail reminders"), default=True)
+    checkin_time = models.TimeField(_("daily check-in reminder at"), default=time(19, 0))
+    quiet_start = models.TimeField(_("quiet hours from"), default=time(22, 0))
+    quiet_end = models.TimeField(_("quiet hours until"), default=time(8, 0))
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    # Kinds the patient unsubscribed from with a one-click link.
+    unsubscribed = models.JSONField(_("unsubscribed from"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder preference")
+        verbose_name_plural = _("reminder preferences")
+
+    def __str__(self) -> str:
+        return f"Reminder preference of patient #{self.patient_id}"
+
+
+class Delivery(models.Model):
+    """One e-mail the system owes someone: the truth about reminders (not the broker).
+
+    (kind, subject_key, due_at) is unique, so computing the same due item twice creates one
+    row; the send task claims a row by a conditional update before sending.
+    """
+
+    class Kind(models.TextChoices):
+        CHECKIN = "checkin_due", _("Daily check-in")
+        QUESTIONNAIRE = "questionnaire_due", _("Questionnaire due")
+        SESSION = "session_tomorrow", _("Session tomorrow")
+        SAFETY_ONCALL = "safety_oncall", _("Safety alert: on-call contact")
+        SAFETY_ESCALATION = "safety_escalation", _("Safety alert: escalation")
+        DIGEST = "digest", _("Daily digest")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    # Who or what it is about, e.g. "patient:12" or "alert:5:user:3".
+    subject_key = models.CharField(_("subject"), max_length=100)
+    due_at = models.DateTimeField(_("due"))
+    patient = models.ForeignKey(
+        "care.Patient", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    to_email = models.EmailField(_("to"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    link_used_at = models.DateTimeField(_("link used"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_key", "due_at"], name="delivery_once_per_due_item"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.subject_key} due {self.due_at:%Y-%m-%d %H:%M}"

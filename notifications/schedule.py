@@ -1,0 +1,59 @@
+"""When reminders are due: pure functions of plain values and `now` (DST-safe)."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# A reminder more than this late (beat or the whole system was down) is not sent any more:
+# "check in now" three hours after the chosen time is no longer the reminder promised.
+LATE_AFTER = timedelta(hours=3)
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    tz: str
+    email_enabled: bool = True
+    checkin_time: time = time(19, 0)
+    quiet_start: time = time(22, 0)
+    quiet_end: time = time(8, 0)
+    paused_until: date | None = None
+    unsubscribed: tuple[str, ...] = field(default=())
+
+
+def local_moment(day: date, at: time, tz: str) -> datetime:
+    """The instant (UTC) of wall time `at` on `day` in `tz`.
+
+    A wall time that does not exist that day (clocks go forward) is taken with the offset
+    before the change, so it lands just after the gap; one that happens twice (clocks go
+    back) is its first occurrence. Either way each local day has exactly one instant.
+    """
+    return datetime.combine(day, at).replace(tzinfo=ZoneInfo(tz), fold=0).astimezone(UTC)
+
+
+def in_quiet_hours(at: time, start: time, end: time) -> bool:
+    """Whether a wall time falls in quiet hours (which may run over midnight)."""
+    if start == end:
+        return False
+    if start < end:
+        return start <= at < end
+    return at >= start or at < end
+
+
+def checkin_reminder_due(settings: ReminderSettings, *, now: datetime) -> datetime | None:
+    """Today's daily check-in reminder (the patient's local day), if it is due by `now`.
+
+    None when reminders are off, paused, unsubscribed, the chosen time is inside quiet
+    hours, it is not yet time, or it is too late to be the reminder promised.
+    """
+    zone = ZoneInfo(settings.tz)
+    today = now.astimezone(zone).date()
+    if not settings.email_enabled or "checkin_due" in settings.unsubscribed:
+        return None
+    if settings.paused_until is not None and today <= settings.paused_until:
+        return None
+    if in_quiet_hours(settings.checkin_time, settings.quiet_start, settings.quiet_end):
+        return None
+    due = local_moment(today, settings.checkin_time, settings.tz)
+    if due > now or now - due > LATE_AFTER:
+        return None
+    return due
