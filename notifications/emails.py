@@ -3,12 +3,19 @@
 from email.utils import formataddr
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 
 def build_email(
-    *, template: str, context: dict, to: list[str], sender_name: str
+    *,
+    template: str,
+    context: dict,
+    to: list[str],
+    sender_name: str,
+    headers: dict | None = None,
 ) -> EmailMultiAlternatives:
     """Render `templates/<template>_{subject,body}` into a plain-text + HTML message."""
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
@@ -19,6 +26,51 @@ def build_email(
         body=text,
         from_email=formataddr((sender_name, settings.DEFAULT_FROM_EMAIL)),
         to=to,
+        headers=headers or {},
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+
+
+def unsubscribe_token(*, patient_id: int, kind: str) -> str:
+    """A signed token that stops one kind of reminder for one patient."""
+    return signing.dumps({"p": patient_id, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str]:
+    """(patient id, kind) of a token; signing.BadSignature if it was tampered with."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    return int(data["p"]), str(data["k"])
+
+
+def _reminder_headers(delivery, unsubscribe_url: str) -> dict:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+    return {
+        # Stable per delivery: a rare second send is recognisably the same message.
+        "Message-ID": f"<delivery-{delivery.id}@{domain}>",
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def checkin_reminder_email(delivery) -> EmailMultiAlternatives:
+    """ "You have a check-in waiting": first name at most, no health words."""
+    patient = delivery.patient
+    unsubscribe = settings.SITE_URL + reverse(
+        "notifications:unsubscribe",
+        args=[unsubscribe_token(patient_id=patient.pk, kind=delivery.kind)],
+    )
+    return build_email(
+        template="notifications/emails/checkin_reminder",
+        context={
+            "first_name": patient.preferred_name,
+            "link": settings.SITE_URL + reverse("care:checkin"),
+            "unsubscribe_url": unsubscribe,
+        },
+        to=[delivery.to_email],
+        sender_name=patient.clinic.email_sender_name,
+        headers=_reminder_headers(delivery, unsubscribe),
+    )

@@ -1,11 +1,217 @@
-"""Writes of the notifications app."""
+"""Writes of the notifications app: heartbeat, reminder preferences, deliveries.
 
-from datetime import datetime
+Delivery follows DESIGN.md section 5: the dispatcher inserts `Delivery` rows for what is
+due (a unique constraint makes it idempotent) and enqueues `send` after commit; the sender
+claims its row by a conditional update, sends outside any transaction and marks it sent.
+At-least-once: a crash after the mail server accepted and before the row is marked sent
+sends the e-mail again when the lease expires (a narrow, documented window).
+"""
 
-from .models import Heartbeat
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F, Max, Q
+from kombu.exceptions import OperationalError as BrokerError
+
+from care.clock import local_date
+from care.models import Alert, CheckIn, Patient
+from care.rules import AlertDraft
+from care.services import alert_raise
+
+from .emails import checkin_reminder_email
+from .models import Delivery, Heartbeat, ReminderPreference
+from .schedule import ReminderSettings, checkin_reminder_due
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 6
+BATCH = 500
+
+
+class TransientSendError(Exception):
+    """The mail server could not take the message now; try again later."""
 
 
 def heartbeat_record(*, name: str, now: datetime) -> Heartbeat:
     """Record that `name` was seen working at `now`."""
     heartbeat, _ = Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})
     return heartbeat
+
+
+def reminder_preference_for(patient: Patient) -> ReminderPreference:
+    """The patient's reminder preference, created with the defaults if missing."""
+    preference, _ = ReminderPreference.objects.get_or_create(patient=patient)
+    return preference
+
+
+def _settings(preference: ReminderPreference, tz: str) -> ReminderSettings:
+    return ReminderSettings(
+        tz=tz,
+        email_enabled=preference.email_enabled,
+        checkin_time=preference.checkin_time,
+        quiet_start=preference.quiet_start,
+        quiet_end=preference.quiet_end,
+        paused_until=preference.paused_until,
+        unsubscribed=tuple(preference.unsubscribed),
+    )
+
+
+def _enqueue(delivery_id: int) -> None:
+    from .tasks import send_delivery
+
+    try:
+        send_delivery.delay(delivery_id)
+    except BrokerError:
+        # The row stays pending; the sweeper on the next tick sends it.
+        logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id)
+
+
+def checkin_reminders_dispatch(*, now: datetime, after_pk: int = 0, batch: int = BATCH) -> int:
+    """Create the daily check-in reminders due by `now` for one batch of patients.
+
+    Patients are scanned in primary-key order from `after_pk`; returns the last key seen
+    (0 when the scan is done), so callers can page through a large clinic network.
+    """
+    patients = list(
+        Patient.objects.filter(
+            pk__gt=after_pk,
+            status=Patient.Status.ACTIVE,
+            user__is_active=True,
+            reminder_preference__email_enabled=True,
+        )
+        .select_related("user", "reminder_preference")
+        .annotate(last_checkin=Max("checkins__local_date"))
+        .order_by("pk")[:batch]
+    )
+    rows = []
+    for patient in patients:
+        due = checkin_reminder_due(_settings(patient.reminder_preference, patient.tz), now=now)
+        if due is None or patient.last_checkin == local_date(now, patient.tz):
+            continue
+        rows.append(
+            Delivery(
+                kind=Delivery.Kind.CHECKIN,
+                subject_key=f"patient:{patient.pk}",
+                due_at=due,
+                patient=patient,
+                to_email=patient.user.email,
+            )
+        )
+    _insert(rows)
+    return patients[-1].pk if len(patients) == batch else 0
+
+
+@transaction.atomic
+def _insert(rows: list[Delivery]) -> None:
+    if not rows:
+        return
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    keys = Q()
+    for row in rows:
+        keys |= Q(kind=row.kind, subject_key=row.subject_key, due_at=row.due_at)
+    for delivery_id in Delivery.objects.filter(keys, status=Delivery.Status.PENDING).values_list(
+        "id", flat=True
+    ):
+        transaction.on_commit(partial(_enqueue, delivery_id))
+
+
+def deliveries_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Enqueue again rows left pending (a lost broker message) or whose claim expired."""
+    stuck = Delivery.objects.filter(
+        Q(status=Delivery.Status.PENDING, created_at__lt=now - older_than)
+        | Q(status=Delivery.Status.SENDING, lease_until__lt=now)
+    ).values_list("id", flat=True)
+    ids = list(stuck[:1000])
+    for delivery_id in ids:
+        _enqueue(delivery_id)
+    return len(ids)
+
+
+def delivery_send(*, delivery_id: int, now: datetime) -> str:
+    """Claim, build, send and mark one delivery; returns its resulting status.
+
+    Raises TransientSendError (the task retries) when the mail server defers.
+    """
+    claimed = Delivery.objects.filter(
+        Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.SENDING, lease_until__lt=now),
+        id=delivery_id,
+    ).update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE)
+    if not claimed:
+        return "not claimed"  # sent already, or another worker holds it
+    delivery = Delivery.objects.select_related("patient__user", "patient__clinic").get(
+        id=delivery_id
+    )
+    if _no_longer_needed(delivery, now):
+        _mark(delivery, Delivery.Status.SKIPPED)
+        return Delivery.Status.SKIPPED
+    message = _build(delivery)
+    try:
+        message.send()
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
+        return _fail(delivery, f"refused: {type(exc).__name__}", now)
+    except smtplib.SMTPResponseException as exc:
+        if 500 <= exc.smtp_code < 600:
+            return _fail(delivery, f"permanent SMTP {exc.smtp_code}", now)
+        return _defer(delivery, f"SMTP {exc.smtp_code}", now)
+    except (smtplib.SMTPException, OSError) as exc:
+        return _defer(delivery, type(exc).__name__, now)
+    _mark(delivery, Delivery.Status.SENT, sent_at=now)
+    return Delivery.Status.SENT
+
+
+def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
+    if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
+        day = local_date(delivery.due_at, delivery.patient.tz)
+        return CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+    return False
+
+
+def _build(delivery: Delivery):
+    if delivery.kind == Delivery.Kind.CHECKIN:
+        return checkin_reminder_email(delivery)
+    raise ValueError(f"No e-mail builder for {delivery.kind}")
+
+
+def _mark(delivery: Delivery, status: str, **fields) -> None:
+    Delivery.objects.filter(id=delivery.id).update(status=status, lease_until=None, **fields)
+
+
+def _defer(delivery: Delivery, error: str, now: datetime) -> str:
+    if delivery.attempts >= MAX_ATTEMPTS:
+        return _fail(delivery, f"gave up after {delivery.attempts} attempts: {error}", now)
+    _mark(delivery, Delivery.Status.PENDING, last_error=error[:300])
+    raise TransientSendError(error)
+
+
+def _fail(delivery: Delivery, error: str, now: datetime) -> str:
+    _mark(delivery, Delivery.Status.FAILED, last_error=error[:300])
+    if delivery.patient is not None:
+        draft = AlertDraft(
+            Alert.Kind.DELIVERY_FAILURE,
+            Alert.Priority.ROUTINE,
+            f"delivery:{delivery.id}",
+            f"A {delivery.get_kind_display().lower()} e-mail could not be delivered "
+            f"({error}); check the patient's e-mail address.",
+        )
+        alert_raise(patient=delivery.patient, draft=draft, now=now)
+    logger.warning("Delivery %s failed: %s", delivery.id, error)
+    return Delivery.Status.FAILED
+
+
+def reminder_unsubscribe(*, patient_id: int, kind: str) -> bool:
+    """Stop one kind of reminder for a patient; False if it was already stopped."""
+    with transaction.atomic():
+        preference = (
+            ReminderPreference.objects.select_for_update().filter(patient_id=patient_id).first()
+        )
+        if preference is None:
+            preference = ReminderPreference.objects.create(patient_id=patient_id)
+        if kind in preference.unsubscribed:
+            return False
+        preference.unsubscribed = [*preference.unsubscribed, kind]
+        preference.save(update_fields=["unsubscribed"])
+    return True

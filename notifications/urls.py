@@ -6,4 +6,5 @@ app_name = "notifications"
 
 urlpatterns = [
     path("staff/outbox/", views.outbox, name="outbox"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

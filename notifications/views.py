@@ -1,13 +1,19 @@
 """Pages of the notifications app."""
 
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from care.access import get_membership_for_user
 from care.selectors import clinic_email_addresses
 
+from .emails import read_unsubscribe_token
+from .models import Delivery
 from .outbox import outbox_folder, read_outbox
+from .services import reminder_unsubscribe
 
 
 @never_cache
@@ -22,3 +28,22 @@ def outbox(request: HttpRequest) -> HttpResponse:
         [m for m in read_outbox(folder) if ours.intersection(m.to)] if folder.is_dir() else []
     )
     return render(request, "notifications/outbox.html", {"messages_sent": messages})
+
+
+@login_not_required
+@csrf_exempt  # RFC 8058 one-click POSTs come from mail clients, without a CSRF token
+@never_cache
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One-click unsubscribe from one kind of reminder (GET asks, POST does it)."""
+    try:
+        patient_id, kind = read_unsubscribe_token(token)
+    except signing.BadSignature:
+        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
+    if kind not in Delivery.Kind.values:
+        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
+    label = Delivery.Kind(kind).label
+    if request.method == "POST":
+        changed = reminder_unsubscribe(patient_id=patient_id, kind=kind)
+        context = {"done": True, "already": not changed, "label": label}
+        return render(request, "notifications/unsubscribe.html", context)
+    return render(request, "notifications/unsubscribe.html", {"label": label})

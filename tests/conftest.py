@@ -28,6 +28,20 @@ def _test_settings(settings):
     settings.SITE_URL = "http://testserver"
 
 
+@pytest.fixture(autouse=True)
+def _no_broker_publishing(request, monkeypatch):
+    """Tests do not publish to the configured broker (a shared Redis or var/celery).
+
+    Enqueue calls are recorded in `enqueued` instead; a test marked `real_enqueue` keeps the
+    real functions (e.g. to see how a broker outage is handled).
+    """
+    enqueued = []
+    if request.node.get_closest_marker("real_enqueue") is None:
+        monkeypatch.setattr("care.services.accounts._enqueue_invitation", enqueued.append)
+        monkeypatch.setattr("notifications.services._enqueue", enqueued.append)
+    return enqueued
+
+
 @pytest.fixture
 def clinic(db):
     from tests.factories import ClinicFactory

@@ -273,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
         "args": ("beat",),
     },
+    # The reminder dispatcher: due items come from the database, not from beat entries.
+    "dispatch-reminders": {
+        "task": "notifications.dispatch_reminders",
+        "schedule": crontab(minute="*"),
+    },
     # Hourly, so each patient's local day is covered; alerts are deduplicated by cause.
     "run-alert-rules": {
         "task": "care.run_alert_rules",

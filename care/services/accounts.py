@@ -13,6 +13,7 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.emails import build_email
+from notifications.models import ReminderPreference
 
 from ..access import membership_for_user, patient_for_user
 from ..models import Clinic, Invitation, Patient, StaffMembership, TreatmentSession, User
@@ -77,6 +78,7 @@ def patient_enroll(
         enrolled_at=now,
         enrolled_by=enrolled_by,
     )
+    ReminderPreference.objects.create(patient=patient)
     TreatmentSession.objects.bulk_create(
         TreatmentSession(
             patient=patient, scheduled_at=at, route=session_route, recorded_by=enrolled_by

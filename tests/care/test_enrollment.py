@@ -127,6 +127,7 @@ def test_enrollment_form_offers_the_clinic_time_zone_first(clinician_client, cli
     assert response.context["form"]["tz"].initial == clinic.tz
 
 
+@pytest.mark.real_enqueue
 def test_a_broker_outage_does_not_break_enrollment(
     clinician_client, clinician, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):

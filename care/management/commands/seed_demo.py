@@ -8,7 +8,7 @@ Histories are written with bulk inserts; the same arguments give the same data.
 
 import random
 import time as clock
-from datetime import timedelta
+from datetime import time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
@@ -33,6 +33,7 @@ from care.models import (
 from care.safety import assessment_safety_reason, checkin_safety_reason
 from care.scoring import questionnaire_score, validate_answers
 from care.services import assessment_alerts_run, daily_alerts_run
+from notifications.models import ReminderPreference
 
 DEMO_CLINIC = "Riverside Wellness Clinic (demo)"
 DEMO_PASSWORD = "demo-care-2026"
@@ -207,6 +208,7 @@ class Command(BaseCommand):
             Invitation.objects.create(user=user, created_by=staff["admin@demo.example"])
             return 2
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        ReminderPreference.objects.create(patient=patient, checkin_time=time(19, 0))
         codes = [c for c, wanted in zip(("phq9", "gad7", "pcl5"), conds, strict=True) if wanted]
         self_harm = (
             frozenset({today - timedelta(days=1)}) if trajectory == "safety" else frozenset()

@@ -1,0 +1,248 @@
+"""Daily check-in reminders: due once, sent once, nothing revealing, one-click unsubscribe."""
+
+import re
+import smtplib
+import threading
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection
+
+from care.models import Alert
+from notifications.models import Delivery, ReminderPreference
+from notifications.services import (
+    MAX_ATTEMPTS,
+    TransientSendError,
+    checkin_reminders_dispatch,
+    delivery_send,
+)
+from notifications.tasks import dispatch_reminders
+from tests.factories import CheckInFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+NINE_NY = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)  # 09:00 in New York (EDT)
+FORBIDDEN = [
+    "ketamine",
+    "esketamine",
+    "infusion",
+    "phq",
+    "gad",
+    "pcl",
+    "suicid",
+    "depress",
+    "anxiety",
+    "ptsd",
+    "score",
+    "clinic a",
+]
+
+
+@pytest.fixture
+def patient_ny(clinic):
+    patient = PatientFactory(
+        clinic=clinic,
+        tz="America/New_York",
+        preferred_name="Sam",
+        user__full_name="Samantha Quill",
+        has_depression=True,
+    )
+    ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
+    return patient
+
+
+def test_a_due_reminder_becomes_one_delivery_however_often_the_dispatcher_runs(
+    patient_ny, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+        checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=2))
+
+    [delivery] = Delivery.objects.all()
+    assert (delivery.kind, delivery.status, delivery.due_at) == ("checkin_due", "pending", NINE_NY)
+    assert delivery.to_email == patient_ny.user.email
+    assert len(callbacks) == 2  # each tick enqueues the pending row; the claim sends it once
+
+
+def test_no_reminder_before_its_time_or_after_the_checkin(patient_ny):
+    checkin_reminders_dispatch(now=NINE_NY - timedelta(minutes=1))
+    CheckInFactory(patient=patient_ny, local_date=date(2026, 5, 4))
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=5))
+
+    assert not Delivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("tz", "start"),
+    [
+        ("America/New_York", date(2026, 3, 7)),  # clocks forward on the 8th
+        ("America/New_York", date(2026, 10, 31)),  # back on 1 November
+        ("Europe/London", date(2026, 3, 28)),
+        ("Europe/London", date(2026, 10, 24)),
+        ("Asia/Kathmandu", date(2026, 6, 1)),  # UTC+05:45
+    ],
+)
+def test_the_dispatcher_task_makes_one_9am_reminder_per_local_day_across_dst(clinic, tz, start):
+    patient = PatientFactory(clinic=clinic, tz=tz)
+    ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
+    moment = datetime.combine(start, time(0), tzinfo=ZoneInfo(tz))
+    end = moment + timedelta(days=3)
+    while moment < end:
+        with time_machine.travel(moment, tick=False):
+            dispatch_reminders()
+        moment += timedelta(minutes=10)
+
+    local = sorted(d.due_at.astimezone(ZoneInfo(tz)) for d in Delivery.objects.all())
+    assert [(m.date(), m.strftime("%H:%M")) for m in local] == [
+        (start + timedelta(days=n), "09:00") for n in range(3)
+    ]
+
+
+def test_sending_twice_sends_one_email(patient_ny, mailoutbox):
+    checkin_reminders_dispatch(now=NINE_NY)
+    delivery = Delivery.objects.get()
+
+    first = delivery_send(delivery_id=delivery.id, now=NINE_NY)
+    second = delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(seconds=1))
+
+    delivery.refresh_from_db()
+    assert (first, second) == ("sent", "not claimed")
+    assert len(mailoutbox) == 1
+    assert (delivery.status, delivery.attempts, delivery.sent_at) == ("sent", 1, NINE_NY)
+
+
+def test_a_reminder_for_a_day_already_checked_in_is_skipped(patient_ny, mailoutbox):
+    checkin_reminders_dispatch(now=NINE_NY)
+    CheckInFactory(patient=patient_ny, local_date=date(2026, 5, 4))
+
+    assert delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY) == "skipped"
+    assert mailoutbox == []
+
+
+def test_the_reminder_email_says_nothing_about_health(patient_ny, mailoutbox):
+    checkin_reminders_dispatch(now=NINE_NY)
+    delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
+
+    [message] = mailoutbox
+    text = " ".join(
+        [message.subject, message.body, message.alternatives[0].content, message.from_email]
+    ).lower()
+    assert message.subject == "You have a check-in waiting"
+    assert "hi sam," in text and "samantha" not in text and "quill" not in text
+    for word in FORBIDDEN:
+        assert word not in text, word
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.extra_headers["List-Unsubscribe"].startswith("<http://testserver/unsubscribe/")
+
+
+def test_one_click_unsubscribe_works_once_and_stops_the_reminders(client, patient_ny, mailoutbox):
+    checkin_reminders_dispatch(now=NINE_NY)
+    delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
+    url = re.search(
+        r"<http://testserver(/unsubscribe/\S+/)>", mailoutbox[0].extra_headers["List-Unsubscribe"]
+    ).group(1)
+
+    asked = client.get(url)
+    first = client.post(url)
+    again = client.post(url)
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(days=1))
+
+    assert asked.status_code == 200 and "Stop these e-mails?" in asked.content.decode()
+    assert "You are unsubscribed" in first.content.decode()
+    assert "already unsubscribed" in again.content.decode()
+    assert ReminderPreference.objects.get(patient=patient_ny).unsubscribed == ["checkin_due"]
+    assert Delivery.objects.count() == 1
+
+
+def test_a_tampered_unsubscribe_link_is_refused(client, patient_ny):
+    response = client.post("/unsubscribe/not-a-real-token/")
+
+    assert response.status_code == 400
+    assert ReminderPreference.objects.get(patient=patient_ny).unsubscribed == []
+
+
+def test_a_permanent_refusal_fails_the_delivery_and_alerts_the_care_team(patient_ny, monkeypatch):
+    def refuse(self):
+        raise smtplib.SMTPRecipientsRefused({"x": (550, b"no such user")})
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    checkin_reminders_dispatch(now=NINE_NY)
+
+    status = delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
+
+    assert status == "failed"
+    alert = Alert.objects.get(patient=patient_ny)
+    assert (alert.kind, alert.priority) == ("delivery_failure", "routine")
+
+
+def test_a_deferral_is_retried_then_given_up(patient_ny, monkeypatch):
+    def defer(self):
+        raise smtplib.SMTPResponseException(451, b"try later")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", defer)
+    checkin_reminders_dispatch(now=NINE_NY)
+    delivery = Delivery.objects.get()
+
+    for attempt in range(1, MAX_ATTEMPTS):
+        with pytest.raises(TransientSendError):
+            delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(minutes=attempt))
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == ("pending", attempt)
+    final = delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(hours=1))
+
+    delivery.refresh_from_db()
+    assert final == "failed" and delivery.attempts == MAX_ATTEMPTS
+    assert "451" in delivery.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_once_create_one_delivery_per_due_item(clinic):
+    for _ in range(20):
+        patient = PatientFactory(clinic=clinic, tz="America/New_York")
+        ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
+    errors = []
+
+    def run():
+        try:
+            checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Delivery.objects.count() == 20
+    assert mail.outbox == []
+
+
+@pytest.mark.real_enqueue
+def test_a_broker_outage_leaves_the_delivery_for_the_sweeper(
+    patient_ny, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from notifications import tasks
+    from notifications.services import deliveries_sweep
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("broker down")
+
+    monkeypatch.setattr(tasks.send_delivery, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin_reminders_dispatch(now=NINE_NY)
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending"
+    assert "left for the sweeper" in caplog.text
+    monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: None)
+    assert deliveries_sweep(now=delivery.created_at + timedelta(minutes=6)) == 1
