@@ -246,3 +246,17 @@ def test_a_broker_outage_leaves_the_delivery_for_the_sweeper(
     assert "left for the sweeper" in caplog.text
     monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: None)
     assert deliveries_sweep(now=delivery.created_at + timedelta(minutes=6)) == 1
+
+
+def test_the_care_team_sees_a_patients_deliveries(clinician_client, patient_ny, monkeypatch):
+    def defer(self):
+        raise smtplib.SMTPResponseException(451, b"try later")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", defer)
+    checkin_reminders_dispatch(now=NINE_NY)
+    with pytest.raises(TransientSendError):
+        delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
+
+    page = clinician_client.get(f"/staff/patients/{patient_ny.public_id}/").content.decode()
+
+    assert "Reminders sent" in page and "Daily check-in" in page and "SMTP 451" in page
