@@ -215,3 +215,14 @@ def reminder_unsubscribe(*, patient_id: int, kind: str) -> bool:
         preference.unsubscribed = [*preference.unsubscribed, kind]
         preference.save(update_fields=["unsubscribed"])
     return True
+
+
+def reminder_preference_update(
+    *, preference: ReminderPreference, values: dict, unsubscribed: list[str]
+) -> ReminderPreference:
+    """Save the patient's reminder settings."""
+    for name, value in values.items():
+        setattr(preference, name, value)
+    preference.unsubscribed = unsubscribed
+    preference.save()
+    return preference

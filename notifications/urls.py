@@ -6,5 +6,6 @@ app_name = "notifications"
 
 urlpatterns = [
     path("staff/outbox/", views.outbox, name="outbox"),
+    path("me/settings/", views.reminder_settings, name="settings"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -48,6 +48,8 @@ POLICY = {
     "care:staff-edit": "admins",
     "care:clinic-settings": "admins_any",
     "notifications:outbox": "file_mailer_only",
+    "notifications:settings": "patients",
+    "api:reminder-preferences": "patients",
     "api:me": "signed_in",
     "api:checkin-list": "patients",
     "api:instrument-list": "signed_in",

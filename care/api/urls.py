@@ -18,6 +18,7 @@ urlpatterns = [
     path("instruments/<slug:code>/", api(views.InstrumentDetailApi), name="instrument-detail"),
     path("assessments/", api(views.AssessmentListApi), name="assessment-list"),
     path("assessments/<uuid:public_id>/", api(views.AssessmentDetailApi), name="assessment-detail"),
+    path("reminder-preferences/", api(views.ReminderPreferenceApi), name="reminder-preferences"),
     path("patients/", api(staff.PatientListApi), name="patient-list"),
     path("patients/<uuid:public_id>/trends/", api(staff.PatientTrendsApi), name="patient-trends"),
     path("sessions/", api(staff.SessionListApi), name="session-list"),

@@ -2,11 +2,14 @@
 
 from django.http import Http404
 from django.utils import timezone
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from notifications.forms import PATIENT_KINDS, validate_reminder_values
+from notifications.services import reminder_preference_for, reminder_preference_update
 
 from ..access import (
     get_own_assessment_for_user,
@@ -169,3 +172,53 @@ class AssessmentDetailApi(APIView):
     def get(self, request: Request, public_id: str) -> Response:
         assessment = get_own_assessment_for_user(request.user, public_id)
         return Response(AssessmentOutput(assessment).data)
+
+
+class ReminderPreferenceInput(serializers.Serializer):
+    email_enabled = serializers.BooleanField()
+    checkin_time = serializers.TimeField()
+    quiet_start = serializers.TimeField()
+    quiet_end = serializers.TimeField()
+    paused_until = serializers.DateField(allow_null=True, required=False, default=None)
+    unsubscribed = serializers.ListField(
+        child=serializers.ChoiceField(choices=[k for k, _ in PATIENT_KINDS]),
+        required=False,
+        default=list,
+    )
+
+
+class ReminderPreferenceApi(APIView):
+    """The signed-in patient's reminder settings (GET; PUT replaces them)."""
+
+    def _out(self, preference) -> dict:
+        return {
+            "email_enabled": preference.email_enabled,
+            "checkin_time": preference.checkin_time.strftime("%H:%M"),
+            "quiet_start": preference.quiet_start.strftime("%H:%M"),
+            "quiet_end": preference.quiet_end.strftime("%H:%M"),
+            "paused_until": preference.paused_until,
+            "unsubscribed": preference.unsubscribed,
+        }
+
+    def get(self, request: Request) -> Response:
+        patient = get_own_patient_for_user(request.user)
+        return Response(self._out(reminder_preference_for(patient)))
+
+    def put(self, request: Request) -> Response:
+        patient = get_own_patient_for_user(request.user)
+        data = ReminderPreferenceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        unsubscribed = values.pop("unsubscribed")
+        errors = validate_reminder_values(
+            today=local_date(timezone.now(), patient.tz),
+            **{k: values[k] for k in ("checkin_time", "quiet_start", "quiet_end", "paused_until")},
+        )
+        if errors:
+            return Response(
+                {k: [str(v)] for k, v in errors.items()}, status=status.HTTP_400_BAD_REQUEST
+            )
+        preference = reminder_preference_update(
+            preference=reminder_preference_for(patient), values=values, unsubscribed=unsubscribed
+        )
+        return Response(self._out(preference))

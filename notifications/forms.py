@@ -1,0 +1,83 @@
+"""The patient's reminder settings."""
+
+from datetime import date, time, timedelta
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Delivery, ReminderPreference
+from .schedule import in_quiet_hours
+
+PATIENT_KINDS = [
+    (Delivery.Kind.CHECKIN, _("Daily check-in")),
+    (Delivery.Kind.QUESTIONNAIRE, _("Questionnaires due")),
+    (Delivery.Kind.SESSION, _("Session tomorrow")),
+]
+MAX_PAUSE_DAYS = 90
+
+
+def validate_reminder_values(
+    *,
+    checkin_time: time,
+    quiet_start: time,
+    quiet_end: time,
+    paused_until: date | None,
+    today: date,
+) -> dict[str, str]:
+    """Errors by field for reminder settings (shared by the page and the API)."""
+    errors = {}
+    if in_quiet_hours(checkin_time, quiet_start, quiet_end):
+        errors["checkin_time"] = _("Choose a reminder time outside your quiet hours.")
+    if paused_until is not None and paused_until < today:
+        errors["paused_until"] = _("The pause must end today or later.")
+    elif paused_until is not None and paused_until > today + timedelta(days=MAX_PAUSE_DAYS):
+        errors["paused_until"] = _("Pause for at most 90 days.")
+    return errors
+
+
+class ReminderPreferenceForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(
+        label=_("E-mail me about"),
+        choices=PATIENT_KINDS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = ReminderPreference
+        fields = ["email_enabled", "checkin_time", "quiet_start", "quiet_end", "paused_until"]
+        widgets = {
+            "checkin_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "paused_until": forms.DateInput(attrs={"type": "date"}),
+        }
+        help_texts = {
+            "checkin_time": _("In your own time zone."),
+            "paused_until": _("No reminders up to and including this day (for a holiday, say)."),
+        }
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["kinds"].initial = [
+            kind for kind, _ in PATIENT_KINDS if kind not in self.instance.unsubscribed
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors:
+            errors = validate_reminder_values(
+                checkin_time=cleaned["checkin_time"],
+                quiet_start=cleaned["quiet_start"],
+                quiet_end=cleaned["quiet_end"],
+                paused_until=cleaned.get("paused_until"),
+                today=self.today,
+            )
+            for field, message in errors.items():
+                self.add_error(field, message)
+        return cleaned
+
+    def unsubscribed(self) -> list[str]:
+        wanted = set(self.cleaned_data.get("kinds") or [])
+        return [kind for kind, _ in PATIENT_KINDS if kind not in wanted]
