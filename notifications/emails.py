@@ -46,11 +46,14 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
     return int(data["p"]), str(data["k"])
 
 
+def _message_id(delivery) -> str:
+    # Stable per delivery: a rare second send is recognisably the same message.
+    return f"<delivery-{delivery.id}@{settings.DEFAULT_FROM_EMAIL.rsplit('@', 1)[-1]}>"
+
+
 def _reminder_headers(delivery, unsubscribe_url: str) -> dict:
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
     return {
-        # Stable per delivery: a rare second send is recognisably the same message.
-        "Message-ID": f"<delivery-{delivery.id}@{domain}>",
+        "Message-ID": _message_id(delivery),
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
@@ -73,4 +76,20 @@ def checkin_reminder_email(delivery) -> EmailMultiAlternatives:
         to=[delivery.to_email],
         sender_name=patient.clinic.email_sender_name,
         headers=_reminder_headers(delivery, unsubscribe),
+    )
+
+
+def staff_alert_email(delivery) -> EmailMultiAlternatives:
+    """To the on-call contact or a clinician: a link to the alert inbox, no patient data."""
+    escalated = delivery.kind == "safety_escalation"
+    return build_email(
+        template="notifications/emails/staff_alert",
+        context={
+            "escalated": escalated,
+            "minutes": delivery.patient.clinic.alert_response_minutes,
+            "link": settings.SITE_URL + reverse("care:alert-inbox"),
+        },
+        to=[delivery.to_email],
+        sender_name=delivery.patient.clinic.email_sender_name,
+        headers={"Message-ID": _message_id(delivery)},
     )

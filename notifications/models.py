@@ -76,6 +76,9 @@ class Delivery(models.Model):
     patient = models.ForeignKey(
         "care.Patient", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
     )
+    alert = models.ForeignKey(
+        "care.Alert", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
     to_email = models.EmailField(_("to"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -9,6 +9,7 @@ sends the e-mail again when the lease expires (a narrow, documented window).
 
 import logging
 import smtplib
+from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -17,11 +18,11 @@ from django.db.models import F, Max, Q
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
-from care.models import Alert, CheckIn, Patient
+from care.models import Alert, CheckIn, Patient, StaffMembership
 from care.rules import AlertDraft
 from care.services import alert_raise
 
-from .emails import checkin_reminder_email
+from .emails import checkin_reminder_email, staff_alert_email
 from .models import Delivery, Heartbeat, ReminderPreference
 from .schedule import ReminderSettings, checkin_reminder_due
 
@@ -163,16 +164,24 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
     return Delivery.Status.SENT
 
 
+STAFF_KINDS = (Delivery.Kind.SAFETY_ONCALL, Delivery.Kind.SAFETY_ESCALATION)
+
+
 def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
     if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
         day = local_date(delivery.due_at, delivery.patient.tz)
         return CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+    if delivery.kind in STAFF_KINDS and delivery.alert_id is not None:
+        # Someone acknowledged the alert meanwhile: nobody needs to be chased.
+        return Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False).exists()
     return False
 
 
 def _build(delivery: Delivery):
     if delivery.kind == Delivery.Kind.CHECKIN:
         return checkin_reminder_email(delivery)
+    if delivery.kind in STAFF_KINDS:
+        return staff_alert_email(delivery)
     raise ValueError(f"No e-mail builder for {delivery.kind}")
 
 
@@ -189,7 +198,7 @@ def _defer(delivery: Delivery, error: str, now: datetime) -> str:
 
 def _fail(delivery: Delivery, error: str, now: datetime) -> str:
     _mark(delivery, Delivery.Status.FAILED, last_error=error[:300])
-    if delivery.patient is not None:
+    if delivery.patient is not None and delivery.kind not in STAFF_KINDS:
         draft = AlertDraft(
             Alert.Kind.DELIVERY_FAILURE,
             Alert.Priority.ROUTINE,
@@ -226,3 +235,52 @@ def reminder_preference_update(
     preference.unsubscribed = unsubscribed
     preference.save()
     return preference
+
+
+# Safety alerts older than this are past escalating by e-mail (the inbox still shows them).
+ESCALATION_WINDOW = timedelta(days=7)
+
+
+def escalations_dispatch(*, now: datetime) -> None:
+    """E-mails for open safety alerts: the on-call contact at once, then every clinician
+    of the clinic once the clinic's response target has passed without acknowledgement."""
+    alerts = list(
+        Alert.objects.filter(
+            kind=Alert.Kind.SAFETY,
+            acknowledged_at__isnull=True,
+            created_at__gte=now - ESCALATION_WINDOW,
+        ).select_related("patient__clinic")
+    )
+    rows = []
+    clinics = {a.patient.clinic_id: a.patient.clinic for a in alerts}
+    clinicians = defaultdict(list)
+    for membership in StaffMembership.objects.filter(
+        clinic_id__in=clinics, deactivated_at__isnull=True, user__is_active=True
+    ).select_related("user"):
+        clinicians[membership.clinic_id].append(membership.user)
+    for alert in alerts:
+        clinic = clinics[alert.patient.clinic_id]
+        common = {"patient": alert.patient, "alert": alert}
+        if clinic.on_call_email:
+            rows.append(
+                Delivery(
+                    kind=Delivery.Kind.SAFETY_ONCALL,
+                    subject_key=f"alert:{alert.pk}:oncall",
+                    due_at=alert.created_at,
+                    to_email=clinic.on_call_email,
+                    **common,
+                )
+            )
+        target = alert.created_at + timedelta(minutes=clinic.alert_response_minutes)
+        if now >= target:
+            rows += [
+                Delivery(
+                    kind=Delivery.Kind.SAFETY_ESCALATION,
+                    subject_key=f"alert:{alert.pk}:user:{user.pk}",
+                    due_at=target,
+                    to_email=user.email,
+                    **common,
+                )
+                for user in clinicians[clinic.pk]
+            ]
+    _insert(rows)

@@ -8,6 +8,7 @@ from .services import (
     checkin_reminders_dispatch,
     deliveries_sweep,
     delivery_send,
+    escalations_dispatch,
     heartbeat_record,
 )
 
@@ -25,6 +26,7 @@ def dispatch_reminders() -> None:
     after = checkin_reminders_dispatch(now=now)
     while after:
         after = checkin_reminders_dispatch(now=now, after_pk=after)
+    escalations_dispatch(now=now)
     deliveries_sweep(now=now)
     heartbeat_record(name="dispatcher", now=now)
 
