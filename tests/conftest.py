@@ -43,6 +43,12 @@ def _no_broker_publishing(request, monkeypatch):
 
 
 @pytest.fixture
+def enqueued(_no_broker_publishing):
+    """The ids that code under test enqueued (instead of publishing them)."""
+    return _no_broker_publishing
+
+
+@pytest.fixture
 def clinic(db):
     from tests.factories import ClinicFactory
 
