@@ -1,5 +1,6 @@
 """Build e-mails from a template triplet: <name>_subject.txt, _body.txt, _body.html."""
 
+import zoneinfo
 from email.utils import formataddr
 
 from django.conf import settings
@@ -92,4 +93,26 @@ def staff_alert_email(delivery) -> EmailMultiAlternatives:
         to=[delivery.to_email],
         sender_name=delivery.patient.clinic.email_sender_name,
         headers={"Message-ID": _message_id(delivery)},
+    )
+
+
+def session_reminder_email(delivery, session) -> EmailMultiAlternatives:
+    """ "Your appointment is tomorrow": the time only, no treatment words."""
+    patient = delivery.patient
+    unsubscribe = settings.SITE_URL + reverse(
+        "notifications:unsubscribe",
+        args=[unsubscribe_token(patient_id=patient.pk, kind=delivery.kind)],
+    )
+    local = session.scheduled_at.astimezone(zoneinfo.ZoneInfo(patient.tz))
+    return build_email(
+        template="notifications/emails/session_reminder",
+        context={
+            "first_name": patient.preferred_name,
+            "when": local.strftime("%A at %-I:%M %p"),
+            "link": settings.SITE_URL + reverse("care:me"),
+            "unsubscribe_url": unsubscribe,
+        },
+        to=[delivery.to_email],
+        sender_name=patient.clinic.email_sender_name,
+        headers=_reminder_headers(delivery, unsubscribe),
     )

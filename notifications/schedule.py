@@ -57,3 +57,21 @@ def checkin_reminder_due(settings: ReminderSettings, *, now: datetime) -> dateti
     if due > now or now - due > LATE_AFTER:
         return None
     return due
+
+
+def session_reminder_due(
+    settings: ReminderSettings, *, session_at: datetime, now: datetime
+) -> datetime | None:
+    """The "session tomorrow" reminder: at the chosen time on the local day before it."""
+    if not settings.email_enabled or "session_tomorrow" in settings.unsubscribed:
+        return None
+    zone = ZoneInfo(settings.tz)
+    eve = session_at.astimezone(zone).date() - timedelta(days=1)
+    if settings.paused_until is not None and eve <= settings.paused_until:
+        return None
+    if in_quiet_hours(settings.checkin_time, settings.quiet_start, settings.quiet_end):
+        return None
+    due = local_moment(eve, settings.checkin_time, settings.tz)
+    if due > now or now - due > LATE_AFTER or due >= session_at:
+        return None
+    return due

@@ -18,13 +18,13 @@ from django.db.models import F, Max, Q
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
-from care.models import Alert, CheckIn, Patient, StaffMembership
+from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSession
 from care.rules import AlertDraft
 from care.services import alert_raise
 
-from .emails import checkin_reminder_email, staff_alert_email
+from .emails import checkin_reminder_email, session_reminder_email, staff_alert_email
 from .models import Delivery, Heartbeat, ReminderPreference
-from .schedule import ReminderSettings, checkin_reminder_due
+from .schedule import ReminderSettings, checkin_reminder_due, session_reminder_due
 
 logger = logging.getLogger(__name__)
 
@@ -171,10 +171,25 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
     if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
         day = local_date(delivery.due_at, delivery.patient.tz)
         return CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+    if delivery.kind == Delivery.Kind.SESSION:
+        # Moved or cancelled since: this reminder no longer matches a booked session.
+        session = _session_of(delivery)
+        if session is None or session.status != TreatmentSession.Status.SCHEDULED:
+            return True
+        settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
+        expected = session_reminder_due(
+            settings, session_at=session.scheduled_at, now=delivery.due_at
+        )
+        return expected != delivery.due_at
     if delivery.kind in STAFF_KINDS and delivery.alert_id is not None:
         # Someone acknowledged the alert meanwhile: nobody needs to be chased.
         return Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False).exists()
     return False
+
+
+def _session_of(delivery: Delivery) -> TreatmentSession | None:
+    session_id = int(delivery.subject_key.split(":", 1)[1])
+    return TreatmentSession.objects.filter(pk=session_id, patient=delivery.patient).first()
 
 
 def _build(delivery: Delivery):
@@ -182,6 +197,8 @@ def _build(delivery: Delivery):
         return checkin_reminder_email(delivery)
     if delivery.kind in STAFF_KINDS:
         return staff_alert_email(delivery)
+    if delivery.kind == Delivery.Kind.SESSION:
+        return session_reminder_email(delivery, _session_of(delivery))
     raise ValueError(f"No e-mail builder for {delivery.kind}")
 
 
@@ -283,4 +300,32 @@ def escalations_dispatch(*, now: datetime) -> None:
                 )
                 for user in clinicians[clinic.pk]
             ]
+    _insert(rows)
+
+
+def session_reminders_dispatch(*, now: datetime) -> None:
+    """ "Session tomorrow" reminders for sessions booked in the next two days."""
+    sessions = TreatmentSession.objects.filter(
+        status=TreatmentSession.Status.SCHEDULED,
+        scheduled_at__gt=now,
+        scheduled_at__lte=now + timedelta(days=2),
+        patient__status=Patient.Status.ACTIVE,
+        patient__user__is_active=True,
+        patient__reminder_preference__email_enabled=True,
+    ).select_related("patient__user", "patient__reminder_preference")
+    rows = []
+    for session in sessions:
+        patient = session.patient
+        settings = _settings(patient.reminder_preference, patient.tz)
+        due = session_reminder_due(settings, session_at=session.scheduled_at, now=now)
+        if due is not None:
+            rows.append(
+                Delivery(
+                    kind=Delivery.Kind.SESSION,
+                    subject_key=f"session:{session.pk}",
+                    due_at=due,
+                    patient=patient,
+                    to_email=patient.user.email,
+                )
+            )
     _insert(rows)

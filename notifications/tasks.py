@@ -10,6 +10,7 @@ from .services import (
     delivery_send,
     escalations_dispatch,
     heartbeat_record,
+    session_reminders_dispatch,
 )
 
 
@@ -26,6 +27,7 @@ def dispatch_reminders() -> None:
     after = checkin_reminders_dispatch(now=now)
     while after:
         after = checkin_reminders_dispatch(now=now, after_pk=after)
+    session_reminders_dispatch(now=now)
     escalations_dispatch(now=now)
     deliveries_sweep(now=now)
     heartbeat_record(name="dispatcher", now=now)

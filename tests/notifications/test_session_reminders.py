@@ -1,0 +1,82 @@
+"""'Session tomorrow' reminders: the evening before, once, and re-anchored when moved."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from care.models import TreatmentSession
+from notifications.models import Delivery, ReminderPreference
+from notifications.services import delivery_send, session_reminders_dispatch
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+SESSION = datetime(2026, 5, 6, 14, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
+EVE = datetime(2026, 5, 5, 23, 0, tzinfo=UTC)  # Tuesday 19:00 in New York
+
+
+@pytest.fixture
+def booked(clinic):
+    patient = PatientFactory(clinic=clinic, tz="America/New_York", preferred_name="Sam")
+    ReminderPreference.objects.create(patient=patient, checkin_time=time(19, 0))
+    return TreatmentSession.objects.create(patient=patient, scheduled_at=SESSION, route="iv")
+
+
+def test_the_reminder_is_due_at_the_chosen_time_the_evening_before_and_made_once(booked):
+    session_reminders_dispatch(now=EVE - timedelta(minutes=1))
+    assert not Delivery.objects.exists()
+
+    session_reminders_dispatch(now=EVE)
+    session_reminders_dispatch(now=EVE + timedelta(minutes=5))
+
+    [delivery] = Delivery.objects.all()
+    assert (delivery.kind, delivery.due_at, delivery.subject_key) == (
+        "session_tomorrow",
+        EVE,
+        f"session:{booked.pk}",
+    )
+
+
+def test_the_email_gives_the_time_and_nothing_about_treatment(booked, mailoutbox):
+    session_reminders_dispatch(now=EVE)
+
+    assert delivery_send(delivery_id=Delivery.objects.get().id, now=EVE) == "sent"
+    [message] = mailoutbox
+    text = (message.subject + message.body + message.alternatives[0].content).lower()
+    assert message.subject == "Your appointment is tomorrow"
+    assert "wednesday at 10:00 am" in text
+    for word in ("infusion", "ketamine", "iv ", "dose", "treatment", "clinic a"):
+        assert word not in text
+
+
+def test_a_moved_session_skips_the_old_reminder_and_gets_a_new_one(booked, mailoutbox):
+    session_reminders_dispatch(now=EVE)
+    old = Delivery.objects.get()
+    booked.scheduled_at = SESSION + timedelta(days=1)
+    booked.save()
+
+    skipped = delivery_send(delivery_id=old.id, now=EVE + timedelta(minutes=1))
+    session_reminders_dispatch(now=EVE + timedelta(days=1))
+
+    assert skipped == "skipped" and mailoutbox == []
+    assert Delivery.objects.filter(kind="session_tomorrow").count() == 2
+
+
+def test_a_cancelled_session_is_not_reminded(booked, mailoutbox):
+    session_reminders_dispatch(now=EVE)
+    booked.status = "cancelled"
+    booked.save()
+
+    assert delivery_send(delivery_id=Delivery.objects.get().id, now=EVE) == "skipped"
+    session_reminders_dispatch(now=EVE + timedelta(minutes=10))
+    assert Delivery.objects.count() == 1 and mailoutbox == []
+
+
+def test_unsubscribed_patients_get_no_session_reminders(booked):
+    preference = booked.patient.reminder_preference
+    preference.unsubscribed = ["session_tomorrow"]
+    preference.save()
+
+    session_reminders_dispatch(now=EVE)
+
+    assert not Delivery.objects.exists()
