@@ -75,3 +75,13 @@ def session_reminder_due(
     if due > now or now - due > LATE_AFTER or due >= session_at:
         return None
     return due
+
+
+UNANSWERED_LIMIT = 3
+
+
+def reminders_capped(*, unanswered: int, last_sent_on: date | None, today: date) -> bool:
+    """After 3 check-in reminders in a row without a check-in, no more that (ISO) week."""
+    if unanswered < UNANSWERED_LIMIT or last_sent_on is None:
+        return False
+    return last_sent_on.isocalendar()[:2] == today.isocalendar()[:2]

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
@@ -24,7 +25,12 @@ from care.services import alert_raise
 
 from .emails import checkin_reminder_email, session_reminder_email, staff_alert_email
 from .models import Delivery, Heartbeat, ReminderPreference
-from .schedule import ReminderSettings, checkin_reminder_due, session_reminder_due
+from .schedule import (
+    ReminderSettings,
+    checkin_reminder_due,
+    reminders_capped,
+    session_reminder_due,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +83,16 @@ def checkin_reminders_dispatch(*, now: datetime, after_pk: int = 0, batch: int =
     Patients are scanned in primary-key order from `after_pk`; returns the last key seen
     (0 when the scan is done), so callers can page through a large clinic network.
     """
+    last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-submitted_at")
+    sent = Delivery.objects.filter(
+        patient=OuterRef("pk"), kind=Delivery.Kind.CHECKIN, status=Delivery.Status.SENT
+    )
+    unanswered = (
+        sent.filter(due_at__gt=Coalesce(OuterRef("last_checkin_at"), OuterRef("enrolled_at")))
+        .values("patient")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     patients = list(
         Patient.objects.filter(
             pk__gt=after_pk,
@@ -85,13 +101,27 @@ def checkin_reminders_dispatch(*, now: datetime, after_pk: int = 0, batch: int =
             reminder_preference__email_enabled=True,
         )
         .select_related("user", "reminder_preference")
-        .annotate(last_checkin=Max("checkins__local_date"))
+        .annotate(
+            last_checkin=Max("checkins__local_date"),
+            last_checkin_at=Subquery(last_checkin.values("submitted_at")[:1]),
+        )
+        .annotate(
+            unanswered=Coalesce(Subquery(unanswered), 0),
+            last_sent_at=Subquery(sent.order_by("-due_at").values("due_at")[:1]),
+        )
         .order_by("pk")[:batch]
     )
     rows = []
     for patient in patients:
         due = checkin_reminder_due(_settings(patient.reminder_preference, patient.tz), now=now)
-        if due is None or patient.last_checkin == local_date(now, patient.tz):
+        today = local_date(now, patient.tz)
+        if due is None or patient.last_checkin == today:
+            continue
+        last_sent_on = (
+            local_date(patient.last_sent_at, patient.tz) if patient.last_sent_at else None
+        )
+        if reminders_capped(unanswered=patient.unanswered, last_sent_on=last_sent_on, today=today):
+            _raise_capped_alert(patient, today, now)
             continue
         rows.append(
             Delivery(
@@ -104,6 +134,18 @@ def checkin_reminders_dispatch(*, now: datetime, after_pk: int = 0, batch: int =
         )
     _insert(rows)
     return patients[-1].pk if len(patients) == batch else 0
+
+
+def _raise_capped_alert(patient: Patient, today, now: datetime) -> None:
+    year, week, _ = today.isocalendar()
+    draft = AlertDraft(
+        Alert.Kind.MISSED_CHECKINS,
+        Alert.Priority.ROUTINE,
+        f"reminders_capped:{year}-W{week:02d}",
+        "Three check-in reminders in a row went unanswered; no more reminders are sent this "
+        "week. Consider contacting the patient.",
+    )
+    alert_raise(patient=patient, draft=draft, now=now)
 
 
 @transaction.atomic
