@@ -9,6 +9,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from care.models import StaffMembership
+
 
 def build_email(
     *,
@@ -115,4 +117,22 @@ def session_reminder_email(delivery, session) -> EmailMultiAlternatives:
         to=[delivery.to_email],
         sender_name=patient.clinic.email_sender_name,
         headers=_reminder_headers(delivery, unsubscribe),
+    )
+
+
+def digest_email(delivery, counts: dict[str, int]) -> EmailMultiAlternatives:
+    """A clinician's morning digest: open alerts by priority and a link; no patient data."""
+    user_id = int(delivery.subject_key.rsplit(":", 1)[1])
+    membership = StaffMembership.objects.select_related("clinic", "user").get(user_id=user_id)
+    return build_email(
+        template="notifications/emails/digest",
+        context={
+            "first_name": membership.user.get_short_name(),
+            "counts": counts,
+            "total": sum(counts.values()),
+            "link": settings.SITE_URL + reverse("care:alert-inbox"),
+        },
+        to=[delivery.to_email],
+        sender_name=membership.clinic.email_sender_name,
+        headers={"Message-ID": _message_id(delivery)},
     )

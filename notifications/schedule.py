@@ -85,3 +85,12 @@ def reminders_capped(*, unanswered: int, last_sent_on: date | None, today: date)
     if unanswered < UNANSWERED_LIMIT or last_sent_on is None:
         return False
     return last_sent_on.isocalendar()[:2] == today.isocalendar()[:2]
+
+
+DIGEST_TIME = time(7, 30)
+
+
+def digest_due(*, tz: str, now: datetime) -> datetime | None:
+    """The clinic's daily digest moment (07:30 local) if it is due by `now`, else None."""
+    due = local_moment(now.astimezone(ZoneInfo(tz)).date(), DIGEST_TIME, tz)
+    return due if due <= now <= due + LATE_AFTER else None

@@ -23,11 +23,17 @@ from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSessi
 from care.rules import AlertDraft
 from care.services import alert_raise
 
-from .emails import checkin_reminder_email, session_reminder_email, staff_alert_email
+from .emails import (
+    checkin_reminder_email,
+    digest_email,
+    session_reminder_email,
+    staff_alert_email,
+)
 from .models import Delivery, Heartbeat, ReminderPreference
 from .schedule import (
     ReminderSettings,
     checkin_reminder_due,
+    digest_due,
     reminders_capped,
     session_reminder_due,
 )
@@ -223,10 +229,28 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
             settings, session_at=session.scheduled_at, now=delivery.due_at
         )
         return expected != delivery.due_at
+    if delivery.kind == Delivery.Kind.DIGEST:
+        return not any(_open_alert_counts(delivery).values())
     if delivery.kind in STAFF_KINDS and delivery.alert_id is not None:
         # Someone acknowledged the alert meanwhile: nobody needs to be chased.
         return Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False).exists()
     return False
+
+
+def _open_alert_counts(delivery: Delivery) -> dict[str, int]:
+    """Open alerts by priority in the digest recipient's clinic."""
+    user_id = int(delivery.subject_key.rsplit(":", 1)[1])
+    membership = StaffMembership.objects.select_related("clinic").get(user_id=user_id)
+    counts = dict(
+        Alert.objects.filter(patient__clinic=membership.clinic, acknowledged_at__isnull=True)
+        .values("priority")
+        .annotate(n=Count("id"))
+        .values_list("priority", "n")
+    )
+    return {
+        p: counts.get(p, 0)
+        for p in (Alert.Priority.URGENT, Alert.Priority.HIGH, Alert.Priority.ROUTINE)
+    }
 
 
 def _session_of(delivery: Delivery) -> TreatmentSession | None:
@@ -241,6 +265,8 @@ def _build(delivery: Delivery):
         return staff_alert_email(delivery)
     if delivery.kind == Delivery.Kind.SESSION:
         return session_reminder_email(delivery, _session_of(delivery))
+    if delivery.kind == Delivery.Kind.DIGEST:
+        return digest_email(delivery, _open_alert_counts(delivery))
     raise ValueError(f"No e-mail builder for {delivery.kind}")
 
 
@@ -368,6 +394,34 @@ def session_reminders_dispatch(*, now: datetime) -> None:
                     due_at=due,
                     patient=patient,
                     to_email=patient.user.email,
+                )
+            )
+    _insert(rows)
+
+
+def digests_dispatch(*, now: datetime) -> None:
+    """Each clinician's daily digest of the clinic's open alerts (07:30 clinic time)."""
+    open_by_clinic = dict(
+        Alert.objects.filter(acknowledged_at__isnull=True)
+        .values("patient__clinic_id")
+        .annotate(n=Count("id"))
+        .values_list("patient__clinic_id", "n")
+    )
+    rows = []
+    members = StaffMembership.objects.filter(
+        clinic_id__in=[c for c, n in open_by_clinic.items() if n],
+        deactivated_at__isnull=True,
+        user__is_active=True,
+    ).select_related("user", "clinic")
+    for membership in members:
+        due = digest_due(tz=membership.clinic.tz, now=now)
+        if due is not None:
+            rows.append(
+                Delivery(
+                    kind=Delivery.Kind.DIGEST,
+                    subject_key=f"digest:user:{membership.user_id}",
+                    due_at=due,
+                    to_email=membership.user.email,
                 )
             )
     _insert(rows)

@@ -8,6 +8,7 @@ from .services import (
     checkin_reminders_dispatch,
     deliveries_sweep,
     delivery_send,
+    digests_dispatch,
     escalations_dispatch,
     heartbeat_record,
     session_reminders_dispatch,
@@ -29,6 +30,7 @@ def dispatch_reminders() -> None:
         after = checkin_reminders_dispatch(now=now, after_pk=after)
     session_reminders_dispatch(now=now)
     escalations_dispatch(now=now)
+    digests_dispatch(now=now)
     deliveries_sweep(now=now)
     heartbeat_record(name="dispatcher", now=now)
 
