@@ -73,7 +73,11 @@ def checkin_reminder_email(delivery) -> EmailMultiAlternatives:
         template="notifications/emails/checkin_reminder",
         context={
             "first_name": patient.preferred_name,
-            "link": settings.SITE_URL + reverse("care:checkin"),
+            # Signed, single use, valid until the end of that local day, for that day's form.
+            "link": settings.SITE_URL
+            + reverse(
+                "notifications:checkin-link", args=[checkin_link_token(delivery_id=delivery.id)]
+            ),
             "unsubscribe_url": unsubscribe,
         },
         to=[delivery.to_email],
@@ -136,3 +140,16 @@ def digest_email(delivery, counts: dict[str, int]) -> EmailMultiAlternatives:
         sender_name=membership.clinic.email_sender_name,
         headers={"Message-ID": _message_id(delivery)},
     )
+
+
+CHECKIN_LINK_SALT = "notifications.checkin-link"
+
+
+def checkin_link_token(*, delivery_id: int) -> str:
+    """A signed token for one daily reminder's check-in link."""
+    return signing.dumps({"d": delivery_id}, salt=CHECKIN_LINK_SALT)
+
+
+def read_checkin_link_token(token: str) -> int:
+    """The delivery id behind a check-in link token; signing.BadSignature if tampered."""
+    return int(signing.loads(token, salt=CHECKIN_LINK_SALT)["d"])

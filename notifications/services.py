@@ -21,7 +21,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from care.clock import local_date
 from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSession
 from care.rules import AlertDraft
-from care.services import alert_raise
+from care.services import alert_raise, checkin_submit
 
 from .emails import (
     checkin_reminder_email,
@@ -425,3 +425,34 @@ def digests_dispatch(*, now: datetime) -> None:
                 )
             )
     _insert(rows)
+
+
+class CheckInLinkInvalid(Exception):
+    """The link is unknown, for another day, or was used already."""
+
+
+def checkin_link_delivery(*, delivery_id: int, now: datetime) -> Delivery:
+    """The daily reminder behind a check-in link, if the link is still good at `now`."""
+    delivery = (
+        Delivery.objects.select_related("patient__user", "patient__clinic")
+        .filter(id=delivery_id, kind=Delivery.Kind.CHECKIN, link_used_at__isnull=True)
+        .first()
+    )
+    if delivery is None or delivery.patient is None:
+        raise CheckInLinkInvalid
+    tz = delivery.patient.tz
+    if local_date(now, tz) != local_date(delivery.due_at, tz):
+        raise CheckInLinkInvalid  # valid until the end of the reminder's local day
+    return delivery
+
+
+@transaction.atomic
+def checkin_link_use(*, delivery_id: int, values: dict, client_id, now: datetime):
+    """Submit that day's check-in through the link, once."""
+    delivery = checkin_link_delivery(delivery_id=delivery_id, now=now)
+    claimed = Delivery.objects.filter(id=delivery.id, link_used_at__isnull=True).update(
+        link_used_at=now
+    )
+    if not claimed:
+        raise CheckInLinkInvalid
+    return checkin_submit(patient=delivery.patient, values=values, client_id=client_id, now=now)

@@ -8,4 +8,6 @@ urlpatterns = [
     path("staff/outbox/", views.outbox, name="outbox"),
     path("me/settings/", views.reminder_settings, name="settings"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("r/checkin/", views.checkin_link_form, name="checkin-link-form"),
+    path("r/checkin/<str:token>/", views.checkin_link_open, name="checkin-link"),
 ]

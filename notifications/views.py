@@ -1,5 +1,7 @@
 """Pages of the notifications app."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
@@ -12,13 +14,17 @@ from django.views.decorators.csrf import csrf_exempt
 
 from care.access import get_membership_for_user, get_own_patient_for_user
 from care.clock import local_date
+from care.patient_forms import CheckInForm
 from care.selectors import clinic_email_addresses
 
-from .emails import read_unsubscribe_token
+from .emails import read_checkin_link_token, read_unsubscribe_token
 from .forms import ReminderPreferenceForm
 from .models import Delivery
 from .outbox import outbox_folder, read_outbox
 from .services import (
+    CheckInLinkInvalid,
+    checkin_link_delivery,
+    checkin_link_use,
     reminder_preference_for,
     reminder_preference_update,
     reminder_unsubscribe,
@@ -74,3 +80,46 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Reminder settings saved."))
         return redirect("notifications:settings")
     return render(request, "notifications/settings.html", {"form": form, "patient": patient})
+
+
+CHECKIN_LINK_SESSION_KEY = "checkin_link_delivery"
+
+
+@login_not_required
+def checkin_link_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a daily reminder: remember it in the session, continue without it."""
+    try:
+        request.session[CHECKIN_LINK_SESSION_KEY] = read_checkin_link_token(token)
+    except signing.BadSignature:
+        request.session.pop(CHECKIN_LINK_SESSION_KEY, None)
+    return redirect("notifications:checkin-link-form")
+
+
+@login_not_required
+@never_cache
+def checkin_link_form(request: HttpRequest) -> HttpResponse:
+    """That day's check-in form, opened from the reminder without signing in."""
+    delivery_id = request.session.get(CHECKIN_LINK_SESSION_KEY)
+    now = timezone.now()
+    try:
+        if delivery_id is None:
+            raise CheckInLinkInvalid
+        delivery = checkin_link_delivery(delivery_id=delivery_id, now=now)
+    except CheckInLinkInvalid:
+        return render(request, "notifications/checkin_link_invalid.html", status=410)
+    form = CheckInForm(request.POST or None, initial={"client_id": uuid.uuid4()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = checkin_link_use(
+                delivery_id=delivery.id,
+                values=form.checkin_values(),
+                client_id=form.cleaned_data["client_id"],
+                now=now,
+            )
+        except CheckInLinkInvalid:
+            return render(request, "notifications/checkin_link_invalid.html", status=410)
+        del request.session[CHECKIN_LINK_SESSION_KEY]
+        context = {"checkin": result.checkin, "show_crisis": result.checkin.has_self_harm_thoughts}
+        return render(request, "care/checkin_saved.html", context)
+    context = {"form": form, "existing": None, "first_name": delivery.patient.preferred_name}
+    return render(request, "care/checkin_form.html", context)

@@ -18,6 +18,8 @@ PUBLIC = {
     "care:invitation-open",
     "care:invitation-accept",
     "notifications:unsubscribe",
+    "notifications:checkin-link",
+    "notifications:checkin-link-form",
 }
 PUBLIC_PREFIXES = ("account_", "admin:")  # django-allauth's and the admin's own views
 SAMPLE_ARGS = {"uuid": uuid.uuid4(), "int": 1, "string": "x", "slug": "x", "path": "x"}
