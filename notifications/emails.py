@@ -153,3 +153,23 @@ def checkin_link_token(*, delivery_id: int) -> str:
 def read_checkin_link_token(token: str) -> int:
     """The delivery id behind a check-in link token; signing.BadSignature if tampered."""
     return int(signing.loads(token, salt=CHECKIN_LINK_SALT)["d"])
+
+
+def questionnaire_reminder_email(delivery) -> EmailMultiAlternatives:
+    """ "You have a questionnaire waiting": no instrument names, a sign-in link."""
+    patient = delivery.patient
+    unsubscribe = settings.SITE_URL + reverse(
+        "notifications:unsubscribe",
+        args=[unsubscribe_token(patient_id=patient.pk, kind=delivery.kind)],
+    )
+    return build_email(
+        template="notifications/emails/questionnaire_reminder",
+        context={
+            "first_name": patient.preferred_name,
+            "link": settings.SITE_URL + reverse("care:me"),
+            "unsubscribe_url": unsubscribe,
+        },
+        to=[delivery.to_email],
+        sender_name=patient.clinic.email_sender_name,
+        headers=_reminder_headers(delivery, unsubscribe),
+    )

@@ -94,3 +94,29 @@ def digest_due(*, tz: str, now: datetime) -> datetime | None:
     """The clinic's daily digest moment (07:30 local) if it is due by `now`, else None."""
     due = local_moment(now.astimezone(ZoneInfo(tz)).date(), DIGEST_TIME, tz)
     return due if due <= now <= due + LATE_AFTER else None
+
+
+QUESTIONNAIRE_WINDOW = timedelta(hours=48)
+
+
+def pre_session_questionnaire_due(
+    settings: ReminderSettings, *, session_at: datetime, now: datetime
+) -> datetime | None:
+    """ "Questionnaire due" before a session: at the chosen time on the first local day of
+    the 48 hours before it (the window opening later that day: the next day's time)."""
+    if not settings.email_enabled or "questionnaire_due" in settings.unsubscribed:
+        return None
+    if in_quiet_hours(settings.checkin_time, settings.quiet_start, settings.quiet_end):
+        return None
+    zone = ZoneInfo(settings.tz)
+    opens = session_at - QUESTIONNAIRE_WINDOW
+    day = opens.astimezone(zone).date()
+    due = local_moment(day, settings.checkin_time, settings.tz)
+    if due < opens:
+        day += timedelta(days=1)
+        due = local_moment(day, settings.checkin_time, settings.tz)
+    if due >= session_at or (settings.paused_until is not None and day <= settings.paused_until):
+        return None
+    if due > now or now - due > LATE_AFTER:
+        return None
+    return due

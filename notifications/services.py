@@ -21,19 +21,23 @@ from kombu.exceptions import OperationalError as BrokerError
 from care.clock import local_date
 from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSession
 from care.rules import AlertDraft
+from care.selectors import patient_instrument_codes
 from care.services import alert_raise, checkin_submit
 
 from .emails import (
     checkin_reminder_email,
     digest_email,
+    questionnaire_reminder_email,
     session_reminder_email,
     staff_alert_email,
 )
 from .models import Delivery, Heartbeat, ReminderPreference
 from .schedule import (
+    QUESTIONNAIRE_WINDOW,
     ReminderSettings,
     checkin_reminder_due,
     digest_due,
+    pre_session_questionnaire_due,
     reminders_capped,
     session_reminder_due,
 )
@@ -219,6 +223,16 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
     if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
         day = local_date(delivery.due_at, delivery.patient.tz)
         return CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+    if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
+        session = _session_of(delivery)
+        if session is None or session.status != TreatmentSession.Status.SCHEDULED:
+            return True
+        settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
+        expected = pre_session_questionnaire_due(
+            settings, session_at=session.scheduled_at, now=delivery.due_at
+        )
+        opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
+        return expected != delivery.due_at or _questionnaires_done_since(delivery.patient, opens)
     if delivery.kind == Delivery.Kind.SESSION:
         # Moved or cancelled since: this reminder no longer matches a booked session.
         session = _session_of(delivery)
@@ -254,7 +268,7 @@ def _open_alert_counts(delivery: Delivery) -> dict[str, int]:
 
 
 def _session_of(delivery: Delivery) -> TreatmentSession | None:
-    session_id = int(delivery.subject_key.split(":", 1)[1])
+    session_id = int(delivery.subject_key.rsplit(":", 1)[1])
     return TreatmentSession.objects.filter(pk=session_id, patient=delivery.patient).first()
 
 
@@ -267,6 +281,8 @@ def _build(delivery: Delivery):
         return session_reminder_email(delivery, _session_of(delivery))
     if delivery.kind == Delivery.Kind.DIGEST:
         return digest_email(delivery, _open_alert_counts(delivery))
+    if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
+        return questionnaire_reminder_email(delivery)
     raise ValueError(f"No e-mail builder for {delivery.kind}")
 
 
@@ -456,3 +472,41 @@ def checkin_link_use(*, delivery_id: int, values: dict, client_id, now: datetime
     if not claimed:
         raise CheckInLinkInvalid
     return checkin_submit(patient=delivery.patient, values=values, client_id=client_id, now=now)
+
+
+def _questionnaires_done_since(patient: Patient, since: datetime) -> bool:
+    wanted = set(patient_instrument_codes(patient=patient))
+    done = set(
+        patient.assessments.filter(completed_at__gte=since).values_list("instrument", flat=True)
+    )
+    return wanted <= done
+
+
+def questionnaire_reminders_dispatch(*, now: datetime) -> None:
+    """ "Questionnaire due" reminders in the 48 hours before each booked session."""
+    sessions = TreatmentSession.objects.filter(
+        status=TreatmentSession.Status.SCHEDULED,
+        scheduled_at__gt=now,
+        scheduled_at__lte=now + QUESTIONNAIRE_WINDOW + timedelta(days=1),
+        patient__status=Patient.Status.ACTIVE,
+        patient__user__is_active=True,
+        patient__reminder_preference__email_enabled=True,
+    ).select_related("patient__user", "patient__reminder_preference")
+    rows = []
+    for session in sessions:
+        patient = session.patient
+        settings = _settings(patient.reminder_preference, patient.tz)
+        due = pre_session_questionnaire_due(settings, session_at=session.scheduled_at, now=now)
+        opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
+        if due is None or _questionnaires_done_since(patient, opens):
+            continue
+        rows.append(
+            Delivery(
+                kind=Delivery.Kind.QUESTIONNAIRE,
+                subject_key=f"questionnaire:session:{session.pk}",
+                due_at=due,
+                patient=patient,
+                to_email=patient.user.email,
+            )
+        )
+    _insert(rows)

@@ -11,6 +11,7 @@ from .services import (
     digests_dispatch,
     escalations_dispatch,
     heartbeat_record,
+    questionnaire_reminders_dispatch,
     session_reminders_dispatch,
 )
 
@@ -29,6 +30,7 @@ def dispatch_reminders() -> None:
     while after:
         after = checkin_reminders_dispatch(now=now, after_pk=after)
     session_reminders_dispatch(now=now)
+    questionnaire_reminders_dispatch(now=now)
     escalations_dispatch(now=now)
     digests_dispatch(now=now)
     deliveries_sweep(now=now)

@@ -99,6 +99,13 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
             to_email=patient.user.email,
         ),
         Delivery(
+            kind="questionnaire_due",
+            subject_key=f"questionnaire:session:{session.pk}",
+            due_at=datetime(2026, 5, 4, 23, 0, tzinfo=UTC),
+            patient=patient,
+            to_email=patient.user.email,
+        ),
+        Delivery(
             kind="safety_oncall",
             subject_key=f"alert:{alert.pk}:oncall",
             due_at=NOW,
@@ -128,8 +135,9 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
         "safety_oncall",
         "safety_escalation",
         "digest",
+        "questionnaire_due",
     }
-    assert len(mailoutbox) == 5
+    assert len(mailoutbox) == 6
     for message in mailoutbox:
         text = " ".join(
             [

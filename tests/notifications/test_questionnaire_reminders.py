@@ -1,0 +1,86 @@
+"""'Questionnaire due' reminders in the 48 hours before a session."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from care.models import TreatmentSession
+from care.services import assessment_submit
+from notifications.models import Delivery, ReminderPreference
+from notifications.schedule import ReminderSettings, pre_session_questionnaire_due
+from notifications.services import delivery_send, questionnaire_reminders_dispatch
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+SESSION = datetime(2026, 5, 6, 14, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
+MONDAY_EVENING = datetime(2026, 5, 4, 23, 0, tzinfo=UTC)  # Monday 19:00 in New York
+
+
+@pytest.fixture
+def booked(clinic):
+    patient = PatientFactory(clinic=clinic, tz="America/New_York", has_depression=True)
+    ReminderPreference.objects.create(patient=patient, checkin_time=time(19))
+    return TreatmentSession.objects.create(patient=patient, scheduled_at=SESSION, route="iv")
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (time(19), datetime(2026, 5, 4, 23, 0, tzinfo=UTC)),  # Monday evening, in the window
+        (time(9), datetime(2026, 5, 5, 13, 0, tzinfo=UTC)),  # Monday 09:00 is before it opens
+    ],
+)
+def test_the_reminder_falls_on_the_first_day_of_the_48_hours(at, expected):
+    settings = ReminderSettings(tz="America/New_York", checkin_time=at)
+
+    assert pre_session_questionnaire_due(settings, session_at=SESSION, now=expected) == expected
+    assert (
+        pre_session_questionnaire_due(
+            settings, session_at=SESSION, now=expected - timedelta(minutes=1)
+        )
+        is None
+    )
+
+
+def test_one_reminder_is_made_and_sent_without_naming_the_questionnaire(booked, mailoutbox):
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING)
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(minutes=5))
+
+    [delivery] = Delivery.objects.all()
+    assert delivery.subject_key == f"questionnaire:session:{booked.pk}"
+    assert delivery_send(delivery_id=delivery.id, now=MONDAY_EVENING) == "sent"
+    text = (mailoutbox[0].subject + mailoutbox[0].body).lower()
+    assert "questionnaire waiting" in text
+    for word in ("phq", "gad", "pcl", "depress", "infusion"):
+        assert word not in text
+
+
+def test_no_reminder_once_the_questionnaires_are_done(booked, mailoutbox):
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING)
+    assessment_submit(
+        patient=booked.patient,
+        instrument_code="phq9",
+        difficulty=None,
+        client_id=None,
+        entered_by=None,
+        now=MONDAY_EVENING,
+        answers={str(n): 1 for n in range(1, 10)},
+    )
+
+    status = delivery_send(delivery_id=Delivery.objects.get().id, now=MONDAY_EVENING)
+    Delivery.objects.all().delete()
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(minutes=1))
+
+    assert status == "skipped" and mailoutbox == []
+    assert not Delivery.objects.exists()
+
+
+def test_a_moved_session_re_anchors_the_reminder(booked, mailoutbox):
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING)
+    booked.scheduled_at = SESSION + timedelta(days=2)
+    booked.save()
+
+    assert delivery_send(delivery_id=Delivery.objects.get().id, now=MONDAY_EVENING) == "skipped"
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(days=2))
+    assert Delivery.objects.count() == 2
