@@ -39,15 +39,17 @@ def in_quiet_hours(at: time, start: time, end: time) -> bool:
     return at >= start or at < end
 
 
-def checkin_reminder_due(settings: ReminderSettings, *, now: datetime) -> datetime | None:
-    """Today's daily check-in reminder (the patient's local day), if it is due by `now`.
+def checkin_reminder_due(
+    settings: ReminderSettings, *, now: datetime, kind: str = "checkin_due"
+) -> datetime | None:
+    """Today's reminder at the chosen time (the patient's local day), if due by `now`.
 
-    None when reminders are off, paused, unsubscribed, the chosen time is inside quiet
-    hours, it is not yet time, or it is too late to be the reminder promised.
+    None when reminders are off, paused, unsubscribed from `kind`, the chosen time is inside
+    quiet hours, it is not yet time, or it is too late to be the reminder promised.
     """
     zone = ZoneInfo(settings.tz)
     today = now.astimezone(zone).date()
-    if not settings.email_enabled or "checkin_due" in settings.unsubscribed:
+    if not settings.email_enabled or kind in settings.unsubscribed:
         return None
     if settings.paused_until is not None and today <= settings.paused_until:
         return None

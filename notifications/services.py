@@ -10,7 +10,7 @@ sends the e-mail again when the lease expires (a narrow, documented window).
 import logging
 import smtplib
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
 
 from django.db import transaction
@@ -19,10 +19,11 @@ from django.db.models.functions import Coalesce
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
-from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSession
+from care.models import Alert, Assessment, CheckIn, Patient, StaffMembership, TreatmentSession
 from care.rules import AlertDraft
 from care.selectors import patient_instrument_codes
 from care.services import alert_raise, checkin_submit
+from care.trends import questionnaires_due
 
 from .emails import (
     checkin_reminder_email,
@@ -37,6 +38,7 @@ from .schedule import (
     ReminderSettings,
     checkin_reminder_due,
     digest_due,
+    local_moment,
     pre_session_questionnaire_due,
     reminders_capped,
     session_reminder_due,
@@ -223,6 +225,16 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
     if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
         day = local_date(delivery.due_at, delivery.patient.tz)
         return CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+    if delivery.kind == Delivery.Kind.QUESTIONNAIRE and ":cycle:" in delivery.subject_key:
+        anchor = delivery.subject_key.rsplit(":", 1)[1]
+        codes = patient_instrument_codes(patient=delivery.patient)
+        done = delivery.patient.assessments.filter(instrument__in=codes)
+        if anchor != "never":
+            next_day = date.fromisoformat(anchor) + timedelta(days=1)
+            done = done.filter(
+                completed_at__gte=local_moment(next_day, time(0), delivery.patient.tz)
+            )
+        return done.exists()  # a questionnaire was completed since: no need to remind
     if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
         session = _session_of(delivery)
         if session is None or session.status != TreatmentSession.Status.SCHEDULED:
@@ -510,3 +522,66 @@ def questionnaire_reminders_dispatch(*, now: datetime) -> None:
             )
         )
     _insert(rows)
+
+
+def maintenance_questionnaire_reminders_dispatch(
+    *, now: datetime, after_pk: int = 0, batch: int = BATCH
+) -> int:
+    """ "Questionnaire due" in maintenance: every 14 days (PCL-5: 28) when no session is
+    booked in the next 48 hours. Returns the last key seen (0 when done), like the check-in
+    dispatcher. One reminder per due episode (keyed by the last completion)."""
+    patients = list(
+        Patient.objects.filter(
+            pk__gt=after_pk,
+            status=Patient.Status.ACTIVE,
+            treatment_phase=Patient.Phase.MAINTENANCE,
+            user__is_active=True,
+            reminder_preference__email_enabled=True,
+        )
+        .select_related("user", "reminder_preference")
+        .order_by("pk")[:batch]
+    )
+    due_now = {}
+    for patient in patients:
+        settings = _settings(patient.reminder_preference, patient.tz)
+        due = checkin_reminder_due(settings, now=now, kind=Delivery.Kind.QUESTIONNAIRE)
+        if due is not None:
+            due_now[patient.pk] = (patient, due)
+    booked = set(
+        TreatmentSession.objects.filter(
+            patient_id__in=due_now,
+            status=TreatmentSession.Status.SCHEDULED,
+            scheduled_at__gt=now,
+            scheduled_at__lte=now + QUESTIONNAIRE_WINDOW,
+        ).values_list("patient_id", flat=True)
+    )
+    last = defaultdict(dict)
+    for patient_id, code, at in (
+        Assessment.objects.filter(patient_id__in=due_now)
+        .values("patient_id", "instrument")
+        .annotate(last=Max("completed_at"))
+        .values_list("patient_id", "instrument", "last")
+    ):
+        last[patient_id][code] = at
+    rows = []
+    for patient_id, (patient, due) in due_now.items():
+        if patient_id in booked:
+            continue
+        done = {code: local_date(at, patient.tz) for code, at in last[patient_id].items()}
+        codes = questionnaires_due(
+            patient_instrument_codes(patient=patient), done, today=local_date(now, patient.tz)
+        )
+        if not codes:
+            continue
+        anchor = min((done[c] for c in codes if c in done), default=None)
+        rows.append(
+            Delivery(
+                kind=Delivery.Kind.QUESTIONNAIRE,
+                subject_key=f"questionnaire:cycle:{patient.pk}:{anchor or 'never'}",
+                due_at=due,
+                patient=patient,
+                to_email=patient.user.email,
+            )
+        )
+    _insert(rows)
+    return patients[-1].pk if len(patients) == batch else 0

@@ -11,6 +11,7 @@ from .services import (
     digests_dispatch,
     escalations_dispatch,
     heartbeat_record,
+    maintenance_questionnaire_reminders_dispatch,
     questionnaire_reminders_dispatch,
     session_reminders_dispatch,
 )
@@ -31,6 +32,9 @@ def dispatch_reminders() -> None:
         after = checkin_reminders_dispatch(now=now, after_pk=after)
     session_reminders_dispatch(now=now)
     questionnaire_reminders_dispatch(now=now)
+    after = maintenance_questionnaire_reminders_dispatch(now=now)
+    while after:
+        after = maintenance_questionnaire_reminders_dispatch(now=now, after_pk=after)
     escalations_dispatch(now=now)
     digests_dispatch(now=now)
     deliveries_sweep(now=now)

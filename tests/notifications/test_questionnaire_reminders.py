@@ -84,3 +84,43 @@ def test_a_moved_session_re_anchors_the_reminder(booked, mailoutbox):
     assert delivery_send(delivery_id=Delivery.objects.get().id, now=MONDAY_EVENING) == "skipped"
     questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(days=2))
     assert Delivery.objects.count() == 2
+
+
+def test_in_maintenance_a_questionnaire_is_reminded_14_days_after_the_last(clinic, mailoutbox):
+    from notifications.services import maintenance_questionnaire_reminders_dispatch
+
+    patient = PatientFactory(
+        clinic=clinic, tz="America/New_York", has_depression=True, treatment_phase="maintenance"
+    )
+    ReminderPreference.objects.create(patient=patient, checkin_time=time(19))
+    assessment_submit(
+        patient=patient,
+        instrument_code="phq9",
+        difficulty=None,
+        client_id=None,
+        entered_by=None,
+        now=MONDAY_EVENING - timedelta(days=13),
+        answers={str(n): 1 for n in range(1, 10)},
+    )
+
+    maintenance_questionnaire_reminders_dispatch(now=MONDAY_EVENING)
+    assert not Delivery.objects.exists()  # 13 days after: not yet
+
+    maintenance_questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(days=1))
+    maintenance_questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(days=2))
+
+    [delivery] = Delivery.objects.all()  # one per due episode, not one a day
+    assert delivery.subject_key == f"questionnaire:cycle:{patient.pk}:2026-04-21"
+    assert delivery_send(delivery_id=delivery.id, now=delivery.due_at) == "sent"
+
+
+def test_in_maintenance_a_booked_session_takes_over(clinic):
+    from notifications.services import maintenance_questionnaire_reminders_dispatch
+
+    patient = PatientFactory(clinic=clinic, tz="America/New_York", treatment_phase="maintenance")
+    ReminderPreference.objects.create(patient=patient, checkin_time=time(19))
+    TreatmentSession.objects.create(patient=patient, scheduled_at=SESSION, route="iv")
+
+    maintenance_questionnaire_reminders_dispatch(now=MONDAY_EVENING)
+
+    assert not Delivery.objects.filter(subject_key__contains="cycle").exists()
