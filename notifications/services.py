@@ -583,5 +583,11 @@ def maintenance_questionnaire_reminders_dispatch(
                 to_email=patient.user.email,
             )
         )
-    _insert(rows)
+    # One reminder per episode (not one a day while it stays due).
+    already = set(
+        Delivery.objects.filter(
+            kind=Delivery.Kind.QUESTIONNAIRE, subject_key__in=[r.subject_key for r in rows]
+        ).values_list("subject_key", flat=True)
+    )
+    _insert([r for r in rows if r.subject_key not in already])
     return patients[-1].pk if len(patients) == batch else 0
