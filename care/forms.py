@@ -274,6 +274,11 @@ class StaffMemberForm(forms.ModelForm):
 
 class ClinicSettingsForm(forms.ModelForm):
     tz = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    default_checkin_time = forms.TimeField(
+        label=_("Default daily check-in reminder time"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("New patients start with this; each patient can change it."),
+    )
 
     class Meta:
         model = Clinic
@@ -282,6 +287,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "email_sender_name",
             "tz",
             "on_call_email",
+            "default_checkin_time",
             "alert_response_minutes",
             "missed_checkin_days",
             "bp_hold_systolic",

@@ -122,3 +122,26 @@ def pre_session_questionnaire_due(
     if due > now or now - due > LATE_AFTER:
         return None
     return due
+
+
+AFTER_SESSION = timedelta(hours=3)
+
+
+def checkin_time_for_day(settings: ReminderSettings, *, session_at: datetime | None) -> time:
+    """The check-in reminder time of a day: on a session day, the evening after it.
+
+    The chosen time moves to three hours after the session when it would come earlier, so
+    the check-in tells how the session went; unless that would fall in quiet hours.
+    """
+    if session_at is None:
+        return settings.checkin_time
+    local = session_at.astimezone(ZoneInfo(settings.tz))
+    after = local + AFTER_SESSION
+    if after.date() != local.date():
+        return settings.checkin_time
+    evening = after.time().replace(second=0, microsecond=0)
+    if settings.checkin_time >= evening or in_quiet_hours(
+        evening, settings.quiet_start, settings.quiet_end
+    ):
+        return settings.checkin_time
+    return evening

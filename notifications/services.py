@@ -10,6 +10,7 @@ sends the e-mail again when the lease expires (a narrow, documented window).
 import logging
 import smtplib
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
@@ -37,6 +38,7 @@ from .schedule import (
     QUESTIONNAIRE_WINDOW,
     ReminderSettings,
     checkin_reminder_due,
+    checkin_time_for_day,
     digest_due,
     local_moment,
     pre_session_questionnaire_due,
@@ -123,10 +125,25 @@ def checkin_reminders_dispatch(*, now: datetime, after_pk: int = 0, batch: int =
         )
         .order_by("pk")[:batch]
     )
+    sessions_today = defaultdict(list)
+    for patient_id, at in TreatmentSession.objects.filter(
+        patient_id__in=[p.pk for p in patients],
+        status__in=[TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.COMPLETED],
+        scheduled_at__range=(now - timedelta(hours=36), now + timedelta(hours=36)),
+    ).values_list("patient_id", "scheduled_at"):
+        sessions_today[patient_id].append(at)
     rows = []
     for patient in patients:
-        due = checkin_reminder_due(_settings(patient.reminder_preference, patient.tz), now=now)
         today = local_date(now, patient.tz)
+        settings = _settings(patient.reminder_preference, patient.tz)
+        session_at = max(
+            (at for at in sessions_today[patient.pk] if local_date(at, patient.tz) == today),
+            default=None,
+        )
+        settings = replace(
+            settings, checkin_time=checkin_time_for_day(settings, session_at=session_at)
+        )
+        due = checkin_reminder_due(settings, now=now)
         if due is None or patient.last_checkin == today:
             continue
         last_sent_on = (

@@ -2,7 +2,7 @@
 
 import uuid
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -159,6 +159,11 @@ class Clinic(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
     on_call_email = models.EmailField(_("on-call contact e-mail"), blank=True)
+    default_checkin_time = models.TimeField(
+        _("default daily check-in reminder time"),
+        default=time(19, 0),
+        help_text=_("New patients start with this; each patient can change it."),
+    )
     pcl5_cutoff = models.PositiveSmallIntegerField(
         _("PCL-5 probable-PTSD cut-off"),
         default=33,

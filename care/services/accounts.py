@@ -78,7 +78,7 @@ def patient_enroll(
         enrolled_at=now,
         enrolled_by=enrolled_by,
     )
-    ReminderPreference.objects.create(patient=patient)
+    ReminderPreference.objects.create(patient=patient, checkin_time=clinic.default_checkin_time)
     TreatmentSession.objects.bulk_create(
         TreatmentSession(
             patient=patient, scheduled_at=at, route=session_route, recorded_by=enrolled_by

@@ -260,3 +260,39 @@ def test_the_care_team_sees_a_patients_deliveries(clinician_client, patient_ny, 
     page = clinician_client.get(f"/staff/patients/{patient_ny.public_id}/").content.decode()
 
     assert "Reminders sent" in page and "Daily check-in" in page and "SMTP 451" in page
+
+
+def test_on_a_session_day_the_reminder_waits_until_after_the_session(patient_ny):
+    from care.models import TreatmentSession
+
+    TreatmentSession.objects.create(
+        patient=patient_ny, scheduled_at=NINE_NY + timedelta(hours=1), route="iv"
+    )
+
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    assert not Delivery.objects.exists()
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(hours=4))
+
+    assert Delivery.objects.get().due_at == NINE_NY + timedelta(hours=4)  # 13:00 in New York
+
+
+def test_new_patients_get_the_clinics_default_reminder_time(clinician_client, clinician, clinic):
+    clinic.default_checkin_time = time(18, 15)
+    clinic.save()
+
+    clinician_client.post(
+        "/staff/patients/new/",
+        {
+            "full_name": "Pat New",
+            "preferred_name": "Pat",
+            "email": "pat@example.org",
+            "date_of_birth": "1990-01-01",
+            "tz": "America/Chicago",
+            "conditions": ["depression"],
+            "consultation_on": "2026-11-20",
+        },
+    )
+
+    assert ReminderPreference.objects.get(
+        patient__user__email="pat@example.org"
+    ).checkin_time == time(18, 15)

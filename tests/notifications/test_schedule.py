@@ -117,3 +117,22 @@ def test_nothing_is_due_before_the_time_or_long_after_it():
     assert checkin_reminder_due(settings, now=nine) == nine
     assert checkin_reminder_due(settings, now=nine + LATE_AFTER) == nine
     assert checkin_reminder_due(settings, now=nine + LATE_AFTER + timedelta(minutes=1)) is None
+
+
+@pytest.mark.parametrize(
+    ("chosen", "session_local", "expected"),
+    [
+        (time(9), time(10), time(13)),  # morning choice moves to the evening after
+        (time(19), time(10), time(19)),  # already after the session
+        (time(9), time(20), time(9)),  # three hours later would be in quiet hours
+        (time(9), time(22, 30), time(9)),  # or tomorrow
+    ],
+)
+def test_on_a_session_day_the_checkin_comes_after_the_session(chosen, session_local, expected):
+    from notifications.schedule import checkin_time_for_day
+
+    settings = ReminderSettings(tz="UTC", checkin_time=chosen)
+    session_at = datetime.combine(date(2026, 5, 6), session_local, tzinfo=UTC)
+
+    assert checkin_time_for_day(settings, session_at=session_at) == expected
+    assert checkin_time_for_day(settings, session_at=None) == chosen
