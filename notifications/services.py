@@ -91,7 +91,9 @@ def _enqueue(delivery_id: int) -> None:
         logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id)
 
 
-def checkin_reminders_dispatch(*, now: datetime, after_pk: int = 0, batch: int = BATCH) -> int:
+def checkin_reminders_dispatch(
+    *, now: datetime, after_pk: int = 0, batch: int = BATCH, until_pk: int | None = None
+) -> int:
     """Create the daily check-in reminders due by `now` for one batch of patients.
 
     Patients are scanned in primary-key order from `after_pk`; returns the last key seen
@@ -107,14 +109,16 @@ def checkin_reminders_dispatch(*, now: datetime, after_pk: int = 0, batch: int =
         .annotate(n=Count("id"))
         .values("n")
     )
+    candidates = Patient.objects.filter(
+        pk__gt=after_pk,
+        status=Patient.Status.ACTIVE,
+        user__is_active=True,
+        reminder_preference__email_enabled=True,
+    )
+    if until_pk is not None:
+        candidates = candidates.filter(pk__lte=until_pk)
     patients = list(
-        Patient.objects.filter(
-            pk__gt=after_pk,
-            status=Patient.Status.ACTIVE,
-            user__is_active=True,
-            reminder_preference__email_enabled=True,
-        )
-        .select_related("user", "reminder_preference")
+        candidates.select_related("user", "reminder_preference")
         .annotate(
             last_checkin=Max("checkins__local_date"),
             last_checkin_at=Subquery(last_checkin.values("submitted_at")[:1]),
@@ -542,22 +546,21 @@ def questionnaire_reminders_dispatch(*, now: datetime) -> None:
 
 
 def maintenance_questionnaire_reminders_dispatch(
-    *, now: datetime, after_pk: int = 0, batch: int = BATCH
+    *, now: datetime, after_pk: int = 0, batch: int = BATCH, until_pk: int | None = None
 ) -> int:
     """ "Questionnaire due" in maintenance: every 14 days (PCL-5: 28) when no session is
     booked in the next 48 hours. Returns the last key seen (0 when done), like the check-in
     dispatcher. One reminder per due episode (keyed by the last completion)."""
-    patients = list(
-        Patient.objects.filter(
-            pk__gt=after_pk,
-            status=Patient.Status.ACTIVE,
-            treatment_phase=Patient.Phase.MAINTENANCE,
-            user__is_active=True,
-            reminder_preference__email_enabled=True,
-        )
-        .select_related("user", "reminder_preference")
-        .order_by("pk")[:batch]
+    candidates = Patient.objects.filter(
+        pk__gt=after_pk,
+        status=Patient.Status.ACTIVE,
+        treatment_phase=Patient.Phase.MAINTENANCE,
+        user__is_active=True,
+        reminder_preference__email_enabled=True,
     )
+    if until_pk is not None:
+        candidates = candidates.filter(pk__lte=until_pk)
+    patients = list(candidates.select_related("user", "reminder_preference").order_by("pk")[:batch])
     due_now = {}
     for patient in patients:
         settings = _settings(patient.reminder_preference, patient.tz)
@@ -608,3 +611,39 @@ def maintenance_questionnaire_reminders_dispatch(
     )
     _insert([r for r in rows if r.subject_key not in already])
     return patients[-1].pk if len(patients) == batch else 0
+
+
+def patient_batch_bounds(*, batch: int = BATCH) -> list[tuple[int, int]]:
+    """(after, until] primary-key ranges of about `batch` patients, covering them all."""
+    patients = Patient.objects.order_by("pk").values_list("pk", flat=True)
+    bounds, after = [], 0
+    while True:
+        upper = list(patients.filter(pk__gt=after)[batch - 1 : batch])
+        if not upper:
+            last = patients.filter(pk__gt=after).last()
+            if last is not None:
+                bounds.append((after, last))
+            return bounds
+        bounds.append((after, upper[0]))
+        after = upper[0]
+
+
+def patient_batch_dispatch(*, after_pk: int, until_pk: int, now: datetime) -> None:
+    """Daily check-in and maintenance questionnaire reminders for one range of patients."""
+    for dispatch in (checkin_reminders_dispatch, maintenance_questionnaire_reminders_dispatch):
+        after = after_pk
+        while True:
+            after = dispatch(now=now, after_pk=after, until_pk=until_pk)
+            if not after:
+                break
+
+
+def enqueue_patient_batch(after_pk: int, until_pk: int, now: datetime) -> None:
+    """Hand one range to any worker, so several share a large scan; inline if no broker."""
+    from .tasks import dispatch_reminder_batch
+
+    try:
+        dispatch_reminder_batch.delay(after_pk, until_pk, now.isoformat())
+    except BrokerError:
+        logger.warning("Broker unavailable; dispatching patients %s-%s here", after_pk, until_pk)
+        patient_batch_dispatch(after_pk=after_pk, until_pk=until_pk, now=now)

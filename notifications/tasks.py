@@ -1,17 +1,20 @@
 """Celery tasks of the notifications app: thin interfaces to services, ids only."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.utils import timezone
 
 from .services import (
     TransientSendError,
-    checkin_reminders_dispatch,
     deliveries_sweep,
     delivery_send,
     digests_dispatch,
+    enqueue_patient_batch,
     escalations_dispatch,
     heartbeat_record,
-    maintenance_questionnaire_reminders_dispatch,
+    patient_batch_bounds,
+    patient_batch_dispatch,
     questionnaire_reminders_dispatch,
     session_reminders_dispatch,
 )
@@ -27,14 +30,11 @@ def record_heartbeat(name: str) -> None:
 def dispatch_reminders() -> None:
     """Every minute: create the reminders due now, re-enqueue stuck ones, note the tick."""
     now = timezone.now()
-    after = checkin_reminders_dispatch(now=now)
-    while after:
-        after = checkin_reminders_dispatch(now=now, after_pk=after)
+    # Per-patient reminders: one task per range of patients, shared by the workers.
+    for after_pk, until_pk in patient_batch_bounds():
+        enqueue_patient_batch(after_pk, until_pk, now)
     session_reminders_dispatch(now=now)
     questionnaire_reminders_dispatch(now=now)
-    after = maintenance_questionnaire_reminders_dispatch(now=now)
-    while after:
-        after = maintenance_questionnaire_reminders_dispatch(now=now, after_pk=after)
     escalations_dispatch(now=now)
     digests_dispatch(now=now)
     deliveries_sweep(now=now)
@@ -56,3 +56,9 @@ def dispatch_reminders() -> None:
 def send_delivery(delivery_id: int) -> None:
     """Send one delivery (ids only; idempotent by the row's claim)."""
     delivery_send(delivery_id=delivery_id, now=timezone.now())
+
+
+@shared_task(name="notifications.dispatch_reminder_batch", soft_time_limit=50, time_limit=55)
+def dispatch_reminder_batch(after_pk: int, until_pk: int, now: str) -> None:
+    """The per-patient reminders of one range of patients, as of `now` (ISO time)."""
+    patient_batch_dispatch(after_pk=after_pk, until_pk=until_pk, now=datetime.fromisoformat(now))

@@ -296,3 +296,37 @@ def test_new_patients_get_the_clinics_default_reminder_time(clinician_client, cl
     assert ReminderPreference.objects.get(
         patient__user__email="pat@example.org"
     ).checkin_time == time(18, 15)
+
+
+def test_the_scan_is_cut_into_ranges_that_cover_every_patient(clinic):
+    from notifications.services import patient_batch_bounds, patient_batch_dispatch
+
+    patients = [PatientFactory(clinic=clinic, tz="America/New_York") for _ in range(7)]
+    for patient in patients:
+        ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
+
+    bounds = patient_batch_bounds(batch=3)
+    for after, until in bounds:
+        patient_batch_dispatch(after_pk=after, until_pk=until, now=NINE_NY)
+
+    pks = [p.pk for p in patients]
+    assert bounds == [(0, pks[2]), (pks[2], pks[5]), (pks[5], pks[6])]
+    assert Delivery.objects.count() == 7
+
+
+@pytest.mark.real_enqueue
+def test_without_a_broker_the_dispatcher_does_its_batch_itself(patient_ny, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from notifications import tasks
+    from notifications.services import enqueue_patient_batch
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("broker down")
+
+    monkeypatch.setattr(tasks.dispatch_reminder_batch, "delay", refuse)
+    monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: None)
+
+    enqueue_patient_batch(0, patient_ny.pk, NINE_NY)
+
+    assert Delivery.objects.filter(patient=patient_ny).count() == 1
