@@ -64,22 +64,24 @@ def _reminder_headers(delivery, unsubscribe_url: str) -> dict:
 
 def checkin_reminder_email(delivery) -> EmailMultiAlternatives:
     """ "You have a check-in waiting": first name at most, no health words."""
+    token = checkin_link_token(delivery_id=delivery.id)
+    # Signed, single use, valid until the end of that local day, for that day's form.
+    link = settings.SITE_URL + reverse("notifications:checkin-link", args=[token])
+    return _patient_reminder(
+        delivery, template="notifications/emails/checkin_reminder", context={"link": link}
+    )
+
+
+def _patient_reminder(delivery, *, template: str, context: dict) -> EmailMultiAlternatives:
+    """A reminder to a patient: first name, sender name, one-click unsubscribe headers."""
     patient = delivery.patient
     unsubscribe = settings.SITE_URL + reverse(
         "notifications:unsubscribe",
         args=[unsubscribe_token(patient_id=patient.pk, kind=delivery.kind)],
     )
     return build_email(
-        template="notifications/emails/checkin_reminder",
-        context={
-            "first_name": patient.preferred_name,
-            # Signed, single use, valid until the end of that local day, for that day's form.
-            "link": settings.SITE_URL
-            + reverse(
-                "notifications:checkin-link", args=[checkin_link_token(delivery_id=delivery.id)]
-            ),
-            "unsubscribe_url": unsubscribe,
-        },
+        template=template,
+        context={"first_name": patient.preferred_name, "unsubscribe_url": unsubscribe, **context},
         to=[delivery.to_email],
         sender_name=patient.clinic.email_sender_name,
         headers=_reminder_headers(delivery, unsubscribe),
@@ -104,23 +106,13 @@ def staff_alert_email(delivery) -> EmailMultiAlternatives:
 
 def session_reminder_email(delivery, session) -> EmailMultiAlternatives:
     """ "Your appointment is tomorrow": the time only, no treatment words."""
-    patient = delivery.patient
-    unsubscribe = settings.SITE_URL + reverse(
-        "notifications:unsubscribe",
-        args=[unsubscribe_token(patient_id=patient.pk, kind=delivery.kind)],
-    )
-    local = session.scheduled_at.astimezone(zoneinfo.ZoneInfo(patient.tz))
-    return build_email(
-        template="notifications/emails/session_reminder",
-        context={
-            "first_name": patient.preferred_name,
-            "when": local.strftime("%A at %-I:%M %p"),
-            "link": settings.SITE_URL + reverse("care:me"),
-            "unsubscribe_url": unsubscribe,
-        },
-        to=[delivery.to_email],
-        sender_name=patient.clinic.email_sender_name,
-        headers=_reminder_headers(delivery, unsubscribe),
+    local = session.scheduled_at.astimezone(zoneinfo.ZoneInfo(delivery.patient.tz))
+    context = {
+        "when": local.strftime("%A at %-I:%M %p"),
+        "link": settings.SITE_URL + reverse("care:me"),
+    }
+    return _patient_reminder(
+        delivery, template="notifications/emails/session_reminder", context=context
     )
 
 
@@ -157,19 +149,8 @@ def read_checkin_link_token(token: str) -> int:
 
 def questionnaire_reminder_email(delivery) -> EmailMultiAlternatives:
     """ "You have a questionnaire waiting": no instrument names, a sign-in link."""
-    patient = delivery.patient
-    unsubscribe = settings.SITE_URL + reverse(
-        "notifications:unsubscribe",
-        args=[unsubscribe_token(patient_id=patient.pk, kind=delivery.kind)],
-    )
-    return build_email(
+    return _patient_reminder(
+        delivery,
         template="notifications/emails/questionnaire_reminder",
-        context={
-            "first_name": patient.preferred_name,
-            "link": settings.SITE_URL + reverse("care:me"),
-            "unsubscribe_url": unsubscribe,
-        },
-        to=[delivery.to_email],
-        sender_name=patient.clinic.email_sender_name,
-        headers=_reminder_headers(delivery, unsubscribe),
+        context={"link": settings.SITE_URL + reverse("care:me")},
     )

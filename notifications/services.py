@@ -156,17 +156,15 @@ def checkin_reminders_dispatch(
         if reminders_capped(unanswered=patient.unanswered, last_sent_on=last_sent_on, today=today):
             _raise_capped_alert(patient, today, now)
             continue
-        rows.append(
-            Delivery(
-                kind=Delivery.Kind.CHECKIN,
-                subject_key=f"patient:{patient.pk}",
-                due_at=due,
-                patient=patient,
-                to_email=patient.user.email,
-            )
-        )
+        rows.append(_patient_delivery(Delivery.Kind.CHECKIN, f"patient:{patient.pk}", due, patient))
     _insert(rows)
     return patients[-1].pk if len(patients) == batch else 0
+
+
+def _patient_delivery(kind: str, key: str, due: datetime, patient: Patient) -> Delivery:
+    return Delivery(
+        kind=kind, subject_key=key, due_at=due, patient=patient, to_email=patient.user.email
+    )
 
 
 def _raise_capped_alert(patient: Patient, today, now: datetime) -> None:
@@ -437,13 +435,7 @@ def session_reminders_dispatch(*, now: datetime) -> None:
         due = session_reminder_due(settings, session_at=session.scheduled_at, now=now)
         if due is not None:
             rows.append(
-                Delivery(
-                    kind=Delivery.Kind.SESSION,
-                    subject_key=f"session:{session.pk}",
-                    due_at=due,
-                    patient=patient,
-                    to_email=patient.user.email,
-                )
+                _patient_delivery(Delivery.Kind.SESSION, f"session:{session.pk}", due, patient)
             )
     _insert(rows)
 
@@ -534,12 +526,8 @@ def questionnaire_reminders_dispatch(*, now: datetime) -> None:
         if due is None or _questionnaires_done_since(patient, opens):
             continue
         rows.append(
-            Delivery(
-                kind=Delivery.Kind.QUESTIONNAIRE,
-                subject_key=f"questionnaire:session:{session.pk}",
-                due_at=due,
-                patient=patient,
-                to_email=patient.user.email,
+            _patient_delivery(
+                Delivery.Kind.QUESTIONNAIRE, f"questionnaire:session:{session.pk}", due, patient
             )
         )
     _insert(rows)
@@ -595,12 +583,11 @@ def maintenance_questionnaire_reminders_dispatch(
             continue
         anchor = min((done[c] for c in codes if c in done), default=None)
         rows.append(
-            Delivery(
-                kind=Delivery.Kind.QUESTIONNAIRE,
-                subject_key=f"questionnaire:cycle:{patient.pk}:{anchor or 'never'}",
-                due_at=due,
-                patient=patient,
-                to_email=patient.user.email,
+            _patient_delivery(
+                Delivery.Kind.QUESTIONNAIRE,
+                f"questionnaire:cycle:{patient.pk}:{anchor or 'never'}",
+                due,
+                patient,
             )
         )
     # One reminder per episode (not one a day while it stays due).
