@@ -83,6 +83,8 @@ class Delivery(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # After a deferral: not tried again before this (the retry backoff).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     link_used_at = models.DateTimeField(_("link used"), null=True, blank=True)

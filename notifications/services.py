@@ -156,7 +156,8 @@ def checkin_reminders_dispatch(
         if reminders_capped(unanswered=patient.unanswered, last_sent_on=last_sent_on, today=today):
             _raise_capped_alert(patient, today, now)
             continue
-        rows.append(_patient_delivery(Delivery.Kind.CHECKIN, f"patient:{patient.pk}", due, patient))
+        key = f"patient:{patient.pk}:{today}"  # one check-in reminder per local day
+        rows.append(_patient_delivery(Delivery.Kind.CHECKIN, key, due, patient))
     _insert(rows)
     return patients[-1].pk if len(patients) == batch else 0
 
@@ -181,6 +182,22 @@ def _raise_capped_alert(patient: Patient, today, now: datetime) -> None:
 
 @transaction.atomic
 def _insert(rows: list[Delivery]) -> None:
+    """Insert what is not there yet and enqueue what is pending and due to be tried.
+
+    A subject (a patient's day, a session's day, an alert's recipient, an episode) gets one
+    delivery even if its due time moves (the patient changes the time, the session moves
+    within the day): a row already made for it, unless skipped, stands.
+    """
+    if not rows:
+        return
+    taken = set(
+        Delivery.objects.filter(
+            subject_key__in={r.subject_key for r in rows}, kind__in={r.kind for r in rows}
+        )
+        .exclude(status=Delivery.Status.SKIPPED)
+        .values_list("kind", "subject_key")
+    )
+    rows = [r for r in rows if (r.kind, r.subject_key) not in taken]
     if not rows:
         return
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
@@ -193,10 +210,16 @@ def _insert(rows: list[Delivery]) -> None:
         transaction.on_commit(partial(_enqueue, delivery_id))
 
 
+def _due_for_attempt(now: datetime) -> Q:
+    """Pending rows not held back by a deferral's backoff."""
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
 def deliveries_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=5)) -> int:
-    """Enqueue again rows left pending (a lost broker message) or whose claim expired."""
+    """Enqueue again rows left pending (a lost broker message, a deferral whose wait is
+    over) or whose claim expired."""
     stuck = Delivery.objects.filter(
-        Q(status=Delivery.Status.PENDING, created_at__lt=now - older_than)
+        Q(status=Delivery.Status.PENDING, created_at__lt=now - older_than) & _due_for_attempt(now)
         | Q(status=Delivery.Status.SENDING, lease_until__lt=now)
     ).values_list("id", flat=True)
     ids = list(stuck[:1000])
@@ -211,7 +234,8 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
     Raises TransientSendError (the task retries) when the mail server defers.
     """
     claimed = Delivery.objects.filter(
-        Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.SENDING, lease_until__lt=now),
+        Q(status=Delivery.Status.PENDING) & _due_for_attempt(now)
+        | Q(status=Delivery.Status.SENDING, lease_until__lt=now),
         id=delivery_id,
     ).update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE)
     if not claimed:
@@ -219,14 +243,26 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
     delivery = Delivery.objects.select_related("patient__user", "patient__clinic").get(
         id=delivery_id
     )
-    if _no_longer_needed(delivery, now):
-        _mark(delivery, Delivery.Status.SKIPPED)
-        return Delivery.Status.SKIPPED
-    message = _build(delivery)
+    try:
+        if _no_longer_needed(delivery, now):
+            _mark(delivery, Delivery.Status.SKIPPED)
+            return Delivery.Status.SKIPPED
+        message = _build(delivery)
+    except Exception as exc:
+        # Data the e-mail needs is gone or broken: fail visibly rather than loop.
+        logger.exception("Delivery %s could not be prepared", delivery.id)
+        return _fail(delivery, f"could not prepare: {type(exc).__name__}", now)
     try:
         message.send()
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
-        return _fail(delivery, f"refused: {type(exc).__name__}", now)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if codes and all(400 <= code < 500 for code in codes):
+            return _defer(delivery, f"recipient deferred {codes[0]}", now)
+        return _fail(delivery, "recipient refused", now)
+    except smtplib.SMTPSenderRefused as exc:
+        if 400 <= exc.smtp_code < 500:
+            return _defer(delivery, f"sender deferred {exc.smtp_code}", now)
+        return _fail(delivery, "sender refused", now)
     except smtplib.SMTPResponseException as exc:
         if 500 <= exc.smtp_code < 600:
             return _fail(delivery, f"permanent SMTP {exc.smtp_code}", now)
@@ -284,7 +320,7 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
 
 def _open_alert_counts(delivery: Delivery) -> dict[str, int]:
     """Open alerts by priority in the digest recipient's clinic."""
-    user_id = int(delivery.subject_key.rsplit(":", 1)[1])
+    user_id = int(delivery.subject_key.split(":")[2])
     membership = StaffMembership.objects.select_related("clinic").get(user_id=user_id)
     counts = dict(
         Alert.objects.filter(patient__clinic=membership.clinic, acknowledged_at__isnull=True)
@@ -299,7 +335,9 @@ def _open_alert_counts(delivery: Delivery) -> dict[str, int]:
 
 
 def _session_of(delivery: Delivery) -> TreatmentSession | None:
-    session_id = int(delivery.subject_key.rsplit(":", 1)[1])
+    # "session:<id>:<day>" or "questionnaire:session:<id>:<day>"
+    parts = delivery.subject_key.split(":")
+    session_id = int(parts[parts.index("session") + 1])
     return TreatmentSession.objects.filter(pk=session_id, patient=delivery.patient).first()
 
 
@@ -324,7 +362,9 @@ def _mark(delivery: Delivery, status: str, **fields) -> None:
 def _defer(delivery: Delivery, error: str, now: datetime) -> str:
     if delivery.attempts >= MAX_ATTEMPTS:
         return _fail(delivery, f"gave up after {delivery.attempts} attempts: {error}", now)
-    _mark(delivery, Delivery.Status.PENDING, last_error=error[:300])
+    # Exponential backoff (1, 2, 4, 8, 16 minutes), which the sweeper also respects.
+    wait = timedelta(minutes=min(2 ** (delivery.attempts - 1), 30))
+    _mark(delivery, Delivery.Status.PENDING, last_error=error[:300], next_attempt_at=now + wait)
     raise TransientSendError(error)
 
 
@@ -344,7 +384,10 @@ def _fail(delivery: Delivery, error: str, now: datetime) -> str:
 
 
 def reminder_unsubscribe(*, patient_id: int, kind: str) -> bool:
-    """Stop one kind of reminder for a patient; False if it was already stopped."""
+    """Stop one kind of reminder for a patient; False if it was already stopped (or the
+    patient no longer exists)."""
+    if not Patient.objects.filter(pk=patient_id).exists():
+        return False
     with transaction.atomic():
         preference = (
             ReminderPreference.objects.select_for_update().filter(patient_id=patient_id).first()
@@ -435,7 +478,12 @@ def session_reminders_dispatch(*, now: datetime) -> None:
         due = session_reminder_due(settings, session_at=session.scheduled_at, now=now)
         if due is not None:
             rows.append(
-                _patient_delivery(Delivery.Kind.SESSION, f"session:{session.pk}", due, patient)
+                _patient_delivery(
+                    Delivery.Kind.SESSION,
+                    f"session:{session.pk}:{local_date(session.scheduled_at, patient.tz)}",
+                    due,
+                    patient,
+                )
             )
     _insert(rows)
 
@@ -460,7 +508,7 @@ def digests_dispatch(*, now: datetime) -> None:
             rows.append(
                 Delivery(
                     kind=Delivery.Kind.DIGEST,
-                    subject_key=f"digest:user:{membership.user_id}",
+                    subject_key=f"digest:user:{membership.user_id}:{due.date()}",
                     due_at=due,
                     to_email=membership.user.email,
                 )
@@ -499,6 +547,11 @@ def checkin_link_use(*, delivery_id: int, values: dict, client_id, now: datetime
     return checkin_submit(patient=delivery.patient, values=values, client_id=client_id, now=now)
 
 
+def opens_day(session: TreatmentSession, patient: Patient) -> date:
+    """The session's local day, naming its pre-session questionnaire reminder."""
+    return local_date(session.scheduled_at, patient.tz)
+
+
 def _questionnaires_done_since(patient: Patient, since: datetime) -> bool:
     wanted = set(patient_instrument_codes(patient=patient))
     done = set(
@@ -527,7 +580,10 @@ def questionnaire_reminders_dispatch(*, now: datetime) -> None:
             continue
         rows.append(
             _patient_delivery(
-                Delivery.Kind.QUESTIONNAIRE, f"questionnaire:session:{session.pk}", due, patient
+                Delivery.Kind.QUESTIONNAIRE,
+                f"questionnaire:session:{session.pk}:{opens_day(session, patient)}",
+                due,
+                patient,
             )
         )
     _insert(rows)

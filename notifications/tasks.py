@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from celery import shared_task
+from celery.utils.log import get_task_logger
 from django.utils import timezone
 
 from .services import (
@@ -19,6 +20,8 @@ from .services import (
     session_reminders_dispatch,
 )
 
+logger = get_task_logger(__name__)
+
 
 @shared_task(name="notifications.record_heartbeat")
 def record_heartbeat(name: str) -> None:
@@ -28,17 +31,30 @@ def record_heartbeat(name: str) -> None:
 
 @shared_task(name="notifications.dispatch_reminders", soft_time_limit=50, time_limit=55)
 def dispatch_reminders() -> None:
-    """Every minute: create the reminders due now, re-enqueue stuck ones, note the tick."""
+    """Every minute: create the reminders due now, re-enqueue stuck ones, note the tick.
+
+    Each step runs even if an earlier one failed (a failing digest must not hold back a
+    safety escalation); the first error is raised at the end so Celery records it.
+    """
     now = timezone.now()
-    # Per-patient reminders: one task per range of patients, shared by the workers.
-    for after_pk, until_pk in patient_batch_bounds():
-        enqueue_patient_batch(after_pk, until_pk, now)
-    session_reminders_dispatch(now=now)
-    questionnaire_reminders_dispatch(now=now)
-    escalations_dispatch(now=now)
-    digests_dispatch(now=now)
-    deliveries_sweep(now=now)
-    heartbeat_record(name="dispatcher", now=now)
+    steps = [
+        lambda: [enqueue_patient_batch(a, u, now) for a, u in patient_batch_bounds()],
+        lambda: session_reminders_dispatch(now=now),
+        lambda: questionnaire_reminders_dispatch(now=now),
+        lambda: escalations_dispatch(now=now),
+        lambda: digests_dispatch(now=now),
+        lambda: deliveries_sweep(now=now),
+        lambda: heartbeat_record(name="dispatcher", now=now),
+    ]
+    errors = []
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:
+            logger.exception("A reminder dispatch step failed")
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 @shared_task(

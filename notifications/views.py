@@ -16,6 +16,7 @@ from care.access import get_membership_for_user, get_own_patient_for_user
 from care.clock import local_date
 from care.patient_forms import CheckInForm
 from care.selectors import clinic_email_addresses
+from care.services import ClientIdConflict
 
 from .emails import read_checkin_link_token, read_unsubscribe_token
 from .forms import ReminderPreferenceForm
@@ -110,12 +111,18 @@ def checkin_link_form(request: HttpRequest) -> HttpResponse:
     form = CheckInForm(request.POST or None, initial={"client_id": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
         try:
-            result = checkin_link_use(
-                delivery_id=delivery.id,
-                values=form.checkin_values(),
-                client_id=form.cleaned_data["client_id"],
-                now=now,
-            )
+            try:
+                result = checkin_link_use(
+                    delivery_id=delivery.id,
+                    values=form.checkin_values(),
+                    client_id=form.cleaned_data["client_id"],
+                    now=now,
+                )
+            except ClientIdConflict:
+                # A client id already used for other answers: save these as a new submission.
+                result = checkin_link_use(
+                    delivery_id=delivery.id, values=form.checkin_values(), client_id=None, now=now
+                )
         except CheckInLinkInvalid:
             return render(request, "notifications/checkin_link_invalid.html", status=410)
         del request.session[CHECKIN_LINK_SESSION_KEY]

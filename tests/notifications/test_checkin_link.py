@@ -98,3 +98,31 @@ def test_bad_answers_through_the_link_get_clear_messages(client, link):
     assert response.status_code == 200
     assert "mood" in response.context["form"].errors
     assert not CheckIn.objects.exists()
+
+
+def test_a_client_id_already_used_is_saved_as_a_new_submission(client, link):
+    patient, path = link
+    used = uuid.uuid4()
+    from care.services import checkin_submit
+
+    checkin_submit(
+        patient=patient,
+        client_id=used,
+        now=NINE_NY - timedelta(days=1),
+        values={
+            "mood": 2,
+            "anxiety": 2,
+            "energy": 2,
+            "sleep_hours": 6,
+            "sleep_quality": 2,
+            "side_effects": [],
+            "has_self_harm_thoughts": False,
+            "note": "",
+        },
+    )
+    with time_machine.travel(NINE_NY + timedelta(hours=1), tick=False):
+        client.get(path)
+        response = client.post(FORM, answers(client_id=str(used)))
+
+    assert response.status_code == 200 and "your check-in is saved" in response.content.decode()
+    assert CheckIn.objects.filter(patient=patient).count() == 2

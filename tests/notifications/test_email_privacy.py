@@ -93,14 +93,14 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
         ),
         Delivery(
             kind="session_tomorrow",
-            subject_key=f"session:{session.pk}",
+            subject_key=f"session:{session.pk}:2026-05-06",
             due_at=datetime(2026, 5, 5, 23, 0, tzinfo=UTC),
             patient=patient,
             to_email=patient.user.email,
         ),
         Delivery(
             kind="questionnaire_due",
-            subject_key=f"questionnaire:session:{session.pk}",
+            subject_key=f"questionnaire:session:{session.pk}:2026-05-06",
             due_at=datetime(2026, 5, 4, 23, 0, tzinfo=UTC),
             patient=patient,
             to_email=patient.user.email,

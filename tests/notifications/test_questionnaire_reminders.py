@@ -48,7 +48,7 @@ def test_one_reminder_is_made_and_sent_without_naming_the_questionnaire(booked, 
     questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(minutes=5))
 
     [delivery] = Delivery.objects.all()
-    assert delivery.subject_key == f"questionnaire:session:{booked.pk}"
+    assert delivery.subject_key == f"questionnaire:session:{booked.pk}:2026-05-06"
     assert delivery_send(delivery_id=delivery.id, now=MONDAY_EVENING) == "sent"
     text = (mailoutbox[0].subject + mailoutbox[0].body).lower()
     assert "questionnaire waiting" in text

@@ -65,7 +65,7 @@ def test_a_due_reminder_becomes_one_delivery_however_often_the_dispatcher_runs(
     [delivery] = Delivery.objects.all()
     assert (delivery.kind, delivery.status, delivery.due_at) == ("checkin_due", "pending", NINE_NY)
     assert delivery.to_email == patient_ny.user.email
-    assert len(callbacks) == 2  # each tick enqueues the pending row; the claim sends it once
+    assert len(callbacks) == 1  # a subject that already has its delivery is left alone
 
 
 def test_no_reminder_before_its_time_or_after_the_checkin(patient_ny):
@@ -189,10 +189,10 @@ def test_a_deferral_is_retried_then_given_up(patient_ny, monkeypatch):
 
     for attempt in range(1, MAX_ATTEMPTS):
         with pytest.raises(TransientSendError):
-            delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(minutes=attempt))
+            delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(hours=attempt))
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts) == ("pending", attempt)
-    final = delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(hours=1))
+    final = delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(hours=MAX_ATTEMPTS))
 
     delivery.refresh_from_db()
     assert final == "failed" and delivery.attempts == MAX_ATTEMPTS
@@ -330,3 +330,89 @@ def test_without_a_broker_the_dispatcher_does_its_batch_itself(patient_ny, monke
     enqueue_patient_batch(0, patient_ny.pk, NINE_NY)
 
     assert Delivery.objects.filter(patient=patient_ny).count() == 1
+
+
+def test_a_deferred_delivery_waits_for_its_backoff(patient_ny, monkeypatch):
+    from notifications.services import deliveries_sweep
+
+    def defer(self):
+        raise smtplib.SMTPResponseException(451, b"try later")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", defer)
+    checkin_reminders_dispatch(now=NINE_NY)
+    Delivery.objects.update(created_at=NINE_NY)
+    delivery = Delivery.objects.get()
+    with pytest.raises(TransientSendError):
+        delivery_send(delivery_id=delivery.id, now=NINE_NY)
+
+    early = NINE_NY + timedelta(seconds=30)
+    assert deliveries_sweep(now=early) == 0
+    assert delivery_send(delivery_id=delivery.id, now=early) == "not claimed"
+    assert deliveries_sweep(now=early + timedelta(minutes=5)) == 1  # the minute has passed
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.next_attempt_at == NINE_NY + timedelta(minutes=1)
+
+
+def test_a_greylisted_recipient_is_deferred_not_failed(patient_ny, monkeypatch):
+    def greylist(self):
+        raise smtplib.SMTPRecipientsRefused({"x": (451, b"greylisted")})
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", greylist)
+    checkin_reminders_dispatch(now=NINE_NY)
+
+    with pytest.raises(TransientSendError):
+        delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
+    assert Delivery.objects.get().status == "pending"
+
+
+def test_a_delivery_whose_data_is_gone_fails_instead_of_looping(patient_ny, monkeypatch):
+    from notifications import services
+
+    def broken(delivery):
+        raise LookupError("gone")
+
+    monkeypatch.setattr(services, "_build", broken)
+    checkin_reminders_dispatch(now=NINE_NY)
+
+    status = delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
+
+    assert status == "failed"
+    assert Delivery.objects.get().last_error == "could not prepare: LookupError"
+
+
+def test_a_changed_reminder_time_does_not_send_a_second_reminder_that_day(patient_ny):
+    checkin_reminders_dispatch(now=NINE_NY)
+    preference = patient_ny.reminder_preference
+    preference.checkin_time = time(10, 0)
+    preference.save()
+
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(hours=1, minutes=5))
+
+    assert Delivery.objects.count() == 1
+
+
+def test_one_failing_dispatch_step_does_not_stop_the_others(patient_ny, monkeypatch, caplog):
+    from notifications import tasks
+    from notifications.models import Heartbeat
+
+    def broken(**kwargs):
+        raise RuntimeError("digest broke")
+
+    monkeypatch.setattr(tasks, "digests_dispatch", broken)
+
+    with time_machine.travel(NINE_NY, tick=False), pytest.raises(RuntimeError):
+        dispatch_reminders()
+
+    assert Delivery.objects.filter(kind="checkin_due").count() == 1
+    assert Heartbeat.objects.filter(name="dispatcher").exists()
+    assert "A reminder dispatch step failed" in caplog.text
+
+
+def test_an_unsubscribe_link_for_a_removed_patient_does_not_fail(client, patient_ny):
+    from notifications.emails import unsubscribe_token
+
+    token = unsubscribe_token(patient_id=999999, kind="checkin_due")
+
+    response = client.post(f"/unsubscribe/{token}/")
+
+    assert response.status_code == 200 and "already unsubscribed" in response.content.decode()

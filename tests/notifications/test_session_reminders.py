@@ -33,7 +33,7 @@ def test_the_reminder_is_due_at_the_chosen_time_the_evening_before_and_made_once
     assert (delivery.kind, delivery.due_at, delivery.subject_key) == (
         "session_tomorrow",
         EVE,
-        f"session:{booked.pk}",
+        f"session:{booked.pk}:2026-05-06",
     )
 
 
