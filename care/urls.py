@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, patient_views, session_views, views
+from . import alert_views, export_views, patient_views, session_views, views
 
 app_name = "care"
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("staff/patients/", views.patient_list, name="patient-list"),
     path("staff/patients/new/", views.patient_enroll_view, name="patient-enroll"),
     path("staff/patients/<uuid:public_id>/", views.patient_detail, name="patient-detail"),
+    path(
+        "staff/patients/<uuid:public_id>/export.csv",
+        export_views.patient_export,
+        name="patient-export",
+    ),
+    path("staff/export.csv", export_views.clinic_export, name="clinic-export"),
     path("staff/patients/<uuid:public_id>/edit/", views.patient_edit, name="patient-edit"),
     path(
         "staff/patients/<uuid:public_id>/invitation/",

@@ -35,6 +35,8 @@ POLICY = {
     "care:patient-enroll": "staff_any",
     "care:patient-detail": "staff",
     "care:patient-edit": "staff",
+    "care:patient-export": "staff",
+    "care:clinic-export": "staff_any",
     "care:invitation-resend": "staff",
     "care:alert-inbox": "staff_any",
     "care:alert-acknowledge": "staff",

@@ -1,0 +1,51 @@
+"""CSV export for staff: one patient or the whole clinic, one record kind per file."""
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from .access import get_membership_for_user, get_patient_for_user
+from .exports import KINDS, csv_lines, export_queryset
+from .models import Patient
+
+
+def _kind_or_error(request: HttpRequest) -> str | HttpResponse:
+    kind = request.GET.get("records", "")
+    if kind not in KINDS:
+        message = _("Choose the records to export: %(kinds)s.") % {"kinds": ", ".join(KINDS)}
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return kind
+
+
+def _stream(kind: str, patients, name: str) -> StreamingHttpResponse:
+    columns, rows = export_queryset(kind, patients)
+    response = StreamingHttpResponse(
+        csv_lines(columns, rows), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{kind}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+def patient_export(request: HttpRequest, public_id: str) -> HttpResponse:
+    """One patient's records of one kind, as CSV (staff of the patient's clinic)."""
+    get_membership_for_user(request.user)
+    patient = get_patient_for_user(request.user, public_id)
+    kind = _kind_or_error(request)
+    if isinstance(kind, HttpResponse):
+        return kind
+    # The file name carries the opaque id only: no name or other identifier.
+    return _stream(kind, Patient.objects.filter(pk=patient.pk), f"patient-{patient.public_id}")
+
+
+@never_cache
+def clinic_export(request: HttpRequest) -> HttpResponse:
+    """Every patient of the clinic, one record kind, as CSV (any staff member)."""
+    membership = get_membership_for_user(request.user)
+    kind = _kind_or_error(request)
+    if isinstance(kind, HttpResponse):
+        return kind
+    return _stream(kind, Patient.objects.filter(clinic_id=membership.clinic_id), "clinic")

@@ -1,0 +1,137 @@
+"""CSV exports of a clinic's records: column definitions and streamed rows.
+
+One table per record kind (check-ins, assessments, sessions), the same columns for one
+patient or a whole clinic. Times are UTC in ISO 8601; a check-in's `day` is the patient's
+local day. Cells that a spreadsheet would run as a formula are prefixed with `'`.
+The header rows are documented in the README ("CSV export").
+"""
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from .models import Assessment, CheckIn, Patient, TreatmentSession
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 500
+
+
+def cell(value) -> str:
+    """One value as CSV text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (date, Decimal, int)):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _joined(values: Iterable) -> str:
+    return ";".join(str(value) for value in values)
+
+
+def _answers(answers: dict) -> str:
+    return ";".join(f"{key}={answers[key]}" for key in sorted(answers, key=int))
+
+
+CHECKIN_COLUMNS: list[tuple[str, Callable[[CheckIn], object]]] = [
+    ("patient_id", lambda c: c.patient.public_id),
+    ("day", lambda c: c.local_date),
+    ("mood", lambda c: c.mood),
+    ("anxiety", lambda c: c.anxiety),
+    ("energy", lambda c: c.energy),
+    ("sleep_hours", lambda c: c.sleep_hours),
+    ("sleep_quality", lambda c: c.sleep_quality),
+    ("side_effects", lambda c: _joined(c.side_effects)),
+    ("self_harm_thoughts", lambda c: c.has_self_harm_thoughts),
+    ("note", lambda c: c.note),
+    ("version", lambda c: c.version),
+    ("submitted_at", lambda c: c.submitted_at),
+    ("updated_at", lambda c: c.updated_at),
+]
+
+ASSESSMENT_COLUMNS: list[tuple[str, Callable[[Assessment], object]]] = [
+    ("patient_id", lambda a: a.patient.public_id),
+    ("assessment_id", lambda a: a.public_id),
+    ("instrument", lambda a: a.get_instrument_display()),
+    ("completed_at", lambda a: a.completed_at),
+    ("total", lambda a: a.total),
+    ("band", lambda a: a.band),
+    ("flags", lambda a: _joined(a.flags)),
+    ("difficulty", lambda a: a.difficulty),
+    ("answers", lambda a: _answers(a.answers)),
+    ("supersedes_id", lambda a: a.supersedes.public_id if a.supersedes_id else None),
+]
+
+SESSION_VITALS = [
+    "bp_pre_systolic",
+    "bp_pre_diastolic",
+    "hr_pre",
+    "bp_40_systolic",
+    "bp_40_diastolic",
+    "hr_40",
+    "bp_discharge_systolic",
+    "bp_discharge_diastolic",
+    "hr_discharge",
+]
+
+SESSION_COLUMNS: list[tuple[str, Callable[[TreatmentSession], object]]] = [
+    ("patient_id", lambda s: s.patient.public_id),
+    ("session_id", lambda s: s.pk),
+    ("scheduled_at", lambda s: s.scheduled_at),
+    ("status", lambda s: s.status),
+    ("route", lambda s: s.route),
+    ("dose_mg", lambda s: s.dose_mg),
+    ("dose_mg_per_kg", lambda s: s.dose_mg_per_kg),
+    ("monitoring_started_at", lambda s: s.monitoring_started_at),
+    ("monitoring_ended_at", lambda s: s.monitoring_ended_at),
+    *[(name, (lambda s, name=name: getattr(s, name))) for name in SESSION_VITALS],
+    ("dissociation", lambda s: s.dissociation),
+    ("sedation", lambda s: s.sedation),
+    ("adverse_events", lambda s: s.adverse_events),
+    ("notes", lambda s: s.notes),
+    ("lot_number", lambda s: s.lot_number),
+    ("rems_submitted_on", lambda s: s.rems_submitted_on),
+]
+
+KINDS = ("checkins", "assessments", "sessions")
+
+
+def export_queryset(kind: str, patients: QuerySet[Patient]) -> tuple[list, QuerySet]:
+    """Columns and rows of one record kind for `patients`, in a stable order."""
+    if kind == "checkins":
+        rows = CheckIn.objects.filter(patient__in=patients).order_by("patient_id", "local_date")
+        return CHECKIN_COLUMNS, rows.select_related("patient")
+    if kind == "assessments":
+        rows = Assessment.objects.filter(patient__in=patients).order_by(
+            "patient_id", "completed_at"
+        )
+        return ASSESSMENT_COLUMNS, rows.select_related("patient", "supersedes")
+    if kind == "sessions":
+        rows = TreatmentSession.objects.filter(patient__in=patients)
+        return SESSION_COLUMNS, rows.order_by("patient_id", "scheduled_at").select_related(
+            "patient"
+        )
+    raise ValueError(kind)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(columns: list, rows: QuerySet) -> Iterator[str]:
+    """The header line, then one line per row, read from the database in chunks."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow([name for name, _ in columns])
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield writer.writerow([cell(value(row)) for _, value in columns])
