@@ -41,6 +41,14 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
     screenshot(page, "staff-3-patient-print")
     page.emulate_media(media="screen")
 
+    with page.expect_download() as download:
+        page.click("#export-heading + p >> text=questionnaires")
+    name = download.value.suggested_filename
+    assert name.startswith("patient-") and name.endswith(".csv") and "Jordan" not in name
+    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    assert lines[0].startswith("patient_id,assessment_id,instrument,completed_at,total")
+    assert len(lines) > 5 and all(x.split(",")[2] in {"PHQ-9", "GAD-7", "PCL-5"} for x in lines[1:])
+
     page.goto(f"{base}/staff/alerts/")
     page.select_option("select[name=action] >> nth=0", "called_patient")
     page.fill("input[name=note] >> nth=0", "Called; safe, seen tomorrow")
