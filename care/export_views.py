@@ -1,12 +1,12 @@
-"""CSV export for staff: one patient or the whole clinic, one record kind per file."""
+"""Exports: CSV for staff (a patient or the whole clinic); a patient's own data as JSON or CSV."""
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from .access import get_membership_for_user, get_patient_for_user
-from .exports import KINDS, csv_lines, export_queryset
+from .access import get_membership_for_user, get_own_patient_for_user, get_patient_for_user
+from .exports import KINDS, csv_lines, export_queryset, patient_data
 from .models import Patient
 
 
@@ -49,3 +49,25 @@ def clinic_export(request: HttpRequest) -> HttpResponse:
     if isinstance(kind, HttpResponse):
         return kind
     return _stream(kind, Patient.objects.filter(clinic_id=membership.clinic_id), "clinic")
+
+
+@never_cache
+def my_export_json(request: HttpRequest) -> HttpResponse:
+    """All of the signed-in patient's own data as one JSON file."""
+    patient = get_own_patient_for_user(request.user)
+    data = patient_data(patient, now=timezone.now())
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="my-care-record-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+def my_export_csv(request: HttpRequest) -> HttpResponse:
+    """The signed-in patient's own records of one kind, as CSV."""
+    patient = get_own_patient_for_user(request.user)
+    kind = _kind_or_error(request)
+    if isinstance(kind, HttpResponse):
+        return kind
+    return _stream(kind, Patient.objects.filter(pk=patient.pk), "my")

@@ -135,3 +135,43 @@ def csv_lines(columns: list, rows: QuerySet) -> Iterator[str]:
     yield writer.writerow([name for name, _ in columns])
     for row in rows.iterator(chunk_size=CHUNK):
         yield writer.writerow([cell(value(row)) for _, value in columns])
+
+
+def _plain(value):
+    """A JSON-ready value (UUIDs, decimals and times as text; the rest as is)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def patient_data(patient: Patient, *, now: datetime) -> dict:
+    """Everything a patient may download about themselves, as one JSON-ready document."""
+    records = {}
+    patients = Patient.objects.filter(pk=patient.pk)
+    for kind in KINDS:
+        columns, rows = export_queryset(kind, patients)
+        records[kind] = [
+            {name: _plain(value(row)) for name, value in columns if name != "patient_id"}
+            for row in rows.iterator(chunk_size=CHUNK)
+        ]
+    return {
+        "exported_at": _plain(now),
+        "patient": {
+            "patient_id": str(patient.public_id),
+            "name": patient.user.full_name,
+            "preferred_name": patient.preferred_name,
+            "email": patient.user.email,
+            "date_of_birth": _plain(patient.date_of_birth),
+            "time_zone": patient.tz,
+            "conditions": patient.conditions,
+            "questionnaires": patient.questionnaires,
+            "status": patient.status,
+            "treatment_phase": patient.treatment_phase,
+            "consultation_on": _plain(patient.consultation_on),
+            "enrolled_at": _plain(patient.enrolled_at),
+            "clinic": patient.clinic.name,
+        },
+        **records,
+    }

@@ -31,6 +31,8 @@ POLICY = {
     "care:questionnaire": "patients",
     "care:result": "own",
     "care:history": "patients",
+    "care:my-export-json": "patients",
+    "care:my-export-csv": "patients",
     "care:patient-list": "staff_any",
     "care:patient-enroll": "staff_any",
     "care:patient-detail": "staff",

@@ -182,3 +182,57 @@ def test_readme_documents_each_header_row(kind, columns):
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert f"`{kind}`: `{','.join(name for name, _ in columns)}`" in readme
+
+
+def test_patient_downloads_all_own_data_as_json(patient_client, patient, other_patient):
+    CheckInFactory(patient=patient, local_date=date(2026, 3, 4), mood=6, submitted_at=MOMENT)
+    CheckInFactory(patient=other_patient, local_date=date(2026, 3, 4), mood=1)
+    done = assessment_submit(
+        patient=patient,
+        instrument_code="gad7",
+        answers={str(n): 1 for n in range(1, 8)},
+        difficulty=None,
+        client_id=None,
+        entered_by=patient.user,
+        now=MOMENT,
+    ).assessment
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=MOMENT, route="intranasal", dose_mg=Decimal("56")
+    )
+    response = patient_client.get(reverse("care:my-export-json"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="my-care-record-')
+    assert (
+        response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
+    )
+    data = response.json()
+    assert data["patient"]["patient_id"] == str(patient.public_id)
+    assert data["patient"]["email"] == patient.user.email
+    assert [c["mood"] for c in data["checkins"]] == [6]
+    assert data["checkins"][0]["day"] == "2026-03-04"
+    assert data["checkins"][0]["self_harm_thoughts"] is False
+    (assessment,) = data["assessments"]
+    assert assessment["assessment_id"] == str(done.public_id)
+    assert assessment["total"] == 7 == done.total
+    assert assessment["completed_at"] == "2026-03-04T15:30:00Z"
+    (session,) = data["sessions"]
+    assert session["route"] == "intranasal" and session["dose_mg"] == "56.0"
+
+
+def test_patient_downloads_own_csv_only(patient_client, patient, other_patient):
+    CheckInFactory(patient=patient, local_date=date(2026, 3, 4))
+    CheckInFactory(patient=other_patient, local_date=date(2026, 3, 4))
+    rows = read(patient_client.get(reverse("care:my-export-csv"), {"records": "checkins"}))
+    assert [row["patient_id"] for row in rows] == [str(patient.public_id)]
+    response = patient_client.get(reverse("care:my-export-csv"), {"records": "nope"})
+    assert response.status_code == 400
+
+
+def test_settings_page_links_the_downloads(patient_client):
+    page = patient_client.get(reverse("notifications:settings")).content.decode()
+    assert reverse("care:my-export-json") in page
+    assert reverse("care:my-export-csv") + "?records=assessments" in page
+
+
+def test_staff_have_no_own_data_download(clinician_client):
+    assert clinician_client.get(reverse("care:my-export-json")).status_code == 404

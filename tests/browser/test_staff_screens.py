@@ -45,7 +45,7 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
         page.click("#export-heading + p >> text=questionnaires")
     name = download.value.suggested_filename
     assert name.startswith("patient-") and name.endswith(".csv") and "Jordan" not in name
-    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    lines = download.value.path().read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("patient_id,assessment_id,instrument,completed_at,total")
     assert len(lines) > 5 and all(x.split(",")[2] in {"PHQ-9", "GAD-7", "PCL-5"} for x in lines[1:])
 
