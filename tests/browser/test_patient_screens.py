@@ -3,6 +3,8 @@
 The screenshots land in var/screenshots/ (rerun: ./dev test tests/browser).
 """
 
+import json
+
 import pytest
 from django.core.management import call_command
 
@@ -54,6 +56,14 @@ def test_a_patient_checks_in_completes_a_phq9_and_sees_their_history(
     page.goto(f"{base}/me/history/")
     page.wait_for_function("document.querySelector('#mood-chart').width > 0")
     screenshot(page, "patient-5-history")
+
+    page.click("header >> text=Settings")
+    screenshot(page, "patient-7-settings")
+    with page.expect_download() as download:
+        page.click("text=Download all (JSON)")
+    data = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert data["patient"]["email"] == "alex@demo.example"
+    assert len(data["checkins"]) > 60 and data["checkins"][-1]["mood"] == 7
     assert page.console_errors == []
 
 
