@@ -10,15 +10,12 @@ from .exports import KINDS, csv_lines, export_queryset, patient_data
 from .models import Patient
 
 
-def _kind_or_error(request: HttpRequest) -> str | HttpResponse:
+def _csv(request: HttpRequest, patients, name: str) -> HttpResponse:
+    """The CSV of the record kind asked for (`?records=`), or a 400 naming the choices."""
     kind = request.GET.get("records", "")
     if kind not in KINDS:
         message = _("Choose the records to export: %(kinds)s.") % {"kinds": ", ".join(KINDS)}
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
-    return kind
-
-
-def _stream(kind: str, patients, name: str) -> StreamingHttpResponse:
     columns, rows = export_queryset(kind, patients)
     response = StreamingHttpResponse(
         csv_lines(columns, rows), content_type="text/csv; charset=utf-8"
@@ -34,21 +31,15 @@ def patient_export(request: HttpRequest, public_id: str) -> HttpResponse:
     """One patient's records of one kind, as CSV (staff of the patient's clinic)."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
-    kind = _kind_or_error(request)
-    if isinstance(kind, HttpResponse):
-        return kind
     # The file name carries the opaque id only: no name or other identifier.
-    return _stream(kind, Patient.objects.filter(pk=patient.pk), f"patient-{patient.public_id}")
+    return _csv(request, Patient.objects.filter(pk=patient.pk), f"patient-{patient.public_id}")
 
 
 @never_cache
 def clinic_export(request: HttpRequest) -> HttpResponse:
     """Every patient of the clinic, one record kind, as CSV (any staff member)."""
     membership = get_membership_for_user(request.user)
-    kind = _kind_or_error(request)
-    if isinstance(kind, HttpResponse):
-        return kind
-    return _stream(kind, Patient.objects.filter(clinic_id=membership.clinic_id), "clinic")
+    return _csv(request, Patient.objects.filter(clinic_id=membership.clinic_id), "clinic")
 
 
 @never_cache
@@ -67,7 +58,4 @@ def my_export_json(request: HttpRequest) -> HttpResponse:
 def my_export_csv(request: HttpRequest) -> HttpResponse:
     """The signed-in patient's own records of one kind, as CSV."""
     patient = get_own_patient_for_user(request.user)
-    kind = _kind_or_error(request)
-    if isinstance(kind, HttpResponse):
-        return kind
-    return _stream(kind, Patient.objects.filter(pk=patient.pk), "my")
+    return _csv(request, Patient.objects.filter(pk=patient.pk), "my")

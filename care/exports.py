@@ -72,18 +72,6 @@ ASSESSMENT_COLUMNS: list[tuple[str, Callable[[Assessment], object]]] = [
     ("supersedes_id", lambda a: a.supersedes_public_id),
 ]
 
-SESSION_VITALS = [
-    "bp_pre_systolic",
-    "bp_pre_diastolic",
-    "hr_pre",
-    "bp_40_systolic",
-    "bp_40_diastolic",
-    "hr_40",
-    "bp_discharge_systolic",
-    "bp_discharge_diastolic",
-    "hr_discharge",
-]
-
 SESSION_COLUMNS: list[tuple[str, Callable[[TreatmentSession], object]]] = [
     ("patient_id", lambda s: s.patient_public_id),
     ("session_id", lambda s: s.pk),
@@ -94,7 +82,7 @@ SESSION_COLUMNS: list[tuple[str, Callable[[TreatmentSession], object]]] = [
     ("dose_mg_per_kg", lambda s: s.dose_mg_per_kg),
     ("monitoring_started_at", lambda s: s.monitoring_started_at),
     ("monitoring_ended_at", lambda s: s.monitoring_ended_at),
-    *[(name, (lambda s, name=name: getattr(s, name))) for name in SESSION_VITALS],
+    *[(name, (lambda s, name=name: getattr(s, name))) for name in TreatmentSession.VITAL_FIELDS],
     ("dissociation", lambda s: s.dissociation),
     ("sedation", lambda s: s.sedation),
     ("adverse_events", lambda s: s.adverse_events),

@@ -40,6 +40,18 @@ class TreatmentSession(models.Model):
         IM = "im", _("Intramuscular")
         INTRANASAL = "intranasal", _("Intranasal esketamine")
 
+    # Vital signs in the order they are taken (field names, for forms, API and exports).
+    VITAL_FIELDS = (
+        "bp_pre_systolic",
+        "bp_pre_diastolic",
+        "hr_pre",
+        "bp_40_systolic",
+        "bp_40_diastolic",
+        "hr_40",
+        "bp_discharge_systolic",
+        "bp_discharge_diastolic",
+        "hr_discharge",
+    )
     # Sessions that did not take place: never the first session of a course.
     NOT_HELD = (Status.CANCELLED, Status.NO_SHOW)
 
