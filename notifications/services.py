@@ -461,16 +461,21 @@ def escalations_dispatch(*, now: datetime) -> None:
     _insert(rows)
 
 
-def session_reminders_dispatch(*, now: datetime) -> None:
-    """ "Session tomorrow" reminders for sessions booked in the next two days."""
-    sessions = TreatmentSession.objects.filter(
+def _remindable_sessions(*, now: datetime, until: datetime):
+    """Booked sessions in (now, until] of active patients who take reminder e-mails."""
+    return TreatmentSession.objects.filter(
         status=TreatmentSession.Status.SCHEDULED,
         scheduled_at__gt=now,
-        scheduled_at__lte=now + timedelta(days=2),
+        scheduled_at__lte=until,
         patient__status=Patient.Status.ACTIVE,
         patient__user__is_active=True,
         patient__reminder_preference__email_enabled=True,
     ).select_related("patient__user", "patient__reminder_preference")
+
+
+def session_reminders_dispatch(*, now: datetime) -> None:
+    """ "Session tomorrow" reminders for sessions booked in the next two days."""
+    sessions = _remindable_sessions(now=now, until=now + timedelta(days=2))
     rows = []
     for session in sessions:
         patient = session.patient
@@ -562,14 +567,7 @@ def _questionnaires_done_since(patient: Patient, since: datetime) -> bool:
 
 def questionnaire_reminders_dispatch(*, now: datetime) -> None:
     """ "Questionnaire due" reminders in the 48 hours before each booked session."""
-    sessions = TreatmentSession.objects.filter(
-        status=TreatmentSession.Status.SCHEDULED,
-        scheduled_at__gt=now,
-        scheduled_at__lte=now + QUESTIONNAIRE_WINDOW + timedelta(days=1),
-        patient__status=Patient.Status.ACTIVE,
-        patient__user__is_active=True,
-        patient__reminder_preference__email_enabled=True,
-    ).select_related("patient__user", "patient__reminder_preference")
+    sessions = _remindable_sessions(now=now, until=now + QUESTIONNAIRE_WINDOW + timedelta(days=1))
     rows = []
     for session in sessions:
         patient = session.patient
