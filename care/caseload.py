@@ -104,7 +104,12 @@ def caseload_page(
     page = Paginator(
         caseload_queryset(clinic=clinic, filters=filters, now=now), PAGE_SIZE
     ).get_page(page_number)
-    patients = list(page.object_list)
+    return page, caseload_rows(patients=list(page.object_list), now=now)
+
+
+def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow]:
+    """The caseload rows of these patients (from `caseload_queryset`), in a fixed number
+    of queries."""
     ids = [p.pk for p in patients]
     recent = defaultdict(list)
     since = (now - timedelta(days=16)).date()
@@ -144,11 +149,10 @@ def caseload_page(
         alert_counts[pid].append(AlertCount(priority, str(kinds[kind]), count))
     for counts in alert_counts.values():
         counts.sort(key=lambda c: (rank[c.priority], c.label))
-    rows = [
+    return [
         _row(p, recent[p.pk], scores, first_sessions.get(p.pk), alert_counts[p.pk], now)
         for p in patients
     ]
-    return page, rows
 
 
 def _row(patient, moods, scores, first_session, alerts, now) -> CaseloadRow:

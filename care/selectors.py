@@ -7,6 +7,7 @@ from django.db.models import Case, Count, Max, OuterRef, Q, QuerySet, Subquery, 
 from .instruments import INSTRUMENTS
 from .models import (
     Alert,
+    ApiToken,
     Assessment,
     CheckIn,
     Clinic,
@@ -210,3 +211,7 @@ def clinic_rems_outstanding(*, clinic: Clinic) -> QuerySet:
         .select_related("patient__user")
         .order_by("scheduled_at")
     )
+
+
+def user_api_tokens(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
 # Pages that must work without signing in.
 PUBLIC = {
     "health",
+    "api-schema",
+    "api-docs",
     "care:crisis",
     "care:invitation-open",
     "care:invitation-accept",
@@ -69,12 +71,24 @@ def test_anonymous_users_are_sent_to_login(client, name, pattern, method):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-@pytest.mark.parametrize(("name", "pattern"), API, ids=[n for n, _ in API])
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_anonymous_api_calls_get_a_json_403(client, name, pattern, method):
+# Obtaining a token (POST with e-mail and password) is open to anyone: see test_tokens.py.
+API_CALLS = [
+    (name, pattern, method)
+    for name, pattern in API
+    for method in ("get", "post")
+    if (name, method) != ("api:token-list", "post")
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern", "method"), API_CALLS, ids=[f"{m}-{n}" for n, _, m in API_CALLS]
+)
+def test_anonymous_api_calls_get_a_json_401(client, name, pattern, method):
     response = getattr(client, method)(sample_url(name, pattern), content_type="application/json")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json()["code"] == "not_authenticated"
     assert "credentials were not provided" in response.json()["detail"]
 
 

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
     "allauth",
     "allauth.account",
     "care",
@@ -155,16 +157,68 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 
+REDIS_URL = env.str("REDIS_URL", default="")
+
 # REST API
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Bearer tokens for mobile clients first: an unauthenticated call gets 401 with
+    # `WWW-Authenticate: Bearer`; the web pages' session (with CSRF) works too.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "care.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "care.api.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "care.api.throttling.AnonThrottle",
+        "care.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "token_issue": env.str("API_THROTTLE_TOKEN_ISSUE", default="10/min"),
+    },
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "EXCEPTION_HANDLER": "care.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "care.api.schema.AutoSchema",
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ketamine follow-up care tracker API",
+    "DESCRIPTION": (
+        "Version 1. Patients: check-ins, questionnaires, reminder settings. Clinic staff: "
+        "caseload, trends, sessions, alerts, FHIR R4 export. Authenticate with a bearer token "
+        "(`POST /api/v1/auth/tokens/`) or the web session. Every 4xx answer has the body "
+        "`{status, code, detail, errors}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EffectSeverityEnum": "care.models.sessions.Severity",
+        "PatientStatusEnum": "care.models.accounts.Patient.Status",
+        "SessionStatusEnum": "care.models.sessions.TreatmentSession.Status",
+    },
+}
+
+# API rate limits are counted in the cache; with Redis they hold across web processes.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cache",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 
 # Patient invitations: the e-mailed activation link is valid this long.
 INVITATION_VALID_HOURS = 72
@@ -233,7 +287,6 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery
 
-REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView
 
 from care import views as care_views
 
@@ -9,8 +12,16 @@ urlpatterns = [
     path("", care_views.home, name="home"),
     path("health/", views.health, name="health"),
     path("api/v1/", include("care.api.urls")),
+    path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
+    path(
+        "api/docs/",
+        login_not_required(TemplateView.as_view(template_name="api_docs.html")),
+        name="api-docs",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("care.urls")),
     path("", include("notifications.urls")),
 ]
+
+handler404 = "tracker.views.page_not_found"

@@ -1,4 +1,4 @@
-"""Project-level views: the health endpoint."""
+"""Project-level views: the health endpoint and the 404 handler."""
 
 import logging
 from datetime import timedelta
@@ -7,8 +7,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from care.api.errors import not_found_json
 from notifications.models import Heartbeat
 
 from .celery import app as celery_app
@@ -66,3 +68,10 @@ def health(request: HttpRequest) -> JsonResponse:
         "scheduler": _scheduler_state() if database else "unknown",
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def page_not_found(request: HttpRequest, exception: Exception):
+    """404s: the API's JSON error body under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return not_found_json(request)
+    return defaults.page_not_found(request, exception)

@@ -1,4 +1,8 @@
-"""DRF serializers of the patient API: plain input validation and output shapes."""
+"""DRF serializers of the patient API: plain input validation and output shapes.
+
+Output serializers are the OpenAPI contract too: where a view returns a plain dict, it
+returns it through its serializer, so the body and the schema cannot drift apart.
+"""
 
 from rest_framework import serializers
 
@@ -120,3 +124,88 @@ def instrument_data(instrument: Instrument, *, pcl5_cutoff: int) -> dict:
         ],
         "attribution": instrument.attribution,
     }
+
+
+class OptionOutput(serializers.Serializer):
+    value = serializers.IntegerField()
+    label = serializers.CharField()
+    loinc = serializers.CharField(allow_null=True, help_text="LOINC answer (LA) code.")
+
+
+class ItemOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    text = serializers.CharField()
+    loinc = serializers.CharField(allow_null=True)
+    cluster = serializers.CharField(allow_null=True, allow_blank=True)
+
+
+class DifficultyOutput(serializers.Serializer):
+    text = serializers.CharField()
+    loinc = serializers.CharField(allow_null=True)
+    options = OptionOutput(many=True)
+
+
+class BandOutput(serializers.Serializer):
+    low = serializers.IntegerField()
+    high = serializers.IntegerField()
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class InstrumentOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    instructions = serializers.CharField()
+    stem = serializers.CharField()
+    recall = serializers.CharField()
+    panel_loinc = serializers.CharField()
+    total_loinc = serializers.CharField()
+    max_total = serializers.IntegerField()
+    items = ItemOutput(many=True)
+    options = OptionOutput(many=True)
+    difficulty = DifficultyOutput(allow_null=True)
+    bands = BandOutput(many=True)
+    attribution = serializers.CharField()
+
+
+class CrisisResourceOutput(serializers.Serializer):
+    label = serializers.CharField()
+    href = serializers.CharField(help_text="A tel:, sms: or https: link.")
+
+
+class SafetyOutput(serializers.Serializer):
+    """Present when the answers report thoughts of self-harm: show it at once."""
+
+    alert_raised = serializers.BooleanField()
+    message = serializers.CharField()
+    resources = CrisisResourceOutput(many=True)
+
+
+class CheckInSubmitted(serializers.Serializer):
+    checkin = CheckInOutput()
+    duplicate = serializers.BooleanField(help_text="True if this client_id was already saved.")
+    safety = SafetyOutput(required=False)
+
+
+class AssessmentSubmitted(serializers.Serializer):
+    assessment = AssessmentOutput()
+    duplicate = serializers.BooleanField(help_text="True if this client_id was already saved.")
+    safety = SafetyOutput(required=False)
+
+
+class PatientMeOutput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["patient"])
+    preferred_name = serializers.CharField()
+    email = serializers.EmailField()
+    time_zone = serializers.CharField()
+    today = serializers.DateField(help_text="Today in the patient's time zone.")
+    checked_in_today = serializers.BooleanField()
+    questionnaires_due = serializers.ListField(child=serializers.CharField())
+
+
+class StaffMeOutput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["clinician", "admin"])
+    full_name = serializers.CharField()
+    email = serializers.EmailField()
+    clinic = serializers.CharField()

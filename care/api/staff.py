@@ -1,92 +1,150 @@
 """The staff API (v1): caseload, a patient's trends, sessions and alerts of the clinic."""
 
 from django.utils import timezone
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..access import get_alert_for_user, get_membership_for_user, get_patient_for_user
-from ..caseload import caseload_page
-from ..forms import CaseloadFilterForm
-from ..models import Alert, TreatmentSession
+from ..caseload import caseload_queryset, caseload_rows
+from ..fhir import patient_bundle
+from ..models import Alert, Assessment, Patient, TreatmentSession
 from ..patient_trends import patient_trends
 from ..selectors import clinic_alerts_list
 from ..services import AlertAlreadyAcknowledged, alert_acknowledge
+from .errors import Conflict
+from .filters import AlertFilter, CaseloadFilter, SessionFilter
+from .schema import CONFLICT
 
 
-def _score(summary) -> dict:
-    return {
-        "latest": summary.latest,
-        "baseline": summary.baseline,
-        "change": summary.change,
-        "response": summary.response,
-        "remission": summary.remission,
-    }
+class ScoreSummaryOutput(serializers.Serializer):
+    latest = serializers.IntegerField(allow_null=True)
+    baseline = serializers.IntegerField(allow_null=True)
+    change = serializers.IntegerField(allow_null=True, help_text="Latest minus baseline.")
+    response = serializers.BooleanField(help_text="At least 50% below baseline.")
+    remission = serializers.BooleanField()
 
 
-class PatientListApi(APIView):
-    """The caseload, attention first, with the same filters as the page (?q, clinician,
-    condition, phase, status, page)."""
+class AlertCountOutput(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Alert.Priority.choices)
+    kind = serializers.CharField(source="label")
+    count = serializers.IntegerField()
 
-    def get(self, request: Request) -> Response:
+
+class CaseloadRowOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="patient.public_id")
+    name = serializers.CharField(source="patient.user.full_name")
+    preferred_name = serializers.CharField(source="patient.preferred_name")
+    status = serializers.ChoiceField(source="patient.status", choices=Patient.Status.choices)
+    phase = serializers.ChoiceField(source="patient.treatment_phase", choices=Patient.Phase.choices)
+    conditions = serializers.ListField(source="patient.conditions", child=serializers.CharField())
+    primary_clinician = serializers.SerializerMethodField()
+    open_alerts = AlertCountOutput(source="alerts", many=True)
+    last_checkin_on = serializers.DateField(allow_null=True)
+    days_since_checkin = serializers.IntegerField(allow_null=True)
+    mood_7day_average = serializers.FloatField(source="mood_avg", allow_null=True)
+    mood_direction = serializers.CharField()
+    phq9 = ScoreSummaryOutput(source="scores.phq9")
+    gad7 = ScoreSummaryOutput(source="scores.gad7")
+    next_session_at = serializers.DateTimeField(allow_null=True)
+
+    def get_primary_clinician(self, row) -> str:
+        return str(row.patient.primary_clinician or "")
+
+
+class PatientListApi(ListAPIView):
+    """The caseload, attention first, with the same filters as the page."""
+
+    queryset = Patient.objects.none()  # names the model for the schema
+    serializer_class = CaseloadRowOutput
+    filterset_class = CaseloadFilter
+
+    def list(self, request: Request) -> Response:
         membership = get_membership_for_user(request.user)
-        form = CaseloadFilterForm(request.query_params or None, clinic=membership.clinic)
-        page, rows = caseload_page(
-            clinic=membership.clinic,
-            filters=form.filters(),
-            now=timezone.now(),
-            page_number=request.query_params.get("page"),
+        filterset = CaseloadFilter(request.query_params, request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        now = timezone.now()
+        patients = self.paginate_queryset(
+            caseload_queryset(
+                clinic=membership.clinic, filters=filterset.caseload_filters(), now=now
+            )
         )
-        results = [
-            {
-                "id": str(row.patient.public_id),
-                "name": row.patient.user.full_name,
-                "preferred_name": row.patient.preferred_name,
-                "status": row.patient.status,
-                "phase": row.patient.treatment_phase,
-                "conditions": row.patient.conditions,
-                "primary_clinician": str(row.patient.primary_clinician or ""),
-                "open_alerts": [
-                    {"priority": a.priority, "kind": a.label, "count": a.count} for a in row.alerts
-                ],
-                "last_checkin_on": row.last_checkin_on,
-                "days_since_checkin": row.days_since_checkin,
-                "mood_7day_average": row.mood_avg,
-                "mood_direction": row.mood_direction,
-                "phq9": _score(row.scores["phq9"]),
-                "gad7": _score(row.scores["gad7"]),
-                "next_session_at": row.next_session_at,
-            }
-            for row in rows
-        ]
-        return Response(
-            {
-                "count": page.paginator.count,
-                "page": page.number,
-                "pages": page.paginator.num_pages,
-                "results": results,
-            }
-        )
+        rows = caseload_rows(patients=patients, now=now)
+        return self.get_paginated_response(CaseloadRowOutput(rows, many=True).data)
+
+
+class TrendCheckInOutput(serializers.Serializer):
+    day = serializers.DateField()
+    mood = serializers.IntegerField()
+    anxiety = serializers.IntegerField()
+    mood_avg = serializers.FloatField(allow_null=True, help_text="7-day rolling average.")
+    anxiety_avg = serializers.FloatField(allow_null=True)
+
+
+class TrendPointOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    at = serializers.DateTimeField()
+    at_local = serializers.CharField(help_text="The patient's wall-clock time, no offset.")
+    total = serializers.IntegerField()
+    band = serializers.CharField()
+    baseline = serializers.BooleanField()
+    change = serializers.IntegerField(allow_null=True)
+    response = serializers.BooleanField()
+    remission = serializers.BooleanField()
+
+
+class TrendBandOutput(serializers.Serializer):
+    low = serializers.IntegerField()
+    high = serializers.IntegerField()
+    label = serializers.CharField()
+
+
+class TrendSeriesOutput(serializers.Serializer):
+    name = serializers.CharField()
+    max = serializers.IntegerField()
+    baseline = serializers.IntegerField(allow_null=True)
+    bands = TrendBandOutput(many=True)
+    points = TrendPointOutput(many=True)
+
+
+class TrendSessionOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    at_local = serializers.CharField()
+    status = serializers.ChoiceField(choices=TreatmentSession.Status.choices)
+    route = serializers.CharField()
+    dose = serializers.CharField()
+
+
+class TrendsOutput(serializers.Serializer):
+    since = serializers.DateField()
+    until = serializers.DateField()
+    checkins = TrendCheckInOutput(many=True)
+    questionnaires = serializers.DictField(
+        child=TrendSeriesOutput(), help_text="By instrument code (phq9, gad7, pcl5)."
+    )
+    sessions = TrendSessionOutput(many=True)
 
 
 class PatientTrendsApi(APIView):
     """One patient's series, ready for charts (?days=1..730, default 180)."""
 
+    class Query(serializers.Serializer):
+        days = serializers.IntegerField(min_value=1, max_value=730, default=180)
+
+    @extend_schema(parameters=[Query], responses=TrendsOutput)
     def get(self, request: Request, public_id: str) -> Response:
         get_membership_for_user(request.user)
         patient = get_patient_for_user(request.user, public_id)
-        try:
-            days = int(request.query_params.get("days", 180))
-        except ValueError:
-            days = 0
-        if not 1 <= days <= 730:
-            return Response(
-                {"days": ["A whole number of days from 1 to 730."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return Response(patient_trends(patient=patient, now=timezone.now(), days=days))
+        query = self.Query(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            patient_trends(patient=patient, now=timezone.now(), days=query.validated_data["days"])
+        )
 
 
 class SessionOutput(serializers.ModelSerializer):
@@ -112,22 +170,19 @@ class SessionOutput(serializers.ModelSerializer):
 
 
 class SessionListApi(ListAPIView):
-    """The clinic's sessions, newest first (?patient=<id>, ?status=)."""
+    """The clinic's sessions, newest first."""
 
+    queryset = TreatmentSession.objects.none()  # names the model for the schema
     serializer_class = SessionOutput
+    filterset_class = SessionFilter
 
     def get_queryset(self):
         membership = get_membership_for_user(self.request.user)
-        sessions = TreatmentSession.objects.filter(
-            patient__clinic=membership.clinic
-        ).select_related("patient")
-        patient = self.request.query_params.get("patient")
-        if patient:
-            sessions = sessions.filter(patient=get_patient_for_user(self.request.user, patient))
-        wanted = self.request.query_params.get("status")
-        if wanted in TreatmentSession.Status.values:
-            sessions = sessions.filter(status=wanted)
-        return sessions.order_by("-scheduled_at")
+        return (
+            TreatmentSession.objects.filter(patient__clinic=membership.clinic)
+            .select_related("patient")
+            .order_by("-scheduled_at", "-pk")
+        )
 
 
 class AlertOutput(serializers.ModelSerializer):
@@ -152,9 +207,11 @@ class AlertOutput(serializers.ModelSerializer):
 
 
 class AlertListApi(ListAPIView):
-    """The clinic's alerts (?state=open|acknowledged|all; open by default)."""
+    """The clinic's alerts: open ones (the default) most urgent first, others newest first."""
 
+    queryset = Alert.objects.none()  # names the model for the schema
     serializer_class = AlertOutput
+    filterset_class = AlertFilter
 
     def get_queryset(self):
         membership = get_membership_for_user(self.request.user)
@@ -162,26 +219,60 @@ class AlertListApi(ListAPIView):
         return clinic_alerts_list(clinic=membership.clinic, state=state)
 
 
+class AcknowledgeInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=Alert.Action.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, data):
+        if data["action"] == Alert.Action.OTHER and not data["note"].strip():
+            raise serializers.ValidationError({"note": "Add a note when the action is other."})
+        return data
+
+
 class AlertAcknowledgeApi(APIView):
-    class Input(serializers.Serializer):
-        action = serializers.ChoiceField(choices=Alert.Action.choices)
-        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    """Record what was done about an alert; it leaves the open list."""
 
-        def validate(self, data):
-            if data["action"] == Alert.Action.OTHER and not data["note"].strip():
-                raise serializers.ValidationError({"note": "Add a note when the action is other."})
-            return data
-
+    @extend_schema(request=AcknowledgeInput, responses={200: AlertOutput, 409: CONFLICT})
     def post(self, request: Request, alert_id: int) -> Response:
         alert = get_alert_for_user(request.user, alert_id)
-        data = self.Input(data=request.data)
+        data = AcknowledgeInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             alert = alert_acknowledge(
                 alert=alert, by=request.user, now=timezone.now(), **data.validated_data
             )
-        except AlertAlreadyAcknowledged:
-            return Response(
-                {"detail": "This alert was already acknowledged."}, status=status.HTTP_409_CONFLICT
-            )
+        except AlertAlreadyAcknowledged as exc:
+            raise Conflict("This alert was already acknowledged.") from exc
         return Response(AlertOutput(alert).data)
+
+
+class FhirEntryOutput(serializers.Serializer):
+    fullUrl = serializers.CharField(help_text="urn:uuid:<id>")
+    resource = serializers.DictField(
+        help_text="A Patient, QuestionnaireResponse or Observation (FHIR R4)."
+    )
+
+
+class FhirBundleOutput(serializers.Serializer):
+    resourceType = serializers.ChoiceField(choices=["Bundle"])
+    type = serializers.ChoiceField(choices=["collection"])
+    timestamp = serializers.DateTimeField()
+    entry = FhirEntryOutput(many=True)
+
+
+class PatientFhirApi(APIView):
+    """The patient's questionnaire results as a FHIR R4 Bundle (collection): the Patient,
+    a QuestionnaireResponse per questionnaire (LOINC items and answers) and an Observation
+    per total score (LOINC 44261-6, 70274-6, 101698-9; unit `{score}`)."""
+
+    @extend_schema(responses=FhirBundleOutput)
+    def get(self, request: Request, public_id: str) -> Response:
+        get_membership_for_user(request.user)
+        patient = get_patient_for_user(request.user, public_id)
+        bundle = patient_bundle(
+            patient=patient,
+            assessments=Assessment.objects.filter(patient=patient).order_by("completed_at"),
+            pcl5_cutoff=patient.clinic.pcl5_cutoff,
+            now=timezone.now(),
+        )
+        return Response(bundle)

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from . import staff, views
+from . import staff, tokens, views
 
 app_name = "api"
 
@@ -12,6 +12,8 @@ def api(view_class):
 
 
 urlpatterns = [
+    path("auth/tokens/", api(tokens.TokenListApi), name="token-list"),
+    path("auth/tokens/<uuid:public_id>/", api(tokens.TokenDetailApi), name="token-detail"),
     path("me/", api(views.MeApi), name="me"),
     path("checkins/", api(views.CheckInListApi), name="checkin-list"),
     path("instruments/", api(views.InstrumentListApi), name="instrument-list"),
@@ -21,6 +23,7 @@ urlpatterns = [
     path("reminder-preferences/", api(views.ReminderPreferenceApi), name="reminder-preferences"),
     path("patients/", api(staff.PatientListApi), name="patient-list"),
     path("patients/<uuid:public_id>/trends/", api(staff.PatientTrendsApi), name="patient-trends"),
+    path("patients/<uuid:public_id>/fhir/", api(staff.PatientFhirApi), name="patient-fhir"),
     path("sessions/", api(staff.SessionListApi), name="session-list"),
     path("alerts/", api(staff.AlertListApi), name="alert-list"),
     path(

@@ -2,7 +2,9 @@
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,17 +27,28 @@ from ..scoring import SELF_HARM_FLAG, AnswersInvalid
 from ..selectors import patient_checkin_on, patient_instrument_codes, patient_last_completed
 from ..services import ClientIdConflict, assessment_submit, checkin_submit
 from ..trends import questionnaires_due
+from .errors import Conflict
+from .filters import AssessmentFilter, CheckInFilter
+from .schema import CONFLICT
 from .serializers import (
     AssessmentInput,
     AssessmentOutput,
+    AssessmentSubmitted,
     CheckInInput,
     CheckInOutput,
+    CheckInSubmitted,
+    InstrumentOutput,
+    PatientMeOutput,
+    StaffMeOutput,
     instrument_data,
 )
 
-CLIENT_ID_CONFLICT = {
-    "client_id": ["This client_id was already used for a different submission; send a new one."]
-}
+
+def client_id_conflict() -> Conflict:
+    return Conflict(
+        "This client_id was already used for a different submission.",
+        errors={"client_id": ["This client_id was already used; send a new one."]},
+    )
 
 
 def _clinic_cutoff(user) -> int:
@@ -47,6 +60,13 @@ def _clinic_cutoff(user) -> int:
 class MeApi(APIView):
     """Who is signed in; for a patient, today's check-in state and what is due."""
 
+    @extend_schema(
+        responses=PolymorphicProxySerializer(
+            component_name="Me",
+            serializers=[PatientMeOutput, StaffMeOutput],
+            resource_type_field_name=None,
+        )
+    )
     def get(self, request: Request) -> Response:
         patient = patient_for_user(request.user)
         if patient is not None:
@@ -57,38 +77,51 @@ class MeApi(APIView):
             }
             due = questionnaires_due(patient_instrument_codes(patient=patient), last, today=today)
             return Response(
-                {
-                    "role": "patient",
-                    "preferred_name": patient.preferred_name,
-                    "email": request.user.email,
-                    "time_zone": patient.tz,
-                    "today": today,
-                    "checked_in_today": patient_checkin_on(patient=patient, day=today) is not None,
-                    "questionnaires_due": due,
-                }
+                PatientMeOutput(
+                    {
+                        "role": "patient",
+                        "preferred_name": patient.preferred_name,
+                        "email": request.user.email,
+                        "time_zone": patient.tz,
+                        "today": today,
+                        "checked_in_today": (
+                            patient_checkin_on(patient=patient, day=today) is not None
+                        ),
+                        "questionnaires_due": due,
+                    }
+                ).data
             )
         membership = membership_for_user(request.user)
         if membership is None:
             raise Http404
         return Response(
-            {
-                "role": membership.role,
-                "full_name": request.user.full_name,
-                "email": request.user.email,
-                "clinic": membership.clinic.name,
-            }
+            StaffMeOutput(
+                {
+                    "role": membership.role,
+                    "full_name": request.user.full_name,
+                    "email": request.user.email,
+                    "clinic": membership.clinic.name,
+                }
+            ).data
         )
 
 
 class CheckInListApi(ListAPIView):
-    """GET: the patient's check-ins, newest first. POST: today's check-in."""
+    """GET: the patient's check-ins, newest first (?since=, ?until= as dates).
+    POST: today's check-in (send a client_id to make retries safe)."""
 
+    queryset = CheckIn.objects.none()  # names the model for the schema
     serializer_class = CheckInOutput
+    filterset_class = CheckInFilter
 
     def get_queryset(self):
         patient = get_own_patient_for_user(self.request.user)
         return CheckIn.objects.filter(patient=patient).order_by("-local_date")
 
+    @extend_schema(
+        request=CheckInInput,
+        responses={200: CheckInSubmitted, 201: CheckInSubmitted, 409: CONFLICT},
+    )
     def post(self, request: Request) -> Response:
         patient = get_own_patient_for_user(request.user)
         data = CheckInInput(data=request.data)
@@ -99,8 +132,8 @@ class CheckInListApi(ListAPIView):
             result = checkin_submit(
                 patient=patient, values=values, client_id=client_id, now=timezone.now()
             )
-        except ClientIdConflict:
-            return Response(CLIENT_ID_CONFLICT, status=status.HTTP_409_CONFLICT)
+        except ClientIdConflict as exc:
+            raise client_id_conflict() from exc
         body = {"checkin": CheckInOutput(result.checkin).data, "duplicate": result.duplicate}
         if result.checkin.has_self_harm_thoughts:
             body["safety"] = crisis_block(alert_raised=True)
@@ -108,33 +141,49 @@ class CheckInListApi(ListAPIView):
         return Response(body, status=code)
 
 
-class InstrumentListApi(APIView):
+class InstrumentListApi(ListAPIView):
     """The questionnaires as data: items, answer options, LOINC codes, bands."""
 
-    def get(self, request: Request) -> Response:
-        cutoff = _clinic_cutoff(request.user)
-        return Response(
-            {"results": [instrument_data(i, pcl5_cutoff=cutoff) for i in INSTRUMENTS.values()]}
-        )
+    serializer_class = InstrumentOutput
+    filter_backends = []
+
+    def get_queryset(self):
+        cutoff = _clinic_cutoff(self.request.user)
+        return [instrument_data(i, pcl5_cutoff=cutoff) for i in INSTRUMENTS.values()]
 
 
 class InstrumentDetailApi(APIView):
+    """One questionnaire (`phq9`, `gad7`, `pcl5`) as data."""
+
+    @extend_schema(responses=InstrumentOutput, operation_id="instruments_retrieve")
     def get(self, request: Request, code: str) -> Response:
         instrument = INSTRUMENTS.get(code)
         if instrument is None:
             raise Http404
-        return Response(instrument_data(instrument, pcl5_cutoff=_clinic_cutoff(request.user)))
+        data = instrument_data(instrument, pcl5_cutoff=_clinic_cutoff(request.user))
+        return Response(InstrumentOutput(data).data)
 
 
 class AssessmentListApi(ListAPIView):
-    """GET: the patient's results. POST: answers, scored in the response."""
+    """GET: the patient's results, newest first (?instrument=, ?since=, ?until=).
+    POST: answers, scored in the response (send a client_id to make retries safe)."""
 
+    queryset = Assessment.objects.none()  # names the model for the schema
     serializer_class = AssessmentOutput
+    filterset_class = AssessmentFilter
 
     def get_queryset(self):
         patient = get_own_patient_for_user(self.request.user)
-        return Assessment.objects.filter(patient=patient).select_related("patient__clinic")
+        return (
+            Assessment.objects.filter(patient=patient)
+            .select_related("patient__clinic")
+            .order_by("-completed_at", "-pk")
+        )
 
+    @extend_schema(
+        request=AssessmentInput,
+        responses={200: AssessmentSubmitted, 201: AssessmentSubmitted, 409: CONFLICT},
+    )
     def post(self, request: Request) -> Response:
         patient = get_own_patient_for_user(request.user)
         data = AssessmentInput(data=request.data)
@@ -154,10 +203,10 @@ class AssessmentListApi(ListAPIView):
             item_errors = {k: v for k, v in errors.items() if k.startswith("item_")}
             body = {k: [v] for k, v in errors.items() if not k.startswith("item_")}
             if item_errors:
-                body["answers"] = item_errors
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        except ClientIdConflict:
-            return Response(CLIENT_ID_CONFLICT, status=status.HTTP_409_CONFLICT)
+                body["answers"] = {k: [v] for k, v in item_errors.items()}
+            raise ValidationError(body) from invalid
+        except ClientIdConflict as exc:
+            raise client_id_conflict() from exc
         body = {
             "assessment": AssessmentOutput(result.assessment).data,
             "duplicate": result.duplicate,
@@ -169,6 +218,9 @@ class AssessmentListApi(ListAPIView):
 
 
 class AssessmentDetailApi(APIView):
+    """One of the patient's results."""
+
+    @extend_schema(responses=AssessmentOutput)
     def get(self, request: Request, public_id: str) -> Response:
         assessment = get_own_assessment_for_user(request.user, public_id)
         return Response(AssessmentOutput(assessment).data)
@@ -187,23 +239,29 @@ class ReminderPreferenceInput(serializers.Serializer):
     )
 
 
+class ReminderPreferenceOutput(serializers.Serializer):
+    email_enabled = serializers.BooleanField()
+    checkin_time = serializers.TimeField(format="%H:%M")
+    quiet_start = serializers.TimeField(format="%H:%M")
+    quiet_end = serializers.TimeField(format="%H:%M")
+    paused_until = serializers.DateField(allow_null=True)
+    unsubscribed = serializers.ListField(
+        child=serializers.ChoiceField(choices=[k for k, _ in PATIENT_KINDS])
+    )
+
+
 class ReminderPreferenceApi(APIView):
     """The signed-in patient's reminder settings (GET; PUT replaces them)."""
 
     def _out(self, preference) -> dict:
-        return {
-            "email_enabled": preference.email_enabled,
-            "checkin_time": preference.checkin_time.strftime("%H:%M"),
-            "quiet_start": preference.quiet_start.strftime("%H:%M"),
-            "quiet_end": preference.quiet_end.strftime("%H:%M"),
-            "paused_until": preference.paused_until,
-            "unsubscribed": preference.unsubscribed,
-        }
+        return ReminderPreferenceOutput(preference).data
 
+    @extend_schema(responses=ReminderPreferenceOutput)
     def get(self, request: Request) -> Response:
         patient = get_own_patient_for_user(request.user)
         return Response(self._out(reminder_preference_for(patient)))
 
+    @extend_schema(request=ReminderPreferenceInput, responses=ReminderPreferenceOutput)
     def put(self, request: Request) -> Response:
         patient = get_own_patient_for_user(request.user)
         data = ReminderPreferenceInput(data=request.data)
@@ -215,9 +273,7 @@ class ReminderPreferenceApi(APIView):
             **{k: values[k] for k in ("checkin_time", "quiet_start", "quiet_end", "paused_until")},
         )
         if errors:
-            return Response(
-                {k: [str(v)] for k, v in errors.items()}, status=status.HTTP_400_BAD_REQUEST
-            )
+            raise ValidationError({k: [str(v)] for k, v in errors.items()})
         preference = reminder_preference_update(
             preference=reminder_preference_for(patient), values=values, unsubscribed=unsubscribed
         )

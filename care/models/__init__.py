@@ -1,5 +1,6 @@
 from .accounts import (
     REVEALING_WORDS,
+    ApiToken,
     Clinic,
     Invitation,
     Patient,
@@ -18,6 +19,7 @@ __all__ = [
     "REMS_MIN_MONITORING",
     "REVEALING_WORDS",
     "Alert",
+    "ApiToken",
     "Assessment",
     "CheckIn",
     "CheckInRevision",

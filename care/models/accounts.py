@@ -345,3 +345,35 @@ class Invitation(models.Model):
             and self.expires_at is not None
             and now < self.expires_at
         )
+
+
+class ApiToken(models.Model):
+    """A bearer token for an API client (a phone app, an EHR connector), owned by one user.
+
+    Only a SHA-256 hash of the secret is stored; the secret is shown once, when issued.
+    A token expires and can be revoked by its owner; `prefix` identifies it in lists.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    def is_active(self, *, now) -> bool:
+        return self.revoked_at is None and now < self.expires_at

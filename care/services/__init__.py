@@ -35,6 +35,13 @@ from .sessions import (
     session_reschedule,
     session_schedule,
 )
+from .tokens import (
+    IssuedToken,
+    api_token_authenticate,
+    api_token_issue,
+    api_token_revoke,
+    api_tokens_revoke_all,
+)
 
 __all__ = [
     "AlertAlreadyAcknowledged",
@@ -42,9 +49,14 @@ __all__ = [
     "CheckInResult",
     "ClientIdConflict",
     "InvitationInvalid",
+    "IssuedToken",
     "SessionAlreadyRecorded",
     "alert_acknowledge",
     "alert_raise",
+    "api_token_authenticate",
+    "api_token_issue",
+    "api_token_revoke",
+    "api_tokens_revoke_all",
     "assessment_alerts_run",
     "assessment_submit",
     "checkin_submit",

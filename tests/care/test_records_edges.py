@@ -114,7 +114,8 @@ def test_the_api_answers_a_changed_retry_with_409(patient_client):
     )
 
     assert response.status_code == 409
-    assert "client_id" in response.json()
+    assert response.json()["code"] == "conflict"
+    assert "client_id" in response.json()["errors"]
 
 
 def test_the_web_form_sent_again_with_changed_answers_saves_the_new_answers(

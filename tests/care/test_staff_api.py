@@ -56,7 +56,7 @@ def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
 def test_the_trends_endpoint_refuses_odd_ranges(clinician_client, patient, days):
     response = clinician_client.get(f"/api/v1/patients/{patient.public_id}/trends/?days={days}")
 
-    assert response.status_code == 400 and "days" in response.json()
+    assert response.status_code == 400 and "days" in response.json()["errors"]
 
 
 def test_the_trends_endpoint_costs_the_same_queries_for_90_and_730_days(
@@ -94,7 +94,10 @@ def test_sessions_are_listed_for_the_clinic_and_filtered(
 
     assert [s["id"] for s in listed] == [mine.pk]
     assert [s["id"] for s in filtered.json()["results"]] == [mine.pk]
-    assert foreign.status_code == 404
+    # Another clinic's patient as a filter: nothing of theirs, and no hint they exist.
+    assert foreign.status_code == 200 and foreign.json()["results"] == []
+    bad = clinician_client.get("/api/v1/sessions/?status=done")
+    assert bad.status_code == 400 and "status" in bad.json()["errors"]
 
 
 def test_alerts_are_listed_and_acknowledged_once(clinician_client, clinician, patient):

@@ -1,0 +1,90 @@
+"""One error body for every 4xx answer of the API.
+
+    {"status": 400, "code": "invalid", "detail": "Some values are not valid; see errors.",
+     "errors": {"mood": ["Ensure this value is less than or equal to 10."],
+                "answers.item_9": ["Choose an answer."]}}
+
+`code` is stable and meant for programs (`invalid`, `not_authenticated`, `authentication_failed`,
+`permission_denied`, `not_found`, `method_not_allowed`, `unsupported_media_type`, `parse_error`,
+`conflict`, `throttled`, ...); `detail` is a sentence for people; `errors` maps a field (nested
+fields joined with dots) to its messages and is empty when no field is at fault.
+"""
+
+from django.http import JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+INVALID_DETAIL = "Some values are not valid; see errors."
+
+
+class Conflict(exceptions.APIException):
+    """The request clashes with what is stored (a reused client_id, an alert already handled)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, *, errors: dict | None = None):
+        super().__init__(detail)
+        self.errors = errors or {}
+
+
+def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field.sub": [messages]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(detail, list) and any(isinstance(d, (dict, list)) for d in detail):
+        out = {}
+        for index, value in enumerate(detail):
+            out.update(flatten(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [str(m) for m in messages if m != ""]} if messages else {}
+
+
+def error_body(*, status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
+    return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: a 500, reported as such
+    if isinstance(exc, exceptions.ValidationError):
+        code, detail = "invalid", INVALID_DETAIL
+        errors = {k: v for k, v in flatten(exc.detail).items() if v}
+    else:
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        if not isinstance(code, str):
+            code = "error"
+        detail = str(getattr(exc, "detail", "") or response.status_text)
+        errors = getattr(exc, "errors", {})
+    if isinstance(exc, exceptions.Throttled):
+        detail = "Too many requests; wait before trying again."
+        if exc.wait is not None:
+            detail = f"Too many requests; try again in {int(exc.wait) + 1} seconds."
+    response.data = error_body(
+        status_code=response.status_code, code=code, detail=detail, errors=errors
+    )
+    return response
+
+
+def not_found_json(request, exception=None):
+    """Django's 404 handler for API paths that match no route: the same body as the API's."""
+    body = error_body(status_code=404, code="not_found", detail="No such endpoint.")
+    return JsonResponse(body, status=404)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error body, for the OpenAPI schema."""
+
+    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `invalid`.")
+    detail = serializers.CharField(help_text="What went wrong, in a sentence.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field (nested fields joined with dots); empty if none.",
+    )

@@ -1,0 +1,120 @@
+"""API tokens: issue (from e-mail and password), list and revoke your own."""
+
+from django.contrib.auth import authenticate
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import ApiToken
+from ..selectors import user_api_tokens
+from ..services import api_token_issue, api_token_revoke
+from ..services.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
+from .errors import ErrorSerializer
+from .throttling import AnonThrottle, TokenIssueThrottle, UserThrottle
+
+
+class TokenOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "active",
+        ]
+
+    def get_active(self, token: ApiToken) -> bool:
+        return token.is_active(now=timezone.now())
+
+
+class TokenIssued(TokenOutput):
+    token = serializers.CharField(
+        read_only=True, help_text="The secret. Shown only now; store it safely."
+    )
+
+    class Meta(TokenOutput.Meta):
+        fields = [*TokenOutput.Meta.fields, "token"]
+
+
+class TokenIssueInput(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(
+        max_length=100, default="API client", help_text="To recognise the token in your list."
+    )
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_TOKEN_DAYS,
+        default=DEFAULT_TOKEN_DAYS,
+        help_text=f"Days until the token expires (1 to {MAX_TOKEN_DAYS}).",
+    )
+
+
+class TokenListApi(ListAPIView):
+    """GET: your tokens, newest first. POST: a new token, from your e-mail and password."""
+
+    serializer_class = TokenOutput
+    filter_backends = []
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [TokenIssueThrottle(), AnonThrottle(), UserThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        return user_api_tokens(user=self.request.user)
+
+    @extend_schema(
+        request=TokenIssueInput,
+        responses={201: TokenIssued, 400: ErrorSerializer},
+        auth=[],
+        summary="Obtain a token",
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenIssueInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            # The same answer whether the account exists or not.
+            raise ValidationError({"non_field_errors": ["The e-mail or password is not right."]})
+        issued = api_token_issue(
+            user=user,
+            name=data.validated_data["name"],
+            days=data.validated_data["days"],
+            now=timezone.now(),
+        )
+        body = TokenIssued(issued.token).data | {"token": issued.secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TokenDetailApi(APIView):
+    """DELETE: revoke one of your tokens (it stops working at once)."""
+
+    @extend_schema(responses={204: OpenApiResponse(description="Revoked.")})
+    def delete(self, request: Request, public_id: str) -> Response:
+        token = user_api_tokens(user=request.user).filter(public_id=public_id).first()
+        if token is None:
+            raise Http404
+        api_token_revoke(token=token, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)

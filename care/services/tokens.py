@@ -1,0 +1,67 @@
+"""Writes of API tokens: issue, use, revoke."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..models import ApiToken, User
+from .accounts import token_hash
+
+TOKEN_PREFIX = "ktk_"  # noqa: S105 (a public marker, not a secret)
+DEFAULT_TOKEN_DAYS = 30
+MAX_TOKEN_DAYS = 90
+# Record "last used" at most this often, so reads do not turn into a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once; only its hash is stored
+
+
+def api_token_issue(*, user: User, name: str, days: int, now: datetime) -> IssuedToken:
+    """A new token for `user`, valid `days` days (1 to MAX_TOKEN_DAYS)."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValueError(f"days must be 1 to {MAX_TOKEN_DAYS}")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        key_hash=token_hash(secret),
+        prefix=secret[:12],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def api_token_authenticate(*, secret: str, now: datetime) -> ApiToken | None:
+    """The active token with this secret (its user active too), or None."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=token_hash(secret), revoked_at=None, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def api_token_revoke(*, token: ApiToken, now: datetime) -> ApiToken:
+    """Revoke the token (idempotent: a revoked token keeps its first revocation time)."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now)
+    token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+def api_tokens_revoke_all(*, user: User, now: datetime) -> int:
+    """Revoke every active token of the user (e.g. when the password changes)."""
+    return ApiToken.objects.filter(user=user, revoked_at=None, expires_at__gt=now).update(
+        revoked_at=now
+    )

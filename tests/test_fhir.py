@@ -1,0 +1,328 @@
+"""FHIR R4 Bundle of a patient: R4B-valid, codes and values as answered, references resolve."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from pydantic import ValidationError, model_validator
+
+from care.fhir import patient_bundle
+from care.instruments import PCL5_DEFAULT_CUTOFF
+from care.services import assessment_submit
+
+pytestmark = pytest.mark.django_db
+
+MOMENT = datetime(2026, 3, 4, 15, 30, 12, 345678, tzinfo=UTC)
+LOINC = "http://loinc.org"
+
+# R4 value sets that fhir.resources does not enforce (reference/clinical.md 7.3).
+OBSERVATION_STATUSES = {
+    "registered",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+}
+RESPONSE_STATUSES = {"in-progress", "completed", "amended", "entered-in-error", "stopped"}
+
+
+class StrictObservation(Observation):
+    @model_validator(mode="after")
+    def _known_status(self):
+        if self.status not in OBSERVATION_STATUSES:
+            raise ValueError(f"Observation.status {self.status!r} is not an R4 status")
+        return self
+
+
+class StrictQuestionnaireResponse(QuestionnaireResponse):
+    @model_validator(mode="after")
+    def _known_status(self):
+        if self.status not in RESPONSE_STATUSES:
+            raise ValueError(f"QuestionnaireResponse.status {self.status!r} is not an R4 status")
+        return self
+
+
+STRICT = {"Observation": StrictObservation, "QuestionnaireResponse": StrictQuestionnaireResponse}
+
+
+def submit(patient, code, answers, *, difficulty=None, at=MOMENT, supersedes=None):
+    return assessment_submit(
+        patient=patient,
+        instrument_code=code,
+        answers={str(number): value for number, value in answers.items()},
+        difficulty=difficulty,
+        client_id=None,
+        entered_by=patient.user,
+        now=at,
+        supersedes=supersedes,
+    ).assessment
+
+
+def bundle_of(patient, *, cutoff=PCL5_DEFAULT_CUTOFF):
+    return patient_bundle(
+        patient=patient,
+        assessments=patient.assessments.all(),
+        pcl5_cutoff=cutoff,
+        now=MOMENT,
+    )
+
+
+def resources(bundle, resource_type):
+    return [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type
+    ]
+
+
+def by_link(response):
+    return {item["linkId"]: item for item in response["item"]}
+
+
+def observation_for(bundle, assessment):
+    response_ref = f"urn:uuid:{assessment.public_id}"
+    (observation,) = [
+        o
+        for o in resources(bundle, "Observation")
+        if o["derivedFrom"] == [{"reference": response_ref, "type": "QuestionnaireResponse"}]
+    ]
+    return observation
+
+
+def references(value):
+    """Every `reference` string anywhere in a resource tree."""
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            yield value["reference"]
+        for child in value.values():
+            yield from references(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from references(child)
+
+
+@pytest.fixture
+def three(patient):
+    """A PHQ-9, a GAD-7 and a PCL-5, a day apart."""
+    phq9 = submit(
+        patient,
+        "phq9",
+        {1: 3, 2: 2, 3: 1, 4: 1, 5: 0, 6: 1, 7: 2, 8: 0, 9: 1},
+        difficulty=2,
+        at=MOMENT - timedelta(days=2),
+    )
+    gad7 = submit(patient, "gad7", dict.fromkeys(range(1, 8), 1), at=MOMENT - timedelta(days=1))
+    pcl5 = submit(patient, "pcl5", {n: n % 5 for n in range(1, 21)}, at=MOMENT)
+    return phq9, gad7, pcl5
+
+
+def test_bundle_and_each_resource_validate_as_r4b(patient, three):
+    bundle = bundle_of(patient)
+
+    parsed = Bundle.model_validate(bundle)
+    assert parsed.type == "collection"
+    assert [e.resource.get_resource_type() for e in parsed.entry] == [
+        "Patient",
+        "QuestionnaireResponse",
+        "Observation",
+        "QuestionnaireResponse",
+        "Observation",
+        "QuestionnaireResponse",
+        "Observation",
+    ]
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        model = STRICT.get(resource["resourceType"]) or get_fhir_model_class(
+            resource["resourceType"]
+        )
+        assert model.model_validate(resource).id == resource["id"]
+        assert entry["fullUrl"] == f"urn:uuid:{resource['id']}"
+    # JSON-ready as is, and the timestamp is an instant with an offset.
+    assert json.loads(json.dumps(bundle)) == bundle
+    assert bundle["timestamp"] == "2026-03-04T15:30:12.345678Z"
+
+
+def test_strict_models_reject_statuses_outside_r4_value_sets(patient, three):
+    bundle = bundle_of(patient)
+    observation = resources(bundle, "Observation")[0]
+    response = resources(bundle, "QuestionnaireResponse")[0]
+    # Plain fhir.resources accepts them; the strict subclasses do not.
+    Observation.model_validate(observation | {"status": "bogus"})
+    with pytest.raises(ValidationError, match="not an R4 status"):
+        StrictObservation.model_validate(observation | {"status": "bogus"})
+    with pytest.raises(ValidationError, match="not an R4 status"):
+        StrictQuestionnaireResponse.model_validate(response | {"status": "done"})
+
+
+def test_patient_with_no_assessments_gives_just_the_patient(patient):
+    bundle = bundle_of(patient)
+
+    Bundle.model_validate(bundle)
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Patient"]
+    resource = bundle["entry"][0]["resource"]
+    assert resource["id"] == str(patient.public_id)
+    assert resource["identifier"] == [
+        {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{patient.public_id}"}
+    ]
+    assert resource["name"] == [
+        {"text": patient.user.full_name},
+        {"use": "usual", "given": [patient.preferred_name]},
+    ]
+    assert resource["birthDate"] == "1985-05-17"
+
+
+def test_references_resolve_inside_the_bundle(patient, three):
+    bundle = bundle_of(patient)
+
+    full_urls = [e["fullUrl"] for e in bundle["entry"]]
+    assert len(set(full_urls)) == len(full_urls)
+    found = list(references(bundle))
+    assert found
+    assert set(found) <= set(full_urls)
+    patient_url = f"urn:uuid:{patient.public_id}"
+    for response in resources(bundle, "QuestionnaireResponse"):
+        assert response["subject"]["reference"] == patient_url
+        assert response["author"]["reference"] == patient_url
+        assert response["source"]["reference"] == patient_url
+
+
+def test_phq9_response_and_total(patient, three):
+    phq9 = three[0]
+    bundle = bundle_of(patient)
+    (response,) = [
+        r for r in resources(bundle, "QuestionnaireResponse") if r["id"] == str(phq9.public_id)
+    ]
+
+    assert response["status"] == "completed"
+    assert response["questionnaire"] == "http://loinc.org/q/44249-1"
+    assert response["authored"] == "2026-03-02T15:30:12.345678Z"
+    items = by_link(response)
+    assert len(items) == 9 + 2  # the items, the difficulty and the total
+    # Item 9 answered "Several days" (1).
+    assert items["/44260-8"]["answer"] == [
+        {"valueCoding": {"system": LOINC, "code": "LA6569-3", "display": "Several days"}}
+    ]
+    assert items["/44260-8"]["text"].startswith("Thoughts that you would be better off dead")
+    assert items["/44250-9"]["answer"][0]["valueCoding"]["code"] == "LA6571-9"  # 3
+    assert items["/44251-7"]["answer"][0]["valueCoding"]["code"] == "LA6568-5"  # 0
+    assert items["/44255-8"]["answer"][0]["valueCoding"]["code"] == "LA6570-1"  # 2
+    # Difficulty 2 is "Very difficult", LA6575-0 (the codes of LL359-1 are not in order).
+    assert items["/69722-7"]["answer"] == [
+        {"valueCoding": {"system": LOINC, "code": "LA6575-0", "display": "Very difficult"}}
+    ]
+    assert items["/44261-6"]["answer"] == [{"valueInteger": phq9.total}]
+
+    observation = observation_for(bundle, phq9)
+    assert observation["id"] == str(uuid.uuid5(phq9.public_id, "total"))
+    assert observation["status"] == "final"
+    assert observation["category"][0]["coding"][0]["code"] == "survey"
+    assert observation["category"][0]["coding"][0]["system"] == (
+        "http://terminology.hl7.org/CodeSystem/observation-category"
+    )
+    assert observation["code"]["coding"] == [{"system": LOINC, "code": "44261-6"}]
+    assert phq9.total == 11
+    assert observation["valueQuantity"] == {
+        "value": 11,
+        "unit": "{score}",
+        "system": "http://unitsofmeasure.org",
+        "code": "{score}",
+    }
+    assert observation["effectiveDateTime"] == response["authored"]
+    assert observation["interpretation"] == [{"text": "Moderate"}]
+    assert observation["referenceRange"][0]["low"]["value"] == 0
+    assert observation["referenceRange"][0]["high"]["value"] == 4
+    assert observation["referenceRange"][0]["text"] == "Minimal"
+
+
+def test_gad7_total_and_no_difficulty_item_when_unanswered(patient, three):
+    gad7 = three[1]
+    bundle = bundle_of(patient)
+    (response,) = [
+        r for r in resources(bundle, "QuestionnaireResponse") if r["id"] == str(gad7.public_id)
+    ]
+
+    assert response["questionnaire"] == "http://loinc.org/q/69737-5"
+    items = by_link(response)
+    assert "/69722-7" not in items
+    assert items["/69725-0"]["answer"][0]["valueCoding"]["code"] == "LA6569-3"
+    assert items["/70274-6"]["answer"] == [{"valueInteger": 7}]
+    observation = observation_for(bundle, gad7)
+    assert observation["code"]["coding"][0]["code"] == "70274-6"
+    assert observation["valueQuantity"]["value"] == gad7.total == 7
+    assert observation["valueQuantity"]["unit"] == "{score}"
+    assert observation["interpretation"] == [{"text": "Mild"}]
+
+
+def test_pcl5_items_without_loinc_codes_carry_their_values(patient, three):
+    pcl5 = three[2]
+    bundle = bundle_of(patient)
+    (response,) = [
+        r for r in resources(bundle, "QuestionnaireResponse") if r["id"] == str(pcl5.public_id)
+    ]
+
+    assert response["questionnaire"] == "http://loinc.org/q/101697-1"
+    items = by_link(response)
+    assert len(items) == 20 + 1
+    assert items["item-1"]["answer"] == [{"valueInteger": 1}]
+    assert items["item-4"]["answer"] == [{"valueInteger": 4}]
+    assert items["item-5"]["answer"] == [{"valueInteger": 0}]
+    assert items["item-17"]["text"] == 'Being "superalert" or watchful or on guard?'
+    assert items["/101698-9"]["answer"] == [{"valueInteger": 40}]
+    observation = observation_for(bundle, pcl5)
+    assert observation["code"]["coding"][0]["code"] == "101698-9"
+    assert observation["valueQuantity"]["value"] == pcl5.total == 40
+    assert observation["interpretation"] == [{"text": "Probable PTSD"}]
+    assert observation["referenceRange"][0]["high"]["value"] == PCL5_DEFAULT_CUTOFF - 1
+    assert observation["referenceRange"][0]["text"] == "Below the PTSD threshold"
+
+
+def test_pcl5_reference_range_follows_the_cutoff_but_not_against_the_recorded_band(patient):
+    pcl5 = submit(patient, "pcl5", dict.fromkeys(range(1, 21), 1) | {1: 4, 2: 4, 3: 4, 4: 4})
+    assert (pcl5.total, pcl5.band) == (32, "below_cutoff")  # scored with the cut-off of 33
+
+    same = observation_for(bundle_of(patient, cutoff=33), pcl5)
+    assert same["referenceRange"][0]["high"]["value"] == 32
+    higher = observation_for(bundle_of(patient, cutoff=40), pcl5)
+    assert higher["referenceRange"][0]["high"]["value"] == 39
+    # At a cut-off of 30, 32 would be out of range, yet it was recorded below the threshold.
+    lower = observation_for(bundle_of(patient, cutoff=30), pcl5)
+    assert "referenceRange" not in lower
+    assert lower["interpretation"] == [{"text": "Below the PTSD threshold"}]
+
+
+def test_superseded_assessments_are_left_out(patient):
+    wrong = submit(patient, "gad7", dict.fromkeys(range(1, 8), 3), at=MOMENT - timedelta(hours=1))
+    fixed = submit(patient, "gad7", dict.fromkeys(range(1, 8), 0), supersedes=wrong)
+    bundle = bundle_of(patient)
+
+    Bundle.model_validate(bundle)
+    assert [r["id"] for r in resources(bundle, "QuestionnaireResponse")] == [str(fixed.public_id)]
+    assert [o["valueQuantity"]["value"] for o in resources(bundle, "Observation")] == [0]
+    assert str(wrong.public_id) not in json.dumps(bundle)
+
+
+def test_the_same_records_give_the_same_bundle(patient, three):
+    first = bundle_of(patient)
+    again = patient_bundle(
+        patient=patient,
+        assessments=reversed(list(patient.assessments.all())),
+        pcl5_cutoff=PCL5_DEFAULT_CUTOFF,
+        now=MOMENT,
+    )
+    assert first == again
+    # Oldest first.
+    authored = [r["authored"] for r in resources(first, "QuestionnaireResponse")]
+    assert authored == sorted(authored)
+
+
+def test_a_naive_time_is_refused(patient):
+    with pytest.raises(ValueError, match="time zone"):
+        patient_bundle(
+            patient=patient, assessments=[], pcl5_cutoff=33, now=datetime(2026, 3, 4, 15, 30)
+        )
