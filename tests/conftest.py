@@ -1,6 +1,7 @@
 """Shared fixtures: a small cast of clinics, staff and patients (own clinic / other clinic)."""
 
 import os
+import uuid
 
 # Before Django loads settings: the test run is a "DEBUG off" run (whatever a local .env
 # says) and needs a real key.
@@ -26,6 +27,14 @@ def _test_settings(settings):
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SITE_URL = "http://testserver"
+    # A cache of its own per test: API rate-limit counts must not carry over between tests
+    # (in CI the configured cache is the shared Redis).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
@@ -326,3 +328,58 @@ def test_a_naive_time_is_refused(patient):
         patient_bundle(
             patient=patient, assessments=[], pcl5_cutoff=33, now=datetime(2026, 3, 4, 15, 30)
         )
+
+
+# The endpoint: /api/v1/patients/{id}/fhir/ for the patient's clinic staff only.
+
+
+def fhir_url(patient):
+    return f"/api/v1/patients/{patient.public_id}/fhir/"
+
+
+def test_staff_get_the_bundle_and_it_parses_with_r4b_models(clinician_client, patient, three):
+    response = clinician_client.get(fhir_url(patient))
+
+    assert response.status_code == 200
+    bundle = response.json()
+    Bundle.model_validate(bundle)
+    phq9, gad7, pcl5 = three
+    totals = {
+        o["code"]["coding"][0]["code"]: o["valueQuantity"]["value"]
+        for o in resources(bundle, "Observation")
+    }
+    assert totals == {"44261-6": phq9.total, "70274-6": gad7.total, "101698-9": pcl5.total}
+    assert {r["id"] for r in resources(bundle, "QuestionnaireResponse")} == {
+        str(a.public_id) for a in three
+    }
+    [patient_resource] = resources(bundle, "Patient")
+    assert patient_resource["id"] == str(patient.public_id)
+
+
+def test_a_patient_of_another_clinic_is_404(clinician_client, foreign_patient):
+    response = clinician_client.get(fhir_url(foreign_patient))
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_patients_cannot_export_even_their_own_bundle(patient_client, patient):
+    # Patients download their own data from their settings page; this is the staff export.
+    assert patient_client.get(fhir_url(patient)).status_code == 404
+
+
+def test_the_endpoint_costs_the_same_queries_for_3_and_30_assessments(
+    clinician_client, patient, other_patient
+):
+    for number in range(3):
+        submit(patient, "gad7", dict.fromkeys(range(1, 8), 1), at=MOMENT + timedelta(days=number))
+    for number in range(30):
+        submit(
+            other_patient, "gad7", dict.fromkeys(range(1, 8), 2), at=MOMENT + timedelta(days=number)
+        )
+    counts = []
+    for who in (patient, other_patient):
+        with CaptureQueriesContext(connection) as queries:
+            assert clinician_client.get(fhir_url(who)).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -79,3 +79,24 @@ def test_mailers_reject_an_unknown_scheme(tmp_path):
 
     with pytest.raises(ImproperlyConfigured):
         mailers_from_url("carrier-pigeon://coop", file_path=tmp_path, timeout=7)
+
+
+def _cache_backend(**env_overrides: str) -> str:
+    env = {**os.environ, "DJANGO_SECRET_KEY": GOOD_KEY, **env_overrides}
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_rate_limits_are_counted_in_redis_when_redis_is_configured():
+    # Several web processes must share one count, so the cache is Redis, not per process.
+    assert _cache_backend(REDIS_URL="redis://127.0.0.1:6379/0").endswith("RedisCache")
+    assert _cache_backend(REDIS_URL="").endswith("LocMemCache")

@@ -10,7 +10,8 @@
 fields joined with dots) to its messages and is empty when no field is at fault.
 """
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -50,6 +51,11 @@ def error_body(*, status_code: int, code: str, detail: str, errors: dict | None 
 
 
 def exception_handler(exc, context):
+    # Django's own 404 and 403 as the API's (DRF converts them too, but only inside).
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: a 500, reported as such
@@ -57,7 +63,7 @@ def exception_handler(exc, context):
         code, detail = "invalid", INVALID_DETAIL
         errors = {k: v for k, v in flatten(exc.detail).items() if v}
     else:
-        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = exc.get_codes()
         if not isinstance(code, str):
             code = "error"
         detail = str(getattr(exc, "detail", "") or response.status_text)

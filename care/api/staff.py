@@ -187,7 +187,7 @@ class SessionListApi(ListAPIView):
 
 class AlertOutput(serializers.ModelSerializer):
     patient = serializers.UUIDField(source="patient.public_id")
-    acknowledged_by = serializers.StringRelatedField()
+    acknowledged_by = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = Alert

@@ -17,6 +17,7 @@ from ..selectors import user_api_tokens
 from ..services import api_token_issue, api_token_revoke
 from ..services.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from .errors import ErrorSerializer
+from .filters import TokenFilter
 from .throttling import AnonThrottle, TokenIssueThrottle, UserThrottle
 
 
@@ -67,8 +68,9 @@ class TokenIssueInput(serializers.Serializer):
 class TokenListApi(ListAPIView):
     """GET: your tokens, newest first. POST: a new token, from your e-mail and password."""
 
+    queryset = ApiToken.objects.none()  # names the model for the schema
     serializer_class = TokenOutput
-    filter_backends = []
+    filterset_class = TokenFilter
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
@@ -226,11 +226,21 @@ class AssessmentDetailApi(APIView):
         return Response(AssessmentOutput(assessment).data)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "19:00"}
+)
+class WallClockField(serializers.TimeField):
+    """A time of day on the patient's own clock, written "HH:MM"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
 class ReminderPreferenceInput(serializers.Serializer):
     email_enabled = serializers.BooleanField()
-    checkin_time = serializers.TimeField()
-    quiet_start = serializers.TimeField()
-    quiet_end = serializers.TimeField()
+    checkin_time = WallClockField()
+    quiet_start = WallClockField()
+    quiet_end = WallClockField()
     paused_until = serializers.DateField(allow_null=True, required=False, default=None)
     unsubscribed = serializers.ListField(
         child=serializers.ChoiceField(choices=[k for k, _ in PATIENT_KINDS]),
@@ -241,9 +251,9 @@ class ReminderPreferenceInput(serializers.Serializer):
 
 class ReminderPreferenceOutput(serializers.Serializer):
     email_enabled = serializers.BooleanField()
-    checkin_time = serializers.TimeField(format="%H:%M")
-    quiet_start = serializers.TimeField(format="%H:%M")
-    quiet_end = serializers.TimeField(format="%H:%M")
+    checkin_time = WallClockField()
+    quiet_start = WallClockField()
+    quiet_end = WallClockField()
     paused_until = serializers.DateField(allow_null=True)
     unsubscribed = serializers.ListField(
         child=serializers.ChoiceField(choices=[k for k, _ in PATIENT_KINDS])
