@@ -214,4 +214,4 @@ def clinic_rems_outstanding(*, clinic: Clinic) -> QuerySet:
 
 
 def user_api_tokens(*, user: User) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=user).order_by("-created_at")
+    return ApiToken.objects.filter(user=user).select_related("user").order_by("-created_at")

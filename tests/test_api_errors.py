@@ -14,17 +14,6 @@ pytestmark = pytest.mark.django_db
 ERROR_KEYS = {"status", "code", "detail", "errors"}
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(settings):
-    """Rate-limit counts of this test only (CI's configured cache is a shared Redis)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-api-errors-{uuid.uuid4()}",
-        }
-    }
-
-
 def checkin_body(**overrides):
     body = {
         "mood": 5,
@@ -280,3 +269,32 @@ def test_a_429_has_the_error_body_and_a_retry_after(settings, patient_client):
     assert body["errors"] == {}
     assert body["detail"].startswith("Too many requests")
     assert 0 < int(response["Retry-After"]) <= 60
+
+
+# Answers Django gives before or after an API view: still the API's body.
+
+
+def test_an_oversized_body_is_refused_with_the_error_body(patient_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = checkin_body(note="x" * 20_000)
+
+    response = post_json(patient_client, "/api/v1/checkins/", body)
+
+    assert response.status_code in {400, 413}
+    error_of(response, response.status_code)
+    assert not CheckIn.objects.exists()
+
+
+def test_a_crash_under_the_api_is_a_json_500_without_details(patient, monkeypatch):
+    client = Client(raise_request_exception=False)
+    client.force_login(patient.user)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("care.api.views.patient_checkin_on", crash)
+    response = client.get("/api/v1/me/")
+
+    body = error_of(response, 500)
+    assert body["code"] == "server_error"
+    assert "secret" not in response.content.decode()

@@ -23,17 +23,6 @@ TOKENS_URL = "/api/v1/auth/tokens/"
 ERROR_KEYS = {"status", "code", "detail", "errors"}
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(settings):
-    """Rate-limit counts of this test only (CI's configured cache is a shared Redis)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-api-tokens-{uuid.uuid4()}",
-        }
-    }
-
-
 def throttle_rates(settings, **rates):
     """Set some API rate limits (a copy of REST_FRAMEWORK, so other tests see the real one)."""
     rest = copy.deepcopy(django_settings.REST_FRAMEWORK)
@@ -607,3 +596,29 @@ def test_when_the_cache_is_down_tokens_can_still_be_obtained(
     answers = [issue(client, patient.user.email).status_code for _ in range(2)]
 
     assert answers == [201, 201]
+
+
+def test_a_password_change_ends_every_token_of_the_user(patient):
+    issued = api_token_issue(user=patient.user, name="phone", days=30, now=timezone.now())
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
+    assert Client().get("/api/v1/me/", **bearer).status_code == 200
+
+    patient.user.set_password("a-brand-new-passphrase-2026")
+    patient.user.save()
+
+    response = Client().get("/api/v1/me/", **bearer)
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_tokens_ended_by_a_password_change_are_listed_as_not_active(patient):
+    api_token_issue(user=patient.user, name="phone", days=30, now=timezone.now())
+    patient.user.set_password("a-brand-new-passphrase-2026")
+    patient.user.save()
+    client = Client()
+    client.force_login(patient.user)
+
+    [listed] = client.get("/api/v1/auth/tokens/").json()["results"]
+
+    assert listed["active"] is False
+    assert client.get("/api/v1/auth/tokens/?active=false").json()["count"] == 1

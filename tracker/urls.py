@@ -24,4 +24,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
 ]
 
+handler400 = "tracker.views.bad_request"
+handler403 = "tracker.views.permission_denied"
 handler404 = "tracker.views.page_not_found"
+handler500 = "tracker.views.server_error"

@@ -1,4 +1,4 @@
-"""Project-level views: the health endpoint and the 404 handler."""
+"""Project-level views: the health endpoint and the error handlers."""
 
 import logging
 from datetime import timedelta
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
-from care.api.errors import not_found_json
+from care.api.errors import django_error_json
 from notifications.models import Heartbeat
 
 from .celery import app as celery_app
@@ -70,8 +70,32 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+# Error pages: the API's JSON error body under /api/, the site's pages elsewhere.
+
+
+def bad_request(request: HttpRequest, exception: Exception):
+    if _is_api(request):
+        return django_error_json(400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception):
+    if _is_api(request):
+        return django_error_json(403)
+    return defaults.permission_denied(request, exception)
+
+
 def page_not_found(request: HttpRequest, exception: Exception):
-    """404s: the API's JSON error body under /api/, the site's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return not_found_json(request)
+    if _is_api(request):
+        return django_error_json(404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest):
+    if _is_api(request):
+        return django_error_json(500)
+    return defaults.server_error(request)

@@ -78,10 +78,20 @@ def exception_handler(exc, context):
     return response
 
 
-def not_found_json(request, exception=None):
-    """Django's 404 handler for API paths that match no route: the same body as the API's."""
-    body = error_body(status_code=404, code="not_found", detail="No such endpoint.")
-    return JsonResponse(body, status=404)
+# Django's own error handlers, for API paths: answers that never reached an API view
+# (no such route, a request Django refused, a crash) keep the API's body.
+DJANGO_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "No such endpoint."),
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+def django_error_json(status_code: int) -> JsonResponse:
+    code, detail = DJANGO_ERRORS[status_code]
+    body = error_body(status_code=status_code, code=code, detail=detail)
+    return JsonResponse(body, status=status_code)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -81,7 +81,12 @@ class TokenFilter(filters.FilterSet):
         fields = []
 
     def filter_active(self, queryset, name, value):
-        usable = Q(revoked_at=None, expires_at__gt=timezone.now())
+        # The caller's own tokens: usable ones also match the caller's current password.
+        usable = Q(
+            revoked_at=None,
+            expires_at__gt=timezone.now(),
+            password_fingerprint=self.request.user.get_session_auth_hash(),
+        )
         return queryset.filter(usable) if value else queryset.exclude(usable)
 
 

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 from ..clock import local_date
@@ -352,6 +353,8 @@ class ApiToken(models.Model):
 
     Only a SHA-256 hash of the secret is stored; the secret is shown once, when issued.
     A token expires and can be revoked by its owner; `prefix` identifies it in lists.
+    It also stops working when its user's password changes (`password_fingerprint` is
+    the user's session hash at issue, as Django ends sessions on a password change).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -361,6 +364,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("name"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)
+    password_fingerprint = models.CharField(max_length=128)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -376,4 +380,11 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.name})"
 
     def is_active(self, *, now) -> bool:
-        return self.revoked_at is None and now < self.expires_at
+        """Usable at `now`: not revoked, not expired, the password unchanged since issue."""
+        return (
+            self.revoked_at is None
+            and now < self.expires_at
+            and constant_time_compare(
+                self.password_fingerprint, self.user.get_session_auth_hash()
+            )
+        )

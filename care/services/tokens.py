@@ -4,6 +4,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.crypto import constant_time_compare
+
 from ..models import ApiToken, User
 from .accounts import token_hash
 
@@ -30,6 +32,7 @@ def api_token_issue(*, user: User, name: str, days: int, now: datetime) -> Issue
         name=name,
         key_hash=token_hash(secret),
         prefix=secret[:12],
+        password_fingerprint=user.get_session_auth_hash(),
         created_at=now,
         expires_at=now + timedelta(days=days),
     )
@@ -37,7 +40,8 @@ def api_token_issue(*, user: User, name: str, days: int, now: datetime) -> Issue
 
 
 def api_token_authenticate(*, secret: str, now: datetime) -> ApiToken | None:
-    """The active token with this secret (its user active too), or None."""
+    """The active token with this secret, or None: unknown, expired, revoked, its user
+    inactive, or its user's password changed since it was issued."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     token = (
@@ -46,6 +50,8 @@ def api_token_authenticate(*, secret: str, now: datetime) -> ApiToken | None:
         .first()
     )
     if token is None or not token.user.is_active:
+        return None
+    if not constant_time_compare(token.password_fingerprint, token.user.get_session_auth_hash()):
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
