@@ -1,5 +1,7 @@
 """OpenAPI generation: the error responses every operation can give, and the token scheme."""
 
+import re
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -24,6 +26,20 @@ CONFLICT = OpenApiResponse(
 
 
 class AutoSchema(BaseAutoSchema):
+    def get_summary(self):
+        """A short title for each operation: an explicit one, else the first sentence of the
+        view's docstring (or of its "GET: ..." / "POST: ..." part for this method)."""
+        explicit = super().get_summary()
+        if explicit:
+            return explicit
+        text = " ".join((self.get_description() or "").split())
+        parts = re.split(r"\b(GET|POST|PUT|PATCH|DELETE): ", text)
+        if len(parts) > 1:
+            by_method = dict(zip(parts[1::2], parts[2::2], strict=True))
+            text = by_method.get(self.method, text)
+        sentence = re.split(r"(?<=[a-z)])[.;:] | \(", text, maxsplit=1)[0].strip(" .")
+        return sentence[:1].upper() + sentence[1:] if sentence else None
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         public = not self.get_auth()

@@ -108,7 +108,7 @@ class MeApi(APIView):
 
 class CheckInListApi(ListAPIView):
     """GET: the patient's check-ins, newest first (?since=, ?until= as dates).
-    POST: today's check-in (send a client_id to make retries safe)."""
+    POST: submit today's check-in (send a client_id to make retries safe)."""
 
     queryset = CheckIn.objects.none()  # names the model for the schema
     serializer_class = CheckInOutput
@@ -166,7 +166,8 @@ class InstrumentDetailApi(APIView):
 
 class AssessmentListApi(ListAPIView):
     """GET: the patient's results, newest first (?instrument=, ?since=, ?until=).
-    POST: answers, scored in the response (send a client_id to make retries safe)."""
+    POST: submit answers to a questionnaire; the scored result comes back (send a client_id
+    to make retries safe)."""
 
     queryset = Assessment.objects.none()  # names the model for the schema
     serializer_class = AssessmentOutput
@@ -261,7 +262,7 @@ class ReminderPreferenceOutput(serializers.Serializer):
 
 
 class ReminderPreferenceApi(APIView):
-    """The signed-in patient's reminder settings (GET; PUT replaces them)."""
+    """GET: the signed-in patient's reminder settings. PUT: replace them."""
 
     def _out(self, preference) -> dict:
         return ReminderPreferenceOutput(preference).data

@@ -384,7 +384,5 @@ class ApiToken(models.Model):
         return (
             self.revoked_at is None
             and now < self.expires_at
-            and constant_time_compare(
-                self.password_fingerprint, self.user.get_session_auth_hash()
-            )
+            and constant_time_compare(self.password_fingerprint, self.user.get_session_auth_hash())
         )
