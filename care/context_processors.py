@@ -13,6 +13,9 @@ def roles(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"viewer_patient": None, "viewer_membership": None, "outbox_enabled": False}
     membership = membership_for_user(user)
+    if getattr(request, "second_factor_missing", False):
+        # Staff setting up their second factor see nothing of the clinic yet.
+        membership = None
     return {
         "viewer_patient": patient_for_user(user),
         "viewer_membership": membership,

@@ -1,5 +1,6 @@
 """factory_boy factories for the care domain."""
 
+import time
 from datetime import date, timedelta
 
 import factory
@@ -16,6 +17,23 @@ from care.models import (
 )
 
 PASSWORD = "correct-horse-battery"
+# Staff made by StaffFactory have a TOTP authenticator with this secret (base32).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The current TOTP code for `secret`, as an authenticator app shows it."""
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def give_second_factor(user, secret: str = TOTP_SECRET) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, secret)
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
@@ -39,10 +57,17 @@ class UserFactory(factory.django.DjangoModelFactory):
 class StaffFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = StaffMembership
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     clinic = factory.SubFactory(ClinicFactory)
     role = StaffMembership.Role.CLINICIAN
+
+    @factory.post_generation
+    def second_factor(membership, create, extracted, **kwargs):
+        """Staff must have a second factor to see anything; `second_factor=False` for none."""
+        if create and extracted is not False:
+            give_second_factor(membership.user)
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

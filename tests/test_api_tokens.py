@@ -478,7 +478,7 @@ def test_revoking_twice_keeps_the_first_revocation_time(patient):
 
     with time_machine.travel(first_at, tick=False):
         first = session_client.delete(url)
-    with time_machine.travel(first_at + timedelta(hours=1), tick=False):
+    with time_machine.travel(first_at + timedelta(minutes=10), tick=False):
         again = session_client.delete(url)
 
     token.refresh_from_db()

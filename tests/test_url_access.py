@@ -23,7 +23,7 @@ PUBLIC = {
     "notifications:checkin-link",
     "notifications:checkin-link-form",
 }
-PUBLIC_PREFIXES = ("account_", "admin:")  # django-allauth's and the admin's own views
+PUBLIC_PREFIXES = ("account_", "mfa_", "admin:")  # allauth (accounts, MFA) and the admin
 SAMPLE_ARGS = {"uuid": uuid.uuid4(), "int": 1, "string": "x", "slug": "x", "path": "x"}
 
 

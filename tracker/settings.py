@@ -7,6 +7,7 @@ under `var/`, and e-mail written as files under `var/mail/`.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "axes",
     "care",
     "notifications",
 ]
@@ -73,8 +76,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "care.middleware.ViewerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits; then staff must have a second factor.
+    "care.security.SessionTimeoutMiddleware",
+    "care.security.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -124,6 +132,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "care.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in (page, admin, API token) for a locked-out account or address.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -156,6 +166,36 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# Failed sign-ins are limited by django-axes below (one lockout with a cool-off, on every
+# sign-in path); allauth's own counter for them is off so that there is one rule.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+
+# Second factor (allauth.mfa): TOTP with recovery codes. Required for clinic staff and
+# Django admin users outside DEBUG (care.security); patients may opt in.
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Care tracker")
+MFA_ADAPTER = "care.security.MFAAdapter"
+# Patients have no verified-address step (they are invited by e-mail), so allow enrolment.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+
+# Sessions: idle limits by role and an absolute limit (care.security).
+SESSION_IDLE_MINUTES_STAFF = env.int("SESSION_IDLE_MINUTES_STAFF", default=15)
+SESSION_IDLE_MINUTES_PATIENT = env.int("SESSION_IDLE_MINUTES_PATIENT", default=30)
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+
+# Lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one account, or from
+# one address, further attempts are refused for the cool-off time, whether or not the
+# account exists; a successful sign-in resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "care.security.lockout_username"
+AXES_LOCKOUT_CALLABLE = "care.security.lockout_response"
+AXES_VERBOSE = False
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -346,4 +386,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every successful sign-in at INFO; lockouts are WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -7,6 +8,9 @@ from drf_spectacular.views import SpectacularAPIView
 from care import views as care_views
 
 from . import views
+
+# The admin signs in through allauth, so lockout and the second factor apply there too.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", care_views.home, name="home"),

@@ -1,6 +1,7 @@
 """API tokens: issue (from e-mail and password), list and revoke your own."""
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import ApiToken
+from ..security import second_factor_check
 from ..selectors import user_api_tokens
 from ..services import api_token_issue, api_token_revoke
 from ..services.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
@@ -57,12 +59,22 @@ class TokenIssueInput(serializers.Serializer):
     name = serializers.CharField(
         max_length=100, default="API client", help_text="To recognise the token in your list."
     )
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="The code from your authenticator app, if you use two-step sign-in "
+        "(always, for clinic staff).",
+    )
     days = serializers.IntegerField(
         min_value=1,
         max_value=MAX_TOKEN_DAYS,
         default=DEFAULT_TOKEN_DAYS,
         help_text=f"Days until the token expires (1 to {MAX_TOKEN_DAYS}).",
     )
+
+
+WRONG_CREDENTIALS = "The e-mail, password or code is not right."
 
 
 class TokenListApi(ListAPIView):
@@ -99,7 +111,20 @@ class TokenListApi(ListAPIView):
         )
         if user is None or not user.is_active:
             # The same answer whether the account exists or not.
-            raise ValidationError({"non_field_errors": ["The e-mail or password is not right."]})
+            raise ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
+        second_factor = second_factor_check(user, data.validated_data.get("code", ""))
+        if second_factor == "missing":
+            raise ValidationError(
+                {"code": ["Set up two-step sign-in in the web app first, then ask again."]}
+            )
+        if second_factor == "wrong":
+            # Counted as a failed sign-in (lockout), and told apart from nothing else.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"email": data.validated_data["email"]},
+                request=request._request,
+            )
+            raise ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
         issued = api_token_issue(
             user=user,
             name=data.validated_data["name"],

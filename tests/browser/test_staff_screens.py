@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from care.management.commands.seed_demo import DEMO_PASSWORD
+from tests.factories import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,15 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
     page.fill("input[name=login]", "nurse@demo.example")
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("main button[type=submit]")
+    # Staff must set up a second factor before seeing anything (DEBUG is off here).
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
+    screenshot(page, "staff-0-second-factor")
+    secret = page.input_value("#authenticator_secret")
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/accounts/2fa/**")
+    screenshot(page, "staff-0-second-factor-done")
+    page.goto(f"{base}/staff/patients/")
 
     first_row = page.locator("table.caseload tbody tr").first
     assert "Morgan Lee" in first_row.inner_text() and "Safety" in first_row.inner_text()

@@ -5,7 +5,7 @@ from django.contrib.auth import SESSION_KEY
 
 from care.management.commands.seed_demo import DEMO_PASSWORD
 from care.models import Clinic, Patient, StaffMembership, User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +26,14 @@ def test_open_sign_up_is_closed(client):
     assert not User.objects.filter(email="walk-in@example.org").exists()
 
 
-def test_staff_sign_in_with_email_and_password(client, clinician):
+def test_staff_sign_in_with_email_password_and_a_code(client, clinician):
     response = client.post("/accounts/login/", {"login": clinician.email, "password": PASSWORD})
 
+    # The password alone does not sign a member of staff in: the code comes next.
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert SESSION_KEY not in client.session
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
     assert response.status_code == 302
     assert client.session[SESSION_KEY] == str(clinician.pk)
 
@@ -85,5 +90,7 @@ def test_seed_demo_creates_one_clinic_with_staff_and_patients_once(client):
     roles = sorted(StaffMembership.objects.values_list("role", flat=True))
     assert roles == ["admin", "clinician", "clinician"]
     assert Patient.objects.count() == 5
-    assert client.login(email="nurse@demo.example", password=DEMO_PASSWORD)
-    assert client.login(email="alex@demo.example", password=DEMO_PASSWORD)
+    for email in ("nurse@demo.example", "alex@demo.example"):
+        client.post("/accounts/login/", {"login": email, "password": DEMO_PASSWORD})
+        assert client.session[SESSION_KEY] == str(User.objects.get(email=email).pk)
+        client.post("/accounts/logout/")

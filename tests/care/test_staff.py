@@ -113,7 +113,8 @@ def test_an_added_staff_member_is_invited_and_can_activate(
         "/invitation/", {"password1": "a-fine-passphrase", "password2": "a-fine-passphrase"}
     )
     assert admin_client.session[SESSION_KEY] == str(member.user.pk)
-    assert admin_client.get("/").headers["Location"] == reverse("care:patient-list")
+    # New staff set up their second factor before anything else.
+    assert admin_client.get("/").headers["Location"] == reverse("mfa_activate_totp")
 
 
 @pytest.mark.parametrize(

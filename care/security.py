@@ -1,0 +1,180 @@
+"""Sign-in safeguards: staff second factor, idle and absolute session limits, lockout keys.
+
+- Staff (clinic staff and Django admin users) must have a TOTP authenticator before they see
+  anything, outside DEBUG (`MFA_REQUIRED_FOR_STAFF`); allauth then asks for a code at each
+  sign-in. Patients may opt in from their settings page.
+- A browser session ends after `SESSION_IDLE_MINUTES_STAFF` / `_PATIENT` minutes without a
+  request, and `SESSION_ABSOLUTE_HOURS` after sign-in, whatever the activity.
+- Failed sign-ins are counted by django-axes per account and per address; `lockout_username`
+  tells it which account a failed attempt was for, on every sign-in path.
+"""
+
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from .access import membership_for_user
+from .api.errors import error_body
+
+# Paths a signed-in member of staff may use before enrolling a second factor.
+ENROLMENT_PATHS = ("/accounts/", "/static/", "/health/", "/crisis/")
+# Write `last_seen` at most this often (seconds), not on every request.
+LAST_SEEN_RESOLUTION = 30
+
+
+def is_staff_user(user) -> bool:
+    return bool(user.is_staff or user.is_superuser or membership_for_user(user))
+
+
+def has_second_factor(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def second_factor_check(user, code: str) -> str:
+    """For sign-ins outside the web form (API tokens): "ok", "missing" (staff must enrol
+    first) or "wrong". A user with TOTP must give a current, unused code."""
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        return "missing" if settings.MFA_REQUIRED_FOR_STAFF and is_staff_user(user) else "ok"
+    return "ok" if code and TOTP(authenticator).validate_code(code.strip()) else "wrong"
+
+
+def idle_limit_seconds(user) -> int:
+    minutes = (
+        settings.SESSION_IDLE_MINUTES_STAFF
+        if is_staff_user(user)
+        else settings.SESSION_IDLE_MINUTES_PATIENT
+    )
+    return minutes * 60
+
+
+def session_expired(*, started: float, last_seen: float, idle: int, now: float) -> str | None:
+    """Why a session must end at `now` ("idle" or "absolute"), or None. Times in seconds."""
+    if now - started >= settings.SESSION_ABSOLUTE_HOURS * 3600:
+        return "absolute"
+    if now - last_seen >= idle:
+        return "idle"
+    return None
+
+
+@receiver(user_logged_in)
+def _start_session_clock(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    now = timezone.now().timestamp()
+    request.session["auth_started"] = now
+    request.session["last_seen"] = now
+    request.session["idle_seconds"] = idle_limit_seconds(user)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class SessionTimeoutMiddleware:
+    """Ends browser sessions that sat idle too long or are older than the absolute limit."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            started = session.setdefault("auth_started", now)
+            last_seen = session.setdefault("last_seen", now)
+            idle = session.get("idle_seconds") or idle_limit_seconds(request.user)
+            session.setdefault("idle_seconds", idle)
+            why = session_expired(started=started, last_seen=last_seen, idle=idle, now=now)
+            if why:
+                logout(request)
+                return self._expired(request, why)
+            if now - last_seen >= LAST_SEEN_RESOLUTION:
+                session["last_seen"] = now
+        return self.get_response(request)
+
+    def _expired(self, request, why: str):
+        detail = (
+            "You were signed out after a time without activity; sign in again."
+            if why == "idle"
+            else "Sessions last at most a working day; sign in again."
+        )
+        if _is_api(request):
+            body = error_body(status_code=401, code="session_expired", detail=detail)
+            return JsonResponse(body, status=401)
+        messages.info(request, detail)
+        return redirect_to_login(request.get_full_path())
+
+
+class StaffSecondFactorMiddleware:
+    """Outside DEBUG, staff without a second factor are sent to set one up first."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        request.second_factor_missing = (
+            settings.MFA_REQUIRED_FOR_STAFF
+            and user is not None
+            and user.is_authenticated
+            and is_staff_user(user)
+            and not has_second_factor(user)
+        )
+        if request.second_factor_missing and not request.path.startswith(ENROLMENT_PATHS):
+            if _is_api(request):
+                body = error_body(
+                    status_code=403,
+                    code="second_factor_required",
+                    detail="Set up two-factor authentication in the web app first.",
+                )
+                return JsonResponse(body, status=403)
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Staff cannot remove their last TOTP authenticator while it is required."""
+        if (
+            settings.MFA_REQUIRED_FOR_STAFF
+            and authenticator.type == Authenticator.Type.TOTP
+            and is_staff_user(authenticator.user)
+        ):
+            return False
+        return super().can_delete_authenticator(authenticator)
+
+
+def lockout_username(request, credentials) -> str | None:
+    """The account a sign-in attempt was for, for django-axes, on every sign-in path
+    (allauth's form sends `login`, the API and the admin send `email`/`username`)."""
+    credentials = credentials or {}
+    value = credentials.get("email") or credentials.get("username") or credentials.get("login")
+    if not value and request is not None:
+        value = request.POST.get("login") or request.POST.get("username")
+    return value.strip().lower()[:254] if value else None
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """What a locked-out sign-in gets: the same for every account, known or not."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    detail = (
+        f"Too many failed sign-ins. Wait {minutes} minutes and try again, or reset your "
+        "password from the sign-in page."
+    )
+    if _is_api(request):
+        body = error_body(status_code=429, code="locked_out", detail=detail)
+        response = JsonResponse(body, status=429)
+    else:
+        response = render(request, "account/lockout.html", {"detail": detail}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
