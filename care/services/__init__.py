@@ -21,6 +21,7 @@ from .alerts import (
     daily_alerts_run,
     daily_alerts_run_all,
 )
+from .audit import audit_record, audit_view
 from .records import (
     AssessmentResult,
     CheckInResult,
@@ -59,6 +60,8 @@ __all__ = [
     "api_tokens_revoke_all",
     "assessment_alerts_run",
     "assessment_submit",
+    "audit_record",
+    "audit_view",
     "checkin_submit",
     "clinic_update",
     "daily_alerts_run",
