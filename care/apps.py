@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CareConfig(AppConfig):
     name = "care"
     verbose_name = _("Care")
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()
