@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Clinic, Invitation, Patient, StaffMembership, User
+from .models import AuditEvent, Clinic, Invitation, Patient, StaffMembership, User
 
 
 @admin.register(User)
@@ -47,3 +47,25 @@ class PatientAdmin(admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "sent_at", "expires_at", "used_at", "revoked_at"]
     readonly_fields = [f.name for f in Invitation._meta.fields]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail can be looked at, never added to, changed or deleted."""
+
+    list_display = ["at", "actor_email", "actor_role", "action", "what", "object_id", "channel"]
+    list_filter = ["action", "what", "channel", "actor_role", "clinic"]
+    search_fields = ["actor_email", "object_id"]
+    date_hierarchy = "at"
+    list_select_related = ["actor", "clinic", "patient"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    actions = None
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -7,4 +7,6 @@ class CareConfig(AppConfig):
     verbose_name = _("Care")
 
     def ready(self) -> None:
-        from . import security  # noqa: F401 (connects the sign-in signal receivers)
+        from . import security, signals  # noqa: F401 (security connects its sign-in receivers)
+
+        signals.connect()

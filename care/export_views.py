@@ -7,15 +7,27 @@ from django.views.decorators.cache import never_cache
 
 from .access import get_membership_for_user, get_own_patient_for_user, get_patient_for_user
 from .exports import KINDS, csv_lines, export_queryset, patient_data
-from .models import Patient
+from .models import AuditEvent, Patient
+from .services import audit_view
+
+# Record kinds of the export, as the audit trail names them.
+AUDIT_KINDS = {
+    "checkins": AuditEvent.What.CHECKIN,
+    "assessments": AuditEvent.What.ASSESSMENT,
+    "sessions": AuditEvent.What.SESSION,
+}
 
 
-def _csv(request: HttpRequest, patients, name: str) -> HttpResponse:
-    """The CSV of the record kind asked for (`?records=`), or a 400 naming the choices."""
+def _csv(request: HttpRequest, patients, name: str, patient: Patient | None) -> HttpResponse:
+    """The CSV of the record kind asked for (`?records=`), or a 400 naming the choices.
+
+    `patient` is the one patient exported (None: the whole clinic), for the audit trail.
+    """
     kind = request.GET.get("records", "")
     if kind not in KINDS:
         message = _("Choose the records to export: %(kinds)s.") % {"kinds": ", ".join(KINDS)}
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    audit_view(request, action=AuditEvent.Action.EXPORTED, what=AUDIT_KINDS[kind], patient=patient)
     columns, rows = export_queryset(kind, patients)
     response = StreamingHttpResponse(
         csv_lines(columns, rows), content_type="text/csv; charset=utf-8"
@@ -32,20 +44,28 @@ def patient_export(request: HttpRequest, public_id: str) -> HttpResponse:
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
     # The file name carries the opaque id only: no name or other identifier.
-    return _csv(request, Patient.objects.filter(pk=patient.pk), f"patient-{patient.public_id}")
+    return _csv(
+        request, Patient.objects.filter(pk=patient.pk), f"patient-{patient.public_id}", patient
+    )
 
 
 @never_cache
 def clinic_export(request: HttpRequest) -> HttpResponse:
     """Every patient of the clinic, one record kind, as CSV (any staff member)."""
     membership = get_membership_for_user(request.user)
-    return _csv(request, Patient.objects.filter(clinic_id=membership.clinic_id), "clinic")
+    return _csv(request, Patient.objects.filter(clinic_id=membership.clinic_id), "clinic", None)
 
 
 @never_cache
 def my_export_json(request: HttpRequest) -> HttpResponse:
     """All of the signed-in patient's own data as one JSON file."""
     patient = get_own_patient_for_user(request.user)
+    audit_view(
+        request,
+        action=AuditEvent.Action.EXPORTED,
+        what=AuditEvent.What.ALL_RECORDS,
+        patient=patient,
+    )
     data = patient_data(patient, now=timezone.now())
     response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
     stamp = timezone.now().strftime("%Y%m%d")
@@ -58,4 +78,4 @@ def my_export_json(request: HttpRequest) -> HttpResponse:
 def my_export_csv(request: HttpRequest) -> HttpResponse:
     """The signed-in patient's own records of one kind, as CSV."""
     patient = get_own_patient_for_user(request.user)
-    return _csv(request, Patient.objects.filter(pk=patient.pk), "my")
+    return _csv(request, Patient.objects.filter(pk=patient.pk), "my", patient)

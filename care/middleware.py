@@ -1,10 +1,11 @@
-"""Show dates and times in the viewer's own time zone."""
+"""Request-wide context: the viewer's time zone, and who audit events belong to."""
 
 import zoneinfo
 
 from django.utils import timezone
 
 from .access import membership_for_user, patient_for_user
+from .services.audit import request_bound
 
 
 class ViewerTimezoneMiddleware:
@@ -28,3 +29,14 @@ class ViewerTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class AuditContextMiddleware:
+    """Attribute audit events that services record to the request being served."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with request_bound(request):
+            return self.get_response(request)

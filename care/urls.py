@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, export_views, patient_views, session_views, views
+from . import alert_views, audit_views, export_views, patient_views, session_views, views
 
 app_name = "care"
 
@@ -58,4 +58,5 @@ urlpatterns = [
     path("staff/team/new/", views.staff_add, name="staff-add"),
     path("staff/team/<int:membership_id>/", views.staff_edit, name="staff-edit"),
     path("staff/clinic/", views.clinic_settings, name="clinic-settings"),
+    path("staff/audit/", audit_views.audit_log, name="audit-log"),
 ]

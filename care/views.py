@@ -30,6 +30,7 @@ from .forms import (
     StaffMemberAddForm,
     StaffMemberForm,
 )
+from .models import AuditEvent
 from .patient_trends import patient_trends
 from .selectors import (
     clinic_staff_list,
@@ -40,10 +41,11 @@ from .selectors import (
 )
 from .services import (
     InvitationInvalid,
+    audit_view,
     clinic_update,
     invitation_accept,
-    invitation_create,
     invitation_for_token,
+    invitation_reissue,
     patient_enroll,
     patient_update,
     staff_member_add,
@@ -74,6 +76,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         now=timezone.now(),
         page_number=request.GET.get("page"),
     )
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.CASELOAD)
     context = {"page": page, "rows": rows, "form": form, "clinic": membership.clinic}
     return render(request, "care/patient_list.html", context)
 
@@ -104,6 +107,13 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """One patient's record (staff of the patient's clinic only)."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
+    audit_view(
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.PATIENT,
+        patient=patient,
+        object_id=patient.public_id,
+    )
     alerts = list(patient_alert_history(patient=patient))
     context = {
         "patient": patient,
@@ -146,7 +156,7 @@ def invitation_resend(request: HttpRequest, public_id: str) -> HttpResponse:
     if patient.user.is_active:
         messages.info(request, _("This patient has already activated their account."))
     else:
-        invitation_create(user=patient.user, created_by=request.user, now=timezone.now())
+        invitation_reissue(user=patient.user, by=request.user, now=timezone.now())
         messages.success(
             request, _("A new invitation is on its way; earlier links no longer work.")
         )
@@ -188,7 +198,7 @@ def staff_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
         if not member.is_awaiting_activation:
             messages.error(request, _("Only a pending account can get a new invitation."))
             return redirect("care:staff-edit", member.id)
-        invitation_create(user=member.user, created_by=request.user, now=timezone.now())
+        invitation_reissue(user=member.user, by=request.user, now=timezone.now())
         messages.success(request, _("A new invitation is on its way."))
         return redirect("care:staff-list")
     if request.method == "POST" and form.is_valid():

@@ -51,6 +51,7 @@ POLICY = {
     "care:staff-add": "admins_any",
     "care:staff-edit": "admins",
     "care:clinic-settings": "admins_any",
+    "care:audit-log": "admins_any",
     "notifications:outbox": "file_mailer_only",
     "notifications:settings": "patients",
     "api:reminder-preferences": "patients",

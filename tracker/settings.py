@@ -75,6 +75,7 @@ MIDDLEWARE = [
     # Default deny: every view needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "care.middleware.ViewerTimezoneMiddleware",
+    "care.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session limits; then staff must have a second factor.
     "care.security.SessionTimeoutMiddleware",

@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 from ..access import get_alert_for_user, get_membership_for_user, get_patient_for_user
 from ..caseload import caseload_queryset, caseload_rows
 from ..fhir import patient_bundle
-from ..models import Alert, Assessment, Patient, TreatmentSession
+from ..models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 from ..patient_trends import patient_trends
 from ..selectors import clinic_alerts_list
-from ..services import AlertAlreadyAcknowledged, alert_acknowledge
+from ..services import AlertAlreadyAcknowledged, alert_acknowledge, audit_view
 from .errors import Conflict
 from .filters import AlertFilter, CaseloadFilter, SessionFilter
 from .schema import CONFLICT
@@ -75,6 +75,7 @@ class PatientListApi(ListAPIView):
             )
         )
         rows = caseload_rows(patients=patients, now=now)
+        audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.CASELOAD)
         return self.get_paginated_response(CaseloadRowOutput(rows, many=True).data)
 
 
@@ -142,6 +143,13 @@ class PatientTrendsApi(APIView):
         patient = get_patient_for_user(request.user, public_id)
         query = self.Query(data=request.query_params)
         query.is_valid(raise_exception=True)
+        audit_view(
+            request,
+            action=AuditEvent.Action.VIEWED,
+            what=AuditEvent.What.TRENDS,
+            patient=patient,
+            object_id=patient.public_id,
+        )
         return Response(
             patient_trends(patient=patient, now=timezone.now(), days=query.validated_data["days"])
         )
@@ -269,6 +277,13 @@ class PatientFhirApi(APIView):
     def get(self, request: Request, public_id: str) -> Response:
         get_membership_for_user(request.user)
         patient = get_patient_for_user(request.user, public_id)
+        audit_view(
+            request,
+            action=AuditEvent.Action.EXPORTED,
+            what=AuditEvent.What.FHIR,
+            patient=patient,
+            object_id=patient.public_id,
+        )
         bundle = patient_bundle(
             patient=patient,
             assessments=Assessment.objects.filter(patient=patient).order_by("completed_at"),

@@ -11,6 +11,7 @@ from .accounts import (
     validate_tz,
 )
 from .alerts import Alert
+from .audit import AuditEvent, AuditEventImmutable
 from .records import Assessment, CheckIn, CheckInRevision
 from .sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
 
@@ -21,6 +22,8 @@ __all__ = [
     "Alert",
     "ApiToken",
     "Assessment",
+    "AuditEvent",
+    "AuditEventImmutable",
     "CheckIn",
     "CheckInRevision",
     "Clinic",

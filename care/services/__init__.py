@@ -6,6 +6,7 @@ from .accounts import (
     invitation_accept,
     invitation_create,
     invitation_for_token,
+    invitation_reissue,
     invitation_send,
     patient_enroll,
     patient_update,
@@ -21,6 +22,7 @@ from .alerts import (
     daily_alerts_run,
     daily_alerts_run_all,
 )
+from .audit import audit_record, audit_view
 from .records import (
     AssessmentResult,
     CheckInResult,
@@ -59,6 +61,8 @@ __all__ = [
     "api_tokens_revoke_all",
     "assessment_alerts_run",
     "assessment_submit",
+    "audit_record",
+    "audit_view",
     "checkin_submit",
     "clinic_update",
     "daily_alerts_run",
@@ -66,6 +70,7 @@ __all__ = [
     "invitation_accept",
     "invitation_create",
     "invitation_for_token",
+    "invitation_reissue",
     "invitation_send",
     "patient_enroll",
     "patient_update",

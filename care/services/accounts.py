@@ -16,7 +16,16 @@ from notifications.emails import build_email
 from notifications.models import ReminderPreference
 
 from ..access import membership_for_user, patient_for_user
-from ..models import Clinic, Invitation, Patient, StaffMembership, TreatmentSession, User
+from ..models import (
+    AuditEvent,
+    Clinic,
+    Invitation,
+    Patient,
+    StaffMembership,
+    TreatmentSession,
+    User,
+)
+from .audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +95,14 @@ def patient_enroll(
         for at in sessions
     )
     invitation_create(user=user, created_by=enrolled_by, now=now)
+    audit_record(
+        action=AuditEvent.Action.ENROLLED,
+        what=AuditEvent.What.PATIENT,
+        patient=patient,
+        object_id=patient.public_id,
+        actor=enrolled_by,
+        now=now,
+    )
     return patient
 
 
@@ -125,6 +142,12 @@ def patient_update(
     for field, value in changes.items():
         setattr(patient, field, value)
     patient.save(update_fields=list(changes))
+    audit_record(
+        action=AuditEvent.Action.CHANGED,
+        what=AuditEvent.What.PATIENT,
+        patient=patient,
+        object_id=patient.public_id,
+    )
     return patient
 
 
@@ -143,7 +166,18 @@ def staff_member_add(
     user = User.objects.create_user(email=email, full_name=full_name, is_active=False)
     membership = StaffMembership.objects.create(user=user, clinic=clinic, role=role, title=title)
     invitation_create(user=user, created_by=added_by, now=now)
+    _audit_staff(membership, AuditEvent.Action.CREATED, actor=added_by, now=now)
     return membership
+
+
+def _audit_staff(membership: StaffMembership, action: str, **kwargs) -> None:
+    audit_record(
+        action=action,
+        what=AuditEvent.What.STAFF,
+        clinic_id=membership.clinic_id,
+        object_id=membership.pk,
+        **kwargs,
+    )
 
 
 @transaction.atomic
@@ -159,24 +193,35 @@ def staff_member_update(
     membership.role = role
     membership.title = title
     user = membership.user
+    action = AuditEvent.Action.CHANGED
     if not is_active and membership.deactivated_at is None:
         membership.deactivated_at = now
         user.is_active = False
         _revoke_open_invitations(user=user, now=now)
+        action = AuditEvent.Action.DEACTIVATED
     elif is_active and membership.deactivated_at is not None:
         membership.deactivated_at = None
         user.is_active = user.has_usable_password()
+        action = AuditEvent.Action.REACTIVATED
     membership.save(update_fields=["role", "title", "deactivated_at"])
     user.save(update_fields=["is_active"])
+    _audit_staff(membership, action, now=now)
     return membership
 
 
+@transaction.atomic
 def clinic_update(*, clinic: Clinic, changes: dict) -> Clinic:
     """Save validated changes to the clinic's settings."""
     for field, value in changes.items():
         setattr(clinic, field, value)
     clinic.full_clean()
     clinic.save(update_fields=list(changes))
+    audit_record(
+        action=AuditEvent.Action.CHANGED,
+        what=AuditEvent.What.CLINIC,
+        clinic_id=clinic.pk,
+        object_id=clinic.pk,
+    )
     return clinic
 
 
@@ -194,6 +239,26 @@ def invitation_create(*, user: User, created_by: User | None, now: datetime) -> 
     _revoke_open_invitations(user=user, now=now)
     invitation = Invitation.objects.create(user=user, created_by=created_by, created_at=now)
     transaction.on_commit(partial(_enqueue_invitation, invitation.id))
+    return invitation
+
+
+@transaction.atomic
+def invitation_reissue(*, user: User, by: User, now: datetime) -> Invitation:
+    """A fresh invitation for a patient or staff member who has not activated their account
+    (earlier links stop working), recorded in the audit trail."""
+    invitation = invitation_create(user=user, created_by=by, now=now)
+    patient, membership = patient_for_user(user), membership_for_user(user)
+    if patient is not None:
+        audit_record(
+            action=AuditEvent.Action.INVITATION_SENT,
+            what=AuditEvent.What.PATIENT,
+            patient=patient,
+            object_id=patient.public_id,
+            actor=by,
+            now=now,
+        )
+    elif membership is not None:
+        _audit_staff(membership, AuditEvent.Action.INVITATION_SENT, actor=by, now=now)
     return invitation
 
 

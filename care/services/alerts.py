@@ -7,7 +7,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from ..clock import local_date
-from ..models import Alert, Assessment, CheckIn, Invitation, Patient, TreatmentSession, User
+from ..models import (
+    Alert,
+    Assessment,
+    AuditEvent,
+    CheckIn,
+    Invitation,
+    Patient,
+    TreatmentSession,
+    User,
+)
 from ..rules import (
     AlertDraft,
     ScorePoint,
@@ -16,6 +25,7 @@ from ..rules import (
     worsening_alerts,
 )
 from ..trends import TrendPoint, rolling_average
+from .audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +174,7 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
     return [a for a in raised if a is not None]
 
 
+@transaction.atomic
 def alert_acknowledge(*, alert: Alert, by: User, action: str, note: str, now: datetime) -> Alert:
     """Record who acknowledged the alert, when, and what was done. Once only."""
     updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
@@ -172,6 +183,14 @@ def alert_acknowledge(*, alert: Alert, by: User, action: str, note: str, now: da
     if not updated:
         raise AlertAlreadyAcknowledged
     alert.refresh_from_db()
+    audit_record(
+        action=AuditEvent.Action.ACKNOWLEDGED,
+        what=AuditEvent.What.ALERT,
+        patient=alert.patient,
+        object_id=alert.pk,
+        actor=by,
+        now=now,
+    )
     logger.info("Alert %s acknowledged by user %s", alert.id, by.id)
     return alert
 

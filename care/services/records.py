@@ -14,11 +14,12 @@ from django.db import IntegrityError, transaction
 
 from ..clock import local_date
 from ..instruments import INSTRUMENTS
-from ..models import Alert, Assessment, CheckIn, CheckInRevision, Patient, User
+from ..models import Alert, Assessment, AuditEvent, CheckIn, CheckInRevision, Patient, User
 from ..rules import AlertDraft
 from ..safety import assessment_safety_reason, checkin_safety_reason
 from ..scoring import AnswersInvalid, questionnaire_score, validate_answers
 from .alerts import alert_raise, assessment_alerts_run
+from .audit import FROM_REQUEST, audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,14 @@ def checkin_submit(
         checkin.client_id = client_id
         checkin.updated_at = now
         checkin.save()
+    audit_record(
+        action=AuditEvent.Action.CREATED if created else AuditEvent.Action.CHANGED,
+        what=AuditEvent.What.CHECKIN,
+        patient=patient,
+        object_id=checkin.pk,
+        actor=patient.user,
+        now=now,
+    )
     alert = None
     reason = checkin_safety_reason(
         has_self_harm_thoughts=checkin.has_self_harm_thoughts, day_label=day.strftime("%d %b %Y")
@@ -210,6 +219,14 @@ def assessment_submit(
         # The same client id committed a moment ago by a parallel request.
         existing = Assessment.objects.get(patient=patient, client_id=client_id)
         return AssessmentResult(existing, duplicate=True, alert=None)
+    audit_record(
+        action=AuditEvent.Action.CREATED,
+        what=AuditEvent.What.ASSESSMENT,
+        patient=patient,
+        object_id=assessment.public_id,
+        actor=entered_by or FROM_REQUEST,
+        now=now,
+    )
     alert = None
     reason = assessment_safety_reason(instrument, clean, score.flags)
     if reason:

@@ -4,24 +4,39 @@ from datetime import datetime
 
 from django.db import transaction
 
-from ..models import Alert, Patient, TreatmentSession, User
+from ..models import Alert, AuditEvent, Patient, TreatmentSession, User
 from ..rules import blood_pressure_alert
 from .alerts import alert_raise
+from .audit import audit_record
 
 
+def _audit(session: TreatmentSession, action: str, **actor) -> None:
+    audit_record(
+        action=action,
+        what=AuditEvent.What.SESSION,
+        patient=session.patient,
+        object_id=session.pk,
+        **actor,
+    )
+
+
+@transaction.atomic
 def session_schedule(
     *, patient: Patient, scheduled_at: datetime, route: str, by: User
 ) -> TreatmentSession:
     """Book a session."""
-    return TreatmentSession.objects.create(
+    session = TreatmentSession.objects.create(
         patient=patient, scheduled_at=scheduled_at, route=route, recorded_by=by
     )
+    _audit(session, AuditEvent.Action.CREATED, actor=by)
+    return session
 
 
 class SessionAlreadyRecorded(Exception):
     """A recorded (completed) session cannot be moved, cancelled or marked a no-show."""
 
 
+@transaction.atomic
 def session_reschedule(
     *, session: TreatmentSession, scheduled_at: datetime, route: str
 ) -> TreatmentSession:
@@ -34,9 +49,11 @@ def session_reschedule(
     if not moved:
         raise SessionAlreadyRecorded
     session.refresh_from_db()
+    _audit(session, AuditEvent.Action.CHANGED)
     return session
 
 
+@transaction.atomic
 def session_cancel(*, session: TreatmentSession, status: str) -> TreatmentSession:
     """Mark a booked session cancelled or a no-show (never one already recorded)."""
     changed = TreatmentSession.objects.filter(
@@ -45,6 +62,8 @@ def session_cancel(*, session: TreatmentSession, status: str) -> TreatmentSessio
     if not changed:
         raise SessionAlreadyRecorded
     session.refresh_from_db()
+    cancelled = status == TreatmentSession.Status.CANCELLED
+    _audit(session, AuditEvent.Action.CANCELLED if cancelled else AuditEvent.Action.CHANGED)
     return session
 
 
@@ -58,6 +77,14 @@ def session_record(
     session.status = TreatmentSession.Status.COMPLETED
     session.recorded_by = by
     session.save()
+    audit_record(
+        action=AuditEvent.Action.RECORDED,
+        what=AuditEvent.What.SESSION,
+        patient=session.patient,
+        object_id=session.pk,
+        actor=by,
+        now=now,
+    )
     clinic = session.patient.clinic
     draft = blood_pressure_alert(
         session.bp_pre_systolic,

@@ -4,10 +4,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
-from ..models import ApiToken, User
+from ..models import ApiToken, AuditEvent, User
 from .accounts import token_hash
+from .audit import audit_record
 
 TOKEN_PREFIX = "ktk_"  # noqa: S105 (a public marker, not a secret)
 DEFAULT_TOKEN_DAYS = 30
@@ -22,6 +24,7 @@ class IssuedToken:
     secret: str  # shown once; only its hash is stored
 
 
+@transaction.atomic
 def api_token_issue(*, user: User, name: str, days: int, now: datetime) -> IssuedToken:
     """A new token for `user`, valid `days` days (1 to MAX_TOKEN_DAYS)."""
     if not 1 <= days <= MAX_TOKEN_DAYS:
@@ -35,6 +38,13 @@ def api_token_issue(*, user: User, name: str, days: int, now: datetime) -> Issue
         password_fingerprint=user.get_session_auth_hash(),
         created_at=now,
         expires_at=now + timedelta(days=days),
+    )
+    audit_record(
+        action=AuditEvent.Action.TOKEN_ISSUED,
+        what=AuditEvent.What.API_TOKEN,
+        object_id=token.public_id,
+        actor=user,
+        now=now,
     )
     return IssuedToken(token=token, secret=secret)
 
@@ -59,9 +69,16 @@ def api_token_authenticate(*, secret: str, now: datetime) -> ApiToken | None:
     return token
 
 
+@transaction.atomic
 def api_token_revoke(*, token: ApiToken, now: datetime) -> ApiToken:
     """Revoke the token (idempotent: a revoked token keeps its first revocation time)."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now)
+    if ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now):
+        audit_record(
+            action=AuditEvent.Action.TOKEN_REVOKED,
+            what=AuditEvent.What.API_TOKEN,
+            object_id=token.public_id,
+            now=now,
+        )
     token.refresh_from_db(fields=["revoked_at"])
     return token
 

@@ -1,0 +1,23 @@
+"""The clinic's audit trail, for its admins."""
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from .access import get_admin_membership_for_user
+from .audit_forms import AuditFilterForm
+from .selectors import clinic_audit_events
+
+PAGE_SIZE = 50
+
+
+@never_cache
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Who viewed, exported or changed what, newest first, with filters (clinic admins)."""
+    admin = get_admin_membership_for_user(request.user)
+    form = AuditFilterForm(request.GET or None, clinic=admin.clinic)
+    events = clinic_audit_events(clinic=admin.clinic, filters=form.filters())
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "form": form, "clinic": admin.clinic}
+    return render(request, "care/audit_log.html", context)

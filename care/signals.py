@@ -1,0 +1,56 @@
+"""Sign-ins, failed sign-ins and sign-outs go to the audit trail.
+
+Django's auth signals are the one place every way of signing in passes through (the
+sign-in page, an invitation's first sign-in, an API token's password check), so the
+receivers are connected in `CareConfig.ready`.
+"""
+
+from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
+
+from .models import AuditEvent, User
+from .services.audit import audit_record, typed_email, user_clinic_id
+
+
+def record_login(sender, request, user, **kwargs) -> None:
+    audit_record(
+        action=AuditEvent.Action.LOGIN,
+        what=AuditEvent.What.ACCOUNT,
+        actor=user,
+        object_id=user.pk,
+        request=request,
+    )
+
+
+def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    """Nobody signed in: no actor. The account tried, if it exists, is the record (and its
+    clinic's admins see the attempt); the address typed is kept only if it is one."""
+    email = typed_email(credentials.get(User.USERNAME_FIELD) or credentials.get("username"))
+    user = User.objects.filter(email__iexact=email).first() if email else None
+    audit_record(
+        action=AuditEvent.Action.LOGIN_FAILED,
+        what=AuditEvent.What.ACCOUNT,
+        actor=None,
+        actor_email=user.email if user else email,
+        role=AuditEvent.Role.ANONYMOUS,
+        clinic_id=user_clinic_id(user) if user else None,
+        object_id=user.pk if user else "",
+        request=request,
+    )
+
+
+def record_logout(sender, request, user, **kwargs) -> None:
+    if user is None or not user.is_authenticated:
+        return
+    audit_record(
+        action=AuditEvent.Action.LOGOUT,
+        what=AuditEvent.What.ACCOUNT,
+        actor=user,
+        object_id=user.pk,
+        request=request,
+    )
+
+
+def connect() -> None:
+    user_logged_in.connect(record_login, dispatch_uid="care.audit.login")
+    user_login_failed.connect(record_login_failed, dispatch_uid="care.audit.login_failed")
+    user_logged_out.connect(record_logout, dispatch_uid="care.audit.logout")
