@@ -170,3 +170,69 @@ def clinician_client(client, clinician):
 @pytest.fixture
 def patient_client(client, patient):
     return _client_for(client, patient.user)
+
+
+@pytest.fixture
+def world(clinic, other_clinic):
+    """One of everything for the access matrix: a patient with a result, a check-in, a
+    session, an alert and an API token, and a user per actor (tests/test_access_matrix.py).
+    Returns (users by actor, URL kwargs, per-URL-name ids)."""
+    from django.utils import timezone
+
+    from care.models import Alert, CheckIn, TreatmentSession
+    from care.services import api_token_issue, assessment_submit
+    from tests.factories import PatientFactory, StaffFactory
+
+    patient = PatientFactory(clinic=clinic, tz="UTC")
+    now = timezone.now()
+    assessment = assessment_submit(
+        patient=patient,
+        instrument_code="gad7",
+        answers={str(n): 1 for n in range(1, 8)},
+        difficulty=None,
+        client_id=None,
+        entered_by=patient.user,
+        now=now,
+    ).assessment
+    checkin = CheckIn.objects.create(
+        patient=patient,
+        local_date=now.date(),
+        mood=5,
+        anxiety=5,
+        energy=5,
+        sleep_hours=7,
+        sleep_quality=2,
+        has_self_harm_thoughts=False,
+        submitted_at=now,
+        updated_at=now,
+    )
+    session = TreatmentSession.objects.create(patient=patient, scheduled_at=now, route="iv")
+    alert = Alert.objects.create(
+        patient=patient, kind="safety", priority="urgent", cause="c", reason="r", created_at=now
+    )
+    clinician = StaffFactory(clinic=clinic)
+    users = {
+        "anonymous": None,
+        "patient": patient.user,
+        "other_patient": PatientFactory(clinic=clinic).user,
+        "clinician": clinician.user,
+        "admin": StaffFactory(clinic=clinic, role="admin").user,
+        "other_clinician": StaffFactory(clinic=other_clinic).user,
+        "other_admin": StaffFactory(clinic=other_clinic, role="admin").user,
+    }
+    kwargs = {
+        "public_id": patient.public_id,
+        "alert_id": alert.pk,
+        "session_id": session.pk,
+        "membership_id": clinician.pk,
+        "code": "phq9",
+        "day": checkin.local_date.isoformat(),
+        "token": "x",
+    }
+    token = api_token_issue(user=patient.user, name="phone", days=30, now=now).token
+    per_name = {
+        "care:result": assessment.public_id,
+        "api:assessment-detail": assessment.public_id,
+        "api:token-detail": token.public_id,
+    }
+    return users, kwargs, per_name

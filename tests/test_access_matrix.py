@@ -1,23 +1,38 @@
-"""Access matrix: every discovered URL, for every role, against one policy table.
+"""Access matrix: every discovered URL and API operation, for every actor, against one policy.
 
-Roles: anonymous, the patient, another patient of the same clinic, a clinician and an
-admin of the patient's clinic, and a clinician of another clinic. URLs are discovered from
-the URLconf; a URL missing from POLICY fails the first test, so none can be forgotten.
+Actors: anonymous, the patient, another patient of the same clinic, a clinician and an admin
+of the patient's clinic, and a clinician and an admin of another clinic. URLs are discovered
+from the URLconf and the API's methods from its OpenAPI schema; a URL missing from POLICY
+fails `test_every_discovered_url_has_a_policy`, so none can be forgotten, and
+`test_an_unprotected_view_is_caught` shows the matrix failing on a view that checks nothing.
+List pages and list endpoints are also read as the other clinic's staff: none of this
+clinic's patients may appear.
 """
 
+import uuid
+
 import pytest
-from django.urls import reverse
-from django.utils import timezone
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from django.urls import include, path, reverse
+from drf_spectacular.generators import SchemaGenerator
 
 from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSession
-from care.services import api_token_issue, assessment_submit
-from tests.factories import PatientFactory, StaffFactory
 from tests.test_url_access import PUBLIC, PUBLIC_PREFIXES, named_patterns
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "patient", "other_patient", "clinician", "admin", "other_clinic"]
-OK = {200, 302, 400, 405, 410}  # allowed: page, redirect, validation error, wrong method
+ROLES = [
+    "anonymous",
+    "patient",
+    "other_patient",
+    "clinician",
+    "admin",
+    "other_clinician",
+    "other_admin",
+]
+CROSS_CLINIC = {"other_clinician", "other_admin"}
+OK = {200, 201, 204, 302, 400, 405, 409, 410}  # allowed: done, redirect, refused input
 
 # Who may use each URL: "own" = the patient the URL is about; "patients" = any patient
 # (their own data only); "staff" / "admins" = of the patient's clinic; "staff_any" /
@@ -82,68 +97,12 @@ def allowed(rule: str, role: str) -> bool:
         "patients": role in {"patient", "other_patient"},
         "own": role == "patient",
         "staff": role in {"clinician", "admin"},
-        "staff_any": role in {"clinician", "admin", "other_clinic"},
+        "staff_any": role in {"clinician", "admin", *CROSS_CLINIC},
         "admins": role == "admin",
         # Pages without an object: any clinic's admin, about their own clinic.
-        "admins_any": role in {"admin", "other_clinic"},
+        "admins_any": role in {"admin", "other_admin"},
         "file_mailer_only": False,  # tests use the in-memory mailer: the outbox is hidden
     }[rule]
-
-
-@pytest.fixture
-def world(clinic, other_clinic):
-    patient = PatientFactory(clinic=clinic, tz="UTC")
-    now = timezone.now()
-    assessment = assessment_submit(
-        patient=patient,
-        instrument_code="gad7",
-        answers={str(n): 1 for n in range(1, 8)},
-        difficulty=None,
-        client_id=None,
-        entered_by=patient.user,
-        now=now,
-    ).assessment
-    checkin = CheckIn.objects.create(
-        patient=patient,
-        local_date=now.date(),
-        mood=5,
-        anxiety=5,
-        energy=5,
-        sleep_hours=7,
-        sleep_quality=2,
-        has_self_harm_thoughts=False,
-        submitted_at=now,
-        updated_at=now,
-    )
-    session = TreatmentSession.objects.create(patient=patient, scheduled_at=now, route="iv")
-    alert = Alert.objects.create(
-        patient=patient, kind="safety", priority="urgent", cause="c", reason="r", created_at=now
-    )
-    clinician = StaffFactory(clinic=clinic)
-    users = {
-        "anonymous": None,
-        "patient": patient.user,
-        "other_patient": PatientFactory(clinic=clinic).user,
-        "clinician": clinician.user,
-        "admin": StaffFactory(clinic=clinic, role="admin").user,
-        "other_clinic": StaffFactory(clinic=other_clinic, role="admin").user,
-    }
-    kwargs = {
-        "public_id": patient.public_id,
-        "alert_id": alert.pk,
-        "session_id": session.pk,
-        "membership_id": clinician.pk,
-        "code": "phq9",
-        "day": checkin.local_date.isoformat(),
-        "token": "x",
-    }
-    token = api_token_issue(user=patient.user, name="phone", days=30, now=now).token
-    per_name = {
-        "care:result": assessment.public_id,
-        "api:assessment-detail": assessment.public_id,
-        "api:token-detail": token.public_id,
-    }
-    return users, kwargs, per_name
 
 
 def snapshot(clinic):
@@ -166,57 +125,167 @@ def url_for(name, pattern, kwargs, per_name):
     return reverse(name, kwargs=wanted)
 
 
+def api_methods() -> dict[str, set[str]]:
+    """The methods of each API path, from the OpenAPI schema (e.g. PUT, DELETE)."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {route: {m for m in ops if m != "parameters"} for route, ops in schema["paths"].items()}
+
+
+API_METHODS = api_methods()
+
+
+def methods_for(name, pattern) -> list[str]:
+    if not name.startswith("api:"):
+        return ["get", "post"]
+    route = "/api/v1/" + str(pattern.pattern).replace("<", "{").replace(">", "}")
+    route = route.replace("{uuid:", "{").replace("{int:", "{").replace("{slug:", "{")
+    return sorted({"get", "post"} | API_METHODS.get(route, set()))
+
+
 OURS = sorted(
     (name, pattern)
     for name, pattern in named_patterns()
     if name not in PUBLIC and not name.startswith(PUBLIC_PREFIXES)
 )
+CASES = [(name, pattern, method) for name, pattern in OURS for method in methods_for(name, pattern)]
 
 
 def test_every_discovered_url_has_a_policy():
     assert sorted(name for name, _ in OURS) == sorted(POLICY)
 
 
-@pytest.mark.parametrize(("name", "pattern"), OURS, ids=[n for n, _ in OURS])
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_each_role_gets_what_the_policy_says(client, world, clinic, name, pattern, method):
-    users, kwargs, per_name = world
-    url = url_for(name, pattern, kwargs, per_name)
-    wrong_method = set()
+def test_api_methods_come_from_the_schema():
+    methods = {name: methods_for(name, pattern) for name, pattern in OURS}
+
+    assert "put" in methods["api:reminder-preferences"]
+    assert "delete" in methods["api:token-detail"]
+
+
+def call(client, name, url, method):
+    if name.startswith("api:"):
+        return getattr(client, method)(url, content_type="application/json")
+    return getattr(client, method)(url)
+
+
+def violations(client, users, clinic, name, url, method, rule) -> list[str]:
+    """What is wrong with `url` for each actor, against `rule` (empty if all is right)."""
+    found, wrong_method = [], set()
     for role in ROLES:
         client.logout()
         if users[role] is not None:
             client.force_login(users[role])
         before = snapshot(clinic)
-        response = (
-            getattr(client, method)(url, content_type="application/json")
-            if name.startswith("api:")
-            else getattr(client, method)(url)
-        )
-        status = response.status_code
+        status = call(client, name, url, method).status_code
+        where = (role, method, url, status)
         if (name, method) in ANYONE:
-            assert status in OK, (role, method, url, status)
+            if status not in OK:
+                found.append(f"{where}: open to anyone, yet refused")
         elif role == "anonymous":
-            expected = {302, 401}  # pages go to login; the API answers 401
-            assert status in expected, (role, method, url, status)
-            if status == 302:
-                assert response["Location"].startswith(reverse("account_login"))
-            assert snapshot(clinic) == before, (role, method, url)
-        elif allowed(POLICY[name], role):
-            assert status in OK, (role, method, url, status)
+            # Pages go to the sign-in page; the API answers 401.
+            if status not in {302, 401}:
+                found.append(f"{where}: anonymous must be sent to sign in")
+        elif allowed(rule, role):
+            if status not in OK:
+                found.append(f"{where}: allowed, yet refused")
         elif status == 405:
             # A method the address never takes: answered before anything is looked up.
             wrong_method.add(role)
-        else:
-            # Other clinics and other patients learn nothing: 404; a clinician in an
-            # admin page of their own clinic is told it is not allowed: 403.
-            assert status in {403, 404}, (role, method, url, status)
-            if role in {"other_clinic", "other_patient", "patient"}:
-                assert status == 404, (role, method, url, status)
-            assert snapshot(clinic) == before, (role, method, url)
+        elif status not in {403, 404}:
+            found.append(f"{where}: must be refused")
+        elif status == 403 and role in {"other_patient", "patient", "other_admin"}:
+            # Other clinics and other patients learn nothing: 404. (A clinician is told an
+            # admin page is not for them, 403, whichever clinic it is about.)
+            found.append(f"{where}: must be 404, not 403")
+        if role != "anonymous" and not allowed(rule, role) and snapshot(clinic) != before:
+            found.append(f"{where}: a refused request changed data")
     # ... and then the same for every signed-in role, so a 405 tells nothing.
-    assert wrong_method in (
+    signed_in = set(ROLES) - {"anonymous"}
+    if wrong_method not in (
         set(),
-        set(ROLES) - {"anonymous"} - {r for r in ROLES if allowed(POLICY[name], r)},
-        set(ROLES) - {"anonymous"},
-    ), wrong_method
+        signed_in - {r for r in ROLES if allowed(rule, r)},
+        signed_in,
+    ):
+        found.append(f"{method} {url}: 405 for some roles only: {sorted(wrong_method)}")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern", "method"), CASES, ids=[f"{m}-{n}" for n, _, m in CASES]
+)
+def test_each_actor_gets_what_the_policy_says(client, world, clinic, name, pattern, method):
+    users, kwargs, per_name = world
+    url = url_for(name, pattern, kwargs, per_name)
+
+    assert violations(client, users, clinic, name, url, method, POLICY[name]) == []
+
+
+# A view that checks nothing, to show that the matrix catches it.
+
+
+@login_not_required
+def leaky_view(request, public_id):
+    return HttpResponse(f"Everything about patient {public_id}")
+
+
+urlpatterns = [
+    path("staff/leaky/<uuid:public_id>/", leaky_view, name="leaky"),
+    path("", include("tracker.urls")),
+]
+
+
+def test_an_unprotected_view_is_caught(client, world, clinic, settings):
+    settings.ROOT_URLCONF = __name__
+    users, kwargs, _ = world
+    discovered = {name for name, _ in named_patterns()}
+    url = reverse("leaky", kwargs={"public_id": kwargs["public_id"]})
+
+    problems = violations(client, users, clinic, "leaky", url, "get", "staff")
+
+    assert "leaky" in discovered and "leaky" not in POLICY  # the first test fails on it
+    assert any("anonymous must be sent to sign in" in p for p in problems)
+    assert any("'other_admin'" in p and "must be refused" in p for p in problems)
+
+
+# Lists: another clinic's staff never see this clinic's patients.
+
+LISTS = [
+    "/staff/patients/",
+    "/staff/patients/?status=all&q=",
+    "/staff/alerts/",
+    "/staff/alerts/?state=all",
+    "/staff/sessions/",
+    "/staff/audit/",
+    "/staff/export.csv?records=checkins",
+    "/staff/export.csv?records=assessments",
+    "/staff/export.csv?records=sessions",
+    "/api/v1/patients/?status=all",
+    "/api/v1/sessions/",
+    "/api/v1/alerts/?state=all",
+]
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("role", ["other_clinician", "other_admin"])
+def test_lists_never_show_another_clinics_patients(client, world, url, role):
+    users, kwargs, _ = world
+    patient = Patient.objects.get(public_id=kwargs["public_id"])
+    client.force_login(users[role])
+
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode()
+
+    assert response.status_code in {200, 403}, (url, response.status_code)
+    for secret in (str(patient.public_id), patient.user.full_name, patient.user.email):
+        assert secret not in text, (url, secret)
+    # ... and a foreign patient id as a filter gives nothing either.
+    if url.startswith("/api/v1/sessions/") or url.startswith("/api/v1/alerts/"):
+        filtered = client.get(f"{url.split('?')[0]}?patient={patient.public_id}&state=all")
+        assert filtered.json()["results"] == []
+
+
+def test_a_random_id_is_not_found_for_everyone(client, world):
+    users, _, _ = world
+    client.force_login(users["admin"])
+
+    assert client.get(f"/staff/patients/{uuid.uuid4()}/").status_code == 404
