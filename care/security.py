@@ -9,9 +9,11 @@
   tells it which account a failed attempt was for, on every sign-in path.
 """
 
+from allauth.account.signals import password_reset
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -64,6 +66,12 @@ def session_expired(*, started: float, last_seen: float, idle: int, now: float) 
     if now - last_seen >= idle:
         return "idle"
     return None
+
+
+@receiver(password_reset)
+def _lift_lockout_after_a_reset(sender, request, user, **kwargs):
+    """A person who proved they own the mailbox may sign in again at once."""
+    axes_reset(username=user.email.lower())
 
 
 @receiver(user_logged_in)
@@ -168,8 +176,8 @@ def lockout_response(request, original_response=None, credentials=None):
     """What a locked-out sign-in gets: the same for every account, known or not."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     detail = (
-        f"Too many failed sign-ins. Wait {minutes} minutes and try again, or reset your "
-        "password from the sign-in page."
+        f"Too many failed sign-ins. Wait {minutes} minutes and try again. If you have "
+        "forgotten your password, reset it: once it is reset you can sign in at once."
     )
     if _is_api(request):
         body = error_body(status_code=429, code="locked_out", detail=detail)

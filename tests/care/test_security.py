@@ -1,6 +1,7 @@
 """Sign-in safeguards: the staff second factor, lockout, idle and absolute session limits,
 session rotation, and sessions ended by sign-out and password change."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -366,3 +367,21 @@ def test_a_password_change_also_ends_api_tokens(client, patient):
 
     response = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     assert response.status_code == 401
+
+
+def test_resetting_the_password_lifts_the_lockout(client, patient, mailoutbox):
+    for _ in range(5):
+        failed(client, patient.user.email, address="127.0.0.1")
+    locked = client.post(LOGIN, {"login": patient.user.email, "password": PASSWORD})
+    assert locked.status_code == 429
+    client.post("/accounts/password/reset/", {"email": patient.user.email})
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mailoutbox[-1].body)
+    form = client.get(link.group(1), follow=True)
+    new = "a-brand-new-long-passphrase"
+
+    done = client.post(form.redirect_chain[-1][0], {"password1": new, "password2": new})
+    signed = client.post(LOGIN, {"login": patient.user.email, "password": new})
+
+    assert done.status_code == 302
+    assert signed.status_code == 302
+    assert signed_in(client)
