@@ -147,3 +147,18 @@ def build_history(patient, days: int, *, end) -> None:
         )
         for d in range(3, days + 1, 28)
     )
+
+
+def checkin_body(**overrides) -> dict:
+    """A valid check-in as the API takes it (JSON), with any field overridden."""
+    body = {
+        "mood": 5,
+        "anxiety": 4,
+        "energy": 6,
+        "sleep_hours": "6.5",
+        "sleep_quality": 2,
+        "side_effects": [],
+        "has_self_harm_thoughts": False,
+        "note": "",
+    }
+    return body | overrides

@@ -8,24 +8,11 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from care.models import CheckIn
+from tests.factories import checkin_body
 
 pytestmark = pytest.mark.django_db
 
 ERROR_KEYS = {"status", "code", "detail", "errors"}
-
-
-def checkin_body(**overrides):
-    body = {
-        "mood": 5,
-        "anxiety": 4,
-        "energy": 6,
-        "sleep_hours": "6.5",
-        "sleep_quality": 2,
-        "side_effects": [],
-        "has_self_harm_thoughts": False,
-        "note": "",
-    }
-    return body | overrides
 
 
 def post_json(client, url, body):

@@ -15,7 +15,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from care.models import ApiToken
 from care.services import api_token_issue, api_token_revoke
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, checkin_body
 
 pytestmark = pytest.mark.django_db
 
@@ -43,19 +43,6 @@ def new_token(user, days=30, name="Phone"):
 
 def bearer(secret):
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-
-
-def checkin_body():
-    return {
-        "mood": 5,
-        "anxiety": 4,
-        "energy": 6,
-        "sleep_hours": "6.5",
-        "sleep_quality": 2,
-        "side_effects": [],
-        "has_self_harm_thoughts": False,
-        "note": "",
-    }
 
 
 def assert_refused(response):

@@ -8,23 +8,9 @@ from django.utils import timezone
 
 from care.models import Alert, Assessment, CheckIn
 from care.services import assessment_submit
+from tests.factories import checkin_body
 
 pytestmark = pytest.mark.django_db
-
-
-def checkin_body(**overrides):
-    body = {
-        "mood": 5,
-        "anxiety": 4,
-        "energy": 6,
-        "sleep_hours": "6.5",
-        "sleep_quality": 2,
-        "side_effects": ["dizziness"],
-        "has_self_harm_thoughts": False,
-        "note": "",
-    }
-    body.update(overrides)
-    return body
 
 
 def phq9_body(**items):
