@@ -195,6 +195,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "care.security.lockout_username"
+# The client address as the rate limits and the audit trail read it (NUM_PROXIES aware).
+AXES_CLIENT_IP_CALLABLE = "care.services.audit.client_ip"
 AXES_LOCKOUT_CALLABLE = "care.security.lockout_response"
 AXES_VERBOSE = False
 

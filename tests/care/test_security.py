@@ -385,3 +385,24 @@ def test_resetting_the_password_lifts_the_lockout(client, patient, mailoutbox):
     assert done.status_code == 302
     assert signed.status_code == 302
     assert signed_in(client)
+
+
+def test_behind_a_proxy_the_lockout_counts_the_client_address(client, patient, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for n in range(5):
+        client.post(
+            LOGIN,
+            {"login": f"guess{n}@example.org", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.254",  # the proxy
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+
+    other_client = client.post(
+        LOGIN,
+        {"login": patient.user.email, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.254",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+
+    assert other_client.status_code == 302  # another person behind the same proxy
+    assert signed_in(client)
