@@ -11,6 +11,7 @@ from . import views
 urlpatterns = [
     path("", care_views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("api/v1/", include("care.api.urls")),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path(

@@ -12,6 +12,7 @@ from django.urls import path
 
 from care.management.commands.seed_demo import DEMO_PASSWORD
 from tests.browser.conftest import watch
+from tracker import urls as project_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,24 +26,59 @@ def inline_code(request):
     return HttpResponse(engines["django"].from_string(INLINE_CODE_PAGE).render({}, request))
 
 
-# The URLconf of the first test: one page with inline code, nonced and not.
-urlpatterns = [path("inline/", login_not_required(inline_code))]
+def boom(request):
+    raise RuntimeError("boom")
 
 
-def test_the_policy_runs_only_nonced_inline_code_and_reports_the_rest(
-    live_server, browser, settings
-):
+# The URLconf of these tests: the project's, a page with inline code and a view that fails.
+urlpatterns = [
+    path("test-inline/", login_not_required(inline_code)),
+    path("test-boom/", login_not_required(boom)),
+    *project_urls.urlpatterns,
+]
+handler404 = project_urls.handler404
+handler500 = project_urls.handler500
+
+
+@pytest.fixture(autouse=True)
+def _test_urls(settings):
     settings.ROOT_URLCONF = __name__
+
+
+def test_the_policy_runs_only_nonced_inline_code_and_reports_the_rest(live_server, browser):
     context = browser.new_context()
     page = watch(context.new_page())
-    page.goto(f"{live_server.url}/inline/")
-    page.wait_for_timeout(200)
+    page.goto(f"{live_server.url}/test-inline/")
+    for _ in range(40):  # the reports arrive asynchronously
+        if len(page.csp_violations) >= 2:
+            break
+        page.wait_for_timeout(50)
     ran = page.evaluate("({...document.documentElement.dataset})")
     violations = list(page.csp_violations)
     context.close()
 
     assert ran == {"withNonce": "ran"}
     assert sorted(v.split()[0] for v in violations) == ["script-src-elem", "style-src-attr"]
+
+
+def test_pages_for_everyone_and_the_error_pages_break_no_policy(live_server, desktop, screenshot):
+    page, base = desktop, live_server.url
+    for path_ in ("/accounts/login/", "/accounts/password/reset/", "/crisis/", "/admin/login/"):
+        assert page.goto(base + path_).status == 200, path_
+    # Chromium logs an error status of the page itself as a console error: expected here.
+    for path_, status, reason in [
+        ("/no-such-page/", 404, "Not Found"),
+        ("/test-boom/", 500, "Internal Server Error"),
+    ]:
+        with page.expect_console_message(lambda m: m.type == "error") as message:
+            assert page.goto(base + path_).status == status
+        logged = f"the server responded with a status of {status} ({reason})"
+        assert message.value.text == f"Failed to load resource: {logged}"
+        assert page.console_errors == [message.value.text]
+        page.console_errors.clear()
+    assert page.locator("body.error-page").evaluate("e => getComputedStyle(e).maxWidth") != "none"
+    screenshot(page, "security-2-error-500")
+    assert page.problems() == []
 
 
 def test_the_api_docs_render_every_operation_under_the_policy(live_server, desktop, screenshot):
