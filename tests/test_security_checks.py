@@ -74,6 +74,37 @@ def test_a_malformed_proxy_header_stops_start_up_with_a_clear_message():
     assert "DJANGO_SECURE_PROXY_SSL_HEADER" in result.stderr
 
 
+SHOW_SETTINGS = (
+    "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS,"
+    " s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+)
+
+
+@pytest.mark.parametrize(
+    ("debug", "expected"),
+    [
+        ("false", "True 31536000 __Host-sessionid __Host-csrftoken True True"),
+        ("true", "False 0 sessionid csrftoken False False"),
+    ],
+    ids=["debug-off", "debug-on"],
+)
+def test_https_and_cookie_defaults_follow_debug(debug, expected):
+    # No DJANGO_SECURE_* variables: the defaults alone.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env |= {"DJANGO_DEBUG": debug, "DJANGO_SECRET_KEY": PRODUCTION["DJANGO_SECRET_KEY"]}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW_SETTINGS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
 def ids(messages) -> list[str]:
     return [message.id for message in messages]
 
