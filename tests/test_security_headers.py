@@ -6,10 +6,12 @@ renders an inline script with the CSP nonce.
 """
 
 import pytest
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.template import engines
 from django.test import Client
 from django.urls import path, reverse
@@ -32,6 +34,11 @@ def boom(request):
     raise RuntimeError("boom")
 
 
+def message_view(request):
+    messages.warning(request, "A high alert was raised: blood pressure 190/110")
+    return redirect("care:crisis")
+
+
 def nonce_view(request):
     return HttpResponse(engines["django"].from_string(NONCE_PAGE).render({}, request))
 
@@ -41,6 +48,7 @@ urlpatterns = [
     path("test-boom-public/", login_not_required(boom)),
     path("api/test-boom/", login_not_required(boom)),
     path("test-nonce/", login_not_required(nonce_view)),
+    path("test-message/", message_view),
     *project_urls.urlpatterns,
 ]
 handler404 = project_urls.handler404
@@ -256,3 +264,10 @@ def test_cookies_are_secure_host_prefixed_and_same_site_lax(client, patient):
         assert cookie["path"] == "/" and cookie["domain"] == ""
     assert session["httponly"] is True
     assert client.get(reverse("care:me")).status_code == 200
+
+
+def test_messages_stay_in_the_session_not_in_a_cookie(test_urls, clinician_client):
+    response = clinician_client.get("/test-message/", follow=True)
+
+    assert "blood pressure 190/110" in response.content.decode()
+    assert "messages" not in clinician_client.cookies
