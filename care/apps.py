@@ -7,6 +7,7 @@ class CareConfig(AppConfig):
     verbose_name = _("Care")
 
     def ready(self) -> None:
-        from . import security, signals  # noqa: F401 (security connects its sign-in receivers)
+        # checks registers the deploy checks; security connects its sign-in receivers.
+        from . import checks, security, signals  # noqa: F401
 
         signals.connect()

@@ -4,9 +4,11 @@ import os
 import uuid
 
 # Before Django loads settings: the test run is a "DEBUG off" run (whatever a local .env
-# says) and needs a real key.
+# says) and needs a real key. The test client and the live server speak plain HTTP, so no
+# redirect to HTTPS (tests/test_security_headers.py turns it on where it is the subject).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 os.environ["DJANGO_DEBUG"] = "false"
+os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "0123456789" * 4)
 
 import django

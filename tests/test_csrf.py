@@ -50,11 +50,11 @@ def test_sign_in_and_sign_out_need_the_token_too(patient, url):
     assert "_auth_user_id" in client.session  # still signed in: the sign-out was refused
 
 
-def test_with_the_token_the_same_post_goes_through(patient):
+def test_with_the_token_the_same_post_goes_through(patient, settings):
     client = Client(enforce_csrf_checks=True)
     client.force_login(patient.user)
     client.get("/me/checkin/")
-    token = client.cookies["csrftoken"].value
+    token = client.cookies[settings.CSRF_COOKIE_NAME].value
 
     response = client.post("/accounts/logout/", HTTP_X_CSRFTOKEN=token)
 

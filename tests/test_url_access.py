@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 # Pages that must work without signing in.
 PUBLIC = {
     "health",
+    "favicon",
     "api-schema",
     "api-docs",
     "care:crisis",
@@ -98,6 +99,13 @@ def test_public_pages_answer_without_login(client, name):
 
     response = client.get(sample_url(name, pattern))
 
-    assert response.status_code in {200, 302, 400, 410}
-    if response.status_code == 302:
+    assert response.status_code in {200, 301, 302, 400, 410}
+    if response.status_code in {301, 302}:
         assert not response["Location"].startswith(reverse("account_login"))
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/favicon.svg"

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -68,6 +69,12 @@ def health(request: HttpRequest) -> JsonResponse:
         "scheduler": _scheduler_state() if database else "unknown",
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's, JSON)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -64,7 +64,7 @@ def test_a_patient_checks_in_completes_a_phq9_and_sees_their_history(
     data = json.loads(download.value.path().read_text(encoding="utf-8"))
     assert data["patient"]["email"] == "alex@demo.example"
     assert len(data["checkins"]) > 60 and data["checkins"][-1]["mood"] == 7
-    assert page.console_errors == []
+    assert page.problems() == []
 
 
 def test_item_9_shows_crisis_resources_before_the_score(live_server, phone, screenshot):
@@ -85,13 +85,12 @@ def test_item_9_shows_crisis_resources_before_the_score(live_server, phone, scre
     assert Alert.objects.filter(patient__user__email="casey@demo.example").count() == 1
 
 
-def test_patient_pages_fit_a_320_pixel_screen_without_sideways_scrolling(live_server, browser):
+def test_patient_pages_fit_a_320_pixel_screen_without_sideways_scrolling(live_server, new_page):
     call_command("seed_demo", days=30)
-    context = browser.new_context(viewport={"width": 320, "height": 640})
-    page = context.new_page()
+    page = new_page(320, 640)
     sign_in(page, live_server.url, "jordan@demo.example")
     for path in ["/me/", "/me/checkin/", "/me/questionnaires/pcl5/", "/me/history/", "/crisis/"]:
         page.goto(live_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{path} is {width}px wide"
-    context.close()
+    assert page.problems() == []

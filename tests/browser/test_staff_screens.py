@@ -12,16 +12,6 @@ from tests.factories import totp_code
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def desktop(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-    yield page
-    context.close()
-
-
 def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, screenshot):
     call_command("seed_demo")
     page, base = desktop, live_server.url
@@ -65,4 +55,4 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
     page.click(".ack-form button >> nth=0")
     assert "Alert acknowledged." in page.inner_text("main")
     screenshot(page, "staff-4-alerts")
-    assert page.console_errors == []
+    assert page.problems() == []

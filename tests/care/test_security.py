@@ -326,13 +326,13 @@ def test_signing_in_gives_a_new_session_key(client, patient):
     assert client.session.session_key != before
 
 
-def test_an_old_session_cookie_is_dead_after_sign_out(client, patient):
+def test_an_old_session_cookie_is_dead_after_sign_out(client, patient, settings):
     sign_in(client, patient.user)
-    cookie = client.cookies["sessionid"].value
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     client.post("/accounts/logout/")
 
     replay = Client()
-    replay.cookies["sessionid"] = cookie
+    replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
     response = replay.get("/me/")
 
     assert response.status_code == 302

@@ -1,0 +1,26 @@
+"""Project-wide response headers that Django's own middleware does not set."""
+
+from django.http import HttpRequest, HttpResponseBase
+
+NO_STORE = "no-store, private"
+
+
+class PrivateNoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every response that may carry patient data.
+
+    That is every response to a signed-in user and every `/api/` response (a bearer token is
+    checked inside the API view, so the request may look anonymous here). A Cache-Control
+    that a view set itself (`never_cache`, the exports' own) is left as it is.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.has_header("Cache-Control"):
+            return response
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = NO_STORE
+        return response
