@@ -385,8 +385,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "without_template_context": {"()": "tracker.log_filters.WithoutTemplateContext"},
+        "without_database_rows": {"()": "tracker.log_filters.WithoutDatabaseRows"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes logs every successful sign-in at INFO; lockouts are WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every successful sign-in at INFO; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+        # At DEBUG, a missing template variable is logged with the whole context.
+        "django.template": {"filters": ["without_template_context"]},
+        # Where crashes of requests and tasks are logged: a database error's text may
+        # hold the row it refused.
+        "django.request": {"filters": ["without_database_rows"]},
+        "celery.app.trace": {"filters": ["without_database_rows"]},
+        "notifications.tasks": {"filters": ["without_database_rows"]},
+    },
 }
