@@ -242,6 +242,9 @@ SESSION_IDLE_MINUTES_STAFF = env.int("SESSION_IDLE_MINUTES_STAFF", default=15)
 SESSION_IDLE_MINUTES_PATIENT = env.int("SESSION_IDLE_MINUTES_PATIENT", default=30)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+# Flash messages stay on the server: they can name the patient or quote a blood pressure,
+# and the cookie store only signs them (readable in the browser and in logged headers).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one account, or from
 # one address, further attempts are refused for the cool-off time, whether or not the
@@ -444,8 +447,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "without_template_context": {"()": "tracker.log_filters.WithoutTemplateContext"},
+        "without_database_rows": {"()": "tracker.log_filters.WithoutDatabaseRows"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes logs every successful sign-in at INFO; lockouts are WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every successful sign-in at INFO; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+        # At DEBUG, a missing template variable is logged with the whole context.
+        "django.template": {"filters": ["without_template_context"]},
+        # Where crashes of requests and tasks are logged: a database error's text may
+        # hold the row it refused.
+        "django.request": {"filters": ["without_database_rows"]},
+        "celery.app.trace": {"filters": ["without_database_rows"]},
+        "notifications.tasks": {"filters": ["without_database_rows"]},
+    },
 }

@@ -68,9 +68,9 @@ def alert_raise(
             )
     except IntegrityError:
         return None  # a parallel request raised the same alert a moment ago
-    logger.info(
-        "%s %s alert %s raised for patient %s", draft.priority, draft.kind, alert.id, patient.id
-    )
+    # The id only: kind and priority next to a patient id would tell a log reader about,
+    # say, a self-harm answer.
+    logger.info("Alert %s raised", alert.id)
     return alert
 
 

@@ -1,6 +1,7 @@
 """Check-ins and assessments: one per local day, revisions, idempotency, the safety loop."""
 
 import logging
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -263,6 +264,7 @@ def test_nothing_the_patient_wrote_reaches_the_logs(patient, caplog):
         )
 
     logged = caplog.text
-    assert "safety alert" in logged  # something is logged, by id only
-    for secret in (CANARY, "Nearly every day", "thoughts", "harming", patient.preferred_name):
+    assert re.search(r"Alert \d+ raised", logged)  # something is logged, by id only
+    private = (CANARY, "Nearly every day", "thoughts", "harming", "safety", "urgent")
+    for secret in (*private, patient.preferred_name):
         assert secret not in logged

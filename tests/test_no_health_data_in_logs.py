@@ -1,0 +1,416 @@
+"""No health data in logs, e-mails, task arguments or URLs (issue 7, DESIGN.md section 7).
+
+Markers are planted in check-in notes (page, API, e-mailed link), a patient's names and
+date of birth, sessions' notes, adverse events and lot numbers, and acknowledgement notes.
+Pages, API, tasks and e-mails then run with every logger at DEBUG, and no marker may show
+up in a log record (message, arguments, traceback, extras), an e-mail (subject, bodies,
+headers), an enqueued task argument, a requested URL, a response header (redirects, file
+names, cookies; signed tokens decoded) or an audit row. One exception: an e-mail to a
+patient may greet them by their preferred name (DESIGN.md section 5). Scores, bands, the
+self-harm flag and vital signs cannot carry a marker, so the project's own log lines are
+also checked for clinical words ("urgent safety alert for patient 42" tells a reader of a
+self-harm answer).
+
+`django.db.backends` is not checked: it logs SQL with its parameters, which are the data
+by definition, and only when DEBUG is on or a test forces a debug cursor. Production runs
+with DEBUG off, so those records never exist there; the promise is about what the
+application and its libraries log.
+"""
+
+import logging
+import smtplib
+import uuid
+import zlib
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from unittest.mock import Mock
+
+import pytest
+import time_machine
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import OperationalError
+from django.test import Client
+from django.test.client import ClientHandler
+from django.utils import timezone
+
+from care.models import Alert, AuditEvent, Invitation, Patient, TreatmentSession
+from care.services import api_token_issue, assessment_submit, checkin_submit
+from care.tasks import run_alert_rules, send_invitation
+from notifications.models import Delivery, ReminderPreference
+from notifications.services import checkin_reminders_dispatch
+from notifications.tasks import dispatch_reminders, send_delivery
+from tests.care.test_security import sign_in
+from tests.factories import PASSWORD, PatientFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+CANARY = f"ZZCANARY{uuid.uuid4().hex[:8]}"
+PREFERRED = f"{CANARY}pref"
+DOB = date(1931, 2, 27)
+PRIVATE = (CANARY, "1931-02-27", "02/27/1931", "27/02/1931", "Feb. 27, 1931", "February 27, 1931")
+CLINICAL_WORDS = (
+    "safety", "harm", "suicid", "worsening", "high_bp", "blood pressure", "booster",
+    "severe", "moderate", "mild", "minimal", "phq", "gad", "pcl", "ptsd", "depress",
+    "anxi", "dissociat", "sedat", "nausea", "craving",
+)  # fmt: skip
+APP_LOGGERS = ("care", "notifications", "tracker")
+# SQL with its parameters (see above), and factory_boy, which only tests use.
+NOT_CHECKED = ("django.db.backends", "factory")
+# Standard LogRecord attributes; anything else on a record is an `extra`, checked too.
+STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+PHQ9 = {str(n): 2 for n in range(1, 9)} | {"9": 1}  # 17, moderately severe, item 9 flagged
+MIDNIGHT = datetime(2026, 5, 4, 4, 0, tzinfo=UTC)  # in New York, the clinic's and patient's zone
+
+
+def note(where: str) -> str:
+    return f"{CANARY}-{where}"
+
+
+class Capture(logging.Handler):
+    """Every record as (logger, message, everything), rendered at emit time with its
+    arguments, traceback and extras."""
+
+    records: list[tuple[str, str, str]]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = logging.Formatter("%(levelname)s %(name)s %(message)s").format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in STANDARD}
+        self.records.append((record.name, record.getMessage(), f"{text} {extras!r}"))
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    """Every logger at DEBUG, captured; every URL requested and header answered."""
+    capture = Capture(logging.DEBUG)
+    capture.records = []
+    loggers = [logging.getLogger(name) for name in ["", *logging.root.manager.loggerDict]]
+    saved = [(lg, lg.level, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+        lg.disabled = False
+        if lg is loggers[0] or not lg.propagate:
+            lg.addHandler(capture)
+    seen = {"logs": capture.records, "urls": []}
+    original = ClientHandler.__call__
+
+    def recording(handler, environ):
+        response = original(handler, environ)
+        seen["urls"].append(f"{environ['PATH_INFO']}?{environ.get('QUERY_STRING', '')}")
+        seen["urls"] += [f"{name}: {value}" for name, value in response.items()]
+        seen["urls"] += [f"Set-Cookie: {morsel.value}" for morsel in response.cookies.values()]
+        return response
+
+    monkeypatch.setattr(ClientHandler, "__call__", recording)
+    yield seen
+    for lg, level, disabled in saved:
+        lg.setLevel(level)
+        lg.disabled = disabled
+        lg.removeHandler(capture)
+
+
+def readable(text: str) -> str:
+    """`text` and the payloads of the signed tokens in it (Django's signing is readable)."""
+    decoded = []
+    for word in text.translate(str.maketrans("/<>=\"';,", "        ")).split():
+        payload = word.split(":")[0]
+        try:
+            data = signing.b64_decode(payload.lstrip(".").encode())
+            data = zlib.decompress(data) if payload.startswith(".") else data
+            decoded.append(data.decode())
+        except Exception:  # noqa: S112 - not a token
+            continue
+    return " ".join([text, *decoded]).lower()
+
+
+def leaks(text: str) -> list[str]:
+    text = readable(text)
+    return [p for p in PRIVATE if p.lower() in text]
+
+
+def assert_nothing_found(seen, mailoutbox, enqueued) -> None:
+    """No marker anywhere; no clinical word in the project's own log lines."""
+    found = []
+    for name, message, everything in seen["logs"]:
+        if not name.startswith(NOT_CHECKED) and leaks(everything):
+            found.append(f"log: {everything}")
+        if name.split(".")[0] in APP_LOGGERS and any(w in message.lower() for w in CLINICAL_WORDS):
+            found.append(f"log, clinical: {message}")
+    found += [f"url or header: {url}" for url in seen["urls"] if leaks(url)]
+    patients = set(Patient.objects.values_list("user__email", flat=True))
+    for message in mailoutbox:
+        headers = " ".join(f"{k}: {v}" for k, v in message.extra_headers.items())
+        envelope = f"{message.subject} {message.from_email} {message.to} {headers}"
+        bodies = " ".join([message.body, *(str(c) for c, _ in message.alternatives)])
+        if set(message.to) <= patients:
+            bodies = bodies.replace(PREFERRED, "")  # a greeting by first name is allowed
+        if leaks(envelope) or leaks(bodies):
+            found.append(f"e-mail: {envelope} {bodies}")
+    found += [f"task argument: {a!r}" for a in enqueued if not isinstance(a, int)]  # ids only
+    found += [f"audit: {row}" for row in AuditEvent.objects.values() if leaks(repr(row))]
+    assert not found, "\n".join(found)
+
+
+@pytest.fixture
+def marked(clinic, clinician):
+    """A patient whose names and date of birth are markers."""
+    clinic.on_call_email = "on-call@clinic.example"
+    clinic.save()
+    patient = PatientFactory(
+        clinic=clinic,
+        primary_clinician=clinician,
+        tz="America/New_York",
+        preferred_name=PREFERRED,
+        user__full_name=f"Robin {CANARY}full",
+        date_of_birth=DOB,
+        has_ptsd=True,
+    )
+    ReminderPreference.objects.create(patient=patient, checkin_time=clock(19))
+    return patient
+
+
+def checkin_values(where: str) -> dict:
+    """A bad day: low mood, side effects, thoughts of self-harm, and a marked note."""
+    scales = {"mood": 1, "anxiety": 9, "energy": 2, "sleep_hours": "3.5", "sleep_quality": 0}
+    flags = {"side_effects": ["dissociation", "craving"], "has_self_harm_thoughts": True}
+    return scales | flags | {"note": note(where)}
+
+
+def session_values(where: str) -> dict:
+    kinds = ("notes", "adverse_events", "lot_number")
+    return {kind: note(f"{where}-{kind[:7]}") for kind in kinds}
+
+
+def plant_record(patient, *, now: datetime) -> TreatmentSession:
+    """A marked check-in, a flagged PHQ-9 and a booked session with marked free text."""
+    checkin_submit(patient=patient, values=checkin_values("service"), client_id=None, now=now)
+    phq9 = {"instrument_code": "phq9", "answers": PHQ9, "difficulty": 2, "client_id": None}
+    assessment_submit(patient=patient, entered_by=patient.user, now=now, **phq9)
+    at, free_text = now + timedelta(days=1), session_values("booked")
+    return TreatmentSession.objects.create(
+        patient=patient, scheduled_at=at, route="iv", **free_text
+    )
+
+
+def record_form(where: str, *, systolic: int) -> dict:
+    """The session record form: a dose, a pre-dose blood pressure, marked free text."""
+    form = {"route": "iv", "dose_mg_per_kg": "0.5", "monitoring_started_at": "2026-03-02T10:00"}
+    form |= {"bp_pre_systolic": systolic, "bp_pre_diastolic": 80, "confirm_high_bp": "on"}
+    return form | {"dissociation": "moderate", "sedation": "mild"} | session_values(where)
+
+
+def bearer(user, **options) -> Client:
+    issued = api_token_issue(user=user, name="app", days=1, now=timezone.now())
+    return Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}", **options)
+
+
+deadlock = Mock(side_effect=OperationalError("deadlock detected"))
+
+
+def validation_gap(**kwargs):
+    """A value that slipped past validation: the database refuses the row (PostgreSQL
+    quotes the whole row, note included, in its error)."""
+    return checkin_submit(**kwargs | {"values": kwargs["values"] | {"mood": -1}})
+
+
+def test_patient_pages_leave_no_health_data_behind(marked, client, mailoutbox, enqueued, seen):
+    assert sign_in(client, marked.user).status_code == 302
+    form = checkin_values("page") | {"has_self_harm_thoughts": "yes"}
+    answers = {f"item_{n}": v for n, v in PHQ9.items()} | {"difficulty": "2"}
+
+    pages = [client.get("/me/"), client.post("/me/checkin/", form, follow=True)]
+    pages.append(client.post("/me/checkin/", form | {"mood": "11"}))  # refused, shown again
+    pages.append(client.post("/me/questionnaires/phq9/", answers, follow=True))  # the result
+    for url in ("/me/history/", "/me/settings/", "/me/export.json", "/crisis/"):
+        pages.append(client.get(url))
+    for kind in ("checkins", "assessments", "sessions"):
+        pages.append(client.get("/me/export.csv", {"records": kind}))
+    pages.append(client.post("/accounts/logout/", follow=True))
+
+    assert [p.status_code for p in pages] == [200] * len(pages)
+    assert note("page").encode() in b"".join(pages[-4].streaming_content)  # the download
+    assert Alert.objects.filter(patient=marked, kind="safety").count() == 2
+    assert_nothing_found(seen, mailoutbox, enqueued)
+
+
+def test_staff_pages_leave_no_health_data_behind(
+    marked, clinic, client, mailoutbox, enqueued, django_capture_on_commit_callbacks, seen
+):
+    session = plant_record(marked, now=timezone.now() - timedelta(days=1))
+    assert sign_in(client, StaffFactory(clinic=clinic, role="admin").user).status_code == 302
+    patient_page = f"/staff/patients/{marked.public_id}/"
+    record = record_form("recorded", systolic=187)  # above the hold: a high alert too
+    enrollment = {"full_name": f"Sam {CANARY}enrolled", "preferred_name": PREFERRED}
+    enrollment |= {"email": "sam@example.org", "date_of_birth": DOB, "tz": "America/Chicago"}
+    enrollment |= {"conditions": ["ptsd"], "consultation_on": timezone.localdate()}
+
+    pages = [client.get("/staff/patients/"), client.get(patient_page)]
+    pages.append(client.post(f"/staff/sessions/{session.pk}/record/", record, follow=True))
+    pages += [client.get("/staff/alerts/"), client.get("/staff/sessions/")]
+    for alert in Alert.objects.filter(patient=marked):
+        ack = {"action": "called_patient", "note": note("ack"), "next": patient_page}
+        pages.append(client.post(f"/staff/alerts/{alert.pk}/acknowledge/", ack, follow=True))
+    for kind in ("checkins", "assessments", "sessions"):
+        pages.append(client.get(f"{patient_page}export.csv", {"records": kind}))
+        pages.append(client.get("/staff/export.csv", {"records": kind}))
+    pages.append(client.get("/staff/audit/", {"patient": marked.pk}))
+    with django_capture_on_commit_callbacks(execute=True):
+        pages.append(client.post("/staff/patients/new/", enrollment, follow=True))
+    [invitation_id] = enqueued
+    send_invitation(invitation_id)  # the task, as a worker runs it
+    [invitation] = mailoutbox
+    link = next(w for w in invitation.body.split() if "/invitation/" in w)
+    newcomer = Client()
+    password = {"password1": "a-long-passphrase", "password2": "a-long-passphrase"}
+    pages.append(newcomer.get(link.removeprefix("http://testserver"), follow=True))
+    pages.append(newcomer.post("/invitation/", password, follow=True))
+
+    assert [p.status_code for p in pages] == [200] * len(pages)
+    assert Alert.objects.filter(patient=marked, action_note=note("ack")).count() == 3
+    assert Invitation.objects.get(id=invitation_id).used_at is not None
+    assert_nothing_found(seen, mailoutbox, enqueued)
+
+
+def test_the_api_leaves_no_health_data_behind(marked, clinician, mailoutbox, enqueued, seen):
+    phone, staff = bearer(marked.user), bearer(clinician)
+    phq9 = {"instrument": "phq9", "answers": PHQ9, "difficulty": 2}
+    patient_api = f"/api/v1/patients/{marked.public_id}"
+
+    posted = [
+        phone.post("/api/v1/checkins/", checkin_values("api"), "application/json"),
+        phone.post("/api/v1/assessments/", phq9, "application/json"),
+    ]
+    bad = checkin_values("api") | {"mood": 11}
+    refused = phone.post("/api/v1/checkins/", bad, "application/json")
+    reads = [phone.get(f"/api/v1/{what}/") for what in ("me", "checkins", "assessments")]
+    reads += [
+        staff.get("/api/v1/patients/"),
+        staff.get(f"{patient_api}/trends/", {"days": 30}),
+        staff.get(f"{patient_api}/fhir/"),
+        staff.get("/api/v1/sessions/", {"patient": marked.public_id}),
+        staff.get("/api/v1/alerts/", {"patient": marked.public_id}),
+    ]
+    ack = {"action": "other", "note": note("api-ack")}
+    acks = [
+        staff.post(f"/api/v1/alerts/{alert.pk}/acknowledge/", ack, "application/json")
+        for alert in Alert.objects.filter(patient=marked)
+    ]
+
+    assert [r.status_code for r in posted] == [201, 201] and refused.status_code == 400
+    assert {r.status_code for r in reads + acks} == {200} and len(acks) == 2
+    assert_nothing_found(seen, mailoutbox, enqueued)
+
+
+def test_tasks_and_emails_leave_no_health_data_behind(
+    marked, clinician, mailoutbox, enqueued, django_capture_on_commit_callbacks, seen
+):
+    plant_record(marked, now=MIDNIGHT - timedelta(hours=3))  # the evening before
+    for day in (5, 6):  # "session tomorrow"; a questionnaire in the 48 hours before
+        at = datetime(2026, 5, day, 14, 0, tzinfo=UTC)
+        TreatmentSession.objects.create(
+            patient=marked, scheduled_at=at, route="iv", **session_values(f"may{day}")
+        )
+
+    sent = 0
+    for step in range(48):  # the dispatcher's ticks over one day, each due e-mail sent
+        with time_machine.travel(MIDNIGHT + timedelta(minutes=30 * step), tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                dispatch_reminders()
+                run_alert_rules()
+            for delivery_id in enqueued[sent:]:
+                send_delivery.apply(args=[delivery_id])  # through Celery's own task tracing
+            sent = len(enqueued)
+    # The patient follows the check-in link of the reminder and writes a note.
+    [reminder] = [m for m in mailoutbox if "/r/checkin/" in m.body]
+    link = next(w for w in reminder.body.split() if "/r/checkin/" in w)
+    phone, form = Client(), checkin_values("link") | {"has_self_harm_thoughts": "yes"}
+    with time_machine.travel(MIDNIGHT + timedelta(hours=23), tick=False):
+        assert phone.get(link.removeprefix("http://testserver"), follow=True).status_code == 200
+        assert phone.post("/r/checkin/", form, follow=True).status_code == 200
+
+    kinds = {d.kind for d in Delivery.objects.filter(status="sent")}
+    assert kinds == set(Delivery.Kind.values)  # every kind of e-mail, patients' and staff's
+    assert len(mailoutbox) == Delivery.objects.count() == len(enqueued)
+    assert marked.checkins.filter(note=note("link")).exists()
+    assert_nothing_found(seen, mailoutbox, enqueued)
+
+
+def test_failing_tasks_and_deliveries_leave_no_health_data_behind(
+    marked, mailoutbox, enqueued, django_capture_on_commit_callbacks, monkeypatch, seen
+):
+    plant_record(marked, now=MIDNIGHT - timedelta(hours=3))
+    reminder_at = MIDNIGHT + timedelta(hours=19)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkin_reminders_dispatch(now=reminder_at)
+    [delivery_id] = enqueued
+    refusals = [smtplib.SMTPServerDisconnected("Connection unexpectedly closed")]
+    refusals += [smtplib.SMTPRecipientsRefused({marked.user.email: (550, b"5.1.1 Unknown")})]
+
+    def refuse(message):
+        raise refusals.pop(0)
+
+    def bad_row(*args, now, **kwargs):  # a bug: a task writes a row the database refuses
+        validation_gap(patient=marked, values=checkin_values("task"), client_id=None, now=now)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    for minutes in (0, 5):  # deferred and retried by Celery, then refused for good
+        with time_machine.travel(reminder_at + timedelta(minutes=minutes), tick=False):
+            send_delivery.apply(args=[delivery_id])
+    monkeypatch.setattr("care.tasks.daily_alerts_run_all", bad_row)
+    monkeypatch.setattr("notifications.tasks.heartbeat_record", bad_row)
+    failed = [run_alert_rules.apply(), dispatch_reminders.apply()]
+
+    assert Delivery.objects.get(id=delivery_id).status == "failed"
+    assert Alert.objects.filter(patient=marked, kind="delivery_failure").exists()
+    assert [result.failed() for result in failed] == [True, True]
+    logged = " ".join(message for _, message, _ in seen["logs"])
+    for line in ("retry: Retry in", "raised unexpected", "A reminder dispatch step failed"):
+        assert line in logged, line
+    assert_nothing_found(seen, mailoutbox, enqueued)
+
+
+def test_error_paths_leave_no_health_data_behind(
+    marked, clinician, mailoutbox, enqueued, monkeypatch, seen
+):
+    session = plant_record(marked, now=timezone.now() - timedelta(days=1))
+    alert = Alert.objects.filter(patient=marked).first()
+    patient, staff = Client(raise_request_exception=False), Client(raise_request_exception=False)
+    token = {"email": marked.user.email, "password": "nope", "name": note("token")}
+    wrong = [
+        patient.post("/accounts/login/", {"login": marked.user.email, "password": "nope"}),
+        staff.post("/accounts/login/", {"login": clinician.email, "password": PASSWORD}),
+        staff.post("/accounts/2fa/authenticate/", {"code": "000000"}),
+        patient.post("/api/v1/auth/tokens/", token, "application/json"),
+    ]
+    assert sign_in(patient, marked.user).status_code == sign_in(staff, clinician).status_code == 302
+    monkeypatch.setattr("care.patient_views.checkin_submit", deadlock)
+    monkeypatch.setattr("care.session_views.session_record", deadlock)
+    monkeypatch.setattr("care.api.views.checkin_submit", validation_gap)
+    phone = bearer(marked.user, raise_request_exception=False)
+    form = checkin_values("crash") | {"has_self_harm_thoughts": "yes"}
+    record = record_form("crash", systolic=120)
+    responses = {
+        400: [
+            phone.post("/api/v1/checkins/", form | {"sleep_hours": -3}, "application/json"),
+            staff.post(f"/staff/alerts/{alert.pk}/acknowledge/", {"note": note("no-action")}),
+        ],
+        404: [
+            staff.get(f"/staff/patients/{uuid.uuid4()}/"),
+            patient.get(f"/me/results/{uuid.uuid4()}/"),
+            phone.get(f"/api/v1/assessments/{uuid.uuid4()}/"),
+            patient.get("/staff/patients/"),
+        ],
+        500: [
+            patient.post("/me/checkin/", form),
+            phone.post("/api/v1/checkins/", form, "application/json"),  # the database refuses
+            staff.post(f"/staff/sessions/{session.pk}/record/", record),
+        ],
+    }
+
+    assert [r.status_code for r in wrong] == [200, 302, 200, 400]
+    assert [{r.status_code for r in rs} for rs in responses.values()] == [{400}, {404}, {500}]
+    assert not leaks(b"".join(r.content for r in responses[500]).decode())  # generic pages
+    logged = " ".join(message for _, message, _ in seen["logs"])
+    for line in ("Bad Request", "Not Found", "Internal Server Error", "AXES: Repeated login"):
+        assert line in logged, line
+    assert_nothing_found(seen, mailoutbox, enqueued)
