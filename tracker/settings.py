@@ -242,9 +242,6 @@ SESSION_IDLE_MINUTES_STAFF = env.int("SESSION_IDLE_MINUTES_STAFF", default=15)
 SESSION_IDLE_MINUTES_PATIENT = env.int("SESSION_IDLE_MINUTES_PATIENT", default=30)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
-# Flash messages stay on the server: they can name the patient or quote a blood pressure,
-# and the cookie store only signs them (readable in the browser and in logged headers).
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one account, or from
 # one address, further attempts are refused for the cool-off time, whether or not the

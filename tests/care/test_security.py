@@ -271,10 +271,12 @@ def test_staff_are_signed_out_after_15_idle_minutes(client, clinician):
         assert client.get(CASELOAD).status_code == 200
     with at(start, minutes=44):
         response = client.get(CASELOAD)
+        login_page = client.get(response["Location"])
 
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
     assert not signed_in(client)
+    assert "signed out after a time without activity" in login_page.content.decode()
 
 
 def test_patients_are_signed_out_after_30_idle_minutes(client, patient):
