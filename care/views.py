@@ -64,11 +64,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "care/no_role.html", status=403)
 
 
+CASELOAD_FILTERS = "caseload_filters"
+
+
 @never_cache
 def patient_list(request: HttpRequest) -> HttpResponse:
     """The caseload: who needs attention first, with trends, scores and next sessions."""
     membership = get_membership_for_user(request.user)
-    form = CaseloadFilterForm(request.GET or None, clinic=membership.clinic)
+    if request.method == "POST":
+        # The filters travel in the body and live in the session, so a typed name never
+        # appears in a URL (browser history, access logs, Referer).
+        chosen = {k: request.POST.get(k, "") for k in CaseloadFilterForm.base_fields}
+        request.session[CASELOAD_FILTERS] = {} if "clear" in request.POST else chosen
+        return redirect("care:patient-list")
+    # Filters in the query string (a bookmark, a link) still work; the form never makes them.
+    data = {k: v for k, v in request.GET.items() if k in CaseloadFilterForm.base_fields}
+    form = CaseloadFilterForm(
+        data or request.session.get(CASELOAD_FILTERS) or None, clinic=membership.clinic
+    )
     filters = form.filters()
     page, rows = caseload_page(
         clinic=membership.clinic,

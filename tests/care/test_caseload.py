@@ -230,3 +230,18 @@ def test_remission_needs_a_score_after_the_baseline(clinic):
     [row] = page_for(clinic)[1]
 
     assert row.scores["phq9"].latest == 3 and not row.scores["phq9"].remission
+
+
+def test_the_filter_form_keeps_a_typed_name_out_of_the_url(clinician_client, clinic):
+    PatientFactory(clinic=clinic, preferred_name="Ann", user__full_name="Ann Smith")
+    PatientFactory(clinic=clinic, preferred_name="Bo", user__full_name="Bo Jones")
+
+    posted = clinician_client.post("/staff/patients/", {"q": "smith", "status": "active"})
+    page = clinician_client.get(posted["Location"])
+    cleared = clinician_client.post("/staff/patients/", {"clear": "1"})
+    after = clinician_client.get(cleared["Location"])
+
+    assert posted.status_code == 302 and posted["Location"] == "/staff/patients/"
+    assert [r.patient.preferred_name for r in page.context["rows"]] == ["Ann"]
+    assert 'value="smith"' in page.content.decode()  # the form shows what is applied
+    assert [r.patient.preferred_name for r in after.context["rows"]] == ["Ann", "Bo"]
