@@ -9,6 +9,8 @@ measured duration (run.json) for verify.py.
   client_id; some resend the same submission (a retry after a lost answer) or send it twice
   at once (a double tap), which must store it once. Patients are taken round-robin, so the
   first pass creates each patient's check-in for today (201) and later passes replace it (200).
+  A submission still in flight when the users stop is resent with its client_id at the end,
+  as the app would after a lost answer, so that every submission has a known outcome.
 - Clinicians on the app (bearer tokens): the caseload API, first and later pages.
 - Clinicians in a browser: sign in properly (password, then a TOTP code), then the caseload
   page, as a session.
@@ -26,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import gevent
+import requests
 from locust import HttpUser, between, events, task
 from stats import totp_code
 
@@ -38,6 +41,7 @@ SIDE_EFFECTS = ["dissociation", "sedation", "nausea", "headache", "dizziness"]
 NEW = "POST /api/v1/checkins/"
 RETRY = "POST /api/v1/checkins/ (retry)"
 DOUBLE = "POST /api/v1/checkins/ (double tap)"
+RESEND = "POST /api/v1/checkins/ (resent at stop)"
 
 _return_ok_secure = DefaultCookiePolicy.return_ok_secure
 
@@ -53,7 +57,7 @@ DefaultCookiePolicy.return_ok_secure = _return_ok_secure_on_loopback
 
 samples: list[tuple[str, float, int, bool]] = []
 outcomes: list[tuple[str, int, bool]] = []
-pending: set[str] = set()  # client_ids sent and not answered yet
+pending: dict[str, tuple[str, dict]] = {}  # client_id: (token, values), sent, no answer yet
 started: list[float] = []
 patient_tokens = itertools.cycle(CREDENTIALS["patients"])
 clinician_tokens = itertools.cycle(c["token"] for c in CREDENTIALS["clinicians"])
@@ -74,7 +78,7 @@ def record_start(**_):
 @events.test_stop.add_listener
 def write_results(environment, **_):
     seconds = time.monotonic() - started[0]
-    outcomes.extend((client_id, 0, False) for client_id in sorted(pending))
+    resend_unanswered(environment.host)
     with (OUT / "requests.csv").open("w", newline="") as f:
         csv.writer(f).writerows((n, f"{ms:.3f}", s, int(e)) for n, ms, s, e in samples)
     with (OUT / "checkins.csv").open("w", newline="") as f:
@@ -85,6 +89,28 @@ def write_results(environment, **_):
         "clinician_users": CLINICIAN_USERS,
     }
     (OUT / "run.json").write_text(json.dumps(run))
+
+
+def resend_unanswered(host: str) -> None:
+    """A submission cut off when the users stopped is sent again with its client_id, as the
+    app does after a lost answer: the server says whether it had stored it (a duplicate)."""
+    for client_id, (token, values) in sorted(pending.items()):
+        begun = time.perf_counter()
+        try:
+            response = requests.post(
+                f"{host}/api/v1/checkins/",
+                json={**values, "client_id": client_id},
+                headers=bearer(token),
+                timeout=TIMEOUT,
+            )
+            status = response.status_code
+            duplicate = status in (200, 201) and bool(response.json()["duplicate"])
+        except (requests.RequestException, ValueError, KeyError):
+            status, duplicate = 0, False
+        elapsed = (time.perf_counter() - begun) * 1000
+        samples.append((RESEND, elapsed, status, status not in (200, 201)))
+        outcomes.append((client_id, status if status in (200, 201) else 0, duplicate))
+    pending.clear()
 
 
 def bearer(token: str) -> dict:
@@ -128,7 +154,7 @@ class Patient(HttpUser):
         gevent.joinall([gevent.spawn(self.submit, token, client_id, values, DOUBLE) for _ in "12"])
 
     def submit(self, token: str, client_id: str, values: dict, name: str) -> None:
-        pending.add(client_id)
+        pending[client_id] = (token, values)
         with self.client.post(
             "/api/v1/checkins/",
             json={**values, "client_id": client_id},
@@ -145,7 +171,7 @@ class Patient(HttpUser):
                     response.failure("a 2xx without the check-in body")
                     status = 0
             outcomes.append((client_id, status, duplicate))
-            pending.discard(client_id)
+            pending.pop(client_id, None)
 
 
 class ClinicianApp(HttpUser):

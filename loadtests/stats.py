@@ -108,6 +108,7 @@ class CheckInTally:
     created: int  # 201: a new check-in row
     updated: int  # 200, duplicate false: today's check-in replaced (one revision row)
     duplicates: int  # 200, duplicate true: a client_id sent again, nothing stored
+    recovered: int  # stored by a request whose answer was lost; a resend said "duplicate"
     unanswered: int  # no 200/201 (an error or no response): outcome unknown to the client
     problems: tuple[str, ...]
 
@@ -123,9 +124,11 @@ def checkin_tally(
 
     `stored_ids` are the client_ids found in the database (on a check-in or one of its
     revisions); `rows_created` and `revisions_created` are how many check-in and revision
-    rows appeared during the run. Every 201 must be one new row and every 200 that is not a
-    duplicate one new revision; every id the server confirmed must be stored; a duplicate
-    must name an id that was stored; nothing may be stored that the server did not confirm.
+    rows appeared during the run. Every 201 is one new row and every 200 that is not a
+    duplicate one new revision; a duplicate answer for an id that no 201/200 confirmed means
+    the first request was stored but its answer lost (one row or revision, we cannot tell
+    which). Every confirmed id must be in the database, nothing may be stored that no answer
+    confirmed, and the rows must add up exactly.
     """
     created: list[str] = []
     updated: list[str] = []
@@ -146,29 +149,28 @@ def checkin_tally(
     twice = [i for i, n in Counter(saved).items() if n > 1]
     if twice:
         problems.append(f"{len(twice)} client_id(s) stored twice (a 201 or 200 more than once)")
-    confirmed = set(saved) | duplicate_ids
+    recovered = duplicate_ids - set(saved)
+    confirmed = set(saved) | recovered
     lost = confirmed - stored_ids
     if lost:
         problems.append(f"{len(lost)} confirmed check-in(s) not in the database (lost)")
     unconfirmed = stored_ids - confirmed
     if unconfirmed:
         problems.append(f"{len(unconfirmed)} check-in(s) stored that no response confirmed")
-    orphans = duplicate_ids - set(saved)
-    if orphans:
-        problems.append(f"{len(orphans)} duplicate answer(s) for a client_id never stored first")
-    if rows_created != len(created):
+    expected = len(created) + len(updated) + len(recovered)
+    if rows_created + revisions_created != expected or not (
+        len(created) <= rows_created <= len(created) + len(recovered)
+    ):
         problems.append(
-            f"check-in rows created: {rows_created} in the database, {len(created)} answered 201"
-        )
-    if revisions_created != len(updated):
-        problems.append(
-            f"revisions created: {revisions_created} in the database, {len(updated)} answered "
-            "200 (not duplicate)"
+            f"rows created: {rows_created} check-ins and {revisions_created} revisions in the "
+            f"database; answers: {len(created)} x 201, {len(updated)} x 200 (replaced), "
+            f"{len(recovered)} recovered by a resend"
         )
     return CheckInTally(
         created=len(created),
         updated=len(updated),
         duplicates=duplicates,
+        recovered=len(recovered),
         unanswered=unanswered,
         problems=tuple(problems),
     )

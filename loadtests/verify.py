@@ -57,8 +57,9 @@ def main() -> int:
     print(
         f"{run['users']} users ({run['clinician_users']} clinicians) for {run['seconds']:.0f} s. "
         f"Check-ins: {tally.created} created (201), {tally.updated} replaced today's (200), "
-        f"{tally.duplicates} retries answered as duplicates (200), {tally.unanswered} without "
-        f"an answer; {len(stored)} client_ids found in the database."
+        f"{tally.duplicates} retries answered as duplicates (200), {tally.recovered} recovered "
+        f"by a resend, {tally.unanswered} without an answer; {len(stored)} client_ids found "
+        "in the database."
     )
     failures = list(tally.problems)
     total = rows[-1] if rows else None

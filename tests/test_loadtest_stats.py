@@ -85,22 +85,26 @@ OUTCOMES = [
 
 def test_a_clean_run_has_no_problems():
     tally = checkin_tally(OUTCOMES, stored_ids={"a", "b", "c"}, rows_created=2, revisions_created=1)
-    assert (tally.created, tally.updated, tally.duplicates, tally.unanswered) == (2, 1, 1, 0)
-    assert tally.problems == ()
+    assert (tally.created, tally.updated, tally.duplicates) == (2, 1, 1)
+    assert (tally.recovered, tally.unanswered, tally.problems) == (0, 0, ())
 
 
 def test_a_confirmed_check_in_missing_from_the_database_is_lost():
     tally = checkin_tally(OUTCOMES, stored_ids={"a", "c"}, rows_created=1, revisions_created=1)
-    assert "1 confirmed check-in(s) not in the database (lost)" in tally.problems
-    assert "check-in rows created: 1 in the database, 2 answered 201" in tally.problems
-
-
-def test_an_extra_row_or_revision_is_a_problem():
-    tally = checkin_tally(OUTCOMES, stored_ids={"a", "b", "c"}, rows_created=3, revisions_created=2)
     assert tally.problems == (
-        "check-in rows created: 3 in the database, 2 answered 201",
-        "revisions created: 2 in the database, 1 answered 200 (not duplicate)",
+        "1 confirmed check-in(s) not in the database (lost)",
+        "rows created: 1 check-ins and 1 revisions in the database; answers: 2 x 201, "
+        "1 x 200 (replaced), 0 recovered by a resend",
     )
+
+
+@pytest.mark.parametrize(("rows", "revisions"), [(3, 1), (2, 2), (1, 2)])
+def test_an_extra_or_misplaced_row_is_a_problem(rows, revisions):
+    tally = checkin_tally(
+        OUTCOMES, stored_ids={"a", "b", "c"}, rows_created=rows, revisions_created=revisions
+    )
+    assert len(tally.problems) == 1
+    assert tally.problems[0].startswith(f"rows created: {rows} check-ins and {revisions}")
 
 
 def test_a_client_id_accepted_twice_is_stored_twice():
@@ -109,10 +113,19 @@ def test_a_client_id_accepted_twice_is_stored_twice():
     assert tally.problems == ("1 client_id(s) stored twice (a 201 or 200 more than once)",)
 
 
-def test_a_duplicate_answer_needs_a_stored_first_submission():
-    outcomes = [("a", 200, True)]
-    tally = checkin_tally(outcomes, stored_ids={"a"}, rows_created=0, revisions_created=0)
-    assert tally.problems == ("1 duplicate answer(s) for a client_id never stored first",)
+@pytest.mark.parametrize(("rows", "revisions"), [(1, 0), (0, 1)])
+def test_a_lost_answer_is_recovered_by_a_resend(rows, revisions):
+    # The first request was stored but its answer never came; the resend says "duplicate".
+    outcomes = [("a", 0, False), ("a", 200, True)]
+    tally = checkin_tally(
+        outcomes, stored_ids={"a"}, rows_created=rows, revisions_created=revisions
+    )
+    assert (tally.recovered, tally.unanswered, tally.problems) == (1, 1, ())
+
+
+def test_a_duplicate_answer_for_nothing_stored_is_lost():
+    tally = checkin_tally([("a", 200, True)], stored_ids=set(), rows_created=0, revisions_created=0)
+    assert "1 confirmed check-in(s) not in the database (lost)" in tally.problems
 
 
 def test_a_check_in_stored_without_an_answer_is_reported():
@@ -121,7 +134,8 @@ def test_a_check_in_stored_without_an_answer_is_reported():
     assert tally.unanswered == 2
     assert tally.problems == (
         "1 check-in(s) stored that no response confirmed",
-        "check-in rows created: 2 in the database, 1 answered 201",
+        "rows created: 2 check-ins and 0 revisions in the database; answers: 1 x 201, "
+        "0 x 200 (replaced), 0 recovered by a resend",
     )
 
 
