@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -48,7 +49,11 @@ from .schedule import (
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# A claim is held this long; a pending row waits as long for its broker message before the
+# sweeper sends another (5 minutes unless DELIVERY_LEASE_SECONDS says otherwise).
+LEASE = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+# The wait after a first deferral (a minute unless DELIVERY_RETRY_SECONDS says otherwise).
+RETRY = timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
 MAX_ATTEMPTS = 6
 BATCH = 500
 
@@ -215,7 +220,7 @@ def _due_for_attempt(now: datetime) -> Q:
     return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
-def deliveries_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=5)) -> int:
+def deliveries_sweep(*, now: datetime, older_than: timedelta = LEASE) -> int:
     """Enqueue again rows left pending (a lost broker message, a deferral whose wait is
     over) or whose claim expired."""
     stuck = Delivery.objects.filter(
@@ -363,7 +368,7 @@ def _defer(delivery: Delivery, error: str, now: datetime) -> str:
     if delivery.attempts >= MAX_ATTEMPTS:
         return _fail(delivery, f"gave up after {delivery.attempts} attempts: {error}", now)
     # Exponential backoff (1, 2, 4, 8, 16 minutes), which the sweeper also respects.
-    wait = timedelta(minutes=min(2 ** (delivery.attempts - 1), 30))
+    wait = RETRY * min(2 ** (delivery.attempts - 1), 30)
     _mark(delivery, Delivery.Status.PENDING, last_error=error[:300], next_attempt_at=now + wait)
     raise TransientSendError(error)
 
