@@ -248,6 +248,10 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
     delivery = Delivery.objects.select_related("patient__user", "patient__clinic").get(
         id=delivery_id
     )
+    if delivery.attempts > MAX_ATTEMPTS:
+        # Every try ended without an outcome (the worker died, a time limit struck): a
+        # message that kills its worker must not come back for ever.
+        return _fail(delivery, f"gave up after {MAX_ATTEMPTS} attempts", now)
     try:
         if _no_longer_needed(delivery, now):
             _mark(delivery, Delivery.Status.SKIPPED)
