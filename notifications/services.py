@@ -13,9 +13,10 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from time import sleep
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from kombu.exceptions import OperationalError as BrokerError
@@ -278,7 +279,7 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
         return _defer(delivery, f"SMTP {exc.smtp_code}", now)
     except (smtplib.SMTPException, OSError) as exc:
         return _defer(delivery, type(exc).__name__, now)
-    _mark(delivery, Delivery.Status.SENT, sent_at=now)
+    _mark_sent(delivery, now)
     return Delivery.Status.SENT
 
 
@@ -366,6 +367,25 @@ def _build(delivery: Delivery):
 
 def _mark(delivery: Delivery, status: str, **fields) -> None:
     Delivery.objects.filter(id=delivery.id).update(status=status, lease_until=None, **fields)
+
+
+# Waits between tries to record a send while the database is away (a restart, a failover):
+# 15 s in all, within the send's soft time limit.
+MARK_SENT_PAUSES = (0.5, 1, 2, 4, 8)
+
+
+def _mark_sent(delivery: Delivery, now: datetime) -> None:
+    """Record the send, riding out a short database outage: the mail server has the message,
+    and a row left `sending` would be sent again once its claim expires."""
+    for pause in MARK_SENT_PAUSES:
+        try:
+            _mark(delivery, Delivery.Status.SENT, sent_at=now)
+            return
+        except (OperationalError, InterfaceError):
+            logger.warning("Delivery %s sent; database unavailable to record it", delivery.id)
+            connection.close()  # the next try connects again
+            sleep(pause)
+    _mark(delivery, Delivery.Status.SENT, sent_at=now)
 
 
 def _defer(delivery: Delivery, error: str, now: datetime) -> str:
