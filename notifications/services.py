@@ -13,8 +13,10 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from time import sleep
 
-from django.db import transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from kombu.exceptions import OperationalError as BrokerError
@@ -48,7 +50,11 @@ from .schedule import (
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# A claim is held this long; a pending row waits as long for its broker message before the
+# sweeper sends another (5 minutes unless DELIVERY_LEASE_SECONDS says otherwise).
+LEASE = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+# The wait after a first deferral (a minute unless DELIVERY_RETRY_SECONDS says otherwise).
+RETRY = timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
 MAX_ATTEMPTS = 6
 BATCH = 500
 
@@ -215,7 +221,7 @@ def _due_for_attempt(now: datetime) -> Q:
     return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
-def deliveries_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=5)) -> int:
+def deliveries_sweep(*, now: datetime, older_than: timedelta = LEASE) -> int:
     """Enqueue again rows left pending (a lost broker message, a deferral whose wait is
     over) or whose claim expired."""
     stuck = Delivery.objects.filter(
@@ -243,6 +249,10 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
     delivery = Delivery.objects.select_related("patient__user", "patient__clinic").get(
         id=delivery_id
     )
+    if delivery.attempts > MAX_ATTEMPTS:
+        # Every try ended without an outcome (the worker died, a time limit struck): a
+        # message that kills its worker must not come back for ever.
+        return _fail(delivery, f"gave up after {MAX_ATTEMPTS} attempts", now)
     try:
         if _no_longer_needed(delivery, now):
             _mark(delivery, Delivery.Status.SKIPPED)
@@ -269,7 +279,7 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
         return _defer(delivery, f"SMTP {exc.smtp_code}", now)
     except (smtplib.SMTPException, OSError) as exc:
         return _defer(delivery, type(exc).__name__, now)
-    _mark(delivery, Delivery.Status.SENT, sent_at=now)
+    _mark_sent(delivery, now)
     return Delivery.Status.SENT
 
 
@@ -359,11 +369,30 @@ def _mark(delivery: Delivery, status: str, **fields) -> None:
     Delivery.objects.filter(id=delivery.id).update(status=status, lease_until=None, **fields)
 
 
+# Waits between tries to record a send while the database is away (a restart, a failover):
+# 15 s in all, within the send's soft time limit.
+MARK_SENT_PAUSES = (0.5, 1, 2, 4, 8)
+
+
+def _mark_sent(delivery: Delivery, now: datetime) -> None:
+    """Record the send, riding out a short database outage: the mail server has the message,
+    and a row left `sending` would be sent again once its claim expires."""
+    for pause in MARK_SENT_PAUSES:
+        try:
+            _mark(delivery, Delivery.Status.SENT, sent_at=now)
+            return
+        except (OperationalError, InterfaceError):
+            logger.warning("Delivery %s sent; database unavailable to record it", delivery.id)
+            connection.close()  # the next try connects again
+            sleep(pause)
+    _mark(delivery, Delivery.Status.SENT, sent_at=now)
+
+
 def _defer(delivery: Delivery, error: str, now: datetime) -> str:
     if delivery.attempts >= MAX_ATTEMPTS:
         return _fail(delivery, f"gave up after {delivery.attempts} attempts: {error}", now)
     # Exponential backoff (1, 2, 4, 8, 16 minutes), which the sweeper also respects.
-    wait = timedelta(minutes=min(2 ** (delivery.attempts - 1), 30))
+    wait = RETRY * min(2 ** (delivery.attempts - 1), 30)
     _mark(delivery, Delivery.Status.PENDING, last_error=error[:300], next_attempt_at=now + wait)
     raise TransientSendError(error)
 

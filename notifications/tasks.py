@@ -4,6 +4,7 @@ from datetime import datetime
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
+from django.conf import settings
 from django.utils import timezone
 
 from .services import (
@@ -66,8 +67,9 @@ def dispatch_reminders() -> None:
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=8,
-    soft_time_limit=45,
-    time_limit=60,
+    # 45 s and 60 s unless DELIVERY_TIME_LIMIT_SECONDS says otherwise; below the lease.
+    soft_time_limit=settings.DELIVERY_TIME_LIMIT_SECONDS * 3 // 4,
+    time_limit=settings.DELIVERY_TIME_LIMIT_SECONDS,
 )
 def send_delivery(delivery_id: int) -> None:
     """Send one delivery (ids only; idempotent by the row's claim)."""

@@ -385,12 +385,26 @@ MAILERS = mailers_from_url(
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="care-team@tracker.invalid")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Reminder delivery timing, in seconds (notifications.services, notifications.tasks). The
+# fault tests (tests/faults) shorten them through the environment; give web, worker and beat
+# the same values (a task's time limits travel in the message from its publisher). A claim
+# must outlive the longest send (send time limit < lease), and every task must end before
+# Redis gives its unacknowledged message to another worker (time limits < visibility
+# timeout); tests/notifications/test_delivery_config.py checks both.
+REMINDER_DISPATCH_SECONDS = env.int("REMINDER_DISPATCH_SECONDS", default=60)
+DELIVERY_TIME_LIMIT_SECONDS = env.int("DELIVERY_TIME_LIMIT_SECONDS", default=60)
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
+# The first wait after a deferral (4xx); it doubles with each attempt.
+DELIVERY_RETRY_SECONDS = env.int("DELIVERY_RETRY_SECONDS", default=60)
+# Redis gives a message that was not acknowledged (its worker died) to another worker after this.
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=3600)
+
 # Celery
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
         "socket_timeout": 5,
         "socket_connect_timeout": 5,
     }
@@ -429,7 +443,7 @@ CELERY_BEAT_SCHEDULE = {
     # The reminder dispatcher: due items come from the database, not from beat entries.
     "dispatch-reminders": {
         "task": "notifications.dispatch_reminders",
-        "schedule": crontab(minute="*"),
+        "schedule": timedelta(seconds=REMINDER_DISPATCH_SECONDS),
     },
     # Hourly, so each patient's local day is covered; alerts are deduplicated by cause.
     "run-alert-rules": {

@@ -1,0 +1,52 @@
+"""Beat runs twice, or not at all for a while: each due reminder is still sent once, and one
+too late by the project's policy (notifications/schedule.py, LATE_AFTER) is not sent."""
+
+import time
+
+import pytest
+
+from notifications.models import Delivery
+
+from .harness import wait_until
+from .helpers import assert_exactly_once, due_patient, wait_for_status
+
+pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(90)]
+
+
+def _wait_for_deliveries(count: int, timeout: float = 30) -> list[Delivery]:
+    wait_until(
+        lambda: Delivery.objects.count() >= count, timeout=timeout, what=f"{count} deliveries"
+    )
+    return [wait_for_status(d, "sent") for d in Delivery.objects.order_by("id")]
+
+
+def test_two_beats_at_once_send_each_due_reminder_once(stack, clinic):
+    for _ in range(4):
+        due_patient(clinic)
+    stack.worker(concurrency=2)  # so that two dispatcher runs can overlap
+    beats = [stack.beat("beat-1"), stack.beat("beat-2")]
+
+    _wait_for_deliveries(4)
+    stack.sweeps(5)  # and a few more ticks of both
+
+    for beat in beats:
+        assert beat.output().count("Sending due task dispatch-reminders") >= 3
+    assert_exactly_once(stack.sink, due=4, sent=4)
+
+
+def test_after_a_beat_outage_due_reminders_are_caught_up_once_and_stale_ones_dropped(stack, clinic):
+    """Beat was down while these came due: due times in the past stand for the outage (no
+    test waits hours). Up to 3 hours late a reminder is still sent, once; later, never."""
+    late = [due_patient(clinic, minutes_ago=minutes) for minutes in (10, 170)]
+    stale = due_patient(clinic, minutes_ago=190)
+    stack.worker()
+    time.sleep(2)  # no beat: nothing happens
+    assert not Delivery.objects.exists()
+
+    stack.beat()
+
+    sent = _wait_for_deliveries(2)
+    stack.sweeps(3)
+    assert {d.patient for d in sent} == set(late)
+    assert not stale.deliveries.exists()
+    assert_exactly_once(stack.sink, due=2, sent=2)

@@ -1,0 +1,109 @@
+"""Configuration the delivery guarantee rests on (README, Delivery guarantee): time limits
+below the claim and the broker's visibility timeout, ids-only task arguments, no ETA or
+countdown for reminder timing."""
+
+import inspect
+import re
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+import pytest
+import time_machine
+from celery.app.task import Task
+from django.conf import settings
+
+from notifications.models import ReminderPreference
+from notifications.services import LEASE
+from notifications.tasks import dispatch_reminders, send_delivery
+from tests.factories import PatientFactory
+from tracker.celery import app as celery_app
+
+# Loading the task modules as a worker does runs Django's checks, which read the database.
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+# Tasks that may run twice for one message (acks_late), each harmless to repeat: a delivery
+# is claimed by its row; a second invitation e-mail replaces the first one's link.
+IDEMPOTENT = {"notifications.send_delivery", "care.send_invitation"}
+
+
+def _project_tasks() -> dict[str, Task]:
+    celery_app.loader.import_default_modules()
+    return {
+        name: task
+        for name, task in celery_app.tasks.items()
+        if name.startswith(("care.", "notifications."))
+    }
+
+
+def test_every_task_ends_before_redis_would_give_its_message_to_another_worker():
+    visibility = settings.BROKER_VISIBILITY_TIMEOUT
+    if settings.REDIS_URL:
+        assert celery_app.conf.broker_transport_options["visibility_timeout"] == visibility
+
+    for name, task in _project_tasks().items():
+        hard = task.time_limit or celery_app.conf.task_time_limit
+        soft = task.soft_time_limit or celery_app.conf.task_soft_time_limit
+        assert 0 < soft < hard < visibility, name
+        if getattr(task, "autoretry_for", ()) and task.retry_backoff:
+            # A retry's countdown waits unacknowledged in the worker: it must end sooner too.
+            assert task.retry_backoff_max < visibility, name
+
+
+def test_a_delivery_claim_outlives_the_longest_send():
+    assert send_delivery.time_limit < LEASE.total_seconds()
+
+
+def test_only_idempotent_tasks_acknowledge_late():
+    late = {name for name, task in _project_tasks().items() if task.acks_late}
+
+    assert late <= IDEMPOTENT
+    assert send_delivery.acks_late and send_delivery.reject_on_worker_lost
+
+
+def test_task_arguments_are_ids_and_plain_values_only():
+    for name, task in _project_tasks().items():
+        for parameter in inspect.signature(task.run).parameters.values():
+            assert parameter.annotation in (int, str), (name, parameter)
+
+
+def test_no_eta_or_countdown_times_a_reminder():
+    """Reminder times live in the database (Delivery.due_at, next_attempt_at); a message
+    scheduled for later would wait unacknowledged and could outlast the visibility timeout."""
+    pattern = re.compile(r"\b(eta|countdown)\s*=|\.retry\(|apply_async\(")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("care", "notifications", "tracker")
+        for path in (ROOT / package).rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
+
+
+@pytest.mark.real_enqueue
+def test_the_dispatcher_publishes_ids_without_eta_or_countdown(
+    clinic, monkeypatch, django_capture_on_commit_callbacks
+):
+    patient = PatientFactory(clinic=clinic, tz="UTC")
+    ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
+    published = []
+
+    def publish(self, args=None, kwargs=None, **options):
+        published.append((self.name, args, kwargs, options))
+        if self.name == "notifications.dispatch_reminder_batch":
+            self.run(*args)  # as a worker would, so that it publishes the sends
+
+    monkeypatch.setattr(Task, "apply_async", publish)
+    with (
+        time_machine.travel(datetime(2026, 5, 4, 9, 1, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        dispatch_reminders()
+
+    names = [name for name, *_ in published]
+    assert names == ["notifications.dispatch_reminder_batch", "notifications.send_delivery"]
+    for _, args, kwargs, options in published:
+        assert all(type(arg) in (int, str) for arg in args) and not kwargs
+        assert not {"eta", "countdown"} & set(options)
+    assert list(published[1][1]) == [patient.deliveries.get().id]
