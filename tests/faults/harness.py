@@ -117,6 +117,10 @@ class Postgres:
         return subprocess.run(self._as_owner(self.bin / "pg_ctl", "-D", self.data, "status"),
                               capture_output=True).returncode == 0  # fmt: skip
 
+    def stop_if_running(self) -> None:
+        if self.is_running():
+            self.stop("immediate")
+
 
 class Redis:
     """A Redis of its own: append-only (fsync every second), no eviction, no RDB snapshots,
@@ -168,6 +172,10 @@ class Redis:
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def kill_if_running(self) -> None:
+        if self.is_running():
+            self.kill()
 
 
 class SmtpSink:
