@@ -72,8 +72,8 @@ def wait_until(predicate, *, timeout: float, what: str, every: float = 0.1):
 class Postgres:
     """A fresh PostgreSQL cluster (trust authentication, loopback only)."""
 
-    def __init__(self, root: Path, bin: Path):
-        self.bin = bin
+    def __init__(self, root: Path, bin_dir: Path):
+        self.bin = bin_dir
         self.home = root / "postgres"
         self.data = self.home / "data"
         self.port = free_port()
@@ -104,7 +104,7 @@ class Postgres:
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
-            " -c fsync=off -c max_connections=100"
+            " -c fsync=off -c max_connections=100"  # fsync: the machine itself does not crash here
         )
         self._run(self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.home / "log",
                   "-w", "-t", "30", "start")  # fmt: skip
