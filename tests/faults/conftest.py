@@ -7,6 +7,7 @@ subprocesses share with the test (transactional tests, so every row is committed
 visible to them). In a run with other tests they are deselected.
 """
 
+import contextlib
 import logging
 import os
 import shutil
@@ -92,21 +93,17 @@ def fault_servers():
     root = Path(tempfile.mkdtemp(prefix="tracker-faults-"))
     root.chmod(0o755)  # PostgreSQL runs as another user as root
     servers = Servers(root, postgres_bin)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    with contextlib.ExitStack() as cleanup:  # undone in reverse, whatever got started
+        cleanup.callback(shutil.rmtree, root, ignore_errors=True)
+        cleanup.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, _interrupt))
         servers.postgres.init()
         servers.postgres.start()
+        cleanup.callback(servers.postgres.stop_if_running)
         servers.redis.start()
+        cleanup.callback(servers.redis.kill_if_running)
         servers.sink.controller.start()
+        cleanup.callback(servers.sink.controller.stop)
         yield servers
-    finally:
-        servers.sink.controller.stop()
-        if servers.redis.is_running():
-            servers.redis.kill()
-        if servers.postgres.is_running():
-            servers.postgres.stop("immediate")
-        shutil.rmtree(root, ignore_errors=True)
-        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")

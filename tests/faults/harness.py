@@ -72,8 +72,8 @@ def wait_until(predicate, *, timeout: float, what: str, every: float = 0.1):
 class Postgres:
     """A fresh PostgreSQL cluster (trust authentication, loopback only)."""
 
-    def __init__(self, root: Path, bin: Path):
-        self.bin = bin
+    def __init__(self, root: Path, bin_dir: Path):
+        self.bin = bin_dir
         self.home = root / "postgres"
         self.data = self.home / "data"
         self.port = free_port()
@@ -104,7 +104,7 @@ class Postgres:
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
-            " -c fsync=off -c max_connections=100"
+            " -c fsync=off -c max_connections=100"  # fsync: the machine itself does not crash here
         )
         self._run(self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.home / "log",
                   "-w", "-t", "30", "start")  # fmt: skip
@@ -116,6 +116,10 @@ class Postgres:
     def is_running(self) -> bool:
         return subprocess.run(self._as_owner(self.bin / "pg_ctl", "-D", self.data, "status"),
                               capture_output=True).returncode == 0  # fmt: skip
+
+    def stop_if_running(self) -> None:
+        if self.is_running():
+            self.stop("immediate")
 
 
 class Redis:
@@ -168,6 +172,10 @@ class Redis:
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def kill_if_running(self) -> None:
+        if self.is_running():
+            self.kill()
 
 
 class SmtpSink:

@@ -20,17 +20,26 @@ def _wait_for_deliveries(count: int, timeout: float = 30) -> list[Delivery]:
     return [wait_for_status(d, "sent") for d in Delivery.objects.order_by("id")]
 
 
+TICK = "Sending due task dispatch-reminders"
+
+
+def _ticks(beat, count: int) -> None:
+    wait_until(lambda: beat.output().count(TICK) >= count, timeout=20, what=f"{beat.name} ticks")
+
+
 def test_two_beats_at_once_send_each_due_reminder_once(stack, clinic):
-    for _ in range(4):
-        due_patient(clinic)
     stack.worker(concurrency=2)  # so that two dispatcher runs can overlap
     beats = [stack.beat("beat-1"), stack.beat("beat-2")]
+    for beat in beats:
+        _ticks(beat, 1)
+
+    for _ in range(4):  # due while both beats tick
+        due_patient(clinic)
 
     _wait_for_deliveries(4)
-    stack.sweeps(5)  # and a few more ticks of both
-
     for beat in beats:
-        assert beat.output().count("Sending due task dispatch-reminders") >= 3
+        _ticks(beat, beat.output().count(TICK) + 3)  # a few more ticks of each
+    stack.sweeps(2)
     assert_exactly_once(stack.sink, due=4, sent=4)
 
 

@@ -68,6 +68,7 @@ def test_a_deferral_is_retried_after_its_backoff_and_sent_once(stack, clinic):
         # it, and the claim (6 s) outlives them.
         ("trickle", "Soft time limit (3s) exceeded", 4),
     ],
+    ids=["hang", "trickle"],
 )
 def test_a_hanging_mail_server_is_cut_off_and_the_reminder_sent_once(
     stack, clinic, mode, cut_off_by, gap
