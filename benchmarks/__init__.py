@@ -1,0 +1,1 @@
+"""Benchmarks with floors: `./dev bench` (docs/benchmarks.md has the figures)."""

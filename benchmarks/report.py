@@ -1,0 +1,123 @@
+"""The benchmark table: figures, floors, ratios and the targets of issue 9."""
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def _check(ratio: float, *, at_most: float | None = None, at_least: float | None = None) -> str:
+    if at_most is not None:
+        return f"<= {at_most:g}", ("ok" if ratio <= at_most else "MISSED")
+    return f">= {at_least:g}", ("ok" if ratio >= at_least else "MISSED")
+
+
+def report(results: dict) -> str:
+    """A Markdown table of every figure, with its floor, ratio and target."""
+    care = {int(k): v for k, v in results["care"].items()}
+    dispatch = {int(k): v for k, v in results["dispatch"].items()}
+    small, large = min(care), max(care)
+    rows = []
+
+    def row(figure, value, floor, ratio_name, ratio, target=None):
+        bound, verdict = target if target else ("", "")
+        rows.append((figure, value, floor, ratio_name, f"{ratio:.2f}", bound, verdict))
+
+    for size in sorted(care):
+        s = care[size]["seconds"]
+        row(
+            f"Caseload page, {size:,} patients",
+            _ms(s["caseload"]),
+            _ms(s["floor_page"]),
+            "/ floor page",
+            s["caseload"] / s["floor_page"],
+            _check(s["caseload"] / s["floor_page"], at_most=3) if size == large else None,
+        )
+    ratio = care[large]["seconds"]["caseload"] / care[small]["seconds"]["caseload"]
+    row(
+        f"Caseload page, {large:,} / {small:,} patients",
+        "",
+        "",
+        "ratio",
+        ratio,
+        _check(ratio, at_most=1.5),
+    )
+    s = care[large]["seconds"]
+    days = care[large]["trend_patient_checkins"]
+    for span in (90, 730):
+        ratio = s[f"trends_{span}"] / s["floor_api"]
+        row(
+            f"Trends endpoint, {span} days ({days} check-ins held)",
+            _ms(s[f"trends_{span}"]),
+            _ms(s["floor_api"]),
+            "/ floor API",
+            ratio,
+            _check(ratio, at_most=3) if span == 730 else None,
+        )
+    for size in sorted(dispatch):
+        d = dispatch[size]
+        ratio = d["seconds"]["tick"] / d["seconds"]["floor"]
+        row(
+            f"Dispatch tick, {size:,} patients, {d['due']:,} due",
+            _ms(d["seconds"]["tick"]),
+            _ms(d["seconds"]["floor"]),
+            "/ SQL floor",
+            ratio,
+            _check(ratio, at_most=3),
+        )
+    if len(dispatch) > 1:
+        low, high = min(dispatch), max(dispatch)
+        ratio = dispatch[high]["seconds"]["tick"] / dispatch[low]["seconds"]["tick"]
+        row(
+            f"Dispatch tick, {high:,} / {low:,} patients",
+            "",
+            "",
+            "ratio",
+            ratio,
+            _check(ratio, at_most=12),
+        )
+    if "throughput" in results:
+        t = results["throughput"]["per_second"]
+        ratio = t["checkin"] / t["floor"]
+        row(
+            "Check-in submissions through gunicorn (4 workers)",
+            f"{t['checkin']:,.0f}/s",
+            f"{t['floor']:,.0f}/s",
+            "/ floor POST",
+            ratio,
+            _check(ratio, at_least=0.5),
+        )
+    lines = [
+        "| Figure | Median | Floor | Ratio | Value | Target | |",
+        "|---|---:|---:|---|---:|---|---|",
+    ]
+    lines += [f"| {' | '.join(r)} |" for r in rows]
+
+    lines += [
+        "",
+        "| Dispatch | Due | SQL statements | Broker messages | Peak RSS | Python peak | |",
+    ]
+    lines += ["|---|---:|---:|---:|---:|---:|---|"]
+    for size in sorted(dispatch):
+        d = dispatch[size]
+        verdict = "ok" if d["peak_rss_mb"] < 250 else "MISSED (< 250 MB)"
+        lines.append(
+            f"| {size:,} patients | {d['due']:,} | {d['statements']:,} | {d['messages']:,} "
+            f"| {d['peak_rss_mb']:.0f} MB | {d['traced_peak_mb']:.0f} MB | {verdict} |"
+        )
+
+    lines += ["", "| SQL queries | " + " | ".join(f"{n:,} patients" for n in sorted(care)) + " | |"]
+    lines += ["|---|" + "---:|" * len(care) + "---|"]
+    for name, label in (
+        ("caseload", "Caseload page"),
+        ("patient_page", "Patient page"),
+        ("trends_90", "Trends, 90 days"),
+        ("trends_730", "Trends, 730 days"),
+        ("floor_page", "Floor page"),
+        ("floor_api", "Floor API"),
+    ):
+        counts = [care[n]["queries"][name] for n in sorted(care)]
+        verdict = "same" if len(set(counts)) == 1 else "DIFFERENT"
+        lines.append(f"| {label} | " + " | ".join(str(c) for c in counts) + f" | {verdict} |")
+    sizes = ", ".join(f"{n:,} patients / {care[n]['checkins']:,} check-ins" for n in sorted(care))
+    lines += ["", f"Care data sets: {sizes}."]
+    return "\n".join(lines)
