@@ -6,7 +6,7 @@
 
 Each figure is compared with a floor measured in the same run on the same stack, because
 absolute times on a shared machine drift; docs/benchmarks.md explains each row. Data sets
-are PostgreSQL databases named tracker_bench_* on BENCH_POSTGRES (default
+are PostgreSQL databases named tracker_bench_* (BENCH_DB_PREFIX) on BENCH_POSTGRES (default
 postgres://postgres@127.0.0.1:5432), kept between runs and rebuilt when the code that
 builds them changes; the broker and cache are BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/11). Results: var/benchmarks/results.json and results.md.
@@ -134,6 +134,7 @@ def main() -> None:
     web_repeats = args.repeats or (5 if args.quick else 15)
     dispatch_repeats = args.repeats or (3 if args.quick else 5)
     server = Server(os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
+    prefix = os.environ.get("BENCH_DB_PREFIX", "tracker_bench")
     OUT.mkdir(parents=True, exist_ok=True)
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
@@ -157,7 +158,7 @@ def main() -> None:
     results: dict = {"quick": args.quick, "days": days, "care": {}, "dispatch": {}}
     care_dbs = {}
     for patients in care_sizes:
-        name = f"tracker_bench_care_{patients}_{days}"
+        name = f"{prefix}_care_{patients}_{days}"
         care_dbs[patients] = ensure(
             server,
             name,
@@ -170,7 +171,7 @@ def main() -> None:
     for patients in dispatch_sizes:
         dispatch_dbs[patients] = ensure(
             server,
-            f"tracker_bench_dispatch_{patients}",
+            f"{prefix}_dispatch_{patients}",
             f"dispatch {patients}",
             ["dispatch", "--patients", str(patients)],
             env=env,
@@ -193,7 +194,7 @@ def main() -> None:
         )
     if not args.no_throughput:
         largest = max(care_sizes)
-        copy = "tracker_bench_throughput"
+        copy = f"{prefix}_throughput"
         say(f"Check-in throughput through gunicorn (a copy of the {largest:,}-patient set)")
         server.create(copy, template=care_dbs[largest].rsplit("/", 1)[1])
         try:
