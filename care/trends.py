@@ -1,5 +1,6 @@
 """Series for charts and what is due: pure functions over plain values, time passed in."""
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,10 +18,12 @@ def rolling_average(points: Sequence[TrendPoint], *, window_days: int = 7) -> li
     Days without a check-in are skipped, not counted as zero.
     """
     ordered = sorted(points, key=lambda p: p.day)
+    days = [p.day for p in ordered]
+    values = [p.value for p in ordered]
+    span = timedelta(days=window_days - 1)
     result = []
-    for point in ordered:
-        start = point.day - timedelta(days=window_days - 1)
-        window = [p.value for p in ordered if start <= p.day <= point.day]
+    for point in ordered:  # each window found by bisection: linear in the days held
+        window = values[bisect_left(days, point.day - span) : bisect_right(days, point.day)]
         result.append(TrendPoint(point.day, round(sum(window) / len(window), 2)))
     return result
 

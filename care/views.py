@@ -20,6 +20,7 @@ from .access import (
     patient_for_user,
 )
 from .caseload import caseload_page
+from .caseload_display import caseload_lines
 from .forms import (
     EMAIL_IN_USE,
     CaseloadFilterForm,
@@ -90,7 +91,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         page_number=request.GET.get("page"),
     )
     audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.CASELOAD)
-    context = {"page": page, "rows": rows, "form": form, "clinic": membership.clinic}
+    lines = caseload_lines(rows, missed_checkin_days=membership.clinic.missed_checkin_days)
+    context = {
+        "page": page,
+        "rows": rows,
+        "lines": lines,
+        "form": form,
+        "clinic": membership.clinic,
+    }
     return render(request, "care/patient_list.html", context)
 
 

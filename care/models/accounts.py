@@ -298,15 +298,17 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return self.user.full_name or self.preferred_name
 
+    # The condition flags and their labels, in the order they are shown.
+    CONDITION_LABELS = (
+        ("has_depression", _("Depression")),
+        ("has_anxiety", _("Anxiety")),
+        ("has_ptsd", _("PTSD")),
+    )
+
     @property
     def conditions(self) -> list[str]:
         """Labels of the conditions being treated, in a fixed order."""
-        pairs = [
-            (self.has_depression, _("Depression")),
-            (self.has_anxiety, _("Anxiety")),
-            (self.has_ptsd, _("PTSD")),
-        ]
-        return [str(label) for flag, label in pairs if flag]
+        return [str(label) for flag, label in self.CONDITION_LABELS if getattr(self, flag)]
 
 
 class Invitation(models.Model):

@@ -1,6 +1,6 @@
 """Pure trend helpers: rolling averages and what is due. No DB."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from care.clock import local_date
 from care.trends import TrendPoint, questionnaires_due, rolling_average
@@ -36,3 +36,17 @@ def test_local_date_follows_the_patients_zone_across_midnight_and_dst():
     assert local_date(instant, "America/Los_Angeles") == date(2026, 3, 7)
     assert local_date(instant, "America/New_York") == date(2026, 3, 8)
     assert local_date(instant, "Asia/Tokyo") == date(2026, 3, 8)
+
+
+def test_rolling_average_matches_the_plain_definition_on_a_long_irregular_series():
+    import random
+
+    rng = random.Random(7)
+    days = sorted(rng.sample(range(800), 500))
+    points = [TrendPoint(date(2024, 1, 1) + timedelta(days=d), rng.randint(0, 10)) for d in days]
+
+    averages = rolling_average(list(reversed(points)))
+
+    for point, average in zip(points, averages, strict=True):
+        window = [p.value for p in points if 0 <= (point.day - p.day).days <= 6]
+        assert average == TrendPoint(point.day, round(sum(window) / len(window), 2))
