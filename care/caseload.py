@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from .clock import local_date
 from .models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession
@@ -59,18 +59,8 @@ class CaseloadRow:
     next_session_at: datetime | None = None
 
 
-def _open(kind: str | None = None, priority: str | None = None) -> Exists:
-    alerts = Alert.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
-    if kind:
-        alerts = alerts.filter(kind=kind)
-    if priority:
-        alerts = alerts.filter(priority=priority)
-    return Exists(alerts)
-
-
-def caseload_queryset(*, clinic: Clinic, filters: CaseloadFilters, now: datetime) -> QuerySet:
-    """The clinic's patients, filtered, attention first (one query per page)."""
-    patients = Patient.objects.filter(clinic=clinic).select_related("user", "primary_clinician")
+def _filtered(*, clinic: Clinic, filters: CaseloadFilters) -> QuerySet[Patient]:
+    patients = Patient.objects.filter(clinic=clinic)
     if filters.status:
         patients = patients.filter(status=filters.status)
     if filters.clinician:
@@ -84,31 +74,111 @@ def caseload_queryset(*, clinic: Clinic, filters: CaseloadFilters, now: datetime
         patients = patients.filter(
             Q(user__full_name__icontains=term) | Q(preferred_name__icontains=term)
         )
-    last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
-    next_session = TreatmentSession.objects.filter(
-        patient=OuterRef("pk"), status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=now
-    ).order_by("scheduled_at")
-    return patients.annotate(
-        has_safety=_open(kind=Alert.Kind.SAFETY),
-        has_high=_open(priority=Alert.Priority.HIGH),
-        has_missed=_open(kind=Alert.Kind.MISSED_CHECKINS),
-        last_checkin_on=Subquery(last_checkin.values("local_date")[:1]),
-        next_session_at=Subquery(next_session.values("scheduled_at")[:1]),
-    ).order_by("-has_safety", "-has_high", "-has_missed", "user__full_name", "pk")
+    return patients
+
+
+# Open alerts that put a patient first, in the order they rank (safety, high, missed).
+ATTENTION = (
+    Q(kind=Alert.Kind.SAFETY),
+    Q(priority=Alert.Priority.HIGH),
+    Q(kind=Alert.Kind.MISSED_CHECKINS),
+)
+
+
+class CaseloadSequence:
+    """The clinic's patients, filtered, attention first, as a sliceable sequence.
+
+    The patients with an open safety, high-priority or missed check-in alert come first
+    (in that order, then by name); the others follow by name. Both parts are read apart:
+    the first from the open alerts (few), the second by name with a limit, so a page costs
+    the same few queries whether the clinic has fifty patients or five thousand.
+    Paginator (page and API) calls `count()` and slices it.
+    """
+
+    def __init__(self, *, clinic: Clinic, filters: CaseloadFilters, now: datetime) -> None:
+        self.patients = _filtered(clinic=clinic, filters=filters)
+        self.now = now
+        self._attention: list[int] | None = None
+
+    def count(self) -> int:
+        return self.patients.count()
+
+    def attention(self) -> list[int]:
+        """Ids of the filtered patients needing attention, in caseload order."""
+        if self._attention is None:
+            alerts = Alert.objects.filter(
+                ATTENTION[0] | ATTENTION[1] | ATTENTION[2],
+                patient__in=self.patients,
+                acknowledged_at__isnull=True,
+            )
+            flags = defaultdict(lambda: [False, False, False])
+            names = {}
+            for patient_id, kind, priority, name in alerts.values_list(
+                "patient_id", "kind", "priority", "patient__user__full_name"
+            ):
+                marks = flags[patient_id]
+                marks[0] |= kind == Alert.Kind.SAFETY
+                marks[1] |= priority == Alert.Priority.HIGH
+                marks[2] |= kind == Alert.Kind.MISSED_CHECKINS
+                names[patient_id] = name
+            self._attention = sorted(
+                names,
+                key=lambda pk: ([not f for f in flags[pk]], names[pk].casefold(), names[pk], pk),
+            )
+        return self._attention
+
+    def __getitem__(self, index: slice) -> list[Patient]:
+        if not isinstance(index, slice) or index.step not in (None, 1) or index.stop is None:
+            raise TypeError("CaseloadSequence takes slices with an end")
+        start, stop = index.start or 0, index.stop
+        first = self.attention()
+        chosen = first[start:stop]
+        skip = max(start - len(first), 0)
+        rest = self.patients.exclude(pk__in=first).order_by("user__full_name", "pk")
+        rest = rest.values("pk")[skip : skip + (stop - start - len(chosen))]
+        # One query for the page: the chosen patients needing attention and the next ones
+        # by name, with what the rows show; the database orders the second part.
+        last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
+        next_session = TreatmentSession.objects.filter(
+            patient=OuterRef("pk"),
+            status=TreatmentSession.Status.SCHEDULED,
+            scheduled_at__gte=self.now,
+        ).order_by("scheduled_at")
+        found = list(
+            Patient.objects.filter(Q(pk__in=chosen) | Q(pk__in=rest))
+            .select_related("user", "primary_clinician")
+            .annotate(
+                last_checkin_on=Subquery(last_checkin.values("local_date")[:1]),
+                next_session_at=Subquery(next_session.values("scheduled_at")[:1]),
+            )
+            .order_by("user__full_name", "pk")
+        )
+        by_pk = {p.pk: p for p in found}
+        chosen_set = set(chosen)
+        return [by_pk[pk] for pk in chosen if pk in by_pk] + [
+            p for p in found if p.pk not in chosen_set
+        ]
+
+    def __len__(self) -> int:
+        return self.count()
+
+
+def caseload_patients(*, clinic: Clinic, filters: CaseloadFilters, now: datetime):
+    """The clinic's patients, filtered, attention first (see CaseloadSequence)."""
+    return CaseloadSequence(clinic=clinic, filters=filters, now=now)
 
 
 def caseload_page(
     *, clinic: Clinic, filters: CaseloadFilters, now: datetime, page_number: str | None
 ) -> tuple[Page, list[CaseloadRow]]:
     """One page of the caseload with everything its rows show."""
-    page = Paginator(
-        caseload_queryset(clinic=clinic, filters=filters, now=now), PAGE_SIZE
-    ).get_page(page_number)
+    page = Paginator(caseload_patients(clinic=clinic, filters=filters, now=now), PAGE_SIZE)
+    page = page.get_page(page_number)
     return page, caseload_rows(patients=list(page.object_list), now=now)
 
 
 def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow]:
-    """The caseload rows of these patients (from `caseload_queryset`), in a fixed number
+    """The caseload rows of these patients (from `caseload_patients`), in a fixed number
     of queries."""
     ids = [p.pk for p in patients]
     recent = defaultdict(list)

@@ -104,7 +104,7 @@ def _clinicians(request):
 
 class CaseloadFilter(filters.FilterSet):
     """The caseload's filters, the same as on the page. They are validated here and applied
-    by `caseload_queryset`, which also orders the caseload by attention."""
+    by `caseload_patients`, which also orders the caseload by attention."""
 
     q = filters.CharFilter(max_length=100, method="keep", label="Name contains")
     clinician = ClinicianFilter(

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..access import get_alert_for_user, get_membership_for_user, get_patient_for_user
-from ..caseload import caseload_queryset, caseload_rows
+from ..caseload import caseload_patients, caseload_rows
 from ..fhir import patient_bundle
 from ..models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 from ..patient_trends import patient_trends
@@ -70,7 +70,7 @@ class PatientListApi(ListAPIView):
             raise ValidationError(filterset.errors)
         now = timezone.now()
         patients = self.paginate_queryset(
-            caseload_queryset(
+            caseload_patients(
                 clinic=membership.clinic, filters=filterset.caseload_filters(), now=now
             )
         )

@@ -187,8 +187,10 @@ def test_the_caseload_page_costs_the_same_queries_for_10_and_1000_patients(
         response = clinician_client.get("/staff/patients/")
 
     assert response.context["page"].paginator.count == 1000
-    # 16: session, user, membership, the second-factor check, the audit row, the page.
-    assert len(large.captured_queries) == len(small.captured_queries) <= 16
+    # 17: session, user, membership, the second-factor check, the audit row, the nav's
+    # alert counts, and the page: count, who needs attention, the page's patients, and
+    # four for what their rows show.
+    assert len(large.captured_queries) == len(small.captured_queries) <= 17
 
 
 def test_patients_of_other_clinics_never_appear(clinician_client, foreign_patient):
@@ -245,3 +247,37 @@ def test_the_filter_form_keeps_a_typed_name_out_of_the_url(clinician_client, cli
     assert [r.patient.preferred_name for r in page.context["rows"]] == ["Ann"]
     assert 'value="smith"' in page.content.decode()  # the form shows what is applied
     assert [r.patient.preferred_name for r in after.context["rows"]] == ["Ann", "Bo"]
+
+
+def test_pages_continue_from_the_patients_needing_attention_to_the_others_by_name(
+    clinic, clinician, monkeypatch
+):
+    monkeypatch.setattr("care.caseload.PAGE_SIZE", 3)
+    people = {
+        name: PatientFactory(clinic=clinic, preferred_name=name, user__full_name=f"{name} Z")
+        for name in ["Ann", "Bea", "Cal", "Dee", "Eve", "Fay", "Gus"]
+    }
+    alert(people["Gus"], Alert.Kind.SAFETY, Alert.Priority.URGENT)
+    alert(people["Eve"], "worsening", Alert.Priority.HIGH)
+    alert(people["Bea"], "worsening", Alert.Priority.HIGH)
+    done = alert(people["Ann"], Alert.Kind.SAFETY, Alert.Priority.URGENT, cause="old")
+    done.acknowledged_at = NOW
+    done.save()
+    # Another clinician's patient needing attention is left out by the clinician filter.
+    other = PatientFactory(clinic=clinic, preferred_name="Hal", user__full_name="Hal Z")
+    alert(other, Alert.Kind.SAFETY, Alert.Priority.URGENT)
+    Patient.objects.exclude(pk=other.pk).update(primary_clinician=clinician)
+
+    def page(number, **filters):
+        return caseload_page(
+            clinic=clinic,
+            filters=CaseloadFilters(clinician=clinician.pk, **filters),
+            now=NOW,
+            page_number=number,
+        )
+
+    pages = [names(page(n)[1]) for n in ("1", "2", "3")]
+
+    assert pages == [["Gus", "Bea", "Eve"], ["Ann", "Cal", "Dee"], ["Fay"]]
+    assert page("1")[0].paginator.count == 7
+    assert names(page("1", search="e")[1]) == ["Bea", "Eve", "Dee"]
