@@ -5,12 +5,12 @@ alerts, then missed check-ins, then the rest); a handful more fetch what the pag
 for those patients only, so the cost does not grow with the size of the clinic.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from .clock import local_date
 from .models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession
@@ -77,14 +77,6 @@ def _filtered(*, clinic: Clinic, filters: CaseloadFilters) -> QuerySet[Patient]:
     return patients
 
 
-# Open alerts that put a patient first, in the order they rank (safety, high, missed).
-ATTENTION = (
-    Q(kind=Alert.Kind.SAFETY),
-    Q(priority=Alert.Priority.HIGH),
-    Q(kind=Alert.Kind.MISSED_CHECKINS),
-)
-
-
 class CaseloadSequence:
     """The clinic's patients, filtered, attention first, as a sliceable sequence.
 
@@ -99,32 +91,38 @@ class CaseloadSequence:
         self.patients = _filtered(clinic=clinic, filters=filters)
         self.now = now
         self._attention: list[int] | None = None
+        self._open: dict[int, list[tuple[str, str]]] | None = None
+        self._names: dict[int, str] = {}
 
     def count(self) -> int:
         return self.patients.count()
 
+    def open_alerts(self) -> dict[int, list[tuple[str, str]]]:
+        """(kind, priority) of every open alert of the filtered patients, by patient: the
+        clinic's open work, which stays small however many patients it has."""
+        if self._open is None:
+            self._open, self._names = defaultdict(list), {}
+            for patient_id, kind, priority, name in Alert.objects.filter(
+                patient__in=self.patients, acknowledged_at__isnull=True
+            ).values_list("patient_id", "kind", "priority", "patient__user__full_name"):
+                self._open[patient_id].append((kind, priority))
+                self._names[patient_id] = name
+        return self._open
+
     def attention(self) -> list[int]:
         """Ids of the filtered patients needing attention, in caseload order."""
         if self._attention is None:
-            alerts = Alert.objects.filter(
-                ATTENTION[0] | ATTENTION[1] | ATTENTION[2],
-                patient__in=self.patients,
-                acknowledged_at__isnull=True,
-            )
-            flags = defaultdict(lambda: [False, False, False])
-            names = {}
-            for patient_id, kind, priority, name in alerts.values_list(
-                "patient_id", "kind", "priority", "patient__user__full_name"
-            ):
-                marks = flags[patient_id]
-                marks[0] |= kind == Alert.Kind.SAFETY
-                marks[1] |= priority == Alert.Priority.HIGH
-                marks[2] |= kind == Alert.Kind.MISSED_CHECKINS
-                names[patient_id] = name
-            self._attention = sorted(
-                names,
-                key=lambda pk: ([not f for f in flags[pk]], names[pk].casefold(), names[pk], pk),
-            )
+            ranks = {}
+            for patient_id, alerts in self.open_alerts().items():
+                flags = (
+                    any(kind == Alert.Kind.SAFETY for kind, _ in alerts),
+                    any(priority == Alert.Priority.HIGH for _, priority in alerts),
+                    any(kind == Alert.Kind.MISSED_CHECKINS for kind, _ in alerts),
+                )
+                if any(flags):
+                    name = self._names[patient_id]
+                    ranks[patient_id] = ([not f for f in flags], name.casefold(), name, patient_id)
+            self._attention = sorted(ranks, key=ranks.__getitem__)
         return self._attention
 
     def __getitem__(self, index: slice) -> list[Patient]:
@@ -139,20 +137,24 @@ class CaseloadSequence:
         # One query for the page: the chosen patients needing attention and the next ones
         # by name, with what the rows show; the database orders the second part.
         last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
-        next_session = TreatmentSession.objects.filter(
-            patient=OuterRef("pk"),
-            status=TreatmentSession.Status.SCHEDULED,
-            scheduled_at__gte=self.now,
-        ).order_by("scheduled_at")
+        sessions = TreatmentSession.objects.filter(patient=OuterRef("pk")).order_by("scheduled_at")
+        next_session = sessions.filter(
+            status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=self.now
+        )
+        first_session = sessions.exclude(status__in=TreatmentSession.NOT_HELD)
         found = list(
             Patient.objects.filter(Q(pk__in=chosen) | Q(pk__in=rest))
             .select_related("user", "primary_clinician")
             .annotate(
                 last_checkin_on=Subquery(last_checkin.values("local_date")[:1]),
                 next_session_at=Subquery(next_session.values("scheduled_at")[:1]),
+                first_session_at=Subquery(first_session.values("scheduled_at")[:1]),
             )
             .order_by("user__full_name", "pk")
         )
+        open_alerts = self.open_alerts()
+        for patient in found:
+            patient.open_alerts = open_alerts.get(patient.pk, [])
         by_pk = {p.pk: p for p in found}
         chosen_set = set(chosen)
         return [by_pk[pk] for pk in chosen if pk in by_pk] + [
@@ -178,8 +180,8 @@ def caseload_page(
 
 
 def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow]:
-    """The caseload rows of these patients (from `caseload_patients`), in a fixed number
-    of queries."""
+    """The caseload rows of these patients (a slice of `caseload_patients`, which brings
+    their open alerts and first session along), in two more queries."""
     ids = [p.pk for p in patients]
     recent = defaultdict(list)
     since = (now - timedelta(days=16)).date()
@@ -199,29 +201,17 @@ def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow
         .values_list("patient_id", "instrument", "completed_at", "total")
     ):
         scores[(pid, code)].append(ScorePoint(at, total))
-    first_sessions = dict(
-        TreatmentSession.objects.filter(patient_id__in=ids)
-        .exclude(status__in=TreatmentSession.NOT_HELD)
-        .values("patient_id")
-        .annotate(first=Min("scheduled_at"))
-        .values_list("patient_id", "first")
-        .order_by()
-    )
-    alert_counts = defaultdict(list)
+    alert_counts = {}
     kinds = dict(Alert.Kind.choices)
     rank = {Alert.Priority.URGENT: 0, Alert.Priority.HIGH: 1, Alert.Priority.ROUTINE: 2}
-    for pid, priority, kind, count in (
-        Alert.objects.filter(patient_id__in=ids, acknowledged_at__isnull=True)
-        .values_list("patient_id", "priority", "kind")
-        .annotate(count=Count("id"))
-        .order_by()
-    ):
-        alert_counts[pid].append(AlertCount(priority, str(kinds[kind]), count))
-    for counts in alert_counts.values():
-        counts.sort(key=lambda c: (rank[c.priority], c.label))
+    for patient in patients:
+        counted = Counter(patient.open_alerts)
+        alert_counts[patient.pk] = sorted(
+            (AlertCount(priority, str(kinds[kind]), n) for (kind, priority), n in counted.items()),
+            key=lambda c: (rank[c.priority], c.label),
+        )
     return [
-        _row(p, recent[p.pk], scores, first_sessions.get(p.pk), alert_counts[p.pk], now)
-        for p in patients
+        _row(p, recent[p.pk], scores, p.first_session_at, alert_counts[p.pk], now) for p in patients
     ]
 
 

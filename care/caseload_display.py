@@ -138,3 +138,41 @@ def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list
             )
         )
     return lines
+
+
+@dataclass(frozen=True)
+class FilterControl:
+    """One filter of the caseload form, ready to place: a text box or a list to pick from."""
+
+    name: str
+    id: str
+    label: str
+    value: str
+    max_length: int | None = None
+    options: tuple[tuple[str, str, bool], ...] = ()  # (value, label, selected)
+
+
+def filter_controls(form) -> list[FilterControl]:
+    """The caseload filter form as plain controls (placed by the page without rendering a
+    widget template per field and per option)."""
+    controls = []
+    for field in form:
+        value = field.value()
+        value = "" if value is None else str(value)
+        choices = getattr(field.field, "choices", None)
+        options = ()
+        if choices is not None:
+            options = tuple(
+                (str(option), str(label), str(option) == value) for option, label in choices
+            )
+        controls.append(
+            FilterControl(
+                name=field.html_name,
+                id=field.id_for_label,
+                label=str(field.label),
+                value=value,
+                max_length=getattr(field.field, "max_length", None),
+                options=options,
+            )
+        )
+    return controls

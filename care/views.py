@@ -20,7 +20,7 @@ from .access import (
     patient_for_user,
 )
 from .caseload import caseload_page
-from .caseload_display import caseload_lines
+from .caseload_display import caseload_lines, filter_controls
 from .forms import (
     EMAIL_IN_USE,
     CaseloadFilterForm,
@@ -97,6 +97,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "lines": lines,
         "form": form,
+        "controls": filter_controls(form),
         "clinic": membership.clinic,
     }
     return render(request, "care/patient_list.html", context)
