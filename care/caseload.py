@@ -5,6 +5,7 @@ alerts, then missed check-ins, then the rest); a handful more fetch what the pag
 for those patients only, so the cost does not grow with the size of the clinic.
 """
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,7 +16,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from .clock import local_date
 from .models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession
 from .rules import ScorePoint, baseline, is_remission, is_response, mood_direction
-from .trends import TrendPoint, rolling_average
+from .trends import TrendPoint, rolling_average_at
 
 PAGE_SIZE = 50
 CONDITIONS = {"depression": "has_depression", "anxiety": "has_anxiety", "ptsd": "has_ptsd"}
@@ -217,9 +218,14 @@ def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow
 
 def _row(patient, moods, scores, first_session, alerts, now) -> CaseloadRow:
     today = local_date(now, patient.tz)
-    averages = rolling_average(moods)
-    week = [p.value for p in averages if p.day >= today - timedelta(days=7)]
-    earlier = [p.value for p in averages if p.day <= today - timedelta(days=7)]
+    # The 7-day averages the row needs: at the last check-in of the past week and at the
+    # last one a week or more ago (the same values `rolling_average` gives on those days).
+    ordered = sorted(moods, key=lambda p: p.day)
+    days = [p.day for p in ordered]
+    week_ago = today - timedelta(days=7)
+    week = [rolling_average_at(ordered, days[-1])] if days and days[-1] >= week_ago else []
+    cut = bisect_right(days, week_ago)
+    earlier = [rolling_average_at(ordered, days[cut - 1])] if cut else []
     direction = mood_direction([earlier[-1], week[-1]]) if week and earlier else "flat"
     summaries = {}
     for code in ("phq9", "gad7"):

@@ -28,6 +28,14 @@ def rolling_average(points: Sequence[TrendPoint], *, window_days: int = 7) -> li
     return result
 
 
+def rolling_average_at(ordered: Sequence[TrendPoint], day: date, *, window_days: int = 7) -> float:
+    """The `rolling_average` value of one day that has a point (`ordered` sorted by day)."""
+    days = [p.day for p in ordered]
+    span = timedelta(days=window_days - 1)
+    window = [p.value for p in ordered[bisect_left(days, day - span) : bisect_right(days, day)]]
+    return round(sum(window) / len(window), 2)
+
+
 # Interim cadence until sessions anchor the schedule: every 14 days (PHQ-9, GAD-7, two-week
 # recall) and every 28 days (PCL-5, one-month recall).
 REPEAT_AFTER_DAYS = {"phq9": 14, "gad7": 14, "pcl5": 28}

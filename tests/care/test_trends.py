@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from care.clock import local_date
-from care.trends import TrendPoint, questionnaires_due, rolling_average
+from care.trends import TrendPoint, questionnaires_due, rolling_average, rolling_average_at
 
 
 def test_rolling_average_uses_the_seven_days_ending_each_day_and_skips_gaps():
@@ -50,3 +50,11 @@ def test_rolling_average_matches_the_plain_definition_on_a_long_irregular_series
     for point, average in zip(points, averages, strict=True):
         window = [p.value for p in points if 0 <= (point.day - p.day).days <= 6]
         assert average == TrendPoint(point.day, round(sum(window) / len(window), 2))
+
+
+def test_rolling_average_at_one_day_is_the_series_value_of_that_day():
+    points = [TrendPoint(date(2026, 1, d), v) for d, v in [(1, 2), (2, 4), (5, 6), (9, 10)]]
+
+    assert [rolling_average_at(points, p.day) for p in points] == [
+        p.value for p in rolling_average(points)
+    ]
