@@ -1,0 +1,99 @@
+"""The benchmark command's pieces that can break quietly: floors, the report's verdicts."""
+
+import copy
+
+import pytest
+from django.test import override_settings
+
+from benchmarks.report import report
+from notifications.models import Heartbeat
+
+RESULTS = {
+    "care": {
+        50: {
+            "seconds": {
+                "floor_page": 0.010,
+                "caseload": 0.025,
+                "floor_api": 0.005,
+                "trends_90": 0.006,
+                "trends_730": 0.010,
+                "patient_page": 0.03,
+            },
+            "queries": dict.fromkeys(
+                ["caseload", "patient_page", "trends_90", "trends_730", "floor_page", "floor_api"],
+                7,
+            ),
+            "trend_patient_checkins": 730,
+            "checkins": 18000,
+        },
+    },
+    "dispatch": {
+        10_000: {
+            "due": 1000,
+            "seconds": {"tick": 0.05, "floor": 0.02},
+            "statements": 20,
+            "messages": 60,
+            "peak_rss_mb": 120.0,
+            "traced_peak_mb": 10.0,
+        },
+        100_000: {
+            "due": 10000,
+            "seconds": {"tick": 0.5, "floor": 0.2},
+            "statements": 150,
+            "messages": 520,
+            "peak_rss_mb": 180.0,
+            "traced_peak_mb": 40.0,
+        },
+    },
+    "throughput": {"per_second": {"checkin": 60.0, "floor": 100.0}},
+}
+RESULTS["care"][5000] = copy.deepcopy(RESULTS["care"][50])
+RESULTS["care"][5000]["checkins"] = 1_800_000
+RESULTS["care"][5000]["seconds"]["caseload"] = 0.030
+
+
+def _line(table: str, start: str) -> str:
+    return next(line for line in table.splitlines() if line.startswith(f"| {start}"))
+
+
+def test_the_report_marks_each_target_met_or_missed():
+    table = report(RESULTS)
+
+    assert _line(table, "Caseload page, 5,000 patients").endswith("| <= 3 | ok |")
+    assert _line(table, "Caseload page, 5,000 / 50").endswith("| 1.20 | <= 1.5 | ok |")
+    assert _line(table, "Trends endpoint, 730 days").endswith("| 2.00 | <= 3 | ok |")
+    assert _line(table, "Dispatch tick, 10,000 patients").endswith("| 2.50 | <= 3 | ok |")
+    assert _line(table, "Dispatch tick, 100,000 / 10,000").endswith("| 10.00 | <= 12 | ok |")
+    assert _line(table, "Check-in submissions").endswith("| 0.60 | >= 0.5 | ok |")
+    assert _line(table, "Caseload page |").endswith("| same |")
+
+    slow = copy.deepcopy(RESULTS)
+    slow["care"][5000]["seconds"]["caseload"] = 0.040
+    slow["care"][5000]["queries"]["caseload"] = 9
+    slow["dispatch"][100_000]["peak_rss_mb"] = 300.0
+    slow["throughput"]["per_second"]["checkin"] = 40.0
+    table = report(slow)
+
+    assert _line(table, "Caseload page, 5,000 patients").endswith("| 4.00 | <= 3 | MISSED |")
+    assert _line(table, "Caseload page, 5,000 / 50").endswith("| MISSED |")
+    assert _line(table, "Caseload page |").endswith("| DIFFERENT |")
+    assert _line(table, "100,000 patients |").endswith("| MISSED (< 250 MB) |")
+    assert _line(table, "Check-in submissions").endswith("| 0.40 | >= 0.5 | MISSED |")
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="benchmarks.urls")
+def test_the_floors_need_a_sign_in_and_the_post_inserts_one_row(client, clinician):
+    assert client.get("/bench/page/").status_code == 302
+    assert client.get("/bench/api/").status_code in (401, 403)
+
+    client.force_login(clinician)
+    page = client.get("/bench/page/")
+    before = Heartbeat.objects.count()
+    answer = client.post("/bench/api/", {}, content_type="application/json")
+
+    assert page.status_code == 200
+    assert b"<h1>Floor</h1>" in page.content
+    assert client.get("/bench/api/").json() == {"ok": True}
+    assert answer.status_code == 201
+    assert Heartbeat.objects.count() == before + 1
