@@ -103,9 +103,11 @@ class CaseloadSequence:
         clinic's open work, which stays small however many patients it has."""
         if self._open is None:
             self._open, self._names = defaultdict(list), {}
-            for patient_id, kind, priority, name in Alert.objects.filter(
-                patient__in=self.patients, acknowledged_at__isnull=True
-            ).values_list("patient_id", "kind", "priority", "patient__user__full_name"):
+            for patient_id, kind, priority, name in (
+                Alert.objects.filter(patient__in=self.patients, acknowledged_at__isnull=True)
+                .order_by()
+                .values_list("patient_id", "kind", "priority", "patient__user__full_name")
+            ):
                 self._open[patient_id].append((kind, priority))
                 self._names[patient_id] = name
         return self._open
