@@ -7,13 +7,17 @@ the pure functions of `trends` and `rules`.
 
 import zoneinfo
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from .clock import local_date
 from .instruments import INSTRUMENTS
 from .models import Assessment, CheckIn, Patient, TreatmentSession
 from .rules import ScorePoint, baseline, is_remission, is_response
 from .scoring import instrument_bands
-from .trends import TrendPoint, rolling_average
+from .trends import rolling_means
+
+# What `get_route_display()` shows (lazy: translated when a body is built, once per route).
+ROUTE_LABELS = dict(TreatmentSession.Route.choices)
 
 
 def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
@@ -25,22 +29,29 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         .order_by("local_date")
         .values_list("local_date", "mood", "anxiety")
     )
-    mood_avg = rolling_average([TrendPoint(d, m) for d, m, _ in rows])
-    anxiety_avg = rolling_average([TrendPoint(d, a) for d, _, a in rows])
+    days = [day for day, _, _ in rows]
+    mood_avg, anxiety_avg = rolling_means(
+        days, [mood for _, mood, _ in rows], [anxiety for _, _, anxiety in rows]
+    )
     checkins = [
         {
             "day": day.isoformat(),
             "mood": mood,
             "anxiety": anxiety,
-            "mood_avg": m.value,
-            "anxiety_avg": a.value,
+            "mood_avg": m,
+            "anxiety_avg": a,
         }
         for (day, mood, anxiety), m, a in zip(rows, mood_avg, anxiety_avg, strict=True)
         if day >= since
     ]
-    sessions = list(TreatmentSession.objects.filter(patient=patient).order_by("scheduled_at"))
+    # Plain rows, not model instances: building a model per session costs more than the rest.
+    sessions = list(
+        TreatmentSession.objects.filter(patient=patient)
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", "status", "route", "dose_mg", "dose_mg_per_kg")
+    )
     first = next(
-        (s.scheduled_at for s in sessions if s.status not in TreatmentSession.NOT_HELD), None
+        (at for at, status, *_ in sessions if status not in TreatmentSession.NOT_HELD), None
     )
     by_code: dict[str, list[tuple]] = {}
     for code, at, total, band, public_id in (
@@ -49,6 +60,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         .values_list("instrument", "completed_at", "total", "band", "public_id")
     ):
         by_code.setdefault(code, []).append((at, total, band, public_id))
+    routes = {route: str(label) for route, label in ROUTE_LABELS.items()}
     questionnaires = {}
     for code, points in by_code.items():
         instrument = INSTRUMENTS[code]
@@ -88,14 +100,14 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         "questionnaires": questionnaires,
         "sessions": [
             {
-                "at": s.scheduled_at.isoformat(),
-                "at_local": _wall(s.scheduled_at, patient.tz),
-                "status": s.status,
-                "route": s.get_route_display(),
-                "dose": _dose(s),
+                "at": at.isoformat(),
+                "at_local": _wall(at, patient.tz),
+                "status": status,
+                "route": routes.get(route, route),
+                "dose": _dose(dose_mg, dose_mg_per_kg),
             }
-            for s in sessions
-            if _on_or_after(s.scheduled_at, since, patient.tz)
+            for at, status, route, dose_mg, dose_mg_per_kg in sessions
+            if _on_or_after(at, since, patient.tz)
         ],
     }
 
@@ -103,16 +115,16 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
 def _wall(at: datetime, tz: str) -> str:
     """The patient's wall-clock time, without offset: charts place every point on the
     patient's own day whatever the viewer's zone."""
-    return at.astimezone(zoneinfo.ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M:%S")
+    return at.astimezone(zoneinfo.ZoneInfo(tz)).replace(tzinfo=None).isoformat("T", "seconds")
 
 
 def _on_or_after(at: datetime, day: date, tz: str) -> bool:
     return local_date(at, tz) >= day
 
 
-def _dose(session: TreatmentSession) -> str:
-    if session.dose_mg_per_kg is not None:
-        return f"{session.dose_mg_per_kg} mg/kg"
-    if session.dose_mg is not None:
-        return f"{session.dose_mg.normalize():f} mg"
+def _dose(dose_mg: Decimal | None, dose_mg_per_kg: Decimal | None) -> str:
+    if dose_mg_per_kg is not None:
+        return f"{dose_mg_per_kg} mg/kg"
+    if dose_mg is not None:
+        return f"{dose_mg.normalize():f} mg"
     return ""

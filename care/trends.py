@@ -18,14 +18,37 @@ def rolling_average(points: Sequence[TrendPoint], *, window_days: int = 7) -> li
     Days without a check-in are skipped, not counted as zero.
     """
     ordered = sorted(points, key=lambda p: p.day)
-    days = [p.day for p in ordered]
-    values = [p.value for p in ordered]
+    (means,) = rolling_means(
+        [p.day for p in ordered], [p.value for p in ordered], window_days=window_days
+    )
+    return [TrendPoint(p.day, mean) for p, mean in zip(ordered, means, strict=True)]
+
+
+def rolling_means(
+    days: Sequence[date], *series: Sequence[float], window_days: int = 7
+) -> list[list[float]]:
+    """`rolling_average` of each series of values, all parallel to `days` (ascending)."""
+    windows = rolling_windows(days, window_days=window_days)
+    return [
+        [round(sum(values[start:end]) / (end - start), 2) for start, end in windows]
+        for values in series
+    ]
+
+
+def rolling_windows(days: Sequence[date], *, window_days: int = 7) -> list[tuple[int, int]]:
+    """For each of `days` (ascending), the slice `[start:end]` of the days in the
+    `window_days` ending that day: same-day entries after it included. Linear."""
     span = timedelta(days=window_days - 1)
-    result = []
-    for point in ordered:  # each window found by bisection: linear in the days held
-        window = values[bisect_left(days, point.day - span) : bisect_right(days, point.day)]
-        result.append(TrendPoint(point.day, round(sum(window) / len(window), 2)))
-    return result
+    windows = []
+    start = end = 0
+    for day in days:
+        first = day - span
+        while days[start] < first:
+            start += 1
+        while end < len(days) and days[end] <= day:
+            end += 1
+        windows.append((start, end))
+    return windows
 
 
 def rolling_average_at(ordered: Sequence[TrendPoint], day: date, *, window_days: int = 7) -> float:

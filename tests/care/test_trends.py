@@ -1,5 +1,6 @@
 """Pure trend helpers: rolling averages and what is due. No DB."""
 
+import random
 from datetime import UTC, date, datetime, timedelta
 
 from care.clock import local_date
@@ -12,6 +13,32 @@ def test_rolling_average_uses_the_seven_days_ending_each_day_and_skips_gaps():
     averages = rolling_average(points)
 
     assert [(p.day.day, p.value) for p in averages] == [(1, 2.0), (2, 3.0), (5, 4.0), (9, 8.0)]
+
+
+def _rolling_average_by_definition(points, window_days=7):
+    ordered = sorted(points, key=lambda p: p.day)
+    result = []
+    for point in ordered:
+        start = point.day - timedelta(days=window_days - 1)
+        window = [p.value for p in ordered if start <= p.day <= point.day]
+        result.append(TrendPoint(point.day, round(sum(window) / len(window), 2)))
+    return result
+
+
+def test_rolling_average_matches_its_definition_with_gaps_repeats_and_fractions():
+    rng = random.Random(9)
+    for _ in range(50):
+        points = [
+            TrendPoint(
+                date(2026, 1, 1) + timedelta(days=rng.randrange(60)),
+                rng.choice([rng.randint(0, 10), rng.random() * 10]),
+            )
+            for _ in range(rng.randrange(40))
+        ]
+        for window_days in (1, 7, 30):
+            assert rolling_average(points, window_days=window_days) == (
+                _rolling_average_by_definition(points, window_days)
+            )
 
 
 def test_rolling_average_of_nothing_is_nothing():
@@ -39,8 +66,6 @@ def test_local_date_follows_the_patients_zone_across_midnight_and_dst():
 
 
 def test_rolling_average_matches_the_plain_definition_on_a_long_irregular_series():
-    import random
-
     rng = random.Random(7)
     days = sorted(rng.sample(range(800), 500))
     points = [TrendPoint(date(2024, 1, 1) + timedelta(days=d), rng.randint(0, 10)) for d in days]
