@@ -6,7 +6,7 @@ the pure functions of `trends` and `rules`.
 """
 
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from .clock import local_date
@@ -22,6 +22,7 @@ ROUTE_LABELS = dict(TreatmentSession.Route.choices)
 
 def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
     """Series of the last `days` days: check-ins, questionnaire totals, sessions."""
+    zone = zoneinfo.ZoneInfo(patient.tz)
     today = local_date(now, patient.tz)
     since = max(today - timedelta(days=days - 1), patient.consultation_on - timedelta(days=7))
     rows = list(
@@ -67,14 +68,15 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         base = baseline([ScorePoint(at, t) for at, t, _, _ in points], first_session_at=first)
         series = []
         for at, total, band, public_id in points:
-            if not _on_or_after(at, since, patient.tz):
+            local = at.astimezone(zone)
+            if local.date() < since:
                 continue
             is_base = base is not None and at == base.at
             series.append(
                 {
                     "id": str(public_id),
                     "at": at.isoformat(),
-                    "at_local": _wall(at, patient.tz),
+                    "at_local": _wall(local),
                     "total": total,
                     "band": band,
                     "baseline": is_base,
@@ -101,25 +103,21 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         "sessions": [
             {
                 "at": at.isoformat(),
-                "at_local": _wall(at, patient.tz),
+                "at_local": _wall(local),
                 "status": status,
                 "route": routes.get(route, route),
                 "dose": _dose(dose_mg, dose_mg_per_kg),
             }
             for at, status, route, dose_mg, dose_mg_per_kg in sessions
-            if _on_or_after(at, since, patient.tz)
+            if (local := at.astimezone(zone)).date() >= since
         ],
     }
 
 
-def _wall(at: datetime, tz: str) -> str:
-    """The patient's wall-clock time, without offset: charts place every point on the
-    patient's own day whatever the viewer's zone."""
-    return at.astimezone(zoneinfo.ZoneInfo(tz)).replace(tzinfo=None).isoformat("T", "seconds")
-
-
-def _on_or_after(at: datetime, day: date, tz: str) -> bool:
-    return local_date(at, tz) >= day
+def _wall(local: datetime) -> str:
+    """The patient's wall-clock time (`local` is in their zone), without offset: charts
+    place every point on the patient's own day whatever the viewer's zone."""
+    return local.replace(tzinfo=None).isoformat("T", "seconds")
 
 
 def _dose(dose_mg: Decimal | None, dose_mg_per_kg: Decimal | None) -> str:

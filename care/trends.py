@@ -4,6 +4,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,30 @@ def rolling_means(
 ) -> list[list[float]]:
     """`rolling_average` of each series of values, all parallel to `days` (ascending)."""
     windows = rolling_windows(days, window_days=window_days)
-    return [
-        [round(sum(values[start:end]) / (end - start), 2) for start, end in windows]
-        for values in series
-    ]
+    return [_window_means(values, windows) for values in series]
+
+
+def _window_means(values: Sequence[float], windows: list[tuple[int, int]]) -> list[float]:
+    """The mean of each window of `values`, rounded to 2 places.
+
+    Whole numbers (the 0-10 answers) are summed through prefix sums, exact in any order;
+    anything else slice by slice, in order, as `sum` would. Each distinct mean is rounded
+    once: a long series repeats the same few totals.
+    """
+    if all(type(value) is int for value in values):
+        prefix = list(accumulate(values, initial=0))
+        totals = [prefix[end] - prefix[start] for start, end in windows]
+    else:
+        totals = [sum(values[start:end]) for start, end in windows]
+    rounded: dict[tuple[float, int], float] = {}
+    means = []
+    for total, (start, end) in zip(totals, windows, strict=True):
+        key = (total, end - start)
+        mean = rounded.get(key)
+        if mean is None:
+            mean = rounded[key] = round(total / (end - start), 2)
+        means.append(mean)
+    return means
 
 
 def rolling_windows(days: Sequence[date], *, window_days: int = 7) -> list[tuple[int, int]]:

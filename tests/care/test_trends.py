@@ -3,8 +3,16 @@
 import random
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from care.clock import local_date
-from care.trends import TrendPoint, questionnaires_due, rolling_average, rolling_average_at
+from care.trends import (
+    TrendPoint,
+    questionnaires_due,
+    rolling_average,
+    rolling_average_at,
+    rolling_means,
+)
 
 
 def test_rolling_average_uses_the_seven_days_ending_each_day_and_skips_gaps():
@@ -25,20 +33,35 @@ def _rolling_average_by_definition(points, window_days=7):
     return result
 
 
-def test_rolling_average_matches_its_definition_with_gaps_repeats_and_fractions():
+@pytest.mark.parametrize(
+    "value",
+    [
+        lambda rng: rng.randint(0, 10),
+        lambda rng: rng.random() * 10,
+        lambda rng: rng.choice([rng.randint(0, 10), rng.random() * 10]),
+    ],
+    ids=["whole", "fractions", "mixed"],
+)
+def test_rolling_average_matches_its_definition_with_gaps_and_repeated_days(value):
     rng = random.Random(9)
     for _ in range(50):
         points = [
-            TrendPoint(
-                date(2026, 1, 1) + timedelta(days=rng.randrange(60)),
-                rng.choice([rng.randint(0, 10), rng.random() * 10]),
-            )
+            TrendPoint(date(2026, 1, 1) + timedelta(days=rng.randrange(60)), value(rng))
             for _ in range(rng.randrange(40))
         ]
         for window_days in (1, 7, 30):
             assert rolling_average(points, window_days=window_days) == (
                 _rolling_average_by_definition(points, window_days)
             )
+
+
+def test_rolling_means_of_parallel_series_share_the_days():
+    days = [date(2026, 1, d) for d in (1, 2, 5, 9)]
+
+    assert rolling_means(days, [2, 4, 6, 10], [1, 1, 1, 2]) == [
+        [2.0, 3.0, 4.0, 8.0],
+        [1.0, 1.0, 1.0, 1.5],
+    ]
 
 
 def test_rolling_average_of_nothing_is_nothing():
