@@ -1,12 +1,16 @@
 """The staff API: caseload, trends, sessions, alerts and acknowledgement; clinic isolation."""
 
+import json
 from datetime import timedelta
 
+import jsonschema
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 
+from care.api.staff import TrendsOutput
 from care.models import Alert, TreatmentSession
 from tests.factories import CheckInFactory, build_history
 
@@ -50,6 +54,56 @@ def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
 
     assert body["checkins"][0]["mood"] == 6
     assert set(body) == {"since", "until", "checkins", "questionnaires", "sessions"}
+
+
+TRENDS_PATH = "/api/v1/patients/{public_id}/trends/"
+
+
+def documented_body(path: str, method: str, code: str) -> jsonschema.Draft7Validator:
+    """A validator for the OpenAPI schema of a response body, strict: no undocumented key."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    def strict(node):
+        if isinstance(node, list):
+            return [strict(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: strict(v) for k, v in node.items()}
+        if "properties" in node:
+            node.setdefault("additionalProperties", False)
+        if node.pop("nullable", False):
+            return {"anyOf": [node, {"type": "null"}]}
+        return node
+
+    body = schema["paths"][path][method]["responses"][code]["content"]["application/json"]
+    return jsonschema.Draft7Validator(
+        {**strict(body["schema"]), "components": strict(schema["components"])}
+    )
+
+
+def test_the_trends_body_is_exactly_what_its_documented_serializer_describes(
+    clinician_client, patient
+):
+    # The body is built as plain dicts (no serializer per point); the schema comes from
+    # TrendsOutput. Every field as documented, none missing, none extra; and the serializer
+    # would render the same values.
+    now = timezone.now()
+    patient.consultation_on = (now - timedelta(days=100)).date()
+    patient.save()
+    build_history(patient, 90, end=now)
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=now - timedelta(days=2), route="im", dose_mg="35.50"
+    )
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=now, route="intranasal", status="cancelled"
+    )
+
+    body = clinician_client.get(f"/api/v1/patients/{patient.public_id}/trends/?days=90").json()
+
+    assert body["checkins"] and body["questionnaires"]["phq9"]["points"]
+    assert {s["dose"] for s in body["sessions"]} == {"0.50 mg/kg", "35.5 mg", ""}
+    documented_body(TRENDS_PATH, "get", "200").validate(body)
+    assert json.loads(json.dumps(TrendsOutput(body).data)) == body
 
 
 @pytest.mark.parametrize("days", ["0", "731", "many"])
