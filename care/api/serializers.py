@@ -53,6 +53,15 @@ class CheckInOutput(serializers.ModelSerializer):
         ]
 
 
+_CHECKIN_OUTPUT = CheckInOutput()
+
+
+def checkin_data(checkin: CheckIn) -> dict:
+    """`CheckInOutput(checkin).data`, from one serializer whose fields are built once: a
+    ModelSerializer builds its fields again for every instance, most of what it costs."""
+    return _CHECKIN_OUTPUT.to_representation(checkin)
+
+
 class AssessmentInput(serializers.Serializer):
     client_id = serializers.UUIDField(required=False, allow_null=True)
     instrument = serializers.ChoiceField(choices=sorted(INSTRUMENTS))

@@ -40,6 +40,7 @@ from .serializers import (
     InstrumentOutput,
     PatientMeOutput,
     StaffMeOutput,
+    checkin_data,
     instrument_data,
 )
 
@@ -134,7 +135,7 @@ class CheckInListApi(ListAPIView):
             )
         except ClientIdConflict as exc:
             raise client_id_conflict() from exc
-        body = {"checkin": CheckInOutput(result.checkin).data, "duplicate": result.duplicate}
+        body = {"checkin": checkin_data(result.checkin), "duplicate": result.duplicate}
         if result.checkin.has_self_harm_thoughts:
             body["safety"] = crisis_block(alert_raised=True)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

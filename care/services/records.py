@@ -103,8 +103,9 @@ def checkin_submit(
     of self-harm raise an urgent safety alert unless one is already open for the check-in.
     """
     day = local_date(now, patient.tz)
-    # Lock the patient row: submissions of one patient are handled one at a time.
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    # Lock the patient row: submissions of one patient are handled one at a time. (Only
+    # that row: without the default ordering's join, which would lock the user's row too.)
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).order_by().values_list("pk"))
     if client_id is not None:
         known = _checkin_for_client_id(patient, client_id)
         if known is not None:

@@ -54,8 +54,9 @@ def api_token_authenticate(*, secret: str, now: datetime) -> ApiToken | None:
     inactive, or its user's password changed since it was issued."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
+    # The user's patient profile or staff membership comes along: every API call reads one.
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user__patient", "user__staff_membership")
         .filter(key_hash=token_hash(secret), revoked_at=None, expires_at__gt=now)
         .first()
     )

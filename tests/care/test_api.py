@@ -1,14 +1,17 @@
 """The patient API: own data only, validation naming the field, safety block, idempotency."""
 
 import uuid
+import zoneinfo
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from care.api.serializers import CheckInOutput, checkin_data
 from care.models import Alert, Assessment, CheckIn
 from care.services import assessment_submit
-from tests.factories import checkin_body
+from tests.factories import CheckInFactory, checkin_body
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +230,22 @@ def test_api_submissions_leave_no_answers_or_notes_in_the_logs(patient_client, c
     assert "Bad Request" in logged  # Django logs the 400, by path only
     for secret in ("ZZCANARY", "Nearly every day", "harming", "item_9", '"9"'):
         assert secret not in logged
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles"])
+def test_the_submitted_checkin_is_shown_as_its_documented_serializer_shows_it(patient, zone):
+    checkins = [
+        CheckInFactory(patient=patient, local_date="2026-01-01"),
+        CheckInFactory(
+            patient=patient,
+            local_date="2026-01-02",
+            sleep_hours=Decimal("6.5"),
+            side_effects=["nausea"],
+            note="ok",
+            version=3,
+        ),
+        CheckInFactory.build(patient=patient, sleep_hours=Decimal("7.0")),  # as just created
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        for checkin in checkins:
+            assert checkin_data(checkin) == CheckInOutput(checkin).data
