@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from care.api.serializers import CheckInOutput, checkin_data
 from care.models import Alert, Assessment, CheckIn
-from care.services import assessment_submit
+from care.services import api_token_issue, assessment_submit
 from tests.factories import CheckInFactory, checkin_body
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +249,28 @@ def test_the_submitted_checkin_is_shown_as_its_documented_serializer_shows_it(pa
     with timezone.override(zoneinfo.ZoneInfo(zone)):
         for checkin in checkins:
             assert checkin_data(checkin) == CheckInOutput(checkin).data
+
+
+def test_a_checkin_submission_costs_a_fixed_number_of_statements(
+    client, patient, django_assert_num_queries
+):
+    secret = api_token_issue(user=patient.user, name="phone", days=1, now=timezone.now()).secret
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    # The token (with its user and profile) and its first use; a savepoint here (a
+    # transaction in production) around: the patient's lock, today's check-in, the new
+    # check-in and its audit event.
+    with django_assert_num_queries(8):
+        created = client.post(
+            "/api/v1/checkins/", checkin_body(), content_type="application/json", headers=headers
+        )
+    # Later that day: no token write; the old answers kept as a revision, then the update.
+    with django_assert_num_queries(8):
+        changed = client.post(
+            "/api/v1/checkins/",
+            checkin_body(mood=2),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    assert (created.status_code, changed.status_code) == (201, 200)
