@@ -67,8 +67,15 @@ def get_own_patient_for_user(user) -> Patient:
     return patient
 
 
-def get_patient_for_user(user, public_id: uuid.UUID | str) -> Patient:
-    """The patient with `public_id` if `user` may see them, else 404."""
+def get_patient_for_user(
+    user,
+    public_id: uuid.UUID | str,
+    *,
+    related: tuple[str, ...] = ("user", "clinic", "primary_clinician"),
+) -> Patient:
+    """The patient with `public_id` if `user` may see them, else 404.
+
+    Staff get the patient with the `related` rows loaded (fewer: a cheaper query)."""
     own = patient_for_user(user)
     if own is not None:
         if str(own.public_id) != str(public_id):
@@ -76,7 +83,7 @@ def get_patient_for_user(user, public_id: uuid.UUID | str) -> Patient:
         return own
     membership = get_membership_for_user(user)
     try:
-        return Patient.objects.select_related("user", "clinic", "primary_clinician").get(
+        return Patient.objects.select_related(*related).get(
             clinic_id=membership.clinic_id, public_id=public_id
         )
     except (Patient.DoesNotExist, ValidationError, ValueError) as exc:

@@ -140,7 +140,8 @@ class PatientTrendsApi(APIView):
     @extend_schema(parameters=[Query], responses=TrendsOutput)
     def get(self, request: Request, public_id: str) -> Response:
         get_membership_for_user(request.user)
-        patient = get_patient_for_user(request.user, public_id)
+        # The series need only the patient's clinic (its PCL-5 cut-off).
+        patient = get_patient_for_user(request.user, public_id, related=("clinic",))
         query = self.Query(data=request.query_params)
         query.is_valid(raise_exception=True)
         audit_view(
