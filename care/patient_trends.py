@@ -9,6 +9,8 @@ import zoneinfo
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
+
 from .clock import local_date
 from .instruments import INSTRUMENTS
 from .models import Assessment, CheckIn, Patient, TreatmentSession
@@ -56,7 +58,10 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
     )
     by_code: dict[str, list[tuple]] = {}
     for code, at, total, band, public_id in (
-        Assessment.objects.filter(patient=patient, total__isnull=False, superseded_by__isnull=True)
+        Assessment.objects.filter(patient=patient, total__isnull=False)
+        # "Not superseded" as NOT EXISTS: probes the index for each of this patient's rows
+        # (the outer join it replaces may scan every patient's assessments).
+        .exclude(Exists(Assessment.objects.filter(supersedes=OuterRef("pk"))))
         .order_by("completed_at")
         .values_list("instrument", "completed_at", "total", "band", "public_id")
     ):

@@ -106,3 +106,28 @@ def test_trends_cost_a_fixed_number_of_queries(patient, django_assert_max_num_qu
         trends = patient_trends(patient=patient, now=NOW)
 
     assert len(trends["checkins"]) == 179  # the last 180 days, today not yet checked in
+
+
+def test_trends_show_a_corrected_result_and_not_the_one_it_supersedes(patient):
+    patient.consultation_on = (NOW - timedelta(days=30)).date()
+    patient.save()
+
+    def result(total, days_ago, supersedes=None):
+        return Assessment.objects.create(
+            patient=patient,
+            instrument="phq9",
+            answers={},
+            total=total,
+            band="",
+            completed_at=NOW - timedelta(days=days_ago),
+            supersedes=supersedes,
+        )
+
+    first = result(15, 20)
+    wrong = result(3, 10)
+    result(13, 9, supersedes=wrong)
+
+    points = patient_trends(patient=patient, now=NOW)["questionnaires"]["phq9"]["points"]
+
+    assert [(p["total"], p["change"]) for p in points] == [(15, None), (13, -2)]
+    assert points[0]["id"] == str(first.public_id)
