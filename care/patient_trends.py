@@ -32,9 +32,9 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         .order_by("local_date")
         .values_list("local_date", "mood", "anxiety")
     )
-    days = [day for day, _, _ in rows]
+    checkin_days = [day for day, _, _ in rows]
     mood_avg, anxiety_avg = rolling_means(
-        days, [mood for _, mood, _ in rows], [anxiety for _, _, anxiety in rows]
+        checkin_days, [mood for _, mood, _ in rows], [anxiety for _, _, anxiety in rows]
     )
     checkins = [
         {
