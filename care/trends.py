@@ -37,23 +37,16 @@ def _window_means(values: Sequence[float], windows: list[tuple[int, int]]) -> li
     """The mean of each window of `values`, rounded to 2 places.
 
     Whole numbers (the 0-10 answers) are summed through prefix sums, exact in any order;
-    anything else slice by slice, in order, as `sum` would. Each distinct mean is rounded
-    once: a long series repeats the same few totals.
+    anything else slice by slice, in order, as `sum` would. Each distinct mean is computed
+    once: a long series repeats the same few (total, count) pairs.
     """
     if all(type(value) is int for value in values):
         prefix = list(accumulate(values, initial=0))
-        totals = [prefix[end] - prefix[start] for start, end in windows]
+        sums = [(prefix[end] - prefix[start], end - start) for start, end in windows]
     else:
-        totals = [sum(values[start:end]) for start, end in windows]
-    rounded: dict[tuple[float, int], float] = {}
-    means = []
-    for total, (start, end) in zip(totals, windows, strict=True):
-        key = (total, end - start)
-        mean = rounded.get(key)
-        if mean is None:
-            mean = rounded[key] = round(total / (end - start), 2)
-        means.append(mean)
-    return means
+        sums = [(sum(values[start:end]), end - start) for start, end in windows]
+    means = {pair: round(pair[0] / pair[1], 2) for pair in set(sums)}
+    return [means[pair] for pair in sums]
 
 
 def rolling_windows(days: Sequence[date], *, window_days: int = 7) -> list[tuple[int, int]]:
