@@ -12,8 +12,9 @@ time of the `write` for `auto_now`/`auto_now_add`). On PostgreSQL the rows go th
 iterator of rows keeps memory flat.
 
 Unlike `bulk_create`: no model instances, so no `save()`, signals or validation, and no
-primary keys come back (read them back by a natural key if they are needed). `one_ahead`
-makes the next batch of rows in a thread while the database takes this one.
+primary keys come back (read them back by a natural key if they are needed). A write can
+be split in two: `encode` (the Python work) and `send` (the database's), which on
+PostgreSQL may run in a thread while the caller makes the next rows.
 
 Most of the cost of a row is in converting its values, and big data sets repeat values a
 lot (a mood of 5, an empty list, the same evening). So each column remembers what it made
@@ -23,7 +24,6 @@ other kinds of values are converted each time). A column whose values hardly rep
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import batched, repeat
@@ -95,23 +95,47 @@ class RowWriter:
 
     def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Insert the rows (in the current transaction, if any); returns how many."""
+        return self.send(self._blocks(rows))
+
+    def encode(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, int]]:
+        """The rows converted for the database, in blocks: all of a write but the sending."""
+        return list(self._blocks(rows))
+
+    def send(self, blocks: Iterable[tuple[Any, int]]) -> int:
+        """Insert rows in blocks from `encode`; returns how many.
+
+        On PostgreSQL this uses only the driver's connection (the COPY), so it may run in
+        another thread, if this one keeps off the database until it is done; the driver
+        waits for the server without holding the GIL.
+        """
         connection = self.connection
         connection.validate_no_broken_transaction()
         count = 0
-        with connection.cursor() as cursor:
+        with connection.wrap_database_errors:
             if self.copy:
-                with connection.wrap_database_errors, cursor.cursor.copy(self.sql) as copy:
-                    transformer = Transformer.from_context(copy.cursor)
-                    for column in self._columns + [c for _, c in self._per_row + self._once]:
-                        column.transformer = transformer
-                    for batch in self._batches(rows):
-                        copy.write(b"\n".join(map(b"\t".join, batch)) + b"\n")
-                        count += len(batch)
+                with connection.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
+                    for block, rows in blocks:
+                        copy.write(block)
+                        count += rows
             else:
-                for batch in self._batches(rows):
-                    cursor.executemany(self.sql, batch)
-                    count += len(batch)
+                with connection.cursor() as cursor:
+                    for block, rows in blocks:
+                        cursor.executemany(self.sql, block)
+                        count += rows
         return count
+
+    def _blocks(self, rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, int]]:
+        """(COPY data or a batch of query parameters, number of rows) for the rows."""
+        self.connection.ensure_connection()
+        if self.copy:
+            transformer = Transformer.from_context(self.connection.connection)
+            for column in self._columns + [c for _, c in self._per_row + self._once]:
+                column.transformer = transformer
+        for batch in self._batches(rows):
+            if self.copy:
+                yield b"\n".join(map(b"\t".join, batch)) + b"\n", len(batch)
+            else:
+                yield batch, len(batch)
 
     def _batches(self, rows: Iterable[Mapping[str, Any]]) -> Iterator[list[tuple]]:
         """The rows in batches, each as its converted values: parameters, or COPY text."""
@@ -134,19 +158,6 @@ class RowWriter:
             row[name] if name in row else default()
             for name, default in zip(self.names, self._defaults, strict=True)
         ]
-
-
-def one_ahead(pool: Executor, fn: Callable, items: Iterable) -> Iterator:
-    """fn(item) for each item in turn, each made in the pool while the caller has the last
-    (so that making the next batch of rows overlaps writing this one)."""
-    pending = None
-    for item in items:
-        future = pool.submit(fn, item)
-        if pending is not None:
-            yield pending.result()
-        pending = future
-    if pending is not None:
-        yield pending.result()
 
 
 class _Column:

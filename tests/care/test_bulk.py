@@ -1,6 +1,5 @@
 """RowWriter: rows written in bulk (COPY on PostgreSQL) read back as the ORM's own rows."""
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -10,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from care.bulk import PROBE, RowWriter, _Column, one_ahead
+from care.bulk import PROBE, RowWriter, _Column
 from care.models import Assessment, CheckIn, TreatmentSession
 
 pytestmark = pytest.mark.django_db
@@ -160,20 +159,16 @@ def test_a_column_of_repeated_values_converts_each_once(monkeypatch):
     assert calls == [Decimal("7.5"), Decimal("7.50"), Decimal("8"), Decimal("9")]
 
 
-def test_one_ahead_makes_the_next_item_while_the_caller_has_the_last():
-    made, seen = [], []
+def test_row_writer_sends_encoded_rows_later_from_a_thread_on_postgresql(patient):
+    writer = RowWriter(CheckIn, FIELDS)
 
-    def make(n):
-        if n == 3:
-            raise RuntimeError("three")
-        made.append(n)
-        return n * 10
+    blocks = writer.encode(checkin(day) | {"patient_id": patient.pk} for day in range(3))
+    assert not CheckIn.objects.filter(patient=patient).exists()
+    if connection.vendor == "postgresql":
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            written = pool.submit(writer.send, blocks).result()
+    else:
+        written = writer.send(blocks)
 
-    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(RuntimeError, match="three"):
-        for result in one_ahead(pool, make, range(5)):
-            deadline = time.monotonic() + 5
-            while len(made) < min(result // 10 + 2, 3) and time.monotonic() < deadline:
-                time.sleep(0.001)
-            seen.append((result, list(made)))
-
-    assert seen == [(0, [0, 1]), (10, [0, 1, 2]), (20, [0, 1, 2])]
+    assert written == 3
+    assert stored(patient)[2]["note"] == "" and CheckIn.objects.filter(patient=patient).count() == 3
