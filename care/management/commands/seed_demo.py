@@ -12,7 +12,8 @@ one transaction: a build that fails leaves nothing behind, and the next run star
 import random
 import time as clock
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from itertools import batched
@@ -23,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from care.bulk import RowWriter, one_ahead
+from care.bulk import RowWriter
 from care.clock import local_date
 from care.demo import (
     TRAJECTORIES,
@@ -175,32 +176,37 @@ class Command(BaseCommand):
             StaffMembership.objects.create(user=user, clinic=clinic, role=role, title=title)
             staff[email] = user
         if connection.vendor == "postgresql":
-            # Check foreign keys as each COPY ends rather than all at commit: the server
-            # does not queue millions of checks, and they overlap the next chunk's histories.
+            # Check foreign keys as each COPY ends rather than all at commit: the server does
+            # not queue millions of checks, and they overlap the making of the next chunk.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         specs = PATIENTS + random_specs(rng, patients - len(PATIENTS))
-        self.checkins = RowWriter(CheckIn, CHECKIN_FIELDS)
-        self.assessments = RowWriter(Assessment, ASSESSMENT_FIELDS)
-        self.sessions = RowWriter(TreatmentSession, SESSION_FIELDS)
-
-        def plan(chunk: tuple) -> list[Planned]:
-            return [planned(clinic, staff, s, password, days=days, now=now, rng=rng) for s in chunk]
-
-        progress = Progress(self.stderr, total=len(specs), shown=self.verbosity > 0)
-        rows = done = 0
-        # Histories are made in a thread, a chunk ahead, while this one writes the previous
-        # chunk; one thread in turn draws every random number, so the data stay the same.
+        self.writers = {  # Planned's lists of rows -> their tables
+            "checkins": RowWriter(CheckIn, CHECKIN_FIELDS),
+            "assessments": RowWriter(Assessment, ASSESSMENT_FIELDS),
+            "sessions": RowWriter(TreatmentSession, SESSION_FIELDS),
+        }
+        self.progress = Progress(self.stderr, total=len(specs), shown=self.verbosity > 0)
+        # On PostgreSQL a chunk's COPYs run in a thread (the driver waits for the server
+        # without the GIL) while this one makes the next chunk; elsewhere they run here.
+        background = connection.vendor == "postgresql"
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed_demo") as pool:
-            for people in one_ahead(pool, plan, batched(specs, CHUNK)):
-                rows += self._write(staff, people, now=now)
-                done += len(people)
-                progress.show(done, rows)
-        progress.end()
-        return rows
+            sending = None  # the chunk being written: (its writes, its patients)
+            for chunk in batched(specs, CHUNK):
+                people = [
+                    planned(clinic, staff, spec, password, days=days, now=now, rng=rng)
+                    for spec in chunk
+                ]
+                if sending:
+                    self._finish(*sending, now=now)
+                send = self._start(staff, people)
+                sending = (pool.submit(send) if background else finished(send)), people
+            self._finish(*sending, now=now)
+        self.progress.end()
+        return self.progress.rows
 
-    def _write(self, staff, people: list[Planned], *, now) -> int:
-        """Write a chunk of patients with their histories; returns the rows written."""
+    def _start(self, staff, people: list[Planned]) -> Callable[[], int]:
+        """Save a chunk's accounts and encode its histories; returns what sends them."""
         User.objects.bulk_create([p.user for p in people])
         Patient.objects.bulk_create([p.patient for p in people])
         active = [p for p in people if p.user.is_active]
@@ -224,15 +230,22 @@ class Command(BaseCommand):
                 row["patient_id"], row["entered_by_id"] = p.patient.pk, p.user.pk
             for row in p.sessions:
                 row["patient_id"] = p.patient.pk
-        written = (
-            self.checkins.write(row for p in active for row in p.checkins)
-            + self.assessments.write(row for p in active for row in p.assessments)
-            + self.sessions.write(row for p in active for row in p.sessions)
-        )
+        encoded = [
+            (writer, writer.encode(row for p in active for row in getattr(p, rows)))
+            for rows, writer in self.writers.items()
+        ]
+        for p in active:
+            p.checkins = p.assessments = p.sessions = []  # encoded: free them
+        return lambda: sum(writer.send(blocks) for writer, blocks in encoded)
+
+    def _finish(self, writes: Future, people: list[Planned], *, now) -> None:
+        """Wait for a chunk's histories to be written, then raise its alerts."""
+        written = writes.result()
+        active = [p for p in people if p.user.is_active]
         alerts = safety_alerts_create([(p.patient, cause) for p in active for cause in p.causes])
         if self.replay_alerts:
             alerts += sum(self._replay_alerts(p.patient, now=now) for p in active)
-        return 2 * len(people) + written + alerts
+        self.progress.add(patients=len(people), rows=2 * len(people) + written + alerts)
 
     def _replay_alerts(self, patient, *, now) -> int:
         """Run the live alert rules over the history; older alerts were dealt with."""
@@ -369,20 +382,32 @@ def safety_alerts_create(causes: list[tuple[Patient, SafetyCause]]) -> int:
     return len(alerts)
 
 
+def finished(fn: Callable[[], int]) -> Future:
+    """fn() run here, as a finished Future."""
+    future = Future()
+    future.set_result(fn())
+    return future
+
+
 class Progress:
-    """A progress line on stderr: redrawn in place on a terminal, else about every 10%."""
+    """Patients and rows written, shown on stderr: redrawn in place on a terminal, else a
+    line about every 10%."""
 
     def __init__(self, out, *, total: int, shown: bool) -> None:
         self.out, self.total, self.shown = out, total, shown
         self.tty = out.isatty()
         self.started = clock.monotonic()
+        self.patients = self.rows = 0
         self.next_line = total / 10
 
-    def show(self, done: int, rows: int) -> None:
+    def add(self, *, patients: int, rows: int) -> None:
+        self.patients += patients
+        self.rows += rows
+        done = self.patients
         if not self.shown or not (self.tty or done >= self.next_line or done == self.total):
             return
-        rate = rows / max(clock.monotonic() - self.started, 1e-9)
-        line = f"  {done:,}/{self.total:,} patients  {rows:,} rows  {rate:,.0f} rows/s"
+        rate = self.rows / max(clock.monotonic() - self.started, 1e-9)
+        line = f"  {done:,}/{self.total:,} patients  {self.rows:,} rows  {rate:,.0f} rows/s"
         # style_func=str: the plain text, not the red that stderr gets on a terminal.
         if self.tty:
             self.out.write(f"\r{line}\033[K", style_func=str, ending="")
