@@ -4,17 +4,23 @@ A trajectory says how a patient's depression (or anxiety, PTSD) severity moves o
 treatment timeline, as a fraction of the baseline; the generators turn that into daily
 check-ins and questionnaires every 14 days (PCL-5 every 28), with missed days and noise
 from a seeded random generator, so the same arguments always give the same history.
+`demo_checkin_causes` and `demo_assessment_rows` say what the services would store and
+which answers call for an urgent safety alert.
 """
 
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from .induction import SERIES_OFFSETS
 from .instruments import INSTRUMENTS
+from .safety import assessment_safety_reason, checkin_safety_reason
+from .scoring import questionnaire_score, validate_answers
 
 
 @dataclass(frozen=True)
@@ -60,11 +66,19 @@ def answers_for_total(code: str, total: int, rng: random.Random) -> dict[str, in
     ]
     answers = {item.number: 0 for item in instrument.items}
     total = min(total, top * len(numbers))
-    while total > 0:
-        number = rng.choice([n for n in numbers if answers[n] < top])
+    below_top = list(numbers)  # the items that can still go up, in order
+    for _ in range(total):
+        number = rng.choice(below_top)
         answers[number] += 1
-        total -= 1
+        if answers[number] == top:
+            below_top.remove(number)
     return {str(n): v for n, v in sorted(answers.items())}
+
+
+@cache
+def _hours(value: float) -> Decimal:
+    """Hours of sleep as stored: 7.5 -> Decimal("7.5") (one shared instance per value)."""
+    return Decimal(str(value))
 
 
 @dataclass(frozen=True)
@@ -90,25 +104,28 @@ def demo_history(
     """Plain rows (no models) of one patient's check-ins and questionnaires, start..end."""
     zone = ZoneInfo(tz)
     checkins, assessments, self_harm_days = [], [], []
-    day = start
-    while day <= end:
-        offset = (day - first_session).days
+    every = {code: 28 if code == "pcl5" else 14 for code in instruments}
+    gauss, randint = rng.gauss, rng.randint  # (looked up once: this loop runs millions of times)
+    first_offset = (start - first_session).days
+    for since in range((end - start).days + 1):
+        day = start + timedelta(days=since)
+        offset = first_offset + since
         share = severity_share(trajectory, offset)
         self_harm = day in self_harm_dates
         if self_harm or rng.random() < adherence:
-            at = datetime.combine(day, time(19, rng.randint(0, 59)), zone)
-            mood = round(max(0, min(10, 9.5 - 7.5 * share + rng.gauss(0, 0.9))))
-            anxiety = round(max(0, min(10, 1 + 6.5 * share + rng.gauss(0, 1.0))))
+            at = datetime.combine(day, time(19, randint(0, 59)), zone)
+            mood = round(max(0, min(10, 9.5 - 7.5 * share + gauss(0, 0.9))))
+            anxiety = round(max(0, min(10, 1 + 6.5 * share + gauss(0, 1.0))))
             checkins.append(
                 {
                     "local_date": day,
                     "mood": mood,
                     "anxiety": anxiety,
-                    "energy": round(max(0, min(10, mood + rng.gauss(0, 1.2)))),
-                    "sleep_hours": Decimal(
-                        str(round(max(3, min(10, 7.5 - share + rng.gauss(0, 0.8))) * 2) / 2)
+                    "energy": round(max(0, min(10, mood + gauss(0, 1.2)))),
+                    "sleep_hours": _hours(
+                        round(max(3, min(10, 7.5 - share + gauss(0, 0.8))) * 2) / 2
                     ),
-                    "sleep_quality": max(0, min(4, round(3.5 - 2 * share + rng.gauss(0, 0.6)))),
+                    "sleep_quality": max(0, min(4, round(3.5 - 2 * share + gauss(0, 0.6)))),
                     "side_effects": ["dissociation", "nausea"] if offset in (0, 3, 7, 10) else [],
                     "has_self_harm_thoughts": self_harm,
                     "note": "",
@@ -119,19 +136,64 @@ def demo_history(
             if self_harm:
                 self_harm_days.append(day)
         for code in instruments:
-            every = 28 if code == "pcl5" else 14
-            if (day - start).days % every == 0 or (self_harm and code == "phq9"):
-                total = round(
-                    baselines[code] * severity_share(trajectory, offset) + rng.gauss(0, 1)
-                )
+            if since % every[code] == 0 or (self_harm and code == "phq9"):
+                total = round(baselines[code] * share + gauss(0, 1))
                 total = max(0, min(INSTRUMENTS[code].max_total, total))
                 answers = answers_for_total(code, total, rng)
                 if self_harm and code == "phq9":
                     answers["9"] = 1
-                at = datetime.combine(day, time(18, rng.randint(0, 59)), zone)
+                at = datetime.combine(day, time(18, randint(0, 59)), zone)
                 assessments.append({"instrument": code, "answers": answers, "completed_at": at})
-        day += timedelta(days=1)
     return DemoHistory(checkins, assessments, self_harm_days)
+
+
+@dataclass(frozen=True)
+class SafetyCause:
+    """A check-in or questionnaire that calls for an urgent safety alert."""
+
+    key: date | uuid.UUID  # the check-in's day, or the questionnaire's public id
+    at: datetime
+    reason: str
+
+
+def demo_checkin_causes(checkins: list[dict]) -> list[SafetyCause]:
+    """The generated check-ins that call for a safety alert (as `checkin_safety_reason`)."""
+    causes = []
+    for row in checkins:
+        if row["has_self_harm_thoughts"]:  # the only ones that can
+            day = row["local_date"]
+            reason = checkin_safety_reason(
+                has_self_harm_thoughts=True, day_label=day.strftime("%d %b %Y")
+            )
+            if reason:
+                causes.append(SafetyCause(day, row["submitted_at"], reason))
+    return causes
+
+
+def demo_assessment_rows(
+    assessments: list[dict], *, pcl5_cutoff: int
+) -> tuple[list[dict], list[SafetyCause]]:
+    """The generated questionnaires scored as the services store them (each with a fresh
+    public id), and those that call for a safety alert."""
+    rows, causes = [], []
+    for row in assessments:
+        instrument = INSTRUMENTS[row["instrument"]]
+        answers = validate_answers(instrument, row["answers"])
+        score = questionnaire_score(instrument, answers, pcl5_cutoff=pcl5_cutoff)
+        public_id = uuid.uuid4()
+        rows.append({
+            "public_id": public_id,
+            "instrument": instrument.code,
+            "answers": row["answers"],
+            "total": score.total,
+            "band": score.band.code,
+            "flags": list(score.flags),
+            "completed_at": row["completed_at"],
+        })  # fmt: skip
+        reason = assessment_safety_reason(instrument, answers, score.flags)
+        if reason:
+            causes.append(SafetyCause(public_id, row["completed_at"], reason))
+    return rows, causes
 
 
 def demo_sessions(

@@ -7,7 +7,14 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from care.demo import TRAJECTORIES, demo_history, severity_share
+from care.demo import (
+    TRAJECTORIES,
+    answers_for_total,
+    demo_assessment_rows,
+    demo_checkin_causes,
+    demo_history,
+    severity_share,
+)
 from care.models import Alert, Assessment, CheckIn, Patient
 
 
@@ -58,6 +65,38 @@ def test_a_self_harm_day_has_a_checkin_and_a_phq9_with_item_9():
 
     assert [c["local_date"] for c in h.checkins if c["has_self_harm_thoughts"]] == [day]
     assert [a["answers"]["9"] for a in h.assessments if a["completed_at"].date() == day] == [1]
+
+
+def test_answers_for_total_fill_items_up_to_the_top_answer():
+    answers = answers_for_total("phq9", 27, random.Random(3))
+
+    assert answers == {"1": 3, "2": 3, "3": 3, "4": 3, "5": 3, "6": 3, "7": 3, "8": 3, "9": 0}
+    assert sum(answers_for_total("gad7", 9, random.Random(3)).values()) == 9
+
+
+def test_demo_assessment_rows_are_scored_and_a_self_harm_answer_is_a_cause():
+    day = date(2026, 3, 3)
+    h = history("safety", self_harm_dates=frozenset({day}))
+
+    rows, causes = demo_assessment_rows(h.assessments, pcl5_cutoff=33)
+
+    assert [r["total"] for r in rows] == [sum(a["answers"].values()) for a in h.assessments]
+    assert all(r["band"] and isinstance(r["flags"], list) for r in rows)
+    assert len({r["public_id"] for r in rows}) == len(rows)
+    flagged = [r for r in rows if "self_harm" in r["flags"]]
+    assert [c.key for c in causes] == [r["public_id"] for r in flagged]
+    assert [c.at.date() for c in causes] == [day] and "item 9" in causes[0].reason
+
+
+def test_demo_checkin_causes_are_the_days_with_thoughts_of_self_harm():
+    day = date(2026, 3, 3)
+    h = history("safety", self_harm_dates=frozenset({day}))
+
+    causes = demo_checkin_causes(h.checkins)
+
+    assert [(c.key, c.at.date()) for c in causes] == [(day, day)]
+    assert "03 Mar 2026" in causes[0].reason
+    assert demo_checkin_causes(history("safety").checkins) == []
 
 
 @pytest.mark.django_db

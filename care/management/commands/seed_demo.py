@@ -1,24 +1,39 @@
 """Create the demo clinic, its staff and patients with months of history (idempotent).
 
     manage.py seed_demo                      # 3 staff, 5 named patients, 120 days
-    manage.py seed_demo --patients 500 --days 365
+    manage.py seed_demo --patients 5000 --days 365 --no-alert-replay
 
-Histories are written with bulk inserts; the same arguments give the same data.
+The same arguments give the same data. Patients are written CHUNK at a time: their accounts
+with `bulk_create`, their histories (check-ins, questionnaires, sessions) with `RowWriter`
+(COPY on PostgreSQL), so memory stays flat however many patients there are. All of it is
+one transaction: a build that fails leaves nothing behind, and the next run starts afresh.
 """
 
 import random
 import time as clock
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import time, timedelta
+from itertools import batched
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from care.bulk import RowWriter
 from care.clock import local_date
-from care.demo import TRAJECTORIES, demo_history, demo_sessions
-from care.instruments import INSTRUMENTS
+from care.demo import (
+    TRAJECTORIES,
+    SafetyCause,
+    demo_assessment_rows,
+    demo_checkin_causes,
+    demo_history,
+    demo_sessions,
+)
 from care.models import (
     Alert,
     Assessment,
@@ -30,8 +45,6 @@ from care.models import (
     TreatmentSession,
     User,
 )
-from care.safety import assessment_safety_reason, checkin_safety_reason
-from care.scoring import questionnaire_score, validate_answers
 from care.services import assessment_alerts_run, daily_alerts_run
 from notifications.models import ReminderPreference
 
@@ -60,35 +73,33 @@ PATIENTS = [
 ]  # fmt: skip
 
 FIRST_NAMES = [
-    "Avery",
-    "Blair",
-    "Cameron",
-    "Drew",
-    "Emerson",
-    "Finley",
-    "Harper",
-    "Jamie",
-    "Kendall",
-    "Logan",
-    "Parker",
-]
+    "Avery", "Blair", "Cameron", "Drew", "Emerson", "Finley", "Harper", "Jamie", "Kendall",
+    "Logan", "Parker",
+]  # fmt: skip
 LAST_NAMES = [
-    "Adams",
-    "Brooks",
-    "Carter",
-    "Diaz",
-    "Evans",
-    "Foster",
-    "Garcia",
-    "Hughes",
-    "Ito",
-    "Jensen",
-    "Kim",
-    "Lopez",
-]
+    "Adams", "Brooks", "Carter", "Diaz", "Evans", "Foster", "Garcia", "Hughes", "Ito", "Jensen",
+    "Kim", "Lopez",
+]  # fmt: skip
 CONDITION_SETS = [(True, False, False), (True, True, False), (True, False, True)]
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
-BATCH = 2000
+# Patients written together: bigger chunks mean fewer round trips, and more memory.
+CHUNK = 100
+
+# The columns the generated rows fill (and the ids); the others get the model's defaults,
+# as do the observations that a scheduled session leaves out.
+CHECKIN_FIELDS = [
+    "patient_id", "local_date", "mood", "anxiety", "energy", "sleep_hours", "sleep_quality",
+    "side_effects", "has_self_harm_thoughts", "note", "submitted_at", "updated_at",
+]  # fmt: skip
+ASSESSMENT_FIELDS = [
+    "public_id", "patient_id", "instrument", "answers", "total", "band", "flags",
+    "completed_at", "entered_by_id",
+]  # fmt: skip
+SESSION_FIELDS = [
+    "patient_id", "recorded_by_id", "scheduled_at", "status", "route", "dose_mg",
+    "dose_mg_per_kg", "monitoring_started_at", "monitoring_ended_at", "dissociation",
+    "sedation", "rems_submitted_on", *TreatmentSession.VITAL_FIELDS,
+]  # fmt: skip
 
 
 def demo_logins() -> list[tuple[str, str]]:
@@ -96,6 +107,18 @@ def demo_logins() -> list[tuple[str, str]]:
     rows = [(f"{role.label} ({title})", email) for email, _, role, title in STAFF]
     rows += [("Patient", p[0]) for p in PATIENTS if p[9]]
     return rows
+
+
+@dataclass
+class Planned:
+    """One patient as generated: unsaved account and profile, and the rows of the history."""
+
+    user: User
+    patient: Patient
+    checkins: list[dict] = field(default_factory=list)
+    assessments: list[dict] = field(default_factory=list)
+    sessions: list[dict] = field(default_factory=list)
+    causes: list[SafetyCause] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -116,6 +139,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, logins=False, patients=5, days=120, seed=2026, **options) -> None:
         self.replay_alerts = not options.get("no_alert_replay", False)
+        self.verbosity = options.get("verbosity", 1)
         if not logins:
             if patients < len(PATIENTS) or not 7 <= days <= 3650:
                 raise CommandError(f"--patients must be >= {len(PATIENTS)}, --days 7..3650.")
@@ -151,120 +175,83 @@ class Command(BaseCommand):
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
             StaffMembership.objects.create(user=user, clinic=clinic, role=role, title=title)
             staff[email] = user
-        specs = list(PATIENTS)
-        for n in range(len(PATIENTS) + 1, patients + 1):
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            conditions = rng.choice(
-                [(True, False, False), (True, True, False), (True, False, True)]
-            )
-            baselines = {
-                "phq9": rng.randint(12, 24),
-                "gad7": rng.randint(8, 18),
-                "pcl5": rng.randint(30, 60),
-            }
-            specs.append((
-                f"patient{n:05d}@demo.example", f"{first} {last}", first, rng.randint(1950, 2004),
-                rng.choice(ZONES), conditions, rng.choice(list(TRAJECTORIES)), baselines,
-                rng.choice([e for e, *_ in STAFF]), True,
-            ))  # fmt: skip
-        rows = 0
-        started = clock.monotonic()
-        for index, spec in enumerate(specs, start=1):
-            rows += self._patient(clinic, staff, spec, password, days=days, now=now, rng=rng)
-            if index % 250 == 0:
-                rate = rows / max(clock.monotonic() - started, 1e-9)
-                self.stdout.write(f"  {index}/{len(specs)} patients, {rows:,} rows, {rate:,.0f}/s")
-        return rows
+        if connection.vendor == "postgresql":
+            # Check foreign keys as each COPY ends rather than all at commit: the server does
+            # not queue millions of checks, and they overlap the making of the next chunk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        specs = PATIENTS + random_specs(rng, patients - len(PATIENTS))
+        self.writers = {  # Planned's lists of rows -> their tables
+            "checkins": RowWriter(CheckIn, CHECKIN_FIELDS),
+            "assessments": RowWriter(Assessment, ASSESSMENT_FIELDS),
+            "sessions": RowWriter(TreatmentSession, SESSION_FIELDS),
+        }
+        self.progress = Progress(self.stderr, total=len(specs), shown=self.verbosity > 0)
+        # On PostgreSQL a chunk's COPYs run in a thread (the driver waits for the server
+        # without the GIL) while this one makes the next chunk; elsewhere they run here.
+        background = connection.vendor == "postgresql"
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed_demo") as pool:
+            sending = None  # the chunk being written: (its writes, its patients)
+            for chunk in batched(specs, CHUNK):
+                people = [
+                    planned(clinic, staff, spec, password, days=days, now=now, rng=rng)
+                    for spec in chunk
+                ]
+                if sending:
+                    self._finish(*sending, now=now)
+                send = self._start(staff, people)
+                sending = (pool.submit(send) if background else finished(send)), people
+            self._finish(*sending, now=now)
+        self.progress.end()
+        return self.progress.rows
 
-    def _patient(self, clinic, staff, spec, password, *, days, now, rng) -> int:
-        email, name, preferred, born, tz, conds, trajectory, baselines, clinician, active = spec
-        today = local_date(now, tz)
-        consultation = today - timedelta(days=days if active else 2)
-        first_session = consultation + timedelta(days=7)
-        user = User.objects.create(
-            email=email, full_name=name, password=password if active else "!", is_active=active
+    def _start(self, staff, people: list[Planned]) -> Callable[[], int]:
+        """Save a chunk's accounts and encode its histories; returns what sends them."""
+        User.objects.bulk_create([p.user for p in people])
+        Patient.objects.bulk_create([p.patient for p in people])
+        active = [p for p in people if p.user.is_active]
+        EmailAddress.objects.bulk_create(
+            EmailAddress(user=p.user, email=p.user.email, verified=True, primary=True)
+            for p in active
         )
-        patient = Patient.objects.create(
-            user=user,
-            clinic=clinic,
-            preferred_name=preferred,
-            date_of_birth=consultation.replace(year=born, day=1),
-            tz=tz,
-            has_depression=conds[0],
-            has_anxiety=conds[1],
-            has_ptsd=conds[2],
-            treatment_phase=(
-                Patient.Phase.MAINTENANCE
-                if (today - first_session).days > 21
-                else Patient.Phase.INDUCTION
-            ),
-            consultation_on=consultation,
-            primary_clinician=staff[clinician],
-            enrolled_at=now - timedelta(days=(today - consultation).days),
-            enrolled_by=staff["admin@demo.example"],
+        ReminderPreference.objects.bulk_create(
+            ReminderPreference(patient=p.patient, checkin_time=time(19, 0)) for p in active
         )
-        if not active:
-            # Pending: invited but not yet activated (no usable link is stored).
-            Invitation.objects.create(user=user, created_by=staff["admin@demo.example"])
-            return 2
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-        ReminderPreference.objects.create(patient=patient, checkin_time=time(19, 0))
-        codes = [c for c, wanted in zip(("phq9", "gad7", "pcl5"), conds, strict=True) if wanted]
-        self_harm = (
-            frozenset({today - timedelta(days=1)}) if trajectory == "safety" else frozenset()
+        # Pending: invited but not yet activated (no usable link is stored).
+        Invitation.objects.bulk_create(
+            Invitation(user=p.user, created_by=staff["admin@demo.example"])
+            for p in people
+            if not p.user.is_active
         )
-        history = demo_history(
-            trajectory=TRAJECTORIES[trajectory],
-            instruments=codes,
-            baselines=baselines,
-            first_session=first_session,
-            start=consultation,
-            end=today - timedelta(days=1),  # today is left for the user to try
-            tz=tz,
-            rng=rng,
-            self_harm_dates=self_harm,
-        )
-        checkins = CheckIn.objects.bulk_create(
-            [CheckIn(patient=patient, **row) for row in history.checkins], batch_size=BATCH
-        )
-        assessments = []
-        for row in history.assessments:
-            instrument = INSTRUMENTS[row["instrument"]]
-            score = questionnaire_score(
-                instrument,
-                validate_answers(instrument, row["answers"]),
-                pcl5_cutoff=clinic.pcl5_cutoff,
-            )
-            assessments.append(
-                Assessment(
-                    patient=patient,
-                    instrument=instrument.code,
-                    answers=row["answers"],
-                    total=score.total,
-                    band=score.band.code,
-                    flags=list(score.flags),
-                    completed_at=row["completed_at"],
-                    entered_by=user,
-                )
-            )
-        Assessment.objects.bulk_create(assessments, batch_size=BATCH)
-        route = "intranasal" if trajectory == "safety" else "iv"
-        sessions = [
-            TreatmentSession(patient=patient, recorded_by=staff[clinician], **row)
-            for row in demo_sessions(
-                route=route, first_session=first_session, today=today, tz=tz, rng=rng
-            )
+        for p in active:  # the ids the database has just given
+            for row in p.checkins:
+                row["patient_id"] = p.patient.pk
+            for row in p.assessments:
+                row["patient_id"], row["entered_by_id"] = p.patient.pk, p.user.pk
+            for row in p.sessions:
+                row["patient_id"] = p.patient.pk
+        encoded = [
+            (writer, writer.encode(row for p in active for row in getattr(p, rows)))
+            for rows, writer in self.writers.items()
         ]
-        TreatmentSession.objects.bulk_create(sessions, batch_size=BATCH)
-        alerts = self._safety_alerts(patient, checkins, assessments)
-        if self.replay_alerts:
-            alerts += self._replay_alerts(patient, assessments, now=now)
-        return 2 + len(checkins) + len(assessments) + len(sessions) + alerts
+        for p in active:
+            p.checkins = p.assessments = p.sessions = []  # encoded: free them
+        return lambda: sum(writer.send(blocks) for writer, blocks in encoded)
 
-    def _replay_alerts(self, patient, assessments, *, now) -> int:
+    def _finish(self, writes: Future, people: list[Planned], *, now) -> None:
+        """Wait for a chunk's histories to be written, then raise its alerts."""
+        written = writes.result()
+        active = [p for p in people if p.user.is_active]
+        alerts = safety_alerts_create([(p.patient, cause) for p in active for cause in p.causes])
+        if self.replay_alerts:
+            alerts += sum(self._replay_alerts(p.patient, now=now) for p in active)
+        self.progress.add(patients=len(people), rows=2 * len(people) + written + alerts)
+
+    def _replay_alerts(self, patient, *, now) -> int:
         """Run the live alert rules over the history; older alerts were dealt with."""
         raised = 0
-        for assessment in sorted(assessments, key=lambda a: a.completed_at):
+        for assessment in patient.assessments.order_by("completed_at", "pk"):
+            assessment.patient = patient
             raised += len(assessment_alerts_run(assessment=assessment, now=assessment.completed_at))
         raised += len(daily_alerts_run(patient=patient, now=now))
         for alert in patient.alerts.filter(created_at__lt=now - timedelta(days=10)):
@@ -277,44 +264,159 @@ class Command(BaseCommand):
             )
         return raised
 
-    def _safety_alerts(self, patient, checkins, assessments) -> int:
-        """The alerts the live services would have raised for the same answers."""
-        alerts = []
-        for checkin in checkins:
-            reason = checkin_safety_reason(
-                has_self_harm_thoughts=checkin.has_self_harm_thoughts,
-                day_label=checkin.local_date.strftime("%d %b %Y"),
-            )
-            if reason:
-                alerts.append(
-                    _urgent(
-                        patient,
-                        reason,
-                        checkin.submitted_at,
-                        f"checkin:{checkin.pk}",
-                        checkin=checkin,
-                    )
-                )
-        for assessment in assessments:
-            instrument = INSTRUMENTS[assessment.instrument]
-            answers = {int(k): v for k, v in assessment.answers.items()}
-            reason = assessment_safety_reason(instrument, answers, tuple(assessment.flags))
-            if reason:
-                cause = f"assessment:{assessment.pk}"
-                alerts.append(
-                    _urgent(patient, reason, assessment.completed_at, cause, assessment=assessment)
-                )
-        Alert.objects.bulk_create(alerts)
-        return len(alerts)
+
+def random_specs(rng: random.Random, count: int) -> list[tuple]:
+    """Specs (as in PATIENTS) of the generated patients, patient00006 onwards."""
+    specs = []
+    for n in range(len(PATIENTS) + 1, len(PATIENTS) + count + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        conditions = rng.choice(CONDITION_SETS)
+        baselines = {
+            "phq9": rng.randint(12, 24),
+            "gad7": rng.randint(8, 18),
+            "pcl5": rng.randint(30, 60),
+        }
+        specs.append((
+            f"patient{n:05d}@demo.example", f"{first} {last}", first, rng.randint(1950, 2004),
+            rng.choice(ZONES), conditions, rng.choice(list(TRAJECTORIES)), baselines,
+            rng.choice([e for e, *_ in STAFF]), True,
+        ))  # fmt: skip
+    return specs
 
 
-def _urgent(patient, reason, at, cause, **source) -> Alert:
-    return Alert(
-        patient=patient,
-        kind=Alert.Kind.SAFETY,
-        priority=Alert.Priority.URGENT,
-        cause=cause,
-        reason=reason,
-        created_at=at,
-        **source,
+def planned(clinic, staff, spec, password, *, days, now, rng) -> Planned:
+    """A spec's patient with their history (ids are filled in when it is written)."""
+    email, name, preferred, born, tz, conds, trajectory, baselines, clinician, active = spec
+    today = local_date(now, tz)
+    consultation = today - timedelta(days=days if active else 2)
+    first_session = consultation + timedelta(days=7)
+    user = User(email=email, full_name=name, password=password if active else "!", is_active=active)
+    patient = Patient(
+        user=user,
+        clinic=clinic,
+        preferred_name=preferred,
+        date_of_birth=consultation.replace(year=born, day=1),
+        tz=tz,
+        has_depression=conds[0],
+        has_anxiety=conds[1],
+        has_ptsd=conds[2],
+        treatment_phase=(
+            Patient.Phase.MAINTENANCE
+            if (today - first_session).days > 21
+            else Patient.Phase.INDUCTION
+        ),
+        consultation_on=consultation,
+        primary_clinician=staff[clinician],
+        enrolled_at=now - timedelta(days=(today - consultation).days),
+        enrolled_by=staff["admin@demo.example"],
     )
+    p = Planned(user, patient)
+    if not active:
+        return p
+    history = demo_history(
+        trajectory=TRAJECTORIES[trajectory],
+        instruments=[
+            c for c, wanted in zip(("phq9", "gad7", "pcl5"), conds, strict=True) if wanted
+        ],
+        baselines=baselines,
+        first_session=first_session,
+        start=consultation,
+        end=today - timedelta(days=1),  # today is left for the user to try
+        tz=tz,
+        rng=rng,
+        self_harm_dates=(
+            frozenset({today - timedelta(days=1)}) if trajectory == "safety" else frozenset()
+        ),
+    )
+    p.checkins, p.causes = history.checkins, demo_checkin_causes(history.checkins)
+    p.assessments, causes = demo_assessment_rows(
+        history.assessments, pcl5_cutoff=clinic.pcl5_cutoff
+    )
+    p.causes += causes
+    p.sessions = [
+        row | {"recorded_by_id": staff[clinician].pk}
+        for row in demo_sessions(
+            route="intranasal" if trajectory == "safety" else "iv",
+            first_session=first_session,
+            today=today,
+            tz=tz,
+            rng=rng,
+        )
+    ]
+    return p
+
+
+def safety_alerts_create(causes: list[tuple[Patient, SafetyCause]]) -> int:
+    """The alerts the live services would have raised for the same answers."""
+    if not causes:
+        return 0
+    checkins = {
+        (patient_id, day): pk
+        for pk, patient_id, day in CheckIn.objects.filter(
+            patient_id__in={patient.pk for patient, _ in causes}, has_self_harm_thoughts=True
+        ).values_list("pk", "patient_id", "local_date")
+    }
+    public_ids = [cause.key for _, cause in causes if isinstance(cause.key, uuid.UUID)]
+    assessments = dict(
+        Assessment.objects.filter(public_id__in=public_ids).values_list("public_id", "pk")
+    )
+    alerts = []
+    for patient, cause in causes:
+        if isinstance(cause.key, uuid.UUID):
+            pk = assessments[cause.key]
+            source = {"cause": f"assessment:{pk}", "assessment_id": pk}
+        else:
+            pk = checkins[patient.pk, cause.key]
+            source = {"cause": f"checkin:{pk}", "checkin_id": pk}
+        alerts.append(
+            Alert(
+                patient=patient,
+                kind=Alert.Kind.SAFETY,
+                priority=Alert.Priority.URGENT,
+                reason=cause.reason,
+                created_at=cause.at,
+                **source,
+            )
+        )
+    Alert.objects.bulk_create(alerts)
+    return len(alerts)
+
+
+def finished(fn: Callable[[], int]) -> Future:
+    """fn() run here, as a finished Future."""
+    future = Future()
+    future.set_result(fn())
+    return future
+
+
+class Progress:
+    """Patients and rows written, shown on stderr: redrawn in place on a terminal, else a
+    line about every 10%."""
+
+    def __init__(self, out, *, total: int, shown: bool) -> None:
+        self.out, self.total, self.shown = out, total, shown
+        self.tty = out.isatty()
+        self.started = clock.monotonic()
+        self.patients = self.rows = 0
+        self.next_line = total / 10
+
+    def add(self, *, patients: int, rows: int) -> None:
+        self.patients += patients
+        self.rows += rows
+        done = self.patients
+        if not self.shown or not (self.tty or done >= self.next_line or done == self.total):
+            return
+        rate = self.rows / max(clock.monotonic() - self.started, 1e-9)
+        line = f"  {done:,}/{self.total:,} patients  {self.rows:,} rows  {rate:,.0f} rows/s"
+        # style_func=str: the plain text, not the red that stderr gets on a terminal.
+        if self.tty:
+            self.out.write(f"\r{line}\033[K", style_func=str, ending="")
+            self.out.flush()
+        else:
+            self.out.write(line, style_func=str)
+            while self.next_line <= done:
+                self.next_line += self.total / 10
+
+    def end(self) -> None:
+        if self.shown and self.tty:
+            self.out.write("", style_func=str)
