@@ -99,7 +99,16 @@ class Delivery(models.Model):
                 fields=["kind", "subject_key", "due_at"], name="delivery_once_per_due_item"
             ),
         ]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            # A patient's latest sent check-in reminders (the cap on unanswered reminders);
+            # the rows a dispatch inserts are not in it yet.
+            models.Index(
+                fields=["patient", "due_at"],
+                condition=models.Q(kind="checkin_due", status="sent"),
+                name="delivery_checkin_sent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.subject_key} due {self.due_at:%Y-%m-%d %H:%M}"

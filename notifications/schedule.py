@@ -61,6 +61,39 @@ def checkin_reminder_due(
     return due
 
 
+@dataclass(frozen=True)
+class ChosenTimeWindow:
+    """The chosen times of day whose reminder may be due at one moment in one zone."""
+
+    today: date
+    earliest: time
+    latest: time
+
+
+def chosen_time_window(tz: str, *, now: datetime) -> ChosenTimeWindow | None:
+    """The local date at `now` in `tz` and the range of chosen times whose daily reminder can
+    be due then, or None when no time of that day can be.
+
+    A wide enough range, never too narrow, so that a database can pick out the candidates:
+    `checkin_reminder_due` still decides for each. On a day without a change of offset it is
+    exactly the last LATE_AFTER of wall time; on a DST day it stretches by the change.
+    """
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    # The offsets a wall time of that day can be read with (the one before a change, and
+    # the one after; noon too, for a zone that changes twice in a day).
+    offsets = {
+        datetime.combine(today, at, tzinfo=zone).utcoffset()
+        for at in (time.min, time(12), time.max)
+    }
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    start = max(naive_now - LATE_AFTER + min(offsets), datetime.combine(today, time.min))
+    end = min(naive_now + max(offsets), datetime.combine(today, time.max))
+    if start > end:
+        return None
+    return ChosenTimeWindow(today, start.time(), end.time())
+
+
 def session_reminder_due(
     settings: ReminderSettings, *, session_at: datetime, now: datetime
 ) -> datetime | None:

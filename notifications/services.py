@@ -9,16 +9,17 @@ sends the e-mail again when the lease expires (a narrow, documented window).
 
 import logging
 import smtplib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from functools import partial
-from time import sleep
+from functools import cache, partial
+from time import monotonic, sleep
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
@@ -46,6 +47,18 @@ from .schedule import (
     pre_session_questionnaire_due,
     reminders_capped,
     session_reminder_due,
+)
+from .selectors import (
+    Candidate,
+    CapFacts,
+    cap_facts,
+    checkin_candidate_ids,
+    checkin_reminders_taken,
+    checkins_on,
+    maintenance_candidate_ids,
+    reminder_candidate_ids,
+    reminder_candidates,
+    sessions_near,
 )
 
 logger = logging.getLogger(__name__)
@@ -97,123 +110,216 @@ def _enqueue(delivery_id: int) -> None:
         logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id)
 
 
-def checkin_reminders_dispatch(
-    *, now: datetime, after_pk: int = 0, batch: int = BATCH, until_pk: int | None = None
-) -> int:
-    """Create the daily check-in reminders due by `now` for one batch of patients.
+def _enqueue_chunk(delivery_ids: list[int]) -> None:
+    """One message for a chunk of deliveries (one alone goes as `send_delivery`)."""
+    from .tasks import send_deliveries
 
-    Patients are scanned in primary-key order from `after_pk`; returns the last key seen
-    (0 when the scan is done), so callers can page through a large clinic network.
+    if len(delivery_ids) == 1:
+        _enqueue(delivery_ids[0])
+        return
+    try:
+        send_deliveries.delay(delivery_ids)
+    except BrokerError:
+        logger.warning("Broker unavailable; %s deliveries left for the sweeper", len(delivery_ids))
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _settings_of(candidate: Candidate) -> ReminderSettings:
+    return ReminderSettings(
+        tz=candidate.tz,
+        checkin_time=candidate.checkin_time,
+        quiet_start=candidate.quiet_start,
+        quiet_end=candidate.quiet_end,
+        paused_until=candidate.paused_until,
+        unsubscribed=tuple(candidate.unsubscribed),
+    )
+
+
+def checkin_reminders_dispatch(*, now: datetime, patient_ids: list[int] | None = None) -> int:
+    """Create the daily check-in reminders due by `now` (for the patients given, or for all
+    whom selectors.checkin_candidate_ids finds). Returns how many were created.
+
+    The pure rules decide for each patient, in batches of BATCH with a fixed number of
+    statements each.
     """
-    last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-submitted_at")
-    sent = Delivery.objects.filter(
-        patient=OuterRef("pk"), kind=Delivery.Kind.CHECKIN, status=Delivery.Status.SENT
+    ids = checkin_candidate_ids(now=now) if patient_ids is None else patient_ids
+    return sum(
+        _checkin_batch(reminder_candidates(patient_ids=batch), now) for batch in _chunks(ids, BATCH)
     )
-    unanswered = (
-        sent.filter(due_at__gt=Coalesce(OuterRef("last_checkin_at"), OuterRef("enrolled_at")))
-        .values("patient")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    candidates = Patient.objects.filter(
-        pk__gt=after_pk,
-        status=Patient.Status.ACTIVE,
-        user__is_active=True,
-        reminder_preference__email_enabled=True,
-    )
-    if until_pk is not None:
-        candidates = candidates.filter(pk__lte=until_pk)
-    patients = list(
-        candidates.select_related("user", "reminder_preference")
-        .annotate(
-            last_checkin=Max("checkins__local_date"),
-            last_checkin_at=Subquery(last_checkin.values("submitted_at")[:1]),
-        )
-        .annotate(
-            unanswered=Coalesce(Subquery(unanswered), 0),
-            last_sent_at=Subquery(sent.order_by("-due_at").values("due_at")[:1]),
-        )
-        .order_by("pk")[:batch]
-    )
-    sessions_today = defaultdict(list)
-    for patient_id, at in TreatmentSession.objects.filter(
-        patient_id__in=[p.pk for p in patients],
-        status__in=[TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.COMPLETED],
-        scheduled_at__range=(now - timedelta(hours=36), now + timedelta(hours=36)),
-    ).values_list("patient_id", "scheduled_at"):
-        sessions_today[patient_id].append(at)
-    rows = []
-    for patient in patients:
-        today = local_date(now, patient.tz)
-        settings = _settings(patient.reminder_preference, patient.tz)
+
+
+def _checkin_batch(candidates: list[Candidate], now: datetime) -> int:
+    ids = [c.pk for c in candidates]
+    today_of = cache(partial(local_date, now))  # the local day, by zone
+    checked_in = checkins_on(patient_ids=ids, days={today_of(c.tz) for c in candidates})
+    taken = checkin_reminders_taken(keys=[_checkin_key(c.pk, today_of(c.tz)) for c in candidates])
+    sessions = sessions_near(patient_ids=ids, now=now)
+    rule = cache(partial(checkin_reminder_due, now=now))  # once per distinct setting
+    due_now = []
+    for candidate in candidates:
+        today = today_of(candidate.tz)
+        if (candidate.pk, today) in checked_in or _checkin_key(candidate.pk, today) in taken:
+            continue
+        settings = _settings_of(candidate)
         session_at = max(
-            (at for at in sessions_today[patient.pk] if local_date(at, patient.tz) == today),
+            (at for at in sessions.get(candidate.pk, ()) if local_date(at, candidate.tz) == today),
             default=None,
         )
-        settings = replace(
-            settings, checkin_time=checkin_time_for_day(settings, session_at=session_at)
-        )
-        due = checkin_reminder_due(settings, now=now)
-        if due is None or patient.last_checkin == today:
+        if session_at is not None:
+            settings = replace(
+                settings, checkin_time=checkin_time_for_day(settings, session_at=session_at)
+            )
+        due = rule(settings)
+        if due is not None:
+            due_now.append((candidate, today, due))
+    # Capped only after three unanswered in a row: the others need no more reading.
+    facts = cap_facts(patient_ids=[c.pk for c, _, _ in due_now if _three_since(c, c.enrolled_at)])
+    rows, capped = [], []
+    for candidate, today, due in due_now:
+        if candidate.pk in facts and _capped(candidate, facts[candidate.pk], today):
+            capped.append((candidate.pk, today))
             continue
-        last_sent_on = (
-            local_date(patient.last_sent_at, patient.tz) if patient.last_sent_at else None
-        )
-        if reminders_capped(unanswered=patient.unanswered, last_sent_on=last_sent_on, today=today):
-            _raise_capped_alert(patient, today, now)
-            continue
-        key = f"patient:{patient.pk}:{today}"  # one check-in reminder per local day
-        rows.append(_patient_delivery(Delivery.Kind.CHECKIN, key, due, patient))
-    _insert(rows)
-    return patients[-1].pk if len(patients) == batch else 0
+        key = _checkin_key(candidate.pk, today)
+        rows.append(_candidate_delivery(Delivery.Kind.CHECKIN, key, due, candidate))
+    _raise_capped_alerts(capped, now)
+    return _insert(rows, taken_known=True)  # `taken` was read just above
 
 
-def _patient_delivery(kind: str, key: str, due: datetime, patient: Patient) -> Delivery:
-    return Delivery(
-        kind=kind, subject_key=key, due_at=due, patient=patient, to_email=patient.user.email
-    )
+def _three_since(candidate: Candidate, since: datetime) -> bool:
+    """Whether the three latest sent check-in reminders all came after `since`."""
+    return candidate.third_sent_at is not None and candidate.third_sent_at > since
 
 
-def _raise_capped_alert(patient: Patient, today, now: datetime) -> None:
+def _capped(candidate: Candidate, facts: CapFacts, today: date) -> bool:
+    # The count up to three is all the cap asks about (three in a row went unanswered).
+    unanswered = 3 if _three_since(candidate, facts.last_checkin_at or candidate.enrolled_at) else 0
+    last_sent_on = local_date(facts.last_sent_at, candidate.tz) if facts.last_sent_at else None
+    return reminders_capped(unanswered=unanswered, last_sent_on=last_sent_on, today=today)
+
+
+def _checkin_key(patient_id: int, today: date) -> str:
+    return f"patient:{patient_id}:{today}"  # one check-in reminder per local day
+
+
+class NewDelivery(NamedTuple):
+    """A delivery row to insert (services._insert)."""
+
+    kind: str
+    subject_key: str
+    due_at: datetime
+    to_email: str
+    patient_id: int | None = None
+    alert_id: int | None = None
+
+
+def _candidate_delivery(kind: str, key: str, due: datetime, candidate: Candidate) -> NewDelivery:
+    return NewDelivery(kind, key, due, candidate.email, patient_id=candidate.pk)
+
+
+def _patient_delivery(kind: str, key: str, due: datetime, patient: Patient) -> NewDelivery:
+    return NewDelivery(kind, key, due, patient.user.email, patient_id=patient.pk)
+
+
+def _capped_cause(today: date) -> str:
     year, week, _ = today.isocalendar()
-    draft = AlertDraft(
-        Alert.Kind.MISSED_CHECKINS,
-        Alert.Priority.ROUTINE,
-        f"reminders_capped:{year}-W{week:02d}",
-        "Three check-in reminders in a row went unanswered; no more reminders are sent this "
-        "week. Consider contacting the patient.",
+    return f"reminders_capped:{year}-W{week:02d}"
+
+
+def _raise_capped_alerts(capped: list[tuple[int, date]], now: datetime) -> None:
+    """The care team's alert for each capped patient, once a week (most have it already)."""
+    if not capped:
+        return
+    raised = set(
+        Alert.objects.filter(
+            patient_id__in=[pk for pk, _ in capped],
+            kind=Alert.Kind.MISSED_CHECKINS,
+            cause__in={_capped_cause(today) for _, today in capped},
+        ).values_list("patient_id", "cause")
     )
-    alert_raise(patient=patient, draft=draft, now=now)
+    new = [(pk, today) for pk, today in capped if (pk, _capped_cause(today)) not in raised]
+    patients = Patient.objects.in_bulk([pk for pk, _ in new])
+    for pk, today in new:
+        draft = AlertDraft(
+            Alert.Kind.MISSED_CHECKINS,
+            Alert.Priority.ROUTINE,
+            _capped_cause(today),
+            "Three check-in reminders in a row went unanswered; no more reminders are sent "
+            "this week. Consider contacting the patient.",
+        )
+        alert_raise(patient=patients[pk], draft=draft, now=now)
 
 
-@transaction.atomic
-def _insert(rows: list[Delivery]) -> None:
-    """Insert what is not there yet and enqueue what is pending and due to be tried.
+def _insert(rows: list[NewDelivery], *, taken_known: bool = False) -> int:
+    """Insert what is not there yet and enqueue it after commit; returns how many rows were
+    inserted.
 
     A subject (a patient's day, a session's day, an alert's recipient, an episode) gets one
     delivery even if its due time moves (the patient changes the time, the session moves
-    within the day): a row already made for it, unless skipped, stands.
+    within the day): a row already made for it, unless skipped, stands (`taken_known`: the
+    caller left those out a moment ago). A fixed number of statements for up to BATCH rows;
+    the sends go out in chunks of DELIVERY_SEND_CHUNK ids, one message each.
     """
     if not rows:
-        return
+        return 0
+    with transaction.atomic():
+        inserted = []
+        for chunk in _chunks(rows, BATCH):
+            if not taken_known:
+                chunk = _not_taken(chunk)
+            if chunk:
+                inserted += _insert_new(chunk)
+        for delivery_ids in _chunks(sorted(inserted), settings.DELIVERY_SEND_CHUNK):
+            transaction.on_commit(partial(_enqueue_chunk, delivery_ids))
+    return len(inserted)
+
+
+def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
     taken = set(
         Delivery.objects.filter(
-            subject_key__in={r.subject_key for r in rows}, kind__in={r.kind for r in rows}
+            subject_key__any_of=list({r.subject_key for r in rows}),
+            kind__in={r.kind for r in rows},
         )
         .exclude(status=Delivery.Status.SKIPPED)
         .values_list("kind", "subject_key")
     )
-    rows = [r for r in rows if (r.kind, r.subject_key) not in taken]
-    if not rows:
-        return
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    keys = Q()
-    for row in rows:
-        keys |= Q(kind=row.kind, subject_key=row.subject_key, due_at=row.due_at)
-    for delivery_id in Delivery.objects.filter(keys, status=Delivery.Status.PENDING).values_list(
-        "id", flat=True
-    ):
-        transaction.on_commit(partial(_enqueue, delivery_id))
+    return [r for r in rows if (r.kind, r.subject_key) not in taken]
+
+
+# One statement per batch on PostgreSQL: the values travel as a few arrays, a row already
+# there (the unique kind, subject and due time) is left alone, and the new ids come back.
+INSERT_NEW = """
+    INSERT INTO notifications_delivery
+        (kind, subject_key, due_at, to_email, patient_id, alert_id,
+         status, attempts, last_error, created_at)
+    SELECT kind, subject_key, due_at, to_email, patient_id, alert_id, %s, 0, '', %s
+    FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
+                %s::bigint[], %s::bigint[])
+        AS new (kind, subject_key, due_at, to_email, patient_id, alert_id)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+
+
+def _insert_new(rows: list[NewDelivery]) -> list[int]:
+    """Insert the rows not there yet (by kind, subject and due time); the new rows' ids."""
+    if connection.vendor == "postgresql":
+        kinds, keys, due, emails, patients, alerts = map(list, zip(*rows, strict=True))
+        params = [str(Delivery.Status.PENDING), timezone.now(), [str(k) for k in kinds]]
+        with connection.cursor() as cursor:
+            cursor.execute(INSERT_NEW, [*params, keys, due, emails, patients, alerts])
+            return [delivery_id for (delivery_id,) in cursor.fetchall()]
+    # Elsewhere (SQLite: the embedded setup) the ORM, and the pending rows read back.
+    Delivery.objects.bulk_create([Delivery(**r._asdict()) for r in rows], ignore_conflicts=True)
+    wanted = {(r.kind, r.subject_key, r.due_at) for r in rows}
+    found = Delivery.objects.filter(
+        subject_key__in={r.subject_key for r in rows},
+        kind__in={r.kind for r in rows},
+        status=Delivery.Status.PENDING,
+    ).values_list("id", "kind", "subject_key", "due_at")
+    return [delivery_id for delivery_id, *item in found if tuple(item) in wanted]
 
 
 def _due_for_attempt(now: datetime) -> Q:
@@ -281,6 +387,29 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
         return _defer(delivery, type(exc).__name__, now)
     _mark_sent(delivery, now)
     return Delivery.Status.SENT
+
+
+def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta) -> Counter:
+    """Send a chunk of deliveries one by one, as `delivery_send` does; counts the outcomes.
+
+    A deferral leaves its row pending with its backoff (the sweeper sends it again, alone)
+    and the others still go. Ids not reached within `budget` go on in a new message, so each
+    claim is made early enough to end within the task's time limits, below the lease. Any
+    other error stops the chunk: rows not reached stay pending, for the sweeper.
+    """
+    started = monotonic()
+    outcomes = Counter()
+    for index, delivery_id in enumerate(delivery_ids):
+        elapsed = timedelta(seconds=monotonic() - started)
+        if index and elapsed > budget:  # the first always goes: a chunk makes progress
+            _enqueue_chunk(delivery_ids[index:])
+            outcomes["handed on"] = len(delivery_ids) - index
+            break
+        try:
+            outcomes[delivery_send(delivery_id=delivery_id, now=now + elapsed)] += 1
+        except TransientSendError:
+            outcomes["deferred"] += 1
+    return outcomes
 
 
 STAFF_KINDS = (Delivery.Kind.SAFETY_ONCALL, Delivery.Kind.SAFETY_ESCALATION)
@@ -464,10 +593,10 @@ def escalations_dispatch(*, now: datetime) -> None:
         clinicians[membership.clinic_id].append(membership.user)
     for alert in alerts:
         clinic = clinics[alert.patient.clinic_id]
-        common = {"patient": alert.patient, "alert": alert}
+        common = {"patient_id": alert.patient_id, "alert_id": alert.pk}
         if clinic.on_call_email:
             rows.append(
-                Delivery(
+                NewDelivery(
                     kind=Delivery.Kind.SAFETY_ONCALL,
                     subject_key=f"alert:{alert.pk}:oncall",
                     due_at=alert.created_at,
@@ -478,7 +607,7 @@ def escalations_dispatch(*, now: datetime) -> None:
         target = alert.created_at + timedelta(minutes=clinic.alert_response_minutes)
         if now >= target:
             rows += [
-                Delivery(
+                NewDelivery(
                     kind=Delivery.Kind.SAFETY_ESCALATION,
                     subject_key=f"alert:{alert.pk}:user:{user.pk}",
                     due_at=target,
@@ -540,7 +669,7 @@ def digests_dispatch(*, now: datetime) -> None:
         due = digest_due(tz=membership.clinic.tz, now=now)
         if due is not None:
             rows.append(
-                Delivery(
+                NewDelivery(
                     kind=Delivery.Kind.DIGEST,
                     subject_key=f"digest:user:{membership.user_id}:{due.date()}",
                     due_at=due,
@@ -617,30 +746,33 @@ def questionnaire_reminders_dispatch(*, now: datetime) -> None:
 
 
 def maintenance_questionnaire_reminders_dispatch(
-    *, now: datetime, after_pk: int = 0, batch: int = BATCH, until_pk: int | None = None
+    *, now: datetime, patient_ids: list[int] | None = None
 ) -> int:
     """ "Questionnaire due" in maintenance: every 14 days (PCL-5: 28) when no session is
-    booked in the next 48 hours. Returns the last key seen (0 when done), like the check-in
-    dispatcher. One reminder per due episode (keyed by the last completion)."""
-    candidates = Patient.objects.filter(
-        pk__gt=after_pk,
-        status=Patient.Status.ACTIVE,
-        treatment_phase=Patient.Phase.MAINTENANCE,
-        user__is_active=True,
-        reminder_preference__email_enabled=True,
+    booked in the next 48 hours (for the patients given, or for all whom
+    selectors.maintenance_candidate_ids finds). One reminder per due episode (keyed by the
+    last completion). Returns how many were created."""
+    ids = maintenance_candidate_ids(now=now) if patient_ids is None else patient_ids
+    return sum(
+        _maintenance_batch(reminder_candidates(patient_ids=batch), now)
+        for batch in _chunks(ids, BATCH)
     )
-    if until_pk is not None:
-        candidates = candidates.filter(pk__lte=until_pk)
-    patients = list(candidates.select_related("user", "reminder_preference").order_by("pk")[:batch])
+
+
+def _maintenance_batch(candidates: list[Candidate], now: datetime) -> int:
     due_now = {}
-    for patient in patients:
-        settings = _settings(patient.reminder_preference, patient.tz)
+    for candidate in candidates:
+        if candidate.treatment_phase != Patient.Phase.MAINTENANCE:
+            continue
+        settings = _settings_of(candidate)
         due = checkin_reminder_due(settings, now=now, kind=Delivery.Kind.QUESTIONNAIRE)
         if due is not None:
-            due_now[patient.pk] = (patient, due)
+            due_now[candidate.pk] = (candidate, due)
+    if not due_now:
+        return 0
     booked = set(
         TreatmentSession.objects.filter(
-            patient_id__in=due_now,
+            patient_id__any_of=list(due_now),
             status=TreatmentSession.Status.SCHEDULED,
             scheduled_at__gt=now,
             scheduled_at__lte=now + QUESTIONNAIRE_WINDOW,
@@ -648,72 +780,62 @@ def maintenance_questionnaire_reminders_dispatch(
     )
     last = defaultdict(dict)
     for patient_id, code, at in (
-        Assessment.objects.filter(patient_id__in=due_now)
+        Assessment.objects.filter(patient_id__any_of=list(due_now.keys() - booked))
         .values("patient_id", "instrument")
         .annotate(last=Max("completed_at"))
         .values_list("patient_id", "instrument", "last")
     ):
         last[patient_id][code] = at
     rows = []
-    for patient_id, (patient, due) in due_now.items():
+    for patient_id, (candidate, due) in due_now.items():
         if patient_id in booked:
             continue
-        done = {code: local_date(at, patient.tz) for code, at in last[patient_id].items()}
+        done = {code: local_date(at, candidate.tz) for code, at in last[patient_id].items()}
         codes = questionnaires_due(
-            patient_instrument_codes(patient=patient), done, today=local_date(now, patient.tz)
+            patient_instrument_codes(patient=candidate.as_patient()),
+            done,
+            today=local_date(now, candidate.tz),
         )
         if not codes:
             continue
         anchor = min((done[c] for c in codes if c in done), default=None)
         rows.append(
-            _patient_delivery(
+            _candidate_delivery(
                 Delivery.Kind.QUESTIONNAIRE,
-                f"questionnaire:cycle:{patient.pk}:{anchor or 'never'}",
+                f"questionnaire:cycle:{patient_id}:{anchor or 'never'}",
                 due,
-                patient,
+                candidate,
             )
         )
     # One reminder per episode (not one a day while it stays due).
     already = set(
         Delivery.objects.filter(
-            kind=Delivery.Kind.QUESTIONNAIRE, subject_key__in=[r.subject_key for r in rows]
+            kind=Delivery.Kind.QUESTIONNAIRE, subject_key__any_of=[r.subject_key for r in rows]
         ).values_list("subject_key", flat=True)
     )
-    _insert([r for r in rows if r.subject_key not in already])
-    return patients[-1].pk if len(patients) == batch else 0
+    return _insert([r for r in rows if r.subject_key not in already])
 
 
-def patient_batch_bounds(*, batch: int = BATCH) -> list[tuple[int, int]]:
-    """(after, until] primary-key ranges of about `batch` patients, covering them all."""
-    patients = Patient.objects.order_by("pk").values_list("pk", flat=True)
-    bounds, after = [], 0
-    while True:
-        upper = list(patients.filter(pk__gt=after)[batch - 1 : batch])
-        if not upper:
-            last = patients.filter(pk__gt=after).last()
-            if last is not None:
-                bounds.append((after, last))
-            return bounds
-        bounds.append((after, upper[0]))
-        after = upper[0]
+def patient_batches(*, now: datetime, batch: int | None = None) -> list[list[int]]:
+    """The keys of the patients who may have a daily or maintenance reminder due at `now`
+    (selectors.reminder_candidate_ids), in sorted batches of up to `batch` (BATCH)."""
+    return _chunks(reminder_candidate_ids(now=now), batch or BATCH)
 
 
-def patient_batch_dispatch(*, after_pk: int, until_pk: int, now: datetime) -> None:
-    """Daily check-in and maintenance questionnaire reminders for one range of patients."""
-    for dispatch in (checkin_reminders_dispatch, maintenance_questionnaire_reminders_dispatch):
-        after = after_pk
-        while True:
-            after = dispatch(now=now, after_pk=after, until_pk=until_pk)
-            if not after:
-                break
+def patient_batch_dispatch(*, patient_ids: list[int], now: datetime) -> None:
+    """Daily check-in and maintenance questionnaire reminders for one batch of patients; the
+    rules are applied afresh (one may have checked in since the tick)."""
+    candidates = reminder_candidates(patient_ids=patient_ids)
+    _checkin_batch(candidates, now)
+    _maintenance_batch(candidates, now)
 
 
-def enqueue_patient_batch(after_pk: int, until_pk: int, now: datetime) -> None:
-    """Hand one range to any worker, so several share a large scan; inline if no broker."""
+def enqueue_patient_batch(patient_ids: list[int], now: datetime) -> None:
+    """Hand one batch to any worker, so several share the work; inline if no broker."""
     from .tasks import dispatch_reminder_batch
 
     try:
-        dispatch_reminder_batch.delay(after_pk, until_pk, now.isoformat())
+        dispatch_reminder_batch.delay(patient_ids, now.isoformat())
     except BrokerError:
-        logger.warning("Broker unavailable; dispatching patients %s-%s here", after_pk, until_pk)
-        patient_batch_dispatch(after_pk=after_pk, until_pk=until_pk, now=now)
+        logger.warning("Broker unavailable; dispatching %s patients here", len(patient_ids))
+        patient_batch_dispatch(patient_ids=patient_ids, now=now)

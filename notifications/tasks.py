@@ -1,6 +1,6 @@
 """Celery tasks of the notifications app: thin interfaces to services, ids only."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
@@ -9,14 +9,15 @@ from django.utils import timezone
 
 from .services import (
     TransientSendError,
+    deliveries_send,
     deliveries_sweep,
     delivery_send,
     digests_dispatch,
     enqueue_patient_batch,
     escalations_dispatch,
     heartbeat_record,
-    patient_batch_bounds,
     patient_batch_dispatch,
+    patient_batches,
     questionnaire_reminders_dispatch,
     session_reminders_dispatch,
 )
@@ -39,7 +40,7 @@ def dispatch_reminders() -> None:
     """
     now = timezone.now()
     steps = [
-        lambda: [enqueue_patient_batch(a, u, now) for a, u in patient_batch_bounds()],
+        lambda: [enqueue_patient_batch(ids, now) for ids in patient_batches(now=now)],
         lambda: session_reminders_dispatch(now=now),
         lambda: questionnaire_reminders_dispatch(now=now),
         lambda: escalations_dispatch(now=now),
@@ -76,7 +77,27 @@ def send_delivery(delivery_id: int) -> None:
     delivery_send(delivery_id=delivery_id, now=timezone.now())
 
 
+# A chunk has one send's time limits; what it does not reach in half the soft limit goes
+# on in a new message (services.deliveries_send), so every claim ends before its lease.
+CHUNK_BUDGET = timedelta(seconds=settings.DELIVERY_TIME_LIMIT_SECONDS * 3 / 8)
+
+
+@shared_task(
+    name="notifications.send_deliveries",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.DELIVERY_TIME_LIMIT_SECONDS * 3 // 4,
+    time_limit=settings.DELIVERY_TIME_LIMIT_SECONDS,
+)
+def send_deliveries(delivery_ids: list[int]) -> None:
+    """Send a chunk of deliveries (ids only; each idempotent by its row's claim).
+
+    No retry of the chunk: a deferred row waits, pending, for the sweeper's `send_delivery`.
+    """
+    deliveries_send(delivery_ids=delivery_ids, now=timezone.now(), budget=CHUNK_BUDGET)
+
+
 @shared_task(name="notifications.dispatch_reminder_batch", soft_time_limit=50, time_limit=55)
-def dispatch_reminder_batch(after_pk: int, until_pk: int, now: str) -> None:
-    """The per-patient reminders of one range of patients, as of `now` (ISO time)."""
-    patient_batch_dispatch(after_pk=after_pk, until_pk=until_pk, now=datetime.fromisoformat(now))
+def dispatch_reminder_batch(patient_ids: list[int], now: str) -> None:
+    """The per-patient reminders of one batch of patients, as of `now` (ISO time)."""
+    patient_batch_dispatch(patient_ids=patient_ids, now=datetime.fromisoformat(now))

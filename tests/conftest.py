@@ -86,12 +86,11 @@ def _no_broker_publishing(request, monkeypatch):
 
         monkeypatch.setattr("care.services.accounts._enqueue_invitation", enqueued.append)
         monkeypatch.setattr("notifications.services._enqueue", enqueued.append)
+        monkeypatch.setattr("notifications.services._enqueue_chunk", enqueued.extend)
         # Dispatcher batches run here and now, as a worker would run them.
         monkeypatch.setattr(
             "notifications.tasks.enqueue_patient_batch",
-            lambda after, until, now: patient_batch_dispatch(
-                after_pk=after, until_pk=until, now=now
-            ),
+            lambda patient_ids, now: patient_batch_dispatch(patient_ids=patient_ids, now=now),
         )
     return enqueued
 

@@ -396,6 +396,8 @@ DELIVERY_TIME_LIMIT_SECONDS = env.int("DELIVERY_TIME_LIMIT_SECONDS", default=60)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
 # The first wait after a deferral (4xx); it doubles with each attempt.
 DELIVERY_RETRY_SECONDS = env.int("DELIVERY_RETRY_SECONDS", default=60)
+# The dispatcher publishes the sends of its new deliveries this many ids to a message.
+DELIVERY_SEND_CHUNK = env.int("DELIVERY_SEND_CHUNK", default=20)
 # Redis gives a message that was not acknowledged (its worker died) to another worker after this.
 BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=3600)
 

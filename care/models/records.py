@@ -66,6 +66,10 @@ class CheckIn(models.Model):
             models.UniqueConstraint(fields=["patient", "local_date"], name="checkin_one_per_day"),
             models.UniqueConstraint(fields=["patient", "client_id"], name="checkin_client_id_once"),
         ]
+        # The last check-in of a patient, as the reminder cap asks for it (notifications).
+        indexes = [
+            models.Index(fields=["patient", "submitted_at"], name="checkin_patient_submitted")
+        ]
 
     def __str__(self) -> str:
         return f"Check-in of patient #{self.patient_id} on {self.local_date}"

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connections
 
 from notifications.models import Heartbeat
-from notifications.tasks import send_delivery
+from notifications.tasks import send_deliveries, send_delivery
 from tracker.celery import app as celery_app
 
 from .harness import (
@@ -119,8 +119,9 @@ def fault_database(fault_servers):
     # Celery puts the publisher's time limits into each message, and workers obey those:
     # what this process publishes must carry the short limits the workers have.
     limit = int(TIMINGS["DELIVERY_TIME_LIMIT_SECONDS"])
-    send_delivery.time_limit, send_delivery.soft_time_limit = limit, limit * 3 // 4
-    send_delivery._exec_options = None  # cached publish options, made again from the above
+    for task in (send_delivery, send_deliveries):
+        task.time_limit, task.soft_time_limit = limit, limit * 3 // 4
+        task._exec_options = None  # cached publish options, made again from the above
     celery_app.conf.broker_url = fault_servers.redis.url
     celery_app.conf.broker_transport_options = {
         "visibility_timeout": int(TIMINGS["BROKER_VISIBILITY_TIMEOUT"]),

@@ -12,9 +12,9 @@ import time_machine
 from celery.app.task import Task
 from django.conf import settings
 
-from notifications.models import ReminderPreference
+from notifications.models import Delivery, ReminderPreference
 from notifications.services import LEASE
-from notifications.tasks import dispatch_reminders, send_delivery
+from notifications.tasks import dispatch_reminders, send_deliveries, send_delivery
 from tests.factories import PatientFactory
 from tracker.celery import app as celery_app
 
@@ -24,7 +24,11 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 # Tasks that may run twice for one message (acks_late), each harmless to repeat: a delivery
 # is claimed by its row; a second invitation e-mail replaces the first one's link.
-IDEMPOTENT = {"notifications.send_delivery", "care.send_invitation"}
+IDEMPOTENT = {
+    "notifications.send_delivery",
+    "notifications.send_deliveries",
+    "care.send_invitation",
+}
 
 
 def _project_tasks() -> dict[str, Task]:
@@ -52,6 +56,7 @@ def test_every_task_ends_before_redis_would_give_its_message_to_another_worker()
 
 def test_a_delivery_claim_outlives_the_longest_send():
     assert send_delivery.time_limit < LEASE.total_seconds()
+    assert send_deliveries.time_limit < LEASE.total_seconds()  # a chunk: every send within it
 
 
 def test_only_idempotent_tasks_acknowledge_late():
@@ -59,12 +64,13 @@ def test_only_idempotent_tasks_acknowledge_late():
 
     assert late <= IDEMPOTENT
     assert send_delivery.acks_late and send_delivery.reject_on_worker_lost
+    assert send_deliveries.acks_late and send_deliveries.reject_on_worker_lost
 
 
 def test_task_arguments_are_ids_and_plain_values_only():
     for name, task in _project_tasks().items():
         for parameter in inspect.signature(task.run).parameters.values():
-            assert parameter.annotation in (int, str), (name, parameter)
+            assert parameter.annotation in (int, str, list[int]), (name, parameter)
 
 
 def test_no_eta_or_countdown_times_a_reminder():
@@ -103,7 +109,48 @@ def test_the_dispatcher_publishes_ids_without_eta_or_countdown(
 
     names = [name for name, *_ in published]
     assert names == ["notifications.dispatch_reminder_batch", "notifications.send_delivery"]
+    assert published[0][1][0] == [patient.pk]  # the batch: patient ids and the moment
     for _, args, kwargs, options in published:
-        assert all(type(arg) in (int, str) for arg in args) and not kwargs
+        assert _ids_and_plain_values(args) and not kwargs
         assert not {"eta", "countdown"} & set(options)
     assert list(published[1][1]) == [patient.deliveries.get().id]
+
+
+@pytest.mark.real_enqueue
+def test_the_dispatcher_publishes_the_sends_in_chunks_of_ids(
+    clinic, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.DELIVERY_SEND_CHUNK = 2
+    for _ in range(3):
+        patient = PatientFactory(clinic=clinic, tz="UTC")
+        ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
+    published = []
+
+    def publish(self, args=None, kwargs=None, **options):
+        published.append((self.name, args, kwargs, options))
+        if self.name == "notifications.dispatch_reminder_batch":
+            self.run(*args)
+
+    monkeypatch.setattr(Task, "apply_async", publish)
+    with (
+        time_machine.travel(datetime(2026, 5, 4, 9, 1, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        dispatch_reminders()
+
+    ids = sorted(Delivery.objects.values_list("id", flat=True))
+    assert [(name, list(args)) for name, args, *_ in published[1:]] == [
+        ("notifications.send_deliveries", [ids[:2]]),  # one message for two e-mails
+        ("notifications.send_delivery", [ids[2]]),  # one alone keeps the single send
+    ]
+    for _, args, kwargs, options in published:
+        assert _ids_and_plain_values(args) and not kwargs
+        assert not {"eta", "countdown"} & set(options)
+
+
+def _ids_and_plain_values(args) -> bool:
+    """Ints, strings, or lists of ints (ids)."""
+    return all(
+        type(arg) in (int, str) or (type(arg) is list and all(type(i) is int for i in arg))
+        for arg in args
+    )

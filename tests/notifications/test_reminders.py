@@ -297,20 +297,22 @@ def test_new_patients_get_the_clinics_default_reminder_time(clinician_client, cl
     ).checkin_time == time(18, 15)
 
 
-def test_the_scan_is_cut_into_ranges_that_cover_every_patient(clinic):
-    from notifications.services import patient_batch_bounds, patient_batch_dispatch
+def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic):
+    from notifications.services import patient_batch_dispatch, patient_batches
 
-    patients = [PatientFactory(clinic=clinic, tz="America/New_York") for _ in range(7)]
-    for patient in patients:
-        ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
+    due, later = [], []
+    for n in range(14):
+        patient = PatientFactory(clinic=clinic, tz="America/New_York")
+        ReminderPreference.objects.create(patient=patient, checkin_time=time(9 if n % 2 else 15))
+        (due if n % 2 else later).append(patient)
 
-    bounds = patient_batch_bounds(batch=3)
-    for after, until in bounds:
-        patient_batch_dispatch(after_pk=after, until_pk=until, now=NINE_NY)
+    batches = patient_batches(now=NINE_NY, batch=3)
+    for patient_ids in batches:
+        patient_batch_dispatch(patient_ids=patient_ids, now=NINE_NY)
 
-    pks = [p.pk for p in patients]
-    assert bounds == [(0, pks[2]), (pks[2], pks[5]), (pks[5], pks[6])]
-    assert Delivery.objects.count() == 7
+    pks = [p.pk for p in due]  # only the patients whose reminder may be due
+    assert batches == [pks[0:3], pks[3:6], pks[6:7]]
+    assert {d.patient for d in Delivery.objects.all()} == set(due)
 
 
 @pytest.mark.real_enqueue
@@ -326,7 +328,7 @@ def test_without_a_broker_the_dispatcher_does_its_batch_itself(patient_ny, monke
     monkeypatch.setattr(tasks.dispatch_reminder_batch, "delay", refuse)
     monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: None)
 
-    enqueue_patient_batch(0, patient_ny.pk, NINE_NY)
+    enqueue_patient_batch([patient_ny.pk], NINE_NY)
 
     assert Delivery.objects.filter(patient=patient_ny).count() == 1
 

@@ -9,6 +9,7 @@ from notifications.schedule import (
     LATE_AFTER,
     ReminderSettings,
     checkin_reminder_due,
+    chosen_time_window,
     in_quiet_hours,
     local_moment,
 )
@@ -136,3 +137,37 @@ def test_on_a_session_day_the_checkin_comes_after_the_session(chosen, session_lo
 
     assert checkin_time_for_day(settings, session_at=session_at) == expected
     assert checkin_time_for_day(settings, session_at=None) == chosen
+
+
+@pytest.mark.parametrize(("tz", "start"), [*TRANSITIONS, ("Pacific/Chatham", date(2026, 4, 4))])
+def test_the_chosen_time_window_holds_every_time_whose_reminder_is_due(tz, start):
+    """The database picks candidates by this window: it may be wider, never narrower."""
+    times = [time(h, m) for h in range(24) for m in range(0, 60, 10)] + [time(2, 29, 59)]
+    now = datetime.combine(start, time(0), ZoneInfo(tz)).astimezone(UTC)
+    for _ in range(3 * 24 * 2):
+        window = chosen_time_window(tz, now=now)
+        for at in times:
+            settings = ReminderSettings(
+                tz=tz, checkin_time=at, quiet_start=time(0), quiet_end=time(0)
+            )
+            if checkin_reminder_due(settings, now=now) is not None:
+                assert window is not None and window.earliest <= at <= window.latest, (now, at)
+        now += timedelta(minutes=29)
+
+
+def test_on_an_ordinary_day_the_window_is_the_last_three_hours_of_wall_time():
+    now = datetime(2026, 5, 5, 23, 30, tzinfo=UTC)  # 19:30 in New York
+
+    window = chosen_time_window("America/New_York", now=now)
+
+    assert (window.today, window.earliest, window.latest) == (
+        date(2026, 5, 5),
+        time(16, 30),
+        time(19, 30),
+    )
+
+
+def test_the_window_stays_within_the_local_day():
+    window = chosen_time_window("UTC", now=datetime(2026, 5, 5, 1, 0, tzinfo=UTC))
+
+    assert (window.today, window.earliest, window.latest) == (date(2026, 5, 5), time(0), time(1))
