@@ -41,12 +41,14 @@ def build_care(*, patients: int, days: int) -> None:
 
 def _add_long_history_patient() -> None:
     """One more demo patient, a responder with two years of daily data."""
+    from allauth.account.models import EmailAddress
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
     from django.utils import timezone
 
     from care.management.commands import seed_demo
-    from care.models import Clinic, User
+    from care.models import Assessment, CheckIn, Clinic, TreatmentSession, User
+    from notifications.models import ReminderPreference
 
     clinic = Clinic.objects.get(name=seed_demo.DEMO_CLINIC)
     staff = {u.email: u for u in User.objects.filter(staff_membership__clinic=clinic)}
@@ -54,19 +56,30 @@ def _add_long_history_patient() -> None:
         LONG_HISTORY_EMAIL, "Robin Long", "Robin", 1975, "America/New_York",
         (True, True, False), "responder", {"phq9": 20, "gad7": 15}, STAFF_EMAIL, True,
     )  # fmt: skip
-    command = seed_demo.Command()
-    command.replay_alerts = False
+    person = seed_demo.planned(
+        clinic,
+        staff,
+        spec,
+        make_password(seed_demo.DEMO_PASSWORD),
+        days=LONG_HISTORY_DAYS,
+        now=timezone.now(),
+        rng=random.Random(LONG_HISTORY_DAYS),
+    )
     with transaction.atomic():
-        rows = command._patient(
-            clinic,
-            staff,
-            spec,
-            make_password(seed_demo.DEMO_PASSWORD),
-            days=LONG_HISTORY_DAYS,
-            now=timezone.now(),
-            rng=random.Random(730),
+        person.user.save()
+        person.patient.user = person.user
+        person.patient.save()
+        patient = person.patient
+        EmailAddress.objects.create(user=person.user, email=LONG_HISTORY_EMAIL, verified=True)
+        ReminderPreference.objects.create(patient=patient)
+        CheckIn.objects.bulk_create(CheckIn(patient=patient, **row) for row in person.checkins)
+        Assessment.objects.bulk_create(
+            Assessment(patient=patient, entered_by=person.user, **row) for row in person.assessments
         )
-    print(f"  long-history patient: {rows:,} rows")
+        TreatmentSession.objects.bulk_create(
+            TreatmentSession(patient=patient, **row) for row in person.sessions
+        )
+    print(f"  long-history patient: {len(person.checkins):,} check-ins")
 
 
 def build_dispatch(*, patients: int) -> None:
