@@ -75,19 +75,26 @@ def get_patient_for_user(
 ) -> Patient:
     """The patient with `public_id` if `user` may see them, else 404.
 
-    Staff get the patient with the `related` rows loaded (fewer: a cheaper query)."""
+    Staff get the patient with the `related` rows loaded (fewer: a cheaper query). The
+    clinic is the staff member's own: when that is loaded already it is reused, not joined.
+    """
     own = patient_for_user(user)
     if own is not None:
         if str(own.public_id) != str(public_id):
             raise Http404
         return own
     membership = get_membership_for_user(user)
+    clinic = membership.clinic if StaffMembership.clinic.is_cached(membership) else None
+    if clinic is not None:
+        related = tuple(name for name in related if name != "clinic")
+    patients = Patient.objects.select_related(*related) if related else Patient.objects
     try:
-        return Patient.objects.select_related(*related).get(
-            clinic_id=membership.clinic_id, public_id=public_id
-        )
+        patient = patients.get(clinic_id=membership.clinic_id, public_id=public_id)
     except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
         raise Http404 from exc
+    if clinic is not None:
+        patient.clinic = clinic
+    return patient
 
 
 def get_own_assessment_for_user(user, public_id: uuid.UUID | str) -> Assessment:

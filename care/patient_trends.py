@@ -9,8 +9,6 @@ import zoneinfo
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
-
 from .clock import local_date
 from .instruments import INSTRUMENTS
 from .models import Assessment, CheckIn, Patient, TreatmentSession
@@ -56,16 +54,19 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
     first = next(
         (at for at, status, *_ in sessions if status not in TreatmentSession.NOT_HELD), None
     )
-    by_code: dict[str, list[tuple]] = {}
-    for code, at, total, band, public_id in (
-        Assessment.objects.filter(patient=patient, total__isnull=False)
-        # "Not superseded" as NOT EXISTS: probes the index for each of this patient's rows
-        # (the outer join it replaces may scan every patient's assessments).
-        .exclude(Exists(Assessment.objects.filter(supersedes=OuterRef("pk"))))
+    # All the patient's results, then without those a correction supersedes (always the
+    # same patient's: assessment_submit refuses others), as the FHIR export does. Cheaper
+    # than asking the database, which would look at every patient's corrections.
+    results = list(
+        Assessment.objects.filter(patient=patient)
         .order_by("completed_at")
-        .values_list("instrument", "completed_at", "total", "band", "public_id")
-    ):
-        by_code.setdefault(code, []).append((at, total, band, public_id))
+        .values_list("pk", "supersedes", "instrument", "completed_at", "total", "band", "public_id")
+    )
+    replaced = {supersedes for _, supersedes, *_ in results if supersedes is not None}
+    by_code: dict[str, list[tuple]] = {}
+    for pk, _, code, at, total, band, public_id in results:
+        if total is not None and pk not in replaced:
+            by_code.setdefault(code, []).append((at, total, band, public_id))
     routes = {route: str(label) for route, label in ROUTE_LABELS.items()}
     questionnaires = {}
     for code, points in by_code.items():

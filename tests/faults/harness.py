@@ -69,6 +69,15 @@ def wait_until(predicate, *, timeout: float, what: str, every: float = 0.1):
         time.sleep(every)
 
 
+def _ensure_pg_user() -> None:
+    """Create PG_USER (a system user without a home or login) if it is missing."""
+    try:
+        pwd.getpwnam(PG_USER)
+    except KeyError:
+        nologin = ["--no-create-home", "--shell", "/usr/sbin/nologin"]
+        subprocess.run(["useradd", "--system", *nologin, PG_USER], check=True)
+
+
 class Postgres:
     """A fresh PostgreSQL cluster (trust authentication, loopback only)."""
 
@@ -82,11 +91,7 @@ class Postgres:
     def _as_owner(self, *command) -> list[str]:
         if os.geteuid() != 0:
             return list(command)
-        try:
-            pwd.getpwnam(PG_USER)
-        except KeyError:
-            nologin = ["--no-create-home", "--shell", "/usr/sbin/nologin"]
-            subprocess.run(["useradd", "--system", *nologin, PG_USER], check=True)
+        _ensure_pg_user()
         return ["runuser", "-u", PG_USER, "--", *command]
 
     def _run(self, *command) -> None:
@@ -95,6 +100,7 @@ class Postgres:
     def init(self) -> None:
         self.home.mkdir(parents=True)
         if os.geteuid() == 0:
+            _ensure_pg_user()  # before it is given the directory (a fresh machine has none)
             shutil.chown(self.home, PG_USER)
         self._run(
             self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
