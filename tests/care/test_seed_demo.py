@@ -116,11 +116,11 @@ def test_seed_demo_leaves_nothing_behind_when_a_build_fails(monkeypatch):
     create = seed_demo.safety_alerts_create
     calls = []
 
-    def fail_on_the_second_chunk(causes):
+    def fail_on_the_second_chunk(causes, **kwargs):
         calls.append(causes)
         if len(calls) == 2:
             raise RuntimeError("the database went away")
-        return create(causes)
+        return create(causes, **kwargs)
 
     monkeypatch.setattr(seed_demo, "safety_alerts_create", fail_on_the_second_chunk)
     with pytest.raises(RuntimeError):
@@ -151,3 +151,17 @@ def test_seed_demo_is_quiet_on_stderr_at_verbosity_0():
     call_command("seed_demo", days=7, verbosity=0, stdout=StringIO(), stderr=err)
 
     assert err.getvalue() == ""
+
+
+def test_alerts_older_than_ten_days_were_dealt_with_and_the_named_one_is_open():
+    from django.utils import timezone
+
+    seed(patients=40)
+
+    now = timezone.now()
+    open_safety = Alert.objects.filter(kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True)
+    recent = now - seed_demo.DEALT_WITH_AFTER
+    assert open_safety.filter(patient__user__email="morgan@demo.example").exists()
+    assert not open_safety.filter(created_at__lt=recent).exists()
+    old = Alert.objects.filter(created_at__lt=recent)
+    assert old.exists() and not old.filter(acknowledged_at__isnull=True).exists()

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from itertools import batched
 
 from allauth.account.models import EmailAddress
@@ -242,7 +242,9 @@ class Command(BaseCommand):
         """Wait for a chunk's histories to be written, then raise its alerts."""
         written = writes.result()
         active = [p for p in people if p.user.is_active]
-        alerts = safety_alerts_create([(p.patient, cause) for p in active for cause in p.causes])
+        alerts = safety_alerts_create(
+            [(p.patient, cause) for p in active for cause in p.causes], now=now
+        )
         if self.replay_alerts:
             alerts += sum(self._replay_alerts(p.patient, now=now) for p in active)
         self.progress.add(patients=len(people), rows=2 * len(people) + written + alerts)
@@ -254,12 +256,10 @@ class Command(BaseCommand):
             assessment.patient = patient
             raised += len(assessment_alerts_run(assessment=assessment, now=assessment.completed_at))
         raised += len(daily_alerts_run(patient=patient, now=now))
-        for alert in patient.alerts.filter(created_at__lt=now - timedelta(days=10)):
-            alert.acknowledged_at = alert.created_at + timedelta(hours=20)
-            alert.acknowledged_by = patient.primary_clinician
-            alert.action = Alert.Action.CALLED_PATIENT
-            alert.action_note = "Discussed by phone; plan reviewed with the prescriber."
-            alert.save(
+        for alert in patient.alerts.filter(
+            created_at__lt=now - DEALT_WITH_AFTER, acknowledged_at__isnull=True
+        ):
+            _dealt_with(alert, now).save(
                 update_fields=["acknowledged_at", "acknowledged_by", "action", "action_note"]
             )
         return raised
@@ -324,9 +324,7 @@ def planned(clinic, staff, spec, password, *, days, now, rng) -> Planned:
         end=today - timedelta(days=1),  # today is left for the user to try
         tz=tz,
         rng=rng,
-        self_harm_dates=(
-            frozenset({today - timedelta(days=1)}) if trajectory == "safety" else frozenset()
-        ),
+        self_harm_dates=_self_harm_dates(spec, trajectory, consultation, today, rng),
     )
     p.checkins, p.causes = history.checkins, demo_checkin_causes(history.checkins)
     p.assessments, causes = demo_assessment_rows(
@@ -346,8 +344,33 @@ def planned(clinic, staff, spec, password, *, days, now, rng) -> Planned:
     return p
 
 
-def safety_alerts_create(causes: list[tuple[Patient, SafetyCause]]) -> int:
-    """The alerts the live services would have raised for the same answers."""
+def _self_harm_dates(spec, trajectory, start: date, today: date, rng) -> frozenset[date]:
+    """A difficult course has one day of thoughts of self-harm: yesterday for the named demo
+    patient (an open alert to try), a day somewhere in the history for generated ones (a
+    clinic does not have a quarter of its patients in crisis on the same day)."""
+    if trajectory != "safety":
+        return frozenset()
+    if spec in PATIENTS:
+        return frozenset({today - timedelta(days=1)})
+    return frozenset({start + timedelta(days=rng.randrange(max((today - start).days - 1, 1)))})
+
+
+# Alerts older than this were dealt with by the care team (acknowledged after a call).
+DEALT_WITH_AFTER = timedelta(days=10)
+
+
+def _dealt_with(alert: Alert, now) -> Alert:
+    if alert.created_at < now - DEALT_WITH_AFTER:
+        alert.acknowledged_at = alert.created_at + timedelta(hours=20)
+        alert.acknowledged_by = alert.patient.primary_clinician
+        alert.action = Alert.Action.CALLED_PATIENT
+        alert.action_note = "Discussed by phone; plan reviewed with the prescriber."
+    return alert
+
+
+def safety_alerts_create(causes: list[tuple[Patient, SafetyCause]], *, now) -> int:
+    """The alerts the live services would have raised for the same answers (those older
+    than ten days acknowledged, as the care team would have)."""
     if not causes:
         return 0
     checkins = {
@@ -368,16 +391,15 @@ def safety_alerts_create(causes: list[tuple[Patient, SafetyCause]]) -> int:
         else:
             pk = checkins[patient.pk, cause.key]
             source = {"cause": f"checkin:{pk}", "checkin_id": pk}
-        alerts.append(
-            Alert(
-                patient=patient,
-                kind=Alert.Kind.SAFETY,
-                priority=Alert.Priority.URGENT,
-                reason=cause.reason,
-                created_at=cause.at,
-                **source,
-            )
+        alert = Alert(
+            patient=patient,
+            kind=Alert.Kind.SAFETY,
+            priority=Alert.Priority.URGENT,
+            reason=cause.reason,
+            created_at=cause.at,
+            **source,
         )
+        alerts.append(_dealt_with(alert, now))
     Alert.objects.bulk_create(alerts)
     return len(alerts)
 
