@@ -329,11 +329,16 @@ def _due_for_attempt(now: datetime) -> Q:
 
 def deliveries_sweep(*, now: datetime, older_than: timedelta = LEASE) -> int:
     """Enqueue again rows left pending (a lost broker message, a deferral whose wait is
-    over) or whose claim expired."""
-    stuck = Delivery.objects.filter(
-        Q(status=Delivery.Status.PENDING, created_at__lt=now - older_than) & _due_for_attempt(now)
-        | Q(status=Delivery.Status.SENDING, lease_until__lt=now)
-    ).values_list("id", flat=True)
+    over) or whose claim expired, oldest first."""
+    stuck = (
+        Delivery.objects.filter(
+            Q(status=Delivery.Status.PENDING, created_at__lt=now - older_than)
+            & _due_for_attempt(now)
+            | Q(status=Delivery.Status.SENDING, lease_until__lt=now)
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     ids = list(stuck[:1000])
     for delivery_id in ids:
         _enqueue(delivery_id)
