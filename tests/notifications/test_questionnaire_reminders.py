@@ -10,6 +10,7 @@ from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import ReminderSettings, pre_session_questionnaire_due
 from notifications.services import delivery_send, questionnaire_reminders_dispatch
 from tests.factories import PatientFactory
+from tests.notifications.mail_text import mail_words
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_one_reminder_is_made_and_sent_without_naming_the_questionnaire(booked, 
     [delivery] = Delivery.objects.all()
     assert delivery.subject_key == f"questionnaire:session:{booked.pk}:2026-05-06"
     assert delivery_send(delivery_id=delivery.id, now=MONDAY_EVENING) == "sent"
-    text = (mailoutbox[0].subject + mailoutbox[0].body).lower()
+    text = mail_words(mailoutbox[0])  # links left out: their random tokens may spell "gad"
     assert "questionnaire waiting" in text
     for word in ("phq", "gad", "pcl", "depress", "infusion"):
         assert word not in text
