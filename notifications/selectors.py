@@ -8,8 +8,9 @@ are then read by key, and the pure rules in schedule.py decide for each patient:
 narrow the set, they never decide alone.
 """
 
-from dataclasses import dataclass
+import json
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db.models import (
     Case,
@@ -22,6 +23,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -41,8 +43,7 @@ HELD_OR_BOOKED = [TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.COM
 INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "has_ptsd"}
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A patient who takes reminder e-mails, with what the reminder rules need."""
 
     pk: int
@@ -73,8 +74,7 @@ class Candidate:
         )
 
 
-@dataclass(frozen=True)
-class CapFacts:
+class CapFacts(NamedTuple):
     """What the cap on unanswered reminders needs besides Candidate.third_sent_at: the
     latest sent check-in reminder and the last check-in."""
 
@@ -216,7 +216,8 @@ def _sent_checkin_reminders(patient: str) -> QuerySet:
 def reminder_candidates(*, patient_ids: list[int]) -> list[Candidate]:
     """Those of the given patients who take reminder e-mails, by key.
 
-    Read from the preferences, so that the keys pick rows by index in both tables.
+    Read from the preferences, so that the keys pick rows by index in both tables. The two
+    lists come as JSON text, decoded only when not empty (which they nearly always are).
     """
     third_sent = _sent_checkin_reminders("patient_id").values("due_at")[2:3]
     rows = (
@@ -227,7 +228,11 @@ def reminder_candidates(*, patient_ids: list[int]) -> list[Candidate]:
             patient__user__is_active=True,
         )
         .order_by("patient_id")
-        .annotate(third_sent_at=Subquery(third_sent))
+        .annotate(
+            unsubscribed_json=Cast("unsubscribed", TextField()),
+            questionnaires_json=Cast("patient__questionnaires", TextField()),
+            third_sent_at=Subquery(third_sent),
+        )
         .values_list(
             "patient_id",
             "patient__tz",
@@ -238,15 +243,19 @@ def reminder_candidates(*, patient_ids: list[int]) -> list[Candidate]:
             "quiet_start",
             "quiet_end",
             "paused_until",
-            "unsubscribed",
-            "patient__questionnaires",
+            "unsubscribed_json",
+            "questionnaires_json",
             "patient__has_depression",
             "patient__has_anxiety",
             "patient__has_ptsd",
             "third_sent_at",
         )
     )
-    return [Candidate(*row) for row in rows]
+    return [Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]) for row in rows]
+
+
+def _json_list(text: str) -> list:
+    return [] if text == "[]" else json.loads(text)
 
 
 def checkins_on(*, patient_ids: list[int], days: set[date]) -> set[tuple[int, date]]:

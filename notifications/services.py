@@ -10,7 +10,6 @@ sends the e-mail again when the lease expires (a narrow, documented window).
 import logging
 import smtplib
 from collections import Counter, defaultdict
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from functools import cache, partial
 from time import monotonic, sleep
@@ -154,25 +153,27 @@ def checkin_reminders_dispatch(*, now: datetime, patient_ids: list[int] | None =
 def _checkin_batch(candidates: list[Candidate], now: datetime) -> int:
     ids = [c.pk for c in candidates]
     today_of = cache(partial(local_date, now))  # the local day, by zone
+    keys = {c.pk: _checkin_key(c.pk, today_of(c.tz)) for c in candidates}
     checked_in = checkins_on(patient_ids=ids, days={today_of(c.tz) for c in candidates})
-    taken = checkin_reminders_taken(keys=[_checkin_key(c.pk, today_of(c.tz)) for c in candidates])
+    taken = checkin_reminders_taken(keys=list(keys.values()))
     sessions = sessions_near(patient_ids=ids, now=now)
-    rule = cache(partial(checkin_reminder_due, now=now))  # once per distinct setting
+    rule = _checkin_rule(now)
     due_now = []
     for candidate in candidates:
         today = today_of(candidate.tz)
-        if (candidate.pk, today) in checked_in or _checkin_key(candidate.pk, today) in taken:
+        if (candidate.pk, today) in checked_in or keys[candidate.pk] in taken:
             continue
-        settings = _settings_of(candidate)
-        session_at = max(
-            (at for at in sessions.get(candidate.pk, ()) if local_date(at, candidate.tz) == today),
-            default=None,
+        at = candidate.checkin_time
+        if candidate.pk in sessions:
+            at = _checkin_time_on(candidate, today, sessions[candidate.pk])
+        due = rule(
+            candidate.tz,
+            at,
+            candidate.quiet_start,
+            candidate.quiet_end,
+            candidate.paused_until,
+            tuple(candidate.unsubscribed),
         )
-        if session_at is not None:
-            settings = replace(
-                settings, checkin_time=checkin_time_for_day(settings, session_at=session_at)
-            )
-        due = rule(settings)
         if due is not None:
             due_now.append((candidate, today, due))
     # Capped only after three unanswered in a row: the others need no more reading.
@@ -182,10 +183,33 @@ def _checkin_batch(candidates: list[Candidate], now: datetime) -> int:
         if candidate.pk in facts and _capped(candidate, facts[candidate.pk], today):
             capped.append((candidate.pk, today))
             continue
-        key = _checkin_key(candidate.pk, today)
-        rows.append(_candidate_delivery(Delivery.Kind.CHECKIN, key, due, candidate))
+        rows.append(_candidate_delivery(Delivery.Kind.CHECKIN, keys[candidate.pk], due, candidate))
     _raise_capped_alerts(capped, now)
     return _insert(rows, taken_known=True)  # `taken` was read just above
+
+
+def _checkin_rule(now: datetime):
+    """`checkin_reminder_due` at `now`, worked out once per distinct setting."""
+
+    @cache
+    def rule(tz, at, quiet_start, quiet_end, paused_until, unsubscribed) -> datetime | None:
+        settings = ReminderSettings(
+            tz=tz,
+            checkin_time=at,
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
+            paused_until=paused_until,
+            unsubscribed=unsubscribed,
+        )
+        return checkin_reminder_due(settings, now=now)
+
+    return rule
+
+
+def _checkin_time_on(candidate: Candidate, today: date, sessions: list[datetime]):
+    """The day's reminder time: after the day's session, if it has one."""
+    session_at = max((at for at in sessions if local_date(at, candidate.tz) == today), default=None)
+    return checkin_time_for_day(_settings_of(candidate), session_at=session_at)
 
 
 def _three_since(candidate: Candidate, since: datetime) -> bool:
@@ -288,16 +312,15 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
     return [r for r in rows if (r.kind, r.subject_key) not in taken]
 
 
-# One statement per batch on PostgreSQL: the values travel as a few arrays, a row already
-# there (the unique kind, subject and due time) is left alone, and the new ids come back.
+# One statement per kind in a batch on PostgreSQL: the values travel as a few arrays, a row
+# already there (the unique kind, subject and due time) is left alone, the new ids come back.
 INSERT_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id,
          status, attempts, last_error, created_at)
-    SELECT kind, subject_key, due_at, to_email, patient_id, alert_id, %s, 0, '', %s
-    FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::varchar[],
-                %s::bigint[], %s::bigint[])
-        AS new (kind, subject_key, due_at, to_email, patient_id, alert_id)
+    SELECT %s, subject_key, due_at, to_email, patient_id, alert_id, %s, 0, '', %s
+    FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[], %s::bigint[], %s::bigint[])
+        AS new (subject_key, due_at, to_email, patient_id, alert_id)
     ON CONFLICT DO NOTHING
     RETURNING id
 """
@@ -306,11 +329,15 @@ INSERT_NEW = """
 def _insert_new(rows: list[NewDelivery]) -> list[int]:
     """Insert the rows not there yet (by kind, subject and due time); the new rows' ids."""
     if connection.vendor == "postgresql":
-        kinds, keys, due, emails, patients, alerts = map(list, zip(*rows, strict=True))
-        params = [str(Delivery.Status.PENDING), timezone.now(), [str(k) for k in kinds]]
+        inserted = []
         with connection.cursor() as cursor:
-            cursor.execute(INSERT_NEW, [*params, keys, due, emails, patients, alerts])
-            return [delivery_id for (delivery_id,) in cursor.fetchall()]
+            for kind in sorted({r.kind for r in rows}):
+                of_kind = [r for r in rows if r.kind == kind]
+                _, keys, due, emails, patients, alerts = map(list, zip(*of_kind, strict=True))
+                params = [str(kind), str(Delivery.Status.PENDING), timezone.now()]
+                cursor.execute(INSERT_NEW, [*params, keys, due, emails, patients, alerts])
+                inserted += [delivery_id for (delivery_id,) in cursor.fetchall()]
+        return inserted
     # Elsewhere (SQLite: the embedded setup) the ORM, and the pending rows read back.
     Delivery.objects.bulk_create([Delivery(**r._asdict()) for r in rows], ignore_conflicts=True)
     wanted = {(r.kind, r.subject_key, r.due_at) for r in rows}
