@@ -9,9 +9,11 @@ narrow the set, they never decide alone.
 """
 
 import json
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -178,14 +180,27 @@ def _maintenance_candidates(windows: dict[str, ChosenTimeWindow]) -> QuerySet:
     )
 
 
+@contextmanager
+def _without_jit():
+    """PostgreSQL compiles a query whose estimated cost is high (JIT) before running it. The
+    candidate queries' probes make their estimate high while they run in milliseconds, and
+    the compiling would take seconds, every tick: off for them (until their transaction ends).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def checkin_candidate_ids(*, now: datetime) -> list[int]:
     """Patients who may have today's check-in reminder due at `now`, sorted by key."""
     windows = reminder_windows(now=now)
     if not windows:
         return []
     at_chosen, on_session_day = _checkin_candidates(now, windows)
-    either = at_chosen.union(on_session_day).order_by()
-    return sorted(either.values_list("pk", flat=True))
+    with _without_jit():
+        return sorted(at_chosen.union(on_session_day).order_by().values_list("pk", flat=True))
 
 
 def maintenance_candidate_ids(*, now: datetime) -> list[int]:
@@ -193,7 +208,8 @@ def maintenance_candidate_ids(*, now: datetime) -> list[int]:
     windows = reminder_windows(now=now)
     if not windows:
         return []
-    return sorted(_maintenance_candidates(windows).values_list("pk", flat=True))
+    with _without_jit():
+        return sorted(_maintenance_candidates(windows).values_list("pk", flat=True))
 
 
 def reminder_candidate_ids(*, now: datetime) -> list[int]:
@@ -203,7 +219,8 @@ def reminder_candidate_ids(*, now: datetime) -> list[int]:
         return []
     at_chosen, on_session_day = _checkin_candidates(now, windows)
     either = at_chosen.union(on_session_day, _maintenance_candidates(windows)).order_by()
-    return sorted(either.values_list("pk", flat=True))
+    with _without_jit():
+        return sorted(either.values_list("pk", flat=True))
 
 
 def _sent_checkin_reminders(patient: str) -> QuerySet:
