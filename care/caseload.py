@@ -19,6 +19,7 @@ from .rules import ScorePoint, baseline, is_remission, is_response, mood_directi
 from .trends import TrendPoint, rolling_average_at
 
 PAGE_SIZE = 50
+SCORED = ("phq9", "gad7")  # the questionnaires a row summarises
 CONDITIONS = {"depression": "has_depression", "anxiety": "has_anxiety", "ptsd": "has_ptsd"}
 
 
@@ -135,34 +136,53 @@ class CaseloadSequence:
         first = self.attention()
         chosen = first[start:stop]
         skip = max(start - len(first), 0)
-        rest = self.patients.exclude(pk__in=first).order_by("user__full_name", "pk")
-        rest = rest.values("pk")[skip : skip + (stop - start - len(chosen))]
-        # One query for the page: the chosen patients needing attention and the next ones
-        # by name, with what the rows show; the database orders the second part.
+        # The next ones by name: the database walks the name index (user_full_name) and
+        # stops at the page's end; the tie-break is the user's id (one user, one patient).
+        # (At least one is asked for, so a page full of patients needing attention costs
+        # the same queries as any other.)
+        wanted = stop - start - len(chosen)
+        rest = list(
+            self.patients.exclude(pk__in=first)
+            .order_by("user__full_name", "user_id")
+            .values_list("pk", flat=True)[skip : skip + max(wanted, 1)]
+        )[:wanted]
+        # Then the page's patients by key, with what the rows show.
         last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
         sessions = TreatmentSession.objects.filter(patient=OuterRef("pk")).order_by("scheduled_at")
         next_session = sessions.filter(
             status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=self.now
         )
         first_session = sessions.exclude(status__in=TreatmentSession.NOT_HELD)
-        found = list(
-            Patient.objects.filter(Q(pk__in=chosen) | Q(pk__in=rest))
+        # Of each questionnaire the row summarises, only the first score (the baseline, when
+        # it came before the first session) and the latest: their keys, by index lookups.
+        scores = {}
+        for code in SCORED:
+            kept = Assessment.objects.filter(
+                patient=OuterRef("pk"),
+                instrument=code,
+                total__isnull=False,
+                superseded_by__isnull=True,
+            ).values("pk")
+            scores[f"{code}_first"] = Subquery(kept.order_by("completed_at")[:1])
+            scores[f"{code}_latest"] = Subquery(kept.order_by("-completed_at")[:1])
+        found = {
+            patient.pk: patient
+            for patient in Patient.objects.filter(pk__in=[*chosen, *rest])
             .select_related("user", "primary_clinician")
             .annotate(
                 last_checkin_on=Subquery(last_checkin.values("local_date")[:1]),
                 next_session_at=Subquery(next_session.values("scheduled_at")[:1]),
                 first_session_at=Subquery(first_session.values("scheduled_at")[:1]),
+                **scores,
             )
-            .order_by("user__full_name", "pk")
-        )
+            .order_by()
+        }
         open_alerts = self.open_alerts()
-        for patient in found:
+        page = [found[pk] for pk in [*chosen, *rest] if pk in found]
+        for patient in page:
             patient.open_alerts = open_alerts.get(patient.pk, [])
-        by_pk = {p.pk: p for p in found}
-        chosen_set = set(chosen)
-        return [by_pk[pk] for pk in chosen if pk in by_pk] + [
-            p for p in found if p.pk not in chosen_set
-        ]
+            patient.score_ids = [getattr(patient, name) for name in scores]
+        return page
 
     def __len__(self) -> int:
         return self.count()
@@ -193,13 +213,9 @@ def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow
     ).values_list("patient_id", "local_date", "mood"):
         recent[pid].append(TrendPoint(day, mood))
     scores = defaultdict(list)
+    wanted = {pk for p in patients for pk in p.score_ids if pk is not None}
     for pid, code, at, total in (
-        Assessment.objects.filter(
-            patient_id__in=ids,
-            instrument__in=["phq9", "gad7"],
-            total__isnull=False,
-            superseded_by__isnull=True,
-        )
+        Assessment.objects.filter(pk__in=wanted)
         .order_by("completed_at")
         .values_list("patient_id", "instrument", "completed_at", "total")
     ):
@@ -230,7 +246,7 @@ def _row(patient, moods, scores, first_session, alerts, now) -> CaseloadRow:
     earlier = [rolling_average_at(ordered, days[cut - 1])] if cut else []
     direction = mood_direction([earlier[-1], week[-1]]) if week and earlier else "flat"
     summaries = {}
-    for code in ("phq9", "gad7"):
+    for code in SCORED:
         points = scores.get((patient.pk, code), [])
         summary = ScoreSummary()
         if points:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import factory
 from django.utils import timezone
 
+from care.clock import local_date
 from care.models import (
     Assessment,
     CheckIn,
@@ -116,11 +117,13 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
 
 
 def build_history(patient, days: int, *, end) -> None:
-    """`days` days of check-ins before `end`, a PHQ-9 every 14 days, an IV session every 28."""
+    """`days` days of check-ins before `end` (the patient's local days before the day of
+    `end`), a PHQ-9 every 14 days, an IV session every 28."""
+    today = local_date(end, patient.tz)
     CheckIn.objects.bulk_create(
         CheckInFactory.build(
             patient=patient,
-            local_date=(end - timedelta(days=d)).date(),
+            local_date=today - timedelta(days=d),
             anxiety=4,
             note=f"note {d}",
             submitted_at=end,

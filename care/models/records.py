@@ -38,7 +38,11 @@ class CheckIn(models.Model):
         GOOD = 3, _("Good")
         VERY_GOOD = 4, _("Very good")
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="checkins")
+    # No index of its own: checkin_one_per_day (patient, local_date) serves lookups by
+    # patient, and by patient and day range (the caseload's recent moods).
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="checkins", db_index=False
+    )
     local_date = models.DateField(_("day"))
     mood = models.PositiveSmallIntegerField(_("mood"), validators=ZERO_TO_TEN)
     anxiety = models.PositiveSmallIntegerField(_("anxiety"), validators=ZERO_TO_TEN)
@@ -105,7 +109,10 @@ class Assessment(models.Model):
         PCL5 = "pcl5", "PCL-5"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assessments")
+    # No index of its own: (patient, instrument, completed_at) below serves lookups by patient.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="assessments", db_index=False
+    )
     instrument = models.CharField(_("instrument"), max_length=10, choices=Instrument)
     # Item number (as a string) -> answer value.
     answers = models.JSONField(_("answers"))
