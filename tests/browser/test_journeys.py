@@ -171,7 +171,7 @@ def test_a_new_patient_accepts_the_invitation_checks_in_and_sees_their_first_phq
     step(phone, "a-13-patient-phq9-result")
 
     phone.click("main >> text=See my progress")
-    phone.wait_for_function("document.querySelector('#questionnaire-chart').width > 0")
+    phone.wait_for_function("document.querySelector('#chart-phq9').width > 0")
     step(phone, "a-14-patient-progress")
     assert CheckIn.objects.get(patient__user__email="robin.alvarez@example.org").mood == 4
     assert Assessment.objects.get(patient__user__email="robin.alvarez@example.org").total == 9
