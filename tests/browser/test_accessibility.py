@@ -279,7 +279,7 @@ CHARTS = """() => {
 
 def chart_facts(page, canvas_ids: list[str]) -> dict:
     for canvas_id in canvas_ids:
-        page.wait_for_function(f"document.getElementById('{canvas_id}').width > 0")
+        page.wait_for_function(f"document.getElementById('{canvas_id}')?.width > 0")
     charts = {chart["id"]: chart for chart in page.evaluate(CHARTS)}
     assert set(charts) == set(canvas_ids)
     for chart in charts.values():

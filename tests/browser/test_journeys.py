@@ -44,6 +44,13 @@ def clinic(db):
     )
 
 
+def follow(page, target) -> None:
+    """Click a link or button that loads a page (a selector or a locator), and wait until
+    the new page has loaded: what follows reads the new page, never the old one."""
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()
+
+
 def open_email(page, message, step, name):
     """Show an e-mail's HTML part in the browser, as a mail app would (in a blank document,
     which has no Content-Security-Policy: e-mails style with attributes)."""
@@ -99,7 +106,7 @@ def test_a_new_patient_accepts_the_invitation_checks_in_and_sees_their_first_phq
     step(desk, "a-02-staff-caseload-empty")
     assert "Enroll the first patient" in desk.inner_text("main")
 
-    desk.click("main >> text=Enroll a patient")
+    follow(desk, "main >> text=Enroll a patient")
     step(desk, "a-03-staff-enroll")
     desk.fill("#id_full_name", "Robin Alvarez")
     desk.fill("#id_preferred_name", "Robin")
@@ -108,7 +115,7 @@ def test_a_new_patient_accepts_the_invitation_checks_in_and_sees_their_first_phq
     desk.check("input[name=conditions][value=depression]")
     desk.check("input[name=questionnaires][value=phq9]")
     desk.select_option("#id_primary_clinician", label="Dana Whitfield")
-    desk.click("main button[type=submit]")
+    follow(desk, "main button[type=submit]")
     assert "An invitation e-mail is on its way" in desk.inner_text("main")
     step(desk, "a-04-staff-patient-enrolled")
 
@@ -121,29 +128,29 @@ def test_a_new_patient_accepts_the_invitation_checks_in_and_sees_their_first_phq
 
     phone = new_page(*PHONE)
     open_email(phone, invitation, step, "a-05-patient-invitation-email")
-    phone.click("text=Set up your account")
+    follow(phone, "text=Set up your account")
     phone.wait_for_url(f"{base}/invitation/")
     assert "robin.alvarez@example.org" in phone.inner_text("main")
     step(phone, "a-06-patient-set-password")
     phone.fill("#id_password1", "short")
     phone.fill("#id_password2", "short")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     assert phone.locator(".form-errors").is_visible()
     step(phone, "a-07-patient-set-password-error")
     phone.fill("#id_password1", "river-stones-at-dawn")
     phone.fill("#id_password2", "river-stones-at-dawn")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     phone.wait_for_url(f"{base}/me/")
 
     # Signing out and in again with the new password.
-    phone.click("header >> text=Sign out")
+    follow(phone, "header >> text=Sign out")
     step(phone, "a-08-patient-sign-in")
     sign_in(phone, base, "robin.alvarez@example.org", "river-stones-at-dawn")
     phone.wait_for_url(f"{base}/me/")
     assert "Hello, Robin" in phone.inner_text("main")
     step(phone, "a-09-patient-home-first-day")
 
-    phone.click("text=Start today's check-in")
+    follow(phone, "text=Start today's check-in")
     step(phone, "a-10-patient-checkin")
     phone.check("input[name=mood][value='4']")
     phone.check("input[name=anxiety][value='6']")
@@ -153,25 +160,25 @@ def test_a_new_patient_accepts_the_invitation_checks_in_and_sees_their_first_phq
     phone.check("input[name=side_effects][value='nausea']")
     phone.check("input[name=has_self_harm_thoughts][value='no']")
     phone.fill("textarea[name=note]", "Slept badly before the first session.")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     assert "your check-in is saved" in phone.inner_text("main")
     step(phone, "a-11-patient-checkin-saved")
 
-    phone.click("main >> text=Back to home")
+    follow(phone, "main >> text=Back to home")
     assert "Done for today" in phone.inner_text("main")
-    phone.click("main a.button:has-text('PHQ-9')")
+    follow(phone, "main a.button:has-text('PHQ-9')")
     step(phone, "a-12-patient-phq9")
     for number, value in enumerate([2, 1, 2, 1, 1, 1, 0, 1, 0], start=1):
         phone.check(f"input[name=item_{number}][value='{value}']")
     phone.check("input[name=difficulty][value='1']")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     main = phone.inner_text("main")
     assert "Your PHQ-9 result" in main and "9" in main and "Mild." in main
     assert phone.locator(".crisis-box").count() == 0
     step(phone, "a-13-patient-phq9-result")
 
-    phone.click("main >> text=See my progress")
-    phone.wait_for_function("document.querySelector('#chart-phq9').width > 0")
+    follow(phone, "main >> text=See my progress")
+    phone.wait_for_function("document.querySelector('#chart-phq9')?.width > 0")
     step(phone, "a-14-patient-progress")
     assert CheckIn.objects.get(patient__user__email="robin.alvarez@example.org").mood == 4
     assert Assessment.objects.get(patient__user__email="robin.alvarez@example.org").total == 9
@@ -212,7 +219,7 @@ def test_item_9_shows_crisis_resources_and_the_clinician_acknowledges_the_alert(
     several_days = phone.locator("input[name=item_9][value='1']")
     assert phone.locator("label", has=several_days).inner_text().strip() == "Several days"
     several_days.check()
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     crisis = phone.locator(".crisis-box")
     assert crisis.is_visible()
     assert crisis.bounding_box()["y"] < phone.locator("h1").bounding_box()["y"]
@@ -231,7 +238,7 @@ def test_item_9_shows_crisis_resources_and_the_clinician_acknowledges_the_alert(
     assert "Avery Adams" in desk.locator("table.caseload tbody tr").nth(1).inner_text()
     step(desk, "b-04-staff-caseload-safety-first")
 
-    first_row.locator("text=Casey Morgan").click()
+    follow(desk, first_row.locator("text=Casey Morgan"))
     alert = desk.locator("#alerts-heading + .alert-item")
     assert "Safety" in alert.inner_text() and "item 9" in alert.inner_text().lower()
     # Times as the clinic works: the clinic's zone, a 24-hour clock.
@@ -240,14 +247,14 @@ def test_item_9_shows_crisis_resources_and_the_clinician_acknowledges_the_alert(
     step(desk, "b-05-staff-patient-open-alert")
     alert.locator("select[name=action]").select_option(label="Called the patient")
     alert.locator("input[name=note]").fill("Called; safe at home, safety plan reviewed.")
-    alert.locator("button:has-text('Acknowledge')").click()
+    follow(desk, alert.locator("button:has-text('Acknowledge')"))
     assert "Alert acknowledged." in desk.inner_text("main")
     assert "No open alerts." in desk.inner_text("section[aria-labelledby=alerts-heading]")
     step(desk, "b-06-staff-alert-acknowledged")
 
     safety = Alert.objects.get(patient=casey, kind=Alert.Kind.SAFETY)
     assert safety.acknowledged_by == nurse and safety.action == "called_patient"
-    desk.click("header >> text=Alerts")
+    follow(desk, "header >> text=Alerts")
     assert "Casey Morgan" not in desk.inner_text("main")
     step(desk, "b-07-staff-alert-inbox")
 
@@ -270,15 +277,15 @@ def test_a_clinician_records_a_high_pre_dose_blood_pressure_and_sees_the_alert(
 
     desk = new_page(*DESKTOP)
     staff_sign_in(desk, base, prescriber.email, step, "c-01-staff-sign-in-code")
-    desk.click("table.caseload >> text=Jordan Blake")
+    follow(desk, "table.caseload >> text=Jordan Blake")
     step(desk, "c-02-staff-patient")
-    desk.click(f"a[href='/staff/sessions/{session.id}/record/']")
+    follow(desk, f"a[href='/staff/sessions/{session.id}/record/']")
     step(desk, "c-03-staff-session-record")
     desk.fill("#id_dose_mg_per_kg", "0.5")
     desk.fill("#id_bp_pre_systolic", "172")
     desk.fill("#id_bp_pre_diastolic", "104")
     desk.fill("#id_hr_pre", "88")
-    desk.click("main button[type=submit]")
+    follow(desk, "main button[type=submit]")
     warning = desk.get_by_role("alert").filter(
         has=desk.locator("strong", has_text="Blood pressure above the hold threshold")
     )
@@ -287,14 +294,14 @@ def test_a_clinician_records_a_high_pre_dose_blood_pressure_and_sees_the_alert(
     step(desk, "c-04-staff-session-bp-warning")
 
     desk.check("#id_confirm_high_bp")
-    desk.click("main button[type=submit]")
+    follow(desk, "main button[type=submit]")
     desk.wait_for_url(f"{base}/staff/patients/{jordan.public_id}/")
     assert "A high alert was raised" in desk.inner_text(".messages")
     alert = desk.locator("#alerts-heading + .alert-item")
     assert "High blood pressure" in alert.inner_text() and "172/104" in alert.inner_text()
     step(desk, "c-05-staff-patient-high-bp-alert")
 
-    desk.click("header >> text=Alerts")
+    follow(desk, "header >> text=Alerts")
     assert "High blood pressure" in desk.inner_text("main")
     step(desk, "c-06-staff-alert-inbox")
     session.refresh_from_db()
@@ -317,10 +324,10 @@ def test_a_patient_checks_in_from_the_link_in_the_daily_reminder(
 
     phone = new_page(*PHONE)
     open_email(phone, reminder, step, "d-01-patient-reminder-email")
-    phone.click("text=Open my check-in")
+    follow(phone, "text=Open my check-in")
     phone.wait_for_url(f"{base}/r/checkin/")
     step(phone, "d-02-patient-checkin-from-link")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     errors = phone.locator(".form-errors")
     assert errors.is_visible() and "Choose a number from 0 to 10." in errors.inner_text()
     step(phone, "d-03-patient-checkin-errors")
@@ -330,7 +337,7 @@ def test_a_patient_checks_in_from_the_link_in_the_daily_reminder(
     phone.fill("input[name=sleep_hours]", "7.5")
     phone.check("input[name=sleep_quality][value='3']")
     phone.check("input[name=has_self_harm_thoughts][value='no']")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     assert "your check-in is saved" in phone.inner_text("main")
     step(phone, "d-04-patient-checkin-saved")
 
@@ -358,21 +365,21 @@ def test_a_patient_changes_reminder_settings_and_unsubscribes_from_one_kind(
 
     phone = new_page(*PHONE)
     sign_in(phone, base, jamie.user.email)
-    phone.click("header >> text=Settings")
+    follow(phone, "header >> text=Settings")
     step(phone, "e-01-patient-settings")
     phone.fill("#id_checkin_time", "20:30")
     phone.fill("#id_quiet_start", "21:30")
     phone.fill("#id_quiet_end", "07:00")
     phone.uncheck("input[name=kinds][value=session_tomorrow]")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     assert "Reminder settings saved." in phone.inner_text("main")
     step(phone, "e-02-patient-settings-saved")
 
     open_email(phone, reminder, step, "e-03-patient-reminder-email")
-    phone.click("text=unsubscribe")
+    follow(phone, "text=unsubscribe")
     assert "Stop these e-mails?" in phone.inner_text("main")
     step(phone, "e-04-patient-unsubscribe")
-    phone.click("main button[type=submit]")
+    follow(phone, "main button[type=submit]")
     assert "You are unsubscribed" in phone.inner_text("main")
     step(phone, "e-05-patient-unsubscribed")
 
