@@ -12,7 +12,7 @@ from .access import get_own_assessment_for_user, get_own_patient_for_user
 from .clock import local_date
 from .instruments import INSTRUMENTS, LOINC_NOTICE
 from .patient_forms import CheckInForm, QuestionnaireForm
-from .scoring import SELF_HARM_FLAG, AnswersInvalid, band_for_code
+from .scoring import SELF_HARM_FLAG, AnswersInvalid, band_for_code, instrument_bands
 from .selectors import (
     patient_assessment_series,
     patient_checkin_on,
@@ -149,7 +149,28 @@ def history(request: HttpRequest) -> HttpResponse:
         {**row, "name": INSTRUMENTS[row["instrument"]].name}
         for row in patient_assessment_series(patient=patient)
     ]
+    # One chart per questionnaire, over its own severity bands (named on the chart).
+    questionnaires = []
+    for code in dict.fromkeys(row["instrument"] for row in assessments):
+        instrument = INSTRUMENTS[code]
+        bands = instrument_bands(instrument, pcl5_cutoff=patient.clinic.pcl5_cutoff)
+        points = [
+            {"day": local_date(row["completed_at"], patient.tz).isoformat(), "total": row["total"]}
+            for row in assessments
+            if row["instrument"] == code and row["total"] is not None
+        ]
+        questionnaires.append(
+            {
+                "code": code,
+                "name": instrument.name,
+                "max": instrument.max_total,
+                "bands": [{"low": b.low, "high": b.high, "label": b.label} for b in bands],
+                "points": points,
+            }
+        )
     chart = {
+        "since": (today - timedelta(days=HISTORY_DAYS - 1)).isoformat(),
+        "until": today.isoformat(),
         "checkins": [
             {
                 "day": row["local_date"].isoformat(),
@@ -160,17 +181,12 @@ def history(request: HttpRequest) -> HttpResponse:
             }
             for row in checkins
         ],
-        "assessments": [
-            {
-                "instrument": row["name"],
-                "day": local_date(row["completed_at"], patient.tz).isoformat(),
-                "total": row["total"],
-            }
-            for row in assessments
-        ],
-        "questionnaireMax": max(
-            (INSTRUMENTS[row["instrument"]].max_total for row in assessments), default=27
-        ),
+        "questionnaires": questionnaires,
     }
-    context = {"checkins": checkins, "assessments": assessments, "chart": chart}
+    context = {
+        "checkins": checkins,
+        "assessments": assessments,
+        "questionnaires": questionnaires,
+        "chart": chart,
+    }
     return render(request, "care/history.html", context)

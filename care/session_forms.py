@@ -179,6 +179,19 @@ class SessionRecordForm(_ClinicTimeForm):
                 )
         return data
 
+    VITAL_TIMES = (
+        ("pre", _("Before dosing")),
+        ("40", _("At 40 minutes")),
+        ("discharge", _("At discharge")),
+    )
+
+    def vital_rows(self) -> list[tuple[str, list]]:
+        """The vital signs as the page lays them out: a row per time, a column per measure."""
+        return [
+            (label, [self[f"bp_{key}_systolic"], self[f"bp_{key}_diastolic"], self[f"hr_{key}"]])
+            for key, label in self.VITAL_TIMES
+        ]
+
     def session_values(self) -> dict:
         values = dict(self.cleaned_data)
         values.pop("confirm_high_bp", None)

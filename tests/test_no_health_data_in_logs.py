@@ -242,7 +242,7 @@ def test_staff_pages_leave_no_health_data_behind(
     record = record_form("recorded", systolic=187)  # above the hold: a high alert too
     enrollment = {"full_name": f"Sam {CANARY}enrolled", "preferred_name": PREFERRED}
     enrollment |= {"email": "sam@example.org", "date_of_birth": DOB, "tz": "America/Chicago"}
-    enrollment |= {"conditions": ["ptsd"], "consultation_on": timezone.localdate()}
+    enrollment |= {"conditions": ["ptsd"], "consultation_on": clinic.local_date(timezone.now())}
 
     pages = [client.get("/staff/patients/"), client.get(patient_page)]
     pages.append(client.post(f"/staff/sessions/{session.pk}/record/", record, follow=True))

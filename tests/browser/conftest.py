@@ -1,5 +1,6 @@
 """Playwright with Debian's chromium (no browser download), against pytest-django's live server."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+AXE_JS = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -61,8 +64,8 @@ def new_page(browser):
     or a Content-Security-Policy violation."""
     contexts, pages = [], []
 
-    def make(width: int, height: int):
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def make(width: int, height: int, **options):
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         contexts.append(context)
         pages.append(watch(context.new_page()))
         return pages[-1]
@@ -94,5 +97,67 @@ def screenshot():
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
+
+    return take
+
+
+# axe-core (static/vendor/axe-core) is evaluated into the page by Playwright, like the
+# script above: the page's CSP does not apply to it, and the page itself never loads it.
+AXE_RUN = """async () => {
+  // Every rule axe runs by default, and WCAG 2.2's target size (off by default).
+  const options = { resultTypes: ["violations"], rules: { "target-size": { enabled: true } } };
+  const results = await axe.run(document, options);
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
+  }));
+}"""
+BLOCKING = {"serious", "critical"}
+AXE_FINDINGS = SCREENSHOTS / "axe-findings.json"
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page as it is now, of every impact."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    return page.evaluate(AXE_RUN)
+
+
+@pytest.fixture(scope="session")
+def _axe_findings():
+    """Every violation seen in the run (any impact), written to var/screenshots/."""
+    findings = {}
+    yield findings
+    if findings:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        AXE_FINDINGS.write_text(json.dumps(findings, indent=1), encoding="utf-8")
+
+
+@pytest.fixture
+def audit(_axe_findings):
+    """audit(page, name): axe-core on the page; fails on a serious or critical violation."""
+
+    def check(page, name: str) -> list[dict]:
+        page.wait_for_load_state("load")
+        violations = axe_violations(page)
+        if violations:
+            _axe_findings[f"{name} {page.url}"] = violations
+        blocking = [v for v in violations if v["impact"] in BLOCKING]
+        found = json.dumps(blocking, indent=1)
+        assert blocking == [], f"axe-core on {name} ({page.url}):\n{found}"
+        return violations
+
+    return check
+
+
+@pytest.fixture
+def step(audit, screenshot):
+    """step(page, name): one journey step looked at: no console error or CSP violation so
+    far, axe-core passes, and a full-page screenshot var/screenshots/<name>.png."""
+
+    def take(page, name: str) -> Path:
+        audit(page, name)
+        assert page.problems() == [], f"{name}: console errors or CSP violations"
+        return screenshot(page, name)
 
     return take

@@ -1,0 +1,394 @@
+"""Whole journeys in a real browser against the live server: patients on a phone
+(390 x 844), clinicians at a desktop (1440 x 900).
+
+Every page a journey reaches is a `step`: axe-core finds no serious or critical violation,
+the browser has logged no console error and no CSP violation, and a full-page screenshot goes
+to var/screenshots/ (kept out of git). E-mails are sent by the code the Celery workers run
+(the tasks called in this process) into Django's test outbox; the journey opens them in the
+browser and follows their links.
+"""
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession
+from care.tasks import send_invitation
+from notifications.models import Delivery, ReminderPreference
+from notifications.tasks import dispatch_reminders, send_delivery
+from tests.browser.signin import sign_in, staff_sign_in
+from tests.factories import ClinicFactory, PatientFactory, StaffFactory, build_history
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE, DESKTOP = (390, 844), (1440, 900)
+
+
+@pytest.fixture
+def base(live_server, settings):
+    """The live server's address, also the one e-mailed links point at."""
+    settings.SITE_URL = live_server.url
+    return live_server.url
+
+
+@pytest.fixture
+def clinic(db):
+    return ClinicFactory(
+        name="Riverside Wellness",
+        email_sender_name="Riverside Care Team",
+        tz="America/New_York",
+        on_call_email="on-call@riverside.example",
+    )
+
+
+def follow(page, target) -> None:
+    """Click a link or button that loads a page (a selector or a locator), and wait until
+    the new page has loaded: what follows reads the new page, never the old one."""
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()
+
+
+def open_email(page, message, step, name):
+    """Show an e-mail's HTML part in the browser, as a mail app would (in a blank document,
+    which has no Content-Security-Policy: e-mails style with attributes)."""
+    html = next(body for body, kind in message.alternatives if kind == "text/html")
+    page.goto("about:blank")
+    page.set_content(html)
+    step(page, name)
+
+
+def daytime_zone(now) -> str:
+    """A zone where it is now between 09:00 and 20:00: a reminder chosen for a few minutes ago
+    is due, outside the default quiet hours, and its link works until local midnight."""
+    for name in ["America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Europe/London"]:
+        if 9 <= now.astimezone(ZoneInfo(name)).hour < 20:
+            return name
+    for name in ["Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney"]:
+        if 9 <= now.astimezone(ZoneInfo(name)).hour < 20:
+            return name
+    raise AssertionError("no zone in daytime")  # the zones above cover every hour
+
+
+def twelve_hour(moment, tz: str) -> str:
+    """'26 November 2026, 7:35 PM': how the patient's pages write a moment, in `tz`."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local.day} {local:%B %Y}, {local.hour % 12 or 12}:{local:%M %p}"
+
+
+def daily_reminder(patient, enqueued, mailoutbox):
+    """Today's daily check-in reminder for `patient`, due now, through the dispatcher and the
+    send task that beat and the workers run; returns the e-mail sent."""
+    local_now = timezone.now().astimezone(ZoneInfo(patient.tz))
+    ReminderPreference.objects.update_or_create(
+        patient=patient,
+        defaults={"checkin_time": (local_now - timedelta(minutes=3)).time().replace(second=0)},
+    )
+    enqueued.clear()
+    dispatch_reminders()  # beat's every-minute task; its batches run here (tests/conftest.py)
+    delivery = Delivery.objects.get(patient=patient, kind=Delivery.Kind.CHECKIN)
+    assert delivery.id in enqueued
+    send_delivery(delivery.id)  # the worker's task
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    (message,) = [m for m in mailoutbox if m.to == [patient.user.email]]
+    return message
+
+
+def test_a_new_patient_accepts_the_invitation_checks_in_and_sees_their_first_phq9(
+    base, clinic, new_page, step, mailoutbox, enqueued
+):
+    nurse = StaffFactory(clinic=clinic, user__full_name="Dana Whitfield", title="RN").user
+    desk = new_page(*DESKTOP)
+    staff_sign_in(desk, base, nurse.email, step, "a-01-staff-sign-in-code")
+    step(desk, "a-02-staff-caseload-empty")
+    assert "Enroll the first patient" in desk.inner_text("main")
+
+    follow(desk, "main >> text=Enroll a patient")
+    step(desk, "a-03-staff-enroll")
+    desk.fill("#id_full_name", "Robin Alvarez")
+    desk.fill("#id_preferred_name", "Robin")
+    desk.fill("#id_email", "robin.alvarez@example.org")
+    desk.fill("#id_date_of_birth", "1988-03-14")
+    desk.check("input[name=conditions][value=depression]")
+    desk.check("input[name=questionnaires][value=phq9]")
+    desk.select_option("#id_primary_clinician", label="Dana Whitfield")
+    follow(desk, "main button[type=submit]")
+    assert "An invitation e-mail is on its way" in desk.inner_text("main")
+    step(desk, "a-04-staff-patient-enrolled")
+
+    # The worker sends the invitation queued after the enrollment's commit.
+    (invitation_id,) = enqueued
+    send_invitation(invitation_id)
+    (invitation,) = mailoutbox
+    assert invitation.to == ["robin.alvarez@example.org"]
+    assert "ketamine" not in invitation.body.lower()
+
+    phone = new_page(*PHONE)
+    open_email(phone, invitation, step, "a-05-patient-invitation-email")
+    follow(phone, "text=Set up your account")
+    phone.wait_for_url(f"{base}/invitation/")
+    assert "robin.alvarez@example.org" in phone.inner_text("main")
+    step(phone, "a-06-patient-set-password")
+    phone.fill("#id_password1", "short")
+    phone.fill("#id_password2", "short")
+    follow(phone, "main button[type=submit]")
+    assert phone.locator(".form-errors").is_visible()
+    step(phone, "a-07-patient-set-password-error")
+    phone.fill("#id_password1", "river-stones-at-dawn")
+    phone.fill("#id_password2", "river-stones-at-dawn")
+    follow(phone, "main button[type=submit]")
+    phone.wait_for_url(f"{base}/me/")
+
+    # Signing out and in again with the new password.
+    follow(phone, "header >> text=Sign out")
+    step(phone, "a-08-patient-sign-in")
+    sign_in(phone, base, "robin.alvarez@example.org", "river-stones-at-dawn")
+    phone.wait_for_url(f"{base}/me/")
+    assert "Hello, Robin" in phone.inner_text("main")
+    step(phone, "a-09-patient-home-first-day")
+
+    follow(phone, "text=Start today's check-in")
+    step(phone, "a-10-patient-checkin")
+    phone.check("input[name=mood][value='4']")
+    phone.check("input[name=anxiety][value='6']")
+    phone.check("input[name=energy][value='3']")
+    phone.fill("input[name=sleep_hours]", "6")
+    phone.check("input[name=sleep_quality][value='1']")
+    phone.check("input[name=side_effects][value='nausea']")
+    phone.check("input[name=has_self_harm_thoughts][value='no']")
+    phone.fill("textarea[name=note]", "Slept badly before the first session.")
+    follow(phone, "main button[type=submit]")
+    assert "your check-in is saved" in phone.inner_text("main")
+    step(phone, "a-11-patient-checkin-saved")
+
+    follow(phone, "main >> text=Back to home")
+    assert "Done for today" in phone.inner_text("main")
+    follow(phone, "main a.button:has-text('PHQ-9')")
+    step(phone, "a-12-patient-phq9")
+    for number, value in enumerate([2, 1, 2, 1, 1, 1, 0, 1, 0], start=1):
+        phone.check(f"input[name=item_{number}][value='{value}']")
+    phone.check("input[name=difficulty][value='1']")
+    follow(phone, "main button[type=submit]")
+    main = phone.inner_text("main")
+    assert "Your PHQ-9 result" in main and "9" in main and "Mild." in main
+    assert phone.locator(".crisis-box").count() == 0
+    step(phone, "a-13-patient-phq9-result")
+
+    follow(phone, "main >> text=See my progress")
+    phone.wait_for_function("document.querySelector('#chart-phq9')?.width > 0")
+    step(phone, "a-14-patient-progress")
+    assert CheckIn.objects.get(patient__user__email="robin.alvarez@example.org").mood == 4
+    assert Assessment.objects.get(patient__user__email="robin.alvarez@example.org").total == 9
+
+
+def test_item_9_shows_crisis_resources_and_the_clinician_acknowledges_the_alert(
+    base, clinic, new_page, step
+):
+    nurse = StaffFactory(clinic=clinic, user__full_name="Dana Whitfield").user
+    now = timezone.now()
+    casey = PatientFactory(  # three hours behind the clinic
+        clinic=clinic,
+        user__full_name="Casey Morgan",
+        preferred_name="Casey",
+        primary_clinician=nurse,
+        tz="America/Los_Angeles",
+    )
+    build_history(casey, 20, end=now)
+    for name in ["Avery Adams", "Blake Brown"]:  # earlier by name; one with a high alert
+        other = PatientFactory(clinic=clinic, user__full_name=name, primary_clinician=nurse)
+        build_history(other, 20, end=now)
+    Alert.objects.create(
+        patient=Patient.objects.get(user__full_name="Avery Adams"),
+        kind=Alert.Kind.WORSENING,
+        priority=Alert.Priority.HIGH,
+        cause="phq9:rise",
+        reason="PHQ-9 rose from 9 to 15 (6 points since the previous score).",
+        created_at=now - timedelta(hours=3),
+    )
+
+    phone = new_page(*PHONE)
+    sign_in(phone, base, casey.user.email)
+    phone.wait_for_url(f"{base}/me/")
+    step(phone, "b-01-patient-home")
+    phone.goto(f"{base}/me/questionnaires/phq9/")
+    for number in range(1, 9):
+        phone.check(f"input[name=item_{number}][value='1']")
+    several_days = phone.locator("input[name=item_9][value='1']")
+    assert phone.locator("label", has=several_days).inner_text().strip() == "Several days"
+    several_days.check()
+    follow(phone, "main button[type=submit]")
+    crisis = phone.locator(".crisis-box")
+    assert crisis.is_visible()
+    assert crisis.bounding_box()["y"] < phone.locator("h1").bounding_box()["y"]
+    assert crisis.locator("a[href='tel:988']").is_visible()
+    assert crisis.locator("a[href='sms:988']").count() == 1
+    assert "not watched around the clock" in crisis.inner_text()
+    # Times as the patient lives them: their own zone, a 12-hour clock.
+    completed = Assessment.objects.filter(patient=casey).latest("completed_at").completed_at
+    assert f"Completed {twelve_hour(completed, casey.tz)}" in phone.inner_text("main")
+    step(phone, "b-02-patient-result-crisis")
+
+    desk = new_page(*DESKTOP)
+    staff_sign_in(desk, base, nurse.email, step, "b-03-staff-sign-in-code")
+    first_row = desk.locator("table.caseload tbody tr").first
+    assert "Casey Morgan" in first_row.inner_text() and "Safety" in first_row.inner_text()
+    assert "Avery Adams" in desk.locator("table.caseload tbody tr").nth(1).inner_text()
+    step(desk, "b-04-staff-caseload-safety-first")
+
+    follow(desk, first_row.locator("text=Casey Morgan"))
+    alert = desk.locator("#alerts-heading + .alert-item")
+    assert "Safety" in alert.inner_text() and "item 9" in alert.inner_text().lower()
+    # Times as the clinic works: the clinic's zone, a 24-hour clock.
+    raised = Alert.objects.get(patient=casey).created_at.astimezone(ZoneInfo(clinic.tz))
+    assert f"raised {raised:%a} {raised.day} {raised:%b}, {raised:%H:%M}" in alert.inner_text()
+    step(desk, "b-05-staff-patient-open-alert")
+    alert.locator("select[name=action]").select_option(label="Called the patient")
+    alert.locator("input[name=note]").fill("Called; safe at home, safety plan reviewed.")
+    follow(desk, alert.locator("button:has-text('Acknowledge')"))
+    assert "Alert acknowledged." in desk.inner_text("main")
+    assert "No open alerts." in desk.inner_text("section[aria-labelledby=alerts-heading]")
+    step(desk, "b-06-staff-alert-acknowledged")
+
+    safety = Alert.objects.get(patient=casey, kind=Alert.Kind.SAFETY)
+    assert safety.acknowledged_by == nurse and safety.action == "called_patient"
+    follow(desk, "header >> text=Alerts")
+    assert "Casey Morgan" not in desk.inner_text("main")
+    step(desk, "b-07-staff-alert-inbox")
+
+
+def test_a_clinician_records_a_high_pre_dose_blood_pressure_and_sees_the_alert(
+    base, clinic, new_page, step
+):
+    prescriber = StaffFactory(clinic=clinic, user__full_name="Sam Okafor", title="NP").user
+    now = timezone.now()
+    jordan = PatientFactory(
+        clinic=clinic,
+        user__full_name="Jordan Blake",
+        preferred_name="Jordan",
+        primary_clinician=prescriber,
+    )
+    build_history(jordan, 30, end=now)
+    session = TreatmentSession.objects.create(
+        patient=jordan, scheduled_at=now - timedelta(minutes=20), route="iv"
+    )
+
+    desk = new_page(*DESKTOP)
+    staff_sign_in(desk, base, prescriber.email, step, "c-01-staff-sign-in-code")
+    follow(desk, "table.caseload >> text=Jordan Blake")
+    step(desk, "c-02-staff-patient")
+    follow(desk, f"a[href='/staff/sessions/{session.id}/record/']")
+    step(desk, "c-03-staff-session-record")
+    desk.fill("#id_dose_mg_per_kg", "0.5")
+    desk.fill("#id_bp_pre_systolic", "172")
+    desk.fill("#id_bp_pre_diastolic", "104")
+    desk.fill("#id_hr_pre", "88")
+    follow(desk, "main button[type=submit]")
+    warning = desk.get_by_role("alert").filter(
+        has=desk.locator("strong", has_text="Blood pressure above the hold threshold")
+    )
+    assert warning.is_visible()
+    assert "172/104" in warning.inner_text()
+    step(desk, "c-04-staff-session-bp-warning")
+
+    desk.check("#id_confirm_high_bp")
+    follow(desk, "main button[type=submit]")
+    desk.wait_for_url(f"{base}/staff/patients/{jordan.public_id}/")
+    assert "A high alert was raised" in desk.inner_text(".messages")
+    alert = desk.locator("#alerts-heading + .alert-item")
+    assert "High blood pressure" in alert.inner_text() and "172/104" in alert.inner_text()
+    step(desk, "c-05-staff-patient-high-bp-alert")
+
+    follow(desk, "header >> text=Alerts")
+    assert "High blood pressure" in desk.inner_text("main")
+    step(desk, "c-06-staff-alert-inbox")
+    session.refresh_from_db()
+    assert session.status == "completed" and session.bp_pre_systolic == 172
+    assert Alert.objects.get(patient=jordan).kind == Alert.Kind.HIGH_BP
+
+
+def test_a_patient_checks_in_from_the_link_in_the_daily_reminder(
+    base, clinic, new_page, step, mailoutbox, enqueued
+):
+    alex = PatientFactory(
+        clinic=clinic,
+        user__full_name="Alex Rivera",
+        preferred_name="Alex",
+        tz=daytime_zone(timezone.now()),
+    )
+    build_history(alex, 10, end=timezone.now() - timedelta(days=1))
+    reminder = daily_reminder(alex, enqueued, mailoutbox)
+    assert reminder.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    phone = new_page(*PHONE)
+    open_email(phone, reminder, step, "d-01-patient-reminder-email")
+    follow(phone, "text=Open my check-in")
+    phone.wait_for_url(f"{base}/r/checkin/")
+    step(phone, "d-02-patient-checkin-from-link")
+    follow(phone, "main button[type=submit]")
+    errors = phone.locator(".form-errors")
+    assert errors.is_visible() and "Choose a number from 0 to 10." in errors.inner_text()
+    step(phone, "d-03-patient-checkin-errors")
+    phone.check("input[name=mood][value='6']")
+    phone.check("input[name=anxiety][value='2']")
+    phone.check("input[name=energy][value='7']")
+    phone.fill("input[name=sleep_hours]", "7.5")
+    phone.check("input[name=sleep_quality][value='3']")
+    phone.check("input[name=has_self_harm_thoughts][value='no']")
+    follow(phone, "main button[type=submit]")
+    assert "your check-in is saved" in phone.inner_text("main")
+    step(phone, "d-04-patient-checkin-saved")
+
+    today = timezone.now().astimezone(ZoneInfo(alex.tz)).date()
+    assert CheckIn.objects.get(patient=alex, local_date=today).mood == 6
+    link = re.search(rf"{re.escape(base)}/r/checkin/\S+/", reminder.body).group(0)
+    with phone.expect_console_message(lambda m: m.type == "error") as logged:
+        phone.goto(link)  # the link works once
+    assert "status of 410" in logged.value.text  # Chromium logs the page's own status
+    phone.console_errors.remove(logged.value.text)
+    assert "This link no longer works" in phone.inner_text("main")
+    step(phone, "d-05-patient-link-used")
+
+
+def test_a_patient_changes_reminder_settings_and_unsubscribes_from_one_kind(
+    base, clinic, new_page, step, mailoutbox, enqueued
+):
+    jamie = PatientFactory(
+        clinic=clinic,
+        user__full_name="Jamie Chen",
+        preferred_name="Jamie",
+        tz=daytime_zone(timezone.now()),
+    )
+    reminder = daily_reminder(jamie, enqueued, mailoutbox)
+
+    phone = new_page(*PHONE)
+    sign_in(phone, base, jamie.user.email)
+    follow(phone, "header >> text=Settings")
+    step(phone, "e-01-patient-settings")
+    phone.fill("#id_checkin_time", "20:30")
+    phone.fill("#id_quiet_start", "21:30")
+    phone.fill("#id_quiet_end", "07:00")
+    phone.uncheck("input[name=kinds][value=session_tomorrow]")
+    follow(phone, "main button[type=submit]")
+    assert "Reminder settings saved." in phone.inner_text("main")
+    step(phone, "e-02-patient-settings-saved")
+
+    open_email(phone, reminder, step, "e-03-patient-reminder-email")
+    follow(phone, "text=unsubscribe")
+    assert "Stop these e-mails?" in phone.inner_text("main")
+    step(phone, "e-04-patient-unsubscribe")
+    follow(phone, "main button[type=submit]")
+    assert "You are unsubscribed" in phone.inner_text("main")
+    step(phone, "e-05-patient-unsubscribed")
+
+    phone.goto(f"{base}/me/settings/")
+    assert phone.input_value("#id_checkin_time") == "20:30"
+    assert not phone.is_checked("input[name=kinds][value=checkin_due]")
+    assert not phone.is_checked("input[name=kinds][value=session_tomorrow]")
+    assert phone.is_checked("input[name=kinds][value=questionnaire_due]")
+    step(phone, "e-06-patient-settings-after")
+    preference = ReminderPreference.objects.get(patient=jamie)
+    assert sorted(preference.unsubscribed) == ["checkin_due", "session_tomorrow"]
+    assert preference.checkin_time.strftime("%H:%M") == "20:30"
