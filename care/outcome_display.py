@@ -113,6 +113,7 @@ class WeekLine:
     week: int
     at_risk: Cell
     responded: Cell
+    censored: Cell
     cumulative: Cell
     patients: Cell
     mean: Cell
@@ -167,6 +168,7 @@ def _instrument(item: InstrumentOutcomes) -> InstrumentView:
             week=k.week,
             at_risk=count(k.at_risk),
             responded=count(k.responded),
+            censored=count(k.censored),
             cumulative=cumulative(k.cumulative, k.at_risk),
             patients=count(c.patients),
             mean=mean(c.mean, c.patients),
@@ -220,22 +222,28 @@ def _alerts(figures: AlertKindFigures, label: str) -> AlertLine:
 
 def chart_data(report: OutcomeReport) -> dict:
     """The two charts' series (json_script): cumulative % responded and mean change by
-    week, per questionnaire; None where nobody is at risk or scored that week."""
+    week, per questionnaire (None where nobody is at risk or scored that week), and the
+    same as printed (`*_shared`: None where fewer than 5 are at risk or scored)."""
     series = []
     for item in report.instruments:
+        km, change = item.time_to_response, item.mean_change
+        cumulative = [float(one_decimal(100 * w.cumulative)) if w.at_risk else None for w in km]
+        means = [float(one_decimal(w.mean)) if w.mean is not None else None for w in change]
         series.append(
             {
                 "name": item.name,
-                "cumulative": [
-                    float(one_decimal(100 * w.cumulative)) if w.at_risk else None
-                    for w in item.time_to_response
+                "cumulative": cumulative,
+                "cumulative_shared": [
+                    v if w.at_risk >= SMALL_COUNT_BELOW else None
+                    for v, w in zip(cumulative, km, strict=True)
                 ],
-                "at_risk": [w.at_risk for w in item.time_to_response],
-                "mean": [
-                    float(one_decimal(w.mean)) if w.mean is not None else None
-                    for w in item.mean_change
+                "at_risk": [w.at_risk for w in km],
+                "mean": means,
+                "mean_shared": [
+                    v if w.patients >= SMALL_COUNT_BELOW else None
+                    for v, w in zip(means, change, strict=True)
                 ],
-                "patients": [w.patients for w in item.mean_change],
+                "patients": [w.patients for w in change],
             }
         )
     return {"weeks": [w.week for w in report.instruments[0].mean_change], "series": series}
