@@ -221,14 +221,19 @@ def _alerts(figures: AlertKindFigures, label: str) -> AlertLine:
 
 
 def chart_data(report: OutcomeReport) -> dict:
-    """The two charts' series (json_script): cumulative % responded and mean change by
-    week, per questionnaire (None where nobody is at risk or scored that week), and the
-    same as printed (`*_shared`: None where fewer than 5 are at risk or scored)."""
+    """The two charts' series (json_script), per questionnaire and week:
+
+    - `cumulative`: % with a first response (None once nobody is at risk); as printed,
+      `cumulative_shared`, None where fewer than 5 are at risk;
+    - `mean`: mean change where at least 5 patients scored, and `mean_small` where 1 to 4
+      did (drawn as loose points: a mean of so few is mostly noise; not printed).
+    """
     series = []
     for item in report.instruments:
         km, change = item.time_to_response, item.mean_change
         cumulative = [float(one_decimal(100 * w.cumulative)) if w.at_risk else None for w in km]
         means = [float(one_decimal(w.mean)) if w.mean is not None else None for w in change]
+        enough = [w.patients >= SMALL_COUNT_BELOW for w in change]
         series.append(
             {
                 "name": item.name,
@@ -238,11 +243,8 @@ def chart_data(report: OutcomeReport) -> dict:
                     for v, w in zip(cumulative, km, strict=True)
                 ],
                 "at_risk": [w.at_risk for w in km],
-                "mean": means,
-                "mean_shared": [
-                    v if w.patients >= SMALL_COUNT_BELOW else None
-                    for v, w in zip(means, change, strict=True)
-                ],
+                "mean": [v if ok else None for v, ok in zip(means, enough, strict=True)],
+                "mean_small": [None if ok else v for v, ok in zip(means, enough, strict=True)],
                 "patients": [w.patients for w in change],
             }
         )

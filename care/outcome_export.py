@@ -104,7 +104,7 @@ def report_json(
     def kind(figures) -> dict:
         return {
             "kind": figures.kind,
-            "label": kind_labels.get(figures.kind, figures.kind),
+            "label": kind_labels.get(figures.kind, "All kinds"),
             "alerts": count_cell(figures.alerts),
             "acknowledged": count_cell(figures.acknowledged),
             "median_minutes_to_acknowledge": _exact_enough(
@@ -201,7 +201,7 @@ def csv_rows(figures: dict) -> list[list]:
     add_share("adherence", "", "", "questionnaires done, of expected", adherence["questionnaires"])
     add_share("adherence", "", "", "adherence dropped, of patients", adherence["dropped"])
     for kind in [*figures["alerts"]["kinds"], figures["alerts"]["total"]]:
-        group = kind["label"] if kind["kind"] != "all" else "all kinds"
+        group = kind["label"]
         median = _value(kind["median_minutes_to_acknowledge"])
         add("alerts", "", group, "raised in the period", count=kind["alerts"])
         add("alerts", "", group, "acknowledged", count=kind["acknowledged"])

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zoneinfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -39,6 +40,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTCOMES)
     context |= outcome_page(report, members, kind_labels=dict(KIND_LABELS))
     context["query"] = request.GET.urlencode()
+    context["printed_at"] = timezone.localtime(timezone=zoneinfo.ZoneInfo(clinic.tz))
     return render(request, "care/outcomes.html", context)
 
 

@@ -1,7 +1,8 @@
 // Outcomes page: cumulative share with a first response and mean change from baseline, by
 // week since the first held session, one line per questionnaire. Data comes from the page
-// (json_script "outcomes-data"); the tables on the page carry the same numbers. Printed,
-// the charts leave out the points resting on fewer than 5 patients, as the report does.
+// (json_script "outcomes-data"); the tables on the page carry the same numbers. Means of
+// fewer than 5 patients are loose, hollow points, not part of the line. Printed, the charts
+// leave out whatever rests on fewer than 5 patients, as the printed report does.
 (function () {
   "use strict";
   var source = document.getElementById("outcomes-data");
@@ -11,22 +12,28 @@
   var dashes = [[], [6, 4]];
   var charts = [];
 
-  function chart(id, key, countKey, countLabel, yOptions, stepped) {
+  function line(s, i, key, counts, stepped) {
+    return {
+      label: s.name, data: s[key].slice(), source: key, seriesIndex: i, counts: counts, stepped: stepped,
+      spanGaps: !stepped, borderColor: colours[i], backgroundColor: colours[i],
+      borderDash: dashes[i], borderWidth: 2, pointRadius: 2.5
+    };
+  }
+
+  function loose(s, i, key, counts) {
+    return {
+      label: s.name + ", fewer than 5 patients", data: s[key].slice(), source: key, seriesIndex: i,
+      counts: counts, showLine: false, borderColor: colours[i], backgroundColor: "#fff",
+      borderWidth: 1.5, pointRadius: 3.5, hiddenInPrint: true
+    };
+  }
+
+  function chart(id, datasets, countLabel, yOptions) {
     var canvas = document.getElementById(id);
     if (!canvas) { return; }
-    var made = new Chart(canvas, {
+    charts.push(new Chart(canvas, {
       type: "line",
-      data: {
-        labels: data.weeks,
-        datasets: data.series.map(function (s, i) {
-          return {
-            label: s.name, data: s[key].slice(), counts: s[countKey], stepped: stepped,
-            spanGaps: !stepped, borderColor: colours[i % colours.length],
-            backgroundColor: colours[i % colours.length], borderDash: dashes[i % dashes.length],
-            borderWidth: 2, pointRadius: 2.5
-          };
-        })
-      },
+      data: { labels: data.weeks, datasets: datasets },
       options: {
         maintainAspectRatio: false, animation: false,
         scales: { x: { title: { display: true, text: "Week since the first held session" } }, y: yOptions },
@@ -40,19 +47,29 @@
           } }
         }
       }
-    });
-    charts.push({ chart: made, key: key });
+    }));
   }
 
-  chart("response-chart", "cumulative", "at_risk", "at risk", { min: 0, max: 100, title: { display: true, text: "%" } }, true);
-  chart("change-chart", "mean", "patients", "patients", { title: { display: true, text: "points" } }, false);
+  var responses = [], changes = [];
+  data.series.forEach(function (s, i) {
+    responses.push(line(s, i, "cumulative", s.at_risk, true));
+    changes.push(line(s, i, "mean", s.patients, false));
+    if (s.mean_small.some(function (v) { return v !== null; })) {
+      changes.push(loose(s, i, "mean_small", s.patients));
+    }
+  });
+  chart("response-chart", responses, "at risk", { min: 0, max: 100, title: { display: true, text: "%" } });
+  chart("change-chart", changes, "patients", { title: { display: true, text: "points" } });
 
   function show(printed) {
-    charts.forEach(function (c) {
-      c.chart.data.datasets.forEach(function (dataset, i) {
-        dataset.data = data.series[i][printed ? c.key + "_shared" : c.key].slice();
+    charts.forEach(function (made) {
+      made.data.datasets.forEach(function (dataset) {
+        var series = data.series[dataset.seriesIndex];
+        var key = dataset.source;
+        if (printed && key === "cumulative") { key = "cumulative_shared"; }
+        dataset.data = printed && dataset.hiddenInPrint ? series[key].map(function () { return null; }) : series[key].slice();
       });
-      c.chart.update("none");
+      made.update("none");
     });
   }
   window.addEventListener("beforeprint", function () { show(true); });

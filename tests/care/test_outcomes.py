@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from care.outcome_display import mean, minutes, share
+from care.outcome_display import chart_data, mean, minutes, share
 from care.outcome_export import count_cell, csv_rows, report_json, share_cell
 from care.outcomes import (
     AlertRecord,
@@ -392,6 +392,20 @@ def test_means_and_curves_resting_on_fewer_than_5_are_left_out_of_exports():
     }
     assert phq9["time_to_response"][0]["cumulative_percent"] is None
     assert report.instruments[0].time_to_response[0].cumulative == 1  # exact on the page
+
+
+def test_charts_draw_means_of_fewer_than_5_apart_and_print_without_them():
+    many = [person(k, phq9=[(-1, 20), (3, 10)]) for k in range(5)]  # week 0
+    few = [person(k, phq9=[(-1, 20), (10, 14)]) for k in range(5, 7)]  # week 1
+    report = outcome_report(OutcomeData(PERIOD, tuple(many + few)), today=TODAY)
+
+    phq9 = chart_data(report)["series"][0]
+
+    assert (phq9["mean"][:3], phq9["mean_small"][:3]) == ([-10.0, None, None], [None, -6.0, None])
+    assert phq9["cumulative"][:3] == [71.4, 71.4, None]  # 5 of 7 in week 0; then nobody
+    assert phq9["cumulative_shared"][:3] == [71.4, None, None]  # 2 at risk in week 1
+    figures = report_json(report, kind_labels={"safety": "Safety"}, filters={})
+    assert figures["alerts"]["total"]["label"] == "All kinds"
 
 
 @pytest.mark.parametrize(
