@@ -8,6 +8,7 @@ left out (as in the CSV): a printed report is meant to be shared.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from django.urls import reverse
@@ -88,7 +89,7 @@ def minutes(value: Fraction | None, n: int) -> Cell:
     """'35 min' or '20 h 5 min'."""
     if value is None:
         return Cell("none", "none")
-    whole = int(one_decimal(value).to_integral_value())
+    whole = int(one_decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     hours, rest = divmod(whole, 60)
     text = f"{whole} min" if whole < 120 else f"{hours} h {rest} min"
     return Cell(text, text if n >= SMALL_COUNT_BELOW else "left out")

@@ -20,6 +20,7 @@ from .selectors import clinic_clinicians_list
 
 DEFAULT_MONTHS = 6
 LONGEST_PERIOD = timedelta(days=3 * 366)
+EARLIEST_START = date(2000, 1, 1)
 
 
 class ClinicianField(forms.ModelChoiceField):
@@ -65,7 +66,9 @@ class OutcomeFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
-        if end is not None and end > self.today:
+        if start is not None and start < EARLIEST_START:
+            self.add_error("start", _("The period cannot start before 2000."))
+        elif end is not None and end > self.today:
             self.add_error("end", _("The period cannot end after today."))
         elif start is not None and end is not None:
             if end < start:

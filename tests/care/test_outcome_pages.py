@@ -238,6 +238,7 @@ def test_patients_whose_adherence_dropped_are_listed_by_name(clinician_client, c
         ("end=2999-01-01", "end"),
         ("start=2020-01-01&end=2026-01-01", "start"),
         ("start=yesterday", "start"),
+        ("start=0001-01-01&end=0001-01-02", "start"),
         ("clinician=abc", "clinician"),
         ("clinician=123456789012345678901234567890", "clinician"),
         ("route=oral", "route"),

@@ -335,6 +335,7 @@ def test_alert_workload_by_kind_with_medians_of_odd_and_even_counts():
     total = workload.total
     assert (total.alerts, total.acknowledged, total.median_minutes) == (6, 5, 30)
     assert minutes(Fraction(75), 5).text == "75 min"
+    assert minutes(Fraction(61, 2), 5).text == "31 min"  # 30.5: halves up
     assert minutes(Fraction(1200), 5).text == "20 h 0 min"
     assert minutes(Fraction(75), 2).shared == "left out"
 
