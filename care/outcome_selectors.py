@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from notifications.models import Delivery
 
@@ -128,16 +128,19 @@ def outcome_data(
         ):
             counts[pk] = CheckInCounts(done, done_recent, done_earlier)
 
-    # 3. Questionnaires: those up to FOLLOW_UP_DAYS after the first held session (baseline,
-    # time points, weeks), and those the adherence of the period looks at.
-    first_held = _held().filter(patient=OuterRef("patient_id")).order_by("scheduled_at")
+    # 3. Questionnaires: those the adherence of the period looks at, and those up to
+    # FOLLOW_UP_DAYS after the first held session (baseline, time points, weeks): no held
+    # session more than FOLLOW_UP_DAYS before them (an index probe that stops at the first).
+    too_late = _held().filter(
+        patient=OuterRef("patient_id"),
+        scheduled_at__lt=OuterRef("completed_at") - timedelta(days=FOLLOW_UP_DAYS),
+    )
     scores, completions = defaultdict(lambda: defaultdict(list)), defaultdict(list)
     for pk, code, at, total, is_correction, superseded_by in (
         Assessment.objects.filter(patient__in=cohort, completed_at__lt=ends_at)
-        .annotate(first_held_at=Subquery(first_held.values("scheduled_at")[:1]))
         .filter(
-            Q(completed_at__lte=F("first_held_at") + timedelta(days=FOLLOW_UP_DAYS))
-            | Q(completed_at__gte=starts_at - QUESTIONNAIRE_LEAD - timedelta(days=1))
+            Q(completed_at__gte=starts_at - QUESTIONNAIRE_LEAD - timedelta(days=1))
+            | ~Exists(too_late)
         )
         .order_by()
         .values_list(

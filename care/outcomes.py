@@ -45,6 +45,7 @@ Counts are exact here; `suppressed` and the CSV / API shapes in `care.outcome_ex
 write counts of 1 to 4 as "fewer than 5".
 """
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,8 +53,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import median
+from zoneinfo import ZoneInfo
 
-from .clock import local_date, local_day_start
+from .clock import local_day_start
 from .instruments import INSTRUMENTS
 from .rules import ScorePoint, baseline, is_remission, is_response
 
@@ -269,10 +271,6 @@ class _Followed:
     scores: tuple[tuple[int, datetime, int], ...]
 
 
-def _days_since(at: datetime, first_at: datetime, tz: str) -> int:
-    return (local_date(at, tz) - local_date(first_at, tz)).days
-
-
 def _followed(
     code: str, patients: Sequence[CohortPatient], period: Period
 ) -> tuple[list[_Followed], int, int]:
@@ -286,14 +284,17 @@ def _followed(
         if not points:
             never += 1
             continue
-        base = baseline(points, first_session_at=patient.first_held_at)
+        first_at = patient.first_held_at
+        base = baseline(points, first_session_at=first_at)
         if base is None:
             no_baseline += 1
             continue
+        zone = ZoneInfo(patient.tz)
+        first_day = first_at.astimezone(zone).date()
         after = tuple(
-            (_days_since(p.at, patient.first_held_at, patient.tz), p.at, p.total)
+            ((p.at.astimezone(zone).date() - first_day).days, p.at, p.total)
             for p in points
-            if p.at > patient.first_held_at
+            if p.at > first_at
         )
         followed.append(_Followed(base.total, after))
     return followed, no_baseline, never
@@ -412,21 +413,27 @@ def adherence_dropped(
 
 def questionnaire_adherence(patient: CohortPatient, first: date, last: date) -> tuple[int, int]:
     """(done, expected) questionnaires of one patient on the days first..last."""
+    zone = ZoneInfo(patient.tz)
     wanted = set(patient.instruments)
     done_at = sorted(at for code, at in patient.completions if code in wanted)
-    sessions = [s for s in patient.held_sessions if first <= local_date(s, patient.tz) <= last]
-    done = sum(1 for s in sessions if any(s - QUESTIONNAIRE_LEAD <= at <= s for at in done_at))
+    sessions = [s for s in patient.held_sessions if first <= s.astimezone(zone).date() <= last]
     expected = len(sessions)
+    done = 0
+    for session in sessions:  # the first completion from 48 hours before: by the session?
+        index = bisect_left(done_at, session - QUESTIONNAIRE_LEAD)
+        done += index < len(done_at) and done_at[index] <= session
     if patient.phase == "maintenance":
-        session_days = {local_date(s, patient.tz) for s in sessions}
-        done_days = {local_date(at, patient.tz) for at in done_at}
-        start = first
-        while start + timedelta(days=BLOCK_DAYS - 1) <= last:
-            block = {start + timedelta(days=n) for n in range(BLOCK_DAYS)}
-            if not block & session_days:
-                expected += 1
-                done += bool(block & done_days)
-            start += timedelta(days=BLOCK_DAYS)
+        # Full 14-day blocks from `first`, by number; those without a held session expect
+        # a questionnaire in them.
+        def block(at: datetime) -> int:
+            return (at.astimezone(zone).date() - first).days // BLOCK_DAYS
+
+        with_session = {block(s) for s in sessions}
+        with_questionnaire = {block(at) for at in done_at}
+        blocks = ((last - first).days + 1) // BLOCK_DAYS
+        free = [n for n in range(blocks) if n not in with_session]
+        expected += len(free)
+        done += sum(1 for n in free if n in with_questionnaire)
     return done, expected
 
 

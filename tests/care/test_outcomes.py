@@ -304,6 +304,14 @@ def test_questionnaire_adherence_before_sessions_and_in_maintenance_blocks():
     assert questionnaire_adherence(induction, first, last) == (1, 2)
 
 
+@pytest.mark.parametrize(("days", "blocks"), [(13, 0), (14, 1), (27, 1), (28, 2), (41, 2)])
+def test_only_full_14_day_blocks_expect_a_questionnaire(days, blocks):
+    first = date(2026, 3, 1)
+    patient = person(phase="maintenance")
+
+    assert questionnaire_adherence(patient, first, first + timedelta(days=days - 1)) == (0, blocks)
+
+
 # Alert workload
 
 
