@@ -86,7 +86,7 @@ def _score(summary: ScoreSummary | None) -> ScoreCell:
         return ScoreCell()
     change = ""
     if summary.change is not None:
-        sign = "+" if summary.change > 0 else ""
+        sign = "+" if summary.change > 0 else "±" if summary.change == 0 else ""
         change = f"({sign}{summary.change} from {summary.baseline})"
     badge = "Remission" if summary.remission else "Response" if summary.response else ""
     return ScoreCell(str(summary.latest), change, badge)

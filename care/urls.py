@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import alert_views, audit_views, export_views, patient_views, session_views, views
+from . import (
+    alert_views,
+    audit_views,
+    export_views,
+    outcome_views,
+    patient_views,
+    session_views,
+    views,
+)
 
 app_name = "care"
 
@@ -59,4 +67,6 @@ urlpatterns = [
     path("staff/team/<int:membership_id>/", views.staff_edit, name="staff-edit"),
     path("staff/clinic/", views.clinic_settings, name="clinic-settings"),
     path("staff/audit/", audit_views.audit_log, name="audit-log"),
+    path("staff/outcomes/", outcome_views.outcomes, name="outcomes"),
+    path("staff/outcomes/export.csv", outcome_views.outcomes_export, name="outcomes-export"),
 ]

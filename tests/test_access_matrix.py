@@ -67,6 +67,8 @@ POLICY = {
     "care:staff-edit": "admins",
     "care:clinic-settings": "admins_any",
     "care:audit-log": "admins_any",
+    "care:outcomes": "staff_any",
+    "care:outcomes-export": "staff_any",
     "notifications:outbox": "file_mailer_only",
     "notifications:settings": "patients",
     "api:reminder-preferences": "patients",
@@ -84,6 +86,7 @@ POLICY = {
     "api:session-list": "staff_any",
     "api:alert-list": "staff_any",
     "api:alert-acknowledge": "staff",
+    "api:outcomes": "staff_any",
 }
 
 
@@ -261,6 +264,9 @@ LISTS = [
     "/api/v1/patients/?status=all",
     "/api/v1/sessions/",
     "/api/v1/alerts/?state=all",
+    "/staff/outcomes/",
+    "/staff/outcomes/export.csv",
+    "/api/v1/outcomes/",
 ]
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from . import staff, tokens, views
+from . import outcomes, staff, tokens, views
 
 app_name = "api"
 
@@ -31,4 +31,5 @@ urlpatterns = [
         api(staff.AlertAcknowledgeApi),
         name="alert-acknowledge",
     ),
+    path("outcomes/", api(outcomes.OutcomesApi), name="outcomes"),
 ]

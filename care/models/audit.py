@@ -81,6 +81,7 @@ class AuditEvent(models.Model):
         STAFF = "staff", _("Staff member")
         CLINIC = "clinic", _("Clinic settings")
         API_TOKEN = "api_token", _("API token")
+        OUTCOMES = "outcomes", _("Clinic outcomes")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

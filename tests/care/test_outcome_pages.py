@@ -1,0 +1,465 @@
+"""The outcomes page, its CSV and /api/v1/outcomes/: the cohort read from the database,
+filters, access, small-count suppression, errors and a flat query count."""
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from care.models import Alert, Assessment, AuditEvent, CheckIn, Patient, TreatmentSession, User
+from care.outcome_export import CSV_HEADER
+from care.outcome_selectors import OutcomeFilters, clinic_outcome_report
+from notifications.models import Delivery
+from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+ZONE = ZoneInfo("America/New_York")  # the clinics' zone (ClinicFactory)
+TODAY = date(2026, 7, 1)
+PERIOD = {"start": date(2026, 1, 1), "end": date(2026, 6, 30)}
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), ZONE)
+
+
+def treated(clinic, *, first_on: date, route="iv", phq9=(), gad7=(), **fields) -> Patient:
+    """A patient enrolled a week before a first held session on `first_on`, with scores
+    on days relative to it (18:00)."""
+    fields.setdefault("tz", "America/New_York")
+    patient = PatientFactory(clinic=clinic, enrolled_at=at(first_on - timedelta(days=7)), **fields)
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=at(first_on), route=route, status="completed"
+    )
+    for code, scores in (("phq9", phq9), ("gad7", gad7)):
+        for offset, total in scores:
+            AssessmentFactory(
+                patient=patient,
+                instrument=code,
+                total=total,
+                completed_at=at(first_on + timedelta(days=offset), 18),
+            )
+    return patient
+
+
+def report_for(clinic, **filters):
+    return clinic_outcome_report(
+        clinic=clinic, filters=OutcomeFilters(**(PERIOD | filters)), today=TODAY
+    )[0]
+
+
+def induction_end(report, code="phq9"):
+    [item] = [i for i in report.instruments if i.code == code]
+    tp = item.time_points[0]
+    return tp.with_baseline, tp.scored, tp.responders, tp.remitters
+
+
+# The cohort as the database gives it
+
+
+@pytest.fixture
+def cohort(clinic, other_clinic, clinician):
+    first = date(2026, 1, 10)
+    ann = treated(clinic, first_on=first, phq9=[(-2, 20), (30, 8)], preferred_name="Ann")
+    # A result entered wrongly (day 41) and corrected later (day 45): the wrong one is
+    # superseded and not used; the correction falls outside the window.
+    wrong = AssessmentFactory(
+        patient=ann, total=19, completed_at=at(first + timedelta(days=41), 18)
+    )
+    AssessmentFactory(
+        patient=ann, total=19, supersedes=wrong, completed_at=at(first + timedelta(days=45))
+    )
+    TreatmentSession.objects.create(
+        patient=ann, scheduled_at=at(first + timedelta(days=2)), route="iv", status="cancelled"
+    )
+    bea = treated(
+        clinic,
+        first_on=first,
+        route="intranasal",
+        gad7=[(-1, 14), (30, 6)],
+        has_depression=False,
+        has_anxiety=True,
+        primary_clinician=clinician,
+        treatment_phase="maintenance",
+        preferred_name="Bea",
+    )
+    cancelled_only = PatientFactory(clinic=clinic, enrolled_at=at(first))
+    TreatmentSession.objects.create(
+        patient=cancelled_only, scheduled_at=at(first), route="iv", status="cancelled"
+    )
+    treated(clinic, first_on=date(2026, 7, 5), phq9=[(-1, 20)])  # first session after the end
+    late = treated(clinic, first_on=date(2026, 7, 20))  # enrolled after the end
+    foreign = treated(other_clinic, first_on=first, phq9=[(-2, 20), (30, 2)])
+    return {"ann": ann, "bea": bea, "late": late, "foreign": foreign}
+
+
+def test_the_cohort_is_the_clinics_treated_patients_of_the_period(clinic, cohort):
+    report = report_for(clinic)
+
+    assert (report.patients, report.not_treated_yet) == (2, 2)
+    assert induction_end(report, "phq9") == (1, 1, 1, 0)  # Ann: 20 -> 8 (not the 19)
+    assert induction_end(report, "gad7") == (1, 1, 1, 0)  # Bea: 14 -> 6
+    phq9, gad7 = report.instruments
+    assert (phq9.never_scored, gad7.never_scored) == (1, 1)
+
+
+def test_filters_choose_the_patients(clinic, clinician, cohort):
+    assert report_for(clinic, route="intranasal").patients == 1
+    assert report_for(clinic, route="intranasal").not_treated_yet == 0
+    assert report_for(clinic, route="im").patients == 0
+    assert report_for(clinic, condition="anxiety").patients == 1
+    assert report_for(clinic, condition="ptsd").patients == 0
+    assert report_for(clinic, clinician=clinician.pk).patients == 1
+    assert report_for(clinic, phase="maintenance").patients == 1
+    assert induction_end(report_for(clinic, condition="anxiety"), "phq9") == (0, 0, 0, 0)
+
+
+def test_checkins_are_counted_per_patient_in_the_adherence_windows(clinic, cohort):
+    ann = cohort["ann"]
+    days = [date(2025, 12, 31), date(2026, 1, 5), date(2026, 1, 6), date(2026, 6, 5)]
+    days.append(date(2026, 6, 20))
+    CheckIn.objects.bulk_create(CheckInFactory.build(patient=ann, local_date=d) for d in days)
+
+    rows = {r.key: r for r in report_for(clinic).adherence.patients}
+
+    row = rows[ann.pk]
+    assert row.checkins_done == 4  # not 31 December, before the period
+    assert row.checkins_expected == (date(2026, 6, 30) - date(2026, 1, 3)).days + 1
+    assert (row.recent_done, row.recent_expected) == (1, 14)  # 17-30 June
+    assert (row.earlier_done, row.earlier_expected) == (1, 14)  # 3-16 June
+    # Ann's PHQ-9 of 8 January came 40 hours before her first session. Bea (maintenance)
+    # did her GAD-7 the evening before hers, and one more in the third of her twelve 14-day
+    # blocks: eleven have no session and expect one.
+    assert (row.questionnaires_done, row.questionnaires_expected) == (1, 1)
+    bea = rows[cohort["bea"].pk]
+    assert (bea.questionnaires_done, bea.questionnaires_expected) == (2, 12)
+
+
+def test_alerts_of_the_period_with_escalations(clinic, cohort):
+    ann, foreign = cohort["ann"], cohort["foreign"]
+    raised = at(date(2026, 3, 2))
+
+    def alert(patient, created, cause, acked=None):
+        return Alert.objects.create(
+            patient=patient,
+            kind="safety",
+            priority="urgent",
+            cause=cause,
+            reason="r",
+            created_at=created,
+            acknowledged_at=acked,
+        )
+
+    escalated = alert(ann, raised, "a", raised + timedelta(minutes=45))
+    Delivery.objects.create(
+        kind="safety_escalation",
+        subject_key="x",
+        due_at=raised,
+        alert=escalated,
+        to_email="c@example.org",
+        status="sent",
+    )
+    alert(ann, raised, "b")  # still open
+    alert(ann, at(date(2025, 12, 30)), "c")  # before the period
+    alert(foreign, raised, "d")  # another clinic
+
+    total = report_for(clinic).alerts.total
+
+    assert (total.alerts, total.acknowledged, total.escalated, total.still_open) == (2, 1, 1, 1)
+    assert total.median_minutes == 45
+
+
+# The page
+
+
+def today_first(days_ago: int) -> date:
+    return timezone.localdate(timezone=ZONE) - timedelta(days=days_ago)
+
+
+def a_small_cohort(clinic, n=3):
+    return [
+        treated(clinic, first_on=today_first(60), phq9=[(-1, 20), (25, 8)], preferred_name=f"P{k}")
+        for k in range(n)
+    ]
+
+
+def test_the_page_shows_the_figures_and_the_caution(clinician_client, clinic):
+    a_small_cohort(clinic)
+
+    response = clinician_client.get("/staff/outcomes/")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["patients"].text == "3"
+    assert "not proof that treatment caused it" in text
+    assert "3 of 3 (100.0%)" in text  # response at the end of induction
+    assert 'id="outcomes-data"' in text and "<script>" not in text  # data, no inline script
+    assert AuditEvent.objects.filter(what="outcomes", action="viewed", channel="page").count() == 1
+
+
+def test_the_printed_report_writes_small_counts_as_fewer_than_5(clinician_client, clinic):
+    a_small_cohort(clinic)
+
+    text = clinician_client.get("/staff/outcomes/").content.decode()
+
+    assert '<span class="screen-only">3 of 3 (100.0%)</span>' in text
+    assert '<span class="print-only">fewer than 5 of fewer than 5</span>' in text
+
+
+def test_staff_pages_link_to_outcomes(clinician_client):
+    assert 'href="/staff/outcomes/"' in clinician_client.get("/staff/patients/").content.decode()
+
+
+def test_patients_whose_adherence_dropped_are_listed_by_name(clinician_client, clinic):
+    [patient] = a_small_cohort(clinic, 1)
+    yesterday = today_first(1)
+    earlier = [yesterday - timedelta(days=d) for d in range(14, 28)]
+    CheckIn.objects.bulk_create(
+        CheckInFactory.build(patient=patient, local_date=d) for d in earlier
+    )
+
+    response = clinician_client.get("/staff/outcomes/")
+
+    [line] = response.context["adherence"]["dropped_patients"]
+    assert line.name == patient.user.full_name
+    assert f"/staff/patients/{patient.public_id}/" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("start=2026-05-01&end=2026-04-01", "end"),
+        ("end=2999-01-01", "end"),
+        ("start=2020-01-01&end=2026-01-01", "start"),
+        ("start=yesterday", "start"),
+        ("start=0001-01-01&end=0001-01-02", "start"),
+        ("clinician=abc", "clinician"),
+        ("clinician=123456789012345678901234567890", "clinician"),
+        ("route=oral", "route"),
+        ("phase=over", "phase"),
+    ],
+)
+def test_bad_filters_are_errors_never_500(clinician_client, query, field):
+    page = clinician_client.get(f"/staff/outcomes/?{query}")
+    export = clinician_client.get(f"/staff/outcomes/export.csv?{query}")
+    api = clinician_client.get(f"/api/v1/outcomes/?{query}")
+
+    assert page.status_code == 400 and field in page.context["form"].errors
+    assert "These filters cannot be used" in page.content.decode()
+    assert export.status_code == 400 and export.content.decode().startswith(field)
+    assert api.status_code == 400
+    assert api.json()["code"] == "invalid" and field in api.json()["errors"]
+
+
+def test_a_clinician_of_another_clinic_is_a_bad_filter(clinician_client, other_clinician):
+    response = clinician_client.get(f"/api/v1/outcomes/?clinician={other_clinician.pk}")
+
+    assert response.status_code == 400 and "clinician" in response.json()["errors"]
+
+
+# The CSV
+
+
+def rows_of(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_the_csv_holds_the_figures_with_small_counts_suppressed(clinician_client, clinic):
+    patients = a_small_cohort(clinic)
+
+    response = clinician_client.get("/staff/outcomes/export.csv?route=iv")
+
+    rows = rows_of(response)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="outcomes-')
+    assert rows[0] == CSV_HEADER
+    figures = {(r[0], r[1], r[2], r[3]): r[4:] for r in rows[1:]}
+    assert figures[("report", "", "", "filter: route")][3] == "iv"
+    assert figures[("cohort", "", "", "patients")] == ["fewer than 5", "", "", ""]
+    assert figures[("cohort", "", "", "not treated yet (not counted)")][0] == "0"
+    induction = ("response and remission", "PHQ-9", "End of induction (days 21-42)")
+    response_row = figures[(*induction, "response, of those with a score")]
+    assert response_row == ["fewer than 5", "fewer than 5", "", ""]
+    text = response.content.decode()
+    for patient in patients:
+        assert patient.user.full_name not in text and str(patient.public_id) not in text
+    assert AuditEvent.objects.filter(what="outcomes", action="exported").count() == 1
+
+
+def test_the_csv_shows_counts_of_5_and_more_with_percentages(clinician_client, clinic):
+    a_small_cohort(clinic, 5)
+
+    rows = rows_of(clinician_client.get("/staff/outcomes/export.csv"))
+
+    figures = {tuple(r[:4]): r[4:] for r in rows[1:]}
+    assert figures[("cohort", "", "", "patients")][0] == "5"
+    assert figures[("time to first response", "PHQ-9", "week 0", "at risk")][0] == "5"
+    assert figures[("mean change from baseline", "PHQ-9", "week 3", "mean change")][3] == "-12.0"
+    response_row = ("response and remission", "PHQ-9", "End of induction (days 21-42)")
+    assert figures[(*response_row, "response, of those with a score")] == ["5", "5", "100.0", ""]
+
+
+# The API
+
+
+def test_the_api_gives_the_same_figures_as_the_csv(clinician_client, clinic):
+    a_small_cohort(clinic, 6)
+
+    body = clinician_client.get("/api/v1/outcomes/?condition=depression").json()
+
+    assert body["cohort"]["patients"] == {"count": 6, "text": "6"}
+    assert body["filters"] == dict.fromkeys(["route", "clinician", "phase"]) | {
+        "condition": "depression"
+    }
+    phq9 = body["instruments"][0]
+    assert phq9["code"] == "phq9"
+    assert phq9["time_points"][0]["response"] == {
+        "count": {"count": 6, "text": "6"},
+        "of": {"count": 6, "text": "6"},
+        "percent": 100.0,
+    }
+    assert body["instruments"][1]["with_baseline"] == {"count": 0, "text": "0"}
+    assert [k["kind"] for k in body["alerts"]["kinds"]] == list(Alert.Kind.values)
+    assert AuditEvent.objects.filter(what="outcomes", channel="api").count() == 1
+
+
+def test_the_api_suppresses_small_counts_too(clinician_client, clinic):
+    a_small_cohort(clinic, 2)
+
+    body = clinician_client.get("/api/v1/outcomes/").json()
+
+    assert body["cohort"]["patients"] == {"count": None, "text": "fewer than 5"}
+    assert body["instruments"][0]["time_points"][0]["response"]["percent"] is None
+
+
+# Access
+
+
+def test_another_clinics_staff_get_only_their_own_clinics_figures(client, clinic, other_clinician):
+    patients = a_small_cohort(clinic, 6)
+    client.force_login(other_clinician)
+
+    page = client.get("/staff/outcomes/")
+    api = client.get("/api/v1/outcomes/").json()
+    export = client.get("/staff/outcomes/export.csv").content.decode()
+
+    assert page.context["patients"].text == "0" and page.context["clinic"] != clinic
+    assert api["cohort"]["patients"]["count"] == 0
+    assert "\ncohort,,,patients,0,,,\r" in export
+    for patient in patients:
+        for text in (page.content.decode(), export):
+            assert patient.user.full_name not in text
+
+
+def test_patients_and_anonymous_visitors_get_nothing(client, patient_client):
+    for url in ("/staff/outcomes/", "/staff/outcomes/export.csv"):
+        assert patient_client.get(url).status_code == 404
+    assert patient_client.get("/api/v1/outcomes/").status_code == 404
+    patient_client.logout()
+    assert client.get("/staff/outcomes/").status_code == 302
+    assert client.get("/api/v1/outcomes/").status_code == 401
+
+
+# A flat query count
+
+
+def _bulk_cohort(clinic, count):
+    """`count` treated patients with scores, check-ins, sessions and alerts."""
+    first = timezone.now() - timedelta(days=100)
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        User(email=f"out{count}-{n}@example.org", full_name=f"Out {n:04d}", password=password)
+        for n in range(count)
+    )
+    patients = Patient.objects.bulk_create(
+        Patient(
+            user=u,
+            clinic=clinic,
+            preferred_name="O",
+            date_of_birth="1980-01-01",
+            tz="UTC",
+            has_depression=True,
+            has_anxiety=True,
+            treatment_phase="maintenance",
+            consultation_on=(first - timedelta(days=8)).date(),
+            enrolled_at=first - timedelta(days=7),
+        )
+        for u in users
+    )
+    TreatmentSession.objects.bulk_create(
+        TreatmentSession(
+            patient=p, scheduled_at=first + timedelta(days=d), route="iv", status="completed"
+        )
+        for p in patients
+        for d in (0, 2, 4, 35, 63)
+    )
+    Assessment.objects.bulk_create(
+        AssessmentFactory.build(
+            patient=p, instrument=code, total=total, completed_at=first + timedelta(days=d)
+        )
+        for p in patients
+        for code in ("phq9", "gad7")
+        for d, total in ((-1, 18), (10, 12), (30, 8), (62, 4), (90, 3))
+    )
+    today = timezone.now().date()
+    CheckIn.objects.bulk_create(
+        CheckInFactory.build(patient=p, local_date=today - timedelta(days=d))
+        for p in patients
+        for d in range(1, 40, 3)
+    )
+    alerts = Alert.objects.bulk_create(
+        Alert(
+            patient=p,
+            kind="safety",
+            priority="urgent",
+            cause="c",
+            reason="r",
+            created_at=first + timedelta(days=20),
+            acknowledged_at=first + timedelta(days=20, minutes=30),
+        )
+        for p in patients[::2]
+    )
+    Delivery.objects.bulk_create(
+        Delivery(
+            kind="safety_escalation",
+            subject_key=f"alert:{a.pk}",
+            due_at=a.created_at,
+            alert=a,
+            to_email="x@example.org",
+            status="sent",
+        )
+        for a in alerts[::2]
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [("/staff/outcomes/", 14), ("/api/v1/outcomes/", 12), ("/staff/outcomes/export.csv", 12)],
+)
+def test_the_same_queries_for_10_and_1000_patients(
+    clinician_client, clinic, other_clinic, url, queries
+):
+    _bulk_cohort(clinic, 10)
+    with CaptureQueriesContext(connection) as small:
+        response = clinician_client.get(f"{url}?condition=depression&route=iv")
+    assert response.status_code == 200
+
+    _bulk_cohort(other_clinic, 990)
+    Patient.objects.filter(clinic=other_clinic).update(clinic=clinic)
+    with CaptureQueriesContext(connection) as large:
+        response = clinician_client.get(f"{url}?condition=depression&route=iv")
+    assert response.status_code == 200
+    if url == "/api/v1/outcomes/":
+        assert response.json()["cohort"]["patients"]["count"] == 1000
+
+    # 12: session, user, the user's patient profile (none), membership, clinic, the
+    # second-factor check, the audit row, and five for the figures (patients, check-in
+    # counts, questionnaires, held sessions, alerts). The page adds the nav's open alert
+    # count and the clinicians of the filter form.
+    assert len(small.captured_queries) == len(large.captured_queries) == queries
