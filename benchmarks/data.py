@@ -15,9 +15,10 @@ Half are in maintenance with a questionnaire done five days ago (so not due).
 
 import argparse
 import random
-import time
+import sys
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .common import django_setup
@@ -83,18 +84,36 @@ def _add_long_history_patient() -> None:
 
 
 def build_dispatch(*, patients: int) -> None:
-    from django.contrib.auth.hashers import make_password
-    from django.db import transaction
+    """The dispatch data set, written with care.bulk.RowWriter (COPY on PostgreSQL) in
+    chunks of BATCH patients, one transaction; a progress line with rows/s on stdout.
 
+    Keys are read back by natural key after each chunk: users by e-mail, patients by user.
+    """
+    from django.contrib.auth.hashers import make_password
+    from django.core.management.base import OutputWrapper
+    from django.db import connection, transaction
+
+    from care.bulk import RowWriter
+    from care.management.commands.seed_demo import Progress
     from care.models import Assessment, CheckIn, Clinic, Patient, StaffMembership, User
     from notifications.models import ReminderPreference
 
-    started = time.monotonic()
     rng = random.Random(patients)
     password = make_password(None)
-    local_now = {tz: DISPATCH_NOW.astimezone(ZoneInfo(tz)) for tz in ZONES}
-    rows = 0
+    writers = {
+        "users": RowWriter(User, ["email", "full_name", "password"]),
+        "patients": RowWriter(Patient, [*PATIENT_FIELDS, "user_id", "clinic_id"]),
+        "preferences": RowWriter(ReminderPreference, ["patient_id", "checkin_time"]),
+        "checkins": RowWriter(CheckIn, CHECKIN_FIELDS),
+        "assessments": RowWriter(Assessment, ASSESSMENT_FIELDS),
+    }
+    plans = {tz: _zone_plan(tz) for tz in ZONES}
+    progress = Progress(OutputWrapper(sys.stdout), total=patients, shown=True)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Foreign keys checked as each COPY ends, not all queued up for the commit.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         clinics = []
         for n in range(max(1, patients // PATIENTS_PER_CLINIC)):
             clinic = Clinic.objects.create(name=f"Bench clinic {n + 1}", tz="America/Chicago")
@@ -102,89 +121,118 @@ def build_dispatch(*, patients: int) -> None:
                 email = f"staff-{n + 1}-{len(clinics)}-{role}-{rng.random():.8f}@bench.example"
                 user = User.objects.create(email=email, full_name="Bench Staff", password=password)
                 StaffMembership.objects.create(user=user, clinic=clinic, role=role)
-            clinics.append(clinic)
+            clinics.append(clinic.pk)
         for first in range(0, patients, BATCH):
             numbers = range(first, min(first + BATCH, patients))
-            users = User.objects.bulk_create(
-                [
-                    User(
-                        email=f"bench{n:06d}@bench.example",
-                        full_name=f"Bench Patient {n}",
-                        password=password,
-                    )
-                    for n in numbers
-                ]
+            emails = [f"bench{n:06d}@bench.example" for n in numbers]
+            rows = writers["users"].write(
+                {"email": email, "full_name": f"Bench Patient {n}", "password": password}
+                for n, email in zip(numbers, emails, strict=True)
             )
-            batch = []
-            for n, user in zip(numbers, users, strict=True):
-                tz = ZONES[n % len(ZONES)]
-                batch.append(
-                    Patient(
-                        user=user,
-                        clinic=clinics[n % len(clinics)],
-                        preferred_name=f"Bench {n}",
-                        date_of_birth=date(1980, 1, 1),
-                        tz=tz,
-                        has_depression=True,
-                        treatment_phase=(
-                            Patient.Phase.MAINTENANCE if n % 2 else Patient.Phase.INDUCTION
-                        ),
-                        consultation_on=DISPATCH_NOW.date() - timedelta(days=60),
-                        enrolled_at=DISPATCH_NOW - timedelta(days=60),
-                    )
-                )
-            batch = Patient.objects.bulk_create(batch)
-            preferences, checkins, assessments = [], [], []
-            for n, patient in zip(numbers, batch, strict=True):
-                now = local_now[patient.tz]
-                group = n % 10
-                if group == 0:  # due now, not yet reminded, not checked in
-                    at = (now - timedelta(minutes=30)).time()
-                elif group <= 4:  # due later today
-                    at = (now + timedelta(hours=2)).time()
-                else:  # due, but checked in already today
-                    at = (now - timedelta(minutes=30)).time()
-                preferences.append(
-                    ReminderPreference(patient=patient, checkin_time=at.replace(second=0))
-                )
-                today = now.date()
-                for back in range(0 if group >= 5 else 1, 8):
-                    day = today - timedelta(days=back)
-                    moment = datetime.combine(day, wall_time(12), ZoneInfo(patient.tz))
-                    checkins.append(
-                        CheckIn(
-                            patient=patient,
-                            local_date=day,
-                            mood=rng.randint(3, 8),
-                            anxiety=rng.randint(2, 7),
-                            energy=5,
-                            sleep_hours=7,
-                            sleep_quality=2,
-                            has_self_harm_thoughts=False,
-                            submitted_at=min(moment, DISPATCH_NOW),
-                            updated_at=min(moment, DISPATCH_NOW),
-                        )
-                    )
-                if n % 2:
-                    assessments.append(
-                        Assessment(
-                            patient=patient,
-                            instrument="phq9",
-                            answers={str(i): 1 for i in range(1, 9)} | {"9": 0},
-                            total=8,
-                            band="mild",
-                            completed_at=DISPATCH_NOW - timedelta(days=5),
-                        )
-                    )
-            ReminderPreference.objects.bulk_create(preferences)
-            CheckIn.objects.bulk_create(checkins, batch_size=BATCH)
-            Assessment.objects.bulk_create(assessments, batch_size=BATCH)
-            rows += 3 * len(batch) + len(checkins) + len(assessments)
-            done = numbers.stop
-            rate = rows / max(time.monotonic() - started, 1e-9)
-            print(
-                f"  {done:,}/{patients:,} patients, {rows:,} rows, {rate:,.0f} rows/s", flush=True
+            user_ids = dict(User.objects.filter(email__in=emails).values_list("email", "id"))
+            users = [user_ids[email] for email in emails]
+            rows += writers["patients"].write(
+                _patient_row(n, user_id, clinics[n % len(clinics)])
+                for n, user_id in zip(numbers, users, strict=True)
             )
+            patient_ids = dict(
+                Patient.objects.filter(user_id__in=users).values_list("user_id", "id")
+            )
+            ids = [patient_ids[user_id] for user_id in users]
+            rows += writers["preferences"].write(
+                {"patient_id": pk, "checkin_time": plans[ZONES[n % len(ZONES)]].at[n % 10]}
+                for n, pk in zip(numbers, ids, strict=True)
+            )
+            rows += writers["checkins"].write(
+                row
+                for n, pk in zip(numbers, ids, strict=True)
+                for row in _checkin_rows(n, pk, plans[ZONES[n % len(ZONES)]], rng)
+            )
+            rows += writers["assessments"].write(
+                _assessment_row(pk) for n, pk in zip(numbers, ids, strict=True) if n % 2
+            )
+            progress.add(patients=len(numbers), rows=rows)
+    progress.end()
+
+
+PATIENT_FIELDS = [
+    "preferred_name", "date_of_birth", "tz", "has_depression", "treatment_phase",
+    "consultation_on", "enrolled_at",
+]  # fmt: skip
+CHECKIN_FIELDS = [
+    "patient_id", "local_date", "mood", "anxiety", "energy", "sleep_hours", "sleep_quality",
+    "has_self_harm_thoughts", "submitted_at", "updated_at",
+]  # fmt: skip
+ASSESSMENT_FIELDS = ["patient_id", "instrument", "answers", "total", "band", "completed_at"]
+
+
+class _ZonePlan(NamedTuple):
+    """What every patient of one zone shares: the chosen time of each group (n % 10) and
+    the week of check-in days, each with its noon (capped at DISPATCH_NOW)."""
+
+    at: list[wall_time]
+    days: list[tuple[date, datetime]]
+
+
+def _zone_plan(tz: str) -> _ZonePlan:
+    now = DISPATCH_NOW.astimezone(ZoneInfo(tz))
+    due_now = (now - timedelta(minutes=30)).time().replace(second=0)
+    later = (now + timedelta(hours=2)).time().replace(second=0)
+    # Group 0: due now, not yet reminded, not checked in; 1-4: due later today; 5-9: due,
+    # but checked in already today.
+    at = [due_now] + [later] * 4 + [due_now] * 5
+    days = []
+    for back in range(8):
+        day = now.date() - timedelta(days=back)
+        moment = datetime.combine(day, wall_time(12), ZoneInfo(tz))
+        days.append((day, min(moment, DISPATCH_NOW)))
+    return _ZonePlan(at, days)
+
+
+def _patient_row(n: int, user_id: int, clinic_id: int) -> dict:
+    return {
+        "user_id": user_id,
+        "clinic_id": clinic_id,
+        "preferred_name": f"Bench {n}",
+        "date_of_birth": date(1980, 1, 1),
+        "tz": ZONES[n % len(ZONES)],
+        "has_depression": True,
+        "treatment_phase": "maintenance" if n % 2 else "induction",  # half in maintenance
+        "consultation_on": DISPATCH_NOW.date() - timedelta(days=60),
+        "enrolled_at": DISPATCH_NOW - timedelta(days=60),
+    }
+
+
+def _checkin_rows(n: int, patient_id: int, plan: _ZonePlan, rng: random.Random):
+    """The week's check-ins: today's too for groups 5-9 (checked in already)."""
+    for day, at in plan.days[0 if n % 10 >= 5 else 1 :]:
+        yield {
+            "patient_id": patient_id,
+            "local_date": day,
+            "mood": rng.randint(3, 8),
+            "anxiety": rng.randint(2, 7),
+            "energy": 5,
+            "sleep_hours": 7,
+            "sleep_quality": 2,
+            "has_self_harm_thoughts": False,
+            "submitted_at": at,
+            "updated_at": at,
+        }
+
+
+PHQ9_ANSWERS = {str(i): 1 for i in range(1, 9)} | {"9": 0}
+
+
+def _assessment_row(patient_id: int) -> dict:
+    """A PHQ-9 five days ago: not due again yet."""
+    return {
+        "patient_id": patient_id,
+        "instrument": "phq9",
+        "answers": PHQ9_ANSWERS,
+        "total": 8,
+        "band": "mild",
+        "completed_at": DISPATCH_NOW - timedelta(days=5),
+    }
 
 
 def main() -> None:
