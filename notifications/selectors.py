@@ -3,14 +3,16 @@
 The dispatcher does not walk every patient. A daily reminder can only fall due in the last
 LATE_AFTER of each zone's wall time (schedule.chosen_time_window), so the tick asks the
 database only for patients whose chosen time lies there (or whose session today may move it
-there), who have not checked in today and have no reminder for today yet. Batches of those
-are then read by key, and the pure rules in schedule.py decide for each patient: these reads
-narrow the set, they never decide alone.
+there), who have not checked in today and have no reminder for today yet; the same query
+brings what the rules need of each (settings, the day's session, the cap's first fact), so
+nothing is read again per patient. The pure rules in schedule.py then decide for each: these
+reads narrow the set, they never decide alone.
 """
 
 import json
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -35,14 +37,21 @@ from care.clock import local_day_start
 from care.models import Assessment, CheckIn, Patient, TreatmentSession
 from care.trends import REPEAT_AFTER_DAYS
 
-from .models import Delivery, ReminderPreference
+from .models import Delivery
 from .schedule import AFTER_SESSION, LATE_AFTER, ChosenTimeWindow, chosen_time_window
+from .sql import INSTRUMENT_FLAGS, candidate_rows
 
 # A session moves the day's check-in reminder to about AFTER_SESSION after it; wall-clock
 # arithmetic on a DST day and rounding to the minute move it by up to an hour more.
 SESSION_SLACK = timedelta(hours=1, minutes=1)
+# So the sessions that may move a reminder due now began between these two times before now.
+SESSIONS_MOVING_FROM = LATE_AFTER + AFTER_SESSION + SESSION_SLACK
+SESSIONS_MOVING_UNTIL = AFTER_SESSION - SESSION_SLACK
 HELD_OR_BOOKED = [TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.COMPLETED]
-INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "has_ptsd"}
+# The lookups of a candidate's rows go by the preference's patient key: PostgreSQL then makes
+# them only for rows whose preference matched (chosen time in the window), not for every
+# patient, as it would if they went by the patient's own key.
+BY_PREFERENCE = "reminder_preference__patient_id"
 
 
 class Candidate(NamedTuple):
@@ -64,6 +73,12 @@ class Candidate(NamedTuple):
     has_ptsd: bool
     # The third-latest sent check-in reminder: without one, no cap (selectors.cap_facts).
     third_sent_at: datetime | None
+    # The latest held or booked session on the local day, which may move the reminder.
+    session_at: datetime | None
+    # Whether the daily check-in reminder may be due (neither checked in nor reminded
+    # today), and whether a maintenance questionnaire may be due.
+    checkin_open: bool
+    questionnaire_open: bool
 
     def as_patient(self) -> Patient:
         """An unsaved Patient with what care.selectors.patient_instrument_codes reads."""
@@ -127,33 +142,37 @@ def _chosen_time_in(windows: dict[str, ChosenTimeWindow]) -> Q:
     return matches
 
 
-def _checkin_candidates(now: datetime, windows: dict[str, ChosenTimeWindow]) -> list[QuerySet]:
+def _checkin_candidates(now: datetime, windows: dict[str, ChosenTimeWindow]) -> QuerySet:
     """Chosen time in the window, or a session that may move it there; not checked in on
-    their local day, and no check-in reminder for it yet (a skipped one does not count). Two
-    sets rather than one OR, so that each can use its index."""
+    their local day, and no check-in reminder for it yet (a skipped one does not count)."""
     key = Concat(
         Value("patient:"),
-        Cast(OuterRef("pk"), output_field=CharField()),
+        Cast(OuterRef(BY_PREFERENCE), output_field=CharField()),
         OuterRef("day_key"),
     )
     reminded = Delivery.objects.filter(kind=Delivery.Kind.CHECKIN, subject_key=key).exclude(
         status=Delivery.Status.SKIPPED
     )
-    checked_in = CheckIn.objects.filter(patient=OuterRef("pk"), local_date=OuterRef("local_today"))
+    checked_in = CheckIn.objects.filter(
+        patient=OuterRef(BY_PREFERENCE), local_date=OuterRef("local_today")
+    )
     sessions = TreatmentSession.objects.filter(
         status__in=HELD_OR_BOOKED,
-        scheduled_at__gte=now - LATE_AFTER - AFTER_SESSION - SESSION_SLACK,
-        scheduled_at__lte=now - AFTER_SESSION + SESSION_SLACK,
+        scheduled_at__gte=now - SESSIONS_MOVING_FROM,
+        scheduled_at__lte=now - SESSIONS_MOVING_UNTIL,
     ).values("patient_id")
-    pending = (
+    return (
         _pending(windows)
         .annotate(day_key=_by_zone(windows, lambda tz, w: f":{w.today}", CharField()))
+        .filter(_chosen_time_in(windows) | Q(pk__in=Subquery(sessions)))
         .filter(~Exists(checked_in), ~Exists(reminded))
+        .annotate(
+            third_sent_at=Subquery(_sent_checkin_reminders("pk").values("due_at")[2:3]),
+            **_session_today(windows),
+            checkin_open=Value(True),
+            questionnaire_open=Value(False),
+        )
     )
-    return [
-        pending.filter(_chosen_time_in(windows)).values("pk"),
-        pending.filter(pk__in=Subquery(sessions)).values("pk"),
-    ]
 
 
 def _maintenance_candidates(windows: dict[str, ChosenTimeWindow]) -> QuerySet:
@@ -168,7 +187,9 @@ def _maintenance_candidates(windows: dict[str, ChosenTimeWindow]) -> QuerySet:
             windows, lambda tz, w, back=back: local_day_start(w.today - back, tz), DateTimeField()
         )
         done = Assessment.objects.filter(
-            patient=OuterRef("pk"), instrument=code, completed_at__gte=OuterRef(f"{code}_recent")
+            patient=OuterRef(BY_PREFERENCE),
+            instrument=code,
+            completed_at__gte=OuterRef(f"{code}_recent"),
         )
         maybe_due |= (Q(**{flag: True}) | ~Q(questionnaires=[])) & ~Exists(done)
     return (
@@ -176,51 +197,118 @@ def _maintenance_candidates(windows: dict[str, ChosenTimeWindow]) -> QuerySet:
         .filter(_chosen_time_in(windows), treatment_phase=Patient.Phase.MAINTENANCE)
         .annotate(**recent)
         .filter(maybe_due)
-        .values("pk")
+        .annotate(
+            # What only the daily check-in needs is not read.
+            third_sent_at=Value(None, output_field=DateTimeField()),
+            session_at=Value(None, output_field=DateTimeField()),
+            checkin_open=Value(False),
+            questionnaire_open=Value(True),
+        )
     )
 
 
+def _session_today(windows: dict[str, ChosenTimeWindow]) -> dict[str, object]:
+    """Annotations: `session_at`, the latest held or booked session on the patient's local
+    day (it may move the day's reminder: schedule.checkin_time_for_day), and the bounds of
+    that day it needs."""
+    starts = {tz: local_day_start(w.today, tz) for tz, w in windows.items()}
+    ends = {tz: local_day_start(w.today + timedelta(days=1), tz) for tz, w in windows.items()}
+    sessions = TreatmentSession.objects.filter(
+        patient=OuterRef("pk"),
+        status__in=HELD_OR_BOOKED,
+        scheduled_at__gte=OuterRef("day_starts_at"),
+        scheduled_at__lt=OuterRef("day_ends_at"),
+    )
+    return {
+        "day_starts_at": _by_zone(windows, lambda tz, w: starts[tz], DateTimeField()),
+        "day_ends_at": _by_zone(windows, lambda tz, w: ends[tz], DateTimeField()),
+        "session_at": Subquery(sessions.order_by("-scheduled_at").values("scheduled_at")[:1]),
+    }
+
+
 @contextmanager
-def _without_jit():
-    """PostgreSQL compiles a query whose estimated cost is high (JIT) before running it. The
-    candidate queries' probes make their estimate high while they run in milliseconds, and
-    the compiling would take seconds, every tick: off for them (until their transaction ends).
+def _planned_for_lookups():
+    """Plan the candidate queries for what they are: index lookups on pages read every
+    minute (so in memory), run in milliseconds.
+
+    PostgreSQL would otherwise compile them first (JIT: their estimate is high, and the
+    compiling took seconds every tick), and, costing each lookup as a read from disk, it may
+    prefer to scan a whole table (every check-in ever made) over a lookup per candidate. Both
+    settings last until the end of the transaction.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+                cursor.execute(
+                    "SELECT set_config('jit', 'off', true),"
+                    " set_config('random_page_cost', '1.1', true)"
+                )
         yield
 
 
-def checkin_candidate_ids(*, now: datetime) -> list[int]:
-    """Patients who may have today's check-in reminder due at `now`, sorted by key."""
-    windows = reminder_windows(now=now)
-    if not windows:
+# What the rules need of a candidate, read with it (Candidate's fields, in order).
+CANDIDATE_COLUMNS = (
+    "pk",
+    "tz",
+    "enrolled_at",
+    "user__email",
+    "treatment_phase",
+    "reminder_preference__checkin_time",
+    "reminder_preference__quiet_start",
+    "reminder_preference__quiet_end",
+    "reminder_preference__paused_until",
+    "unsubscribed_json",
+    "questionnaires_json",
+    "has_depression",
+    "has_anxiety",
+    "has_ptsd",
+    "third_sent_at",
+    "session_at",
+    "checkin_open",
+    "questionnaire_open",
+)
+
+
+def reminder_candidates(
+    *,
+    now: datetime,
+    windows: dict[str, ChosenTimeWindow] | None = None,
+    patient_ids: list[int] | None = None,
+) -> list[Candidate]:
+    """Patients who may have a daily check-in or maintenance questionnaire reminder due at
+    `now` (of those given, if any), with what the rules need, sorted by key: a query for
+    each kind (a patient may come twice, once for each). `windows`: those of
+    reminder_windows, if already read.
+
+    The two lists come as JSON text, decoded only when not empty (which they nearly always
+    are).
+    """
+    windows = reminder_windows(now=now) if windows is None else windows
+    if not windows or patient_ids == []:
         return []
-    at_chosen, on_session_day = _checkin_candidates(now, windows)
-    with _without_jit():
-        return sorted(at_chosen.union(on_session_day).order_by().values_list("pk", flat=True))
-
-
-def maintenance_candidate_ids(*, now: datetime) -> list[int]:
-    """Patients who may have a maintenance questionnaire reminder due at `now`, sorted."""
-    windows = reminder_windows(now=now)
-    if not windows:
-        return []
-    with _without_jit():
-        return sorted(_maintenance_candidates(windows).values_list("pk", flat=True))
-
-
-def reminder_candidate_ids(*, now: datetime) -> list[int]:
-    """Patients who may have a daily or maintenance reminder due at `now`, sorted."""
-    windows = reminder_windows(now=now)
-    if not windows:
-        return []
-    at_chosen, on_session_day = _checkin_candidates(now, windows)
-    either = at_chosen.union(on_session_day, _maintenance_candidates(windows)).order_by()
-    with _without_jit():
-        return sorted(either.values_list("pk", flat=True))
+    with _planned_for_lookups():
+        if connection.vendor == "postgresql":
+            # One pass over the patients for both kinds (notifications.sql.CANDIDATES).
+            rows = candidate_rows(
+                windows,
+                sessions_from=now - SESSIONS_MOVING_FROM,
+                sessions_until=now - SESSIONS_MOVING_UNTIL,
+                patient_ids=patient_ids,
+            )
+        else:
+            rows = []
+            for found in (_checkin_candidates(now, windows), _maintenance_candidates(windows)):
+                if patient_ids is not None:
+                    found = found.filter(pk__any_of=patient_ids)
+                rows += found.annotate(
+                    unsubscribed_json=Cast("reminder_preference__unsubscribed", TextField()),
+                    questionnaires_json=Cast("questionnaires", TextField()),
+                ).values_list(*CANDIDATE_COLUMNS)
+        candidates = [
+            Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]) for row in rows
+        ]
+    candidates.sort(key=attrgetter("pk"))
+    return candidates
 
 
 def _sent_checkin_reminders(patient: str) -> QuerySet:
@@ -230,79 +318,8 @@ def _sent_checkin_reminders(patient: str) -> QuerySet:
     ).order_by("-due_at")
 
 
-def reminder_candidates(*, patient_ids: list[int]) -> list[Candidate]:
-    """Those of the given patients who take reminder e-mails, by key.
-
-    Read from the preferences, so that the keys pick rows by index in both tables. The two
-    lists come as JSON text, decoded only when not empty (which they nearly always are).
-    """
-    third_sent = _sent_checkin_reminders("patient_id").values("due_at")[2:3]
-    rows = (
-        ReminderPreference.objects.filter(
-            patient_id__any_of=patient_ids,
-            email_enabled=True,
-            patient__status=Patient.Status.ACTIVE,
-            patient__user__is_active=True,
-        )
-        .order_by("patient_id")
-        .annotate(
-            unsubscribed_json=Cast("unsubscribed", TextField()),
-            questionnaires_json=Cast("patient__questionnaires", TextField()),
-            third_sent_at=Subquery(third_sent),
-        )
-        .values_list(
-            "patient_id",
-            "patient__tz",
-            "patient__enrolled_at",
-            "patient__user__email",
-            "patient__treatment_phase",
-            "checkin_time",
-            "quiet_start",
-            "quiet_end",
-            "paused_until",
-            "unsubscribed_json",
-            "questionnaires_json",
-            "patient__has_depression",
-            "patient__has_anxiety",
-            "patient__has_ptsd",
-            "third_sent_at",
-        )
-    )
-    return [Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]) for row in rows]
-
-
 def _json_list(text: str) -> list:
     return [] if text == "[]" else json.loads(text)
-
-
-def checkins_on(*, patient_ids: list[int], days: set[date]) -> set[tuple[int, date]]:
-    """(patient, local day) of the check-ins these patients made on these days."""
-    return set(
-        CheckIn.objects.filter(patient_id__any_of=patient_ids, local_date__in=days).values_list(
-            "patient_id", "local_date"
-        )
-    )
-
-
-def checkin_reminders_taken(*, keys: list[str]) -> set[str]:
-    """Which of these check-in reminder subjects have a reminder already (not skipped)."""
-    return set(
-        Delivery.objects.filter(kind=Delivery.Kind.CHECKIN, subject_key__any_of=keys)
-        .exclude(status=Delivery.Status.SKIPPED)
-        .values_list("subject_key", flat=True)
-    )
-
-
-def sessions_near(*, patient_ids: list[int], now: datetime) -> dict[int, list[datetime]]:
-    """Held or booked session times within 36 hours of `now` (covering any local today)."""
-    found: dict[int, list[datetime]] = {}
-    for patient_id, at in TreatmentSession.objects.filter(
-        patient_id__any_of=patient_ids,
-        status__in=HELD_OR_BOOKED,
-        scheduled_at__range=(now - timedelta(hours=36), now + timedelta(hours=36)),
-    ).values_list("patient_id", "scheduled_at"):
-        found.setdefault(patient_id, []).append(at)
-    return found
 
 
 def cap_facts(*, patient_ids: list[int]) -> dict[int, CapFacts]:

@@ -47,18 +47,8 @@ from .schedule import (
     reminders_capped,
     session_reminder_due,
 )
-from .selectors import (
-    Candidate,
-    CapFacts,
-    cap_facts,
-    checkin_candidate_ids,
-    checkin_reminders_taken,
-    checkins_on,
-    maintenance_candidate_ids,
-    reminder_candidate_ids,
-    reminder_candidates,
-    sessions_near,
-)
+from .selectors import Candidate, CapFacts, cap_facts, reminder_candidates
+from .sql import binding_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +58,7 @@ LEASE = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
 # The wait after a first deferral (a minute unless DELIVERY_RETRY_SECONDS says otherwise).
 RETRY = timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
 MAX_ATTEMPTS = 6
-BATCH = 500
+BATCH = 2000
 
 
 class TransientSendError(Exception):
@@ -137,35 +127,66 @@ def _settings_of(candidate: Candidate) -> ReminderSettings:
     )
 
 
-def checkin_reminders_dispatch(*, now: datetime, patient_ids: list[int] | None = None) -> int:
-    """Create the daily check-in reminders due by `now` (for the patients given, or for all
-    whom selectors.checkin_candidate_ids finds). Returns how many were created.
+PATIENT_KINDS = (Delivery.Kind.CHECKIN, Delivery.Kind.QUESTIONNAIRE)
 
-    The pure rules decide for each patient, in batches of BATCH with a fixed number of
-    statements each.
+
+def patient_reminders_dispatch(
+    *, now: datetime, patient_ids: list[int] | None = None, kinds: tuple = PATIENT_KINDS
+) -> int:
+    """Create the daily check-in and maintenance questionnaire reminders (`kinds`) due by
+    `now`, for the patients given or for all; returns how many were created.
+
+    One query (selectors.reminder_candidates) finds the patients who may have one due, with
+    what the rules need of them; the pure rules decide for each, in batches of BATCH, each
+    batch one transaction with a fixed number of statements. A batch that fails does not
+    hold back the others; the first error is raised at the end (the next tick tries the
+    failed batch's patients again).
     """
-    ids = checkin_candidate_ids(now=now) if patient_ids is None else patient_ids
-    return sum(
-        _checkin_batch(reminder_candidates(patient_ids=batch), now) for batch in _chunks(ids, BATCH)
-    )
+    candidates = reminder_candidates(now=now, patient_ids=patient_ids)
+    made, errors = 0, []
+    for start in range(0, len(candidates), BATCH):
+        try:
+            made += _patient_batch(candidates[start : start + BATCH], now, kinds)
+        except Exception as exc:
+            logger.exception("A batch of reminder candidates failed")
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return made
 
 
-def _checkin_batch(candidates: list[Candidate], now: datetime) -> int:
-    ids = [c.pk for c in candidates]
+def patient_batch_dispatch(*, patient_ids: list[int], now: datetime) -> int:
+    """patient_reminders_dispatch for the patients given (read afresh)."""
+    return patient_reminders_dispatch(now=now, patient_ids=patient_ids)
+
+
+def checkin_reminders_dispatch(*, now: datetime, patient_ids: list[int] | None = None) -> int:
+    """Create the daily check-in reminders due by `now` (for the patients given, or for
+    all). Returns how many were created."""
+    kinds = (Delivery.Kind.CHECKIN,)
+    return patient_reminders_dispatch(now=now, patient_ids=patient_ids, kinds=kinds)
+
+
+def _patient_batch(candidates: list[Candidate], now: datetime, kinds: tuple) -> int:
+    rows = []
+    if Delivery.Kind.CHECKIN in kinds:
+        rows += _checkin_rows([c for c in candidates if c.checkin_open], now)
+    if Delivery.Kind.QUESTIONNAIRE in kinds:
+        rows += _maintenance_rows([c for c in candidates if c.questionnaire_open], now)
+    # Neither kind has a reminder for its subject: the candidates' were left out when read.
+    return _insert(rows, taken_known=True)
+
+
+def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelivery"]:
+    """The check-in reminders due of candidates neither checked in nor reminded today; the
+    capped ones get the care team's weekly alert instead."""
     today_of = cache(partial(local_date, now))  # the local day, by zone
-    keys = {c.pk: _checkin_key(c.pk, today_of(c.tz)) for c in candidates}
-    checked_in = checkins_on(patient_ids=ids, days={today_of(c.tz) for c in candidates})
-    taken = checkin_reminders_taken(keys=list(keys.values()))
-    sessions = sessions_near(patient_ids=ids, now=now)
     rule = _checkin_rule(now)
     due_now = []
     for candidate in candidates:
-        today = today_of(candidate.tz)
-        if (candidate.pk, today) in checked_in or keys[candidate.pk] in taken:
-            continue
         at = candidate.checkin_time
-        if candidate.pk in sessions:
-            at = _checkin_time_on(candidate, today, sessions[candidate.pk])
+        if candidate.session_at is not None:
+            at = checkin_time_for_day(_settings_of(candidate), session_at=candidate.session_at)
         due = rule(
             candidate.tz,
             at,
@@ -175,7 +196,7 @@ def _checkin_batch(candidates: list[Candidate], now: datetime) -> int:
             tuple(candidate.unsubscribed),
         )
         if due is not None:
-            due_now.append((candidate, today, due))
+            due_now.append((candidate, today_of(candidate.tz), due))
     # Capped only after three unanswered in a row: the others need no more reading.
     facts = cap_facts(patient_ids=[c.pk for c, _, _ in due_now if _three_since(c, c.enrolled_at)])
     rows, capped = [], []
@@ -183,9 +204,10 @@ def _checkin_batch(candidates: list[Candidate], now: datetime) -> int:
         if candidate.pk in facts and _capped(candidate, facts[candidate.pk], today):
             capped.append((candidate.pk, today))
             continue
-        rows.append(_candidate_delivery(Delivery.Kind.CHECKIN, keys[candidate.pk], due, candidate))
+        key = _checkin_key(candidate.pk, today)
+        rows.append(_candidate_delivery(Delivery.Kind.CHECKIN, key, due, candidate))
     _raise_capped_alerts(capped, now)
-    return _insert(rows, taken_known=True)  # `taken` was read just above
+    return rows
 
 
 def _checkin_rule(now: datetime):
@@ -204,12 +226,6 @@ def _checkin_rule(now: datetime):
         return checkin_reminder_due(settings, now=now)
 
     return rule
-
-
-def _checkin_time_on(candidate: Candidate, today: date, sessions: list[datetime]):
-    """The day's reminder time: after the day's session, if it has one."""
-    session_at = max((at for at in sessions if local_date(at, candidate.tz) == today), default=None)
-    return checkin_time_for_day(_settings_of(candidate), session_at=session_at)
 
 
 def _three_since(candidate: Candidate, since: datetime) -> bool:
@@ -312,14 +328,15 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
     return [r for r in rows if (r.kind, r.subject_key) not in taken]
 
 
-# One statement per kind in a batch on PostgreSQL: the values travel as a few arrays, a row
-# already there (the unique kind, subject and due time) is left alone, the new ids come back.
+# One statement per kind in a batch on PostgreSQL: the values travel as a few arrays, in
+# binary (%b), a row already there (the unique kind, subject and due time) is left alone,
+# the new ids come back.
 INSERT_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id,
          status, attempts, last_error, created_at)
-    SELECT %s, subject_key, due_at, to_email, patient_id, alert_id, %s, 0, '', %s
-    FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[], %s::bigint[], %s::bigint[])
+    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, 0, '', %b
+    FROM unnest(%b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[])
         AS new (subject_key, due_at, to_email, patient_id, alert_id)
     ON CONFLICT DO NOTHING
     RETURNING id
@@ -330,7 +347,7 @@ def _insert_new(rows: list[NewDelivery]) -> list[int]:
     """Insert the rows not there yet (by kind, subject and due time); the new rows' ids."""
     if connection.vendor == "postgresql":
         inserted = []
-        with connection.cursor() as cursor:
+        with binding_cursor() as cursor:
             for kind in sorted({r.kind for r in rows}):
                 of_kind = [r for r in rows if r.kind == kind]
                 _, keys, due, emails, patients, alerts = map(list, zip(*of_kind, strict=True))
@@ -781,17 +798,15 @@ def maintenance_questionnaire_reminders_dispatch(
     *, now: datetime, patient_ids: list[int] | None = None
 ) -> int:
     """ "Questionnaire due" in maintenance: every 14 days (PCL-5: 28) when no session is
-    booked in the next 48 hours (for the patients given, or for all whom
-    selectors.maintenance_candidate_ids finds). One reminder per due episode (keyed by the
-    last completion). Returns how many were created."""
-    ids = maintenance_candidate_ids(now=now) if patient_ids is None else patient_ids
-    return sum(
-        _maintenance_batch(reminder_candidates(patient_ids=batch), now)
-        for batch in _chunks(ids, BATCH)
-    )
+    booked in the next 48 hours (for the patients given, or for all). One reminder per due
+    episode (keyed by the last completion). Returns how many were created."""
+    kinds = (Delivery.Kind.QUESTIONNAIRE,)
+    return patient_reminders_dispatch(now=now, patient_ids=patient_ids, kinds=kinds)
 
 
-def _maintenance_batch(candidates: list[Candidate], now: datetime) -> int:
+def _maintenance_rows(candidates: list[Candidate], now: datetime) -> list["NewDelivery"]:
+    """The maintenance questionnaire reminders due of candidates who may have one due, less
+    those whose episode was reminded already."""
     due_now = {}
     for candidate in candidates:
         if candidate.treatment_phase != Patient.Phase.MAINTENANCE:
@@ -801,7 +816,7 @@ def _maintenance_batch(candidates: list[Candidate], now: datetime) -> int:
         if due is not None:
             due_now[candidate.pk] = (candidate, due)
     if not due_now:
-        return 0
+        return []
     booked = set(
         TreatmentSession.objects.filter(
             patient_id__any_of=list(due_now),
@@ -839,35 +854,10 @@ def _maintenance_batch(candidates: list[Candidate], now: datetime) -> int:
                 candidate,
             )
         )
-    # One reminder per episode (not one a day while it stays due).
+    # One reminder per episode (not one a day while it stays due), skipped or not.
     already = set(
         Delivery.objects.filter(
             kind=Delivery.Kind.QUESTIONNAIRE, subject_key__any_of=[r.subject_key for r in rows]
         ).values_list("subject_key", flat=True)
     )
-    return _insert([r for r in rows if r.subject_key not in already])
-
-
-def patient_batches(*, now: datetime, batch: int | None = None) -> list[list[int]]:
-    """The keys of the patients who may have a daily or maintenance reminder due at `now`
-    (selectors.reminder_candidate_ids), in sorted batches of up to `batch` (BATCH)."""
-    return _chunks(reminder_candidate_ids(now=now), batch or BATCH)
-
-
-def patient_batch_dispatch(*, patient_ids: list[int], now: datetime) -> None:
-    """Daily check-in and maintenance questionnaire reminders for one batch of patients; the
-    rules are applied afresh (one may have checked in since the tick)."""
-    candidates = reminder_candidates(patient_ids=patient_ids)
-    _checkin_batch(candidates, now)
-    _maintenance_batch(candidates, now)
-
-
-def enqueue_patient_batch(patient_ids: list[int], now: datetime) -> None:
-    """Hand one batch to any worker, so several share the work; inline if no broker."""
-    from .tasks import dispatch_reminder_batch
-
-    try:
-        dispatch_reminder_batch.delay(patient_ids, now.isoformat())
-    except BrokerError:
-        logger.warning("Broker unavailable; dispatching %s patients here", len(patient_ids))
-        patient_batch_dispatch(patient_ids=patient_ids, now=now)
+    return [r for r in rows if r.subject_key not in already]

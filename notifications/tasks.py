@@ -13,11 +13,10 @@ from .services import (
     deliveries_sweep,
     delivery_send,
     digests_dispatch,
-    enqueue_patient_batch,
     escalations_dispatch,
     heartbeat_record,
     patient_batch_dispatch,
-    patient_batches,
+    patient_reminders_dispatch,
     questionnaire_reminders_dispatch,
     session_reminders_dispatch,
 )
@@ -40,7 +39,7 @@ def dispatch_reminders() -> None:
     """
     now = timezone.now()
     steps = [
-        lambda: [enqueue_patient_batch(ids, now) for ids in patient_batches(now=now)],
+        lambda: patient_reminders_dispatch(now=now),
         lambda: session_reminders_dispatch(now=now),
         lambda: questionnaire_reminders_dispatch(now=now),
         lambda: escalations_dispatch(now=now),
@@ -99,5 +98,9 @@ def send_deliveries(delivery_ids: list[int]) -> None:
 
 @shared_task(name="notifications.dispatch_reminder_batch", soft_time_limit=50, time_limit=55)
 def dispatch_reminder_batch(patient_ids: list[int], now: str) -> None:
-    """The per-patient reminders of one batch of patients, as of `now` (ISO time)."""
+    """The per-patient reminders of one batch of patients, as of `now` (ISO time).
+
+    The tick no longer hands batches out (it does them itself, from one read); this stays
+    for batches an earlier version queued.
+    """
     patient_batch_dispatch(patient_ids=patient_ids, now=datetime.fromisoformat(now))

@@ -82,16 +82,9 @@ def _no_broker_publishing(request, monkeypatch):
     """
     enqueued = []
     if request.node.get_closest_marker("real_enqueue") is None:
-        from notifications.services import patient_batch_dispatch
-
         monkeypatch.setattr("care.services.accounts._enqueue_invitation", enqueued.append)
         monkeypatch.setattr("notifications.services._enqueue", enqueued.append)
         monkeypatch.setattr("notifications.services._enqueue_chunk", enqueued.extend)
-        # Dispatcher batches run here and now, as a worker would run them.
-        monkeypatch.setattr(
-            "notifications.tasks.enqueue_patient_batch",
-            lambda patient_ids, now: patient_batch_dispatch(patient_ids=patient_ids, now=now),
-        )
     return enqueued
 
 

@@ -97,8 +97,6 @@ def test_the_dispatcher_publishes_ids_without_eta_or_countdown(
 
     def publish(self, args=None, kwargs=None, **options):
         published.append((self.name, args, kwargs, options))
-        if self.name == "notifications.dispatch_reminder_batch":
-            self.run(*args)  # as a worker would, so that it publishes the sends
 
     monkeypatch.setattr(Task, "apply_async", publish)
     with (
@@ -108,12 +106,11 @@ def test_the_dispatcher_publishes_ids_without_eta_or_countdown(
         dispatch_reminders()
 
     names = [name for name, *_ in published]
-    assert names == ["notifications.dispatch_reminder_batch", "notifications.send_delivery"]
-    assert published[0][1][0] == [patient.pk]  # the batch: patient ids and the moment
+    assert names == ["notifications.send_delivery"]  # the tick does its batches itself
     for _, args, kwargs, options in published:
         assert _ids_and_plain_values(args) and not kwargs
         assert not {"eta", "countdown"} & set(options)
-    assert list(published[1][1]) == [patient.deliveries.get().id]
+    assert list(published[0][1]) == [patient.deliveries.get().id]
 
 
 @pytest.mark.real_enqueue
@@ -128,8 +125,6 @@ def test_the_dispatcher_publishes_the_sends_in_chunks_of_ids(
 
     def publish(self, args=None, kwargs=None, **options):
         published.append((self.name, args, kwargs, options))
-        if self.name == "notifications.dispatch_reminder_batch":
-            self.run(*args)
 
     monkeypatch.setattr(Task, "apply_async", publish)
     with (
@@ -139,7 +134,7 @@ def test_the_dispatcher_publishes_the_sends_in_chunks_of_ids(
         dispatch_reminders()
 
     ids = sorted(Delivery.objects.values_list("id", flat=True))
-    assert [(name, list(args)) for name, args, *_ in published[1:]] == [
+    assert [(name, list(args)) for name, args, *_ in published] == [
         ("notifications.send_deliveries", [ids[:2]]),  # one message for two e-mails
         ("notifications.send_delivery", [ids[2]]),  # one alone keeps the single send
     ]

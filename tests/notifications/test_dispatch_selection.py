@@ -13,6 +13,7 @@ from care.clock import local_date
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession
 from care.selectors import patient_instrument_codes
 from care.trends import questionnaires_due
+from notifications import services
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import (
     QUESTIONNAIRE_WINDOW,
@@ -21,7 +22,6 @@ from notifications.schedule import (
     checkin_time_for_day,
     reminders_capped,
 )
-from notifications.services import patient_batch_dispatch, patient_batches
 from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +256,8 @@ def _patient_reminders() -> dict[int, tuple[str, datetime]]:
     [date(2026, 3, 8), date(2026, 3, 29), date(2026, 4, 5), date(2026, 11, 1), date(2026, 5, 6)],
     ids=["us-forward", "london-forward", "lord-howe-back", "us-back", "plain-wednesday"],
 )
-def test_the_candidates_get_exactly_the_reminders_of_the_per_patient_rules(day):
+def test_the_candidates_get_exactly_the_reminders_of_the_per_patient_rules(day, monkeypatch):
+    monkeypatch.setattr(services, "BATCH", 7)  # several batches
     population(day)
     questionnaire_edges(day)
     now = datetime.combine(day, time(0), tzinfo=UTC) - timedelta(hours=14)
@@ -268,8 +269,7 @@ def test_the_candidates_get_exactly_the_reminders_of_the_per_patient_rules(day):
             Alert.objects.filter(kind="missed_checkins").values_list("patient_id", "cause")
         )
 
-        for patient_ids in patient_batches(now=now, batch=7):
-            patient_batch_dispatch(patient_ids=patient_ids, now=now)
+        services.patient_reminders_dispatch(now=now)
 
         made = {row for pk, row in _patient_reminders().items() if pk not in before}
         assert made == expected, now

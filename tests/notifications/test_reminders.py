@@ -297,38 +297,35 @@ def test_new_patients_get_the_clinics_default_reminder_time(clinician_client, cl
     ).checkin_time == time(18, 15)
 
 
-def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic):
-    from notifications.services import patient_batch_dispatch, patient_batches
+def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic, monkeypatch):
+    from notifications import services
 
     due, later = [], []
     for n in range(14):
         patient = PatientFactory(clinic=clinic, tz="America/New_York")
         ReminderPreference.objects.create(patient=patient, checkin_time=time(9 if n % 2 else 15))
         (due if n % 2 else later).append(patient)
+    batches = []
+    batch = services._patient_batch
 
-    batches = patient_batches(now=NINE_NY, batch=3)
-    for patient_ids in batches:
-        patient_batch_dispatch(patient_ids=patient_ids, now=NINE_NY)
+    def recorded(candidates, now, kinds):
+        batches.append([c.pk for c in candidates])
+        return batch(candidates, now, kinds)
+
+    monkeypatch.setattr(services, "BATCH", 3)
+    monkeypatch.setattr(services, "_patient_batch", recorded)
+
+    assert services.patient_reminders_dispatch(now=NINE_NY) == 7
 
     pks = [p.pk for p in due]  # only the patients whose reminder may be due
     assert batches == [pks[0:3], pks[3:6], pks[6:7]]
     assert {d.patient for d in Delivery.objects.all()} == set(due)
 
 
-@pytest.mark.real_enqueue
-def test_without_a_broker_the_dispatcher_does_its_batch_itself(patient_ny, monkeypatch):
-    from kombu.exceptions import OperationalError
+def test_a_batch_queued_by_an_earlier_version_is_still_done(patient_ny):
+    from notifications.tasks import dispatch_reminder_batch
 
-    from notifications import tasks
-    from notifications.services import enqueue_patient_batch
-
-    def refuse(*args, **kwargs):
-        raise OperationalError("broker down")
-
-    monkeypatch.setattr(tasks.dispatch_reminder_batch, "delay", refuse)
-    monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: None)
-
-    enqueue_patient_batch([patient_ny.pk], NINE_NY)
+    dispatch_reminder_batch.run([patient_ny.pk], NINE_NY.isoformat())
 
     assert Delivery.objects.filter(patient=patient_ny).count() == 1
 
