@@ -65,10 +65,10 @@ class TransientSendError(Exception):
     """The mail server could not take the message now; try again later."""
 
 
-def heartbeat_record(*, name: str, now: datetime) -> Heartbeat:
-    """Record that `name` was seen working at `now`."""
-    heartbeat, _ = Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})
-    return heartbeat
+def heartbeat_record(*, name: str, now: datetime) -> None:
+    """Record that `name` was seen working at `now` (one UPDATE once its row exists)."""
+    if not Heartbeat.objects.filter(name=name).update(beat_at=now):
+        Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})
 
 
 def reminder_preference_for(patient: Patient) -> ReminderPreference:

@@ -39,12 +39,14 @@ def dispatch_reminders() -> None:
     """
     now = timezone.now()
     steps = [
+        # First: it looks for rows of earlier ticks (this tick's are not stuck), and need
+        # not read past the rows this tick makes.
+        lambda: deliveries_sweep(now=now),
         lambda: patient_reminders_dispatch(now=now),
         lambda: session_reminders_dispatch(now=now),
         lambda: questionnaire_reminders_dispatch(now=now),
         lambda: escalations_dispatch(now=now),
         lambda: digests_dispatch(now=now),
-        lambda: deliveries_sweep(now=now),
         lambda: heartbeat_record(name="dispatcher", now=now),
     ]
     errors = []
