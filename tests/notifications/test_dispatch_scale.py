@@ -76,3 +76,39 @@ def test_a_tick_with_nothing_due_reads_only_a_few_statements(clinic):
     # The zones, the candidates of each kind (none: no batch; planner settings on
     # PostgreSQL, in a savepoint), the other kinds, the sweeper, the heartbeat.
     assert statements_of_a_tick() <= 15
+
+
+def test_statements_grow_with_the_batches_not_with_the_patients(clinic, monkeypatch):
+    monkeypatch.setattr("notifications.services.BATCH", 4)
+    counts = {}
+    due = []
+    for patients in [3, 4, 5, 8, 9]:  # in batches of 4: 1, 1, 2, 2 and 3
+        due += [patient(clinic, time(9)) for _ in range(patients - len(due))]
+        Delivery.objects.all().delete()  # all due again
+        counts[patients] = statements_of_a_tick()
+        assert Delivery.objects.count() == patients
+
+    assert counts[3] == counts[4]  # one batch, however full
+    assert counts[5] == counts[8]
+    assert counts[9] - counts[8] == counts[5] - counts[4] > 0  # a fixed cost per batch
+
+
+def test_a_failing_batch_does_not_hold_back_the_others(clinic, monkeypatch, caplog):
+    from notifications import services
+
+    monkeypatch.setattr(services, "BATCH", 2)
+    due = [patient(clinic, time(9)) for _ in range(4)]
+    rows_of = services._checkin_rows
+
+    def failing_first(candidates, now):
+        if due[0].pk in {c.pk for c in candidates}:
+            raise RuntimeError("a bad row")
+        return rows_of(candidates, now)
+
+    monkeypatch.setattr(services, "_checkin_rows", failing_first)
+
+    with pytest.raises(RuntimeError), time_machine.travel(NOW, tick=False):
+        services.patient_reminders_dispatch(now=NOW)
+
+    assert set(Delivery.objects.values_list("patient_id", flat=True)) == {p.pk for p in due[2:]}
+    assert "A batch of reminder candidates failed" in caplog.text
