@@ -48,10 +48,6 @@ SESSION_SLACK = timedelta(hours=1, minutes=1)
 SESSIONS_MOVING_FROM = LATE_AFTER + AFTER_SESSION + SESSION_SLACK
 SESSIONS_MOVING_UNTIL = AFTER_SESSION - SESSION_SLACK
 HELD_OR_BOOKED = [TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.COMPLETED]
-# The lookups of a candidate's rows go by the preference's patient key: PostgreSQL then makes
-# them only for rows whose preference matched (chosen time in the window), not for every
-# patient, as it would if they went by the patient's own key.
-BY_PREFERENCE = "reminder_preference__patient_id"
 
 
 class Candidate(NamedTuple):
@@ -147,15 +143,13 @@ def _checkin_candidates(now: datetime, windows: dict[str, ChosenTimeWindow]) -> 
     their local day, and no check-in reminder for it yet (a skipped one does not count)."""
     key = Concat(
         Value("patient:"),
-        Cast(OuterRef(BY_PREFERENCE), output_field=CharField()),
+        Cast(OuterRef("pk"), output_field=CharField()),
         OuterRef("day_key"),
     )
     reminded = Delivery.objects.filter(kind=Delivery.Kind.CHECKIN, subject_key=key).exclude(
         status=Delivery.Status.SKIPPED
     )
-    checked_in = CheckIn.objects.filter(
-        patient=OuterRef(BY_PREFERENCE), local_date=OuterRef("local_today")
-    )
+    checked_in = CheckIn.objects.filter(patient=OuterRef("pk"), local_date=OuterRef("local_today"))
     sessions = TreatmentSession.objects.filter(
         status__in=HELD_OR_BOOKED,
         scheduled_at__gte=now - SESSIONS_MOVING_FROM,
@@ -187,7 +181,7 @@ def _maintenance_candidates(windows: dict[str, ChosenTimeWindow]) -> QuerySet:
             windows, lambda tz, w, back=back: local_day_start(w.today - back, tz), DateTimeField()
         )
         done = Assessment.objects.filter(
-            patient=OuterRef(BY_PREFERENCE),
+            patient=OuterRef("pk"),
             instrument=code,
             completed_at__gte=OuterRef(f"{code}_recent"),
         )
@@ -227,22 +221,15 @@ def _session_today(windows: dict[str, ChosenTimeWindow]) -> dict[str, object]:
 
 
 @contextmanager
-def _planned_for_lookups():
-    """Plan the candidate queries for what they are: index lookups on pages read every
-    minute (so in memory), run in milliseconds.
-
-    PostgreSQL would otherwise compile them first (JIT: their estimate is high, and the
-    compiling took seconds every tick), and, costing each lookup as a read from disk, it may
-    prefer to scan a whole table (every check-in ever made) over a lookup per candidate. Both
-    settings last until the end of the transaction.
+def _without_jit():
+    """PostgreSQL compiles a query whose estimated cost is high (JIT) before running it. The
+    candidate query's lookups make its estimate high while it runs in milliseconds, and the
+    compiling would take seconds, every tick: off for it (until its transaction ends).
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('jit', 'off', true),"
-                    " set_config('random_page_cost', '1.1', true)"
-                )
+                cursor.execute("SET LOCAL jit = off")
         yield
 
 
@@ -286,7 +273,7 @@ def reminder_candidates(
     windows = reminder_windows(now=now) if windows is None else windows
     if not windows or patient_ids == []:
         return []
-    with _planned_for_lookups():
+    with _without_jit():
         if connection.vendor == "postgresql":
             # One pass over the patients for both kinds (notifications.sql.CANDIDATES).
             rows = candidate_rows(
@@ -305,7 +292,9 @@ def reminder_candidates(
                     questionnaires_json=Cast("questionnaires", TextField()),
                 ).values_list(*CANDIDATE_COLUMNS)
         candidates = [
-            Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]) for row in rows
+            Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:])
+            for row in rows
+            if row[3] is not None  # no address: the account is not active (notifications.sql)
         ]
     candidates.sort(key=attrgetter("pk"))
     return candidates

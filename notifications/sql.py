@@ -43,7 +43,7 @@ INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "ha
 _MAYBE_DUE = " OR ".join(  # constants only
     f"((p.{flag} OR p.questionnaires <> '[]') AND NOT EXISTS ("  # noqa: S608
     f"SELECT 1 FROM care_assessment a WHERE a.patient_id = r.patient_id"
-    f" AND a.instrument = '{code}' AND a.completed_at >= z.{code}_recent))"
+    f" AND a.instrument = '{code}' AND a.completed_at >= z.{code}_recent OFFSET 0))"
     for code, flag in INSTRUMENT_FLAGS.items()
 )
 
@@ -52,11 +52,15 @@ _MAYBE_DUE = " OR ".join(  # constants only
 # the patients of the zones with a window (`zone`: one row per zone, from arrays).
 #
 # The inner query works out both flags once for each patient whose chosen time is in the
-# window (or whose session may move the reminder there), with a lookup of that day's
-# check-in (index checkin_one_per_day) and, only if none, of that day's reminder; the
-# questionnaires' lookups only for patients in maintenance. OFFSET 0 keeps PostgreSQL from
-# working the flags out again for the rows kept. The lookups go by the preference's key, so
-# that they are made after the chosen time matched, not for every patient.
+# window (or whose session may move the reminder there): a lookup of that day's check-in
+# (index checkin_one_per_day) and, only if none, of that day's reminder; the
+# questionnaires' lookups only for patients in maintenance. The lookups go by the
+# preference's key, so that they are made once the chosen time matched, not for every
+# patient. Each is one lookup per patient: OFFSET 0 keeps PostgreSQL from reading instead
+# every check-in, reminder or questionnaire there is into a hash table (which its estimates
+# favour while those tables are small); the inner query's OFFSET 0 keeps it from working
+# the flags out again for the rows kept. The user's address is looked up for the rows kept
+# only: none if the account is not active.
 CANDIDATES = f"""
 WITH zone AS (
     SELECT * FROM unnest(
@@ -68,7 +72,9 @@ WITH zone AS (
         {", ".join(f"{code}_recent" for code in INSTRUMENT_FLAGS)}
     )
 )
-SELECT c.id, c.tz, c.enrolled_at, c.email, c.treatment_phase, c.checkin_time,
+SELECT c.id, c.tz, c.enrolled_at, (
+        SELECT u.email FROM care_user u WHERE u.id = c.user_id AND u.is_active
+    ) AS email, c.treatment_phase, c.checkin_time,
     c.quiet_start, c.quiet_end, c.paused_until, c.unsubscribed_json, c.questionnaires_json,
     c.has_depression, c.has_anxiety, c.has_ptsd,
     CASE WHEN c.checkin_open THEN (
@@ -83,25 +89,24 @@ SELECT c.id, c.tz, c.enrolled_at, c.email, c.treatment_phase, c.checkin_time,
     ) END AS session_at,
     c.checkin_open, c.questionnaire_open
 FROM (
-    SELECT p.id, p.tz, p.enrolled_at, u.email, p.treatment_phase, r.checkin_time,
+    SELECT p.id, p.user_id, p.tz, p.enrolled_at, p.treatment_phase, r.checkin_time,
         r.quiet_start, r.quiet_end, r.paused_until, r.unsubscribed::text AS unsubscribed_json,
         p.questionnaires::text AS questionnaires_json, p.has_depression, p.has_anxiety,
         p.has_ptsd, z.day_starts_at, z.day_ends_at,
         NOT EXISTS (
             SELECT 1 FROM care_checkin k
-            WHERE k.patient_id = r.patient_id AND k.local_date = z.today
+            WHERE k.patient_id = r.patient_id AND k.local_date = z.today OFFSET 0
         ) AND NOT EXISTS (
             SELECT 1 FROM notifications_delivery d
             WHERE d.kind = 'checkin_due' AND d.subject_key = 'patient:' || r.patient_id || z.day_key
-                AND d.status <> 'skipped'
+                AND d.status <> 'skipped' OFFSET 0
         ) AS checkin_open,
         r.checkin_time BETWEEN z.earliest AND z.latest AND p.treatment_phase = 'maintenance'
             AND ({_MAYBE_DUE}) AS questionnaire_open
     FROM care_patient p
     JOIN zone z ON z.tz = p.tz
     JOIN notifications_reminderpreference r ON r.patient_id = p.id
-    JOIN care_user u ON u.id = p.user_id
-    WHERE p.status = 'active' AND u.is_active AND r.email_enabled
+    WHERE p.status = 'active' AND r.email_enabled
         AND (r.paused_until IS NULL OR r.paused_until < z.today)
         AND (r.checkin_time BETWEEN z.earliest AND z.latest OR p.id IN (
             SELECT s.patient_id FROM care_treatmentsession s
