@@ -36,6 +36,26 @@ def binding_cursor():
         yield wrapped
 
 
+# The distinct zones of the patients, one index lookup each (index patient_tz): from the
+# first zone, the next one after it, and so on.
+PATIENT_ZONES = """
+WITH RECURSIVE zone (tz) AS (
+    (SELECT tz FROM care_patient ORDER BY tz LIMIT 1)
+    UNION ALL
+    SELECT (SELECT p.tz FROM care_patient p WHERE p.tz > zone.tz ORDER BY p.tz LIMIT 1)
+    FROM zone WHERE zone.tz IS NOT NULL
+)
+SELECT tz FROM zone WHERE tz IS NOT NULL
+"""
+
+
+def patient_zones() -> list[str]:
+    """The time zones patients live in."""
+    with connection.cursor() as cursor:
+        cursor.execute(PATIENT_ZONES)
+        return [tz for (tz,) in cursor.fetchall()]
+
+
 # The questionnaires of the maintenance schedule and the condition that makes each wanted
 # (care.selectors.patient_instrument_codes: a list the team chose, else by condition).
 INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "has_ptsd"}

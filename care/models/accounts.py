@@ -295,7 +295,12 @@ class Patient(models.Model):
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
         ordering = ["user__full_name"]
-        indexes = [models.Index(fields=["clinic", "status"])]
+        indexes = [
+            models.Index(fields=["clinic", "status"]),
+            # The zones patients live in, read every minute by the reminder dispatcher
+            # (notifications.selectors.reminder_windows): a skip over this index.
+            models.Index(fields=["tz"], name="patient_tz"),
+        ]
 
     def __str__(self) -> str:
         return self.user.full_name or self.preferred_name
