@@ -198,6 +198,28 @@ def test_a_deferral_is_retried_then_given_up(patient_ny, monkeypatch):
     assert "451" in delivery.last_error
 
 
+def test_a_row_already_there_is_left_alone_and_its_batch_still_made(clinic):
+    due = []
+    for _ in range(3):
+        due.append(PatientFactory(clinic=clinic, tz="America/New_York"))
+        ReminderPreference.objects.create(patient=due[-1], checkin_time=time(9, 0))
+    # Skipped (it does not count as a reminder): the patient is a candidate again, and the
+    # reminder due would be this very row.
+    Delivery.objects.create(
+        kind="checkin_due",
+        subject_key=f"patient:{due[0].pk}:2026-05-04",
+        due_at=NINE_NY,
+        patient=due[0],
+        to_email=due[0].user.email,
+        status="skipped",
+    )
+
+    assert checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1)) == 2
+
+    made = Delivery.objects.filter(status="pending")
+    assert set(made.values_list("patient_id", flat=True)) == {due[1].pk, due[2].pk}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_at_once_create_one_delivery_per_due_item(clinic):
     for _ in range(20):
