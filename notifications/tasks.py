@@ -18,6 +18,7 @@ from .services import (
     patient_batch_dispatch,
     patient_reminders_dispatch,
     questionnaire_reminders_dispatch,
+    sends_alongside,
     session_reminders_dispatch,
 )
 
@@ -50,12 +51,13 @@ def dispatch_reminders() -> None:
         lambda: heartbeat_record(name="dispatcher", now=now),
     ]
     errors = []
-    for step in steps:
-        try:
-            step()
-        except Exception as exc:
-            logger.exception("A reminder dispatch step failed")
-            errors.append(exc)
+    with sends_alongside():  # published by a thread while the next steps run
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:
+                logger.exception("A reminder dispatch step failed")
+                errors.append(exc)
     if errors:
         raise errors[0]
 
