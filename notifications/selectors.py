@@ -295,9 +295,7 @@ def reminder_candidates(
                     questionnaires_json=Cast("questionnaires", TextField()),
                 ).values_list(*CANDIDATE_COLUMNS)
         candidates = [
-            Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:])
-            for row in rows
-            if row[3] is not None  # no address: the account is not active (notifications.sql)
+            Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]) for row in rows
         ]
     candidates.sort(key=attrgetter("pk"))
     return candidates

@@ -60,28 +60,8 @@ def patient_zones() -> list[str]:
 # (care.selectors.patient_instrument_codes: a list the team chose, else by condition).
 INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "has_ptsd"}
 
-_MAYBE_DUE = " OR ".join(  # constants only
-    f"((p.{flag} OR p.questionnaires <> '[]') AND NOT EXISTS ("  # noqa: S608
-    f"SELECT 1 FROM care_assessment a WHERE a.patient_id = r.patient_id"
-    f" AND a.instrument = '{code}' AND a.completed_at >= z.{code}_recent OFFSET 0))"
-    for code, flag in INSTRUMENT_FLAGS.items()
-)
-
-# Patients who may have a daily check-in reminder or a maintenance questionnaire reminder
-# due, with what the rules need (selectors.Candidate's fields, in order), in one pass over
-# the patients of the zones with a window (`zone`: one row per zone, from arrays).
-#
-# The inner query works out both flags once for each patient whose chosen time is in the
-# window (or whose session may move the reminder there): a lookup of that day's check-in
-# (index checkin_one_per_day) and, only if none, of that day's reminder; the
-# questionnaires' lookups only for patients in maintenance. The lookups go by the
-# preference's key, so that they are made once the chosen time matched, not for every
-# patient. Each is one lookup per patient: OFFSET 0 keeps PostgreSQL from reading instead
-# every check-in, reminder or questionnaire there is into a hash table (which its estimates
-# favour while those tables are small); the inner query's OFFSET 0 keeps it from working
-# the flags out again for the rows kept. The user's address is looked up for the rows kept
-# only: none if the account is not active.
-CANDIDATES = f"""
+# The zones with a window, one row each, from arrays (candidate_rows).
+_ZONE = f"""
 WITH zone AS (
     SELECT * FROM unnest(
         %b::varchar[], %b::date[], %b::varchar[], %b::time[], %b::time[],
@@ -92,51 +72,105 @@ WITH zone AS (
         {", ".join(f"{code}_recent" for code in INSTRUMENT_FLAGS)}
     )
 )
-SELECT c.id, c.tz, c.enrolled_at, (
-        SELECT u.email FROM care_user u WHERE u.id = c.user_id AND u.is_active
-    ) AS email, c.treatment_phase, c.checkin_time,
-    c.quiet_start, c.quiet_end, c.paused_until, c.unsubscribed_json, c.questionnaires_json,
-    c.has_depression, c.has_anxiety, c.has_ptsd,
-    CASE WHEN c.checkin_open THEN (
-        SELECT d.due_at FROM notifications_delivery d
-        WHERE d.patient_id = c.id AND d.kind = 'checkin_due' AND d.status = 'sent'
-        ORDER BY d.due_at DESC OFFSET 2 LIMIT 1
-    ) END AS third_sent_at,
-    CASE WHEN c.checkin_open THEN (
-        SELECT max(s.scheduled_at) FROM care_treatmentsession s
-        WHERE s.patient_id = c.id AND s.status IN ('scheduled', 'completed')
-            AND s.scheduled_at >= c.day_starts_at AND s.scheduled_at < c.day_ends_at
-    ) END AS session_at,
-    c.checkin_open, c.questionnaire_open
-FROM (
-    SELECT p.id, p.user_id, p.tz, p.enrolled_at, p.treatment_phase, r.checkin_time,
-        r.quiet_start, r.quiet_end, r.paused_until, r.unsubscribed::text AS unsubscribed_json,
-        p.questionnaires::text AS questionnaires_json, p.has_depression, p.has_anxiety,
-        p.has_ptsd, z.day_starts_at, z.day_ends_at,
-        NOT EXISTS (
-            SELECT 1 FROM care_checkin k
-            WHERE k.patient_id = r.patient_id AND k.local_date = z.today OFFSET 0
-        ) AND NOT EXISTS (
-            SELECT 1 FROM notifications_delivery d
-            WHERE d.kind = 'checkin_due' AND d.subject_key = 'patient:' || r.patient_id || z.day_key
-                AND d.status <> 'skipped' OFFSET 0
-        ) AS checkin_open,
-        r.checkin_time BETWEEN z.earliest AND z.latest AND p.treatment_phase = 'maintenance'
-            AND ({_MAYBE_DUE}) AS questionnaire_open
-    FROM care_patient p
-    JOIN zone z ON z.tz = p.tz
-    JOIN notifications_reminderpreference r ON r.patient_id = p.id
-    WHERE p.status = 'active' AND r.email_enabled
-        AND (r.paused_until IS NULL OR r.paused_until < z.today)
-        AND (r.checkin_time BETWEEN z.earliest AND z.latest OR p.id IN (
-            SELECT s.patient_id FROM care_treatmentsession s
-            WHERE s.status IN ('scheduled', 'completed') AND s.scheduled_at BETWEEN %b AND %b
-        ))
-        AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
-    OFFSET 0
-) c
-WHERE c.checkin_open OR c.questionnaire_open
 """  # noqa: S608  # nosec B608: the only formatting is of the constants above
+
+# What the rules need of a candidate (selectors.Candidate's fields up to has_ptsd), but
+# for the address, which comes after it.
+_COLUMNS = """
+    p.id, p.tz, p.enrolled_at, {email}, p.treatment_phase, r.checkin_time, r.quiet_start,
+    r.quiet_end, r.paused_until, r.unsubscribed::text, p.questionnaires::text,
+    p.has_depression, p.has_anxiety, p.has_ptsd
+"""
+
+# The patients of the zones with a window who take reminder e-mails and are not paused on
+# their local day (and, if given, are among `patient_ids`).
+_PENDING = """
+FROM care_patient p
+JOIN zone z ON z.tz = p.tz
+JOIN notifications_reminderpreference r ON r.patient_id = p.id
+"""
+_ADDRESS = "(SELECT u.email FROM care_user u WHERE u.id = p.user_id AND u.is_active)"
+_PENDING_WHERE = """
+WHERE p.status = 'active' AND r.email_enabled
+    AND (r.paused_until IS NULL OR r.paused_until < z.today)
+    AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
+"""
+
+# Who may have the daily check-in reminder due: chosen time in the window, or a session
+# that may move it there; not checked in that day, no reminder for that day yet (a skipped
+# one does not count). Plain joins and anti-joins, which PostgreSQL can share among its
+# workers. The check-in is looked up by patient and day, the days (one or two, whatever
+# the zones) given as constants too, so that only that day's rows are read; the third
+# latest sent reminder (the cap) and the day's session come with each row.
+CHECKIN_CANDIDATES = (  # constants only  # nosec B608
+    _ZONE  # noqa: S608
+    + "SELECT"
+    + _COLUMNS.format(email="u.email")
+    + """,
+    t.due_at AS third_sent_at, s.session_at, true AS checkin_open, false AS questionnaire_open
+"""
+    + _PENDING
+    + """
+JOIN care_user u ON u.id = p.user_id AND u.is_active
+LEFT JOIN LATERAL (
+    SELECT d.due_at FROM notifications_delivery d
+    WHERE d.patient_id = p.id AND d.kind = 'checkin_due' AND d.status = 'sent'
+    ORDER BY d.due_at DESC OFFSET 2 LIMIT 1
+) t ON true
+LEFT JOIN LATERAL (
+    SELECT max(s.scheduled_at) AS session_at FROM care_treatmentsession s
+    WHERE s.patient_id = p.id AND s.status IN ('scheduled', 'completed')
+        AND s.scheduled_at >= z.day_starts_at AND s.scheduled_at < z.day_ends_at
+) s ON true
+"""
+    + _PENDING_WHERE
+    + """
+    AND (r.checkin_time BETWEEN z.earliest AND z.latest OR p.id IN (
+        SELECT m.patient_id FROM care_treatmentsession m
+        WHERE m.status IN ('scheduled', 'completed') AND m.scheduled_at BETWEEN %b AND %b
+    ))
+    AND NOT EXISTS (
+        SELECT 1 FROM care_checkin k
+        WHERE k.patient_id = p.id AND k.local_date = z.today AND k.local_date = ANY(%b::date[])
+    )
+    AND NOT EXISTS (
+        SELECT 1 FROM notifications_delivery d
+        WHERE d.kind = 'checkin_due' AND d.subject_key = 'patient:' || p.id || z.day_key
+            AND d.status <> 'skipped'
+    )
+"""
+)
+
+# Who may have a maintenance questionnaire reminder due: in maintenance, chosen time in the
+# window, and a questionnaire they may be asked for without a completion recent enough
+# (care.trends.questionnaires_due decides). One row per such questionnaire (each an
+# anti-join, which PostgreSQL can share among its workers).
+MAINTENANCE_CANDIDATES = (  # constants only  # nosec B608
+    _ZONE  # noqa: S608
+    + "SELECT"
+    # The address looked up for the rows found only (none if the account is not active).
+    + _COLUMNS.format(
+        email="(SELECT u.email FROM care_user u WHERE u.id = p.user_id AND u.is_active)"
+    )
+    + """,
+    NULL::timestamptz, NULL::timestamptz, false, true
+"""
+    + _PENDING
+    + """
+CROSS JOIN LATERAL (VALUES """
+    + ", ".join(f"('{code}', p.{flag}, z.{code}_recent)" for code, flag in INSTRUMENT_FLAGS.items())
+    + """) AS i (code, by_condition, recent_from)
+"""
+    + _PENDING_WHERE
+    + """
+    AND p.treatment_phase = 'maintenance' AND r.checkin_time BETWEEN z.earliest AND z.latest
+    AND (i.by_condition OR p.questionnaires <> '[]')
+    AND NOT EXISTS (
+        SELECT 1 FROM care_assessment a
+        WHERE a.patient_id = p.id AND a.instrument = i.code AND a.completed_at >= i.recent_from
+    )
+"""
+)
 
 
 def candidate_rows(
@@ -146,7 +180,8 @@ def candidate_rows(
     sessions_until: datetime,
     patient_ids: list[int] | None,
 ) -> list[tuple]:
-    """The rows of CANDIDATES for these windows (selectors.reminder_candidates)."""
+    """The rows of CHECKIN_CANDIDATES and MAINTENANCE_CANDIDATES for these windows
+    (selectors.reminder_candidates): a patient may come twice, once for each."""
     zones: list[tuple] = [
         (
             tz,
@@ -161,11 +196,17 @@ def candidate_rows(
         for tz, window in windows.items()
     ]
     columns = [list(column) for column in zip(*zones, strict=True)]
+    days = sorted({window.today for window in windows.values()})
     with binding_cursor() as cursor:
         cursor.execute(
-            CANDIDATES, [*columns, sessions_from, sessions_until, patient_ids, patient_ids]
+            CHECKIN_CANDIDATES,
+            [*columns, patient_ids, patient_ids, sessions_from, sessions_until, days],
         )
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+        cursor.execute(MAINTENANCE_CANDIDATES, [*columns, patient_ids, patient_ids])
+        # One row per questionnaire maybe due: one per patient is enough (with an address).
+        maintenance = {row[0]: row for row in cursor.fetchall() if row[3] is not None}
+        return rows + list(maintenance.values())
 
 
 def _recent_from(today: date, code: str, tz: str) -> datetime:
