@@ -722,9 +722,37 @@ def _remindable_sessions(*, now: datetime, until: datetime):
     ).select_related("patient__user", "patient__reminder_preference")
 
 
-def session_reminders_dispatch(*, now: datetime) -> None:
+SESSION_AHEAD = timedelta(days=2)
+QUESTIONNAIRE_AHEAD = QUESTIONNAIRE_WINDOW + timedelta(days=1)
+
+
+def booked_session_reminders_dispatch(*, now: datetime) -> None:
+    """session_reminders_dispatch and questionnaire_reminders_dispatch from one read of the
+    booked sessions; the first error is raised once both ran."""
+    sessions = list(
+        _remindable_sessions(now=now, until=now + max(SESSION_AHEAD, QUESTIONNAIRE_AHEAD))
+    )
+    errors = []
+    for dispatch in (session_reminders_dispatch, questionnaire_reminders_dispatch):
+        try:
+            dispatch(now=now, sessions=sessions)
+        except Exception as exc:
+            logger.exception("Reminders of booked sessions failed")
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def _sessions_until(sessions: list | None, *, now: datetime, until: datetime):
+    """The remindable sessions booked in (now, until], from `sessions` if read already."""
+    if sessions is None:
+        return _remindable_sessions(now=now, until=until)
+    return [session for session in sessions if now < session.scheduled_at <= until]
+
+
+def session_reminders_dispatch(*, now: datetime, sessions: list | None = None) -> None:
     """ "Session tomorrow" reminders for sessions booked in the next two days."""
-    sessions = _remindable_sessions(now=now, until=now + timedelta(days=2))
+    sessions = _sessions_until(sessions, now=now, until=now + SESSION_AHEAD)
     rows = []
     for session in sessions:
         patient = session.patient
@@ -814,9 +842,9 @@ def _questionnaires_done_since(patient: Patient, since: datetime) -> bool:
     return wanted <= done
 
 
-def questionnaire_reminders_dispatch(*, now: datetime) -> None:
+def questionnaire_reminders_dispatch(*, now: datetime, sessions: list | None = None) -> None:
     """ "Questionnaire due" reminders in the 48 hours before each booked session."""
-    sessions = _remindable_sessions(now=now, until=now + QUESTIONNAIRE_WINDOW + timedelta(days=1))
+    sessions = _sessions_until(sessions, now=now, until=now + QUESTIONNAIRE_AHEAD)
     rows = []
     for session in sessions:
         patient = session.patient

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .services import (
     TransientSendError,
+    booked_session_reminders_dispatch,
     deliveries_send,
     deliveries_sweep,
     delivery_send,
@@ -17,9 +18,7 @@ from .services import (
     heartbeat_record,
     patient_batch_dispatch,
     patient_reminders_dispatch,
-    questionnaire_reminders_dispatch,
     sends_alongside,
-    session_reminders_dispatch,
 )
 
 logger = get_task_logger(__name__)
@@ -44,8 +43,7 @@ def dispatch_reminders() -> None:
         # not read past the rows this tick makes.
         lambda: deliveries_sweep(now=now),
         lambda: patient_reminders_dispatch(now=now),
-        lambda: session_reminders_dispatch(now=now),
-        lambda: questionnaire_reminders_dispatch(now=now),
+        lambda: booked_session_reminders_dispatch(now=now),
         lambda: escalations_dispatch(now=now),
         lambda: digests_dispatch(now=now),
         lambda: heartbeat_record(name="dispatcher", now=now),

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from care.models import TreatmentSession
 from notifications.models import Delivery, ReminderPreference
@@ -80,3 +82,21 @@ def test_unsubscribed_patients_get_no_session_reminders(booked):
     session_reminders_dispatch(now=EVE)
 
     assert not Delivery.objects.exists()
+
+
+def test_the_tick_reads_the_booked_sessions_once_for_both_of_their_reminders(booked):
+    from notifications.services import booked_session_reminders_dispatch
+
+    booked.patient.has_depression = True  # a questionnaire to ask for before the session
+    booked.patient.save(update_fields=["has_depression"])
+    monday_evening = EVE - timedelta(days=1)  # the first evening of the 48 hours before it
+
+    booked_session_reminders_dispatch(now=monday_evening)
+    with CaptureQueriesContext(connection) as queries:
+        booked_session_reminders_dispatch(now=EVE)
+
+    reads = [q for q in queries if 'FROM "care_treatmentsession"' in q["sql"]]
+    assert len(reads) == 1
+
+    kinds = sorted(Delivery.objects.values_list("kind", "due_at"))
+    assert kinds == [("questionnaire_due", monday_evening), ("session_tomorrow", EVE)]
