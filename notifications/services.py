@@ -214,10 +214,14 @@ def _patient_batch(candidates: list[Candidate], now: datetime, kinds: tuple) -> 
 
 def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelivery"]:
     """The check-in reminders due of candidates neither checked in nor reminded today; the
-    capped ones get the care team's weekly alert instead."""
+    capped ones get the care team's weekly alert instead.
+
+    The loop is the dispatcher's per-patient work: the rule is worked out once per distinct
+    setting, the local day once per zone.
+    """
     today_of = cache(partial(local_date, now))  # the local day, by zone
     rule = _checkin_rule(now)
-    due_now = []
+    due_now, maybe_capped = [], []
     for candidate in candidates:
         at = candidate.checkin_time
         if candidate.session_at is not None:
@@ -228,19 +232,24 @@ def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelive
             candidate.quiet_start,
             candidate.quiet_end,
             candidate.paused_until,
-            tuple(candidate.unsubscribed),
+            tuple(candidate.unsubscribed) if candidate.unsubscribed else (),
         )
         if due is not None:
-            due_now.append((candidate, today_of(candidate.tz), due))
+            due_now.append((candidate, due))
+            if _three_since(candidate, candidate.enrolled_at):
+                maybe_capped.append(candidate.pk)
     # Capped only after three unanswered in a row: the others need no more reading.
-    facts = cap_facts(patient_ids=[c.pk for c, _, _ in due_now if _three_since(c, c.enrolled_at)])
-    rows, capped = [], []
-    for candidate, today, due in due_now:
+    facts = cap_facts(patient_ids=maybe_capped)
+    kind, rows, capped = Delivery.Kind.CHECKIN, [], []
+    # The subject of the zone's day, to be filled in with the patient's key (made once).
+    key_of = cache(lambda tz: _checkin_key("{}", today_of(tz)).format)
+    for candidate, due in due_now:
+        today = today_of(candidate.tz)
         if candidate.pk in facts and _capped(candidate, facts[candidate.pk], today):
             capped.append((candidate.pk, today))
             continue
-        key = _checkin_key(candidate.pk, today)
-        rows.append(_candidate_delivery(Delivery.Kind.CHECKIN, key, due, candidate))
+        key = key_of(candidate.tz)(candidate.pk)
+        rows.append(NewDelivery(kind, key, due, candidate.email, candidate.pk))
     _raise_capped_alerts(capped, now)
     return rows
 
@@ -275,7 +284,7 @@ def _capped(candidate: Candidate, facts: CapFacts, today: date) -> bool:
     return reminders_capped(unanswered=unanswered, last_sent_on=last_sent_on, today=today)
 
 
-def _checkin_key(patient_id: int, today: date) -> str:
+def _checkin_key(patient_id: int | str, today: date) -> str:
     return f"patient:{patient_id}:{today}"  # one check-in reminder per local day
 
 
