@@ -10,9 +10,6 @@ sends the e-mail again when the lease expires (a narrow, documented window).
 import logging
 import smtplib
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from functools import cache, partial
 from time import monotonic, sleep
@@ -114,37 +111,6 @@ def _enqueue_chunk(delivery_ids: list[int]) -> None:
         send_deliveries.s(delivery_ids).set(argsrepr=f"[{len(delivery_ids)} ids]").delay()
     except BrokerError:
         logger.warning("Broker unavailable; %s deliveries left for the sweeper", len(delivery_ids))
-
-
-# Set within sends_alongside: how a commit's sends are handed to the publishing thread.
-_ALONGSIDE: ContextVar = ContextVar("sends_alongside", default=None)
-
-
-@contextmanager
-def sends_alongside():
-    """Within: the sends that commits enqueue are published by a thread of their own while
-    this one goes on (the broker's round trips and Celery's making of each message overlap
-    the waits for the database); when it ends, all are out, and a publishing error is raised.
-    A send enqueued after it ended (a test's deferred commit hooks) goes out at once.
-    """
-    futures = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sends") as pool:
-        token = _ALONGSIDE.set(lambda publish, ids: futures.append(pool.submit(publish, ids)))
-        try:
-            yield
-        finally:
-            _ALONGSIDE.reset(token)
-    for future in futures:
-        future.result()
-
-
-def _enqueue_committed(delivery_ids: list[int]) -> None:
-    """_enqueue_chunk, alongside if a tick asked for it (on commit: the rows are there)."""
-    alongside = _ALONGSIDE.get()
-    if alongside is None:
-        _enqueue_chunk(delivery_ids)
-    else:
-        alongside(_enqueue_chunk, delivery_ids)
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -356,7 +322,7 @@ def _insert(rows: list[NewDelivery], *, taken_known: bool = False) -> int:
             if chunk:
                 inserted += _insert_new(chunk)
         for delivery_ids in _chunks(sorted(inserted), settings.DELIVERY_SEND_CHUNK):
-            transaction.on_commit(partial(_enqueue_committed, delivery_ids))
+            transaction.on_commit(partial(_enqueue_chunk, delivery_ids))
     return len(inserted)
 
 

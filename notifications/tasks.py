@@ -18,7 +18,6 @@ from .services import (
     heartbeat_record,
     patient_batch_dispatch,
     patient_reminders_dispatch,
-    sends_alongside,
 )
 
 logger = get_task_logger(__name__)
@@ -49,13 +48,12 @@ def dispatch_reminders() -> None:
         lambda: heartbeat_record(name="dispatcher", now=now),
     ]
     errors = []
-    with sends_alongside():  # published by a thread while the next steps run
-        for step in steps:
-            try:
-                step()
-            except Exception as exc:
-                logger.exception("A reminder dispatch step failed")
-                errors.append(exc)
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:
+            logger.exception("A reminder dispatch step failed")
+            errors.append(exc)
     if errors:
         raise errors[0]
 

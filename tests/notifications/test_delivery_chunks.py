@@ -1,22 +1,14 @@
 """The dispatcher's sends go out a chunk of ids to a message; each row still on its own."""
 
 import smtplib
-import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-import time_machine
 from django.core.mail import EmailMultiAlternatives
 
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import (
-    _enqueue_committed,
-    checkin_reminders_dispatch,
-    deliveries_send,
-    deliveries_sweep,
-    sends_alongside,
-)
-from notifications.tasks import dispatch_reminders, send_deliveries
+from notifications.services import checkin_reminders_dispatch, deliveries_send, deliveries_sweep
+from notifications.tasks import send_deliveries
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,32 +96,3 @@ def test_what_a_chunk_does_not_reach_in_its_time_goes_on_in_a_new_one(
     assert outcome == {"sent": 1, "handed on": 2}  # the first always goes
     assert enqueued == due_ids[1:]
     assert len(mailoutbox) == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_tick_publishes_its_sends_alongside_and_all_are_out_when_it_ends(
-    clinic, enqueued, monkeypatch
-):
-    make_due(clinic)
-    threads = []
-
-    def publish(delivery_ids):
-        threads.append(threading.current_thread().name)
-        enqueued.extend(delivery_ids)
-
-    monkeypatch.setattr("notifications.services._enqueue_chunk", publish)
-    with time_machine.travel(NINE + timedelta(minutes=1), tick=False):
-        dispatch_reminders()
-
-    assert sorted(enqueued) == sorted(Delivery.objects.values_list("id", flat=True))
-    assert len(threads) == 1 and threads[0].startswith("sends")  # not the tick's own thread
-
-
-def test_an_error_of_a_send_published_alongside_is_raised_when_they_are_out(monkeypatch):
-    def fail(delivery_ids):
-        raise RuntimeError("broken")
-
-    monkeypatch.setattr("notifications.services._enqueue_chunk", fail)
-
-    with pytest.raises(RuntimeError, match="broken"), sends_alongside():
-        _enqueue_committed([1, 2])
