@@ -22,7 +22,15 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
-from care.models import Alert, Assessment, CheckIn, Patient, StaffMembership, TreatmentSession
+from care.models import (
+    Alert,
+    Assessment,
+    CheckIn,
+    Clinic,
+    Patient,
+    StaffMembership,
+    TreatmentSession,
+)
 from care.rules import AlertDraft
 from care.selectors import patient_instrument_codes
 from care.services import alert_raise, checkin_submit
@@ -746,9 +754,17 @@ def session_reminders_dispatch(*, now: datetime, sessions: list | None = None) -
 
 
 def digests_dispatch(*, now: datetime) -> None:
-    """Each clinician's daily digest of the clinic's open alerts (07:30 clinic time)."""
+    """Each clinician's daily digest of the clinic's open alerts (07:30 clinic time).
+
+    The open alerts are counted only for the clinics whose digest may be due now (a few
+    hours a day), found from their zones first.
+    """
+    zones = Clinic.objects.order_by().values_list("tz", flat=True).distinct()
+    due_zones = [tz for tz in zones if digest_due(tz=tz, now=now) is not None]
+    if not due_zones:
+        return
     open_by_clinic = dict(
-        Alert.objects.filter(acknowledged_at__isnull=True)
+        Alert.objects.filter(acknowledged_at__isnull=True, patient__clinic__tz__in=due_zones)
         .values("patient__clinic_id")
         .annotate(n=Count("id"))
         .values_list("patient__clinic_id", "n")

@@ -1,6 +1,6 @@
 """The dispatcher's work grows with the patients who have something due, not with all."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -112,3 +112,26 @@ def test_a_failing_batch_does_not_hold_back_the_others(clinic, monkeypatch, capl
 
     assert set(Delivery.objects.values_list("patient_id", flat=True)) == {p.pk for p in due[2:]}
     assert "A batch of reminder candidates failed" in caplog.text
+
+
+def test_outside_every_clinics_digest_hours_the_digests_read_only_the_zones(
+    clinic, django_assert_num_queries
+):
+    from care.models import Alert
+    from notifications.services import digests_dispatch
+
+    Alert.objects.create(
+        patient=patient(clinic, time(9)),
+        kind="missed_checkins",
+        priority="routine",
+        cause="x",
+        reason="an open alert",
+        created_at=NOW,
+    )
+    clinic.tz = "America/New_York"
+    clinic.save(update_fields=["tz"])
+
+    with django_assert_num_queries(1):  # the clinics' zones
+        digests_dispatch(now=NOW + timedelta(hours=3))  # 12:30 in New York: 07:30 + 3 h past
+
+    assert not Delivery.objects.filter(kind="digest").exists()
