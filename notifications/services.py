@@ -319,16 +319,28 @@ def _insert(rows: list[NewDelivery], *, taken_known: bool = False) -> int:
     within the day): a row already made for it, unless skipped, stands (`taken_known`: the
     caller left those out a moment ago). A fixed number of statements for up to BATCH rows;
     the sends go out in chunks of DELIVERY_SEND_CHUNK ids, one message each.
+
+    Nearly always none of the rows is there yet (the callers left out the subjects taken),
+    so they go in with plain INSERTs, a third cheaper than ones that first look for each
+    row; if one is there after all (a tick alongside), the transaction is done again,
+    leaving those alone.
     """
     if not rows:
         return 0
+    try:
+        return _insert_in_transaction(rows, taken_known, if_missing=False)
+    except IntegrityError:
+        return _insert_in_transaction(rows, taken_known, if_missing=True)
+
+
+def _insert_in_transaction(rows: list[NewDelivery], taken_known: bool, if_missing: bool) -> int:
     with transaction.atomic():
         inserted = []
         for chunk in _chunks(rows, BATCH):
             if not taken_known:
                 chunk = _not_taken(chunk)
             if chunk:
-                inserted += _insert_new(chunk)
+                inserted += _insert_new(chunk, if_missing=if_missing)
         for delivery_ids in _chunks(sorted(inserted), settings.DELIVERY_SEND_CHUNK):
             transaction.on_commit(partial(_enqueue_chunk, delivery_ids))
     return len(inserted)
@@ -361,8 +373,9 @@ INSERT_ALL = INSERT_NEW + " RETURNING id"
 INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id"
 
 
-def _insert_new(rows: list[NewDelivery]) -> list[int]:
-    """Insert the rows not there yet (by kind, subject and due time); the new rows' ids."""
+def _insert_new(rows: list[NewDelivery], *, if_missing: bool = True) -> list[int]:
+    """Insert the rows (only those not there yet, by kind, subject and due time, if
+    `if_missing`; else a row there already is an IntegrityError); the new rows' ids."""
     if connection.vendor == "postgresql":
         inserted = []
         with binding_cursor() as cursor:
@@ -371,13 +384,7 @@ def _insert_new(rows: list[NewDelivery]) -> list[int]:
                 _, keys, due, emails, patients, alerts = map(list, zip(*of_kind, strict=True))
                 params = [str(kind), str(Delivery.Status.PENDING), timezone.now()]
                 params += [keys, due, emails, patients, alerts]
-                try:
-                    # Nearly always none is there (the callers left out the subjects taken):
-                    # a plain INSERT costs a third less than one that first looks for each.
-                    with transaction.atomic():
-                        cursor.execute(INSERT_ALL, params)
-                except IntegrityError:  # one is there after all (e.g. a tick alongside)
-                    cursor.execute(INSERT_MISSING, params)
+                cursor.execute(INSERT_MISSING if if_missing else INSERT_ALL, params)
                 inserted += [delivery_id for (delivery_id,) in cursor.fetchall()]
         return inserted
     # Elsewhere (SQLite: the embedded setup) the ORM, and the pending rows read back.
