@@ -105,7 +105,12 @@ class TreatmentSession(models.Model):
         verbose_name = _("treatment session")
         verbose_name_plural = _("treatment sessions")
         ordering = ["scheduled_at"]
-        indexes = [models.Index(fields=["patient", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["patient", "scheduled_at"]),
+            # The sessions of the coming days (or the last hours) of every patient, read
+            # every minute by the reminder dispatcher.
+            models.Index(fields=["scheduled_at"], name="session_scheduled_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_route_display()} session of patient #{self.patient_id}"
