@@ -76,8 +76,14 @@ class Delivery(models.Model):
     patient = models.ForeignKey(
         "care.Patient", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
     )
+    # Indexed only where set (delivery_alert below): most deliveries are reminders, with none.
     alert = models.ForeignKey(
-        "care.Alert", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+        "care.Alert",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        db_index=False,
     )
     to_email = models.EmailField(_("to"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
@@ -107,6 +113,9 @@ class Delivery(models.Model):
                 fields=["patient", "due_at"],
                 condition=models.Q(kind="checkin_due", status="sent"),
                 name="delivery_checkin_sent",
+            ),
+            models.Index(
+                fields=["alert"], condition=models.Q(alert__isnull=False), name="delivery_alert"
             ),
         ]
 
