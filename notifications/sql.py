@@ -57,60 +57,38 @@ def patient_zones() -> list[str]:
 
 
 # The questionnaires of the maintenance schedule and the condition that makes each wanted
-# (care.selectors.patient_instrument_codes: a list the team chose, else by condition).
+# (care.selectors.patient_instrument_codes: a list the team chose, else by condition), in
+# the order of the recent_from columns of the statements below (a test checks they agree).
 INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "has_ptsd"}
 
-# The zones with a window, one row each, from arrays (candidate_rows).
-_ZONE = f"""
+# Who may have the daily check-in reminder due, with what the rules need (Candidate's
+# fields, in order): of the patients of the zones with a window (`zone`, one row per zone,
+# from arrays) who take reminder e-mails and are not paused on their local day (and, if
+# given, are among the patients listed), those whose chosen time is in the window or whose
+# session may move it there; not checked in that day, no reminder for that day yet (a
+# skipped one does not count). Plain joins and anti-joins, which PostgreSQL can share among
+# its workers. The check-in is looked up by patient and day, the days (one or two, whatever
+# the zones) given as constants too, so that only that day's rows are read; the third
+# latest sent reminder (the cap) and the day's latest session come with each row.
+CHECKIN_CANDIDATES = """
 WITH zone AS (
     SELECT * FROM unnest(
         %b::varchar[], %b::date[], %b::varchar[], %b::time[], %b::time[],
         %b::timestamptz[], %b::timestamptz[],
-        {", ".join("%b::timestamptz[]" for _ in INSTRUMENT_FLAGS)}
+        %b::timestamptz[], %b::timestamptz[], %b::timestamptz[]
     ) AS z (
         tz, today, day_key, earliest, latest, day_starts_at, day_ends_at,
-        {", ".join(f"{code}_recent" for code in INSTRUMENT_FLAGS)}
+        phq9_recent, gad7_recent, pcl5_recent
     )
 )
-"""  # noqa: S608  # nosec B608: the only formatting is of the constants above
-
-# What the rules need of a candidate (selectors.Candidate's fields up to has_ptsd), but
-# for the address, which comes after it.
-_COLUMNS = """
-    p.id, p.tz, p.enrolled_at, {email}, p.treatment_phase, r.checkin_time, r.quiet_start,
+SELECT
+    p.id, p.tz, p.enrolled_at, u.email, p.treatment_phase, r.checkin_time, r.quiet_start,
     r.quiet_end, r.paused_until, r.unsubscribed::text, p.questionnaires::text,
-    p.has_depression, p.has_anxiety, p.has_ptsd
-"""
-
-# The patients of the zones with a window who take reminder e-mails and are not paused on
-# their local day (and, if given, are among `patient_ids`).
-_PENDING = """
+    p.has_depression, p.has_anxiety, p.has_ptsd,
+    t.due_at AS third_sent_at, s.session_at, true AS checkin_open, false AS questionnaire_open
 FROM care_patient p
 JOIN zone z ON z.tz = p.tz
 JOIN notifications_reminderpreference r ON r.patient_id = p.id
-"""
-_ADDRESS = "(SELECT u.email FROM care_user u WHERE u.id = p.user_id AND u.is_active)"
-_PENDING_WHERE = """
-WHERE p.status = 'active' AND r.email_enabled
-    AND (r.paused_until IS NULL OR r.paused_until < z.today)
-    AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
-"""
-
-# Who may have the daily check-in reminder due: chosen time in the window, or a session
-# that may move it there; not checked in that day, no reminder for that day yet (a skipped
-# one does not count). Plain joins and anti-joins, which PostgreSQL can share among its
-# workers. The check-in is looked up by patient and day, the days (one or two, whatever
-# the zones) given as constants too, so that only that day's rows are read; the third
-# latest sent reminder (the cap) and the day's session come with each row.
-CHECKIN_CANDIDATES = (  # constants only  # nosec B608
-    _ZONE  # noqa: S608
-    + "SELECT"
-    + _COLUMNS.format(email="u.email")
-    + """,
-    t.due_at AS third_sent_at, s.session_at, true AS checkin_open, false AS questionnaire_open
-"""
-    + _PENDING
-    + """
 JOIN care_user u ON u.id = p.user_id AND u.is_active
 LEFT JOIN LATERAL (
     SELECT d.due_at FROM notifications_delivery d
@@ -122,9 +100,9 @@ LEFT JOIN LATERAL (
     WHERE s.patient_id = p.id AND s.status IN ('scheduled', 'completed')
         AND s.scheduled_at >= z.day_starts_at AND s.scheduled_at < z.day_ends_at
 ) s ON true
-"""
-    + _PENDING_WHERE
-    + """
+WHERE p.status = 'active' AND r.email_enabled
+    AND (r.paused_until IS NULL OR r.paused_until < z.today)
+    AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
     AND (r.checkin_time BETWEEN z.earliest AND z.latest OR p.id IN (
         SELECT m.patient_id FROM care_treatmentsession m
         WHERE m.status IN ('scheduled', 'completed') AND m.scheduled_at BETWEEN %b AND %b
@@ -139,30 +117,41 @@ LEFT JOIN LATERAL (
             AND d.status <> 'skipped'
     )
 """
-)
 
-# Who may have a maintenance questionnaire reminder due: in maintenance, chosen time in the
-# window, and a questionnaire they may be asked for without a completion recent enough
-# (care.trends.questionnaires_due decides). One row per such questionnaire (each an
-# anti-join, which PostgreSQL can share among its workers).
-MAINTENANCE_CANDIDATES = (  # constants only  # nosec B608
-    _ZONE  # noqa: S608
-    + "SELECT"
-    # The address looked up for the rows found only (none if the account is not active).
-    + _COLUMNS.format(
-        email="(SELECT u.email FROM care_user u WHERE u.id = p.user_id AND u.is_active)"
+# Who may have a maintenance questionnaire reminder due, from the same patients: in
+# maintenance, chosen time in the window, and a questionnaire they may be asked for without
+# a completion recent enough (care.trends.questionnaires_due decides). One row per such
+# questionnaire, each an anti-join, which PostgreSQL can share among its workers; the
+# address is looked up for the rows found only (none if the account is not active).
+MAINTENANCE_CANDIDATES = """
+WITH zone AS (
+    SELECT * FROM unnest(
+        %b::varchar[], %b::date[], %b::varchar[], %b::time[], %b::time[],
+        %b::timestamptz[], %b::timestamptz[],
+        %b::timestamptz[], %b::timestamptz[], %b::timestamptz[]
+    ) AS z (
+        tz, today, day_key, earliest, latest, day_starts_at, day_ends_at,
+        phq9_recent, gad7_recent, pcl5_recent
     )
-    + """,
+)
+SELECT
+    p.id, p.tz, p.enrolled_at,
+    (SELECT u.email FROM care_user u WHERE u.id = p.user_id AND u.is_active),
+    p.treatment_phase, r.checkin_time, r.quiet_start,
+    r.quiet_end, r.paused_until, r.unsubscribed::text, p.questionnaires::text,
+    p.has_depression, p.has_anxiety, p.has_ptsd,
     NULL::timestamptz, NULL::timestamptz, false, true
-"""
-    + _PENDING
-    + """
-CROSS JOIN LATERAL (VALUES """
-    + ", ".join(f"('{code}', p.{flag}, z.{code}_recent)" for code, flag in INSTRUMENT_FLAGS.items())
-    + """) AS i (code, by_condition, recent_from)
-"""
-    + _PENDING_WHERE
-    + """
+FROM care_patient p
+JOIN zone z ON z.tz = p.tz
+JOIN notifications_reminderpreference r ON r.patient_id = p.id
+CROSS JOIN LATERAL (VALUES
+    ('phq9', p.has_depression, z.phq9_recent),
+    ('gad7', p.has_anxiety, z.gad7_recent),
+    ('pcl5', p.has_ptsd, z.pcl5_recent)
+) AS i (code, by_condition, recent_from)
+WHERE p.status = 'active' AND r.email_enabled
+    AND (r.paused_until IS NULL OR r.paused_until < z.today)
+    AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
     AND p.treatment_phase = 'maintenance' AND r.checkin_time BETWEEN z.earliest AND z.latest
     AND (i.by_condition OR p.questionnaires <> '[]')
     AND NOT EXISTS (
@@ -170,7 +159,6 @@ CROSS JOIN LATERAL (VALUES """
         WHERE a.patient_id = p.id AND a.instrument = i.code AND a.completed_at >= i.recent_from
     )
 """
-)
 
 
 def candidate_rows(
