@@ -666,6 +666,7 @@ def escalations_dispatch(*, now: datetime) -> None:
         ).select_related("patient__clinic")
     )
     rows = []
+    escalated = defaultdict(list)  # by clinic: alerts escalating for the first time
     clinics = {a.patient.clinic_id: a.patient.clinic for a in alerts}
     clinicians = defaultdict(list)
     for membership in StaffMembership.objects.filter(
@@ -687,6 +688,8 @@ def escalations_dispatch(*, now: datetime) -> None:
             )
         target = alert.created_at + timedelta(minutes=clinic.alert_response_minutes)
         if now >= target:
+            if alert.escalated_at is None and clinicians[clinic.pk]:
+                escalated[clinic.pk].append(alert.pk)
             rows += [
                 NewDelivery(
                     kind=Delivery.Kind.SAFETY_ESCALATION,
@@ -697,7 +700,14 @@ def escalations_dispatch(*, now: datetime) -> None:
                 )
                 for user in clinicians[clinic.pk]
             ]
-    _insert(rows)
+    with transaction.atomic():
+        # The alert records when it escalated and to whom (once; one statement a clinic).
+        for clinic_id, alert_ids in escalated.items():
+            Alert.objects.filter(pk__in=alert_ids, escalated_at__isnull=True).update(
+                escalated_at=now,
+                escalated_to=", ".join(sorted(user.email for user in clinicians[clinic_id])),
+            )
+        _insert(rows)
 
 
 def _remindable_sessions(*, now: datetime, until: datetime):

@@ -41,9 +41,10 @@ def dispatch_reminders() -> None:
         # First: it looks for rows of earlier ticks (this tick's are not stuck), and need
         # not read past the rows this tick makes.
         lambda: deliveries_sweep(now=now),
+        # Safety e-mails before the reminders: their latency matters most.
+        lambda: escalations_dispatch(now=now),
         lambda: patient_reminders_dispatch(now=now),
         lambda: booked_session_reminders_dispatch(now=now),
-        lambda: escalations_dispatch(now=now),
         lambda: digests_dispatch(now=now),
         lambda: heartbeat_record(name="dispatcher", now=now),
     ]

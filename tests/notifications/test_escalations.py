@@ -60,9 +60,16 @@ def test_an_unacknowledged_alert_reaches_every_clinician_after_the_target(
 ):
     escalations_dispatch(now=RAISED + timedelta(minutes=29))
     assert not Delivery.objects.filter(kind="safety_escalation").exists()
+    safety_alert.refresh_from_db()
+    assert safety_alert.escalated_at is None
 
     escalations_dispatch(now=RAISED + timedelta(minutes=30))
     escalations_dispatch(now=RAISED + timedelta(minutes=31))
+
+    # The alert records when it escalated (the first time) and to whom.
+    safety_alert.refresh_from_db()
+    assert safety_alert.escalated_at == RAISED + timedelta(minutes=30)
+    assert set(safety_alert.escalated_to.split(", ")) == team
 
     escalations = Delivery.objects.filter(kind="safety_escalation")
     assert {d.to_email for d in escalations} == team
@@ -80,6 +87,8 @@ def test_an_acknowledged_alert_does_not_escalate(safety_alert, team, clinician, 
     escalations_dispatch(now=RAISED + timedelta(hours=1))
 
     assert not Delivery.objects.exists()
+    safety_alert.refresh_from_db()
+    assert safety_alert.escalated_at is None and safety_alert.escalated_to == ""
 
 
 def test_an_alert_acknowledged_after_the_escalation_was_queued_is_not_sent(
@@ -95,3 +104,11 @@ def test_an_alert_acknowledged_after_the_escalation_was_queued_is_not_sent(
     }
 
     assert statuses == {"skipped"} and mailoutbox == []
+
+
+def test_the_inbox_says_when_an_alert_escalated(safety_alert, team, clinician_client):
+    escalations_dispatch(now=RAISED + timedelta(minutes=30))
+
+    page = clinician_client.get("/staff/alerts/").content.decode()
+
+    assert "Not acknowledged in time: escalated to every clinician of the clinic on" in page
