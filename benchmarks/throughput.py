@@ -1,6 +1,6 @@
 """Phase: check-in submissions per second through gunicorn, against a floor POST.
 
-    DATABASE_URL=... python -m benchmarks.throughput OUT.json [--seconds 5] [--rounds 3]
+    DATABASE_URL=... python -m benchmarks.throughput OUT.json [--seconds 4] [--rounds 3]
 
 Run against a throw-away copy of the large care data set. Issues a bearer token to
 patients, starts gunicorn (4 sync workers, DEBUG off) on loopback with the benchmark
@@ -83,11 +83,11 @@ def drive(port: int, path: str, next_token, *, seconds: float, threads: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--tokens", type=int, default=4000)
+    parser.add_argument("--tokens", type=int, default=5000)
     args = parser.parse_args()
     django_setup()
 
