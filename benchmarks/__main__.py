@@ -1,6 +1,6 @@
 """The benchmark command: build the data sets once, measure, print the figures.
 
-    ./dev bench                       # everything (the first run builds the data: 10-20 min)
+    ./dev bench                       # everything (a first run also builds the data: ~1 min)
     ./dev bench --quick               # small sizes, a minute or two: does it all work?
     ./dev bench --rebuild             # build the data sets again
 
