@@ -12,6 +12,7 @@ import smtplib
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from functools import cache, partial
+from itertools import batched
 from time import monotonic, sleep
 from typing import NamedTuple
 
@@ -119,10 +120,6 @@ def _enqueue_chunk(delivery_ids: list[int]) -> None:
         send_deliveries.s(delivery_ids).set(argsrepr=f"[{len(delivery_ids)} ids]").delay()
     except BrokerError:
         logger.warning("Broker unavailable; %s deliveries left for the sweeper", len(delivery_ids))
-
-
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _settings_of(candidate: Candidate) -> ReminderSettings:
@@ -336,12 +333,12 @@ def _insert(rows: list[NewDelivery], *, taken_known: bool = False) -> int:
 def _insert_in_transaction(rows: list[NewDelivery], taken_known: bool, if_missing: bool) -> int:
     with transaction.atomic():
         inserted = []
-        for chunk in _chunks(rows, BATCH):
+        for chunk in map(list, batched(rows, BATCH)):
             if not taken_known:
                 chunk = _not_taken(chunk)
             if chunk:
                 inserted += _insert_new(chunk, if_missing=if_missing)
-        for delivery_ids in _chunks(sorted(inserted), settings.DELIVERY_SEND_CHUNK):
+        for delivery_ids in map(list, batched(sorted(inserted), settings.DELIVERY_SEND_CHUNK)):
             transaction.on_commit(partial(_enqueue_chunk, delivery_ids))
     return len(inserted)
 
@@ -416,8 +413,9 @@ def deliveries_sweep(*, now: datetime, older_than: timedelta = LEASE) -> int:
         .values_list("id", flat=True)
     )
     ids = list(stuck[:1000])
-    for delivery_id in ids:
-        _enqueue(delivery_id)
+    # In chunks, like the new rows (one message alone goes as send_delivery).
+    for chunk in batched(ids, settings.DELIVERY_SEND_CHUNK):
+        _enqueue_chunk(list(chunk))
     return len(ids)
 
 

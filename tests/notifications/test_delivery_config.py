@@ -4,7 +4,7 @@ countdown for reminder timing."""
 
 import inspect
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from celery.app.task import Task
 from django.conf import settings
 
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import LEASE
+from notifications.services import LEASE, deliveries_sweep
 from notifications.tasks import dispatch_reminders, send_deliveries, send_delivery
 from tests.factories import PatientFactory
 from tracker.celery import app as celery_app
@@ -149,3 +149,33 @@ def _ids_and_plain_values(args) -> bool:
         type(arg) in (int, str) or (type(arg) is list and all(type(i) is int for i in arg))
         for arg in args
     )
+
+
+@pytest.mark.real_enqueue
+def test_the_sweeper_publishes_the_stuck_sends_in_chunks_of_ids(clinic, monkeypatch, settings):
+    settings.DELIVERY_SEND_CHUNK = 2
+    made = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    patient = PatientFactory(clinic=clinic, tz="UTC")
+    for day in range(3):
+        Delivery.objects.create(
+            kind=Delivery.Kind.CHECKIN,
+            subject_key=f"patient:{patient.pk}:2026-05-0{day + 1}",
+            due_at=made,
+            to_email=patient.user.email,
+            patient=patient,
+        )
+    Delivery.objects.update(created_at=made)  # made a while ago, never sent
+    published = []
+
+    def publish(self, args=None, kwargs=None, **options):
+        published.append((self.name, list(args)))
+
+    monkeypatch.setattr(Task, "apply_async", publish)
+
+    assert deliveries_sweep(now=made + LEASE + timedelta(minutes=1)) == 3
+
+    ids = sorted(Delivery.objects.values_list("id", flat=True))
+    assert published == [
+        ("notifications.send_deliveries", [ids[:2]]),
+        ("notifications.send_delivery", [ids[2]]),
+    ]
