@@ -1,32 +1,29 @@
-"""Writes of the notifications app: heartbeat, reminder preferences, deliveries.
+"""Writes of the notifications app: heartbeat, reminder preferences, the dispatcher.
 
-Delivery follows DESIGN.md section 5: the dispatcher inserts `Delivery` rows for what is
-due (a unique constraint makes it idempotent) and enqueues `send` after commit; the sender
-claims its row by a conditional update, sends outside any transaction and marks it sent.
+Delivery follows DESIGN.md section 5: the dispatcher (here) inserts `Delivery` rows for what
+is due (a unique constraint makes it idempotent) and enqueues `send` after commit; the
+sender (notifications.sending, whose public names this module also offers) claims its row
+by a conditional update, sends outside any transaction and marks it sent.
 At-least-once: a crash after the mail server accepted and before the row is marked sent
 sends the e-mail again when the lease expires (a narrow, documented window).
 """
 
 import logging
-import smtplib
-from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 from functools import cache, partial
 from itertools import batched
-from time import monotonic, sleep
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
 from care.models import (
     Alert,
     Assessment,
-    CheckIn,
     Clinic,
     Patient,
     StaffMembership,
@@ -37,13 +34,7 @@ from care.selectors import patient_instrument_codes
 from care.services import alert_raise, checkin_submit
 from care.trends import questionnaires_due
 
-from .emails import (
-    checkin_reminder_email,
-    digest_email,
-    questionnaire_reminder_email,
-    session_reminder_email,
-    staff_alert_email,
-)
+from . import sending
 from .models import Delivery, Heartbeat, ReminderPreference
 from .schedule import (
     QUESTIONNAIRE_WINDOW,
@@ -51,27 +42,23 @@ from .schedule import (
     checkin_reminder_due,
     checkin_time_for_day,
     digest_due,
-    local_moment,
     pre_session_questionnaire_due,
     reminders_capped,
     session_reminder_due,
 )
 from .selectors import Candidate, CapFacts, cap_facts, reminder_candidates
+from .sending import LEASE as LEASE
+from .sending import MAX_ATTEMPTS as MAX_ATTEMPTS
+from .sending import RETRY as RETRY
+from .sending import TransientSendError as TransientSendError
+from .sending import deliveries_send as deliveries_send
+from .sending import deliveries_sweep as deliveries_sweep
+from .sending import delivery_send as delivery_send
 from .sql import binding_cursor
 
 logger = logging.getLogger(__name__)
 
-# A claim is held this long; a pending row waits as long for its broker message before the
-# sweeper sends another (5 minutes unless DELIVERY_LEASE_SECONDS says otherwise).
-LEASE = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-# The wait after a first deferral (a minute unless DELIVERY_RETRY_SECONDS says otherwise).
-RETRY = timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
-MAX_ATTEMPTS = 6
 BATCH = 2000
-
-
-class TransientSendError(Exception):
-    """The mail server could not take the message now; try again later."""
 
 
 def heartbeat_record(*, name: str, now: datetime) -> None:
@@ -96,30 +83,6 @@ def _settings(preference: ReminderPreference, tz: str) -> ReminderSettings:
         paused_until=preference.paused_until,
         unsubscribed=tuple(preference.unsubscribed),
     )
-
-
-def _enqueue(delivery_id: int) -> None:
-    from .tasks import send_delivery
-
-    try:
-        send_delivery.delay(delivery_id)
-    except BrokerError:
-        # The row stays pending; the sweeper on the next tick sends it.
-        logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id)
-
-
-def _enqueue_chunk(delivery_ids: list[int]) -> None:
-    """One message for a chunk of deliveries (one alone goes as `send_delivery`)."""
-    from .tasks import send_deliveries
-
-    if len(delivery_ids) == 1:
-        _enqueue(delivery_ids[0])
-        return
-    try:
-        # A short argsrepr (what monitoring shows) spares Celery a repr of every id.
-        send_deliveries.s(delivery_ids).set(argsrepr=f"[{len(delivery_ids)} ids]").delay()
-    except BrokerError:
-        logger.warning("Broker unavailable; %s deliveries left for the sweeper", len(delivery_ids))
 
 
 def _settings_of(candidate: Candidate) -> ReminderSettings:
@@ -339,7 +302,7 @@ def _insert_in_transaction(rows: list[NewDelivery], taken_known: bool, if_missin
             if chunk:
                 inserted += _insert_new(chunk, if_missing=if_missing)
         for delivery_ids in map(list, batched(sorted(inserted), settings.DELIVERY_SEND_CHUNK)):
-            transaction.on_commit(partial(_enqueue_chunk, delivery_ids))
+            transaction.on_commit(partial(sending._enqueue_chunk, delivery_ids))
     return len(inserted)
 
 
@@ -393,231 +356,6 @@ def _insert_new(rows: list[NewDelivery], *, if_missing: bool = True) -> list[int
         status=Delivery.Status.PENDING,
     ).values_list("id", "kind", "subject_key", "due_at")
     return [delivery_id for delivery_id, *item in found if tuple(item) in wanted]
-
-
-def _due_for_attempt(now: datetime) -> Q:
-    """Pending rows not held back by a deferral's backoff."""
-    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-
-
-def deliveries_sweep(*, now: datetime, older_than: timedelta = LEASE) -> int:
-    """Enqueue again rows left pending (a lost broker message, a deferral whose wait is
-    over) or whose claim expired, oldest first."""
-    stuck = (
-        Delivery.objects.filter(
-            Q(status=Delivery.Status.PENDING, created_at__lt=now - older_than)
-            & _due_for_attempt(now)
-            | Q(status=Delivery.Status.SENDING, lease_until__lt=now)
-        )
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    ids = list(stuck[:1000])
-    # In chunks, like the new rows (one message alone goes as send_delivery).
-    for chunk in batched(ids, settings.DELIVERY_SEND_CHUNK):
-        _enqueue_chunk(list(chunk))
-    return len(ids)
-
-
-def delivery_send(*, delivery_id: int, now: datetime) -> str:
-    """Claim, build, send and mark one delivery; returns its resulting status.
-
-    Raises TransientSendError (the task retries) when the mail server defers.
-    """
-    claimed = Delivery.objects.filter(
-        Q(status=Delivery.Status.PENDING) & _due_for_attempt(now)
-        | Q(status=Delivery.Status.SENDING, lease_until__lt=now),
-        id=delivery_id,
-    ).update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE)
-    if not claimed:
-        return "not claimed"  # sent already, or another worker holds it
-    delivery = Delivery.objects.select_related("patient__user", "patient__clinic").get(
-        id=delivery_id
-    )
-    if delivery.attempts > MAX_ATTEMPTS:
-        # Every try ended without an outcome (the worker died, a time limit struck): a
-        # message that kills its worker must not come back for ever.
-        return _fail(delivery, f"gave up after {MAX_ATTEMPTS} attempts", now)
-    try:
-        if _no_longer_needed(delivery, now):
-            _mark(delivery, Delivery.Status.SKIPPED)
-            return Delivery.Status.SKIPPED
-        message = _build(delivery)
-    except Exception as exc:
-        # Data the e-mail needs is gone or broken: fail visibly rather than loop.
-        logger.exception("Delivery %s could not be prepared", delivery.id)
-        return _fail(delivery, f"could not prepare: {type(exc).__name__}", now)
-    try:
-        message.send()
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        if codes and all(400 <= code < 500 for code in codes):
-            return _defer(delivery, f"recipient deferred {codes[0]}", now)
-        return _fail(delivery, "recipient refused", now)
-    except smtplib.SMTPSenderRefused as exc:
-        if 400 <= exc.smtp_code < 500:
-            return _defer(delivery, f"sender deferred {exc.smtp_code}", now)
-        return _fail(delivery, "sender refused", now)
-    except smtplib.SMTPResponseException as exc:
-        if 500 <= exc.smtp_code < 600:
-            return _fail(delivery, f"permanent SMTP {exc.smtp_code}", now)
-        return _defer(delivery, f"SMTP {exc.smtp_code}", now)
-    except (smtplib.SMTPException, OSError) as exc:
-        return _defer(delivery, type(exc).__name__, now)
-    _mark_sent(delivery, now)
-    return Delivery.Status.SENT
-
-
-def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta) -> Counter:
-    """Send a chunk of deliveries one by one, as `delivery_send` does; counts the outcomes.
-
-    A deferral leaves its row pending with its backoff (the sweeper sends it again, alone)
-    and the others still go. Ids not reached within `budget` go on in a new message, so each
-    claim is made early enough to end within the task's time limits, below the lease. Any
-    other error stops the chunk: rows not reached stay pending, for the sweeper.
-    """
-    started = monotonic()
-    outcomes = Counter()
-    for index, delivery_id in enumerate(delivery_ids):
-        elapsed = timedelta(seconds=monotonic() - started)
-        if index and elapsed > budget:  # the first always goes: a chunk makes progress
-            _enqueue_chunk(delivery_ids[index:])
-            outcomes["handed on"] = len(delivery_ids) - index
-            break
-        try:
-            outcomes[delivery_send(delivery_id=delivery_id, now=now + elapsed)] += 1
-        except TransientSendError:
-            outcomes["deferred"] += 1
-    return outcomes
-
-
-STAFF_KINDS = (Delivery.Kind.SAFETY_ONCALL, Delivery.Kind.SAFETY_ESCALATION)
-
-
-def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
-    if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
-        day = local_date(delivery.due_at, delivery.patient.tz)
-        return CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
-    if delivery.kind == Delivery.Kind.QUESTIONNAIRE and ":cycle:" in delivery.subject_key:
-        anchor = delivery.subject_key.rsplit(":", 1)[1]
-        codes = patient_instrument_codes(patient=delivery.patient)
-        done = delivery.patient.assessments.filter(instrument__in=codes)
-        if anchor != "never":
-            next_day = date.fromisoformat(anchor) + timedelta(days=1)
-            done = done.filter(
-                completed_at__gte=local_moment(next_day, time(0), delivery.patient.tz)
-            )
-        return done.exists()  # a questionnaire was completed since: no need to remind
-    if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
-        session = _session_of(delivery)
-        if session is None or session.status != TreatmentSession.Status.SCHEDULED:
-            return True
-        settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
-        expected = pre_session_questionnaire_due(
-            settings, session_at=session.scheduled_at, now=delivery.due_at
-        )
-        opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
-        return expected != delivery.due_at or _questionnaires_done_since(delivery.patient, opens)
-    if delivery.kind == Delivery.Kind.SESSION:
-        # Moved or cancelled since: this reminder no longer matches a booked session.
-        session = _session_of(delivery)
-        if session is None or session.status != TreatmentSession.Status.SCHEDULED:
-            return True
-        settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
-        expected = session_reminder_due(
-            settings, session_at=session.scheduled_at, now=delivery.due_at
-        )
-        return expected != delivery.due_at
-    if delivery.kind == Delivery.Kind.DIGEST:
-        return not any(_open_alert_counts(delivery).values())
-    if delivery.kind in STAFF_KINDS and delivery.alert_id is not None:
-        # Someone acknowledged the alert meanwhile: nobody needs to be chased.
-        return Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False).exists()
-    return False
-
-
-def _open_alert_counts(delivery: Delivery) -> dict[str, int]:
-    """Open alerts by priority in the digest recipient's clinic."""
-    user_id = int(delivery.subject_key.split(":")[2])
-    membership = StaffMembership.objects.select_related("clinic").get(user_id=user_id)
-    counts = dict(
-        Alert.objects.filter(patient__clinic=membership.clinic, acknowledged_at__isnull=True)
-        .values("priority")
-        .annotate(n=Count("id"))
-        .values_list("priority", "n")
-    )
-    return {
-        p: counts.get(p, 0)
-        for p in (Alert.Priority.URGENT, Alert.Priority.HIGH, Alert.Priority.ROUTINE)
-    }
-
-
-def _session_of(delivery: Delivery) -> TreatmentSession | None:
-    # "session:<id>:<day>" or "questionnaire:session:<id>:<day>"
-    parts = delivery.subject_key.split(":")
-    session_id = int(parts[parts.index("session") + 1])
-    return TreatmentSession.objects.filter(pk=session_id, patient=delivery.patient).first()
-
-
-def _build(delivery: Delivery):
-    if delivery.kind == Delivery.Kind.CHECKIN:
-        return checkin_reminder_email(delivery)
-    if delivery.kind in STAFF_KINDS:
-        return staff_alert_email(delivery)
-    if delivery.kind == Delivery.Kind.SESSION:
-        return session_reminder_email(delivery, _session_of(delivery))
-    if delivery.kind == Delivery.Kind.DIGEST:
-        return digest_email(delivery, _open_alert_counts(delivery))
-    if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
-        return questionnaire_reminder_email(delivery)
-    raise ValueError(f"No e-mail builder for {delivery.kind}")
-
-
-def _mark(delivery: Delivery, status: str, **fields) -> None:
-    Delivery.objects.filter(id=delivery.id).update(status=status, lease_until=None, **fields)
-
-
-# Waits between tries to record a send while the database is away (a restart, a failover):
-# 15 s in all, within the send's soft time limit.
-MARK_SENT_PAUSES = (0.5, 1, 2, 4, 8)
-
-
-def _mark_sent(delivery: Delivery, now: datetime) -> None:
-    """Record the send, riding out a short database outage: the mail server has the message,
-    and a row left `sending` would be sent again once its claim expires."""
-    for pause in MARK_SENT_PAUSES:
-        try:
-            _mark(delivery, Delivery.Status.SENT, sent_at=now)
-            return
-        except (OperationalError, InterfaceError):
-            logger.warning("Delivery %s sent; database unavailable to record it", delivery.id)
-            connection.close()  # the next try connects again
-            sleep(pause)
-    _mark(delivery, Delivery.Status.SENT, sent_at=now)
-
-
-def _defer(delivery: Delivery, error: str, now: datetime) -> str:
-    if delivery.attempts >= MAX_ATTEMPTS:
-        return _fail(delivery, f"gave up after {delivery.attempts} attempts: {error}", now)
-    # Exponential backoff (1, 2, 4, 8, 16 minutes), which the sweeper also respects.
-    wait = RETRY * min(2 ** (delivery.attempts - 1), 30)
-    _mark(delivery, Delivery.Status.PENDING, last_error=error[:300], next_attempt_at=now + wait)
-    raise TransientSendError(error)
-
-
-def _fail(delivery: Delivery, error: str, now: datetime) -> str:
-    _mark(delivery, Delivery.Status.FAILED, last_error=error[:300])
-    if delivery.patient is not None and delivery.kind not in STAFF_KINDS:
-        draft = AlertDraft(
-            Alert.Kind.DELIVERY_FAILURE,
-            Alert.Priority.ROUTINE,
-            f"delivery:{delivery.id}",
-            f"A {delivery.get_kind_display().lower()} e-mail could not be delivered "
-            f"({error}); check the patient's e-mail address.",
-        )
-        alert_raise(patient=delivery.patient, draft=draft, now=now)
-    logger.warning("Delivery %s failed: %s", delivery.id, error)
-    return Delivery.Status.FAILED
 
 
 def reminder_unsubscribe(*, patient_id: int, kind: str) -> bool:

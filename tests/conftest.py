@@ -83,8 +83,8 @@ def _no_broker_publishing(request, monkeypatch):
     enqueued = []
     if request.node.get_closest_marker("real_enqueue") is None:
         monkeypatch.setattr("care.services.accounts._enqueue_invitation", enqueued.append)
-        monkeypatch.setattr("notifications.services._enqueue", enqueued.append)
-        monkeypatch.setattr("notifications.services._enqueue_chunk", enqueued.extend)
+        monkeypatch.setattr("notifications.sending._enqueue", enqueued.append)
+        monkeypatch.setattr("notifications.sending._enqueue_chunk", enqueued.extend)
     return enqueued
 
 

@@ -9,7 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import OperationalError
 
 from care.models import Alert
-from notifications import services
+from notifications import sending
 from notifications.models import Delivery, ReminderPreference
 from notifications.services import LEASE, MAX_ATTEMPTS, checkin_reminders_dispatch, delivery_send
 from tests.factories import PatientFactory
@@ -61,15 +61,15 @@ def test_a_send_the_database_could_not_record_at_once_is_recorded_when_it_return
 ):
     sent, pauses = [], []
     monkeypatch.setattr(EmailMultiAlternatives, "send", lambda message: sent.append(message))
-    monkeypatch.setattr(services, "sleep", pauses.append)
-    mark = services._mark
+    monkeypatch.setattr(sending, "sleep", pauses.append)
+    mark = sending._mark
 
     def database_back_after_two_tries(row, status, **fields):
         if status == Delivery.Status.SENT and len(pauses) < 2:
             raise OperationalError("the database system is shutting down")
         mark(row, status, **fields)
 
-    monkeypatch.setattr(services, "_mark", database_back_after_two_tries)
+    monkeypatch.setattr(sending, "_mark", database_back_after_two_tries)
 
     status = delivery_send(delivery_id=delivery.id, now=NINE)
 

@@ -386,12 +386,12 @@ def test_a_greylisted_recipient_is_deferred_not_failed(patient_ny, monkeypatch):
 
 
 def test_a_delivery_whose_data_is_gone_fails_instead_of_looping(patient_ny, monkeypatch):
-    from notifications import services
+    from notifications import sending
 
     def broken(delivery):
         raise LookupError("gone")
 
-    monkeypatch.setattr(services, "_build", broken)
+    monkeypatch.setattr(sending, "_build", broken)
     checkin_reminders_dispatch(now=NINE_NY)
 
     status = delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
