@@ -87,18 +87,24 @@ def test_no_eta_or_countdown_times_a_reminder():
     assert offenders == []
 
 
+@pytest.fixture
+def published(monkeypatch) -> list:
+    """The tasks published (name, args, kwargs, options), instead of going to a broker."""
+    calls = []
+
+    def publish(self, args=None, kwargs=None, **options):
+        calls.append((self.name, args, kwargs, options))
+
+    monkeypatch.setattr(Task, "apply_async", publish)
+    return calls
+
+
 @pytest.mark.real_enqueue
 def test_the_dispatcher_publishes_ids_without_eta_or_countdown(
-    clinic, monkeypatch, django_capture_on_commit_callbacks
+    clinic, published, django_capture_on_commit_callbacks
 ):
     patient = PatientFactory(clinic=clinic, tz="UTC")
     ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
-    published = []
-
-    def publish(self, args=None, kwargs=None, **options):
-        published.append((self.name, args, kwargs, options))
-
-    monkeypatch.setattr(Task, "apply_async", publish)
     with (
         time_machine.travel(datetime(2026, 5, 4, 9, 1, tzinfo=UTC), tick=False),
         django_capture_on_commit_callbacks(execute=True),
@@ -115,18 +121,12 @@ def test_the_dispatcher_publishes_ids_without_eta_or_countdown(
 
 @pytest.mark.real_enqueue
 def test_the_dispatcher_publishes_the_sends_in_chunks_of_ids(
-    clinic, monkeypatch, settings, django_capture_on_commit_callbacks
+    clinic, published, settings, django_capture_on_commit_callbacks
 ):
     settings.DELIVERY_SEND_CHUNK = 2
     for _ in range(3):
         patient = PatientFactory(clinic=clinic, tz="UTC")
         ReminderPreference.objects.create(patient=patient, checkin_time=time(9, 0))
-    published = []
-
-    def publish(self, args=None, kwargs=None, **options):
-        published.append((self.name, args, kwargs, options))
-
-    monkeypatch.setattr(Task, "apply_async", publish)
     with (
         time_machine.travel(datetime(2026, 5, 4, 9, 1, tzinfo=UTC), tick=False),
         django_capture_on_commit_callbacks(execute=True),
@@ -152,7 +152,7 @@ def _ids_and_plain_values(args) -> bool:
 
 
 @pytest.mark.real_enqueue
-def test_the_sweeper_publishes_the_stuck_sends_in_chunks_of_ids(clinic, monkeypatch, settings):
+def test_the_sweeper_publishes_the_stuck_sends_in_chunks_of_ids(clinic, published, settings):
     settings.DELIVERY_SEND_CHUNK = 2
     made = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
     patient = PatientFactory(clinic=clinic, tz="UTC")
@@ -165,17 +165,10 @@ def test_the_sweeper_publishes_the_stuck_sends_in_chunks_of_ids(clinic, monkeypa
             patient=patient,
         )
     Delivery.objects.update(created_at=made)  # made a while ago, never sent
-    published = []
-
-    def publish(self, args=None, kwargs=None, **options):
-        published.append((self.name, list(args)))
-
-    monkeypatch.setattr(Task, "apply_async", publish)
-
     assert deliveries_sweep(now=made + LEASE + timedelta(minutes=1)) == 3
 
     ids = sorted(Delivery.objects.values_list("id", flat=True))
-    assert published == [
+    assert [(name, list(args)) for name, args, *_ in published] == [
         ("notifications.send_deliveries", [ids[:2]]),
         ("notifications.send_delivery", [ids[2]]),
     ]
