@@ -66,14 +66,22 @@ class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
         encoding = get_encoding(parser_context)
+        repeats: list[_Repeats] = []
+
+        def hook(pairs: list[tuple[str, object]]) -> dict:
+            obj = _object(pairs)
+            if isinstance(obj, _Repeats):
+                repeats.append(obj)
+            return obj
+
         try:
             decoded = codecs.getreader(encoding)(stream)
             parse_constant = json.strict_constant if self.strict else None
-            data = json.load(decoded, parse_constant=parse_constant, object_pairs_hook=_object)
+            data = json.load(decoded, parse_constant=parse_constant, object_pairs_hook=hook)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
-        path = _first_repeat(data)
-        if path is None:
+        if not repeats:  # the usual case: no walk through the body
             return data
+        path = _first_repeat(data)
         name_for = getattr(parser_context.get("view"), "repeated_key_field", None)
         raise RepeatedKey(path, name_for(path) if name_for else ".".join(path))
