@@ -21,7 +21,25 @@ def scale_field(label: str, low: str, high: str) -> forms.TypedChoiceField:
     )
 
 
-class CheckInForm(forms.Form):
+class OneValueEachForm(forms.Form):
+    """A form refusing a one-value field sent twice (`item_9=2&item_9=0`), for which Django
+    would silently keep the last value: a self-harm answer must never be overwritten."""
+
+    def repeated_message(self, name: str) -> str:
+        return str(_("This question is answered more than once; answer it once."))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        getlist = getattr(self.data, "getlist", None)
+        for name, field in self.fields.items():
+            if getlist is None or getattr(field.widget, "allow_multiple_selected", False):
+                continue
+            if len(getlist(self.add_prefix(name))) > 1:
+                self.add_error(name, self.repeated_message(name))
+        return cleaned
+
+
+class CheckInForm(OneValueEachForm):
     client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
     mood = scale_field(_("How is your mood today?"), _("very low"), _("very good"))
     anxiety = scale_field(_("How anxious do you feel today?"), _("not at all"), _("extremely"))
@@ -88,7 +106,7 @@ class CheckInForm(forms.Form):
         }
 
 
-class QuestionnaireForm(forms.Form):
+class QuestionnaireForm(OneValueEachForm):
     """All items of one instrument on one page, with the instrument's own answer options."""
 
     client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -118,6 +136,14 @@ class QuestionnaireForm(forms.Form):
                 widget=forms.RadioSelect,
                 required=False,
             )
+
+    def repeated_message(self, name: str) -> str:
+        if not name.startswith("item_"):
+            return super().repeated_message(name)
+        return str(
+            _("Item %(n)s is answered more than once; send each item once.")
+            % {"n": name.removeprefix("item_")}
+        )
 
     def answers(self) -> dict[str, int]:
         return {

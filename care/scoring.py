@@ -46,25 +46,64 @@ def _as_int(value: object) -> int | None:
     return None
 
 
+ITEM_KEY = re.compile(r"[1-9][0-9]{0,2}")
+
+
+def _item_key(key: object) -> int | None:
+    """The item a key names in its documented spelling: an int, or plain digits ("9")."""
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key
+    if isinstance(key, str) and ITEM_KEY.fullmatch(key):
+        return int(key)
+    return None
+
+
+def _item_meant(key: object) -> int | None:
+    """The item a key seems to mean, however spelled (" 9", "09", "+9", "item_9"), else None."""
+    number = _item_key(key)
+    if number is not None or not isinstance(key, str):
+        return number
+    try:
+        return int(key.strip().removeprefix("item_"))
+    except ValueError:
+        return None
+
+
 def validate_answers(
     instrument: Instrument, answers: Mapping[object, object], *, require_all: bool = True
 ) -> dict[int, int]:
     """Answers keyed by item number, each an allowed value; else AnswersInvalid.
 
-    Keys may be ints or strings ("1".."n"); error keys are "item_<n>". Unknown items and
-    values outside the instrument's options are refused with a message naming the item.
+    Keys are ints or plain digit strings ("1".."n"), one key per item; error keys are
+    "item_<n>". Any other spelling of an item (" 9", "09"), two keys naming one item, unknown
+    items and values outside the instrument's options are refused with a message naming the
+    item: no key may silently replace another's answer (a self-harm item above all).
     """
     allowed = {option.value for option in instrument.options}
     low, high = min(allowed), max(allowed)
     errors: dict[str, str] = {}
     clean: dict[int, int] = {}
     numbers = {item.number for item in instrument.items}
+    keys_of: dict[int, list[object]] = {}
+    for key in answers:
+        meant = _item_meant(key)
+        if meant in numbers:
+            keys_of.setdefault(meant, []).append(key)
+    for number, keys in keys_of.items():
+        if len(keys) > 1:
+            errors[f"item_{number}"] = (
+                f"Item {number} is answered more than once; send each item once."
+            )
+        elif _item_key(keys[0]) != number:
+            errors[f"item_{number}"] = f'Item {number}: write its key as "{number}".'
     for key, raw in answers.items():
-        number = _as_int(key)
+        number = _item_meant(key)
         if number not in numbers:
             errors[f"item_{key}"] = f"{instrument.name} has no item {key}."
             continue
-        if raw is None or raw == "":
+        if f"item_{number}" in errors or raw is None or raw == "":
             continue
         value = _as_int(raw)
         if value not in allowed:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import TreatmentSession
 from .rules import blood_pressure_alert
+from .session_rules import session_record_problems
 
 INTRANASAL_DOSES = (28, 56, 84)
 
@@ -119,10 +120,30 @@ class SessionRecordForm(_ClinicTimeForm):
         required=False,
     )
 
-    def __init__(self, *args, hold_systolic: int, hold_diastolic: int, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        hold_systolic: int,
+        hold_diastolic: int,
+        scheduled_at: datetime,
+        now: datetime,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.hold = (hold_systolic, hold_diastolic)
         self.bp_warning = ""
+        self.scheduled_at, self.now = scheduled_at, now
+        # Shown instead of the save button until the session has started.
+        self.not_started = self._problems(None, None).get("scheduled_at", "")
+
+    def _problems(self, started: datetime | None, ended: datetime | None) -> dict[str, str]:
+        return session_record_problems(
+            scheduled_at=self.scheduled_at,
+            monitoring_started_at=started,
+            monitoring_ended_at=ended,
+            now=self.now,
+            tz=self.zone.key,
+        )
 
     def clean_monitoring_started_at(self):
         return self._aware(self.cleaned_data["monitoring_started_at"])
@@ -156,14 +177,16 @@ class SessionRecordForm(_ClinicTimeForm):
         if data.get("bp_pre_systolic") is None:
             self.add_error("bp_pre_systolic", _("Record the blood pressure before dosing."))
         start, end = data.get("monitoring_started_at"), data.get("monitoring_ended_at")
-        if start and end and end <= start:
+        for field, problem in self._problems(start, end).items():
+            self.add_error(None if field == "scheduled_at" else field, problem)
+        if start and end and end <= start and "monitoring_ended_at" not in self.errors:
             self.add_error("monitoring_ended_at", _("Monitoring must end after it started."))
         submitted = data.get("rems_submitted_on")
         if submitted and start and submitted < start.astimezone(self.zone).date():
             self.add_error(
                 "rems_submitted_on", _("The form cannot be submitted before the session.")
             )
-        elif submitted and submitted > timezone.now().astimezone(self.zone).date():
+        elif submitted and submitted > self.now.astimezone(self.zone).date():
             self.add_error("rems_submitted_on", _("The submission date cannot be in the future."))
         high = blood_pressure_alert(
             data.get("bp_pre_systolic"),

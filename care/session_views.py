@@ -32,6 +32,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "upcoming": clinic_upcoming_sessions(clinic=membership.clinic, now=now),
+        "now": now,  # "Record" only for sessions that have started
         "rems": rems,
         "rems_days": REMS_FORM_DAYS,
     }
@@ -99,16 +100,19 @@ def session_record_view(request: HttpRequest, session_id: int) -> HttpResponse:
     initial["monitoring_started_at"] = timezone.localtime(
         session.monitoring_started_at or session.scheduled_at
     )
+    now = timezone.now()
     form = SessionRecordForm(
         request.POST or None,
         initial=initial,
         tz=clinic.tz,
         hold_systolic=clinic.bp_hold_systolic,
         hold_diastolic=clinic.bp_hold_diastolic,
+        scheduled_at=session.scheduled_at,
+        now=now,
     )
     if request.method == "POST" and form.is_valid():
         session, alert = session_record(
-            session=session, values=form.session_values(), by=request.user, now=timezone.now()
+            session=session, values=form.session_values(), by=request.user, now=now
         )
         if alert:
             messages.warning(request, _("Recorded. A high alert was raised: ") + alert.reason)

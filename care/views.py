@@ -147,6 +147,7 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "checkins": patient_recent_checkins(patient=patient),
         "assessments": patient_recent_assessments(patient=patient),
         "sessions": patient.sessions.order_by("-scheduled_at")[:20],
+        "now": timezone.now(),  # "Record" only for sessions that have started
         "deliveries": patient.deliveries.order_by("-due_at")[:20],
     }
     return render(request, "care/patient_detail.html", context)

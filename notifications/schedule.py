@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from care.clock import local_instant
+
 # A reminder more than this late (beat or the whole system was down) is not sent any more:
 # "check in now" three hours after the chosen time is no longer the reminder promised.
 LATE_AFTER = timedelta(hours=3)
@@ -23,11 +25,12 @@ class ReminderSettings:
 def local_moment(day: date, at: time, tz: str) -> datetime:
     """The instant (UTC) of wall time `at` on `day` in `tz`.
 
-    A wall time that does not exist that day (clocks go forward) is taken with the offset
-    before the change, so it lands just after the gap; one that happens twice (clocks go
-    back) is its first occurrence. Either way each local day has exactly one instant.
+    A wall time that does not exist that day (clocks go forward) is the first instant after
+    the gap (02:30 on New York's spring-forward day is 03:00 EDT), whatever the size of the
+    shift; one that happens twice (clocks go back) is its first occurrence. Either way each
+    local day has exactly one instant (care.clock.local_instant).
     """
-    return datetime.combine(day, at).replace(tzinfo=ZoneInfo(tz), fold=0).astimezone(UTC)
+    return local_instant(day, at, tz).astimezone(UTC)
 
 
 def in_quiet_hours(at: time, start: time, end: time) -> bool:
@@ -37,6 +40,15 @@ def in_quiet_hours(at: time, start: time, end: time) -> bool:
     if start < end:
         return start <= at < end
     return at >= start or at < end
+
+
+def _quiet_at(settings: ReminderSettings, chosen: time, due: datetime) -> bool:
+    """Whether a reminder chosen for `chosen` and due at `due` falls in quiet hours: the
+    chosen time, or the wall time it leaves at (later than chosen only when the chosen time
+    does not exist that day and it leaves at the end of the gap)."""
+    quiet = (settings.quiet_start, settings.quiet_end)
+    leaves = due.astimezone(ZoneInfo(settings.tz)).time()
+    return in_quiet_hours(chosen, *quiet) or in_quiet_hours(leaves, *quiet)
 
 
 def checkin_reminder_due(
@@ -53,9 +65,9 @@ def checkin_reminder_due(
         return None
     if settings.paused_until is not None and today <= settings.paused_until:
         return None
-    if in_quiet_hours(settings.checkin_time, settings.quiet_start, settings.quiet_end):
-        return None
     due = local_moment(today, settings.checkin_time, settings.tz)
+    if _quiet_at(settings, settings.checkin_time, due):
+        return None
     if due > now or now - due > LATE_AFTER:
         return None
     return due
@@ -104,9 +116,9 @@ def session_reminder_due(
     eve = session_at.astimezone(zone).date() - timedelta(days=1)
     if settings.paused_until is not None and eve <= settings.paused_until:
         return None
-    if in_quiet_hours(settings.checkin_time, settings.quiet_start, settings.quiet_end):
-        return None
     due = local_moment(eve, settings.checkin_time, settings.tz)
+    if _quiet_at(settings, settings.checkin_time, due):
+        return None
     if due > now or now - due > LATE_AFTER or due >= session_at:
         return None
     return due
@@ -141,8 +153,6 @@ def pre_session_questionnaire_due(
     the 48 hours before it (the window opening later that day: the next day's time)."""
     if not settings.email_enabled or "questionnaire_due" in settings.unsubscribed:
         return None
-    if in_quiet_hours(settings.checkin_time, settings.quiet_start, settings.quiet_end):
-        return None
     zone = ZoneInfo(settings.tz)
     opens = session_at - QUESTIONNAIRE_WINDOW
     day = opens.astimezone(zone).date()
@@ -150,6 +160,8 @@ def pre_session_questionnaire_due(
     if due < opens:
         day += timedelta(days=1)
         due = local_moment(day, settings.checkin_time, settings.tz)
+    if _quiet_at(settings, settings.checkin_time, due):
+        return None
     if due >= session_at or (settings.paused_until is not None and day <= settings.paused_until):
         return None
     if due > now or now - due > LATE_AFTER:

@@ -9,7 +9,10 @@ from drf_spectacular.utils import OpenApiResponse
 from .errors import ErrorSerializer
 
 ERRORS = {
-    400: "The request is not valid (bad JSON, a bad value, an unknown filter value).",
+    400: (
+        "The request is not valid (bad JSON, an object giving a key twice, a bad value, an "
+        "unknown filter value)."
+    ),
     401: "Not signed in, or the token is unknown, expired or revoked.",
     403: "Signed in, but this is not for your role (or the CSRF check failed).",
     404: "No such record for you (records of other patients and clinics are never shown).",

@@ -65,7 +65,15 @@ def checkin_data(checkin: CheckIn) -> dict:
 class AssessmentInput(serializers.Serializer):
     client_id = serializers.UUIDField(required=False, allow_null=True)
     instrument = serializers.ChoiceField(choices=sorted(INSTRUMENTS))
-    answers = serializers.DictField(child=serializers.JSONField(), allow_empty=False)
+    answers = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        allow_empty=False,
+        help_text=(
+            'Item number as plain digits ("1" to the last item) -> the chosen answer\'s value. '
+            'Each item once: another spelling of an item (" 9", "09") or a key given twice is '
+            "a 400 naming `answers.item_N`; an unanswered (null) item too."
+        ),
+    )
     difficulty = serializers.IntegerField(min_value=0, max_value=3, required=False, allow_null=True)
 
 

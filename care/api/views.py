@@ -174,6 +174,13 @@ class AssessmentListApi(ListAPIView):
     serializer_class = AssessmentOutput
     filterset_class = AssessmentFilter
 
+    @staticmethod
+    def repeated_key_field(path: tuple[str, ...]) -> str:
+        """A repeated key in `answers` is named as its item is in every other error."""
+        if len(path) == 2 and path[0] == "answers":
+            return f"answers.item_{path[1]}"
+        return ".".join(path)
+
     def get_queryset(self):
         patient = get_own_patient_for_user(self.request.user)
         return (

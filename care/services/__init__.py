@@ -32,6 +32,7 @@ from .records import (
 )
 from .sessions import (
     SessionAlreadyRecorded,
+    SessionNotRecordable,
     session_cancel,
     session_record,
     session_reschedule,
@@ -53,6 +54,7 @@ __all__ = [
     "InvitationInvalid",
     "IssuedToken",
     "SessionAlreadyRecorded",
+    "SessionNotRecordable",
     "alert_acknowledge",
     "alert_raise",
     "api_token_authenticate",

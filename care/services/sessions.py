@@ -6,6 +6,7 @@ from django.db import transaction
 
 from ..models import Alert, AuditEvent, Patient, TreatmentSession, User
 from ..rules import blood_pressure_alert
+from ..session_rules import session_record_problems
 from .alerts import alert_raise
 from .audit import audit_record
 
@@ -67,11 +68,33 @@ def session_cancel(*, session: TreatmentSession, status: str) -> TreatmentSessio
     return session
 
 
+class SessionNotRecordable(ValueError):
+    """The session has not started yet, or a monitoring time is after now; `errors` maps a
+    field (`scheduled_at`, `monitoring_started_at`, `monitoring_ended_at`) to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
 @transaction.atomic
 def session_record(
     *, session: TreatmentSession, values: dict, by: User, now: datetime
 ) -> tuple[TreatmentSession, Alert | None]:
-    """Record what happened; a pre-dose blood pressure above the hold raises a high alert."""
+    """Record what happened; a pre-dose blood pressure above the hold raises a high alert.
+
+    Only from the session's start on and with no monitoring time after `now`
+    (SessionNotRecordable), whoever writes: the record page, an API, a script.
+    """
+    problems = session_record_problems(
+        scheduled_at=session.scheduled_at,
+        monitoring_started_at=values.get("monitoring_started_at", session.monitoring_started_at),
+        monitoring_ended_at=values.get("monitoring_ended_at", session.monitoring_ended_at),
+        now=now,
+        tz=session.patient.clinic.tz,
+    )
+    if problems:
+        raise SessionNotRecordable(problems)
     for name, value in values.items():
         setattr(session, name, value)
     session.status = TreatmentSession.Status.COMPLETED

@@ -60,7 +60,7 @@ def admin_client(client, clinic_admin):
 @pytest.fixture
 def session(patient):
     return TreatmentSession.objects.create(
-        patient=patient, scheduled_at=timezone.now() + timedelta(hours=1), route="iv"
+        patient=patient, scheduled_at=timezone.now() - timedelta(hours=1), route="iv"
     )
 
 

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def session(patient):
+    """A booked session that began an hour ago (one still ahead cannot be recorded)."""
     return TreatmentSession.objects.create(
-        patient=patient, scheduled_at=timezone.now() + timedelta(hours=1), route="iv"
+        patient=patient, scheduled_at=timezone.now() - timedelta(hours=1), route="iv"
     )
 
 

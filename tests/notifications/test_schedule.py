@@ -11,7 +11,6 @@ from notifications.schedule import (
     checkin_reminder_due,
     chosen_time_window,
     in_quiet_hours,
-    local_moment,
 )
 
 TRANSITIONS = [
@@ -56,16 +55,7 @@ def test_a_9_am_reminder_is_at_9_local_on_both_sides_of_the_change():
     assert [m.hour for m in moments] == [14, 13, 13]  # EST, then EDT, in UTC
 
 
-def test_a_wall_time_that_does_not_exist_lands_just_after_the_gap():
-    moment = local_moment(date(2026, 3, 8), time(2, 30), "America/New_York")
-
-    assert moment.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") == "03:30"
-
-
-def test_a_wall_time_that_happens_twice_is_its_first_occurrence():
-    moment = local_moment(date(2026, 11, 1), time(1, 30), "America/New_York")
-
-    assert moment == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
+# Wall times in a gap or a fold: tests/notifications/test_nonexistent_local_times.py.
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,87 @@
+"""The API's JSON parser: a body whose objects repeat a key is refused, never read as the last.
+
+Python's json keeps the last of two equal keys, so `{"9": 3, "9": 0}` would store item 9 as 0
+and raise no safety alert. Every API body is parsed here (REST_FRAMEWORK's
+DEFAULT_PARSER_CLASSES); a repeat is a 400 `parse_error` whose `errors` names the key by its
+path (`answers.9`, or what the view's `repeated_key_field(path)` calls it).
+"""
+
+import codecs
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.utils import json
+
+
+class RepeatedKey(ParseError):
+    """A JSON object in the body gives one key twice."""
+
+    def __init__(self, path: tuple[str, ...], field: str) -> None:
+        key = path[-1]
+        where = f' in "{".".join(path[:-1])}"' if len(path) > 1 else ""
+        super().__init__(f'JSON parse error - the key "{key}" appears more than once{where}.')
+        self.path = path
+        self.errors = {field: [f'The key "{key}" appears more than once.']}
+
+
+class _Repeats(dict):
+    """An object whose pairs repeated a key (`repeated`, the first such key)."""
+
+    repeated = ""
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    marked, seen = _Repeats(obj), set()
+    for key, _ in pairs:
+        if key in seen:
+            marked.repeated = key
+            break
+        seen.add(key)
+    return marked
+
+
+def _first_repeat(value: object, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The path to the first repeated key in the parsed body, depth first, or None."""
+    if isinstance(value, _Repeats):
+        return (*path, value.repeated)
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((str(i), v) for i, v in enumerate(value))
+    else:
+        return None
+    for key, child in items:
+        found = _first_repeat(child, (*path, key))
+        if found:
+            return found
+    return None
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSONParser, refusing repeated keys in any object of the body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        encoding = get_encoding(parser_context)
+        repeats: list[_Repeats] = []
+
+        def hook(pairs: list[tuple[str, object]]) -> dict:
+            obj = _object(pairs)
+            if isinstance(obj, _Repeats):
+                repeats.append(obj)
+            return obj
+
+        try:
+            decoded = codecs.getreader(encoding)(stream)
+            parse_constant = json.strict_constant if self.strict else None
+            data = json.load(decoded, parse_constant=parse_constant, object_pairs_hook=hook)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
+        if not repeats:  # the usual case: no walk through the body
+            return data
+        path = _first_repeat(data)
+        name_for = getattr(parser_context.get("view"), "repeated_key_field", None)
+        raise RepeatedKey(path, name_for(path) if name_for else ".".join(path))
