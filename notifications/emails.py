@@ -1,5 +1,7 @@
 """Build e-mails from a template triplet: <name>_subject.txt, _body.txt, _body.html."""
 
+import re
+import secrets
 import zoneinfo
 from email.utils import formataddr
 
@@ -49,14 +51,29 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
     return int(data["p"]), str(data["k"])
 
 
-def _message_id(delivery) -> str:
-    # Stable per delivery: a rare second send is recognisably the same message.
-    return f"<delivery-{delivery.id}@{settings.DEFAULT_FROM_EMAIL.rsplit('@', 1)[-1]}>"
+def _message_id_domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+
+
+def delivery_message_id(delivery_id: int) -> str:
+    """The Message-ID of a delivery's e-mail: stable, so that a rare second send is
+    recognisably the same message."""
+    return f"<delivery-{delivery_id}@{_message_id_domain()}>"
+
+
+def invitation_message_id(invitation_id: int) -> str:
+    """The Message-ID of an invitation e-mail: names the invitation (the demo Outbox shows it
+    only while the invitation can still be used), unique per send."""
+    return f"<invitation-{invitation_id}.{secrets.token_hex(8)}@{_message_id_domain()}>"
+
+
+DELIVERY_MESSAGE_ID = re.compile(r"<delivery-\d+@[^>]+>")
+INVITATION_MESSAGE_ID = re.compile(r"<invitation-(\d+)\.[0-9a-f]+@[^>]+>")
 
 
 def _reminder_headers(delivery, unsubscribe_url: str) -> dict:
     return {
-        "Message-ID": _message_id(delivery),
+        "Message-ID": delivery_message_id(delivery.id),
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
@@ -100,7 +117,7 @@ def staff_alert_email(delivery) -> EmailMultiAlternatives:
         },
         to=[delivery.to_email],
         sender_name=delivery.patient.clinic.email_sender_name,
-        headers={"Message-ID": _message_id(delivery)},
+        headers={"Message-ID": delivery_message_id(delivery.id)},
     )
 
 
@@ -130,7 +147,7 @@ def digest_email(delivery, counts: dict[str, int]) -> EmailMultiAlternatives:
         },
         to=[delivery.to_email],
         sender_name=membership.clinic.email_sender_name,
-        headers={"Message-ID": _message_id(delivery)},
+        headers={"Message-ID": delivery_message_id(delivery.id)},
     )
 
 
