@@ -3,7 +3,7 @@
 import re
 import secrets
 import zoneinfo
-from email.utils import formataddr
+from email.utils import formataddr, make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -27,12 +27,15 @@ def build_email(
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     text = render_to_string(f"{template}_body.txt", context)
     html = render_to_string(f"{template}_body.html", context)
+    # Message-IDs under the site's own name (Django's default is this machine's name,
+    # often "localhost").
+    headers = {"Message-ID": make_msgid(domain=site_mail_domain()), **(headers or {})}
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=formataddr((sender_name, settings.DEFAULT_FROM_EMAIL)),
         to=to,
-        headers=headers or {},
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -52,20 +55,16 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
     return int(data["p"]), str(data["k"])
 
 
-def _message_id_domain() -> str:
-    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
-
-
 def delivery_message_id(delivery_id: int) -> str:
     """The Message-ID of a delivery's e-mail: stable, so that a rare second send is
     recognisably the same message."""
-    return f"<delivery-{delivery_id}@{_message_id_domain()}>"
+    return f"<delivery-{delivery_id}@{site_mail_domain()}>"
 
 
 def invitation_message_id(invitation_id: int) -> str:
     """The Message-ID of an invitation e-mail: names the invitation (the demo Outbox shows it
     only while the invitation can still be used), unique per send."""
-    return f"<invitation-{invitation_id}.{secrets.token_hex(8)}@{_message_id_domain()}>"
+    return f"<invitation-{invitation_id}.{secrets.token_hex(8)}@{site_mail_domain()}>"
 
 
 DELIVERY_MESSAGE_ID = re.compile(r"<delivery-\d+@[^>]+>")
