@@ -146,6 +146,8 @@ def main() -> None:
         "API_THROTTLE_USER": "1000000/min",
         "API_THROTTLE_ANON": "1000000/min",
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
+        # Nothing is mailed; with debug off a file or console mailer would be refused.
+        "EMAIL_URL": "dummymail://",
         "PYTHONUNBUFFERED": "1",
         "STATIC_ROOT": str(OUT / "static"),  # production static files (hashed names)
     }

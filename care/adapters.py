@@ -1,9 +1,15 @@
-"""django-allauth hooks: accounts are created by clinics, never by open sign-up."""
+"""django-allauth hooks: accounts are created by clinics, never by open sign-up; account
+e-mails are the project's own."""
 
 import time
 
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.mail import EmailMessage
+
+from notifications.emails import build_email
+
+from .selectors import account_mail_recipient
 
 REAUTHENTICATION_TIMEOUT = app_settings.REAUTHENTICATION_TIMEOUT
 
@@ -11,6 +17,27 @@ REAUTHENTICATION_TIMEOUT = app_settings.REAUTHENTICATION_TIMEOUT
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def render_mail(
+        self, template_prefix: str, email: str | list[str], context: dict, headers=None
+    ) -> EmailMessage:
+        """Every allauth e-mail (password reset, address confirmation, notices) from the
+        project's templates `care/emails/account/<name>_{subject,body}`, text and HTML, from
+        the recipient's clinic's neutral sender name, greeting them by first name.
+
+        Never allauth's stock templates: a missing one is an error, not a fallback to
+        "Hello from <host name>!".
+        """
+        to = [email] if isinstance(email, str) else list(email)
+        recipient = account_mail_recipient(email=to[0])
+        name = template_prefix.rsplit("/", 1)[-1]
+        return build_email(
+            template=f"care/emails/account/{name}",
+            context={**context, "first_name": recipient.first_name},
+            to=to,
+            sender_name=recipient.sender_name,
+            headers=headers,
+        )
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """Setting up a second factor right after signing in needs no second password entry

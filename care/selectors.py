@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, Max, OuterRef, Q, QuerySet, Subquery, When
 
+from .access import membership_for_user, patient_for_user
 from .instruments import INSTRUMENTS
 from .models import (
     Alert,
@@ -250,4 +251,32 @@ def clinic_audit_actors(*, clinic: Clinic) -> QuerySet[User]:
         User.objects.filter(Q(staff_membership__clinic=clinic) | Q(patient__clinic=clinic))
         .select_related("staff_membership", "patient")
         .order_by("full_name", "email")
+    )
+
+
+@dataclass(frozen=True)
+class AccountMailRecipient:
+    """Who an account e-mail goes to, as the e-mail names them: a first name (empty for an
+    address with no account) and the neutral sender name of their clinic."""
+
+    first_name: str
+    sender_name: str
+
+
+def account_mail_recipient(*, email: str) -> AccountMailRecipient:
+    """The greeting name and sender name for an account e-mail to `email` (the account's
+    address or another of its addresses); the default sender name for anyone else."""
+    user = (
+        User.objects.filter(Q(email__iexact=email) | Q(emailaddress__email__iexact=email))
+        .select_related("patient__clinic", "staff_membership__clinic")
+        .first()
+    )
+    default_sender = Clinic._meta.get_field("email_sender_name").get_default()
+    if user is None:
+        return AccountMailRecipient(first_name="", sender_name=default_sender)
+    patient, membership = patient_for_user(user), membership_for_user(user)
+    clinic = patient.clinic if patient else membership.clinic if membership else None
+    return AccountMailRecipient(
+        first_name=patient.preferred_name if patient else user.get_short_name(),
+        sender_name=clinic.email_sender_name if clinic else default_sender,
     )

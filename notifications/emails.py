@@ -1,7 +1,10 @@
 """Build e-mails from a template triplet: <name>_subject.txt, _body.txt, _body.html."""
 
+import re
+import secrets
 import zoneinfo
-from email.utils import formataddr
+from email.utils import formataddr, make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -24,12 +27,15 @@ def build_email(
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     text = render_to_string(f"{template}_body.txt", context)
     html = render_to_string(f"{template}_body.html", context)
+    # Message-IDs under the site's own name (Django's default is this machine's name,
+    # often "localhost").
+    headers = {"Message-ID": make_msgid(domain=site_mail_domain()), **(headers or {})}
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=formataddr((sender_name, settings.DEFAULT_FROM_EMAIL)),
         to=to,
-        headers=headers or {},
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -49,15 +55,73 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
     return int(data["p"]), str(data["k"])
 
 
-def _message_id(delivery) -> str:
-    # Stable per delivery: a rare second send is recognisably the same message.
-    return f"<delivery-{delivery.id}@{settings.DEFAULT_FROM_EMAIL.rsplit('@', 1)[-1]}>"
+def delivery_message_id(delivery_id: int) -> str:
+    """The Message-ID of a delivery's e-mail: stable, so that a rare second send is
+    recognisably the same message."""
+    return f"<delivery-{delivery_id}@{site_mail_domain()}>"
+
+
+def invitation_message_id(invitation_id: int) -> str:
+    """The Message-ID of an invitation e-mail: names the invitation (the demo Outbox shows it
+    only while the invitation can still be used), unique per send."""
+    return f"<invitation-{invitation_id}.{secrets.token_hex(8)}@{site_mail_domain()}>"
+
+
+DELIVERY_MESSAGE_ID = re.compile(r"<delivery-\d+@[^>]+>")
+INVITATION_MESSAGE_ID = re.compile(r"<invitation-(\d+)\.[0-9a-f]+@[^>]+>")
+
+
+class WireHeader(str):
+    """A structured header written exactly as given: never RFC 2047-encoded, which RFC 2369
+    and RFC 8058 do not allow in List-Unsubscribe (mail providers then offer no one-click
+    unsubscribe), and folded only after the comma between two <…> items when long.
+
+    The `email` package stores an object with a `name` as it is and asks it to `fold`
+    itself, instead of re-parsing it as unstructured text (which encodes any word longer
+    than a line).
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> "WireHeader":
+        if not value.isascii() or "\r" in value or "\n" in value:
+            raise ValueError(f"{name} must be one line of ASCII")
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def __getnewargs__(self) -> tuple[str, str]:
+        # Copies (the test mailer keeps deep copies) are made with the name too.
+        return (self.name, str(self))
+
+    def fold(self, *, policy) -> str:
+        limit = policy.max_line_length or 78
+        items = re.split(r"(?<=>)\s*,\s*(?=<)", self.strip())
+        lines = [f"{self.name}: {items[0]}"]
+        for item in items[1:]:
+            if len(lines[-1]) + len(item) + 2 > limit:
+                lines[-1] += ","
+                lines.append(f" {item}")
+            else:
+                lines[-1] += f", {item}"
+        if any(len(line) > 998 for line in lines):
+            raise ValueError(f"{self.name} has a line longer than RFC 5322 allows")
+        return policy.linesep.join(lines) + policy.linesep
+
+
+def site_mail_domain() -> str:
+    """The host name of SITE_URL: the site's own name in Message-IDs and List-Ids."""
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def _reminder_headers(delivery, unsubscribe_url: str) -> dict:
+    # One list per kind of reminder (the unsubscribe link stops that kind); the label is
+    # the kind's code, which names no health matter.
+    label = delivery.kind.replace("_", "-")
     return {
-        "Message-ID": _message_id(delivery),
-        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "Message-ID": delivery_message_id(delivery.id),
+        "List-Id": WireHeader("List-Id", f"Reminders <{label}.reminders.{site_mail_domain()}>"),
+        "List-Unsubscribe": WireHeader("List-Unsubscribe", f"<{unsubscribe_url}>"),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
@@ -100,7 +164,7 @@ def staff_alert_email(delivery) -> EmailMultiAlternatives:
         },
         to=[delivery.to_email],
         sender_name=delivery.patient.clinic.email_sender_name,
-        headers={"Message-ID": _message_id(delivery)},
+        headers={"Message-ID": delivery_message_id(delivery.id)},
     )
 
 
@@ -130,7 +194,7 @@ def digest_email(delivery, counts: dict[str, int]) -> EmailMultiAlternatives:
         },
         to=[delivery.to_email],
         sender_name=membership.clinic.email_sender_name,
-        headers={"Message-ID": _message_id(delivery)},
+        headers={"Message-ID": delivery_message_id(delivery.id)},
     )
 
 

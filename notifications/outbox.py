@@ -1,7 +1,11 @@
-"""Read the e-mails that the file-based mailer wrote (the embedded demo set-up).
+"""Read the e-mails that the file-based mailer wrote (demo set-ups only).
 
 Django's file backend appends each message to a `.log` file, followed by a line of
-79 dashes. This module turns those files back into plain values for the outbox page.
+79 dashes. This module turns those files back into plain values for the outbox page, and
+decides which of them staff may see there: reminders and alerts (whose Message-ID names a
+delivery) and invitations that can still be used. Nothing else is shown, whatever it is:
+password resets, address confirmations and every other account e-mail stay out of reach
+of the staff who could otherwise take over an account with them.
 """
 
 from dataclasses import dataclass
@@ -11,6 +15,11 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from django.conf import settings
+
+from care.models import Clinic, Invitation
+from care.selectors import clinic_email_addresses
+
+from .emails import DELIVERY_MESSAGE_ID, INVITATION_MESSAGE_ID
 
 SEPARATOR = "\n" + "-" * 79 + "\n"
 
@@ -22,10 +31,13 @@ class OutboxMessage:
     to: tuple[str, ...]
     subject: str
     text: str
+    message_id: str = ""
 
 
 def outbox_folder() -> Path | None:
-    """The folder of the file-based default mailer, or None for any other mailer."""
+    """The folder of the file-based default mailer in debug or a demo, else None."""
+    if not (settings.DEBUG or settings.DEMO_MODE):
+        return None
     mailer = settings.MAILERS.get("default", {})
     if not mailer.get("BACKEND", "").endswith("filebased.EmailBackend"):
         return None
@@ -43,6 +55,7 @@ def parse_message(raw: str) -> OutboxMessage:
         to=tuple(addr.lower() for _, addr in getaddresses(message.get_all("To", []))),
         subject=str(message.get("Subject", "")),
         text=body.get_content() if body is not None else "",
+        message_id=str(message.get("Message-ID", "")).strip(),
     )
 
 
@@ -56,3 +69,35 @@ def read_outbox(folder: Path, *, limit: int = 200) -> list[OutboxMessage]:
         if len(messages) >= limit:
             break
     return messages[:limit]
+
+
+def invitation_id_of(message: OutboxMessage) -> int | None:
+    """The invitation an e-mail carries (from its Message-ID), or None."""
+    match = INVITATION_MESSAGE_ID.fullmatch(message.message_id)
+    return int(match.group(1)) if match else None
+
+
+def shown_in_outbox(message: OutboxMessage, *, usable_invitation_ids: set[int]) -> bool:
+    """A reminder or alert, or an invitation still usable; never anything else (default deny)."""
+    if DELIVERY_MESSAGE_ID.fullmatch(message.message_id):
+        return True
+    return invitation_id_of(message) in usable_invitation_ids
+
+
+def outbox_messages(*, folder: Path, clinic: Clinic, now: datetime) -> list[OutboxMessage]:
+    """The messages in `folder` to the clinic's people that staff may see, newest first."""
+    if not folder.is_dir():
+        return []
+    ours = clinic_email_addresses(clinic=clinic)
+    messages = [m for m in read_outbox(folder) if ours.intersection(m.to)]
+    invitation_ids = {i for i in map(invitation_id_of, messages) if i is not None}
+    usable = set(
+        Invitation.objects.filter(
+            id__in=invitation_ids,
+            token_hash__isnull=False,
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        ).values_list("id", flat=True)
+    )
+    return [m for m in messages if shown_in_outbox(m, usable_invitation_ids=usable)]

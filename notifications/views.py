@@ -15,13 +15,12 @@ from django.views.decorators.csrf import csrf_exempt
 from care.access import get_membership_for_user, get_own_patient_for_user
 from care.clock import local_date
 from care.patient_forms import CheckInForm
-from care.selectors import clinic_email_addresses
 from care.services import ClientIdConflict
 
 from .emails import read_checkin_link_token, read_unsubscribe_token
 from .forms import ReminderPreferenceForm
 from .models import Delivery
-from .outbox import outbox_folder, read_outbox
+from .outbox import outbox_folder, outbox_messages
 from .services import (
     CheckInLinkInvalid,
     checkin_link_delivery,
@@ -34,15 +33,13 @@ from .services import (
 
 @never_cache
 def outbox(request: HttpRequest) -> HttpResponse:
-    """E-mails written to files (demo set-up) to the clinic's own people; staff only."""
+    """E-mails written to files (demo set-up) to the clinic's own people; staff only. No
+    account-security e-mail (reset, address confirmation, used invitation) is ever shown."""
     membership = get_membership_for_user(request.user)
     folder = outbox_folder()
     if folder is None:
         raise Http404
-    ours = clinic_email_addresses(clinic=membership.clinic)
-    messages = (
-        [m for m in read_outbox(folder) if ours.intersection(m.to)] if folder.is_dir() else []
-    )
+    messages = outbox_messages(folder=folder, clinic=membership.clinic, now=timezone.now())
     return render(request, "notifications/outbox.html", {"messages_sent": messages})
 
 

@@ -10,6 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 os.environ["DJANGO_DEBUG"] = "false"
 os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "0123456789" * 4)
+# Mail stays in memory (Django's test outbox; worker processes started by tests drop it):
+# with debug off, mail to files or the console is refused unless DEMO_MODE says "demo".
+os.environ["EMAIL_URL"] = "memorymail://"
+os.environ["DEMO_MODE"] = "false"
 
 import django
 import pytest

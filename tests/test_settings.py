@@ -50,6 +50,37 @@ def test_start_up_allows_a_missing_key_in_debug():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize(
+    "email_url",
+    ["", "filemail:///tmp/tracker-mail", "consolemail://"],
+    ids=["no-email-url", "file", "console"],
+)
+def test_start_up_refuses_file_or_console_mail_with_debug_off(email_url):
+    # Mail written to files or the console can be read by whoever reads them (the Outbox
+    # showed staff password-reset links): outside debug it needs an explicit demo switch.
+    result = run_check(
+        DJANGO_DEBUG="false", DJANGO_SECRET_KEY=GOOD_KEY, EMAIL_URL=email_url, DEMO_MODE="false"
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "EMAIL_URL" in result.stderr and "DEMO_MODE" in result.stderr
+
+
+def test_start_up_allows_file_mail_in_a_declared_demo():
+    result = run_check(
+        DJANGO_DEBUG="false", DJANGO_SECRET_KEY=GOOD_KEY, EMAIL_URL="", DEMO_MODE="true"
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_start_up_allows_file_mail_in_debug():
+    result = run_check(DJANGO_DEBUG="true", DJANGO_SECRET_KEY=GOOD_KEY, EMAIL_URL="")
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_mailers_default_to_files_under_var(tmp_path):
     mailers = mailers_from_url("", file_path=tmp_path, timeout=7)
 

@@ -382,6 +382,22 @@ MAILERS = mailers_from_url(
     file_path=VAR_DIR / "mail",
     timeout=EMAIL_TIMEOUT_SECONDS,
 )
+# Mail written to files or the console is readable by whoever reads them (the demo's Outbox
+# page shows it to staff): password-reset links there would hand over accounts. Outside
+# DEBUG that needs an explicit statement that this installation is a demo.
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
+if (
+    not DEBUG
+    and not DEMO_MODE
+    and MAILERS["default"]["BACKEND"].endswith(("filebased.EmailBackend", "console.EmailBackend"))
+):
+    raise ImproperlyConfigured(
+        "E-mail would be written to files or the console (EMAIL_URL is empty, or a file or "
+        "console address) and DJANGO_DEBUG is off: account e-mails such as password resets "
+        "would be readable there. Set EMAIL_URL to your mail server, e.g. "
+        "smtp+tls://user:password@smtp.example.org:587, or DEMO_MODE=true if this "
+        "installation is a demo whose e-mails nobody must receive."
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="care-team@tracker.invalid")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
 
-from notifications.emails import build_email
+from notifications.emails import build_email, invitation_message_id
 from notifications.models import ReminderPreference
 
 from ..access import membership_for_user, patient_for_user
@@ -295,6 +295,7 @@ def invitation_send(*, invitation_id: int, now: datetime) -> bool:
         },
         to=[user.email],
         sender_name=clinic.email_sender_name,
+        headers={"Message-ID": invitation_message_id(invitation_id)},
     )
     message.send()
     Invitation.objects.filter(id=invitation_id).update(sent_at=now)
