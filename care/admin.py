@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, Clinic, Invitation, Patient, StaffMembership, User
+from .services import audit_view
 
 
 @admin.register(User)
@@ -36,11 +37,42 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
+    """Patients, for the installation's operators: every list, record and change is audited."""
+
     list_display = ["__str__", "clinic", "status", "treatment_phase"]
     list_filter = ["clinic", "status", "treatment_phase"]
     search_fields = ["user__full_name", "preferred_name", "user__email"]
     autocomplete_fields = ["user", "primary_clinician"]
     readonly_fields = ["public_id", "enrolled_at", "enrolled_by"]
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.PATIENT)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        patient = self.get_object(request, object_id) if response.status_code == 200 else None
+        if request.method == "GET" and patient is not None:
+            audit_view(
+                request,
+                action=AuditEvent.Action.VIEWED,
+                what=AuditEvent.What.PATIENT,
+                patient=patient,
+                object_id=patient.public_id,
+            )
+        return response
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        audit_view(
+            request,
+            action=AuditEvent.Action.CHANGED if change else AuditEvent.Action.CREATED,
+            what=AuditEvent.What.PATIENT,
+            patient=obj,
+            object_id=obj.public_id,
+        )
 
 
 @admin.register(Invitation)

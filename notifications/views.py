@@ -14,9 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from care.access import get_membership_for_user, get_own_patient_for_user
 from care.clock import local_date
+from care.models import AuditEvent
 from care.patient_forms import CheckInForm
 from care.selectors import clinic_email_addresses
-from care.services import ClientIdConflict
+from care.services import ClientIdConflict, audit_view
 
 from .emails import read_checkin_link_token, read_unsubscribe_token
 from .forms import ReminderPreferenceForm
@@ -43,6 +44,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     messages = (
         [m for m in read_outbox(folder) if ours.intersection(m.to)] if folder.is_dir() else []
     )
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTBOX)
     return render(request, "notifications/outbox.html", {"messages_sent": messages})
 
 
