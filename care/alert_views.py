@@ -41,6 +41,14 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = ""
     if not form.is_valid():
+        # The form comes back with the alert (its reason may quote scores): a read.
+        audit_view(
+            request,
+            action=AuditEvent.Action.VIEWED,
+            what=AuditEvent.What.ALERT,
+            patient=alert.patient,
+            object_id=alert.pk,
+        )
         return render(
             request,
             "care/alert_acknowledge.html",

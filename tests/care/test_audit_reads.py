@@ -128,6 +128,25 @@ def test_a_patient_changed_in_the_django_admin_is_recorded(client, operator, pat
     assert summary(only_event(start)) == (operator, "other", A.CHANGED, W.PATIENT, patient, "admin")
 
 
+def test_a_patients_account_and_invitation_in_the_django_admin_are_reads_of_the_patient(
+    client, operator, patient
+):
+    from care.services import invitation_create
+
+    invitation = invitation_create(user=patient.user, created_by=None, now=timezone.now())
+    client.force_login(operator)
+    start = mark()
+
+    client.get(f"/admin/care/user/{patient.user.pk}/change/")
+    client.get(f"/admin/care/invitation/{invitation.pk}/change/")
+    client.get(f"/admin/care/user/{operator.pk}/change/")
+
+    account, invited, someone = new_events(start)
+    assert summary(account) == (operator, "other", A.VIEWED, W.ACCOUNT, patient, "admin")
+    assert summary(invited) == (operator, "other", A.VIEWED, W.ACCOUNT, patient, "admin")
+    assert summary(someone) == (operator, "other", A.VIEWED, W.ACCOUNT, None, "admin")
+
+
 @pytest.mark.parametrize(
     ("path", "what", "asked"),
     [
@@ -215,3 +234,17 @@ def test_the_audit_page_itself_is_recorded_as_a_read(client, clinic):
     client.get("/staff/audit/")
 
     assert summary(only_event(start)) == (admin, "admin", A.VIEWED, W.AUDIT, None, "page")
+
+
+def test_an_acknowledgement_form_sent_back_with_its_alert_is_a_read_of_the_alert(
+    clinician_client, clinician, patient, records
+):
+    _, alert = records
+    start = mark()
+
+    response = clinician_client.post(f"/staff/alerts/{alert.pk}/acknowledge/", {"action": ""})
+
+    event = only_event(start)
+    assert response.status_code == 400 and alert.reason in response.content.decode()
+    assert summary(event) == (clinician, "clinician", A.VIEWED, W.ALERT, patient, "page")
+    assert event.object_id == str(alert.pk)
