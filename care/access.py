@@ -1,7 +1,9 @@
 """Access helpers: one per object kind, used by every view and endpoint.
 
 A patient reaches only their own record; clinic staff reach only their clinic's
-patients; anything else is a 404, so nobody can learn whether a record exists.
+patients; anything else is a 404, so nobody can learn whether a record exists. A record
+asked for by its id and refused is a `RecordNotFound` (a 404 like any other), which the
+audit trail records as "denied" (`AuditContextMiddleware`, the API's exception handler).
 """
 
 import uuid
@@ -9,7 +11,16 @@ import uuid
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 
-from .models import Alert, Assessment, Patient, StaffMembership, TreatmentSession
+from .models import Alert, Assessment, AuditEvent, Patient, StaffMembership, TreatmentSession
+
+
+class RecordNotFound(Http404):
+    """A record asked for by id that this user may not see, or that does not exist."""
+
+    def __init__(self, what: str, object_id: object) -> None:
+        super().__init__()
+        self.what = what
+        self.object_id = str(object_id)[:64]
 
 
 def membership_for_user(user) -> StaffMembership | None:
@@ -56,7 +67,7 @@ def get_staff_member_for_user(user, membership_id: int) -> StaffMembership:
             clinic_id=admin.clinic_id, id=membership_id
         )
     except StaffMembership.DoesNotExist as exc:
-        raise Http404 from exc
+        raise RecordNotFound(AuditEvent.What.STAFF, membership_id) from exc
 
 
 def get_own_patient_for_user(user) -> Patient:
@@ -81,7 +92,7 @@ def get_patient_for_user(
     own = patient_for_user(user)
     if own is not None:
         if str(own.public_id) != str(public_id):
-            raise Http404
+            raise RecordNotFound(AuditEvent.What.PATIENT, public_id)
         return own
     membership = get_membership_for_user(user)
     clinic = membership.clinic if StaffMembership.clinic.is_cached(membership) else None
@@ -91,7 +102,7 @@ def get_patient_for_user(
     try:
         patient = patients.get(clinic_id=membership.clinic_id, public_id=public_id)
     except (Patient.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+        raise RecordNotFound(AuditEvent.What.PATIENT, public_id) from exc
     if clinic is not None:
         patient.clinic = clinic
     return patient
@@ -105,7 +116,7 @@ def get_own_assessment_for_user(user, public_id: uuid.UUID | str) -> Assessment:
             patient=patient, public_id=public_id
         )
     except (Assessment.DoesNotExist, ValidationError, ValueError) as exc:
-        raise Http404 from exc
+        raise RecordNotFound(AuditEvent.What.ASSESSMENT, public_id) from exc
 
 
 def get_alert_for_user(user, alert_id: int) -> Alert:
@@ -116,7 +127,7 @@ def get_alert_for_user(user, alert_id: int) -> Alert:
             id=alert_id, patient__clinic_id=membership.clinic_id
         )
     except (Alert.DoesNotExist, ValueError) as exc:
-        raise Http404 from exc
+        raise RecordNotFound(AuditEvent.What.ALERT, alert_id) from exc
 
 
 def get_session_for_user(user, session_id: int) -> TreatmentSession:
@@ -127,4 +138,4 @@ def get_session_for_user(user, session_id: int) -> TreatmentSession:
             id=session_id, patient__clinic_id=membership.clinic_id
         )
     except (TreatmentSession.DoesNotExist, ValueError) as exc:
-        raise Http404 from exc
+        raise RecordNotFound(AuditEvent.What.SESSION, session_id) from exc

@@ -2,11 +2,52 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from .access import patient_for_user
 from .models import AuditEvent, Clinic, Invitation, Patient, StaffMembership, User
+from .services import audit_view
+
+
+class AuditedReadsAdmin(admin.ModelAdmin):
+    """Lists, records and saves of people's data in the admin leave audit rows.
+
+    A record about a patient (their profile, their account, their invitation) names the
+    patient; a list names no one, as the caseload's row does.
+    """
+
+    audit_what = AuditEvent.What.ACCOUNT
+
+    def audited_patient(self, obj) -> Patient | None:
+        return patient_for_user(obj.user)
+
+    def _audit(self, request, action: str, obj=None) -> None:
+        patient = self.audited_patient(obj) if obj is not None else None
+        object_id = patient.public_id if patient is not None else ""
+        audit_view(
+            request, action=action, what=self.audit_what, patient=patient, object_id=object_id
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            self._audit(request, AuditEvent.Action.VIEWED)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, object_id) if response.status_code == 200 else None
+        if request.method == "GET" and obj is not None:
+            self._audit(request, AuditEvent.Action.VIEWED, obj)
+        return response
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        self._audit(
+            request, AuditEvent.Action.CHANGED if change else AuditEvent.Action.CREATED, obj
+        )
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedReadsAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "full_name"]
@@ -19,6 +60,9 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
+
+    def audited_patient(self, obj) -> Patient | None:
+        return patient_for_user(obj)
 
 
 @admin.register(Clinic)
@@ -35,16 +79,21 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedReadsAdmin):
+    audit_what = AuditEvent.What.PATIENT
+
     list_display = ["__str__", "clinic", "status", "treatment_phase"]
     list_filter = ["clinic", "status", "treatment_phase"]
     search_fields = ["user__full_name", "preferred_name", "user__email"]
     autocomplete_fields = ["user", "primary_clinician"]
     readonly_fields = ["public_id", "enrolled_at", "enrolled_by"]
 
+    def audited_patient(self, obj) -> Patient | None:
+        return obj
+
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedReadsAdmin):
     list_display = ["user", "created_at", "sent_at", "expires_at", "used_at", "revoked_at"]
     readonly_fields = [f.name for f in Invitation._meta.fields]
 

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_POST
 
 from .access import get_alert_for_user, get_membership_for_user
 from .forms import AlertAcknowledgeForm
+from .models import AuditEvent
 from .selectors import clinic_alerts_list
-from .services import AlertAlreadyAcknowledged, alert_acknowledge
+from .services import AlertAlreadyAcknowledged, alert_acknowledge, audit_view
 
 STATES = {"open": _("Open"), "acknowledged": _("Acknowledged"), "all": _("All")}
 
@@ -26,6 +27,7 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     state = state if state in STATES else "open"
     alerts = clinic_alerts_list(clinic=membership.clinic, state=state)
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.ALERT)
     context = {"page": page, "state": state, "states": STATES, "form": AlertAcknowledgeForm()}
     return render(request, "care/alert_inbox.html", context)
 
@@ -39,6 +41,14 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = ""
     if not form.is_valid():
+        # The form comes back with the alert (its reason may quote scores): a read.
+        audit_view(
+            request,
+            action=AuditEvent.Action.VIEWED,
+            what=AuditEvent.What.ALERT,
+            patient=alert.patient,
+            object_id=alert.pk,
+        )
         return render(
             request,
             "care/alert_acknowledge.html",

@@ -7,7 +7,9 @@ from django.views.decorators.cache import never_cache
 
 from .access import get_admin_membership_for_user
 from .audit_forms import AuditFilterForm
+from .models import AuditEvent
 from .selectors import clinic_audit_events
+from .services import audit_view
 
 PAGE_SIZE = 50
 
@@ -20,4 +22,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     events = clinic_audit_events(clinic=admin.clinic, filters=form.filters())
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "form": form, "clinic": admin.clinic}
-    return render(request, "care/audit_log.html", context)
+    response = render(request, "care/audit_log.html", context)
+    # Recorded once the page is drawn, so that it does not list its own reading.
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.AUDIT)
+    return response

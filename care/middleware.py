@@ -4,8 +4,8 @@ import zoneinfo
 
 from django.utils import timezone
 
-from .access import membership_for_user, patient_for_user
-from .services.audit import request_bound
+from .access import RecordNotFound, membership_for_user, patient_for_user
+from .services.audit import audit_denied, request_bound
 
 
 class ViewerTimezoneMiddleware:
@@ -40,3 +40,9 @@ class AuditContextMiddleware:
     def __call__(self, request):
         with request_bound(request):
             return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """A page refused a record asked for by id: "denied" (the API records its own)."""
+        if isinstance(exception, RecordNotFound):
+            audit_denied(request, exception)
+        return None

@@ -9,16 +9,29 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .access import get_membership_for_user, get_patient_for_user, get_session_for_user
-from .models import REMS_FORM_DAYS, TreatmentSession
+from .models import REMS_FORM_DAYS, AuditEvent, TreatmentSession
 from .selectors import clinic_rems_outstanding, clinic_upcoming_sessions
 from .services import (
     SessionAlreadyRecorded,
+    audit_view,
     session_cancel,
     session_record,
     session_reschedule,
     session_schedule,
 )
 from .session_forms import SessionRecordForm, SessionScheduleForm
+
+
+def _audit_read(request: HttpRequest, *, patient, session: TreatmentSession | None = None) -> None:
+    """A form showing a patient's session (or booking one): a read when first shown."""
+    if request.method == "GET":
+        audit_view(
+            request,
+            action=AuditEvent.Action.VIEWED,
+            what=AuditEvent.What.SESSION,
+            patient=patient,
+            object_id=session.pk if session else "",
+        )
 
 
 @never_cache
@@ -36,6 +49,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "rems": rems,
         "rems_days": REMS_FORM_DAYS,
     }
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.SESSION)
     return render(request, "care/session_list.html", context)
 
 
@@ -49,6 +63,7 @@ def session_new(request: HttpRequest, public_id: str) -> HttpResponse:
         session_schedule(patient=patient, by=request.user, **form.cleaned_data)
         messages.success(request, _("Session booked."))
         return redirect("care:patient-detail", patient.public_id)
+    _audit_read(request, patient=patient)
     return render(request, "care/session_form.html", {"form": form, "patient": patient})
 
 
@@ -66,6 +81,7 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Session moved."))
         return redirect("care:patient-detail", session.patient.public_id)
+    _audit_read(request, patient=session.patient, session=session)
     context = {"form": form, "patient": session.patient, "session": session}
     return render(request, "care/session_form.html", context)
 
@@ -121,5 +137,6 @@ def session_record_view(request: HttpRequest, session_id: int) -> HttpResponse:
         if session.is_monitoring_short:
             messages.warning(request, _("Monitoring was shorter than the 2 hours REMS requires."))
         return redirect("care:patient-detail", session.patient.public_id)
+    _audit_read(request, patient=session.patient, session=session)  # vital signs, doses
     context = {"form": form, "session": session, "patient": session.patient, "clinic": clinic}
     return render(request, "care/session_record.html", context)

@@ -24,6 +24,7 @@ from care.clock import local_date
 from care.models import (
     Alert,
     Assessment,
+    AuditEvent,
     Clinic,
     Patient,
     StaffMembership,
@@ -563,14 +564,24 @@ def checkin_link_delivery(*, delivery_id: int, now: datetime) -> Delivery:
 
 @transaction.atomic
 def checkin_link_use(*, delivery_id: int, values: dict, client_id, now: datetime):
-    """Submit that day's check-in through the link, once."""
+    """Submit that day's check-in through the link, once.
+
+    The audit trail names the patient the link was sent to, by the channel "e-mailed link,
+    not signed in": whoever holds the link is not known to be the patient.
+    """
     delivery = checkin_link_delivery(delivery_id=delivery_id, now=now)
     claimed = Delivery.objects.filter(id=delivery.id, link_used_at__isnull=True).update(
         link_used_at=now
     )
     if not claimed:
         raise CheckInLinkInvalid
-    return checkin_submit(patient=delivery.patient, values=values, client_id=client_id, now=now)
+    return checkin_submit(
+        patient=delivery.patient,
+        values=values,
+        client_id=client_id,
+        now=now,
+        channel=AuditEvent.Channel.LINK,
+    )
 
 
 def opens_day(session: TreatmentSession, patient: Patient) -> date:

@@ -14,8 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from care.access import get_membership_for_user, get_own_patient_for_user
 from care.clock import local_date
+from care.models import AuditEvent
 from care.patient_forms import CheckInForm
-from care.services import ClientIdConflict
+from care.services import ClientIdConflict, audit_view
 
 from .emails import read_checkin_link_token, read_unsubscribe_token
 from .forms import ReminderPreferenceForm
@@ -40,6 +41,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if folder is None:
         raise Http404
     messages = outbox_messages(folder=folder, clinic=membership.clinic, now=timezone.now())
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTBOX)
     return render(request, "notifications/outbox.html", {"messages_sent": messages})
 
 

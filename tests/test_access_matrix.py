@@ -7,6 +7,10 @@ fails `test_every_discovered_url_has_a_policy`, so none can be forgotten, and
 `test_an_unprotected_view_is_caught` shows the matrix failing on a view that checks nothing.
 List pages and list endpoints are also read as the other clinic's staff: none of this
 clinic's patients may appear.
+
+Every URL also has an AUDIT rule: a GET answered 200 that shows patient data to staff (or
+exports it) must leave that row in the audit trail, one that does not must leave no read
+row, and staff of another clinic refused an object of this one (404) leave a "denied" row.
 """
 
 import uuid
@@ -17,7 +21,7 @@ from django.http import HttpResponse
 from django.urls import include, path, reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from care.models import Alert, CheckIn, Patient, StaffMembership, TreatmentSession
+from care.models import Alert, AuditEvent, CheckIn, Patient, StaffMembership, TreatmentSession
 from tests.test_url_access import PUBLIC, PUBLIC_PREFIXES, named_patterns
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +93,63 @@ POLICY = {
     "api:outcomes": "staff_any",
 }
 
+V, E = AuditEvent.Action.VIEWED, AuditEvent.Action.EXPORTED
+W = AuditEvent.What
+# What a GET answered 200 leaves in the audit trail: (action, record kind), or None for a
+# page that shows no patient data but the signed-in patient's own (their reads of their
+# own record are not recorded; their downloads are) or none at all.
+AUDIT = {
+    "home": None,
+    "care:me": None,
+    "care:checkin": None,
+    "care:checkin-saved": None,
+    "care:questionnaire": None,
+    "care:result": None,
+    "care:history": None,
+    "care:my-export-json": (E, W.ALL_RECORDS),
+    "care:my-export-csv": (E, W.CHECKIN),  # 400 without ?records=: nothing then
+    "care:patient-list": (V, W.CASELOAD),
+    "care:patient-enroll": None,
+    "care:patient-detail": (V, W.PATIENT),
+    "care:patient-edit": (V, W.PATIENT),
+    "care:patient-export": (E, W.CHECKIN),
+    "care:clinic-export": (E, W.CHECKIN),
+    "care:invitation-resend": None,  # POST only
+    "care:alert-inbox": (V, W.ALERT),
+    "care:alert-acknowledge": None,  # POST only
+    "care:session-list": (V, W.SESSION),
+    "care:session-new": (V, W.SESSION),
+    "care:session-edit": (V, W.SESSION),
+    "care:session-cancel": None,  # POST only
+    "care:session-record": (V, W.SESSION),
+    "care:staff-list": None,
+    "care:staff-add": None,
+    "care:staff-edit": None,
+    "care:clinic-settings": None,
+    "care:audit-log": (V, W.AUDIT),
+    "care:outcomes": (V, W.OUTCOMES),
+    "care:outcomes-export": (E, W.OUTCOMES),
+    "notifications:outbox": (V, W.OUTBOX),  # hidden in tests: tests/care/test_audit_reads.py
+    "notifications:settings": None,
+    "api:reminder-preferences": None,
+    "api:me": None,
+    "api:checkin-list": None,
+    "api:instrument-list": None,
+    "api:instrument-detail": None,
+    "api:assessment-list": None,
+    "api:assessment-detail": None,
+    "api:patient-list": (V, W.CASELOAD),
+    "api:patient-trends": (V, W.TRENDS),
+    "api:patient-fhir": (E, W.FHIR),
+    "api:token-list": None,
+    "api:token-detail": None,
+    "api:session-list": (V, W.SESSION),
+    "api:alert-list": (V, W.ALERT),
+    "api:alert-acknowledge": None,  # POST only
+    "api:outcomes": (V, W.OUTCOMES),
+}
+READS = {V, E}
+
 
 # Open to anyone, signed in or not: obtaining a token (with e-mail and password).
 ANYONE = {("api:token-list", "post")}
@@ -157,6 +218,10 @@ def test_every_discovered_url_has_a_policy():
     assert sorted(name for name, _ in OURS) == sorted(POLICY)
 
 
+def test_every_url_has_an_audit_rule():
+    assert sorted(AUDIT) == sorted(POLICY)
+
+
 def test_api_methods_come_from_the_schema():
     methods = {name: methods_for(name, pattern) for name, pattern in OURS}
 
@@ -170,6 +235,27 @@ def call(client, name, url, method):
     return getattr(client, method)(url)
 
 
+def audit_violations(name, user, role, method, status, start, rule) -> list[str]:
+    """What is wrong with the audit rows the request left (empty if all is right)."""
+    rows = set(AuditEvent.objects.filter(id__gt=start, actor=user).values_list("action", "what"))
+    where = (role, method, name, status)
+    expected = AUDIT.get(name)
+    if allowed(rule, role) and method == "get" and status == 200:
+        if expected is not None and expected not in rows:
+            return [f"{where}: a read of patient data left no {expected} audit row"]
+        if expected is None and {action for action, _ in rows} & READS:
+            return [f"{where}: declared no read, yet left {sorted(rows)}"]
+    denied = {action for action, _ in rows} == {AuditEvent.Action.DENIED}
+    if status == 404 and role in CROSS_CLINIC and rule in {"staff", "admins"} and not denied:
+        return [f"{where}: another clinic's record refused, yet no 'denied' row alone"]
+    return []
+
+
+def last_event_id() -> int:
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return last or 0
+
+
 def violations(client, users, clinic, name, url, method, rule) -> list[str]:
     """What is wrong with `url` for each actor, against `rule` (empty if all is right)."""
     found, wrong_method = [], set()
@@ -178,8 +264,11 @@ def violations(client, users, clinic, name, url, method, rule) -> list[str]:
         if users[role] is not None:
             client.force_login(users[role])
         before = snapshot(clinic)
+        start = last_event_id()
         status = call(client, name, url, method).status_code
         where = (role, method, url, status)
+        if users[role] is not None:
+            found += audit_violations(name, users[role], role, method, status, start, rule)
         if (name, method) in ANYONE:
             if status not in OK:
                 found.append(f"{where}: open to anyone, yet refused")

@@ -2,7 +2,8 @@
 
 Every depends_on target exists, every command names a real entry point (the WSGI
 application, the Celery app, management commands), every ${VAR} has a default or is
-documented in .env.example, and only the web service publishes a port.
+documented in .env.example, and only the web service publishes a port. Web, worker and beat
+connect as the database role that owns nothing; only the one-shot migrate runs as the owner.
 """
 
 import copy
@@ -103,10 +104,10 @@ def test_the_compose_file_is_sound():
 def test_the_compose_file_runs_every_part_of_the_system():
     services = load_compose()["services"]
 
-    assert {"db", "redis", "web", "worker", "beat", "mail"} <= set(services)
+    assert {"db", "redis", "migrate", "web", "worker", "beat", "mail"} <= set(services)
     assert "gunicorn" in str(services["web"]["command"])
     assert "collectstatic" in str(services["web"]["command"])
-    assert "migrate" in str(services["web"]["command"])
+    assert "manage.py migrate" in str(services["migrate"]["command"])
     assert "worker" in services["worker"]["command"]
     assert "beat" in services["beat"]["command"]
     redis = " ".join(services["redis"]["command"])
@@ -181,3 +182,101 @@ def test_the_web_healthcheck_sends_an_allowed_host_name():
 
     assert "/health/" in check
     assert "DJANGO_ALLOWED_HOSTS" in check and "'Host'" in check
+
+
+APP_SERVICES = ("web", "worker", "beat")
+
+
+def database_user(service: dict) -> str | None:
+    url = service.get("environment", {}).get("DATABASE_URL", "")
+    match = re.match(r"postgres://([^:@]+)[:@]", url)
+    return match.group(1) if match else None
+
+
+def role_problems(compose: dict) -> list[str]:
+    """What lets the app act as the owner of its tables (empty when nothing does)."""
+    services = compose["services"]
+    migrate = services.get("migrate", {})
+    owner, problems = database_user(migrate), []
+    grants = [
+        w for w in command_words(migrate) if w[:3] == ["python", "manage.py", "grant_app_role"]
+    ]
+    granted = grants[0][3] if grants else None
+    if granted is None:
+        problems.append("migrate: does not run grant_app_role")
+    for name in APP_SERVICES:
+        service = services[name]
+        user = database_user(service)
+        if user in {owner, "postgres", services["db"]["environment"]["POSTGRES_USER"]}:
+            problems.append(f"{name}: connects as {user}, who owns the tables or is a superuser")
+        elif user != granted:
+            problems.append(f"{name}: connects as {user}, not the role granted ({granted})")
+        if service.get("environment", {}).get("POSTGRES_PASSWORD") != "":
+            problems.append(f"{name}: may read the owner's password (POSTGRES_PASSWORD)")
+        if "migrate" not in service.get("depends_on", {}):
+            problems.append(f"{name}: does not wait for migrate")
+        if any("migrate" in words for words in command_words(service)):
+            problems.append(f"{name}: migrates, as a role that cannot")
+    return problems
+
+
+def test_the_app_connects_as_a_role_that_owns_nothing_and_migrate_as_the_owner():
+    compose = load_compose()
+    services = compose["services"]
+
+    assert role_problems(compose) == []
+    assert database_user(services["migrate"]) == "tracker"
+    assert {database_user(services[name]) for name in APP_SERVICES} == {"tracker_app"}
+    assert services["web"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+
+
+def test_the_db_creates_the_owner_and_the_app_role_on_first_start():
+    db = load_compose()["services"]["db"]
+    script = ROOT / "docker/postgres/roles.sh"
+    sql = script.read_text()
+
+    assert f"./{script.relative_to(ROOT)}:/docker-entrypoint-initdb.d/roles.sh:ro" in db["volumes"]
+    assert "CREATE ROLE tracker LOGIN NOSUPERUSER" in sql
+    assert "CREATE ROLE tracker_app LOGIN NOSUPERUSER" in sql
+    assert "ALTER DATABASE tracker OWNER TO tracker;" in sql
+    assert "POSTGRES_APP_PASSWORD" in db["environment"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda s: s["web"]["environment"].update(
+                DATABASE_URL="postgres://tracker:${POSTGRES_PASSWORD}@db:5432/tracker"
+            ),
+            "web: connects as tracker, who owns the tables or is a superuser",
+        ),
+        (
+            lambda s: s["worker"]["environment"].update(
+                DATABASE_URL="postgres://postgres:x@db:5432/tracker"
+            ),
+            "worker: connects as postgres, who owns the tables or is a superuser",
+        ),
+        (
+            lambda s: s["beat"]["environment"].pop("POSTGRES_PASSWORD"),
+            "beat: may read the owner's password (POSTGRES_PASSWORD)",
+        ),
+        (
+            lambda s: s["migrate"].update(command="sh -c 'python manage.py migrate'"),
+            "migrate: does not run grant_app_role",
+        ),
+        (
+            lambda s: s["web"].update(command="sh -c 'python manage.py migrate && gunicorn x'"),
+            "web: migrates, as a role that cannot",
+        ),
+    ],
+)
+def test_the_role_check_catches_an_app_that_could_alter_its_tables(mutate, expected):
+    compose = copy.deepcopy(load_compose())
+    for name in APP_SERVICES:  # YAML anchors share one mapping; give each its own
+        compose["services"][name]["environment"] = dict(compose["services"][name]["environment"])
+    mutate(compose["services"])
+
+    assert expected in role_problems(compose)

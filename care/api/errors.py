@@ -15,6 +15,9 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..access import RecordNotFound
+from ..services.audit import audit_denied
+
 INVALID_DETAIL = "Some values are not valid; see errors."
 
 
@@ -51,6 +54,8 @@ def error_body(*, status_code: int, code: str, detail: str, errors: dict | None 
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RecordNotFound):
+        audit_denied(context["request"], exc)
     # Django's own 404 and 403 as the API's (DRF converts them too, but only inside).
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -193,6 +193,11 @@ class SessionListApi(ListAPIView):
             .order_by("-scheduled_at", "-pk")
         )
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)  # doses and vital signs
+        audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.SESSION)
+        return response
+
 
 class AlertOutput(serializers.ModelSerializer):
     patient = serializers.UUIDField(source="patient.public_id")
@@ -226,6 +231,11 @@ class AlertListApi(ListAPIView):
         membership = get_membership_for_user(self.request.user)
         state = self.request.query_params.get("state", "open")
         return clinic_alerts_list(clinic=membership.clinic, state=state)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)  # reasons quote scores
+        audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.ALERT)
+        return response
 
 
 class AcknowledgeInput(serializers.Serializer):

@@ -66,6 +66,10 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Sign-in failed")
         LOGOUT = "logout", _("Signed out")
+        # Asked for a record by its id and refused (404): another clinic's, another
+        # patient's, or none at all; the row names the id asked for, never the record.
+        DENIED = "denied", _("Denied")
+        MFA_FAILED = "mfa_failed", _("Wrong second-factor code")
 
     class What(models.TextChoices):
         ACCOUNT = "account", _("Account")
@@ -82,10 +86,14 @@ class AuditEvent(models.Model):
         CLINIC = "clinic", _("Clinic settings")
         API_TOKEN = "api_token", _("API token")
         OUTCOMES = "outcomes", _("Clinic outcomes")
+        OUTBOX = "outbox", _("E-mails sent (outbox)")
+        AUDIT = "audit", _("Audit trail")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")
         API = "api", _("API")
+        ADMIN = "admin", _("Django admin")
+        LINK = "link", _("E-mailed link, not signed in")
         SYSTEM = "system", _("Task or system")
 
     at = models.DateTimeField(_("when"))

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
-from ..access import membership_for_user, patient_for_user
+from ..access import RecordNotFound, membership_for_user, patient_for_user
 from ..models import AuditEvent, Patient, User
 from ..models.audit import EMAIL_SNAPSHOT_LENGTH, PATH_LENGTH
 
@@ -67,6 +67,8 @@ def _channel(request: HttpRequest | None) -> str:
     match = getattr(request, "resolver_match", None)
     if match is not None and "api" in match.namespaces:
         return AuditEvent.Channel.API
+    if match is not None and "admin" in match.namespaces:
+        return AuditEvent.Channel.ADMIN
     return AuditEvent.Channel.PAGE
 
 
@@ -116,12 +118,14 @@ def audit_record(
     actor_email: str | None = None,
     role: str | None = None,
     request: HttpRequest | None = None,
+    channel: str | None = None,
     now: datetime | None = None,
 ) -> AuditEvent:
     """Append one event (one INSERT, in the current transaction).
 
     `actor` defaults to the user of the request being served (None outside a request),
-    `role` to the actor's; the clinic defaults to the patient's, else the actor's own.
+    `role` to the actor's; the clinic defaults to the patient's, else the actor's own;
+    `channel` to the request's (page, API, admin), "system" outside a request.
     """
     request = request if request is not None else _request.get()
     if actor is FROM_REQUEST:
@@ -142,7 +146,7 @@ def audit_record(
         action=action,
         what=what,
         object_id=str(object_id)[:64],
-        channel=_channel(request),
+        channel=channel or _channel(request),
         path=request.path[:PATH_LENGTH] if request is not None else "",
         ip=client_ip(request) if request is not None else None,
     )
@@ -159,4 +163,23 @@ def audit_view(
     """Record a read (a page or API call showing or exporting patient data)."""
     return audit_record(
         request=request, action=action, what=what, patient=patient, object_id=object_id
+    )
+
+
+def audit_denied(request: HttpRequest, refusal: RecordNotFound) -> AuditEvent | None:
+    """Record a signed-in user refused a record they asked for by id (answered 404).
+
+    The row carries the caller's own clinic and the id asked for, never the record or its
+    patient: another clinic's admins learn nothing from it, and an id that exists
+    nowhere reads the same as one of another clinic.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return audit_record(
+        request=request,
+        action=AuditEvent.Action.DENIED,
+        what=refusal.what,
+        object_id=refusal.object_id,
+        clinic_id=user_clinic_id(user),
     )

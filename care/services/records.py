@@ -94,7 +94,12 @@ def _checkin_for_client_id(patient: Patient, client_id: uuid.UUID) -> tuple[Chec
 
 @transaction.atomic
 def checkin_submit(
-    *, patient: Patient, values: dict, client_id: uuid.UUID | None, now: datetime
+    *,
+    patient: Patient,
+    values: dict,
+    client_id: uuid.UUID | None,
+    now: datetime,
+    channel: str | None = None,
 ) -> CheckInResult:
     """Record today's check-in (the patient's local day); a later one that day updates it.
 
@@ -144,6 +149,7 @@ def checkin_submit(
         patient=patient,
         object_id=checkin.pk,
         actor=patient.user,
+        channel=channel,
         now=now,
     )
     alert = None

@@ -373,16 +373,6 @@ def test_a_change_that_rolls_back_leaves_no_audit_row(patient):
     assert not patient.checkins.exists()
 
 
-def test_staff_of_another_clinic_refused_leave_no_event(client, other_clinician, patient):
-    client.force_login(other_clinician)
-    start = mark()
-
-    response = client.get(reverse("care:patient-detail", args=[patient.public_id]))
-
-    assert response.status_code == 404
-    assert not new_events(start)
-
-
 def test_an_admin_is_recorded_with_the_admin_role(client, clinic, patient):
     admin = StaffFactory(clinic=clinic, role="admin").user
     client.force_login(admin)

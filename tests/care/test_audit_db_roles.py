@@ -1,0 +1,193 @@
+"""The audit table stays append-only against the role the application connects as.
+
+The table's owner can step around its triggers (`ALTER TABLE … DISABLE TRIGGER`, or
+`SET session_replication_role = replica`), so the application must run as a role that owns
+nothing: `manage.py grant_app_role ROLE` gives it what it needs on every table (and, by
+default privileges, on tables that later migrations create), and only SELECT and INSERT on
+`care_auditevent`. These tests create such a role on the test database's server, connect as
+it and try every way around the triggers.
+
+PostgreSQL only: on SQLite (the local default) they are skipped, and under CI=true, where
+`.ci/run` runs the suite on PostgreSQL, they fail instead.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from care.models import AuditEvent, CheckIn, Patient
+from care.services import audit_record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+AUDIT_TABLE = AuditEvent._meta.db_table
+INSUFFICIENT_PRIVILEGE = "42501"
+# Every way the table's owner has around the triggers, and plain changes.
+BYPASSES = [
+    "UPDATE care_auditevent SET action = 'changed'",
+    "DELETE FROM care_auditevent",
+    f"TRUNCATE {AUDIT_TABLE}",
+    f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER USER",
+    f"ALTER TABLE {AUDIT_TABLE} DISABLE TRIGGER care_auditevent_no_update_delete",
+    "SET session_replication_role = replica",
+    f"DROP TRIGGER care_auditevent_no_update_delete ON {AUDIT_TABLE}",
+    f"ALTER TABLE {AUDIT_TABLE} OWNER TO CURRENT_USER",
+    "CREATE OR REPLACE FUNCTION care_auditevent_refuse() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
+]
+
+
+@pytest.fixture
+def postgresql():
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs the suite on PostgreSQL: set DATABASE_URL")
+        pytest.skip("PostgreSQL only (DATABASE_URL is not a PostgreSQL server)")
+    return connection
+
+
+def execute(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture
+def app_role(postgresql):
+    """A fresh login role with nothing of its own; dropped afterwards with its grants."""
+    name, password = f"tracker_app_test_{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    execute(f"CREATE ROLE {name} LOGIN NOINHERIT PASSWORD %s", [password])
+    try:
+        yield name, password
+    finally:
+        execute(f"DROP OWNED BY {name}")
+        execute(f"DROP ROLE {name}")
+
+
+def connect_as(role: str, password: str):
+    import psycopg
+
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        dbname=db["NAME"],
+        user=role,
+        password=password,
+        autocommit=True,
+    )
+
+
+def refusal(app, sql: str) -> str | None:
+    """The SQLSTATE the statement failed with as `app`, or None if it went through."""
+    import psycopg
+
+    try:
+        app.execute(sql)
+    except psycopg.Error as exc:
+        return exc.sqlstate
+    return None
+
+
+def test_the_app_role_cannot_change_delete_or_step_around_the_audit_trail(app_role, patient):
+    event = audit_record(action="viewed", what="patient", patient=patient, actor=None)
+    call_command("grant_app_role", app_role[0])
+
+    with connect_as(*app_role) as app:
+        refused = {sql: refusal(app, sql) for sql in BYPASSES}
+        rows = app.execute("SELECT id, action FROM care_auditevent ORDER BY id").fetchall()
+
+    assert refused == dict.fromkeys(BYPASSES, INSUFFICIENT_PRIVILEGE)
+    assert rows == [(event.pk, "viewed")]
+    assert execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'care_auditevent_%%' AND tgenabled = 'O'"
+    ) == [(2,)]
+
+
+def test_the_app_role_may_read_and_append_to_the_audit_trail(app_role, patient):
+    call_command("grant_app_role", app_role[0])
+
+    with connect_as(*app_role) as app:
+        app.execute(
+            "INSERT INTO care_auditevent (at, actor_email, actor_role, action, what, object_id,"
+            " channel, path) VALUES (now(), '', 'system', 'viewed', 'caseload', '', 'system', '')"
+        )
+        count = app.execute("SELECT count(*) FROM care_auditevent").fetchone()
+
+    assert count == (1,)
+
+
+def test_the_app_role_may_use_every_table_of_the_app_and_of_later_migrations(app_role):
+    role = app_role[0]
+    call_command("grant_app_role", role)
+    # A later migration, run by the owner after the grants: default privileges cover it.
+    execute("CREATE TABLE care_later_migration (id bigint GENERATED BY DEFAULT AS IDENTITY)")
+    tables = [*connection.introspection.table_names(), "care_later_migration"]
+
+    missing = [
+        (table, privilege)
+        for table in tables
+        for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")
+        if not (table == AUDIT_TABLE and privilege in {"UPDATE", "DELETE"})
+        and not execute("SELECT has_table_privilege(%s, %s, %s)", [role, table, privilege])[0][0]
+    ]
+    with connect_as(*app_role) as app:
+        app.execute("INSERT INTO care_later_migration DEFAULT VALUES")
+        refused_ddl = refusal(app, "CREATE TABLE care_made_by_the_app (id int)")
+    execute("DROP TABLE care_later_migration")
+
+    assert "care_patient" in tables and "django_session" in tables
+    assert missing == []
+    assert refused_ddl == INSUFFICIENT_PRIVILEGE
+
+
+def test_the_tables_owner_can_step_around_the_triggers_hence_the_app_role(postgresql, patient):
+    """Why the app must not be the owner: as the owner, the triggers are no obstacle."""
+    event = audit_record(action="viewed", what="patient", patient=patient, actor=None)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM care_auditevent WHERE id = %s", [event.pk])
+        cursor.execute("RESET session_replication_role")
+
+    assert not AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_grant_app_role_refuses_a_superuser_or_an_unknown_role(postgresql):
+    superuser = execute("SELECT rolname FROM pg_roles WHERE rolsuper LIMIT 1")[0][0]
+
+    with pytest.raises(CommandError, match="superuser"):
+        call_command("grant_app_role", superuser)
+    with pytest.raises(CommandError, match="no role"):
+        call_command("grant_app_role", "no_such_role_here")
+    with pytest.raises(CommandError, match="not a role name"):
+        call_command("grant_app_role", 'x"; DROP TABLE care_patient; --')
+
+
+def test_the_app_migrates_nothing_and_writes_everywhere_as_the_app_role(app_role, tmp_path):
+    """`./dev run` as the app role: its migrate (nothing to apply) and the demo data."""
+    role, password = app_role
+    call_command("grant_app_role", role)
+    db = connection.settings_dict
+    url = (
+        f"postgres://{role}:{quote(password)}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "false"}
+    run = partial(subprocess.run, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+    migrate = run([sys.executable, "manage.py", "migrate", "--no-input"])
+    seed = run([sys.executable, "manage.py", "seed_demo", "--patients", "5", "--days", "10"])
+
+    assert migrate.returncode == 0, migrate.stderr
+    assert seed.returncode == 0, seed.stderr
+    assert Patient.objects.count() >= 5 and CheckIn.objects.exists()
