@@ -85,7 +85,9 @@ def _score(summary: ScoreSummary | None) -> ScoreCell:
     if summary is None or summary.latest is None:
         return ScoreCell()
     change = ""
-    if summary.change is not None:
+    if summary.baseline is not None and summary.change is None:
+        change = "(baseline)"  # the only score so far
+    elif summary.change is not None:
         sign = "+" if summary.change > 0 else "±" if summary.change == 0 else ""
         change = f"({sign}{summary.change} from {summary.baseline})"
     badge = "Remission" if summary.remission else "Response" if summary.response else ""

@@ -12,8 +12,9 @@ from decimal import Decimal
 from .clock import local_date
 from .instruments import INSTRUMENTS
 from .models import Assessment, CheckIn, Patient, TreatmentSession
-from .rules import ScorePoint, baseline, is_remission, is_response
+from .rules import ScorePoint, baseline, score_outcome
 from .scoring import instrument_bands
+from .treatment import first_treatment_at
 from .trends import rolling_means
 
 # What `get_route_display()` shows (lazy: translated when a body is built, once per route).
@@ -51,9 +52,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         .order_by("scheduled_at")
         .values_list("scheduled_at", "status", "route", "dose_mg", "dose_mg_per_kg")
     )
-    first = next(
-        (at for at, status, *_ in sessions if status not in TreatmentSession.NOT_HELD), None
-    )
+    first = first_treatment_at(patient=patient)
     # All the patient's results, then without those a correction supersedes (always the
     # same patient's: assessment_submit refuses others), as the FHIR export does. Cheaper
     # than asking the database, which would look at every patient's corrections.
@@ -78,6 +77,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
             if local.date() < since:
                 continue
             is_base = base is not None and at == base.at
+            outcome = score_outcome(code, base, ScorePoint(at, total), first_treatment_at=first)
             series.append(
                 {
                     "id": str(public_id),
@@ -87,8 +87,8 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
                     "band": band,
                     "baseline": is_base,
                     "change": None if base is None or is_base else total - base.total,
-                    "response": bool(base) and not is_base and is_response(base.total, total),
-                    "remission": bool(base) and not is_base and is_remission(code, total),
+                    "response": outcome.response,
+                    "remission": outcome.remission,
                 }
             )
         questionnaires[code] = {

@@ -33,7 +33,8 @@ class AlertDraft:
 def baseline(
     points: Sequence[ScorePoint], *, first_session_at: datetime | None
 ) -> ScorePoint | None:
-    """The first score at or before the first treatment session (before any session: the first)."""
+    """The first score at or before the first treatment (the first held session); before
+    any treatment, the first score."""
     ordered = sorted(points, key=lambda p: p.at)
     if not ordered:
         return None
@@ -53,6 +54,29 @@ def is_remission(code: str, latest_total: int | None) -> bool:
     """PHQ-9 < 5 (GAD-7 < 5 by the same convention); PCL-5 has no remission rule."""
     limit = REMISSION_BELOW.get(code)
     return limit is not None and latest_total is not None and latest_total < limit
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    response: bool = False
+    remission: bool = False
+
+
+def score_outcome(
+    code: str,
+    base: ScorePoint | None,
+    point: ScorePoint,
+    *,
+    first_treatment_at: datetime | None,
+) -> ScoreOutcome:
+    """Response and remission of one score: only a score after the first treatment (the
+    first held session), against a baseline; before any treatment, neither."""
+    if base is None or first_treatment_at is None or point.at <= first_treatment_at:
+        return ScoreOutcome()
+    return ScoreOutcome(
+        response=is_response(base.total, point.total),
+        remission=is_remission(code, point.total),
+    )
 
 
 def worsening_alerts(

@@ -24,6 +24,7 @@ from ..rules import (
     missed_checkins_alert,
     worsening_alerts,
 )
+from ..treatment import first_treatment, first_treatment_at
 from ..trends import TrendPoint, rolling_average
 from .audit import audit_record
 
@@ -74,22 +75,6 @@ def alert_raise(
     return alert
 
 
-def first_session(patient: Patient) -> TreatmentSession | None:
-    """The patient's first session that took place or is booked (not cancelled, no no-show)."""
-    return (
-        TreatmentSession.objects.filter(patient=patient)
-        .exclude(status__in=TreatmentSession.NOT_HELD)
-        .order_by("scheduled_at")
-        .first()
-    )
-
-
-def first_session_at(patient: Patient) -> datetime | None:
-    """When the patient's first held or booked treatment session is."""
-    session = first_session(patient)
-    return session.scheduled_at if session else None
-
-
 def account_started_at(patient: Patient) -> datetime:
     """When the patient could first check in: the invitation's use, else enrollment."""
     used = (
@@ -120,7 +105,7 @@ def assessment_alerts_run(*, assessment: Assessment, now: datetime) -> list[Aler
         assessment.instrument,
         earlier,
         ScorePoint(assessment.completed_at, assessment.total),
-        first_session_at=first_session_at(assessment.patient),
+        first_session_at=first_treatment_at(patient=assessment.patient),
     )
     raised = [
         alert_raise(patient=assessment.patient, draft=d, now=now, assessment=assessment)
@@ -144,7 +129,7 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
     )
     if missed:
         drafts.append(missed)
-    first = first_session(patient)
+    first = first_treatment(patient=patient)
     if first is not None:
         induction_end = first.scheduled_at + induction_length(first.route)
         if patient.treatment_phase == Patient.Phase.MAINTENANCE or now >= induction_end:
