@@ -37,6 +37,8 @@ class CaseloadFilters:
 class ScoreSummary:
     latest: int | None = None
     latest_at: datetime | None = None
+    previous: int | None = None  # the score before the latest
+    since_previous: int | None = None
     baseline: int | None = None
     change: int | None = None
     response: bool = False
@@ -154,7 +156,8 @@ class CaseloadSequence:
             status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=self.now
         )
         # Of each questionnaire the row summarises, only the first score (the baseline, when
-        # it came before the first held session) and the latest: their keys, by index lookups.
+        # it came before the first held session), the previous and the latest: their keys,
+        # by index lookups.
         scores = {}
         for code in SCORED:
             kept = Assessment.objects.filter(
@@ -164,6 +167,7 @@ class CaseloadSequence:
                 superseded_by__isnull=True,
             ).values("pk")
             scores[f"{code}_first"] = Subquery(kept.order_by("completed_at")[:1])
+            scores[f"{code}_previous"] = Subquery(kept.order_by("-completed_at")[1:2])
             scores[f"{code}_latest"] = Subquery(kept.order_by("-completed_at")[:1])
         found = {
             patient.pk: patient
@@ -254,6 +258,9 @@ def _row(patient, moods, scores, first_treatment_at, alerts, now) -> CaseloadRow
             latest = points[-1]
             base = baseline(points, first_session_at=first_treatment_at)
             summary.latest, summary.latest_at = latest.total, latest.at
+            if len(points) > 1:
+                summary.previous = points[-2].total
+                summary.since_previous = latest.total - points[-2].total
             if base is not None:
                 # A lone baseline score is still the baseline (as the trends say); the
                 # change and the outcome are the later scores'.

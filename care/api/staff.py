@@ -23,6 +23,10 @@ from .schema import CONFLICT
 
 class ScoreSummaryOutput(serializers.Serializer):
     latest = serializers.IntegerField(allow_null=True)
+    previous = serializers.IntegerField(allow_null=True, help_text="The score before the latest.")
+    change_since_previous = serializers.IntegerField(
+        source="since_previous", allow_null=True, help_text="Latest minus previous."
+    )
     baseline = serializers.IntegerField(allow_null=True)
     change = serializers.IntegerField(allow_null=True, help_text="Latest minus baseline.")
     response = serializers.BooleanField(help_text="At least 50% below baseline.")

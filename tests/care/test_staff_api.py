@@ -12,7 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from care.api.staff import TrendsOutput
 from care.models import Alert, TreatmentSession
-from tests.factories import CheckInFactory, build_history
+from tests.factories import AssessmentFactory, CheckInFactory, build_history
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,18 @@ def test_the_caseload_endpoint_lists_attention_first(
         {"priority": "urgent", "kind": "Safety", "count": 1}
     ]
     assert body["count"] == 2
+
+
+def test_the_caseload_endpoint_gives_the_change_since_the_previous_score(clinician_client, patient):
+    now = timezone.now()
+    for days_ago, total in [(30, 18), (10, 7), (0, 17)]:
+        AssessmentFactory(patient=patient, total=total, completed_at=now - timedelta(days=days_ago))
+
+    [row] = clinician_client.get("/api/v1/patients/").json()["results"]
+
+    assert row["phq9"]["latest"] == 17
+    assert (row["phq9"]["previous"], row["phq9"]["change_since_previous"]) == (7, 10)
+    assert (row["phq9"]["baseline"], row["phq9"]["change"]) == (18, -1)
 
 
 def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
