@@ -92,7 +92,7 @@ def worsening_alerts(
 
     The rise is measured against the previous score and against the best (lowest) score
     since the first treatment; the reason names whichever comparison fired. After induction
-    (`induction_ends_at`), a rise is also what "booster may be due" looks for, so the
+    (`induction_ends_at`), a PHQ-9 rise is also what "booster may be due" looks for, so the
     reason says so and no second alert is raised for it. A first score, even a severe
     one, raises nothing here: it is the baseline the care team enrolled the patient with
     (thoughts of self-harm are the safety rule's job).
@@ -119,7 +119,8 @@ def worsening_alerts(
             f"{instrument.name} is {new.total}, up {new.total - best.total} from its best "
             f"({best.total}) since treatment began ({step} points is clinically important)."
         )
-    if cause and induction_ends_at is not None and new.at >= induction_ends_at:
+    # "Booster may be due" watches PHQ-9 only.
+    if cause and code == "phq9" and induction_ends_at is not None and new.at >= induction_ends_at:
         reasons.append("After induction: a booster may be due.")
     floor = TOP_BAND_FLOOR.get(code)
     if floor is not None and new.total >= floor > previous.total:

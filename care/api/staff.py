@@ -125,6 +125,11 @@ class TrendSessionOutput(serializers.Serializer):
     dose = serializers.CharField()
 
 
+class TrendSafetyEventOutput(serializers.Serializer):
+    at_local = serializers.CharField(help_text="The patient's wall-clock time, no offset.")
+    what = serializers.CharField(help_text="A check-in's self-harm answer, or PHQ-9 item 9.")
+
+
 class TrendsOutput(serializers.Serializer):
     since = serializers.DateField()
     until = serializers.DateField()
@@ -133,6 +138,7 @@ class TrendsOutput(serializers.Serializer):
         child=TrendSeriesOutput(), help_text="By instrument code (phq9, gad7, pcl5)."
     )
     sessions = TrendSessionOutput(many=True)
+    safety_events = TrendSafetyEventOutput(many=True)
 
 
 class PatientTrendsApi(APIView):

@@ -65,7 +65,14 @@ def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
     body = clinician_client.get(f"/api/v1/patients/{patient.public_id}/trends/?days=90").json()
 
     assert body["checkins"][0]["mood"] == 6
-    assert set(body) == {"since", "until", "checkins", "questionnaires", "sessions"}
+    assert set(body) == {
+        "since",
+        "until",
+        "checkins",
+        "questionnaires",
+        "sessions",
+        "safety_events",
+    }
 
 
 TRENDS_PATH = "/api/v1/patients/{public_id}/trends/"
