@@ -319,10 +319,19 @@ class AlertAcknowledgeForm(forms.Form):
 
     def __init__(self, *args, related: QuerySet[Alert] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["also"].queryset = related if related is not None else Alert.objects.none()
-        self.fields["also"].label_from_instance = lambda a: (
-            f"{a.reason} (raised {timezone.localtime(a.created_at):%a %d %b, %H:%M})"
-        )
+        also = self.fields["also"]
+        # Any of the patient's safety alerts is accepted (one acknowledged meanwhile is
+        # skipped, not an error); only the open ones are offered.
+        also.queryset = related if related is not None else Alert.objects.none()
+        offered = [
+            (a.pk, f"{a.reason} (raised {timezone.localtime(a.created_at):%a %d %b, %H:%M})")
+            for a in also.queryset
+            if a.is_open
+        ]
+        if offered:
+            also.widget.choices = offered
+        else:
+            also.widget = forms.MultipleHiddenInput()
 
     def clean(self) -> dict:
         cleaned = super().clean()

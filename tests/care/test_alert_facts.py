@@ -239,3 +239,21 @@ def test_the_api_refuses_an_alert_of_another_patient_along(
 
     assert response.status_code == 400
     assert Alert.objects.filter(acknowledged_at__isnull=False).count() == 0
+
+
+def test_the_error_page_offers_only_open_related_safety_alerts(
+    clinician_client, clinician, patient
+):
+    first, second, done = safety(patient, 1), safety(patient, 2), safety(patient, 3)
+    alert_acknowledge(alert=done, by=clinician, action="no_action", note="", now=NOW)
+    routine = alert_raise(
+        patient=patient, draft=AlertDraft("missed_checkins", "routine", "m", "x"), now=NOW
+    )
+
+    page = clinician_client.post(reverse("care:alert-acknowledge", args=[first.pk]), {})
+    other = clinician_client.post(reverse("care:alert-acknowledge", args=[routine.pk]), {})
+
+    body = page.content.decode()
+    assert page.status_code == 400 and f'value="{second.pk}"' in body
+    assert f'value="{done.pk}"' not in body
+    assert "Also acknowledge" not in other.content.decode()
