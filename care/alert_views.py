@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from .access import get_alert_for_user, get_membership_for_user
 from .forms import AlertAcknowledgeForm
 from .models import AuditEvent
-from .selectors import clinic_alerts_list
-from .services import AlertAlreadyAcknowledged, alert_acknowledge, audit_view
+from .selectors import alerts_with_related, clinic_alerts_list, related_safety_alerts
+from .services import AlertAlreadyAcknowledged, alerts_acknowledge, audit_view
 
 STATES = {"open": _("Open"), "acknowledged": _("Acknowledged"), "all": _("All")}
 
@@ -27,6 +27,7 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     state = state if state in STATES else "open"
     alerts = clinic_alerts_list(clinic=membership.clinic, state=state)
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    page.object_list = alerts_with_related(list(page.object_list))
     audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.ALERT)
     context = {"page": page, "state": state, "states": STATES, "form": AlertAcknowledgeForm()}
     return render(request, "care/alert_inbox.html", context)
@@ -34,9 +35,10 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
-    """Record who acknowledged the alert, when and what was done."""
+    """Record who acknowledged the alert (and the related safety alerts chosen with it),
+    when and what was done."""
     alert = get_alert_for_user(request.user, alert_id)
-    form = AlertAcknowledgeForm(request.POST)
+    form = AlertAcknowledgeForm(request.POST, related=related_safety_alerts(alert))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = ""
@@ -56,9 +58,12 @@ def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
             status=400,
         )
     try:
-        alert_acknowledge(alert=alert, by=request.user, now=timezone.now(), **form.cleaned_data)
+        done = alerts_acknowledge(
+            alert=alert, by=request.user, now=timezone.now(), **form.cleaned_data
+        )
     except AlertAlreadyAcknowledged:
         messages.info(request, _("Someone else acknowledged this alert first."))
     else:
-        messages.success(request, _("Alert acknowledged."))
+        many = _("%(count)d alerts acknowledged.") % {"count": len(done)}
+        messages.success(request, many if len(done) > 1 else _("Alert acknowledged."))
     return redirect(back or "care:alert-inbox")

@@ -15,7 +15,8 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from .clock import local_date
 from .models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession
-from .rules import ScorePoint, baseline, is_remission, is_response, mood_direction
+from .rules import ScorePoint, baseline, mood_direction, score_outcome
+from .treatment import first_treatment_at_subquery
 from .trends import TrendPoint, rolling_average_at
 
 PAGE_SIZE = 50
@@ -36,6 +37,8 @@ class CaseloadFilters:
 class ScoreSummary:
     latest: int | None = None
     latest_at: datetime | None = None
+    previous: int | None = None  # the score before the latest
+    since_previous: int | None = None
     baseline: int | None = None
     change: int | None = None
     response: bool = False
@@ -152,9 +155,9 @@ class CaseloadSequence:
         next_session = sessions.filter(
             status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=self.now
         )
-        first_session = sessions.exclude(status__in=TreatmentSession.NOT_HELD)
         # Of each questionnaire the row summarises, only the first score (the baseline, when
-        # it came before the first session) and the latest: their keys, by index lookups.
+        # it came before the first held session), the previous and the latest: their keys,
+        # by index lookups.
         scores = {}
         for code in SCORED:
             kept = Assessment.objects.filter(
@@ -164,6 +167,7 @@ class CaseloadSequence:
                 superseded_by__isnull=True,
             ).values("pk")
             scores[f"{code}_first"] = Subquery(kept.order_by("completed_at")[:1])
+            scores[f"{code}_previous"] = Subquery(kept.order_by("-completed_at")[1:2])
             scores[f"{code}_latest"] = Subquery(kept.order_by("-completed_at")[:1])
         found = {
             patient.pk: patient
@@ -172,7 +176,7 @@ class CaseloadSequence:
             .annotate(
                 last_checkin_on=Subquery(last_checkin.values("local_date")[:1]),
                 next_session_at=Subquery(next_session.values("scheduled_at")[:1]),
-                first_session_at=Subquery(first_session.values("scheduled_at")[:1]),
+                first_treatment_at=first_treatment_at_subquery(),
                 **scores,
             )
             .order_by()
@@ -204,7 +208,7 @@ def caseload_page(
 
 def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow]:
     """The caseload rows of these patients (a slice of `caseload_patients`, which brings
-    their open alerts and first session along), in two more queries."""
+    their open alerts and first treatment along), in two more queries."""
     ids = [p.pk for p in patients]
     recent = defaultdict(list)
     since = (now - timedelta(days=16)).date()
@@ -230,11 +234,12 @@ def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow
             key=lambda c: (rank[c.priority], c.label),
         )
     return [
-        _row(p, recent[p.pk], scores, p.first_session_at, alert_counts[p.pk], now) for p in patients
+        _row(p, recent[p.pk], scores, p.first_treatment_at, alert_counts[p.pk], now)
+        for p in patients
     ]
 
 
-def _row(patient, moods, scores, first_session, alerts, now) -> CaseloadRow:
+def _row(patient, moods, scores, first_treatment_at, alerts, now) -> CaseloadRow:
     today = local_date(now, patient.tz)
     # The 7-day averages the row needs: at the last check-in of the past week and at the
     # last one a week or more ago (the same values `rolling_average` gives on those days).
@@ -251,15 +256,19 @@ def _row(patient, moods, scores, first_session, alerts, now) -> CaseloadRow:
         summary = ScoreSummary()
         if points:
             latest = points[-1]
-            base = baseline(points, first_session_at=first_session)
+            base = baseline(points, first_session_at=first_treatment_at)
             summary.latest, summary.latest_at = latest.total, latest.at
-            if base is not None and base.at != latest.at:
+            if len(points) > 1:
+                summary.previous = points[-2].total
+                summary.since_previous = latest.total - points[-2].total
+            if base is not None:
+                # A lone baseline score is still the baseline (as the trends say); the
+                # change and the outcome are the later scores'.
                 summary.baseline = base.total
-                summary.change = latest.total - base.total
-                summary.response = is_response(base.total, latest.total)
-            summary.remission = (
-                base is not None and base.at != latest.at and is_remission(code, latest.total)
-            )
+                if base.at != latest.at:
+                    summary.change = latest.total - base.total
+                outcome = score_outcome(code, base, latest, first_treatment_at=first_treatment_at)
+                summary.response, summary.remission = outcome.response, outcome.remission
         summaries[code] = summary
     last = patient.last_checkin_on
     return CaseloadRow(

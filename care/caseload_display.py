@@ -81,13 +81,27 @@ def _checkin(row: CaseloadRow, missed_days: int) -> tuple[str, str, str]:
     return day_month(row.last_checkin_on), f"({note})", "overdue" if late else "muted"
 
 
+def _signed(change: int) -> str:
+    return f"+{change}" if change > 0 else "±0" if change == 0 else str(change)
+
+
 def _score(summary: ScoreSummary | None) -> ScoreCell:
+    """'17 (+10 from 7; -1 from baseline 18)': the change since the previous score first,
+    then from baseline (one figure when the previous score is the baseline)."""
     if summary is None or summary.latest is None:
         return ScoreCell()
-    change = ""
+    parts = []
+    if summary.since_previous is not None and (
+        summary.change is None
+        or (summary.previous, summary.since_previous) != (summary.baseline, summary.change)
+    ):
+        parts.append(f"{_signed(summary.since_previous)} from {summary.previous}")
     if summary.change is not None:
-        sign = "+" if summary.change > 0 else "±" if summary.change == 0 else ""
-        change = f"({sign}{summary.change} from {summary.baseline})"
+        base = f"baseline {summary.baseline}" if parts else str(summary.baseline)
+        parts.append(f"{_signed(summary.change)} from {base}")
+    elif summary.baseline is not None and not parts:
+        parts.append("baseline")  # the only score so far
+    change = f"({'; '.join(parts)})" if parts else ""
     badge = "Remission" if summary.remission else "Response" if summary.response else ""
     return ScoreCell(str(summary.latest), change, badge)
 

@@ -6,6 +6,7 @@ from datetime import date
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -304,6 +305,33 @@ class AlertAcknowledgeForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
     )
+
+    also = forms.ModelMultipleChoiceField(
+        label=_("Also acknowledge this patient's other open safety alerts"),
+        queryset=Alert.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("Only this patient's other safety alerts can go along."),
+            "invalid_pk_value": _("Only this patient's other safety alerts can go along."),
+        },
+    )
+
+    def __init__(self, *args, related: QuerySet[Alert] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        also = self.fields["also"]
+        # Any of the patient's safety alerts is accepted (one acknowledged meanwhile is
+        # skipped, not an error); only the open ones are offered.
+        also.queryset = related if related is not None else Alert.objects.none()
+        offered = [
+            (a.pk, f"{a.reason} (raised {timezone.localtime(a.created_at):%a %d %b, %H:%M})")
+            for a in also.queryset
+            if a.is_open
+        ]
+        if offered:
+            also.widget.choices = offered
+        else:
+            also.widget = forms.MultipleHiddenInput()
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -12,13 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from notifications.models import Delivery
 
 from .caseload import CONDITIONS
 from .clock import local_date
-from .models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession
+from .models import Alert, Assessment, CheckIn, Clinic, Patient
 from .outcomes import (
     FOLLOW_UP_DAYS,
     INSTRUMENT_CODES,
@@ -34,6 +34,7 @@ from .outcomes import (
 )
 from .rules import ScorePoint
 from .selectors import patient_instrument_codes
+from .treatment import first_treatment_at_subquery, held_sessions
 
 
 @dataclass(frozen=True)
@@ -54,15 +55,11 @@ class CohortMember:
     public_id: uuid.UUID
 
 
-def _held() -> QuerySet[TreatmentSession]:
-    return TreatmentSession.objects.filter(status=TreatmentSession.Status.COMPLETED)
-
-
 def cohort_patients(*, clinic: Clinic, filters: OutcomeFilters, period: Period) -> QuerySet:
     """The clinic's patients matching the filters and enrolled by the end of the period,
     with `first_held_at` (their first held session before the end, or None)."""
     ends_at = period.ends_at
-    held = _held().filter(patient=OuterRef("pk"), scheduled_at__lt=ends_at)
+    held = held_sessions().filter(patient=OuterRef("pk"), scheduled_at__lt=ends_at)
     patients = Patient.objects.filter(clinic=clinic, enrolled_at__lt=ends_at)
     if filters.condition in CONDITIONS:
         patients = patients.filter(**{CONDITIONS[filters.condition]: True})
@@ -72,9 +69,7 @@ def cohort_patients(*, clinic: Clinic, filters: OutcomeFilters, period: Period) 
         patients = patients.filter(treatment_phase=filters.phase)
     if filters.route:
         patients = patients.filter(Exists(held.filter(route=filters.route)))
-    return patients.annotate(
-        first_held_at=Subquery(held.order_by("scheduled_at").values("scheduled_at")[:1])
-    )
+    return patients.annotate(first_held_at=first_treatment_at_subquery(before=ends_at))
 
 
 def outcome_data(
@@ -131,7 +126,7 @@ def outcome_data(
     # 3. Questionnaires: those the adherence of the period looks at, and those up to
     # FOLLOW_UP_DAYS after the first held session (baseline, time points, weeks): no held
     # session more than FOLLOW_UP_DAYS before them (an index probe that stops at the first).
-    too_late = _held().filter(
+    too_late = held_sessions().filter(
         patient=OuterRef("patient_id"),
         scheduled_at__lt=OuterRef("completed_at") - timedelta(days=FOLLOW_UP_DAYS),
     )
@@ -155,7 +150,7 @@ def outcome_data(
     # 4. Held sessions in the period (a day either side: patients' zones differ).
     sessions = defaultdict(list)
     for pk, at in (
-        _held()
+        held_sessions()
         .filter(
             patient__in=cohort,
             scheduled_at__gte=starts_at - timedelta(days=1),

@@ -12,8 +12,9 @@ from decimal import Decimal
 from .clock import local_date
 from .instruments import INSTRUMENTS
 from .models import Assessment, CheckIn, Patient, TreatmentSession
-from .rules import ScorePoint, baseline, is_remission, is_response
-from .scoring import instrument_bands
+from .rules import ScorePoint, baseline, score_outcome
+from .scoring import SELF_HARM_FLAG, instrument_bands
+from .treatment import first_treatment_at
 from .trends import rolling_means
 
 # What `get_route_display()` shows (lazy: translated when a body is built, once per route).
@@ -28,11 +29,11 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
     rows = list(
         CheckIn.objects.filter(patient=patient, local_date__gte=since - timedelta(days=6))
         .order_by("local_date")
-        .values_list("local_date", "mood", "anxiety")
+        .values_list("local_date", "mood", "anxiety", "has_self_harm_thoughts")
     )
-    checkin_days = [day for day, _, _ in rows]
+    checkin_days = [day for day, *_ in rows]
     mood_avg, anxiety_avg = rolling_means(
-        checkin_days, [mood for _, mood, _ in rows], [anxiety for _, _, anxiety in rows]
+        checkin_days, [mood for _, mood, *_ in rows], [anxiety for _, _, anxiety, _ in rows]
     )
     checkins = [
         {
@@ -42,8 +43,15 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
             "mood_avg": m,
             "anxiety_avg": a,
         }
-        for (day, mood, anxiety), m, a in zip(rows, mood_avg, anxiety_avg, strict=True)
+        for (day, mood, anxiety, _), m, a in zip(rows, mood_avg, anxiety_avg, strict=True)
         if day >= since
+    ]
+    # Safety events on the same timeline: a check-in's "thoughts of harming yourself" (on
+    # its day) and a PHQ-9 with item 9 answered above "not at all" (at its time).
+    safety = [
+        (f"{day.isoformat()}T12:00:00", "Check-in: thoughts of self-harm")
+        for day, _, _, harm in rows
+        if harm and day >= since
     ]
     # Plain rows, not model instances: building a model per session costs more than the rest.
     sessions = list(
@@ -51,22 +59,26 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         .order_by("scheduled_at")
         .values_list("scheduled_at", "status", "route", "dose_mg", "dose_mg_per_kg")
     )
-    first = next(
-        (at for at, status, *_ in sessions if status not in TreatmentSession.NOT_HELD), None
-    )
+    first = first_treatment_at(patient=patient)
     # All the patient's results, then without those a correction supersedes (always the
     # same patient's: assessment_submit refuses others), as the FHIR export does. Cheaper
     # than asking the database, which would look at every patient's corrections.
     results = list(
         Assessment.objects.filter(patient=patient)
         .order_by("completed_at")
-        .values_list("pk", "supersedes", "instrument", "completed_at", "total", "band", "public_id")
+        .values_list(
+            "pk", "supersedes", "instrument", "completed_at", "total", "band", "public_id", "flags"
+        )
     )
     replaced = {supersedes for _, supersedes, *_ in results if supersedes is not None}
     by_code: dict[str, list[tuple]] = {}
-    for pk, _, code, at, total, band, public_id in results:
-        if total is not None and pk not in replaced:
+    for pk, _, code, at, total, band, public_id, flags in results:
+        if pk in replaced:
+            continue
+        if total is not None:
             by_code.setdefault(code, []).append((at, total, band, public_id))
+        if SELF_HARM_FLAG in (flags or ()) and (local := at.astimezone(zone)).date() >= since:
+            safety.append((_wall(local), f"{INSTRUMENTS[code].name} item 9"))
     routes = {route: str(label) for route, label in ROUTE_LABELS.items()}
     questionnaires = {}
     for code, points in by_code.items():
@@ -78,6 +90,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
             if local.date() < since:
                 continue
             is_base = base is not None and at == base.at
+            outcome = score_outcome(code, base, ScorePoint(at, total), first_treatment_at=first)
             series.append(
                 {
                     "id": str(public_id),
@@ -87,8 +100,8 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
                     "band": band,
                     "baseline": is_base,
                     "change": None if base is None or is_base else total - base.total,
-                    "response": bool(base) and not is_base and is_response(base.total, total),
-                    "remission": bool(base) and not is_base and is_remission(code, total),
+                    "response": outcome.response,
+                    "remission": outcome.remission,
                 }
             )
         questionnaires[code] = {
@@ -106,6 +119,7 @@ def patient_trends(*, patient: Patient, now: datetime, days: int = 180) -> dict:
         "until": today.isoformat(),
         "checkins": checkins,
         "questionnaires": questionnaires,
+        "safety_events": [{"at_local": at, "what": what} for at, what in sorted(safety)],
         "sessions": [
             {
                 "at": at.isoformat(),

@@ -1,7 +1,7 @@
 """The patient's own pages: home, daily check-in, questionnaires, results, history."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,19 +12,16 @@ from .access import get_own_assessment_for_user, get_own_patient_for_user
 from .clock import local_date
 from .instruments import INSTRUMENTS, LOINC_NOTICE
 from .patient_forms import CheckInForm, QuestionnaireForm
-from .scoring import SELF_HARM_FLAG, AnswersInvalid, band_for_code, instrument_bands
+from .progress import patient_progress
+from .scoring import SELF_HARM_FLAG, AnswersInvalid, band_for_code
 from .selectors import (
-    patient_assessment_series,
     patient_checkin_on,
-    patient_checkin_series,
     patient_instrument_codes,
     patient_last_completed,
     patient_next_session,
 )
 from .services import ClientIdConflict, assessment_submit, checkin_submit
-from .trends import TrendPoint, questionnaires_due, rolling_average
-
-HISTORY_DAYS = 90
+from .trends import questionnaires_due
 
 
 @never_cache
@@ -135,58 +132,8 @@ def result(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 @never_cache
 def history(request: HttpRequest) -> HttpResponse:
-    """Mood and anxiety with 7-day averages, questionnaire totals; tables for screen readers."""
+    """Mood and anxiety with 7-day averages, questionnaire totals against their baseline,
+    treatment sessions; tables for screen readers."""
     patient = get_own_patient_for_user(request.user)
-    today = local_date(timezone.now(), patient.tz)
-    rows = patient_checkin_series(patient=patient, since=today - timedelta(days=HISTORY_DAYS - 1))
-    mood_avg = rolling_average([TrendPoint(r["local_date"], r["mood"]) for r in rows])
-    anxiety_avg = rolling_average([TrendPoint(r["local_date"], r["anxiety"]) for r in rows])
-    checkins = [
-        {**row, "mood_avg": m.value, "anxiety_avg": a.value}
-        for row, m, a in zip(rows, mood_avg, anxiety_avg, strict=True)
-    ]
-    assessments = [
-        {**row, "name": INSTRUMENTS[row["instrument"]].name}
-        for row in patient_assessment_series(patient=patient)
-    ]
-    # One chart per questionnaire, over its own severity bands (named on the chart).
-    questionnaires = []
-    for code in dict.fromkeys(row["instrument"] for row in assessments):
-        instrument = INSTRUMENTS[code]
-        bands = instrument_bands(instrument, pcl5_cutoff=patient.clinic.pcl5_cutoff)
-        points = [
-            {"day": local_date(row["completed_at"], patient.tz).isoformat(), "total": row["total"]}
-            for row in assessments
-            if row["instrument"] == code and row["total"] is not None
-        ]
-        questionnaires.append(
-            {
-                "code": code,
-                "name": instrument.name,
-                "max": instrument.max_total,
-                "bands": [{"low": b.low, "high": b.high, "label": b.label} for b in bands],
-                "points": points,
-            }
-        )
-    chart = {
-        "since": (today - timedelta(days=HISTORY_DAYS - 1)).isoformat(),
-        "until": today.isoformat(),
-        "checkins": [
-            {
-                "day": row["local_date"].isoformat(),
-                "mood": row["mood"],
-                "anxiety": row["anxiety"],
-                "moodAvg": row["mood_avg"],
-                "anxietyAvg": row["anxiety_avg"],
-            }
-            for row in checkins
-        ],
-        "questionnaires": questionnaires,
-    }
-    context = {
-        "checkins": checkins,
-        "assessments": assessments,
-        "questionnaires": questionnaires,
-        "chart": chart,
-    }
+    context = patient_progress(patient=patient, now=timezone.now())
     return render(request, "care/history.html", context)

@@ -33,7 +33,8 @@ class AlertDraft:
 def baseline(
     points: Sequence[ScorePoint], *, first_session_at: datetime | None
 ) -> ScorePoint | None:
-    """The first score at or before the first treatment session (before any session: the first)."""
+    """The first score at or before the first treatment (the first held session); before
+    any treatment, the first score."""
     ordered = sorted(points, key=lambda p: p.at)
     if not ordered:
         return None
@@ -55,57 +56,80 @@ def is_remission(code: str, latest_total: int | None) -> bool:
     return limit is not None and latest_total is not None and latest_total < limit
 
 
+@dataclass(frozen=True)
+class ScoreOutcome:
+    response: bool = False
+    remission: bool = False
+
+
+def score_outcome(
+    code: str,
+    base: ScorePoint | None,
+    point: ScorePoint,
+    *,
+    first_treatment_at: datetime | None,
+) -> ScoreOutcome:
+    """Response and remission of one score: only a score after the first treatment (the
+    first held session), against a baseline; before any treatment, neither."""
+    if base is None or first_treatment_at is None or point.at <= first_treatment_at:
+        return ScoreOutcome()
+    return ScoreOutcome(
+        response=is_response(base.total, point.total),
+        remission=is_remission(code, point.total),
+    )
+
+
 def worsening_alerts(
     code: str,
     earlier: Sequence[ScorePoint],
     new: ScorePoint,
     *,
     first_session_at: datetime | None,
+    induction_ends_at: datetime | None = None,
 ) -> list[AlertDraft]:
-    """High alerts for a new score: a clinically important rise, or entering the top band.
+    """At most one high alert for a new score: a clinically important rise, entering the top
+    band, or both (one fact, one alert, its reason naming each).
 
     The rise is measured against the previous score and against the best (lowest) score
-    since the first session; one alert names whichever comparison fired. A first score, even
-    a severe one, raises nothing here: it is the baseline the care team enrolled the patient
-    with (thoughts of self-harm are the safety rule's job).
+    since the first treatment; the reason names whichever comparison fired. After induction
+    (`induction_ends_at`), a PHQ-9 rise is also what "booster may be due" looks for, so the
+    reason says so and no second alert is raised for it. A first score, even a severe
+    one, raises nothing here: it is the baseline the care team enrolled the patient with
+    (thoughts of self-harm are the safety rule's job).
     """
     instrument = INSTRUMENTS[code]
     ordered = sorted((p for p in earlier if p.at < new.at), key=lambda p: p.at)
-    drafts = []
-    if ordered:
-        previous = ordered[-1]
-        since = [p for p in ordered if first_session_at and p.at >= first_session_at]
-        best = min(since, key=lambda p: p.total) if since else None
-        step = instrument.important_change
-        if new.total - previous.total >= step:
-            reason = (
-                f"{instrument.name} rose from {previous.total} to {new.total} since the previous "
-                f"questionnaire (+{new.total - previous.total}; {step} points is clinically "
-                "important)."
-            )
-        elif best is not None and new.total - best.total >= step:
-            reason = (
-                f"{instrument.name} is {new.total}, up {new.total - best.total} from its best "
-                f"({best.total}) since treatment began ({step} points is clinically important)."
-            )
-        else:
-            reason = ""
-        if reason:
-            drafts.append(
-                AlertDraft("worsening", "high", f"{code}:rise:{new.at:%Y%m%d%H%M}", reason)
-            )
-        floor = TOP_BAND_FLOOR.get(code)
-        if floor is not None and new.total >= floor > previous.total:
-            drafts.append(
-                AlertDraft(
-                    "worsening",
-                    "high",
-                    f"{code}:top_band:{new.at:%Y%m%d%H%M}",
-                    f"{instrument.name} entered its most severe band: {new.total} "
-                    f"(was {previous.total}; severe from {floor}).",
-                )
-            )
-    return drafts
+    if not ordered:
+        return []
+    previous = ordered[-1]
+    since = [p for p in ordered if first_session_at and p.at >= first_session_at]
+    best = min(since, key=lambda p: p.total) if since else None
+    step = instrument.important_change
+    reasons, cause = [], ""
+    if new.total - previous.total >= step:
+        cause = f"{code}:rise:{new.at:%Y%m%d%H%M}"
+        reasons.append(
+            f"{instrument.name} rose from {previous.total} to {new.total} since the previous "
+            f"questionnaire (+{new.total - previous.total}; {step} points is clinically "
+            "important)."
+        )
+    elif best is not None and new.total - best.total >= step:
+        cause = f"{code}:rise:{new.at:%Y%m%d%H%M}"
+        reasons.append(
+            f"{instrument.name} is {new.total}, up {new.total - best.total} from its best "
+            f"({best.total}) since treatment began ({step} points is clinically important)."
+        )
+    # "Booster may be due" watches PHQ-9 only.
+    if cause and code == "phq9" and induction_ends_at is not None and new.at >= induction_ends_at:
+        reasons.append("After induction: a booster may be due.")
+    floor = TOP_BAND_FLOOR.get(code)
+    if floor is not None and new.total >= floor > previous.total:
+        cause = cause or f"{code}:top_band:{new.at:%Y%m%d%H%M}"
+        reasons.append(
+            f"{instrument.name} entered its most severe band: {new.total} "
+            f"(was {previous.total}; severe from {floor})."
+        )
+    return [AlertDraft("worsening", "high", cause, " ".join(reasons))] if cause else []
 
 
 def blood_pressure_alert(

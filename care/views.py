@@ -34,6 +34,7 @@ from .forms import (
 from .models import AuditEvent
 from .patient_trends import patient_trends
 from .selectors import (
+    alerts_with_related,
     clinic_staff_list,
     patient_alert_history,
     patient_recent_assessments,
@@ -136,7 +137,7 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         patient=patient,
         object_id=patient.public_id,
     )
-    alerts = list(patient_alert_history(patient=patient))
+    alerts = alerts_with_related(list(patient_alert_history(patient=patient)))
     context = {
         "patient": patient,
         "invitation": user_latest_invitation(user=patient.user),

@@ -306,6 +306,7 @@ SPECTACULAR_SETTINGS = {
         "EffectSeverityEnum": "care.models.sessions.Severity",
         "PatientStatusEnum": "care.models.accounts.Patient.Status",
         "SessionStatusEnum": "care.models.sessions.TreatmentSession.Status",
+        "AlertKindEnum": "care.models.alerts.Alert.Kind",
     },
 }
 

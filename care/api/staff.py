@@ -14,8 +14,8 @@ from ..caseload import caseload_patients, caseload_rows
 from ..fhir import patient_bundle
 from ..models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 from ..patient_trends import patient_trends
-from ..selectors import clinic_alerts_list
-from ..services import AlertAlreadyAcknowledged, alert_acknowledge, audit_view
+from ..selectors import clinic_alerts_list, related_safety_alerts
+from ..services import AlertAlreadyAcknowledged, alerts_acknowledge, audit_view
 from .errors import Conflict
 from .filters import AlertFilter, CaseloadFilter, SessionFilter
 from .schema import CONFLICT
@@ -23,6 +23,10 @@ from .schema import CONFLICT
 
 class ScoreSummaryOutput(serializers.Serializer):
     latest = serializers.IntegerField(allow_null=True)
+    previous = serializers.IntegerField(allow_null=True, help_text="The score before the latest.")
+    change_since_previous = serializers.IntegerField(
+        source="since_previous", allow_null=True, help_text="Latest minus previous."
+    )
     baseline = serializers.IntegerField(allow_null=True)
     change = serializers.IntegerField(allow_null=True, help_text="Latest minus baseline.")
     response = serializers.BooleanField(help_text="At least 50% below baseline.")
@@ -121,6 +125,11 @@ class TrendSessionOutput(serializers.Serializer):
     dose = serializers.CharField()
 
 
+class TrendSafetyEventOutput(serializers.Serializer):
+    at_local = serializers.CharField(help_text="The patient's wall-clock time, no offset.")
+    what = serializers.CharField(help_text="A check-in's self-harm answer, or PHQ-9 item 9.")
+
+
 class TrendsOutput(serializers.Serializer):
     since = serializers.DateField()
     until = serializers.DateField()
@@ -129,6 +138,7 @@ class TrendsOutput(serializers.Serializer):
         child=TrendSeriesOutput(), help_text="By instrument code (phq9, gad7, pcl5)."
     )
     sessions = TrendSessionOutput(many=True)
+    safety_events = TrendSafetyEventOutput(many=True)
 
 
 class PatientTrendsApi(APIView):
@@ -241,6 +251,18 @@ class AlertListApi(ListAPIView):
 class AcknowledgeInput(serializers.Serializer):
     action = serializers.ChoiceField(choices=Alert.Action.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    also = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Alert.objects.none(),
+        help_text="Ids of the patient's other safety alerts to acknowledge with this one "
+        "(same action and note; each gets its own record). Only for a safety alert.",
+    )
+
+    def __init__(self, *args, related=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        also = self.fields["also"].child_relation
+        also.queryset = related if related is not None else Alert.objects.none()
 
     def validate(self, data):
         if data["action"] == Alert.Action.OTHER and not data["note"].strip():
@@ -248,21 +270,39 @@ class AcknowledgeInput(serializers.Serializer):
         return data
 
 
-class AlertAcknowledgeApi(APIView):
-    """Record what was done about an alert; it leaves the open list."""
+class AcknowledgeOutput(AlertOutput):
+    also_acknowledged = serializers.SerializerMethodField(
+        help_text="Ids of the related alerts acknowledged with it (not those someone "
+        "acknowledged first)."
+    )
 
-    @extend_schema(request=AcknowledgeInput, responses={200: AlertOutput, 409: CONFLICT})
+    class Meta(AlertOutput.Meta):
+        fields = [*AlertOutput.Meta.fields, "also_acknowledged"]
+
+    def get_also_acknowledged(self, alert) -> list[int]:
+        return self.context.get("also_acknowledged", [])
+
+
+class AlertAcknowledgeApi(APIView):
+    """Record what was done about an alert (and, with `also`, the patient's other open
+    safety alerts); they leave the open list."""
+
+    @extend_schema(request=AcknowledgeInput, responses={200: AcknowledgeOutput, 409: CONFLICT})
     def post(self, request: Request, alert_id: int) -> Response:
         alert = get_alert_for_user(request.user, alert_id)
-        data = AcknowledgeInput(data=request.data)
+        data = AcknowledgeInput(data=request.data, related=related_safety_alerts(alert))
         data.is_valid(raise_exception=True)
         try:
-            alert = alert_acknowledge(
-                alert=alert, by=request.user, now=timezone.now(), **data.validated_data
+            done = alerts_acknowledge(
+                alert=alert,
+                by=request.user,
+                now=timezone.now(),
+                **{"also": [], **data.validated_data},
             )
         except AlertAlreadyAcknowledged as exc:
             raise Conflict("This alert was already acknowledged.") from exc
-        return Response(AlertOutput(alert).data)
+        also = [a.pk for a in done[1:]]
+        return Response(AcknowledgeOutput(done[0], context={"also_acknowledged": also}).data)
 
 
 class FhirEntryOutput(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Writes of alerts: raise (deduplicated), run the rules when data arrives, acknowledge."""
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -24,6 +25,7 @@ from ..rules import (
     missed_checkins_alert,
     worsening_alerts,
 )
+from ..treatment import first_treatment
 from ..trends import TrendPoint, rolling_average
 from .audit import audit_record
 
@@ -74,22 +76,6 @@ def alert_raise(
     return alert
 
 
-def first_session(patient: Patient) -> TreatmentSession | None:
-    """The patient's first session that took place or is booked (not cancelled, no no-show)."""
-    return (
-        TreatmentSession.objects.filter(patient=patient)
-        .exclude(status__in=TreatmentSession.NOT_HELD)
-        .order_by("scheduled_at")
-        .first()
-    )
-
-
-def first_session_at(patient: Patient) -> datetime | None:
-    """When the patient's first held or booked treatment session is."""
-    session = first_session(patient)
-    return session.scheduled_at if session else None
-
-
 def account_started_at(patient: Patient) -> datetime:
     """When the patient could first check in: the invitation's use, else enrollment."""
     used = (
@@ -116,11 +102,13 @@ def assessment_alerts_run(*, assessment: Assessment, now: datetime) -> list[Aler
     ]
     if assessment.total is None:
         return []
+    first = first_treatment(patient=assessment.patient)
     drafts = worsening_alerts(
         assessment.instrument,
         earlier,
         ScorePoint(assessment.completed_at, assessment.total),
-        first_session_at=first_session_at(assessment.patient),
+        first_session_at=first.scheduled_at if first else None,
+        induction_ends_at=first.scheduled_at + induction_length(first.route) if first else None,
     )
     raised = [
         alert_raise(patient=assessment.patient, draft=d, now=now, assessment=assessment)
@@ -144,20 +132,27 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
     )
     if missed:
         drafts.append(missed)
-    first = first_session(patient)
+    first, latest_phq9 = first_treatment(patient=patient), None
     if first is not None:
         induction_end = first.scheduled_at + induction_length(first.route)
         if patient.treatment_phase == Patient.Phase.MAINTENANCE or now >= induction_end:
-            phq9 = [
-                ScorePoint(at, total)
-                for at, total in Assessment.objects.filter(
+            rows = list(
+                Assessment.objects.filter(
                     patient=patient,
                     instrument="phq9",
                     completed_at__gte=first.scheduled_at,
                     total__isnull=False,
                     superseded_by__isnull=True,
-                ).values_list("completed_at", "total")
-            ]
+                )
+                .order_by("completed_at")
+                .values_list("pk", "completed_at", "total")
+            )
+            phq9 = [ScorePoint(at, total) for _, at, total in rows]
+            # One alert per fact: a score that already raised one (a rise after induction
+            # says a booster may be due) raises no "booster may be due" of its own.
+            latest_phq9 = rows[-1][0] if rows else None
+            if latest_phq9 and Alert.objects.filter(assessment_id=latest_phq9).exists():
+                phq9 = []
             moods = [
                 TrendPoint(day, mood)
                 for day, mood in CheckIn.objects.filter(
@@ -170,18 +165,25 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
                 induction_ends_at=induction_end,
                 mood_averages=averages,
             )
-    raised = [alert_raise(patient=patient, draft=d, now=now) for d in drafts]
+    raised = [
+        alert_raise(
+            patient=patient,
+            draft=d,
+            now=now,
+            **({"assessment_id": latest_phq9} if d.cause.startswith("booster:phq9:") else {}),
+        )
+        for d in drafts
+    ]
     return [a for a in raised if a is not None]
 
 
-@transaction.atomic
-def alert_acknowledge(*, alert: Alert, by: User, action: str, note: str, now: datetime) -> Alert:
-    """Record who acknowledged the alert, when, and what was done. Once only."""
+def _acknowledge(*, alert: Alert, by: User, action: str, note: str, now: datetime) -> bool:
+    """Acknowledge one open alert, with its own audit row; False if it was no longer open."""
     updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=now, acknowledged_by=by, action=action, action_note=note
     )
     if not updated:
-        raise AlertAlreadyAcknowledged
+        return False
     alert.refresh_from_db()
     audit_record(
         action=AuditEvent.Action.ACKNOWLEDGED,
@@ -192,7 +194,41 @@ def alert_acknowledge(*, alert: Alert, by: User, action: str, note: str, now: da
         now=now,
     )
     logger.info("Alert %s acknowledged by user %s", alert.id, by.id)
+    return True
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by: User, action: str, note: str, now: datetime) -> Alert:
+    """Record who acknowledged the alert, when, and what was done. Once only."""
+    if not _acknowledge(alert=alert, by=by, action=action, note=note, now=now):
+        raise AlertAlreadyAcknowledged
     return alert
+
+
+@transaction.atomic
+def alerts_acknowledge(
+    *, alert: Alert, also: Sequence[Alert], by: User, action: str, note: str, now: datetime
+) -> list[Alert]:
+    """Acknowledge `alert` and, with the same action and note, the related open safety
+    alerts `also` (of the same patient); each gets its own acknowledgement and audit row.
+
+    Raises ValueError if one of `also` is not a safety alert of the patient (nothing is
+    written), AlertAlreadyAcknowledged if `alert` was; a related alert someone else
+    acknowledged meanwhile keeps their record. Returns the alerts acknowledged here.
+    """
+    if any(
+        a.pk == alert.pk
+        or a.patient_id != alert.patient_id
+        or a.kind != Alert.Kind.SAFETY
+        or alert.kind != Alert.Kind.SAFETY
+        for a in also
+    ):
+        raise ValueError("Only the patient's other safety alerts can be acknowledged together.")
+    done = [alert_acknowledge(alert=alert, by=by, action=action, note=note, now=now)]
+    for related in also:
+        if _acknowledge(alert=related, by=by, action=action, note=note, now=now):
+            done.append(related)
+    return done
 
 
 def daily_alerts_run_all(*, now: datetime) -> int:

@@ -56,5 +56,50 @@
     }
   };
 
-  window.CareCharts = { DAY: 86400000, dayLabel: dayLabel, bandsPlugin: bandsPlugin, legend: legend };
+  // One marker shape per meaning, on every chart of both pages (and in their legends).
+  var MARKERS = {
+    mood: "circle", anxiety: "rect", total: "circle", baseline: "star", response: "triangle",
+    remission: "rectRounded", session: "rectRot", safety: "crossRot"
+  };
+  var SESSION_COLOUR = "#5b4b8a", SAFETY_COLOUR = "#a61b1b";
+
+  // Vertical lines across the chart at `options.lines` ({x, colour, dash}): sessions dashed,
+  // safety events solid.
+  var linesPlugin = {
+    id: "timelineLines",
+    afterDatasetsDraw: function (chart, args, options) {
+      if (!options.lines) { return; }
+      var ctx = chart.ctx, area = chart.chartArea, x = chart.scales.x;
+      ctx.save();
+      options.lines.forEach(function (line) {
+        if (line.x < x.min || line.x > x.max) { return; }
+        var px = x.getPixelForValue(line.x);
+        ctx.strokeStyle = line.colour;
+        ctx.setLineDash(line.dash || []);
+        ctx.beginPath(); ctx.moveTo(px, area.top); ctx.lineTo(px, area.bottom); ctx.stroke();
+      });
+      ctx.restore();
+    }
+  };
+
+  // A series of markers only (no line), e.g. the sessions along the top of a chart.
+  function markers(label, shape, colour, points, radius) {
+    return {
+      label: label, type: "scatter", data: points, showLine: false, pointStyle: shape,
+      pointRadius: radius || 7, pointBorderWidth: 2, borderColor: colour, backgroundColor: colour,
+      clip: 10
+    };
+  }
+
+  // Time axes run from the first day shown to the end of today (the patient's own day), so
+  // the last label is today, not tomorrow.
+  function dayAxis(since, until) {
+    return { min: Date.parse(since + "T00:00:00"), max: Date.parse(until + "T00:00:00") + 86400000 - 1 };
+  }
+
+  window.CareCharts = {
+    DAY: 86400000, dayLabel: dayLabel, bandsPlugin: bandsPlugin, legend: legend,
+    MARKERS: MARKERS, SESSION_COLOUR: SESSION_COLOUR, SAFETY_COLOUR: SAFETY_COLOUR,
+    linesPlugin: linesPlugin, markers: markers, dayAxis: dayAxis
+  };
 })();

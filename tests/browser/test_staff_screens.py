@@ -52,7 +52,10 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
     page.goto(f"{base}/staff/alerts/")
     page.select_option("select[name=action] >> nth=0", "called_patient")
     page.fill("input[name=note] >> nth=0", "Called; safe, seen tomorrow")
+    # Morgan Lee's two safety answers of one evening: the second goes along, ticked.
+    assert page.is_checked(".ack-form >> nth=0 >> input[name=also]")
+    screenshot(page, "staff-4-alerts-related")
     page.click(".ack-form button >> nth=0")
-    assert "Alert acknowledged." in page.inner_text("main")
+    assert "2 alerts acknowledged." in page.inner_text("main")
     screenshot(page, "staff-4-alerts")
     assert page.problems() == []

@@ -72,6 +72,21 @@ def test_a_row_shows_change_from_baseline_response_and_remission(clinic):
     assert row.scores["gad7"].latest is None
 
 
+def test_a_row_shows_the_change_since_the_previous_score_and_from_baseline(clinic):
+    patient = PatientFactory(clinic=clinic)
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NOW - timedelta(days=40), route="iv", status="completed"
+    )
+    for days_ago, total in [(45, 18), (30, 12), (14, 7), (0.5, 17)]:
+        AssessmentFactory(patient=patient, total=total, completed_at=NOW - timedelta(days=days_ago))
+
+    [row] = page_for(clinic)[1]
+
+    phq9 = row.scores["phq9"]
+    assert (phq9.latest, phq9.previous, phq9.since_previous) == (17, 7, 10)
+    assert (phq9.baseline, phq9.change) == (18, -1)
+
+
 def test_a_row_shows_the_last_checkin_and_the_7_day_mood_direction(clinic):
     patient = PatientFactory(clinic=clinic, tz="UTC")
     today = NOW.date()

@@ -22,6 +22,16 @@ def test_a_score_reads_with_its_change_from_baseline(latest, baseline, expected)
     assert (cell.latest, cell.change) == (str(latest), expected)
 
 
+def test_a_score_reads_with_its_change_since_the_previous_score_first():
+    jump = ScoreSummary(latest=17, previous=7, since_previous=10, baseline=18, change=-1)
+    no_baseline = ScoreSummary(latest=12, previous=9, since_previous=3)
+    second = ScoreSummary(latest=6, previous=18, since_previous=-12, baseline=18, change=-12)
+
+    assert _score(jump).change == "(+10 from 7; -1 from baseline 18)"
+    assert _score(no_baseline).change == "(+3 from 9)"
+    assert _score(second).change == "(-12 from 18)"  # the previous score is the baseline
+
+
 def test_a_score_without_a_baseline_has_no_change_and_none_reads_empty():
     assert _score(ScoreSummary(latest=7)).change == ""
     assert _score(ScoreSummary()).latest == _score(None).latest == ""

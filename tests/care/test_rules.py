@@ -13,6 +13,7 @@ from care.rules import (
     is_response,
     missed_checkins_alert,
     mood_direction,
+    score_outcome,
     worsening_alerts,
 )
 
@@ -73,6 +74,27 @@ def test_response_is_at_least_50_percent_below_baseline(base, latest, expected):
 )
 def test_remission_is_below_5(code, total, expected):
     assert is_remission(code, total) is expected
+
+
+@pytest.mark.parametrize(
+    ("first_treatment", "score_day", "expected"),
+    [
+        (None, 10, (False, False)),  # no held session yet: no outcome at all
+        (day(20), 10, (False, False)),  # before the first treatment
+        (day(10), 10, (False, False)),  # at it
+        (day(5), 10, (True, True)),  # after it
+    ],
+)
+def test_response_and_remission_are_judged_only_after_the_first_treatment(
+    first_treatment, score_day, expected
+):
+    base = ScorePoint(day(0), 20)
+
+    outcome = score_outcome(
+        "phq9", base, ScorePoint(day(score_day), 4), first_treatment_at=first_treatment
+    )
+
+    assert (outcome.response, outcome.remission) == expected
 
 
 def test_a_hand_built_course_responds_then_remits():

@@ -12,7 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from care.api.staff import TrendsOutput
 from care.models import Alert, TreatmentSession
-from tests.factories import CheckInFactory, build_history
+from tests.factories import AssessmentFactory, CheckInFactory, build_history
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,18 @@ def test_the_caseload_endpoint_lists_attention_first(
     assert body["count"] == 2
 
 
+def test_the_caseload_endpoint_gives_the_change_since_the_previous_score(clinician_client, patient):
+    now = timezone.now()
+    for days_ago, total in [(30, 18), (10, 7), (0, 17)]:
+        AssessmentFactory(patient=patient, total=total, completed_at=now - timedelta(days=days_ago))
+
+    [row] = clinician_client.get("/api/v1/patients/").json()["results"]
+
+    assert row["phq9"]["latest"] == 17
+    assert (row["phq9"]["previous"], row["phq9"]["change_since_previous"]) == (7, 10)
+    assert (row["phq9"]["baseline"], row["phq9"]["change"]) == (18, -1)
+
+
 def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
     now = timezone.now()
     CheckInFactory(patient=patient, local_date=(now - timedelta(days=1)).date(), mood=6)
@@ -53,7 +65,14 @@ def test_the_trends_endpoint_gives_chart_series(clinician_client, patient):
     body = clinician_client.get(f"/api/v1/patients/{patient.public_id}/trends/?days=90").json()
 
     assert body["checkins"][0]["mood"] == 6
-    assert set(body) == {"since", "until", "checkins", "questionnaires", "sessions"}
+    assert set(body) == {
+        "since",
+        "until",
+        "checkins",
+        "questionnaires",
+        "sessions",
+        "safety_events",
+    }
 
 
 TRENDS_PATH = "/api/v1/patients/{public_id}/trends/"
