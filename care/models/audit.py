@@ -65,6 +65,7 @@ class AuditEvent(models.Model):
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        SECOND_FACTOR_FAILED = "code_failed", _("Wrong sign-in code")
         LOGOUT = "logout", _("Signed out")
 
     class What(models.TextChoices):
