@@ -31,6 +31,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from . import mfa_secrets
 from .access import membership_for_user
 from .api.errors import error_body
 from .services.audit import client_ip
@@ -265,6 +266,13 @@ class StaffSecondFactorMiddleware:
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    def encrypt(self, text: str) -> str:
+        """Secrets are stored encrypted (care.mfa_secrets; key MFA_ENCRYPTION_KEYS)."""
+        return mfa_secrets.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.decrypt(encrypted_text)
+
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """Staff cannot remove their last TOTP authenticator while it is required."""
         if (

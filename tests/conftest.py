@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 os.environ["DJANGO_DEBUG"] = "false"
 os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "0123456789" * 4)
+# Authenticator secrets are encrypted at rest (a Fernet key: 32 url-safe base64 bytes).
+os.environ.setdefault("MFA_ENCRYPTION_KEYS", "dGVzdHMtb25seS1tZmEtZW5jcnlwdGlvbi1rZXktMDA=")
 
 import django
 import pytest

@@ -6,6 +6,8 @@ are embedded ones that need no server: a SQLite file and a file-system Celery br
 under `var/`, and e-mail written as files under `var/mail/`.
 """
 
+import base64
+import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -241,6 +243,14 @@ MFA_FORMS = {
     "authenticate": "care.signin.CodeForm",
     "reauthenticate": "care.signin.ReauthenticateCodeForm",
 }
+# Authenticator secrets (TOTP keys, recovery-code seeds) are encrypted at rest with Fernet
+# keys, newest first (care.mfa_secrets; rotation: put a new key first, run
+# `manage.py rotate_mfa_keys`, then drop the old one). Required outside DEBUG; in DEBUG the
+# default is a key derived from SECRET_KEY (the tests set a key of their own).
+MFA_ENCRYPTION_KEYS = env.list("MFA_ENCRYPTION_KEYS", default=[])
+if not MFA_ENCRYPTION_KEYS and DEBUG:
+    _derived = hmac.new(SECRET_KEY.encode(), b"care-tracker mfa-encryption-key", "sha256")
+    MFA_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived.digest()).decode()]
 # Patients have no verified-address step (they are invited by e-mail), so allow enrolment.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 
