@@ -10,6 +10,7 @@ from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from allauth.mfa.base.views import AuthenticateView
 from django import forms
 from django.contrib import messages
+from django.http import Http404
 
 from .security import second_factor_locked
 
@@ -52,3 +53,8 @@ class CodeStepView(AuthenticateView):
 
 
 authenticate = CodeStepView.as_view()
+
+
+def no_address_changes(request):
+    """allauth's page for adding e-mail addresses is not offered (404)."""
+    raise Http404

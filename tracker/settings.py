@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tracker.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,8 +196,9 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses any sign-in (page, admin, API token) for a locked-out (account, address)
     # pair or address (django-axes' backend plus the address's own limit).
     "care.security.LockoutBackend",
+    # Only an account's own address signs in (User.email, set by the clinic): not allauth's
+    # backend, which would also accept any address in allauth's EmailAddress table.
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

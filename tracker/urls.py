@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     # allauth's code step, with its limits (care.signin); then allauth's own pages.
     path("accounts/2fa/authenticate/", signin.authenticate, name="mfa_authenticate"),
+    # A person's address is the clinic's to set (it is the sign-in name): no adding addresses.
+    path("accounts/email/", signin.no_address_changes, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("care.urls")),
