@@ -249,7 +249,7 @@ MFA_FORMS = {
 # keys, newest first (care.mfa_secrets; rotation: put a new key first, run
 # `manage.py rotate_mfa_keys`, then drop the old one). Required outside DEBUG; in DEBUG the
 # default is a key derived from SECRET_KEY (the tests set a key of their own).
-MFA_ENCRYPTION_KEYS = env.list("MFA_ENCRYPTION_KEYS", default=[])
+MFA_ENCRYPTION_KEYS = [k.strip() for k in env.list("MFA_ENCRYPTION_KEYS", default=[]) if k.strip()]
 if not MFA_ENCRYPTION_KEYS and DEBUG:
     _derived = hmac.new(SECRET_KEY.encode(), b"care-tracker mfa-encryption-key", "sha256")
     MFA_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived.digest()).decode()]
