@@ -15,6 +15,7 @@ RUN pip install -r requirements.txt
 COPY . .
 # Static files are collected into the image, so that the image alone serves pages.
 RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdef EMAIL_URL=dummymail:// \
+    MFA_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc= \
     python manage.py collectstatic --no-input -v 0 \
  && chown -R tracker:tracker /app/var
 

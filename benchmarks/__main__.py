@@ -13,6 +13,7 @@ redis://127.0.0.1:6379/11). Results: var/benchmarks/results.json and results.md.
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -148,6 +149,7 @@ def main() -> None:
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
         # Nothing is mailed; with debug off a file or console mailer would be refused.
         "EMAIL_URL": "dummymail://",
+        "MFA_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "PYTHONUNBUFFERED": "1",
         "STATIC_ROOT": str(OUT / "static"),  # production static files (hashed names)
     }

@@ -1,5 +1,6 @@
 """System checks for security settings that Django's own `check --deploy` does not cover."""
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
@@ -63,6 +64,32 @@ def check_login_required(app_configs, **kwargs) -> list[Warning]:
                 "LoginRequiredMiddleware is not installed: views are public by default.",
                 hint=f"Add {LOGIN_REQUIRED_MIDDLEWARE} to MIDDLEWARE.",
                 id="care.W004",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_mfa_encryption_keys(app_configs, **kwargs) -> list[Warning]:
+    """Authenticator secrets are encrypted with keys of their own (care.mfa_secrets)."""
+    keys = getattr(settings, "MFA_ENCRYPTION_KEYS", None) or []
+    if not keys:
+        return [
+            Warning(
+                "MFA_ENCRYPTION_KEYS is not set: two-step sign-in cannot store or read secrets.",
+                hint="Set MFA_ENCRYPTION_KEYS to a Fernet key (README, Configuration).",
+                id="care.W005",
+            )
+        ]
+    try:
+        for key in keys:
+            Fernet(key)
+    except ValueError:
+        return [
+            Warning(
+                "MFA_ENCRYPTION_KEYS holds a value that is not a Fernet key.",
+                hint="Each key is 32 url-safe base64-encoded bytes (Fernet.generate_key()).",
+                id="care.W006",
             )
         ]
     return []

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .access import membership_for_user, patient_for_user
 from .caseload import CaseloadFilters
 from .induction import induction_times
 from .models import Alert, Clinic, Patient, StaffMembership, TreatmentSession, User
@@ -34,15 +35,25 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-EMAIL_IN_USE = _("An account with this e-mail address already exists.")
+EMAIL_IN_USE = _("Someone in your clinic already has an account with this e-mail address.")
+# For an address in use outside the clinic: it says neither that nor where (another clinic's
+# patient list is not this clinic's to learn).
+EMAIL_UNAVAILABLE = _(
+    "This e-mail address cannot be used for a new account here. Ask the person for another "
+    "address, for example one they use only for this clinic."
+)
 
 
-def validate_email_unused(email: str) -> str:
-    """Normalise an e-mail address and refuse one that already has an account."""
+def validate_email_unused(email: str, *, clinic: Clinic) -> str:
+    """Normalise an e-mail address and refuse one that already has an account: by name if
+    the account is in `clinic`, in neutral words otherwise."""
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(EMAIL_IN_USE)
-    return email
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        return email
+    profile = membership_for_user(user) or patient_for_user(user)
+    ours = profile is not None and profile.clinic_id == clinic.pk
+    raise ValidationError(EMAIL_IN_USE if ours else EMAIL_UNAVAILABLE)
 
 
 class PatientProfileForm(forms.Form):
@@ -83,6 +94,7 @@ class PatientProfileForm(forms.Form):
     def __init__(self, *args, clinic: Clinic, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        self.clinic = clinic
         self.clinic_tz = clinic.tz
         self.fields["primary_clinician"].queryset = clinic_clinicians_list(clinic=clinic)
         self.fields["tz"].initial = clinic.tz
@@ -170,7 +182,7 @@ class EnrollmentForm(PatientProfileForm):
     field_order = ["full_name", "preferred_name", "email"]
 
     def clean_email(self) -> str:
-        return validate_email_unused(self.cleaned_data["email"])
+        return validate_email_unused(self.cleaned_data["email"], clinic=self.clinic)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -239,8 +251,12 @@ class StaffMemberAddForm(forms.Form):
         label=_("Title"), max_length=100, required=False, help_text=_("e.g. RN, NP, MD")
     )
 
+    def __init__(self, *args, clinic: Clinic, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+
     def clean_email(self) -> str:
-        return validate_email_unused(self.cleaned_data["email"])
+        return validate_email_unused(self.cleaned_data["email"], clinic=self.clinic)
 
 
 class StaffMemberForm(forms.ModelForm):

@@ -5,27 +5,36 @@
   sign-in. Patients may opt in from their settings page.
 - A browser session ends after `SESSION_IDLE_MINUTES_STAFF` / `_PATIENT` minutes without a
   request, and `SESSION_ABSOLUTE_HOURS` after sign-in, whatever the activity.
-- Failed sign-ins are counted by django-axes per account and per address; `lockout_username`
-  tells it which account a failed attempt was for, on every sign-in path.
+- Failed sign-ins are counted by django-axes (docs/security.md, "Second factor, sign-in
+  limits and lockout"). Three scopes, chosen by `lockout_parameters` from the credentials:
+  a wrong password counts for its (account, address) pair; a wrong second-factor code counts
+  for its account, from every address; and every failure counts for its address, against the
+  higher `LOGIN_ADDRESS_FAILURE_LIMIT` (a clinic's staff may share one address).
 """
 
 from allauth.account.signals import password_reset
+from allauth.mfa import signals as mfa_signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from . import mfa_secrets
 from .access import membership_for_user
 from .api.errors import error_body
+from .services.audit import client_ip
 
 # Paths a signed-in member of staff may use before enrolling a second factor.
 ENROLMENT_PATHS = ("/accounts/", "/static/", "/health/", "/crisis/")
@@ -68,10 +77,116 @@ def session_expired(*, started: float, last_seen: float, idle: int, now: float) 
     return None
 
 
+# Lockout scopes (django-axes): the credentials of a check or of a failure name the scope.
+LOCKOUT_SCOPE = "lockout_scope"
+ADDRESS_SCOPE = "address"
+SECOND_FACTOR_SCOPE = "second_factor"
+# Wrong codes are recorded under the account's name with this prefix, apart from passwords.
+SECOND_FACTOR_PREFIX = "2fa:"
+
+
+def _scope(credentials) -> str | None:
+    return (credentials or {}).get(LOCKOUT_SCOPE)
+
+
+def lockout_username(request, credentials) -> str | None:
+    """The account a sign-in attempt was for, for django-axes, on every sign-in path
+    (allauth's form sends `login`, the API and the admin send `email`/`username`). Wrong
+    second-factor codes are counted under `2fa:<account>`; an address check has none."""
+    credentials = credentials or {}
+    if _scope(credentials) == ADDRESS_SCOPE:
+        return None
+    value = credentials.get("email") or credentials.get("username") or credentials.get("login")
+    if not value and request is not None:
+        value = request.POST.get("login") or request.POST.get("username")
+    if not value:
+        return None
+    name = value.strip().lower()[:250]
+    return SECOND_FACTOR_PREFIX + name if _scope(credentials) == SECOND_FACTOR_SCOPE else name
+
+
+def lockout_parameters(request_or_attempt, credentials=None) -> list:
+    """AXES_LOCKOUT_PARAMETERS: what a failure counts for, by scope (see the module's doc)."""
+    scope = _scope(credentials)
+    if scope == ADDRESS_SCOPE:
+        return ["ip_address"]
+    if scope == SECOND_FACTOR_SCOPE:
+        return ["username"]
+    return [["username", "ip_address"]]
+
+
+def lockout_failure_limit(request, credentials=None) -> int:
+    """AXES_FAILURE_LIMIT: the address's limit is higher than an account's."""
+    if _scope(credentials) == ADDRESS_SCOPE:
+        return settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    return settings.LOGIN_FAILURE_LIMIT
+
+
+def _lock(request, credentials) -> None:
+    """Have AxesMiddleware answer this request with the lockout response."""
+    request.axes_locked_out = True
+    request.axes_credentials = credentials
+
+
+def address_locked(request) -> bool:
+    credentials = {LOCKOUT_SCOPE: ADDRESS_SCOPE}
+    if AxesProxyHandler.is_allowed(request, credentials):
+        return False
+    _lock(request, credentials)
+    return True
+
+
+def second_factor_locked(request, user) -> bool:
+    """Too many wrong codes for this account (from anywhere), or failures from this address.
+    A locked request is answered with the lockout response (AxesMiddleware)."""
+    credentials = {"email": user.email, LOCKOUT_SCOPE: SECOND_FACTOR_SCOPE}
+    if not AxesProxyHandler.is_allowed(request, credentials):
+        _lock(request, credentials)
+        return True
+    return address_locked(request)
+
+
+def second_factor_failed(request, user) -> None:
+    """A wrong code (TOTP or recovery code, page or API): a failed sign-in for django-axes
+    (under the account's `2fa:` name) and for the audit trail (care.signals)."""
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"email": user.email, LOCKOUT_SCOPE: SECOND_FACTOR_SCOPE},
+        request=request,
+    )
+
+
+@receiver(mfa_signals.authentication_failed)
+def _count_wrong_code(sender, request, user, **kwargs):
+    """allauth's signal for a wrong code on the sign-in or re-authentication form."""
+    second_factor_failed(request, user)
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' backend (the (account, address) pair), then the address's own limit."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        super().authenticate(request, username, password, **kwargs)
+        if settings.AXES_ENABLED and address_locked(request):
+            raise AxesBackendPermissionDenied("Too many failed sign-ins from this address")
+
+
 @receiver(password_reset)
 def _lift_lockout_after_a_reset(sender, request, user, **kwargs):
-    """A person who proved they own the mailbox may sign in again at once."""
-    axes_reset(username=user.email.lower())
+    """A person who proved they own the mailbox may sign in again at once (wrong codes
+    too: whoever made them knew the old password, which no longer works)."""
+    email = user.email.lower()
+    axes_reset(username=email)
+    axes_reset(username=SECOND_FACTOR_PREFIX + email)
+
+
+@receiver(user_logged_in)
+def _forget_own_wrong_codes(sender, request, user, **kwargs):
+    """django-axes forgets the (account, address) pair's failures at a sign-in; the account's
+    wrong codes from this address go too, not those from elsewhere (someone else's)."""
+    address = client_ip(request) if request is not None else None
+    if address:
+        axes_reset(ip=address, username=SECOND_FACTOR_PREFIX + user.email.lower())
 
 
 @receiver(user_logged_in)
@@ -151,6 +266,13 @@ class StaffSecondFactorMiddleware:
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    def encrypt(self, text: str) -> str:
+        """Secrets are stored encrypted (care.mfa_secrets; key MFA_ENCRYPTION_KEYS)."""
+        return mfa_secrets.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.decrypt(encrypted_text)
+
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """Staff cannot remove their last TOTP authenticator while it is required."""
         if (
@@ -160,16 +282,6 @@ class MFAAdapter(DefaultMFAAdapter):
         ):
             return False
         return super().can_delete_authenticator(authenticator)
-
-
-def lockout_username(request, credentials) -> str | None:
-    """The account a sign-in attempt was for, for django-axes, on every sign-in path
-    (allauth's form sends `login`, the API and the admin send `email`/`username`)."""
-    credentials = credentials or {}
-    value = credentials.get("email") or credentials.get("username") or credentials.get("login")
-    if not value and request is not None:
-        value = request.POST.get("login") or request.POST.get("username")
-    return value.strip().lower()[:254] if value else None
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -22,7 +22,7 @@ from .access import (
 from .caseload import caseload_page
 from .caseload_display import caseload_lines, filter_controls
 from .forms import (
-    EMAIL_IN_USE,
+    EMAIL_UNAVAILABLE,
     CaseloadFilterForm,
     ClinicSettingsForm,
     EnrollmentForm,
@@ -118,7 +118,7 @@ def patient_enroll_view(request: HttpRequest) -> HttpResponse:
                 clinic=membership.clinic, enrolled_by=request.user, now=now, **form.profile_data()
             )
         except IntegrityError:  # the same address, enrolled at the same moment
-            form.add_error("email", EMAIL_IN_USE)
+            form.add_error("email", EMAIL_UNAVAILABLE)
         else:
             messages.success(request, _("Patient enrolled. An invitation e-mail is on its way."))
             return redirect("care:patient-detail", patient.public_id)
@@ -207,14 +207,14 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 def staff_add(request: HttpRequest) -> HttpResponse:
     """Add a staff member; they receive an invitation e-mail to set a password."""
     admin = get_admin_membership_for_user(request.user)
-    form = StaffMemberAddForm(request.POST or None)
+    form = StaffMemberAddForm(request.POST or None, clinic=admin.clinic)
     if request.method == "POST" and form.is_valid():
         try:
             staff_member_add(
                 clinic=admin.clinic, added_by=request.user, now=timezone.now(), **form.cleaned_data
             )
         except IntegrityError:  # the same address, added at the same moment
-            form.add_error("email", EMAIL_IN_USE)
+            form.add_error("email", EMAIL_UNAVAILABLE)
         else:
             messages.success(request, _("Staff member added. An invitation e-mail is on its way."))
             return redirect("care:staff-list")

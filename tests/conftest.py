@@ -14,6 +14,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "012345678
 # with debug off, mail to files or the console is refused unless DEMO_MODE says "demo".
 os.environ["EMAIL_URL"] = "memorymail://"
 os.environ["DEMO_MODE"] = "false"
+# Authenticator secrets are encrypted at rest (a Fernet key: 32 url-safe base64 bytes).
+os.environ.setdefault("MFA_ENCRYPTION_KEYS", "dGVzdHMtb25seS1tZmEtZW5jcnlwdGlvbi1rZXktMDA=")
 
 import django
 import pytest

@@ -12,6 +12,7 @@ import pytest
 from care.checks import (
     check_content_security_policy,
     check_login_required,
+    check_mfa_encryption_keys,
     check_password_hasher,
 )
 from tracker import settings as project_settings
@@ -28,6 +29,7 @@ PRODUCTION = {
     "DJANGO_SECURE_HSTS_PRELOAD": "true",
     "SITE_URL": "https://tracker.example.org",
     "EMAIL_URL": "smtp+tls://tracker:secret@smtp.example.org:587",
+    "MFA_ENCRYPTION_KEYS": "Y2ktb25seS1kdW1teS1tZmEtZW5jcnlwdGlvbi1rZXk=",
 }
 
 
@@ -65,6 +67,14 @@ def test_check_deploy_fails_when_an_https_setting_is_off(overrides, warning):
 
     assert result.returncode != 0
     assert warning in result.stderr
+
+
+@pytest.mark.parametrize("keys", ["", "not-a-fernet-key"], ids=["missing", "malformed"])
+def test_start_up_refuses_debug_off_without_a_key_for_authenticator_secrets(keys):
+    result = check_deploy(MFA_ENCRYPTION_KEYS=keys)
+
+    assert result.returncode != 0
+    assert "MFA_ENCRYPTION_KEYS is missing or not a list of Fernet keys" in result.stderr
 
 
 def test_a_malformed_proxy_header_stops_start_up_with_a_clear_message():
@@ -116,6 +126,7 @@ def test_the_project_settings_pass_the_custom_checks(settings):
     assert check_content_security_policy(None) == []
     assert check_password_hasher(None) == []
     assert check_login_required(None) == []
+    assert check_mfa_encryption_keys(None) == []
 
 
 def test_a_missing_csp_is_reported(settings):
@@ -153,3 +164,15 @@ def test_a_missing_login_required_middleware_is_reported(settings):
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "LoginRequired" not in m]
 
     assert ids(check_login_required(None)) == ["care.W004"]
+
+
+def test_a_missing_key_for_authenticator_secrets_is_reported(settings):
+    settings.MFA_ENCRYPTION_KEYS = []
+
+    assert ids(check_mfa_encryption_keys(None)) == ["care.W005"]
+
+
+def test_a_malformed_key_for_authenticator_secrets_is_reported(settings):
+    settings.MFA_ENCRYPTION_KEYS = ["not-a-fernet-key"]
+
+    assert ids(check_mfa_encryption_keys(None)) == ["care.W006"]

@@ -79,10 +79,24 @@ def assert_security_headers(response, *, framing_header: bool = True) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert_no_powerful_features(response)
     if framing_header:
         assert response["X-Frame-Options"] == "DENY"
     # Plain HTTP: no HSTS (see the HSTS tests for HTTPS).
     assert "Strict-Transport-Security" not in response
+
+
+def assert_no_powerful_features(response) -> None:
+    features = dict(
+        item.strip().split("=", 1) for item in response["Permissions-Policy"].split(",")
+    )
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert features[feature] == "()", feature
+
+
+def test_pages_refuse_camera_microphone_and_location_to_every_origin(client, patient_client):
+    for response in (client.get(reverse("account_login")), patient_client.get("/me/")):
+        assert_no_powerful_features(response)
 
 
 def cache_directives(response) -> set[str]:

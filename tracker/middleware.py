@@ -3,6 +3,32 @@
 from django.http import HttpRequest, HttpResponseBase
 
 NO_STORE = "no-store, private"
+# Browser features no page of the site uses, refused to every origin (the site's own too).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+
+
+class PermissionsPolicyMiddleware:
+    """`Permissions-Policy` on every response (static files too: it sits before WhiteNoise)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
 
 
 class PrivateNoStoreMiddleware:

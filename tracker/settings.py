@@ -6,12 +6,15 @@ are embedded ones that need no server: a SQLite file and a file-system Celery br
 under `var/`, and e-mail written as files under `var/mail/`.
 """
 
+import base64
+import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -68,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tracker.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -190,10 +194,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "care.User"
 AUTHENTICATION_BACKENDS = [
-    # First: refuses any sign-in (page, admin, API token) for a locked-out account or address.
-    "axes.backends.AxesStandaloneBackend",
+    # First: refuses any sign-in (page, admin, API token) for a locked-out (account, address)
+    # pair or address (django-axes' backend plus the address's own limit).
+    "care.security.LockoutBackend",
+    # Only an account's own address signs in (User.email, set by the clinic): not allauth's
+    # backend, which would also accept any address in allauth's EmailAddress table.
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -224,8 +230,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-# Failed sign-ins are limited by django-axes below (one lockout with a cool-off, on every
-# sign-in path); allauth's own counter for them is off so that there is one rule.
+# Failed sign-ins and wrong second-factor codes are limited by django-axes below (one
+# lockout with a cool-off, on every sign-in path); allauth's own counter for them is off so
+# that there is one rule (its per-account count would let anyone lock a named account out).
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
 # Second factor (allauth.mfa): TOTP with recovery codes. Required for clinic staff and
@@ -234,6 +241,32 @@ MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Care tracker")
 MFA_ADAPTER = "care.security.MFAAdapter"
+# The code forms refuse every code while the account's codes or the address are locked out.
+MFA_FORMS = {
+    "authenticate": "care.signin.CodeForm",
+    "reauthenticate": "care.signin.ReauthenticateCodeForm",
+}
+# Authenticator secrets (TOTP keys, recovery-code seeds) are encrypted at rest with Fernet
+# keys, newest first (care.mfa_secrets; rotation: put a new key first, run
+# `manage.py rotate_mfa_keys`, then drop the old one). Required outside DEBUG; in DEBUG the
+# default is a key derived from SECRET_KEY (the tests set a key of their own).
+MFA_ENCRYPTION_KEYS = [k.strip() for k in env.list("MFA_ENCRYPTION_KEYS", default=[]) if k.strip()]
+if not MFA_ENCRYPTION_KEYS and DEBUG:
+    _derived = hmac.new(SECRET_KEY.encode(), b"care-tracker mfa-encryption-key", "sha256")
+    MFA_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_derived.digest()).decode()]
+try:
+    # Without a usable key no authenticator could be set up or read: every staff sign-in
+    # would fail. So start-up refuses, as for the secret key.
+    if not MFA_ENCRYPTION_KEYS:
+        raise ValueError("missing")
+    for _key in MFA_ENCRYPTION_KEYS:
+        Fernet(_key)
+except ValueError:
+    raise ImproperlyConfigured(
+        "MFA_ENCRYPTION_KEYS is missing or not a list of Fernet keys, and DJANGO_DEBUG is off. "
+        'Set it to a Fernet key, e.g. the output of: python -c "from cryptography.fernet '
+        'import Fernet; print(Fernet.generate_key().decode())"'
+    ) from None
 # Patients have no verified-address step (they are invited by e-mail), so allow enrolment.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 
@@ -243,21 +276,34 @@ SESSION_IDLE_MINUTES_PATIENT = env.int("SESSION_IDLE_MINUTES_PATIENT", default=3
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
-# Lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one account, or from
-# one address, further attempts are refused for the cool-off time, whether or not the
-# account exists; a successful sign-in resets the count.
-AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# Lockout (django-axes; care.security): for the cool-off time, an account is refused from an
+# address after LOGIN_FAILURE_LIMIT wrong passwords from there (other addresses are not
+# affected), its second step is refused everywhere after LOGIN_FAILURE_LIMIT wrong codes, and
+# an address is refused after LOGIN_ADDRESS_FAILURE_LIMIT failures of any accounts (high
+# enough for a clinic's shared address). The same answer whether or not the account exists;
+# a successful sign-in resets that pair's count.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_FAILURE_LIMIT = "care.security.lockout_failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "care.security.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "care.security.lockout_username"
+# Not kept in the attempts' copy of the form: codes (a mistyped recovery code is close).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 # The client address as the rate limits and the audit trail read it (NUM_PROXIES aware).
 AXES_CLIENT_IP_CALLABLE = "care.services.audit.client_ip"
 AXES_LOCKOUT_CALLABLE = "care.security.lockout_response"
 AXES_VERBOSE = False
 
 REDIS_URL = env.str("REDIS_URL", default="")
+
+# Reverse proxies in front of the app: every limit and the audit trail read the client's
+# address from X-Forwarded-For, counting this many hops from the right (the proxies' own
+# entries); allauth's rate limits too, or they would count the proxy for everyone.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES
 
 # REST API
 
@@ -283,7 +329,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         "token_issue": env.str("API_THROTTLE_TOKEN_ISSUE", default="10/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "care.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "care.api.schema.AutoSchema",
 }

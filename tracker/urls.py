@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
+from care import signin
 from care import views as care_views
 
 from . import views
@@ -23,6 +24,10 @@ urlpatterns = [
         login_not_required(TemplateView.as_view(template_name="api_docs.html")),
         name="api-docs",
     ),
+    # allauth's code step, with its limits (care.signin); then allauth's own pages.
+    path("accounts/2fa/authenticate/", signin.authenticate, name="mfa_authenticate"),
+    # A person's address is the clinic's to set (it is the sign-in name): no adding addresses.
+    path("accounts/email/", signin.no_address_changes, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("care.urls")),

@@ -1,7 +1,6 @@
 """API tokens: issue (from e-mail and password), list and revoke your own."""
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_login_failed
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import ApiToken
-from ..security import second_factor_check
+from ..security import second_factor_check, second_factor_failed, second_factor_locked
 from ..selectors import user_api_tokens
 from ..services import api_token_issue, api_token_revoke
 from ..services.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
@@ -112,18 +111,17 @@ class TokenListApi(ListAPIView):
         if user is None or not user.is_active:
             # The same answer whether the account exists or not.
             raise ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
+        if second_factor_locked(request._request, user):
+            # Answered with the lockout response (429 `locked_out`) by AxesMiddleware.
+            raise ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
         second_factor = second_factor_check(user, data.validated_data.get("code", ""))
         if second_factor == "missing":
             raise ValidationError(
                 {"code": ["Set up two-step sign-in in the web app first, then ask again."]}
             )
         if second_factor == "wrong":
-            # Counted as a failed sign-in (lockout), and told apart from nothing else.
-            user_login_failed.send(
-                sender=__name__,
-                credentials={"email": data.validated_data["email"]},
-                request=request._request,
-            )
+            # Counted and audited as a wrong code (lockout), and told apart from nothing else.
+            second_factor_failed(request._request, user)
             raise ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
         issued = api_token_issue(
             user=user,

@@ -47,7 +47,13 @@ REVEALING_WORDS = (
 
 
 def validate_neutral_sender_name(value: str) -> None:
-    """Reject sender names that reveal psychiatric or ketamine care."""
+    """Reject sender names that reveal psychiatric or ketamine care, or that hold a line break
+    or another control character (it goes into the From header of every e-mail)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError(
+            _("The sender name must be one line, without line breaks or control characters."),
+            code="control_character",
+        )
     found = [word for word in REVEALING_WORDS if word in value.lower()]
     if found:
         raise ValidationError(
@@ -72,6 +78,11 @@ class UserManager(BaseUserManager):
             user.set_unusable_password()
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username: str) -> "User":
+        """The account whose own address this is, whatever its case (addresses are stored
+        in lower case): the only sign-in name an account has."""
+        return self.get(email__iexact=username)
 
     def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
         extra_fields.setdefault("is_staff", False)

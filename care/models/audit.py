@@ -65,11 +65,11 @@ class AuditEvent(models.Model):
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        SECOND_FACTOR_FAILED = "code_failed", _("Wrong sign-in code")
         LOGOUT = "logout", _("Signed out")
         # Asked for a record by its id and refused (404): another clinic's, another
         # patient's, or none at all; the row names the id asked for, never the record.
         DENIED = "denied", _("Denied")
-        MFA_FAILED = "mfa_failed", _("Wrong second-factor code")
 
     class What(models.TextChoices):
         ACCOUNT = "account", _("Account")

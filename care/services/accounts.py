@@ -187,9 +187,12 @@ def staff_member_update(
     """Change a staff member's role and title, or deactivate / reactivate them.
 
     Deactivating ends their access at once (Django refuses sessions of inactive users)
-    and revokes any pending invitation. Reactivating restores an account that had set a
-    password; one that never did needs a new invitation.
+    and revokes any pending invitation and every API token (so that reactivating does not
+    revive them). Reactivating restores an account that had set a password; one that never
+    did needs a new invitation.
     """
+    from .tokens import api_tokens_revoke_all  # tokens imports this module
+
     membership.role = role
     membership.title = title
     user = membership.user
@@ -198,6 +201,7 @@ def staff_member_update(
         membership.deactivated_at = now
         user.is_active = False
         _revoke_open_invitations(user=user, now=now)
+        api_tokens_revoke_all(user=user, now=now)
         action = AuditEvent.Action.DEACTIVATED
     elif is_active and membership.deactivated_at is not None:
         membership.deactivated_at = None

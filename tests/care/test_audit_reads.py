@@ -13,7 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from care.models import Alert, AuditEvent, TreatmentSession
-from care.services import assessment_submit, audit_record
+from care.services import assessment_submit
 from tests.care.test_audit_events import mark, new_events, only_event, summary
 from tests.factories import PatientFactory, StaffFactory, give_second_factor
 from tests.notifications.test_checkin_link import FORM, NINE_NY, answers, link  # noqa: F401
@@ -213,16 +213,6 @@ def test_a_checkin_through_the_emailed_link_is_recorded_as_by_link_not_signed_in
     event = only_event(start)
     assert summary(event) == (patient.user, "patient", A.CREATED, W.CHECKIN, patient, "link")
     assert event.get_channel_display() == "E-mailed link, not signed in"
-
-
-def test_a_wrong_second_factor_code_can_be_recorded(clinician):
-    event = audit_record(action=A.MFA_FAILED, what=W.ACCOUNT, actor=clinician)
-
-    assert event.get_action_display() == "Wrong second-factor code"
-    assert (event.actor_role, event.clinic_id) == (
-        "clinician",
-        clinician.staff_membership.clinic_id,
-    )
 
 
 def test_the_audit_page_itself_is_recorded_as_a_read(client, clinic):

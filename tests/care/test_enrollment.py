@@ -104,7 +104,7 @@ def test_enrollment_rejects_an_email_already_in_use_whatever_its_case(clinician_
     )
 
     assert response.status_code == 200
-    assert "already exists" in response.context["form"].errors["email"][0]
+    assert "already has an account" in response.context["form"].errors["email"][0]
     assert User.objects.filter(email__iexact=clinician.email).count() == 1
 
 
@@ -260,7 +260,7 @@ def test_a_simultaneous_duplicate_enrollment_gets_a_form_error_not_a_500(
     )
 
     assert response.status_code == 200
-    assert "already exists" in response.context["form"].errors["email"][0]
+    assert "cannot be used" in response.context["form"].errors["email"][0]
     assert Patient.objects.count() == 1
 
 

@@ -181,41 +181,16 @@ def failed(client, login, address="10.0.0.1"):
     return client.post(LOGIN, {"login": login, "password": "wrong"}, REMOTE_ADDR=address)
 
 
-def test_an_account_is_locked_after_five_failures_even_with_the_right_password(client, patient):
-    for _ in range(5):
-        failed(client, patient.user.email)
-
-    response = client.post(
-        LOGIN, {"login": patient.user.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
-    )
-
-    assert response.status_code == 429
-    assert "Too many failed sign-ins" in response.content.decode()
-    assert not signed_in(client)
-
-
 def test_the_lockout_looks_the_same_for_unknown_accounts(client, patient):
     for _ in range(5):
         failed(client, patient.user.email, address="10.0.0.1")
         failed(client, "nobody@example.org", address="10.0.0.2")
 
-    known = failed(client, patient.user.email, address="10.0.0.3")
-    unknown = failed(client, "nobody@example.org", address="10.0.0.4")
+    known = failed(client, patient.user.email, address="10.0.0.1")
+    unknown = failed(client, "nobody@example.org", address="10.0.0.2")
 
     assert known.status_code == unknown.status_code == 429
     assert known.content == unknown.content
-
-
-def test_an_address_is_locked_after_five_failures_whatever_the_accounts(client, patient):
-    for n in range(5):
-        failed(client, f"guess{n}@example.org", address="10.9.9.9")
-
-    response = client.post(
-        LOGIN, {"login": patient.user.email, "password": PASSWORD}, REMOTE_ADDR="10.9.9.9"
-    )
-
-    assert response.status_code == 429
-    assert not signed_in(client)
 
 
 def test_the_lockout_ends_after_the_cool_off(client, patient):
@@ -225,7 +200,9 @@ def test_the_lockout_ends_after_the_cool_off(client, patient):
             failed(client, patient.user.email)
 
     with time_machine.travel(start + timedelta(minutes=16), tick=False):
-        response = client.post(LOGIN, {"login": patient.user.email, "password": PASSWORD})
+        response = client.post(
+            LOGIN, {"login": patient.user.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+        )
 
     assert response.status_code == 302
     assert signed_in(client)

@@ -138,7 +138,7 @@ def test_adding_staff_refuses_an_email_in_use(admin_client, patient):
         ADD_URL, {"full_name": "X", "email": patient.user.email, "role": "clinician"}
     )
 
-    assert "already exists" in response.context["form"].errors["email"][0]
+    assert "already has an account" in response.context["form"].errors["email"][0]
 
 
 def test_an_admin_changes_role_and_title_and_deactivates(admin_client, clinician):
@@ -259,6 +259,7 @@ def test_clinic_settings_are_saved(admin_client, clinic):
     [
         ({"email_sender_name": "Ketamine Wellness"}, "email_sender_name", "must not reveal"),
         ({"email_sender_name": "Mental Health Partners"}, "email_sender_name", "must not reveal"),
+        ({"email_sender_name": "Care\r\nBcc: x@example.org"}, "email_sender_name", "line break"),
         ({"bp_hold_diastolic": "150"}, "bp_hold_diastolic", "must be below the systolic"),
         ({"bp_hold_systolic": "400"}, "bp_hold_systolic", "less than or equal to 220"),
         ({"alert_response_minutes": "soon"}, "alert_response_minutes", "whole number"),
