@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 
 from care.management.commands import seed_demo
 from care.models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession, User
@@ -165,3 +166,14 @@ def test_alerts_older_than_ten_days_were_dealt_with_and_the_named_one_is_open():
     assert not open_safety.filter(created_at__lt=recent).exists()
     old = Alert.objects.filter(created_at__lt=recent)
     assert old.exists() and not old.filter(acknowledged_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("days", [30, 120])
+def test_a_demo_patient_has_a_questionnaire_due_on_their_home_page(client, days):
+    with time_machine.travel(NOW, tick=False):
+        seed(days=days)
+        client.force_login(User.objects.get(email="alex@demo.example"))
+        page = client.get(reverse("care:me")).content.decode()
+
+    assert reverse("care:questionnaire", args=["phq9"]) in page
+    assert "Nothing due right now" not in page

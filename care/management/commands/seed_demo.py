@@ -46,6 +46,7 @@ from care.models import (
     User,
 )
 from care.services import assessment_alerts_run, daily_alerts_run
+from care.trends import REPEAT_AFTER_DAYS
 from notifications.models import ReminderPreference
 
 DEMO_CLINIC = "Riverside Wellness Clinic (demo)"
@@ -71,6 +72,10 @@ PATIENTS = [
     ("riley@demo.example", "Riley Chen", "Riley", 2000, "America/Phoenix",
      (True, True, True), None, {}, "nurse@demo.example", False),
 ]  # fmt: skip
+
+# A named patient whose questionnaires fall due today (none answered in their repeat
+# interval), so that a newcomer signed in as them reaches one from the home page.
+QUESTIONNAIRES_DUE = {"alex@demo.example"}
 
 FIRST_NAMES = [
     "Avery", "Blair", "Cameron", "Drew", "Emerson", "Finley", "Harper", "Jamie", "Kendall",
@@ -326,10 +331,15 @@ def planned(clinic, staff, spec, password, *, days, now, rng) -> Planned:
         rng=rng,
         self_harm_dates=_self_harm_dates(spec, trajectory, consultation, today, rng),
     )
+    assessments = history.assessments
+    if email in QUESTIONNAIRES_DUE:
+        assessments = [
+            row
+            for row in assessments
+            if (today - row["completed_at"].date()).days >= REPEAT_AFTER_DAYS[row["instrument"]]
+        ]
     p.checkins, p.causes = history.checkins, demo_checkin_causes(history.checkins)
-    p.assessments, causes = demo_assessment_rows(
-        history.assessments, pcl5_cutoff=clinic.pcl5_cutoff
-    )
+    p.assessments, causes = demo_assessment_rows(assessments, pcl5_cutoff=clinic.pcl5_cutoff)
     p.causes += causes
     p.sessions = [
         row | {"recorded_by_id": staff[clinician].pk}
