@@ -5,6 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,6 +32,8 @@ from .services import (
     reminder_unsubscribe,
 )
 
+OUTBOX_PAGE_SIZE = 20
+
 
 @never_cache
 def outbox(request: HttpRequest) -> HttpResponse:
@@ -43,7 +46,8 @@ def outbox(request: HttpRequest) -> HttpResponse:
     messages = (
         [m for m in read_outbox(folder) if ours.intersection(m.to)] if folder.is_dir() else []
     )
-    return render(request, "notifications/outbox.html", {"messages_sent": messages})
+    page = Paginator(messages, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/outbox.html", {"page": page, "noun": "e-mails"})
 
 
 @login_not_required

@@ -66,3 +66,18 @@ def test_read_outbox_returns_every_message_of_a_file_newest_first(file_mailer):
     assert messages[0].to == ("b@example.org",)
     assert messages[0].text.strip() == "body"
     assert messages[0].sent_at is not None
+
+
+def test_outbox_pages_through_every_message_newest_first(file_mailer, clinician_client, patient):
+    for n in range(1, 46):
+        send(patient.user.email, f"Message number {n:02d}")
+
+    first = clinician_client.get(OUTBOX_URL).content.decode()
+    last = clinician_client.get(OUTBOX_URL, {"page": "3"}).content.decode()
+
+    assert "Message number 45" in first and "Message number 26" in first
+    assert "Message number 25" not in first
+    assert "Page 1 of 3" in first and "page=2" in first
+    assert "Message number 05" in last and "Message number 01" in last
+    assert "Message number 06" not in last
+    assert clinician_client.get(OUTBOX_URL, {"page": "x"}).status_code == 200
