@@ -73,9 +73,9 @@ def daytime_zone(now) -> str:
 
 
 def twelve_hour(moment, tz: str) -> str:
-    """'26 November 2026, 7:35 PM': how the patient's pages write a moment, in `tz`."""
+    """'November 26, 2026, 7:35 PM': how the patient's pages write a moment, in `tz`."""
     local = moment.astimezone(ZoneInfo(tz))
-    return f"{local.day} {local:%B %Y}, {local.hour % 12 or 12}:{local:%M %p}"
+    return f"{local:%B} {local.day}, {local.year}, {local.hour % 12 or 12}:{local:%M %p}"
 
 
 def daily_reminder(patient, enqueued, mailoutbox):
