@@ -4,6 +4,7 @@ Screenshots land in var/screenshots/ (rerun: ./dev test tests/browser).
 """
 
 import pytest
+from django.core.mail import EmailMessage
 from django.core.management import call_command
 
 from care.management.commands.seed_demo import DEMO_PASSWORD
@@ -80,3 +81,25 @@ def test_a_clinic_admin_finds_a_time_zone_by_typing_part_of_its_name(live_server
     page.click("main button[type=submit]")
     clinic.refresh_from_db()
     assert clinic.tz == "Europe/Paris"
+
+
+def test_the_outbox_pages_through_the_clinics_mail(live_server, desktop, step, settings, tmp_path):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(tmp_path)},
+        }
+    }
+    clinic = ClinicFactory(name="Riverside Wellness", tz="America/New_York")
+    nurse = StaffFactory(clinic=clinic).user
+    for n in range(1, 26):
+        EmailMessage(f"Reminder {n:02d}", "Hello", "care@example.org", [nurse.email]).send()
+    page, base = desktop, live_server.url
+    staff_sign_in(page, base, nurse.email)
+
+    page.click("header >> text=Outbox")
+    assert page.locator("main details").count() == 20
+    page.click("main .pagination >> text=Next")
+    assert page.locator("main details").count() == 5
+    assert "Page 2 of 2" in page.inner_text("main .pagination")
+    step(page, "staff-6-outbox-page-2")
