@@ -47,3 +47,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if started is not None and time.time() - started < REAUTHENTICATION_TIMEOUT:
             return False
         return super().is_reauthentication_required(app=app, **kwargs)
+
+
+def user_display(user) -> str:
+    """How sign-in messages name someone: a patient by their preferred name, staff by
+    their full name, else the e-mail address (ACCOUNT_USER_DISPLAY)."""
+    patient = getattr(user, "patient", None)
+    if patient is not None and patient.preferred_name:
+        return patient.preferred_name
+    return user.full_name or user.email

@@ -57,14 +57,14 @@ class CaseloadLine:
 
 
 def day_month(day: date) -> str:
-    """'7 Nov': a date as people write it (English, like the rest of the page)."""
-    return f"{day.day} {day:%b}"
+    """'Nov 7': a date as the clinic's locale (en-US) writes it, month first."""
+    return f"{day:%b} {day.day}"
 
 
 def session_moment(at: datetime) -> str:
-    """'Thu 27 Nov, 09:30' in the viewer's time zone."""
+    """'Thu, Nov 27, 09:30' in the viewer's time zone."""
     local = timezone.localtime(at)
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    return f"{local:%a}, {local:%b} {local.day}, {local:%H:%M}"
 
 
 def _one_decimal(value: float) -> str:

@@ -163,7 +163,7 @@ def demo_checkin_causes(checkins: list[dict]) -> list[SafetyCause]:
         if row["has_self_harm_thoughts"]:  # the only ones that can
             day = row["local_date"]
             reason = checkin_safety_reason(
-                has_self_harm_thoughts=True, day_label=day.strftime("%d %b %Y")
+                has_self_harm_thoughts=True, day_label=f"{day:%b} {day.day}, {day.year}"
             )
             if reason:
                 causes.append(SafetyCause(day, row["submitted_at"], reason))

@@ -2,6 +2,7 @@
 
 import zoneinfo
 from datetime import date
+from functools import partial
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -15,6 +16,7 @@ from .caseload import CaseloadFilters
 from .induction import induction_times
 from .models import Alert, Clinic, Patient, StaffMembership, TreatmentSession, User
 from .selectors import clinic_clinicians_list
+from .timezones import timezone_groups
 
 CONDITION_CHOICES = [
     ("depression", _("Depression")),
@@ -23,12 +25,15 @@ CONDITION_CHOICES = [
 ]
 
 
-def timezone_choices() -> list[tuple[str, str]]:
-    """IANA zone names for a select, US zones first (most clinics are in the US)."""
-    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z and z != "localtime")
-    us = [z for z in zones if z.startswith("America/")]
-    others = [z for z in zones if not z.startswith("America/")]
-    return [(z, z.replace("_", " ")) for z in us + others]
+def timezone_field() -> forms.ChoiceField:
+    """A zone picker grouped by country; forms put the clinic's country first
+    (`timezone_groups(clinic.tz)`). `static/js/zone-filter.js` adds a search box."""
+    return forms.ChoiceField(
+        label=_("Time zone"),
+        choices=partial(timezone_groups, "America/New_York"),
+        widget=forms.Select(attrs={"data-zone-filter": ""}),
+        help_text=_("Grouped by country, this clinic's country first."),
+    )
 
 
 class DateInput(forms.DateInput):
@@ -66,7 +71,7 @@ class PatientProfileForm(forms.Form):
         help_text=_("Used to greet the patient, including in e-mails."),
     )
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput)
-    tz = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    tz = timezone_field()
     conditions = forms.MultipleChoiceField(
         label=_("Conditions being treated"),
         choices=CONDITION_CHOICES,
@@ -98,6 +103,7 @@ class PatientProfileForm(forms.Form):
         self.clinic_tz = clinic.tz
         self.fields["primary_clinician"].queryset = clinic_clinicians_list(clinic=clinic)
         self.fields["tz"].initial = clinic.tz
+        self.fields["tz"].choices = timezone_groups(clinic.tz)
         self.fields["consultation_on"].initial = today
 
     def full_clean(self) -> None:
@@ -290,7 +296,7 @@ class StaffMemberForm(forms.ModelForm):
 
 
 class ClinicSettingsForm(forms.ModelForm):
-    tz = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    tz = timezone_field()
     default_checkin_time = forms.TimeField(
         label=_("Default daily check-in reminder time"),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -310,6 +316,10 @@ class ClinicSettingsForm(forms.ModelForm):
             "bp_hold_systolic",
             "bp_hold_diastolic",
         ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tz"].choices = timezone_groups(self.instance.tz)
 
 
 class AlertAcknowledgeForm(forms.Form):

@@ -52,7 +52,8 @@ class Cell:
 
 
 def day_month_year(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    """'Dec 6, 2026' (en-US, month first)."""
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def _count(n: int) -> str:

@@ -1,6 +1,7 @@
 """Forms of the patient's own pages: the daily check-in and the questionnaires."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .instruments import Instrument
@@ -10,13 +11,21 @@ from .models.records import SIDE_EFFECTS
 SCALE = [(n, str(n)) for n in range(11)]
 
 
+# The words for both ends sit above the 0 and the 10 (mood and energy: 10 is good;
+# anxiety: 10 is bad). The template marks help text safe; the words are our own.
+SCALE_ENDS = (
+    '<span class="scale-end">0 = {}</span><span class="visually-hidden">, </span>'
+    '<span class="scale-end">10 = {}</span>'
+)
+
+
 def scale_field(label: str, low: str, high: str) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
         choices=SCALE,
         coerce=int,
         widget=forms.RadioSelect(attrs={"class": "scale"}),
-        help_text=_("0 = %(low)s, 10 = %(high)s") % {"low": low, "high": high},
+        help_text=format_lazy(SCALE_ENDS, low, high),
         error_messages={"required": _("Choose a number from 0 to 10.")},
     )
 
@@ -42,8 +51,10 @@ class OneValueEachForm(forms.Form):
 class CheckInForm(OneValueEachForm):
     client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
     mood = scale_field(_("How is your mood today?"), _("very low"), _("very good"))
-    anxiety = scale_field(_("How anxious do you feel today?"), _("not at all"), _("extremely"))
-    energy = scale_field(_("How is your energy today?"), _("none"), _("full of energy"))
+    anxiety = scale_field(
+        _("How anxious do you feel today?"), _("not anxious"), _("extremely anxious")
+    )
+    energy = scale_field(_("How is your energy today?"), _("no energy"), _("full of energy"))
     sleep_hours = forms.DecimalField(
         label=_("How many hours did you sleep last night?"),
         min_value=0,

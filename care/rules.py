@@ -161,7 +161,11 @@ def missed_checkins_alert(
     missed = (today - since).days - (1 if last_checkin_on else 0)
     if missed < days:
         return None
-    what = f"since {last_checkin_on:%d %b}" if last_checkin_on else "since the account started"
+    what = (
+        f"since {last_checkin_on:%b} {last_checkin_on.day}"
+        if last_checkin_on
+        else "since the account started"
+    )
     return AlertDraft(
         "missed_checkins",
         "routine",
@@ -212,7 +216,8 @@ def booster_alerts(
                     "routine",
                     f"booster:mood:{best_day:%Y%m%d}",
                     f"7-day mood average is {latest:.1f}, down {drop:.1f} from its best "
-                    f"({best:.1f} on {best_day:%d %b}) since induction: a booster may be due.",
+                    f"({best:.1f} on {best_day:%b} {best_day.day}) since induction: "
+                    "a booster may be due.",
                 )
             )
     return drafts

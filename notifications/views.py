@@ -5,6 +5,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,6 +32,8 @@ from .services import (
     reminder_unsubscribe,
 )
 
+OUTBOX_PAGE_SIZE = 20
+
 
 @never_cache
 def outbox(request: HttpRequest) -> HttpResponse:
@@ -41,8 +44,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if folder is None:
         raise Http404
     messages = outbox_messages(folder=folder, clinic=membership.clinic, now=timezone.now())
+    page = Paginator(messages, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTBOX)
-    return render(request, "notifications/outbox.html", {"messages_sent": messages})
+    return render(request, "notifications/outbox.html", {"page": page, "noun": "e-mails"})
 
 
 @login_not_required

@@ -33,11 +33,23 @@ PRODUCTION = {
 }
 
 
-def check_deploy(**overrides: str) -> subprocess.CompletedProcess:
+# Django's checks read the clock: a TimeField default within 10 s of now is a "fixed default"
+# warning (fields.W161), and the reminder preference's defaults are 08:00, 19:00 and 22:00.
+# So the check runs with its clock frozen (time-machine), at noon UTC unless a test says.
+NOON = "2026-03-11T12:00:00+00:00"
+FROZEN_MANAGE = (
+    "import runpy, sys, time_machine\n"
+    "at, sys.argv = sys.argv[1], ['manage.py', *sys.argv[2:]]\n"
+    "with time_machine.travel(at, tick=False):\n"
+    "    runpy.run_path('manage.py', run_name='__main__')\n"
+)
+
+
+def check_deploy(*, at: str = NOON, **overrides: str) -> subprocess.CompletedProcess:
     # None of the test run's own DJANGO_* variables (e.g. the browser tests' async switch).
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "-c", FROZEN_MANAGE, at, "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={**inherited, **PRODUCTION, **overrides},
         capture_output=True,
@@ -51,6 +63,22 @@ def test_check_deploy_is_clean_with_production_values():
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("clock", "field"),
+    [
+        ("08:00:09", "quiet_end"),
+        ("19:00:00", "checkin_time"),
+        ("21:59:51", "quiet_start"),
+    ],
+)
+def test_check_deploy_reads_the_clock_it_is_given_not_the_wall_clock(clock, field):
+    # Django warns of a "fixed default" (fields.W161) when a TimeField's default is within
+    # 10 s of now: the reminder preference's defaults (08:00, 19:00, 22:00) did so each day.
+    result = check_deploy(at=f"2026-03-11T{clock}+00:00")
+
+    assert f"notifications.ReminderPreference.{field}: (fields.W161)" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,8 @@ def checkin_submit(
     )
     alert = None
     reason = checkin_safety_reason(
-        has_self_harm_thoughts=checkin.has_self_harm_thoughts, day_label=day.strftime("%d %b %Y")
+        has_self_harm_thoughts=checkin.has_self_harm_thoughts,
+        day_label=f"{day:%b} {day.day}, {day.year}",
     )
     if reason:
         alert = _raise_safety_alert(

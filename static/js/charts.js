@@ -11,8 +11,8 @@
   ];
 
   function dayLabel(value) {
-    // "7 Nov", like the dates in the pages' text and tables.
-    return new Date(value).toLocaleDateString("en-GB", { day: "numeric", month: "short" });
+    // "Nov 7", like the dates in the pages' text and tables (the clinic's locale, en-US).
+    return new Date(value).toLocaleDateString("en-US", { day: "numeric", month: "short" });
   }
 
   // Each band of `options.bands` ({low, high, label}) shaded, its name written at its top left.

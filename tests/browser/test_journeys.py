@@ -73,9 +73,9 @@ def daytime_zone(now) -> str:
 
 
 def twelve_hour(moment, tz: str) -> str:
-    """'26 November 2026, 7:35 PM': how the patient's pages write a moment, in `tz`."""
+    """'November 26, 2026, 7:35 PM': how the patient's pages write a moment, in `tz`."""
     local = moment.astimezone(ZoneInfo(tz))
-    return f"{local.day} {local:%B %Y}, {local.hour % 12 or 12}:{local:%M %p}"
+    return f"{local:%B} {local.day}, {local.year}, {local.hour % 12 or 12}:{local:%M %p}"
 
 
 def daily_reminder(patient, enqueued, mailoutbox):
@@ -243,7 +243,7 @@ def test_item_9_shows_crisis_resources_and_the_clinician_acknowledges_the_alert(
     assert "Safety" in alert.inner_text() and "item 9" in alert.inner_text().lower()
     # Times as the clinic works: the clinic's zone, a 24-hour clock.
     raised = Alert.objects.get(patient=casey).created_at.astimezone(ZoneInfo(clinic.tz))
-    assert f"raised {raised:%a} {raised.day} {raised:%b}, {raised:%H:%M}" in alert.inner_text()
+    assert f"raised {raised:%a}, {raised:%b} {raised.day}, {raised:%H:%M}" in alert.inner_text()
     step(desk, "b-05-staff-patient-open-alert")
     alert.locator("select[name=action]").select_option(label="Called the patient")
     alert.locator("input[name=note]").fill("Called; safe at home, safety plan reviewed.")

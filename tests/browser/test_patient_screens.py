@@ -94,3 +94,31 @@ def test_patient_pages_fit_a_320_pixel_screen_without_sideways_scrolling(live_se
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{path} is {width}px wide"
     assert page.problems() == []
+
+
+@pytest.mark.parametrize(
+    ("scale", "low", "high"),
+    [
+        ("mood", "0 = very low", "10 = very good"),
+        ("anxiety", "0 = not anxious", "10 = extremely anxious"),
+        ("energy", "0 = no energy", "10 = full of energy"),
+    ],
+)
+def test_a_checkin_scale_fits_one_row_on_a_phone_with_both_ends_named(
+    live_server, phone, step, scale, low, high
+):
+    call_command("seed_demo", days=7)
+    page = phone
+    sign_in(page, live_server.url, "casey@demo.example")
+    page.goto(f"{live_server.url}/me/checkin/")
+
+    options = page.locator(f"#id_{scale} label")
+    boxes = [options.nth(n).bounding_box() for n in range(11)]
+    assert {round(box["y"]) for box in boxes} == {round(boxes[0]["y"])}, "one row"
+    ends = page.locator(f"#id_{scale}_helptext .scale-end")
+    first, last = ends.nth(0).bounding_box(), ends.nth(1).bounding_box()
+    assert [ends.nth(0).inner_text(), ends.nth(1).inner_text()] == [low, high]
+    assert abs(first["x"] - boxes[0]["x"]) < 2
+    assert abs(last["x"] + last["width"] - boxes[10]["x"] - boxes[10]["width"]) < 2
+    assert all(box["width"] >= 24 and box["height"] >= 44 for box in boxes)
+    step(page, f"patient-checkin-scale-{scale}")

@@ -4,10 +4,13 @@ Screenshots land in var/screenshots/ (rerun: ./dev test tests/browser).
 """
 
 import pytest
+from django.core.mail import EmailMessage
 from django.core.management import call_command
 
 from care.management.commands.seed_demo import DEMO_PASSWORD
-from tests.factories import totp_code
+from care.models import StaffMembership
+from tests.browser.signin import staff_sign_in
+from tests.factories import ClinicFactory, StaffFactory, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,3 +62,47 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
     assert "2 alerts acknowledged." in page.inner_text("main")
     screenshot(page, "staff-4-alerts")
     assert page.problems() == []
+
+
+def test_a_clinic_admin_finds_a_time_zone_by_typing_part_of_its_name(live_server, desktop, step):
+    clinic = ClinicFactory(name="Riverside Wellness", tz="America/New_York")
+    admin = StaffFactory(clinic=clinic, role=StaffMembership.Role.ADMIN).user
+    page, base = desktop, live_server.url
+    staff_sign_in(page, base, admin.email)
+    page.goto(f"{base}/staff/clinic/")
+    first_group = page.locator("select[name=tz] optgroup").first
+    assert first_group.get_attribute("label") == "United States"
+
+    page.fill("input#id_tz_search", "paris")
+
+    shown = page.eval_on_selector(
+        "select[name=tz]", "s => [...s.options].filter(o => !o.hidden).map(o => o.value)"
+    )
+    assert shown == ["Europe/Paris"]
+    assert page.input_value("select[name=tz]") == "Europe/Paris"
+    step(page, "staff-5-clinic-settings-zone-search")
+    page.click("main button[type=submit]")
+    clinic.refresh_from_db()
+    assert clinic.tz == "Europe/Paris"
+
+
+def test_the_outbox_pages_through_the_clinics_mail(live_server, desktop, step, settings, tmp_path):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(tmp_path)},
+        }
+    }
+    clinic = ClinicFactory(name="Riverside Wellness", tz="America/New_York")
+    nurse = StaffFactory(clinic=clinic).user
+    for n in range(1, 26):
+        EmailMessage(f"Reminder {n:02d}", "Hello", "care@example.org", [nurse.email]).send()
+    page, base = desktop, live_server.url
+    staff_sign_in(page, base, nurse.email)
+
+    page.click("header >> text=Outbox")
+    assert page.locator("main details").count() == 20
+    page.click("main .pagination >> text=Next")
+    assert page.locator("main details").count() == 5
+    assert "Page 2 of 2" in page.inner_text("main .pagination")
+    step(page, "staff-6-outbox-page-2")

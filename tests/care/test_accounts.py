@@ -55,6 +55,18 @@ def test_an_inactive_invited_patient_cannot_sign_in(client, patient):
     assert SESSION_KEY not in client.session
 
 
+def test_a_patient_is_greeted_on_sign_in_by_their_preferred_name(client, patient):
+    patient.user.full_name, patient.preferred_name = "Alexandra Moreno", "Alex"
+    patient.user.save()
+    patient.save()
+
+    client.post("/accounts/login/", {"login": patient.user.email, "password": PASSWORD})
+    page = client.get("/me/").content.decode()
+
+    assert "Successfully signed in as Alex." in page
+    assert "Alexandra" not in page
+
+
 def test_sign_out_ends_the_server_side_session(clinician_client):
     old_key = clinician_client.session.session_key
 

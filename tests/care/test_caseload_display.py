@@ -59,7 +59,7 @@ def _row(last: date | None, days: int | None) -> CaseloadRow:
     [(0, "(today)", "muted"), (1, "(yesterday)", "muted"), (2, "(2 days ago)", "muted")],
 )
 def test_a_recent_check_in_reads_as_people_say_it(days, note, css):
-    assert _checkin(_row(date(2026, 11, 7), days), missed_days=3) == ("7 Nov", note, css)
+    assert _checkin(_row(date(2026, 11, 7), days), missed_days=3) == ("Nov 7", note, css)
 
 
 def test_a_check_in_as_old_as_the_clinics_missed_days_is_overdue():
@@ -68,5 +68,5 @@ def test_a_check_in_as_old_as_the_clinics_missed_days_is_overdue():
 
 
 def test_dates_and_averages_are_written_as_people_write_them():
-    assert day_month(date(2026, 1, 5)) == "5 Jan"
+    assert day_month(date(2026, 1, 5)) == "Jan 5"
     assert (_one_decimal(6.25), _one_decimal(6.24), _one_decimal(5.0)) == ("6.3", "6.2", "5.0")

@@ -95,7 +95,7 @@ def test_demo_checkin_causes_are_the_days_with_thoughts_of_self_harm():
     causes = demo_checkin_causes(h.checkins)
 
     assert [(c.key, c.at.date()) for c in causes] == [(day, day)]
-    assert "03 Mar 2026" in causes[0].reason
+    assert "Mar 3, 2026" in causes[0].reason
     assert demo_checkin_causes(history("safety").checkins) == []
 
 

@@ -274,7 +274,7 @@ def test_times_are_shown_in_the_patients_zone(patient_client, patient):
 
     page = patient_client.get(reverse("care:result", args=[result.public_id])).content.decode()
 
-    assert "14 January 2026, 9:30 PM" in page
+    assert "January 14, 2026, 9:30 PM" in page
 
 
 def test_staff_see_times_in_the_clinics_zone(clinician_client, patient):
@@ -290,4 +290,4 @@ def test_staff_see_times_in_the_clinics_zone(clinician_client, patient):
 
     page = clinician_client.get(reverse("care:patient-detail", args=[patient.public_id]))
 
-    assert "14 Jan, 22:30" in page.content.decode()
+    assert "Wed, Jan 14, 22:30" in page.content.decode()

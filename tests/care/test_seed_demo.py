@@ -1,7 +1,7 @@
 """seed_demo on the current database: rows as the models store them, the same data for the
 same seed, nothing left behind by a failed build, progress on stderr."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -11,10 +11,12 @@ from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 
 from care.management.commands import seed_demo
 from care.models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession, User
-from notifications.models import ReminderPreference
+from notifications.models import Delivery, ReminderPreference
+from notifications.services import escalations_dispatch
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +167,29 @@ def test_alerts_older_than_ten_days_were_dealt_with_and_the_named_one_is_open():
     assert not open_safety.filter(created_at__lt=recent).exists()
     old = Alert.objects.filter(created_at__lt=recent)
     assert old.exists() and not old.filter(acknowledged_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("days", [30, 120])
+def test_a_demo_patient_has_a_questionnaire_due_on_their_home_page(client, days):
+    with time_machine.travel(NOW, tick=False):
+        seed(days=days)
+        client.force_login(User.objects.get(email="alex@demo.example"))
+        page = client.get(reverse("care:me")).content.decode()
+
+    assert reverse("care:questionnaire", args=["phq9"]) in page
+    assert "Nothing due right now" not in page
+
+
+def test_the_demo_safety_alerts_owe_no_escalation_mail_on_the_first_tick():
+    with time_machine.travel(NOW, tick=False):
+        seed(patients=40)
+    open_safety = Alert.objects.filter(kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True)
+    assert open_safety.filter(patient__user__email="morgan@demo.example").exists()
+
+    escalations_dispatch(now=NOW + timedelta(minutes=1))
+
+    safety = [Delivery.Kind.SAFETY_ONCALL, Delivery.Kind.SAFETY_ESCALATION]
+    assert not Delivery.objects.filter(kind__in=safety).exclude(status="sent").exists()
+    for alert in open_safety:
+        assert alert.escalated_at is not None and "nurse@demo.example" in alert.escalated_to
+        assert alert.deliveries.filter(kind=Delivery.Kind.SAFETY_ONCALL, status="sent").exists()

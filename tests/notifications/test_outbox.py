@@ -2,8 +2,10 @@
 to be used, to the viewer's own clinic only, and never account-security mail."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from django.core.mail import EmailMultiAlternatives
@@ -135,3 +137,22 @@ def test_read_outbox_returns_every_message_of_a_file_newest_first(file_mailer):
     assert messages[0].to == ("b@example.org",)
     assert messages[0].text.strip() == "body"
     assert messages[0].sent_at is not None
+
+
+def test_outbox_pages_through_every_message_newest_first(file_mailer, clinician_client, patient):
+    # A second apart, as the Date header counts (the file mailer may reuse a file name
+    # within a second, so files' times do not order messages).
+    start = datetime(2026, 12, 6, 15, 0, tzinfo=UTC)
+    for n in range(1, 46):
+        with time_machine.travel(start + timedelta(seconds=n), tick=False):
+            send(patient.user.email, f"Message number {n:02d}")
+
+    first = clinician_client.get(OUTBOX_URL).content.decode()
+    last = clinician_client.get(OUTBOX_URL, {"page": "3"}).content.decode()
+
+    assert "Message number 45" in first and "Message number 26" in first
+    assert "Message number 25" not in first
+    assert "Page 1 of 3" in first and "page=2" in first
+    assert "Message number 05" in last and "Message number 01" in last
+    assert "Message number 06" not in last
+    assert clinician_client.get(OUTBOX_URL, {"page": "x"}).status_code == 200

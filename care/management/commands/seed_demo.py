@@ -46,7 +46,8 @@ from care.models import (
     User,
 )
 from care.services import assessment_alerts_run, daily_alerts_run
-from notifications.models import ReminderPreference
+from care.trends import REPEAT_AFTER_DAYS
+from notifications.models import Delivery, ReminderPreference
 
 DEMO_CLINIC = "Riverside Wellness Clinic (demo)"
 DEMO_PASSWORD = "demo-care-2026"
@@ -71,6 +72,10 @@ PATIENTS = [
     ("riley@demo.example", "Riley Chen", "Riley", 2000, "America/Phoenix",
      (True, True, True), None, {}, "nurse@demo.example", False),
 ]  # fmt: skip
+
+# A named patient whose questionnaires fall due today (none answered in their repeat
+# interval), so that a newcomer signed in as them reaches one from the home page.
+QUESTIONNAIRES_DUE = {"alex@demo.example"}
 
 FIRST_NAMES = [
     "Avery", "Blair", "Cameron", "Drew", "Emerson", "Finley", "Harper", "Jamie", "Kendall",
@@ -203,7 +208,7 @@ class Command(BaseCommand):
                 sending = (pool.submit(send) if background else finished(send)), people
             self._finish(*sending, now=now)
         self.progress.end()
-        return self.progress.rows
+        return self.progress.rows + safety_escalations_record(clinic, list(staff.values()), now)
 
     def _start(self, staff, people: list[Planned]) -> Callable[[], int]:
         """Save a chunk's accounts and encode its histories; returns what sends them."""
@@ -326,10 +331,15 @@ def planned(clinic, staff, spec, password, *, days, now, rng) -> Planned:
         rng=rng,
         self_harm_dates=_self_harm_dates(spec, trajectory, consultation, today, rng),
     )
+    assessments = history.assessments
+    if email in QUESTIONNAIRES_DUE:
+        assessments = [
+            row
+            for row in assessments
+            if (today - row["completed_at"].date()).days >= REPEAT_AFTER_DAYS[row["instrument"]]
+        ]
     p.checkins, p.causes = history.checkins, demo_checkin_causes(history.checkins)
-    p.assessments, causes = demo_assessment_rows(
-        history.assessments, pcl5_cutoff=clinic.pcl5_cutoff
-    )
+    p.assessments, causes = demo_assessment_rows(assessments, pcl5_cutoff=clinic.pcl5_cutoff)
     p.causes += causes
     p.sessions = [
         row | {"recorded_by_id": staff[clinician].pk}
@@ -402,6 +412,46 @@ def safety_alerts_create(causes: list[tuple[Patient, SafetyCause]], *, now) -> i
         alerts.append(_dealt_with(alert, now))
     Alert.objects.bulk_create(alerts)
     return len(alerts)
+
+
+def safety_escalations_record(clinic: Clinic, staff: list[User], now) -> int:
+    """The open safety alerts' e-mails as already sent when each was raised (the on-call
+    contact) and escalated (every clinician, after the response target): the first tick
+    owes none, so the Outbox does not fill with "still unacknowledged" mail at start-up.
+    The keys are those of `notifications.services.escalations_dispatch`."""
+    deliveries = []
+    for alert in Alert.objects.filter(
+        patient__clinic=clinic, kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
+    ):
+        common = {"patient_id": alert.patient_id, "alert": alert, "status": "sent"}
+        deliveries.append(
+            Delivery(
+                kind=Delivery.Kind.SAFETY_ONCALL,
+                subject_key=f"alert:{alert.pk}:oncall",
+                due_at=alert.created_at,
+                sent_at=alert.created_at,
+                to_email=clinic.on_call_email,
+                **common,
+            )
+        )
+        target = alert.created_at + timedelta(minutes=clinic.alert_response_minutes)
+        if target <= now:
+            alert.escalated_at = target
+            alert.escalated_to = ", ".join(sorted(user.email for user in staff))
+            alert.save(update_fields=["escalated_at", "escalated_to"])
+            deliveries += [
+                Delivery(
+                    kind=Delivery.Kind.SAFETY_ESCALATION,
+                    subject_key=f"alert:{alert.pk}:user:{user.pk}",
+                    due_at=target,
+                    sent_at=target,
+                    to_email=user.email,
+                    **common,
+                )
+                for user in staff
+            ]
+    Delivery.objects.bulk_create(deliveries)
+    return len(deliveries)
 
 
 def finished(fn: Callable[[], int]) -> Future:
