@@ -6,6 +6,21 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+# Defaults as functions, not fixed `time` values: Django's checks warn of a "fixed default"
+# (fields.W161) for a time default within 10 s of the moment they run, so `check --deploy`
+# failed each day at 08:00, 19:00 and 22:00 UTC.
+def default_checkin_time() -> time:
+    return time(19, 0)
+
+
+def default_quiet_start() -> time:
+    return time(22, 0)
+
+
+def default_quiet_end() -> time:
+    return time(8, 0)
+
+
 class Heartbeat(models.Model):
     """The last time a named periodic source (e.g. Celery beat) was seen working.
 
@@ -32,9 +47,9 @@ class ReminderPreference(models.Model):
         "care.Patient", on_delete=models.CASCADE, related_name="reminder_preference"
     )
     email_enabled = models.BooleanField(_("e-mail reminders"), default=True)
-    checkin_time = models.TimeField(_("daily check-in reminder at"), default=time(19, 0))
-    quiet_start = models.TimeField(_("quiet hours from"), default=time(22, 0))
-    quiet_end = models.TimeField(_("quiet hours until"), default=time(8, 0))
+    checkin_time = models.TimeField(_("daily check-in reminder at"), default=default_checkin_time)
+    quiet_start = models.TimeField(_("quiet hours from"), default=default_quiet_start)
+    quiet_end = models.TimeField(_("quiet hours until"), default=default_quiet_end)
     paused_until = models.DateField(_("paused until"), null=True, blank=True)
     # Kinds the patient unsubscribed from with a one-click link.
     unsubscribed = models.JSONField(_("unsubscribed from"), default=list, blank=True)
