@@ -6,13 +6,14 @@ that of an empty page. The template only places these strings (and escapes them)
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 from django.utils import timezone
 
 from .caseload import CaseloadRow, ScoreSummary
+from .dates import day_month, weekday_moment
 from .models import Patient
 
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -56,15 +57,9 @@ class CaseloadLine:
     clinician: str
 
 
-def day_month(day: date) -> str:
-    """'Nov 7': a date as the clinic's locale (en-US) writes it, month first."""
-    return f"{day:%b} {day.day}"
-
-
 def session_moment(at: datetime) -> str:
     """'Thu, Nov 27, 09:30' in the viewer's time zone."""
-    local = timezone.localtime(at)
-    return f"{local:%a}, {local:%b} {local.day}, {local:%H:%M}"
+    return weekday_moment(timezone.localtime(at))
 
 
 def _one_decimal(value: float) -> str:

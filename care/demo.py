@@ -17,6 +17,7 @@ from functools import cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from .dates import day_month_year
 from .induction import SERIES_OFFSETS
 from .instruments import INSTRUMENTS
 from .safety import assessment_safety_reason, checkin_safety_reason
@@ -163,7 +164,7 @@ def demo_checkin_causes(checkins: list[dict]) -> list[SafetyCause]:
         if row["has_self_harm_thoughts"]:  # the only ones that can
             day = row["local_date"]
             reason = checkin_safety_reason(
-                has_self_harm_thoughts=True, day_label=f"{day:%b} {day.day}, {day.year}"
+                has_self_harm_thoughts=True, day_label=day_month_year(day)
             )
             if reason:
                 causes.append(SafetyCause(day, row["submitted_at"], reason))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .access import membership_for_user, patient_for_user
 from .caseload import CaseloadFilters
+from .dates import weekday_moment
 from .induction import induction_times
 from .models import Alert, Clinic, Patient, StaffMembership, TreatmentSession, User
 from .selectors import clinic_clinicians_list
@@ -350,7 +351,7 @@ class AlertAcknowledgeForm(forms.Form):
         # skipped, not an error); only the open ones are offered.
         also.queryset = related if related is not None else Alert.objects.none()
         offered = [
-            (a.pk, f"{a.reason} (raised {timezone.localtime(a.created_at):%a %d %b, %H:%M})")
+            (a.pk, f"{a.reason} (raised {weekday_moment(timezone.localtime(a.created_at))})")
             for a in also.queryset
             if a.is_open
         ]

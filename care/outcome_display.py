@@ -7,13 +7,13 @@ left out (as in the CSV): a printed report is meant to be shared.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .dates import day_month_year
 from .outcome_export import FEWER
 from .outcome_selectors import CohortMember
 from .outcomes import (
@@ -49,11 +49,6 @@ class Cell:
         )
 
     __html__ = __str__
-
-
-def day_month_year(day: date) -> str:
-    """'Dec 6, 2026' (en-US, month first)."""
-    return f"{day:%b} {day.day}, {day.year}"
 
 
 def _count(n: int) -> str:

@@ -8,6 +8,8 @@ count REMS days from a date not yet reached.
 import zoneinfo
 from datetime import datetime
 
+from .dates import weekday_moment
+
 NOT_STARTED = "This session starts on {start}; it can be recorded from then on."
 STARTED_LATER = "Monitoring cannot have started in the future; enter the time it started."
 ENDED_LATER = "Monitoring cannot have ended in the future; leave it empty until it ends."
@@ -26,9 +28,7 @@ def session_record_problems(
     problems = {}
     if now < scheduled_at:
         start = scheduled_at.astimezone(zoneinfo.ZoneInfo(tz))
-        problems["scheduled_at"] = NOT_STARTED.format(
-            start=f"{start:%a} {start.day} {start:%b %Y, %H:%M}"
-        )
+        problems["scheduled_at"] = NOT_STARTED.format(start=weekday_moment(start))
     if monitoring_started_at is not None and monitoring_started_at > now:
         problems["monitoring_started_at"] = STARTED_LATER
     if monitoring_ended_at is not None and monitoring_ended_at > now:

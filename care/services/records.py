@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from ..clock import local_date
+from ..dates import day_month_year
 from ..instruments import INSTRUMENTS
 from ..models import Alert, Assessment, AuditEvent, CheckIn, CheckInRevision, Patient, User
 from ..rules import AlertDraft
@@ -155,7 +156,7 @@ def checkin_submit(
     alert = None
     reason = checkin_safety_reason(
         has_self_harm_thoughts=checkin.has_self_harm_thoughts,
-        day_label=f"{day:%b} {day.day}, {day.year}",
+        day_label=day_month_year(day),
     )
     if reason:
         alert = _raise_safety_alert(

@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 
 from care.caseload import CaseloadRow, ScoreSummary
-from care.caseload_display import _checkin, _one_decimal, _score, day_month
+from care.caseload_display import _checkin, _one_decimal, _score
+from care.dates import day_month
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from care.caseload_display import day_month, session_moment
-from care.outcome_display import day_month_year
+from care.caseload_display import session_moment
+from care.dates import day_month, day_month_year
 from care.rules import missed_checkins_alert
 from care.services import assessment_submit
 

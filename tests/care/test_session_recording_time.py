@@ -34,8 +34,7 @@ def test_session_record_problems_name_a_session_not_yet_started_in_the_clinics_z
     found = problems(now=START - timedelta(days=2), started=None)
 
     assert found == {
-        "scheduled_at": "This session starts on Mon 2 Mar 2026, 10:00; "
-        "it can be recorded from then on."
+        "scheduled_at": "This session starts on Mon, Mar 2, 10:00; it can be recorded from then on."
     }
 
 
