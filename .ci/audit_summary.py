@@ -34,6 +34,19 @@ class Summary:
     reasons: tuple[str, ...] = ()  # why each was not audited (printed, not in the figure)
 
 
+def _pin(dependency: dict) -> tuple[str, str]:
+    version = dependency.get("version") or dependency.get("skip_reason", "")
+    return dependency["name"].lower(), version
+
+
+def unique_pins(dependencies: list[dict]) -> list[dict]:
+    """Each (name, version) once: the project's pins and the scanners' share some."""
+    seen: dict[tuple[str, str], dict] = {}
+    for dependency in dependencies:
+        seen.setdefault(_pin(dependency), dependency)
+    return list(seen.values())
+
+
 def latest_release_vulns(name: str) -> tuple[str | None, list, str]:
     url = f"https://pypi.org/pypi/{name}/json"
     try:
@@ -117,7 +130,9 @@ def doc_updated(doc: str, summary: Summary, *, day: str) -> str:
 
 def main(reports_dir: str, doc_path: str, *options: str) -> int:
     reports = sorted(Path(reports_dir).glob("*.json"))
-    dependencies = [d for path in reports for d in json.loads(path.read_text())["dependencies"]]
+    dependencies = unique_pins(
+        [d for path in reports for d in json.loads(path.read_text())["dependencies"]]
+    )
     summary = summarise(dependencies)
     for line in summary.vulnerable:
         print(f"VULNERABLE {line}")

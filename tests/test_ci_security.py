@@ -72,3 +72,9 @@ def test_a_figure_of_another_day_with_the_same_result_passes():
     doc = f"{audit_summary.MARKER}\n{audit_summary.figure_line(summary(), day='2026-11-01')}\n"
 
     assert audit_summary.doc_mismatch(doc, summary(), day=DAY) is None
+
+
+def test_a_pin_in_both_requirement_sets_is_counted_once():
+    twice = [*REPORT, {"name": "Django", "version": "6.1.3", "vulns": []}, REPORT[2]]
+
+    assert audit_summary.unique_pins(twice) == REPORT

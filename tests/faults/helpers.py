@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from notifications.emails import _message_id
+from notifications.emails import delivery_message_id
 from notifications.models import Delivery, ReminderPreference
 from notifications.services import checkin_reminders_dispatch
 from tests.factories import PatientFactory
@@ -44,7 +44,7 @@ def dispatch(*patients) -> list[Delivery]:
 
 
 def message_id(delivery: Delivery) -> str:
-    return _message_id(delivery)
+    return delivery_message_id(delivery.id)
 
 
 def status_of(delivery: Delivery) -> str:
