@@ -148,10 +148,17 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
                 .values_list("pk", "completed_at", "total")
             )
             phq9 = [ScorePoint(at, total) for _, at, total in rows]
-            # One alert per fact: a score that already raised one (a rise after induction
-            # says a booster may be due) raises no "booster may be due" of its own.
+            # One alert per fact: a score whose worsening alert already says a booster may be
+            # due raises no "booster may be due" of its own. A safety alert on the same score
+            # (item 9) is another fact and does not count.
             latest_phq9 = rows[-1][0] if rows else None
-            if latest_phq9 and Alert.objects.filter(assessment_id=latest_phq9).exists():
+            if (
+                latest_phq9
+                and Alert.objects.filter(
+                    assessment_id=latest_phq9,
+                    kind__in=[Alert.Kind.WORSENING, Alert.Kind.BOOSTER_DUE],
+                ).exists()
+            ):
                 phq9 = []
             moods = [
                 TrendPoint(day, mood)

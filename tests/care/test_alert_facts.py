@@ -94,6 +94,27 @@ def test_a_booster_signal_no_alert_has_named_yet_is_raised_for_its_score(patient
     ]
 
 
+def test_a_safety_alert_on_the_score_does_not_hide_its_booster_signal(patient):
+    # Item 9 answered on the same PHQ-9 is another fact: its safety alert is linked to the
+    # score too, and must not stand in for "booster may be due".
+    patient.treatment_phase = "maintenance"
+    patient.enrolled_at = day(-120)
+    patient.save()
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=day(-100), route="iv", status="completed"
+    )
+    AssessmentFactory(patient=patient, total=4, completed_at=day(-60))
+    latest = AssessmentFactory(patient=patient, total=9, completed_at=day(-1))
+    draft = AlertDraft("safety", "urgent", f"assessment:{latest.pk}", "Item 9 answered.")
+    alert_raise(patient=patient, draft=draft, now=day(-1), assessment_id=latest.pk)
+
+    raised = daily_alerts_run(patient=patient, now=NOW)
+
+    assert [(a.kind, a.assessment_id) for a in raised if a.kind != "missed_checkins"] == [
+        ("booster_due", latest.pk)
+    ]
+
+
 # Related open safety alerts acknowledged together
 
 
