@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from care.clock import local_date
+from care.dates import day_month
 from care.models import TreatmentSession
 from tests.browser.signin import sign_in, staff_sign_in
 from tests.factories import (
@@ -114,7 +115,7 @@ def test_staff_charts_have_one_shape_per_meaning_and_mark_safety_events(
 
 def test_chart_time_axes_end_today_not_tomorrow(live_server, new_page, course):
     today = course["today"]
-    label = f"{today.day} {today:%b}"
+    label = day_month(today)
     staff = new_page(1440, 900)
     staff_sign_in(staff, live_server.url, course["nurse"].email)
     staff.goto(f"{live_server.url}/staff/patients/{course['patient'].public_id}/")
