@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +13,10 @@ class AuditedReadsAdmin(admin.ModelAdmin):
     """Lists, records and saves of people's data in the admin leave audit rows.
 
     A record about a patient (their profile, their account, their invitation) names the
-    patient; a list names no one, as the caseload's row does.
+    patient; a list names no one, as the caseload's row does. Every page drawn (answered
+    200) is a read, whatever the method: a list, a record, its history, its delete
+    confirmation, and a form sent back with errors; a save redirects and is recorded as
+    the change it is.
     """
 
     audit_what = AuditEvent.What.ACCOUNT
@@ -26,18 +31,32 @@ class AuditedReadsAdmin(admin.ModelAdmin):
             request, action=action, what=self.audit_what, patient=patient, object_id=object_id
         )
 
+    def _audit_drawn(self, request, response, object_id=None):
+        """Record a read of the list (no object_id) or of the object, if the page was drawn."""
+        if response.status_code != 200:
+            return response
+        if object_id is None:
+            self._audit(request, AuditEvent.Action.VIEWED)
+        elif (obj := self.get_object(request, unquote(object_id))) is not None:
+            self._audit(request, AuditEvent.Action.VIEWED, obj)
+        return response
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            self._audit(request, AuditEvent.Action.VIEWED)
-        return response
+        return self._audit_drawn(request, response)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        obj = self.get_object(request, object_id) if response.status_code == 200 else None
-        if request.method == "GET" and obj is not None:
-            self._audit(request, AuditEvent.Action.VIEWED, obj)
-        return response
+        return self._audit_drawn(request, response, object_id)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        return self._audit_drawn(request, response, object_id)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # The confirmation lists the record and everything of the patient's it would delete.
+        response = super().delete_view(request, object_id, extra_context)
+        return self._audit_drawn(request, response, object_id)
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -63,6 +82,10 @@ class UserAdmin(AuditedReadsAdmin, BaseUserAdmin):
 
     def audited_patient(self, obj) -> Patient | None:
         return patient_for_user(obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        return self._audit_drawn(request, response, id)
 
 
 @admin.register(Clinic)
@@ -99,8 +122,13 @@ class InvitationAdmin(AuditedReadsAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail can be looked at, never added to, changed or deleted."""
+class AuditEventAdmin(AuditedReadsAdmin):
+    """Read-only: the audit trail can be looked at, never added to, changed or deleted.
+
+    Looking is recorded, as on the audit page: a row names its patient.
+    """
+
+    audit_what = AuditEvent.What.AUDIT
 
     list_display = ["at", "actor_email", "actor_role", "action", "what", "object_id", "channel"]
     list_filter = ["action", "what", "channel", "actor_role", "clinic"]
@@ -110,6 +138,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
     actions = None
 
+    def audited_patient(self, obj) -> Patient | None:
+        return obj.patient
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -118,3 +149,22 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AuditedAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete, answering with people's names and addresses: a list read."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        what = getattr(self.model_admin, "audit_what", None)
+        if response.status_code == 200 and what is not None:
+            audit_view(request, action=AuditEvent.Action.VIEWED, what=what)
+        return response
+
+
+def audited_autocomplete_view(request):
+    return AuditedAutocompleteJsonView.as_view(admin_site=admin.site)(request)
+
+
+# Read when admin.site.urls is built (tracker/urls.py), after this module is imported.
+admin.site.autocomplete_view = audited_autocomplete_view

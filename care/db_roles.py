@@ -27,16 +27,27 @@ def app_role_problem(connection: BaseDatabaseWrapper, role: str) -> str | None:
     if not ROLE_NAME.fullmatch(role):
         return f"{role!r} is not a role name (lower-case letters, digits and _)."
     with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [role])
+        cursor.execute(
+            "SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = %s",
+            [role],
+        )
         row = cursor.fetchone()
         if row is None:
             return f"There is no role {role}: create it first (CREATE ROLE {role} LOGIN)."
-        if row[0]:
+        superuser, createrole, bypassrls = row
+        if superuser:
             return f"{role} is a superuser: it could step around the audit trail's triggers."
+        if createrole:
+            # On PostgreSQL 15 and earlier CREATEROLE may grant itself any role, the owner's too.
+            return f"{role} has CREATEROLE: it could make itself a member of the tables' owner."
+        if bypassrls:
+            return f"{role} has BYPASSRLS: it would read past any row-level security policy."
         # Owning a table, or being able to act as a role that owns one, allows ALTER TABLE.
+        # 'MEMBER', not 'USAGE': a NOINHERIT member holds none of the owner's privileges
+        # but may still SET ROLE to it.
         cursor.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            " AND pg_has_role(%s, tableowner, 'USAGE') ORDER BY tablename LIMIT 1",
+            " AND pg_has_role(%s, tableowner, 'MEMBER') ORDER BY tablename LIMIT 1",
             [role],
         )
         owned = cursor.fetchone()

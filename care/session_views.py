@@ -23,15 +23,15 @@ from .session_forms import SessionRecordForm, SessionScheduleForm
 
 
 def _audit_read(request: HttpRequest, *, patient, session: TreatmentSession | None = None) -> None:
-    """A form showing a patient's session (or booking one): a read when first shown."""
-    if request.method == "GET":
-        audit_view(
-            request,
-            action=AuditEvent.Action.VIEWED,
-            what=AuditEvent.What.SESSION,
-            patient=patient,
-            object_id=session.pk if session else "",
-        )
+    """A form showing a patient's session (or booking one): a read each time it is drawn,
+    first shown or sent back with errors (a valid form redirects before this)."""
+    audit_view(
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.SESSION,
+        patient=patient,
+        object_id=session.pk if session else "",
+    )
 
 
 @never_cache

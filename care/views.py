@@ -169,14 +169,14 @@ def patient_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         patient_update(patient=patient, **form.profile_data())
         messages.success(request, _("Patient record saved."))
         return redirect("care:patient-detail", patient.public_id)
-    if request.method == "GET":
-        audit_view(
-            request,
-            action=AuditEvent.Action.VIEWED,
-            what=AuditEvent.What.PATIENT,
-            patient=patient,
-            object_id=patient.public_id,
-        )
+    # Drawn, first or again with errors, the form shows the patient's record: a read.
+    audit_view(
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.PATIENT,
+        patient=patient,
+        object_id=patient.public_id,
+    )
     return render(request, "care/patient_edit.html", {"form": form, "patient": patient})
 
 

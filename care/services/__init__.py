@@ -13,6 +13,7 @@ from .accounts import (
     staff_member_add,
     staff_member_update,
     token_hash,
+    user_access_revoke,
 )
 from .alerts import (
     AlertAlreadyAcknowledged,
@@ -85,4 +86,5 @@ __all__ = [
     "staff_member_add",
     "staff_member_update",
     "token_hash",
+    "user_access_revoke",
 ]

@@ -191,8 +191,6 @@ def staff_member_update(
     revive them). Reactivating restores an account that had set a password; one that never
     did needs a new invitation.
     """
-    from .tokens import api_tokens_revoke_all  # tokens imports this module
-
     membership.role = role
     membership.title = title
     user = membership.user
@@ -200,8 +198,7 @@ def staff_member_update(
     if not is_active and membership.deactivated_at is None:
         membership.deactivated_at = now
         user.is_active = False
-        _revoke_open_invitations(user=user, now=now)
-        api_tokens_revoke_all(user=user, now=now)
+        user_access_revoke(user=user, now=now)
         action = AuditEvent.Action.DEACTIVATED
     elif is_active and membership.deactivated_at is not None:
         membership.deactivated_at = None
@@ -227,6 +224,19 @@ def clinic_update(*, clinic: Clinic, changes: dict) -> Clinic:
         object_id=clinic.pk,
     )
     return clinic
+
+
+def user_access_revoke(*, user: User, now: datetime) -> None:
+    """Revoke the user's open invitations and every API token: they are being deactivated.
+
+    Called by `staff_member_update` and, for every other way of turning `is_active` off
+    (the Django admin, the shell), by `care.signals.revoke_access_of_deactivated_user`: a
+    reactivated user must sign in again and ask for new tokens.
+    """
+    from .tokens import api_tokens_revoke_all  # tokens imports this module
+
+    _revoke_open_invitations(user=user, now=now)
+    api_tokens_revoke_all(user=user, now=now)
 
 
 def _revoke_open_invitations(*, user: User, now: datetime) -> None:

@@ -3,6 +3,7 @@ reveal another clinic's people, e-mail addresses are the clinic's to set."""
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.admin.widgets import AdminSplitDateTime as SplitDateTimeWidget
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
@@ -10,8 +11,8 @@ from django.utils import timezone
 
 from care.forms import EMAIL_UNAVAILABLE
 from care.models import Patient, User
-from care.services import api_token_issue
-from tests.factories import PASSWORD, PatientFactory, StaffFactory, totp_code
+from care.services import api_token_issue, invitation_create, staff_member_update
+from tests.factories import PASSWORD, PatientFactory, StaffFactory, give_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +145,91 @@ def test_a_staff_address_in_a_patients_list_does_not_stop_staff_signing_in(clini
     client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
 
     assert client.session[SESSION_KEY] == str(staff.pk)
+
+
+# Deactivation outside the staff page: the Django admin, the shell
+
+
+@pytest.fixture
+def operator(django_user_model):
+    user = django_user_model.objects.create_superuser(
+        email="operator@example.org", password="an-operator-passphrase"
+    )
+    give_second_factor(user)
+    return user
+
+
+def admin_user_form(client, user, **changes) -> dict:
+    """The Django admin's change form for `user` as it would be posted, with `changes`."""
+    form = client.get(f"/admin/care/user/{user.pk}/change/").context["adminform"].form
+    data = {}
+    for name in form.fields:
+        widget, value = form[name].field.widget, form[name].value()
+        if isinstance(widget, SplitDateTimeWidget):
+            day, time = widget.decompress(value)
+            data |= {f"{name}_0": day or "", f"{name}_1": time or ""}
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None and name != "password":
+            data[name] = value
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = "on" if value is True else value
+    return data
+
+
+def test_deactivating_a_user_in_the_django_admin_revokes_their_api_tokens_for_good(
+    client, operator, clinician
+):
+    issued = api_token_issue(user=clinician, name="phone", days=30, now=timezone.now())
+    client.force_login(operator)
+    url = f"/admin/care/user/{clinician.pk}/change/"
+
+    off = client.post(url, admin_user_form(client, clinician, is_active=False))
+    on = client.post(url, admin_user_form(client, clinician, is_active=True))
+
+    assert off.status_code == on.status_code == 302
+    clinician.refresh_from_db()
+    issued.token.refresh_from_db()
+    assert clinician.is_active
+    assert issued.token.revoked_at is not None
+    assert not api_works(issued.secret)
+
+
+def test_deactivating_a_user_by_saving_them_inactive_revokes_their_api_tokens(clinician):
+    issued = api_token_issue(user=clinician, name="phone", days=30, now=timezone.now())
+
+    clinician.is_active = False
+    clinician.save()
+    clinician.is_active = True
+    clinician.save()
+
+    issued.token.refresh_from_db()
+    assert issued.token.revoked_at is not None
+    assert not api_works(issued.secret)
+
+
+def test_deactivating_through_the_staff_service_revokes_their_api_tokens(clinician):
+    issued = api_token_issue(user=clinician, name="phone", days=30, now=timezone.now())
+    membership = clinician.staff_membership
+    now = timezone.now()
+
+    staff_member_update(membership=membership, role="clinician", title="", is_active=False, now=now)
+    staff_member_update(membership=membership, role="clinician", title="", is_active=True, now=now)
+
+    issued.token.refresh_from_db()
+    assert issued.token.revoked_at is not None
+
+
+def test_saving_a_pending_invitee_who_was_never_active_keeps_their_invitation():
+    user = User.objects.create_user(email="new@example.org", full_name="New", is_active=False)
+    invitation = invitation_create(user=user, created_by=None, now=timezone.now())
+
+    user.full_name = "New Member"
+    user.save()
+
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None

@@ -191,3 +191,49 @@ def test_the_app_migrates_nothing_and_writes_everywhere_as_the_app_role(app_role
     assert migrate.returncode == 0, migrate.stderr
     assert seed.returncode == 0, seed.stderr
     assert Patient.objects.count() >= 5 and CheckIn.objects.exists()
+
+
+@pytest.fixture
+def make_role(postgresql):
+    """Roles made for one test (`make_role("NOINHERIT")`), dropped afterwards."""
+    made = []
+
+    def make(options: str = "") -> str:
+        name = f"tracker_app_test_{secrets.token_hex(4)}"
+        execute(f"CREATE ROLE {name} LOGIN {options}")
+        made.append(name)
+        return name
+
+    yield make
+    for name in reversed(made):
+        execute(f"DROP OWNED BY {name}")
+        execute(f"DROP ROLE {name}")
+
+
+def test_grant_app_role_refuses_a_role_that_owns_a_table(make_role):
+    role = make_role()
+    execute("CREATE TABLE care_owned_by_the_app (id int)")
+    execute(f"ALTER TABLE care_owned_by_the_app OWNER TO {role}")
+
+    with pytest.raises(CommandError, match="owns"):
+        call_command("grant_app_role", role)
+
+
+def test_grant_app_role_refuses_a_noinherit_member_of_the_tables_owner(make_role):
+    """A NOINHERIT member holds none of the owner's privileges but may SET ROLE to it."""
+    role = make_role("NOINHERIT")
+    owner = execute("SELECT tableowner FROM pg_tables WHERE tablename = %s", [AUDIT_TABLE])[0][0]
+    execute(f"GRANT {connection.ops.quote_name(owner)} TO {role}")
+
+    with pytest.raises(CommandError, match="owns"):
+        call_command("grant_app_role", role)
+
+
+@pytest.mark.parametrize("attribute", ["CREATEROLE", "BYPASSRLS"])
+def test_grant_app_role_refuses_a_role_that_may_create_roles_or_bypass_row_security(
+    make_role, attribute
+):
+    role = make_role(attribute)
+
+    with pytest.raises(CommandError, match=attribute):
+        call_command("grant_app_role", role)

@@ -238,3 +238,27 @@ def test_an_acknowledgement_form_sent_back_with_its_alert_is_a_read_of_the_alert
     assert response.status_code == 400 and alert.reason in response.content.decode()
     assert summary(event) == (clinician, "clinician", A.VIEWED, W.ALERT, patient, "page")
     assert event.object_id == str(alert.pk)
+
+
+@pytest.mark.parametrize(
+    ("path", "what", "shown"),
+    [
+        ("/staff/patients/{public_id}/edit/", W.PATIENT, "public_id"),
+        ("/staff/patients/{public_id}/sessions/new/", W.SESSION, ""),
+        ("/staff/sessions/{session_id}/", W.SESSION, "session_id"),
+        ("/staff/sessions/{session_id}/record/", W.SESSION, "session_id"),
+    ],
+)
+def test_a_patient_or_session_form_sent_back_with_errors_is_a_read_of_the_patient(
+    clinician_client, clinician, patient, records, path, what, shown
+):
+    session, _ = records
+    ids = {"public_id": patient.public_id, "session_id": session.pk, "": ""}
+    start = mark()
+
+    response = clinician_client.post(path.format(**ids), {"scheduled_at": "not a time"})
+
+    assert response.status_code == 200 and response.context["form"].errors
+    event = only_event(start)
+    assert summary(event) == (clinician, "clinician", A.VIEWED, what, patient, "page")
+    assert event.object_id == str(ids[shown])
