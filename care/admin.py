@@ -1,3 +1,4 @@
+from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
@@ -168,3 +169,10 @@ def audited_autocomplete_view(request):
 
 # Read when admin.site.urls is built (tracker/urls.py), after this module is imported.
 admin.site.autocomplete_view = audited_autocomplete_view
+
+# allauth's list of e-mail addresses would list every person's sign-in address, patients'
+# included, unaudited. The address is the account's own (the clinic sets it; allauth's e-mail
+# page is closed), so the audited account pages above are where it is read. (allauth.account
+# comes before care in INSTALLED_APPS, so its admin is registered by now.)
+if admin.site.is_registered(EmailAddress):
+    admin.site.unregister(EmailAddress)

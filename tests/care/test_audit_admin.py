@@ -181,3 +181,10 @@ def test_an_admin_change_form_sent_back_with_errors_is_a_read_of_the_patient(
     assert response.status_code == 200 and response.context["adminform"].form.errors
     rows = AuditEvent.objects.filter(id__gt=start).values_list("action", "what", "patient")
     assert list(rows) == [(V, W.PATIENT, patient.pk)]
+
+
+def test_the_admin_lists_no_sign_in_addresses_outside_the_audited_account_pages():
+    # allauth's own admin list of addresses would show every patient's, unrecorded.
+    names = admin_url_names(admin.site.get_urls())
+
+    assert not any(name.startswith("admin:account_emailaddress_") for name in names)
