@@ -285,11 +285,13 @@ class MFAAdapter(DefaultMFAAdapter):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """What a locked-out sign-in gets: the same for every account, known or not."""
+    """What a locked-out sign-in gets: one text for every kind of lock (an account from an
+    address, an account's codes, an address), known account or not. A password reset lifts
+    an account's locks but not an address's, so the text promises only the wait."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     detail = (
-        f"Too many failed sign-ins. Wait {minutes} minutes and try again. If you have "
-        "forgotten your password, reset it: once it is reset you can sign in at once."
+        f"Too many failed sign-ins. Wait {minutes} minutes, then try again. If you have "
+        "forgotten your password, you can reset it meanwhile; it will work by then."
     )
     if _is_api(request):
         body = error_body(status_code=429, code="locked_out", detail=detail)

@@ -228,3 +228,41 @@ def test_behind_a_proxy_one_client_cannot_use_up_everyones_sign_ins(
     assert 429 in answers  # the forged entries did not give the attacker fresh addresses
     assert response.status_code == 302
     assert signed_in(client)
+
+
+# Issue 17, item D: the lockout page is true for every kind of lock
+
+
+def lockout_page_text(response) -> str:
+    """The page's own words (its <main>), without the per-response nonce and token."""
+    body = response.content.decode()
+    return body[body.index("<main") : body.index("</main>")]
+
+
+def test_the_lockout_page_says_the_same_true_thing_for_every_kind_of_lock(
+    client, patient, settings
+):
+    # Below allauth's own 30 sign-ins a minute from an address, which answer 429 first.
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        wrong_password(Client(), f"guess{n}@example.org", address="192.0.2.50")
+    for _ in range(5):
+        wrong_password(Client(), patient.user.email, address="192.0.2.51")
+        wrong_password(Client(), "nobody@example.org", address="192.0.2.52")
+
+    address_lock = password_step(Client(), patient.user, address="192.0.2.50")
+    account_lock = password_step(Client(), patient.user, address="192.0.2.51")
+    no_account = wrong_password(Client(), "nobody@example.org", address="192.0.2.52")
+
+    assert [address_lock.status_code, account_lock.status_code, no_account.status_code] == [
+        429,
+        429,
+        429,
+    ]
+    # One text, whatever the kind of lock and whether the account exists...
+    text = lockout_page_text(address_lock)
+    assert lockout_page_text(account_lock) == text == lockout_page_text(no_account)
+    # ...and it promises nothing a password reset does not do for an address's lock.
+    assert "Wait 15 minutes" in text
+    assert "at once" not in text
+    assert "once it is reset" not in text
