@@ -46,14 +46,15 @@ def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES proxies.
 
     Read as DRF's throttles read it, so a rate limit and the audit trail name the same
-    address. Anything that is not an IP address is dropped (None).
+    address; with fewer entries than proxies, the leftmost. Empty entries are skipped (a
+    proxy never adds one), so a blank header reads as none. Anything that is not an IP
+    address is dropped (None).
     """
     meta = request.META
     address = meta.get("REMOTE_ADDR", "")
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    hops = [hop for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     proxies = api_settings.NUM_PROXIES or 0
-    if proxies and forwarded:
-        hops = forwarded.split(",")
+    if proxies and hops:
         address = hops[-min(proxies, len(hops))]
     try:
         return str(ipaddress.ip_address(address.strip()))

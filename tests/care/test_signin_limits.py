@@ -266,3 +266,63 @@ def test_the_lockout_page_says_the_same_true_thing_for_every_kind_of_lock(
     assert "Wait 15 minutes" in text
     assert "at once" not in text
     assert "once it is reset" not in text
+
+
+# Issue 17, item B: a short X-Forwarded-For is bad input, not a server error
+
+
+def behind_two_proxies(settings, monkeypatch) -> None:
+    two = settings_from_environment(monkeypatch, NUM_PROXIES="2")
+    settings.REST_FRAMEWORK = two["REST_FRAMEWORK"]
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = two["ALLAUTH_TRUSTED_PROXY_COUNT"]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "audited"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        (" ", "10.0.0.254"),  # no address: the request came to the proxy in front of us
+        ("", "10.0.0.254"),
+        ("not-an-address", None),  # the audit trail keeps only addresses
+    ],
+    ids=["one", "blank", "empty", "garbage"],
+)
+def test_fewer_forwarded_addresses_than_proxies_still_sign_in(
+    client, patient, settings, monkeypatch, forwarded, audited
+):
+    behind_two_proxies(settings, monkeypatch)
+
+    page = client.get(LOGIN, HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.254")
+    response = password_step(
+        client, patient.user, address="10.0.0.254", HTTP_X_FORWARDED_FOR=forwarded
+    )
+
+    assert page.status_code == 200
+    assert response.status_code == 302
+    assert signed_in(client)
+    login = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN)
+    assert login.ip == audited
+
+
+def test_with_a_short_forwarded_header_the_limits_count_the_address_it_names(
+    client, patient, settings, monkeypatch
+):
+    behind_two_proxies(settings, monkeypatch)
+    proxy = {"address": "10.0.0.254"}
+    # allauth's 30 sign-ins a minute, used up by one client (other accounts each time)...
+    answers = [
+        wrong_password(
+            Client(), f"guess{n}@example.org", **proxy, HTTP_X_FORWARDED_FOR="203.0.113.9"
+        ).status_code
+        for n in range(31)
+    ]
+    # ...and django-axes' five wrong passwords for one account from that client.
+    for _ in range(5):
+        wrong_password(Client(), patient.user.email, **proxy, HTTP_X_FORWARDED_FOR="192.0.2.9")
+
+    that_client = password_step(Client(), patient.user, **proxy, HTTP_X_FORWARDED_FOR="192.0.2.9")
+    another = password_step(client, patient.user, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    assert answers[:30] == [200] * 30 and answers[30] == 429
+    assert that_client.status_code == 429
+    assert another.status_code == 302
