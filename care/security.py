@@ -34,7 +34,8 @@ from django.utils import timezone
 from . import mfa_secrets
 from .access import membership_for_user
 from .api.errors import error_body
-from .services.audit import client_ip
+from .models import AuditEvent
+from .services.audit import audit_sign_in_failed, client_ip
 
 # Paths a signed-in member of staff may use before enrolling a second factor.
 ENROLMENT_PATHS = ("/accounts/", "/static/", "/health/", "/crisis/")
@@ -152,6 +153,18 @@ def second_factor_failed(request, user) -> None:
     user_login_failed.send(
         sender=__name__,
         credentials={"email": user.email, LOCKOUT_SCOPE: SECOND_FACTOR_SCOPE},
+        request=request,
+    )
+
+
+def second_factor_refused(request, user) -> None:
+    """A code sent while the account's codes or the address are locked out. It is not tried
+    (not even the right one) and not counted (the lock is not prolonged), but it is in the
+    audit trail, as a refused code, never the code itself."""
+    audit_sign_in_failed(
+        action=AuditEvent.Action.SECOND_FACTOR_REFUSED,
+        email=user.email,
+        user=user,
         request=request,
     )
 

@@ -153,6 +153,24 @@ def audit_record(
     )
 
 
+def audit_sign_in_failed(
+    *, action: str, email: str, user: User | None, request: HttpRequest | None
+) -> AuditEvent:
+    """A failed sign-in (wrong password, wrong or refused code): nobody signed in, so no
+    actor. The account tried, if it exists, is the record (its clinic's admins see the
+    attempt); the address typed is kept only if it is one. Never a password or code."""
+    return audit_record(
+        action=action,
+        what=AuditEvent.What.ACCOUNT,
+        actor=None,
+        actor_email=user.email if user else email,
+        role=AuditEvent.Role.ANONYMOUS,
+        clinic_id=user_clinic_id(user) if user else None,
+        object_id=user.pk if user else "",
+        request=request,
+    )
+
+
 def audit_view(
     request: HttpRequest,
     *,

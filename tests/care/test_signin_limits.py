@@ -326,3 +326,48 @@ def test_with_a_short_forwarded_header_the_limits_count_the_address_it_names(
     assert answers[:30] == [200] * 30 and answers[30] == 429
     assert that_client.status_code == 429
     assert another.status_code == 302
+
+
+# Issue 17, item A: a code sent while the codes are locked is audited too
+
+
+def lock_the_codes(client, user) -> None:
+    for n in range(5):
+        password_step(client, user, address=f"10.0.9.{n}")
+        code_step(client, wrong_code(), address=f"10.0.9.{n}")
+
+
+def refusals(user):
+    return AuditEvent.objects.filter(
+        action=AuditEvent.Action.SECOND_FACTOR_REFUSED, object_id=str(user.pk)
+    )
+
+
+def test_a_code_sent_while_the_codes_are_locked_is_audited_as_refused(client, clinician):
+    lock_the_codes(Client(), clinician)
+    password_step(client, clinician, address="198.51.100.20")
+
+    right = code_step(client, totp_code(), address="198.51.100.20")
+    wrong = code_step(client, wrong_code(), address="198.51.100.20")
+
+    assert (right.status_code, wrong.status_code) == (429, 429)
+    assert refusals(clinician).count() == 2
+    event = refusals(clinician).first()
+    assert (event.actor, event.actor_email, event.ip, event.clinic_id) == (
+        None,
+        clinician.email,
+        "198.51.100.20",
+        clinician.staff_membership.clinic_id,
+    )
+    assert event.get_action_display() == "Sign-in code refused (locked out)"
+    # Refusals are not wrong codes: they neither count nor read as such.
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SECOND_FACTOR_FAILED).count() == 5
+
+
+def test_a_token_code_sent_while_the_codes_are_locked_is_audited_as_refused(client, clinician):
+    lock_the_codes(Client(), clinician)
+
+    with_code = token_request(client, clinician, address="198.51.100.21", code=totp_code())
+
+    assert with_code.status_code == 429
+    assert list(refusals(clinician).values_list("ip", "channel")) == [("198.51.100.21", "api")]
