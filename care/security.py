@@ -16,7 +16,6 @@ from allauth.account.signals import password_reset
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from axes.backends import AxesStandaloneBackend
 from axes.exceptions import AxesBackendPermissionDenied
 from axes.handlers.proxy import AxesProxyHandler
@@ -53,11 +52,23 @@ def has_second_factor(user) -> bool:
 
 def second_factor_check(user, code: str) -> str:
     """For sign-ins outside the web form (API tokens): "ok", "missing" (staff must enrol
-    first) or "wrong". A user with TOTP must give a current, unused code."""
-    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    if authenticator is None:
+    first) or "wrong". A user with TOTP must give a current, unused TOTP code or one of
+    their unused recovery codes (then used up), as on the web form."""
+    authenticators = {
+        authenticator.type: authenticator
+        for authenticator in Authenticator.objects.filter(
+            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES]
+        )
+    }
+    if Authenticator.Type.TOTP not in authenticators:
         return "missing" if settings.MFA_REQUIRED_FOR_STAFF and is_staff_user(user) else "ok"
-    return "ok" if code and TOTP(authenticator).validate_code(code.strip()) else "wrong"
+    code = (code or "").strip()
+    for kind in (Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES):
+        authenticator = authenticators.get(kind)
+        if code and authenticator is not None and authenticator.wrap().validate_code(code):
+            authenticator.record_usage()
+            return "ok"
+    return "wrong"
 
 
 def idle_limit_seconds(user) -> int:

@@ -67,8 +67,8 @@ class TokenIssueInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=20,
-        help_text="The code from your authenticator app, if you use two-step sign-in "
-        "(always, for clinic staff).",
+        help_text="The code from your authenticator app, or one of your recovery codes "
+        "(each works once), if you use two-step sign-in (always, for clinic staff).",
     )
     days = serializers.IntegerField(
         min_value=1,

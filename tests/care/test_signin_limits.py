@@ -371,3 +371,34 @@ def test_a_token_code_sent_while_the_codes_are_locked_is_audited_as_refused(clie
 
     assert with_code.status_code == 429
     assert list(refusals(clinician).values_list("ip", "channel")) == [("198.51.100.21", "api")]
+
+
+# Issue 17, item C: a recovery code gets an API token (a phone lost), once
+
+
+def test_a_recovery_code_gets_an_api_token_once(client, clinician):
+    recovery = RecoveryCodes.activate(clinician).get_unused_codes()[0]
+
+    first = token_request(client, clinician, code=recovery)
+    again = token_request(Client(), clinician, code=recovery)
+
+    assert first.status_code == 201
+    assert again.status_code == 400
+    assert recovery not in RecoveryCodes.activate(clinician).get_unused_codes()
+    # The second use is a wrong code: counted and audited like any other.
+    assert list(
+        AuditEvent.objects.filter(action=AuditEvent.Action.SECOND_FACTOR_FAILED).values_list(
+            "object_id", "channel"
+        )
+    ) == [(str(clinician.pk), "api")]
+
+
+def test_a_recovery_code_for_an_api_token_is_refused_and_kept_while_locked(client, clinician):
+    recovery = RecoveryCodes.activate(clinician).get_unused_codes()[0]
+    lock_the_codes(Client(), clinician)
+
+    response = token_request(client, clinician, address="198.51.100.22", code=recovery)
+
+    assert response.status_code == 429
+    assert recovery in RecoveryCodes.activate(clinician).get_unused_codes()
+    assert refusals(clinician).count() == 1
