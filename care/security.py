@@ -16,7 +16,6 @@ from allauth.account.signals import password_reset
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from axes.backends import AxesStandaloneBackend
 from axes.exceptions import AxesBackendPermissionDenied
 from axes.handlers.proxy import AxesProxyHandler
@@ -34,7 +33,8 @@ from django.utils import timezone
 from . import mfa_secrets
 from .access import membership_for_user
 from .api.errors import error_body
-from .services.audit import client_ip
+from .models import AuditEvent
+from .services.audit import audit_sign_in_failed, client_ip
 
 # Paths a signed-in member of staff may use before enrolling a second factor.
 ENROLMENT_PATHS = ("/accounts/", "/static/", "/health/", "/crisis/")
@@ -52,11 +52,23 @@ def has_second_factor(user) -> bool:
 
 def second_factor_check(user, code: str) -> str:
     """For sign-ins outside the web form (API tokens): "ok", "missing" (staff must enrol
-    first) or "wrong". A user with TOTP must give a current, unused code."""
-    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    if authenticator is None:
+    first) or "wrong". A user with TOTP must give a current, unused TOTP code or one of
+    their unused recovery codes (then used up), as on the web form."""
+    authenticators = {
+        authenticator.type: authenticator
+        for authenticator in Authenticator.objects.filter(
+            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES]
+        )
+    }
+    if Authenticator.Type.TOTP not in authenticators:
         return "missing" if settings.MFA_REQUIRED_FOR_STAFF and is_staff_user(user) else "ok"
-    return "ok" if code and TOTP(authenticator).validate_code(code.strip()) else "wrong"
+    code = (code or "").strip()
+    for kind in (Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES):
+        authenticator = authenticators.get(kind)
+        if code and authenticator is not None and authenticator.wrap().validate_code(code):
+            authenticator.record_usage()
+            return "ok"
+    return "wrong"
 
 
 def idle_limit_seconds(user) -> int:
@@ -152,6 +164,18 @@ def second_factor_failed(request, user) -> None:
     user_login_failed.send(
         sender=__name__,
         credentials={"email": user.email, LOCKOUT_SCOPE: SECOND_FACTOR_SCOPE},
+        request=request,
+    )
+
+
+def second_factor_refused(request, user) -> None:
+    """A code sent while the account's codes or the address are locked out. It is not tried
+    (not even the right one) and not counted (the lock is not prolonged), but it is in the
+    audit trail, as a refused code, never the code itself."""
+    audit_sign_in_failed(
+        action=AuditEvent.Action.SECOND_FACTOR_REFUSED,
+        email=user.email,
+        user=user,
         request=request,
     )
 
@@ -285,11 +309,13 @@ class MFAAdapter(DefaultMFAAdapter):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """What a locked-out sign-in gets: the same for every account, known or not."""
+    """What a locked-out sign-in gets: one text for every kind of lock (an account from an
+    address, an account's codes, an address), known account or not. A password reset lifts
+    an account's locks but not an address's, so the text promises only the wait."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     detail = (
-        f"Too many failed sign-ins. Wait {minutes} minutes and try again. If you have "
-        "forgotten your password, reset it: once it is reset you can sign in at once."
+        f"Too many failed sign-ins. Wait {minutes} minutes, then try again. If you have "
+        "forgotten your password, you can reset it meanwhile; it will work by then."
     )
     if _is_api(request):
         body = error_body(status_code=429, code="locked_out", detail=detail)

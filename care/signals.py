@@ -13,7 +13,7 @@ from django.utils import timezone
 from .models import AuditEvent, User
 from .security import LOCKOUT_SCOPE, SECOND_FACTOR_SCOPE
 from .services.accounts import user_access_revoke
-from .services.audit import audit_record, typed_email, user_clinic_id
+from .services.audit import audit_record, audit_sign_in_failed, typed_email
 
 
 def record_login(sender, request, user, **kwargs) -> None:
@@ -27,23 +27,17 @@ def record_login(sender, request, user, **kwargs) -> None:
 
 
 def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    """Nobody signed in: no actor. The account tried, if it exists, is the record (and its
-    clinic's admins see the attempt); the address typed is kept only if it is one. A wrong
-    second-factor code (care.security.second_factor_failed) is recorded as such; the code
-    itself never is."""
+    """A wrong password, or a wrong second-factor code (care.security.second_factor_failed)
+    recorded as such (services.audit.audit_sign_in_failed); the code itself never is."""
     email = typed_email(credentials.get(User.USERNAME_FIELD) or credentials.get("username"))
     user = User.objects.filter(email__iexact=email).first() if email else None
     wrong_code = credentials.get(LOCKOUT_SCOPE) == SECOND_FACTOR_SCOPE
-    audit_record(
+    audit_sign_in_failed(
         action=AuditEvent.Action.SECOND_FACTOR_FAILED
         if wrong_code
         else AuditEvent.Action.LOGIN_FAILED,
-        what=AuditEvent.What.ACCOUNT,
-        actor=None,
-        actor_email=user.email if user else email,
-        role=AuditEvent.Role.ANONYMOUS,
-        clinic_id=user_clinic_id(user) if user else None,
-        object_id=user.pk if user else "",
+        email=email,
+        user=user,
         request=request,
     )
 

@@ -3,7 +3,8 @@
 A wrong code (TOTP or recovery code) is a failed sign-in: django-axes counts it for the
 account from every address and the audit trail records it (`care.security`). While the
 account's codes or the address are locked out, no code is tried at all, not even the right
-one. Three wrong codes end the half-signed-in stage: the password is asked again.
+one; each code sent then is audited as refused. Three wrong codes end the half-signed-in
+stage: the password is asked again.
 """
 
 from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
@@ -12,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404
 
-from .security import second_factor_locked
+from .security import second_factor_locked, second_factor_refused
 
 # Wrong codes one password entry allows before the password is asked again.
 CODES_PER_PASSWORD = 3
@@ -24,6 +25,7 @@ class _LockoutChecked:
         from allauth.core import context
 
         if second_factor_locked(context.request, self.user):
+            second_factor_refused(context.request, self.user)
             raise forms.ValidationError("Too many failed sign-ins.", code="locked_out")
         return super().clean_code()
 

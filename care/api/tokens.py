@@ -13,7 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import ApiToken
-from ..security import second_factor_check, second_factor_failed, second_factor_locked
+from ..security import (
+    second_factor_check,
+    second_factor_failed,
+    second_factor_locked,
+    second_factor_refused,
+)
 from ..selectors import user_api_tokens
 from ..services import api_token_issue, api_token_revoke
 from ..services.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
@@ -62,8 +67,8 @@ class TokenIssueInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=20,
-        help_text="The code from your authenticator app, if you use two-step sign-in "
-        "(always, for clinic staff).",
+        help_text="The code from your authenticator app, or one of your recovery codes "
+        "(each works once), if you use two-step sign-in (always, for clinic staff).",
     )
     days = serializers.IntegerField(
         min_value=1,
@@ -112,7 +117,10 @@ class TokenListApi(ListAPIView):
             # The same answer whether the account exists or not.
             raise ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
         if second_factor_locked(request._request, user):
-            # Answered with the lockout response (429 `locked_out`) by AxesMiddleware.
+            # Answered with the lockout response (429 `locked_out`) by AxesMiddleware; a
+            # code sent now is not tried, but audited as refused.
+            if data.validated_data.get("code", "").strip():
+                second_factor_refused(request._request, user)
             raise ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
         second_factor = second_factor_check(user, data.validated_data.get("code", ""))
         if second_factor == "missing":

@@ -66,6 +66,9 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Sign-in failed")
         SECOND_FACTOR_FAILED = "code_failed", _("Wrong sign-in code")
+        # A code sent while the account's codes (or the address) were locked out: not
+        # tried, not counted; the row never holds the code.
+        SECOND_FACTOR_REFUSED = "code_refused", _("Sign-in code refused (locked out)")
         LOGOUT = "logout", _("Signed out")
         # Asked for a record by its id and refused (404): another clinic's, another
         # patient's, or none at all; the row names the id asked for, never the record.

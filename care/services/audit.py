@@ -46,14 +46,15 @@ def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES proxies.
 
     Read as DRF's throttles read it, so a rate limit and the audit trail name the same
-    address. Anything that is not an IP address is dropped (None).
+    address; with fewer entries than proxies, the leftmost. Empty entries are skipped (a
+    proxy never adds one), so a blank header reads as none. Anything that is not an IP
+    address is dropped (None).
     """
     meta = request.META
     address = meta.get("REMOTE_ADDR", "")
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    hops = [hop for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     proxies = api_settings.NUM_PROXIES or 0
-    if proxies and forwarded:
-        hops = forwarded.split(",")
+    if proxies and hops:
         address = hops[-min(proxies, len(hops))]
     try:
         return str(ipaddress.ip_address(address.strip()))
@@ -149,6 +150,24 @@ def audit_record(
         channel=channel or _channel(request),
         path=request.path[:PATH_LENGTH] if request is not None else "",
         ip=client_ip(request) if request is not None else None,
+    )
+
+
+def audit_sign_in_failed(
+    *, action: str, email: str, user: User | None, request: HttpRequest | None
+) -> AuditEvent:
+    """A failed sign-in (wrong password, wrong or refused code): nobody signed in, so no
+    actor. The account tried, if it exists, is the record (its clinic's admins see the
+    attempt); the address typed is kept only if it is one. Never a password or code."""
+    return audit_record(
+        action=action,
+        what=AuditEvent.What.ACCOUNT,
+        actor=None,
+        actor_email=user.email if user else email,
+        role=AuditEvent.Role.ANONYMOUS,
+        clinic_id=user_clinic_id(user) if user else None,
+        object_id=user.pk if user else "",
+        request=request,
     )
 
 

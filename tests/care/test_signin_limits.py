@@ -228,3 +228,177 @@ def test_behind_a_proxy_one_client_cannot_use_up_everyones_sign_ins(
     assert 429 in answers  # the forged entries did not give the attacker fresh addresses
     assert response.status_code == 302
     assert signed_in(client)
+
+
+# Issue 17, item D: the lockout page is true for every kind of lock
+
+
+def lockout_page_text(response) -> str:
+    """The page's own words (its <main>), without the per-response nonce and token."""
+    body = response.content.decode()
+    return body[body.index("<main") : body.index("</main>")]
+
+
+def test_the_lockout_page_says_the_same_true_thing_for_every_kind_of_lock(
+    client, patient, settings
+):
+    # Below allauth's own 30 sign-ins a minute from an address, which answer 429 first.
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        wrong_password(Client(), f"guess{n}@example.org", address="192.0.2.50")
+    for _ in range(5):
+        wrong_password(Client(), patient.user.email, address="192.0.2.51")
+        wrong_password(Client(), "nobody@example.org", address="192.0.2.52")
+
+    address_lock = password_step(Client(), patient.user, address="192.0.2.50")
+    account_lock = password_step(Client(), patient.user, address="192.0.2.51")
+    no_account = wrong_password(Client(), "nobody@example.org", address="192.0.2.52")
+
+    assert [address_lock.status_code, account_lock.status_code, no_account.status_code] == [
+        429,
+        429,
+        429,
+    ]
+    # One text, whatever the kind of lock and whether the account exists...
+    text = lockout_page_text(address_lock)
+    assert lockout_page_text(account_lock) == text == lockout_page_text(no_account)
+    # ...and it promises nothing a password reset does not do for an address's lock.
+    assert "Wait 15 minutes" in text
+    assert "at once" not in text
+    assert "once it is reset" not in text
+
+
+# Issue 17, item B: a short X-Forwarded-For is bad input, not a server error
+
+
+def behind_two_proxies(settings, monkeypatch) -> None:
+    two = settings_from_environment(monkeypatch, NUM_PROXIES="2")
+    settings.REST_FRAMEWORK = two["REST_FRAMEWORK"]
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = two["ALLAUTH_TRUSTED_PROXY_COUNT"]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "audited"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        (" ", "10.0.0.254"),  # no address: the request came to the proxy in front of us
+        ("", "10.0.0.254"),
+        ("not-an-address", None),  # the audit trail keeps only addresses
+    ],
+    ids=["one", "blank", "empty", "garbage"],
+)
+def test_fewer_forwarded_addresses_than_proxies_still_sign_in(
+    client, patient, settings, monkeypatch, forwarded, audited
+):
+    behind_two_proxies(settings, monkeypatch)
+
+    page = client.get(LOGIN, HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.254")
+    response = password_step(
+        client, patient.user, address="10.0.0.254", HTTP_X_FORWARDED_FOR=forwarded
+    )
+
+    assert page.status_code == 200
+    assert response.status_code == 302
+    assert signed_in(client)
+    login = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN)
+    assert login.ip == audited
+
+
+def test_with_a_short_forwarded_header_the_limits_count_the_address_it_names(
+    client, patient, settings, monkeypatch
+):
+    behind_two_proxies(settings, monkeypatch)
+    proxy = {"address": "10.0.0.254"}
+    # allauth's 30 sign-ins a minute, used up by one client (other accounts each time)...
+    answers = [
+        wrong_password(
+            Client(), f"guess{n}@example.org", **proxy, HTTP_X_FORWARDED_FOR="203.0.113.9"
+        ).status_code
+        for n in range(31)
+    ]
+    # ...and django-axes' five wrong passwords for one account from that client.
+    for _ in range(5):
+        wrong_password(Client(), patient.user.email, **proxy, HTTP_X_FORWARDED_FOR="192.0.2.9")
+
+    that_client = password_step(Client(), patient.user, **proxy, HTTP_X_FORWARDED_FOR="192.0.2.9")
+    another = password_step(client, patient.user, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    assert answers[:30] == [200] * 30 and answers[30] == 429
+    assert that_client.status_code == 429
+    assert another.status_code == 302
+
+
+# Issue 17, item A: a code sent while the codes are locked is audited too
+
+
+def lock_the_codes(client, user) -> None:
+    for n in range(5):
+        password_step(client, user, address=f"10.0.9.{n}")
+        code_step(client, wrong_code(), address=f"10.0.9.{n}")
+
+
+def refusals(user):
+    return AuditEvent.objects.filter(
+        action=AuditEvent.Action.SECOND_FACTOR_REFUSED, object_id=str(user.pk)
+    )
+
+
+def test_a_code_sent_while_the_codes_are_locked_is_audited_as_refused(client, clinician):
+    lock_the_codes(Client(), clinician)
+    password_step(client, clinician, address="198.51.100.20")
+
+    right = code_step(client, totp_code(), address="198.51.100.20")
+    wrong = code_step(client, wrong_code(), address="198.51.100.20")
+
+    assert (right.status_code, wrong.status_code) == (429, 429)
+    assert refusals(clinician).count() == 2
+    event = refusals(clinician).first()
+    assert (event.actor, event.actor_email, event.ip, event.clinic_id) == (
+        None,
+        clinician.email,
+        "198.51.100.20",
+        clinician.staff_membership.clinic_id,
+    )
+    assert event.get_action_display() == "Sign-in code refused (locked out)"
+    # Refusals are not wrong codes: they neither count nor read as such.
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SECOND_FACTOR_FAILED).count() == 5
+
+
+def test_a_token_code_sent_while_the_codes_are_locked_is_audited_as_refused(client, clinician):
+    lock_the_codes(Client(), clinician)
+
+    with_code = token_request(client, clinician, address="198.51.100.21", code=totp_code())
+
+    assert with_code.status_code == 429
+    assert list(refusals(clinician).values_list("ip", "channel")) == [("198.51.100.21", "api")]
+
+
+# Issue 17, item C: a recovery code gets an API token (a phone lost), once
+
+
+def test_a_recovery_code_gets_an_api_token_once(client, clinician):
+    recovery = RecoveryCodes.activate(clinician).get_unused_codes()[0]
+
+    first = token_request(client, clinician, code=recovery)
+    again = token_request(Client(), clinician, code=recovery)
+
+    assert first.status_code == 201
+    assert again.status_code == 400
+    assert recovery not in RecoveryCodes.activate(clinician).get_unused_codes()
+    # The second use is a wrong code: counted and audited like any other.
+    assert list(
+        AuditEvent.objects.filter(action=AuditEvent.Action.SECOND_FACTOR_FAILED).values_list(
+            "object_id", "channel"
+        )
+    ) == [(str(clinician.pk), "api")]
+
+
+def test_a_recovery_code_for_an_api_token_is_refused_and_kept_while_locked(client, clinician):
+    recovery = RecoveryCodes.activate(clinician).get_unused_codes()[0]
+    lock_the_codes(Client(), clinician)
+
+    response = token_request(client, clinician, address="198.51.100.22", code=recovery)
+
+    assert response.status_code == 429
+    assert recovery in RecoveryCodes.activate(clinician).get_unused_codes()
+    assert refusals(clinician).count() == 1
