@@ -27,6 +27,7 @@ from notifications.tasks import send_deliveries, send_delivery
 from tracker.celery import app as celery_app
 
 from .harness import (
+    STACK_SITE_URL,
     TIMINGS,
     Postgres,
     Process,
@@ -164,7 +165,7 @@ class Stack:
             "DATABASE_URL": self.postgres.url.rsplit("/", 1)[0] + f"/{db_name}",
             "REDIS_URL": self.redis.url,
             "EMAIL_URL": f"smtp://127.0.0.1:{self.sink.port}",
-            "SITE_URL": "http://tracker.test",
+            "SITE_URL": STACK_SITE_URL,
         }
 
     def _start(self, name: str, command: list, env: dict) -> Process:

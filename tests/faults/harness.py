@@ -243,6 +243,10 @@ class SmtpSink:
         return [at for at, to in self.rcpt_at if to == address]
 
 
+# The address the stack's processes put in links and Message-IDs (SITE_URL).
+STACK_SITE_URL = "http://tracker.test"
+
+
 def pool_children(pid: int) -> list[int]:
     """The ids of the processes whose parent is `pid` (a worker's pool children)."""
     children = []

@@ -3,6 +3,7 @@
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.test import override_settings
 from django.utils import timezone
 
 from notifications.emails import delivery_message_id
@@ -10,7 +11,7 @@ from notifications.models import Delivery, ReminderPreference
 from notifications.services import checkin_reminders_dispatch
 from tests.factories import PatientFactory
 
-from .harness import wait_until
+from .harness import STACK_SITE_URL, wait_until
 
 
 def daytime_zone(now) -> str:
@@ -44,7 +45,9 @@ def dispatch(*patients) -> list[Delivery]:
 
 
 def message_id(delivery: Delivery) -> str:
-    return delivery_message_id(delivery.id)
+    """The Message-ID the stack's workers give the delivery (their SITE_URL, not this one's)."""
+    with override_settings(SITE_URL=STACK_SITE_URL):
+        return delivery_message_id(delivery.id)
 
 
 def status_of(delivery: Delivery) -> str:
