@@ -4,6 +4,7 @@ Every event is checked for its actor, role, action, record kind, patient, clinic
 channel, and a marker planted in the health data (notes) must appear in no audit column.
 """
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -381,3 +382,16 @@ def test_an_admin_is_recorded_with_the_admin_role(client, clinic, patient):
     client.get(reverse("care:patient-detail", args=[patient.public_id]))
 
     assert only_event(start).actor_role == "admin"
+
+
+def test_the_security_doc_names_only_audit_actions_that_exist():
+    # docs/security.md names actions as `code`; a renamed or dropped action must not linger.
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    # An action is written `value` ("Label") or `value`, "Label".
+    named = set(re.findall(r'`([a-z]+(?:_[a-z]+)*)`(?:,| \()\s*"', doc))
+    actions = {value for value, _ in AuditEvent.Action.choices}
+
+    assert named, 'the doc names no action in the form `code` ("Label")'
+    assert named <= actions
