@@ -112,6 +112,7 @@ _probed_at = [0.0]
 def reset() -> None:
     with _lock:
         _state.clear()
+        _probed_at[0] = 0.0
 
 
 def outage_page(request: HttpRequest) -> HttpResponse:

@@ -161,6 +161,23 @@ def test_an_outage_is_logged_once_until_a_request_succeeds(patient_client, monke
     assert over.endswith("; 5 requests were answered 503.")
 
 
+def test_a_redis_outage_is_over_when_the_cache_answers_again(patient_client, monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(
+        "care.api.views.checkin_submit", fail_with(redis.exceptions.TimeoutError("slow"))
+    )
+    for _ in range(2):
+        patient_client.post("/api/v1/checkins/", checkin_body(), "application/json")
+    monkeypatch.undo()
+
+    assert patient_client.get("/api/v1/me/").status_code == 200  # the cache answers a probe
+
+    assert [r.getMessage()[:48] for r in caplog.records if r.name == "care.outages"] == [
+        "Outage: Redis is unreachable (TimeoutError); req",
+        "Outage over: Redis answers again after 0 s; 2 re",
+    ]
+
+
 def test_the_outage_page_needs_no_database_and_no_session(django_assert_num_queries):
     request = RequestFactory().get("/me/checkin/")  # no user, no session attached
 
