@@ -2,6 +2,9 @@
 
 from django.http import HttpRequest, HttpResponseBase
 
+from care.api.errors import outage_json
+from care.outages import outage_kind, outage_noticed, outage_page, outage_request_done
+
 NO_STORE = "no-store, private"
 # Browser features no page of the site uses, refused to every origin (the site's own too).
 PERMISSIONS_POLICY = ", ".join(
@@ -50,3 +53,29 @@ class PrivateNoStoreMiddleware:
         if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
             response["Cache-Control"] = NO_STORE
         return response
+
+
+def outage_response(request: HttpRequest, exc: BaseException | None) -> HttpResponseBase | None:
+    """The 503 for an unreachable database or Redis (the API's body under /api/), or None."""
+    kind = outage_kind(exc)
+    if kind is None:
+        return None
+    outage_noticed(kind, exc)
+    return outage_json() if request.path.startswith("/api/") else outage_page(request)
+
+
+class OutageMiddleware:
+    """An outage met in a view is a 503, not a 500 with a traceback; a response that got
+    through may end an outage on record (care/outages.py). Outages met in other middleware
+    (the session, the user) reach Django's 500 handler, which answers the same."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        outage_request_done(response)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        return outage_response(request, exception)

@@ -1,6 +1,7 @@
 """Project-level views: the health endpoint and the error handlers."""
 
 import logging
+import sys
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
@@ -15,6 +16,7 @@ from care.api.errors import django_error_json
 from notifications.models import Heartbeat
 
 from .celery import app as celery_app
+from .middleware import outage_response
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +105,10 @@ def page_not_found(request: HttpRequest, exception: Exception):
 
 
 def server_error(request: HttpRequest):
+    # Called while the exception is handled: an unreachable database or Redis is a 503.
+    outage = outage_response(request, sys.exception())
+    if outage is not None:
+        return outage
     if _is_api(request):
         return django_error_json(500)
     return defaults.server_error(request)

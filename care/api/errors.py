@@ -6,16 +6,20 @@
 
 `code` is stable and meant for programs (`invalid`, `not_authenticated`, `authentication_failed`,
 `permission_denied`, `not_found`, `method_not_allowed`, `unsupported_media_type`, `parse_error`,
-`conflict`, `throttled`, ...); `detail` is a sentence for people; `errors` maps a field (nested
-fields joined with dots) to its messages and is empty when no field is at fault.
+`conflict`, `throttled`, `unavailable` (a 503 with Retry-After: the database or Redis is
+unreachable, see care/outages.py), ...); `detail` is a sentence for people; `errors` maps a
+field (nested fields joined with dots) to its messages and is empty when no field is at fault.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from ..access import RecordNotFound
+from ..outages import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, outage_kind, outage_noticed
 from ..services.audit import audit_denied
 
 INVALID_DETAIL = "Some values are not valid; see errors."
@@ -53,7 +57,27 @@ def error_body(*, status_code: int, code: str, detail: str, errors: dict | None 
     return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
 
 
+def outage_body() -> dict:
+    return error_body(status_code=503, code="unavailable", detail=UNAVAILABLE_DETAIL)
+
+
+def _outage_marked(response):
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response._has_been_logged = True  # the outage is logged once, not per request
+    return response
+
+
+def outage_json() -> JsonResponse:
+    """The API's 503 for an outage met outside an API view (middleware, the 500 handler)."""
+    return _outage_marked(JsonResponse(outage_body(), status=503))
+
+
 def exception_handler(exc, context):
+    kind = outage_kind(exc)
+    if kind is not None:
+        outage_noticed(kind, exc)
+        set_rollback()
+        return _outage_marked(Response(outage_body(), status=503))
     if isinstance(exc, RecordNotFound):
         audit_denied(context["request"], exc)
     # Django's own 404 and 403 as the API's (DRF converts them too, but only inside).

@@ -4,13 +4,43 @@ Python's json keeps the last of two equal keys, so `{"9": 3, "9": 0}` would stor
 and raise no safety alert. Every API body is parsed here (REST_FRAMEWORK's
 DEFAULT_PARSER_CLASSES); a repeat is a 400 `parse_error` whose `errors` names the key by its
 path (`answers.9`, or what the view's `repeated_key_field(path)` calls it).
+
+Nesting is limited too: json recurses once per level, and a body a hundred thousand levels
+deep raised RecursionError (a 500). Arrays and objects are counted before json reads the
+body; deeper than MAX_DEPTH is a 400 `parse_error`. No body of the API needs more than a few.
 """
 
 import codecs
+import re
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils import json
+
+MAX_DEPTH = 64
+
+# A string (its escapes included) or a bracket: brackets inside strings are not nesting.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+
+
+class TooDeep(ParseError):
+    def __init__(self) -> None:
+        super().__init__(f"JSON parse error - arrays and objects nested deeper than {MAX_DEPTH}.")
+
+
+def _check_depth(text: str) -> None:
+    """Raise TooDeep if arrays and objects nest deeper than MAX_DEPTH; in linear time."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # the usual case: too few brackets to matter, no scan
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        part = match.group()
+        if part in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise TooDeep
+        elif part in ("]", "}"):
+            depth -= 1
 
 
 class RepeatedKey(ParseError):
@@ -75,9 +105,10 @@ class StrictJSONParser(JSONParser):
             return obj
 
         try:
-            decoded = codecs.getreader(encoding)(stream)
+            text = codecs.getreader(encoding)(stream).read()
+            _check_depth(text)
             parse_constant = json.strict_constant if self.strict else None
-            data = json.load(decoded, parse_constant=parse_constant, object_pairs_hook=hook)
+            data = json.loads(text, parse_constant=parse_constant, object_pairs_hook=hook)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
         if not repeats:  # the usual case: no walk through the body
