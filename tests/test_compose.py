@@ -318,3 +318,14 @@ def test_web_counts_the_proxy_in_front_of_it():
     assert environment["NUM_PROXIES"] == "1"
     # The proxy always sets X-Forwarded-Proto (overwriting a client's), so Django may trust it.
     assert "X-Forwarded-Proto,https" in environment["DJANGO_SECURE_PROXY_SSL_HEADER"]
+
+
+def test_the_proxy_template_needs_only_the_variables_compose_gives_it():
+    """The image fills in the PROXY_* names it finds in its environment; one the compose file
+    does not set would reach nginx as literal text, and nginx would refuse to start."""
+    proxy = load_compose()["services"]["proxy"]
+    template = (ROOT / PROXY_TEMPLATE).read_text()
+    used = {a or b for a, b in re.findall(r"\$\{(PROXY_\w+)\}|\$(PROXY_\w+)", template)}
+
+    assert used == {name for name in proxy["environment"] if name.startswith("PROXY_")}
+    assert "$proxy_add_x_forwarded_for" not in template  # appends a client's forged chain
