@@ -43,8 +43,8 @@ def nginx_in_front():
     started = []
 
     def start(upstream: str) -> Nginx:
-        started.append(Nginx(upstream).start())
-        return started[-1]
+        started.append(Nginx(upstream))  # stopped (its directory removed) even if it fails
+        return started[-1].start()
 
     yield start
     for nginx in started:
