@@ -18,7 +18,8 @@ from celery import Celery
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-LONG_RUNNING_WITH_HEALTHCHECK = {"db", "redis", "mail", "web", "worker"}
+LONG_RUNNING_WITH_HEALTHCHECK = {"db", "redis", "mail", "web", "worker", "proxy"}
+PUBLIC = "proxy"  # the only service with a published port
 VARIABLE = re.compile(
     r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?[^}]*\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
 )
@@ -85,8 +86,8 @@ def compose_problems(compose: dict, *, documented: set[str]) -> list[str]:
                 problems.append(f"{name}: depends_on unknown service {target}")
         for words in command_words(service):
             problems += [f"{name}: {p}" for p in entry_point_problems(words)]
-        if service.get("ports") and name != "web":
-            problems.append(f"{name}: publishes a port; only web may")
+        if service.get("ports") and name != PUBLIC:
+            problems.append(f"{name}: publishes a port; only {PUBLIC} may")
         if name in LONG_RUNNING_WITH_HEALTHCHECK and "healthcheck" not in service:
             problems.append(f"{name}: has no healthcheck")
     for match in VARIABLE.finditer(yaml.safe_dump(compose)):
@@ -104,7 +105,7 @@ def test_the_compose_file_is_sound():
 def test_the_compose_file_runs_every_part_of_the_system():
     services = load_compose()["services"]
 
-    assert {"db", "redis", "migrate", "web", "worker", "beat", "mail"} <= set(services)
+    assert {"db", "redis", "migrate", "web", "worker", "beat", "mail", "proxy"} <= set(services)
     assert "gunicorn" in str(services["web"]["command"])
     assert "collectstatic" in str(services["web"]["command"])
     assert "manage.py migrate" in str(services["migrate"]["command"])
@@ -155,7 +156,11 @@ def test_the_compose_file_runs_every_part_of_the_system():
         ),
         (
             lambda c: c["services"]["redis"].update(ports=["6379:6379"]),
-            "redis: publishes a port; only web may",
+            "redis: publishes a port; only proxy may",
+        ),
+        (
+            lambda c: c["services"]["web"].update(ports=["8000:8000"]),
+            "web: publishes a port; only proxy may",
         ),
         (
             lambda c: c["services"]["worker"].pop("healthcheck"),
@@ -280,3 +285,47 @@ def test_the_role_check_catches_an_app_that_could_alter_its_tables(mutate, expec
     mutate(compose["services"])
 
     assert expected in role_problems(compose)
+
+
+PROXY_TEMPLATE = "docker/proxy/nginx.conf.template"
+
+
+def test_only_the_proxy_is_published_and_it_forwards_to_web_from_the_repo_template():
+    """The one nginx config in the repo (also run by tests/faults/test_proxy_faults.py) is
+    what compose's proxy renders; web answers only on the compose network."""
+    services = load_compose()["services"]
+    proxy = services["proxy"]
+
+    assert "ports" not in services["web"]
+    assert [name for name, s in services.items() if s.get("ports")] == ["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    mount = f"./{PROXY_TEMPLATE}:/etc/nginx/templates/default.conf.template:ro"
+    assert mount in proxy["volumes"]
+    assert (ROOT / PROXY_TEMPLATE).is_file()
+    assert proxy["environment"]["PROXY_UPSTREAM"] == "web:8000"
+    # Only the template's own ${PROXY_*} names are filled in, never nginx's $variables.
+    assert proxy["environment"]["NGINX_ENVSUBST_FILTER"] == "^PROXY_"
+    port = proxy["environment"]["PROXY_PORT"]
+    assert proxy["ports"] == [f"${{WEB_PORT:-8000}}:{port}"]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_web_counts_the_proxy_in_front_of_it():
+    """One proxy that overwrites X-Forwarded-For with the client's address: NUM_PROXIES=1,
+    fixed (not from .env, whose example says 0 for running without a proxy)."""
+    environment = load_compose()["services"]["web"]["environment"]
+
+    assert environment["NUM_PROXIES"] == "1"
+    # The proxy always sets X-Forwarded-Proto (overwriting a client's), so Django may trust it.
+    assert "X-Forwarded-Proto,https" in environment["DJANGO_SECURE_PROXY_SSL_HEADER"]
+
+
+def test_the_proxy_template_needs_only_the_variables_compose_gives_it():
+    """The image fills in the PROXY_* names it finds in its environment; one the compose file
+    does not set would reach nginx as literal text, and nginx would refuse to start."""
+    proxy = load_compose()["services"]["proxy"]
+    template = (ROOT / PROXY_TEMPLATE).read_text()
+    used = {a or b for a, b in re.findall(r"\$\{(PROXY_\w+)\}|\$(PROXY_\w+)", template)}
+
+    assert used == {name for name in proxy["environment"] if name.startswith("PROXY_")}
+    assert "$proxy_add_x_forwarded_for" not in template  # appends a client's forged chain

@@ -146,7 +146,7 @@ def _answers(url: str) -> bool:
     """Whether the server answers at all (and has loaded the app: the first request does)."""
     try:
         requests.get(url, timeout=5)
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not yet, or still loading it
         return False
     return True
 
@@ -197,11 +197,12 @@ class Stack:
         self._assert_on_own_broker(process)
         return process
 
-    def web(self, name: str = "web", **env) -> tuple[Process, str]:
-        """gunicorn on a spare loopback port; returns the process and its base URL."""
+    def web(self, name: str = "web", *, workers: int = 1, **env) -> tuple[Process, str]:
+        """gunicorn (sync workers) on a spare loopback port; returns the process and its URL."""
         port = free_port()
         command = [sys.executable, "-m", "gunicorn", "tracker.wsgi:application",
-                   "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "30"]  # fmt: skip
+                   "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                   "--timeout", "30"]  # fmt: skip
         process = self._start(name, command, env)
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(f"{url}/health/"), timeout=30, what=f"{name} to answer")
