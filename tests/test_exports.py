@@ -19,6 +19,7 @@ from care.exports import (
     cell,
     csv_lines,
     csv_trailer_verify,
+    export_csv,
     export_queryset,
 )
 from care.models import Patient, TreatmentSession
@@ -336,3 +337,17 @@ def test_streamed_csv_matches_the_row_by_row_rendering_byte_for_byte(
     response = clinician_client.get(reverse("care:clinic-export"), {"records": kind})
     body = b"".join(response.streaming_content)
     assert body[: body.rindex(b"# rows=")] == reference
+
+
+def test_a_download_abandoned_mid_stream_leaves_the_connection_usable(
+    clinic, patient, other_patient, monkeypatch
+):
+    """A client that hangs up closes the stream mid-COPY; the next query must still work."""
+    monkeypatch.setattr("care.exports.SEND_BYTES", 1)
+    tricky_records(patient, other_patient)
+    stream = export_csv("checkins", Patient.objects.filter(clinic=clinic))
+    assert next(stream).startswith(b"patient_id,day,")
+    next(stream)
+    stream.close()
+    assert Patient.objects.filter(clinic=clinic).count() == 2
+    assert csv_trailer_verify(b"".join(export_csv("checkins", Patient.objects.all()))) == 3
