@@ -186,6 +186,16 @@ def main() -> None:
         results["care"][patients] = phase(
             "web", f"web-{patients}", "--repeats", str(web_repeats), env=env, database=database
         )
+    largest = max(care_sizes)
+    say(f"Whole-clinic CSV exports, {largest:,} patients")
+    results["exports"] = phase(
+        "exports",
+        "exports",
+        "--repeats",
+        "1" if args.quick else "3",
+        env=env,
+        database=care_dbs[largest],
+    )
     for patients, database in dispatch_dbs.items():
         say(f"Dispatch tick, {patients:,} patients")
         results["dispatch"][patients] = phase(

@@ -118,6 +118,26 @@ def report(results: dict) -> str:
         counts = [care[n]["queries"][name] for n in sorted(care)]
         verdict = "same" if len(set(counts)) == 1 else "DIFFERENT"
         lines.append(f"| {label} | " + " | ".join(str(c) for c in counts) + f" | {verdict} |")
+    if "exports" in results:
+        # Issue 18: 1.55 million check-ins in at most 10 s of server time.
+        lines += ["", "| Export (whole clinic) | Rows | Server time | Rows/s | Target | |"]
+        lines += ["|---|---:|---:|---:|---|---|"]
+        for kind, label in (
+            ("checkins", "Check-ins export"),
+            ("assessments", "Questionnaires export"),
+            ("sessions", "Sessions export"),
+        ):
+            if kind not in results["exports"]:
+                continue
+            e = results["exports"][kind]
+            bound, verdict = "", ""
+            if kind == "checkins":
+                bound = ">= 155,000"
+                verdict = "ok" if e["rows_per_second"] >= 155_000 else "MISSED"
+            lines.append(
+                f"| {label} | {e['rows']:,} | {e['seconds']:.2f} s "
+                f"| {e['rows_per_second']:,.0f} | {bound} | {verdict} |"
+            )
     sizes = ", ".join(f"{n:,} patients / {care[n]['checkins']:,} check-ins" for n in sorted(care))
     lines += ["", f"Care data sets: {sizes}."]
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from .access import get_membership_for_user, get_own_patient_for_user, get_patient_for_user
-from .exports import KINDS, csv_lines, export_queryset, patient_data
+from .exports import KINDS, export_csv, patient_data
 from .models import AuditEvent, Patient
 from .services import audit_view
 
@@ -28,9 +28,8 @@ def _csv(request: HttpRequest, patients, name: str, patient: Patient | None) -> 
         message = _("Choose the records to export: %(kinds)s.") % {"kinds": ", ".join(KINDS)}
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     audit_view(request, action=AuditEvent.Action.EXPORTED, what=AUDIT_KINDS[kind], patient=patient)
-    columns, rows = export_queryset(kind, patients)
     response = StreamingHttpResponse(
-        csv_lines(columns, rows), content_type="text/csv; charset=utf-8"
+        export_csv(kind, patients), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="{name}-{kind}-{stamp}.csv"'

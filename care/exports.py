@@ -4,19 +4,31 @@ One table per record kind (check-ins, assessments, sessions), the same columns f
 patient or a whole clinic. Times are UTC in ISO 8601; a check-in's `day` is the patient's
 local day. Cells that a spreadsheet would run as a formula are prefixed with `'`.
 The header rows are documented in the README ("CSV export").
+
+Every file ends with a trailer line, `# rows=N sha256=HEX`: the number of data rows and the
+SHA-256 of every byte before the trailer. A file cut short (a killed worker, a dropped
+connection) has no trailer or one that does not match: `csv_trailer_verify` says which.
+On PostgreSQL the rows come from `COPY ... TO STDOUT` (`care.export_copy`), byte for byte
+the rows the Python writer below makes (which SQLite still uses).
 """
 
 import csv
+import hashlib
+import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, QuerySet
 
 from .models import Assessment, CheckIn, Patient, TreatmentSession
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 500
+# Rows are sent to the client in pieces of about this many bytes.
+SEND_BYTES = 64 * 1024
 
 
 def cell(value) -> str:
@@ -112,7 +124,8 @@ def export_queryset(kind: str, patients: QuerySet[Patient]) -> tuple[list, Query
     )
     if model is Assessment:
         rows = rows.annotate(supersedes_public_id=F("supersedes__public_id"))
-    return columns, rows.order_by("patient_id", order)
+    # The primary key breaks ties (two assessments at the same moment): a stable order.
+    return columns, rows.order_by("patient_id", order, "pk")
 
 
 class _Echo:
@@ -126,6 +139,60 @@ def csv_lines(columns: list, rows: QuerySet) -> Iterator[str]:
     yield writer.writerow([name for name, _ in columns])
     for row in rows.iterator(chunk_size=CHUNK):
         yield writer.writerow([cell(value(row)) for _, value in columns])
+
+
+def csv_rows(columns: list, rows: QuerySet) -> Iterator[bytes]:
+    """`csv_lines` as UTF-8, one item per line (the header first)."""
+    for line in csv_lines(columns, rows):
+        yield line.encode()
+
+
+def with_trailer(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """`lines` (the header, then one item per row) in pieces, then the trailer line."""
+    digest = hashlib.sha256()
+    count = -1  # the header is not a row
+    piece: list[bytes] = []
+    size = 0
+    for line in lines:
+        count += 1
+        digest.update(line)
+        piece.append(line)
+        size += len(line)
+        if size >= SEND_BYTES:
+            yield b"".join(piece)
+            piece, size = [], 0
+    piece.append(f"# rows={max(count, 0)} sha256={digest.hexdigest()}\r\n".encode())
+    yield b"".join(piece)
+
+
+TRAILER = re.compile(rb"# rows=(\d+) sha256=([0-9a-f]{64})\r\n\Z")
+
+
+def csv_trailer_verify(data: bytes) -> int:
+    """The number of rows of a whole export file; ValueError if it was cut or altered."""
+    start = data.rfind(b"# rows=")
+    found = TRAILER.match(data, start) if start >= 0 else None
+    if found is None:
+        raise ValueError("The file has no trailer line: it was cut short.")
+    body = data[:start]
+    if hashlib.sha256(body).hexdigest() != found.group(2).decode():
+        raise ValueError("The file's checksum does not match its trailer.")
+    rows = sum(1 for _ in csv.reader(io.StringIO(body.decode(), newline=""))) - 1
+    if rows != int(found.group(1)):
+        raise ValueError("The file's row count does not match its trailer.")
+    return rows
+
+
+def export_csv(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
+    """The whole CSV of one record kind for `patients`, trailer included, in pieces."""
+    columns, rows = export_queryset(kind, patients)
+    if connection.vendor == "postgresql":
+        from .export_copy import copy_rows
+
+        lines = copy_rows(kind, columns, patients)
+    else:
+        lines = csv_rows(columns, rows)
+    return with_trailer(lines)
 
 
 def _plain(value):

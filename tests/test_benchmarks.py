@@ -81,6 +81,23 @@ def test_the_report_marks_each_target_met_or_missed():
     assert _line(table, "Check-in submissions").endswith("| 0.40 | >= 0.5 | MISSED |")
 
 
+def test_the_report_gives_each_exports_rows_per_second_against_its_target():
+    results = copy.deepcopy(RESULTS)
+    results["exports"] = {
+        "checkins": {"rows": 1_550_000, "bytes": 10**8, "seconds": 5.0, "rows_per_second": 310_000},
+        "sessions": {"rows": 30_000, "bytes": 10**6, "seconds": 0.5, "rows_per_second": 60_000},
+        "peak_rss_mb": 90.0,
+    }
+    table = report(results)
+    assert _line(table, "Check-ins export").endswith(
+        "| 1,550,000 | 5.00 s | 310,000 | >= 155,000 | ok |"
+    )
+    assert _line(table, "Sessions export").endswith("| 30,000 | 0.50 s | 60,000 |  |  |")
+    results["exports"]["checkins"] |= {"seconds": 12.0, "rows_per_second": 129_167}
+    assert _line(report(results), "Check-ins export").endswith("| >= 155,000 | MISSED |")
+    assert "Check-ins export" not in report(RESULTS)
+
+
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="benchmarks.urls")
 def test_the_floors_need_a_sign_in_and_the_post_inserts_one_row(client, clinician):

@@ -1,6 +1,7 @@
 """CSV export for staff: headers, values, scoping, formula escaping, streaming, bad input."""
 
 import csv
+import hashlib
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -10,8 +11,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from care.exports import ASSESSMENT_COLUMNS, CHECKIN_COLUMNS, SESSION_COLUMNS, cell
-from care.models import TreatmentSession
+from care.exports import (
+    ASSESSMENT_COLUMNS,
+    CHECKIN_COLUMNS,
+    KINDS,
+    SESSION_COLUMNS,
+    cell,
+    csv_lines,
+    csv_trailer_verify,
+    export_csv,
+    export_queryset,
+)
+from care.models import Patient, TreatmentSession
 from care.services import assessment_submit
 from tests.factories import CheckInFactory, PatientFactory
 
@@ -24,8 +35,10 @@ def read(response) -> list[dict]:
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(body)))
+    body = b"".join(response.streaming_content)
+    csv_trailer_verify(body)
+    rows = body[: body.rindex(b"# rows=")].decode()
+    return list(csv.DictReader(io.StringIO(rows)))
 
 
 def header(response) -> list[str]:
@@ -236,3 +249,105 @@ def test_settings_page_links_the_downloads(patient_client):
 
 def test_staff_have_no_own_data_download(clinician_client):
     assert clinician_client.get(reverse("care:my-export-json")).status_code == 404
+
+
+def tricky_records(patient, other_patient):
+    """Rows whose cells test the CSV's rules: formulas, quotes, newlines, blanks, fractions."""
+    CheckInFactory(
+        patient=patient,
+        local_date=date(2026, 3, 4),
+        sleep_hours=Decimal("7.0"),
+        side_effects=["nausea", "headache"],
+        has_self_harm_thoughts=True,
+        note='-2 "quoted", with comma\nand a second line',
+        submitted_at=datetime(2026, 3, 4, 15, 30, 0, 120, tzinfo=UTC),
+    )
+    CheckInFactory(patient=patient, local_date=date(2026, 3, 5), note="", side_effects=[])
+    CheckInFactory(patient=other_patient, local_date=date(2026, 3, 4), note="\t=1+1")
+    assessment_submit(
+        patient=patient,
+        instrument_code="phq9",
+        answers={str(n): 1 for n in range(1, 10)},
+        difficulty=None,
+        client_id=None,
+        entered_by=patient.user,
+        now=MOMENT,
+    )
+    assessment_submit(
+        patient=other_patient,
+        instrument_code="gad7",
+        answers={str(n): 3 for n in range(1, 8)},
+        difficulty=2,
+        client_id=None,
+        entered_by=other_patient.user,
+        now=MOMENT,
+    )
+    TreatmentSession.objects.create(
+        patient=patient,
+        scheduled_at=MOMENT,
+        route="iv",
+        dose_mg=Decimal("35.0"),
+        dose_mg_per_kg=Decimal("0.50"),
+        bp_pre_systolic=128,
+        adverse_events='@nausea, "mild"',
+        notes="+ fine",
+        lot_number="",
+    )
+    TreatmentSession.objects.create(patient=other_patient, scheduled_at=MOMENT, route="intranasal")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_csv_ends_with_a_trailer_of_its_row_count_and_checksum(
+    clinician_client, patient, other_patient, kind
+):
+    tricky_records(patient, other_patient)
+    response = clinician_client.get(reverse("care:clinic-export"), {"records": kind})
+    body = b"".join(response.streaming_content)
+    head, trailer = body[: body.rindex(b"# rows=")], body[body.rindex(b"# rows=") :]
+    rows = list(csv.reader(io.StringIO(head.decode())))[1:]
+    assert len(rows) >= 2
+    expected = f"# rows={len(rows)} sha256={hashlib.sha256(head).hexdigest()}\r\n"
+    assert trailer.decode() == expected
+    assert csv_trailer_verify(body) == len(rows)
+
+
+def test_a_download_cut_mid_stream_is_detectable(clinician_client, patient, other_patient):
+    tricky_records(patient, other_patient)
+    response = clinician_client.get(reverse("care:clinic-export"), {"records": "checkins"})
+    body = b"".join(response.streaming_content)
+    assert csv_trailer_verify(body) == 3
+    lines = body.split(b"\r\n")
+    cut_at_a_row = b"\r\n".join(lines[:2]) + b"\r\n"
+    cut_mid_row = body[: len(body) // 2]
+    row_dropped = b"\r\n".join(lines[:1] + lines[2:])
+    trailer_only_cut = body[:-10]
+    for broken in (cut_at_a_row, cut_mid_row, row_dropped, trailer_only_cut, b""):
+        with pytest.raises(ValueError):
+            csv_trailer_verify(broken)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_streamed_csv_matches_the_row_by_row_rendering_byte_for_byte(
+    clinician_client, clinic, patient, other_patient, kind
+):
+    """On PostgreSQL the file comes from COPY; its rows must be those the Python writer makes."""
+    tricky_records(patient, other_patient)
+    columns, rows = export_queryset(kind, Patient.objects.filter(clinic=clinic))
+    reference = "".join(csv_lines(columns, rows)).encode()
+    response = clinician_client.get(reverse("care:clinic-export"), {"records": kind})
+    body = b"".join(response.streaming_content)
+    assert body[: body.rindex(b"# rows=")] == reference
+
+
+def test_a_download_abandoned_mid_stream_leaves_the_connection_usable(
+    clinic, patient, other_patient, monkeypatch
+):
+    """A client that hangs up closes the stream mid-COPY; the next query must still work."""
+    monkeypatch.setattr("care.exports.SEND_BYTES", 1)
+    tricky_records(patient, other_patient)
+    stream = export_csv("checkins", Patient.objects.filter(clinic=clinic))
+    assert next(stream).startswith(b"patient_id,day,")
+    next(stream)
+    stream.close()
+    assert Patient.objects.filter(clinic=clinic).count() == 2
+    assert csv_trailer_verify(b"".join(export_csv("checkins", Patient.objects.all()))) == 3
