@@ -186,7 +186,7 @@ def test_a_point_in_time_restore_keeps_every_checkin_before_the_target_and_the_a
         stack.beat(DATABASE_URL=url)
         for delivery in (pending, claimed):
             assert wait_for_status(delivery, "sent", timeout=60).attempts >= 1
-        stack.sweeps(2)
+        stack.sweeps(1)  # a sweep after both were sent: the skipped one stays unsent
         assert status_of(sent_later) == Delivery.Status.SKIPPED
         assert stack.sink.count(message_id(sent_later)) == 0
         assert [stack.sink.count(message_id(d)) for d in (pending, claimed)] == [1, 1]
