@@ -178,6 +178,7 @@ class PgBackRest:
         self.home = pg_user_dir(root / "pgbackrest")
         self.repo = self.home / "repo"
         self.config = self.home / "pgbackrest.conf"
+        pg_user_dir(self.home / "log")  # pgBackRest makes its repository, not its log directory
         options = {
             "repo1-path": self.repo,
             "repo1-cipher-type": "aes-256-cbc",

@@ -132,7 +132,13 @@ def test_a_point_in_time_restore_keeps_every_checkin_before_the_target_and_the_a
             during.append(checkins.submit())
         assert backup.returncode == 0, backup.stdout.read()
         assert during, "no check-in arrived while the backup ran"
-        for _ in range(10):
+        # Encrypted at rest: the repository's files are OpenSSL-style ciphertext.
+        backup_info = backrest.repo / "backup" / backrest.STANZA / "backup.info"
+        assert backup_info.read_bytes().startswith(b"Salted__")
+        # More for two seconds: pgBackRest restores the newest backup that stopped before the
+        # target, and records a backup's stop time in whole seconds.
+        backup_ended = time.monotonic()
+        while time.monotonic() < backup_ended + 2:
             checkins.submit()
 
         kept = list(CheckIn.objects.order_by("id").values_list("id", "local_date", "version"))
