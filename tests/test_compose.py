@@ -8,6 +8,7 @@ connect as the database role that owns nothing; only the one-shot migrate runs a
 
 import copy
 import importlib
+import itertools
 import re
 import shlex
 from pathlib import Path
@@ -18,7 +19,7 @@ from celery import Celery
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-LONG_RUNNING_WITH_HEALTHCHECK = {"db", "redis", "mail", "web", "worker", "proxy"}
+LONG_RUNNING_WITH_HEALTHCHECK = {"db", "redis", "mail", "web", "worker", "proxy", "backup"}
 PUBLIC = "proxy"  # the only service with a published port
 VARIABLE = re.compile(
     r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?[^}]*\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
@@ -329,3 +330,181 @@ def test_the_proxy_template_needs_only_the_variables_compose_gives_it():
 
     assert used == {name for name in proxy["environment"] if name.startswith("PROXY_")}
     assert "$proxy_add_x_forwarded_for" not in template  # appends a client's forged chain
+
+
+PGBACKREST_CONFIG = ROOT / "docker/pgbackrest/pgbackrest.conf"
+CIPHER_PASS = "PGBACKREST_REPO1_CIPHER_PASS"
+
+
+def server_settings(service: dict) -> dict[str, str]:
+    """The `-c name=value` settings of a PostgreSQL service's command."""
+    words = [str(w) for w in service.get("command") or []]
+    return dict(w.split("=", 1) for before, w in itertools.pairwise(words) if before == "-c")
+
+
+def pgbackrest_options(config: str) -> dict[str, str]:
+    return dict(
+        line.split("=", 1) for line in config.splitlines() if re.match(r"[a-z0-9-]+=", line)
+    )
+
+
+def volume_at(service: dict, target: str) -> str | None:
+    """The volume (or host path) a service mounts at `target`."""
+    for volume in service.get("volumes", []):
+        source, _, rest = volume.partition(":")
+        if rest.split(":")[0] == target:
+            return source
+    return None
+
+
+def backup_problems(compose: dict, config: str) -> list[str]:
+    """What keeps the database from being restored to a point in time after its disk is lost
+    (empty when nothing does)."""
+    services, options = compose["services"], pgbackrest_options(config)
+    db, backup, problems = services["db"], services.get("backup"), []
+    settings = server_settings(db)
+    if settings.get("archive_mode") != "on":
+        problems.append("db: WAL is not archived (archive_mode)")
+    if not re.fullmatch(r"pgbackrest .*archive-push %p", settings.get("archive_command", "")):
+        problems.append("db: archive_command does not push WAL to pgBackRest")
+    if not settings.get("archive_timeout"):
+        problems.append("db: no archive_timeout (a quiet database's last commits stay unarchived)")
+    if options.get("repo1-cipher-type") != "aes-256-cbc":
+        problems.append("the repository is not encrypted (repo1-cipher-type)")
+    if "repo1-cipher-pass" in options:
+        problems.append("the repository's passphrase is written in the repository's files")
+    if not options.get("repo1-retention-full"):
+        problems.append("no retention (repo1-retention-full): the repository grows for ever")
+    if backup is None:
+        return [*problems, "no backup service"]
+    if (backup.get("build"), backup.get("image")) != (db.get("build"), db.get("image")):
+        problems.append("backup: not the db's image (pgBackRest and PostgreSQL must match)")
+    if not any("pgbackrest" in w and " backup" in w for w in map(str, backup.get("command", []))):
+        problems.append("backup: takes no backups")
+    if "healthcheck" not in backup:
+        problems.append("backup: has no healthcheck")
+    repo, data = options.get("repo1-path"), options.get("pg1-path")
+    for name, service in (("db", db), ("backup", backup)):
+        if volume_at(service, "/etc/pgbackrest/pgbackrest.conf") is None:
+            problems.append(f"{name}: has no pgBackRest configuration")
+        if (
+            repo == data
+            or repo.startswith(f"{data}/")
+            or volume_at(service, repo) == (volume_at(db, data))
+        ):
+            problems.append(f"{name}: keeps the repository on the database's volume")
+        elif volume_at(service, repo) is None:
+            problems.append(f"{name}: does not mount the repository ({repo})")
+        passphrase = str(service.get("environment", {}).get(CIPHER_PASS, ""))
+        if not re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", passphrase):
+            problems.append(f"{name}: the repository's passphrase is not required from .env")
+    for name in APP_SERVICES:
+        if services[name].get("environment", {}).get("PGBACKREST_CIPHER_PASS") != "":
+            problems.append(f"{name}: may read the backups' passphrase (PGBACKREST_CIPHER_PASS)")
+    return problems
+
+
+def test_the_database_archives_its_wal_to_an_encrypted_repository_off_its_volume():
+    compose = load_compose()
+    backup = compose["services"]["backup"]
+
+    assert backup_problems(compose, PGBACKREST_CONFIG.read_text()) == []
+    assert volume_at(backup, "/var/lib/pgbackrest") == "pgbackrest" != "pgdata"
+    assert volume_at(backup, "/var/lib/postgresql/data") == "pgdata"  # read-only, to back up
+    assert "/var/lib/postgresql/data:ro" in " ".join(backup["volumes"])
+    assert "PGBACKREST_CIPHER_PASS" in documented_variables()
+
+
+def _compose_without_app_anchor_sharing() -> dict:
+    compose = copy.deepcopy(load_compose())
+    for name in ("db", "backup", *APP_SERVICES):
+        compose["services"][name]["environment"] = dict(compose["services"][name]["environment"])
+    return compose
+
+
+@pytest.mark.parametrize(
+    ("mutate", "edit_config", "expected"),
+    [
+        (
+            lambda s: s["db"].update(command=["postgres"]),
+            None,
+            "db: WAL is not archived (archive_mode)",
+        ),
+        (
+            lambda s: s["db"].update(command=["postgres", "-c", "archive_mode=on"]),
+            None,
+            "db: archive_command does not push WAL to pgBackRest",
+        ),
+        (
+            lambda s: None,
+            ("repo1-cipher-type=aes-256-cbc", ""),
+            "the repository is not encrypted (repo1-cipher-type)",
+        ),
+        (
+            lambda s: None,
+            ("[global]", "[global]\nrepo1-cipher-pass=secret"),
+            "the repository's passphrase is written in the repository's files",
+        ),
+        (
+            lambda s: None,
+            ("repo1-retention-full=4", ""),
+            "no retention (repo1-retention-full): the repository grows for ever",
+        ),
+        (lambda s: s.pop("backup"), None, "no backup service"),
+        (
+            lambda s: s["backup"].update(build=None, image="postgres:16"),
+            None,
+            "backup: not the db's image (pgBackRest and PostgreSQL must match)",
+        ),
+        (
+            lambda s: s["backup"].update(command=["sleep", "infinity"]),
+            None,
+            "backup: takes no backups",
+        ),
+        (lambda s: s["backup"].pop("healthcheck"), None, "backup: has no healthcheck"),
+        (
+            lambda s: s["backup"].update(
+                volumes=[
+                    v.replace("pgbackrest:/var", "pgdata:/var") for v in s["backup"]["volumes"]
+                ]
+            ),
+            None,
+            "backup: keeps the repository on the database's volume",
+        ),
+        (
+            lambda s: None,
+            ("repo1-path=/var/lib/pgbackrest", "repo1-path=/var/lib/postgresql/data/backups"),
+            "db: keeps the repository on the database's volume",
+        ),
+        (
+            lambda s: s["db"].update(
+                volumes=[v for v in s["db"]["volumes"] if "/var/lib/pgbackrest" not in v]
+            ),
+            None,
+            "db: does not mount the repository (/var/lib/pgbackrest)",
+        ),
+        (
+            lambda s: s["backup"]["environment"].update(
+                {CIPHER_PASS: "${PGBACKREST_CIPHER_PASS:-x}"}
+            ),
+            None,
+            "backup: the repository's passphrase is not required from .env",
+        ),
+        (
+            lambda s: s["worker"]["environment"].pop("PGBACKREST_CIPHER_PASS"),
+            None,
+            "worker: may read the backups' passphrase (PGBACKREST_CIPHER_PASS)",
+        ),
+    ],
+)
+def test_the_backup_check_catches_a_database_that_could_not_be_restored(
+    mutate, edit_config, expected
+):
+    compose = _compose_without_app_anchor_sharing()
+    mutate(compose["services"])
+    config = PGBACKREST_CONFIG.read_text()
+    if edit_config:
+        assert edit_config[0] in config
+        config = config.replace(*edit_config)
+
+    assert expected in backup_problems(compose, config)

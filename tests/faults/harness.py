@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -78,42 +79,77 @@ def _ensure_pg_user() -> None:
         subprocess.run(["useradd", "--system", *nologin, PG_USER], check=True)
 
 
+def as_pg_user(*command) -> list[str]:
+    """`command` run as PostgreSQL's owner: PG_USER as root, else the current user."""
+    command = [str(word) for word in command]
+    if os.geteuid() != 0:
+        return command
+    _ensure_pg_user()
+    return ["runuser", "-u", PG_USER, "--", *command]
+
+
+def pg_user_dir(path: Path, mode: int = 0o700) -> Path:
+    """A new directory that PostgreSQL's owner owns (PostgreSQL and pgBackRest write there)."""
+    path.mkdir(parents=True, mode=mode)
+    path.chmod(mode)
+    if os.geteuid() == 0:
+        _ensure_pg_user()
+        shutil.chown(path, PG_USER)
+    return path
+
+
 class Postgres:
     """A fresh PostgreSQL cluster (trust authentication, loopback only)."""
 
-    def __init__(self, root: Path, bin_dir: Path):
+    def __init__(self, root: Path, bin_dir: Path, *, name: str = "postgres"):
         self.bin = bin_dir
-        self.home = root / "postgres"
+        self.home = root / name
         self.data = self.home / "data"
         self.port = free_port()
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/tracker"
 
     def _as_owner(self, *command) -> list[str]:
-        if os.geteuid() != 0:
-            return list(command)
-        _ensure_pg_user()
-        return ["runuser", "-u", PG_USER, "--", *command]
+        return as_pg_user(*command)
 
     def _run(self, *command) -> None:
         subprocess.run(self._as_owner(*command), check=True, capture_output=True, timeout=60)
 
     def init(self) -> None:
-        self.home.mkdir(parents=True)
-        if os.geteuid() == 0:
-            _ensure_pg_user()  # before it is given the directory (a fresh machine has none)
-            shutil.chown(self.home, PG_USER)
+        pg_user_dir(self.home, 0o755)
         self._run(
             self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
+
+    def init_from(self, source: "Postgres") -> None:
+        """A new cluster holding what the running `source` holds (its schema and rows), by
+        a base backup: quicker than migrating an empty one."""
+        pg_user_dir(self.home, 0o755)
+        self._run(
+            self.bin / "pg_basebackup", "-h", "127.0.0.1", "-p", source.port, "-U", "postgres",
+            "-D", self.data, "--checkpoint=fast", "--wal-method=stream", "--no-sync",
+        )  # fmt: skip
+
+    def configure(self, **settings: str) -> None:
+        """Server settings for the next start (appended to postgresql.conf)."""
+        lines = "".join(f"{name} = '{value}'\n" for name, value in settings.items())
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(lines)
+
+    def database_url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
             " -c fsync=off -c max_connections=100"  # fsync: the machine itself does not crash here
         )
-        self._run(self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.home / "log",
-                  "-w", "-t", "30", "start")  # fmt: skip
+        try:
+            self._run(self.bin / "pg_ctl", "-D", self.data, "-o", options, "-l", self.home / "log",
+                      "-w", "-t", "30", "start")  # fmt: skip
+        except subprocess.CalledProcessError:
+            log = (self.home / "log").read_text(errors="replace")[-3000:]
+            raise AssertionError(f"PostgreSQL in {self.data} did not start:\n{log}") from None
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server; "immediate" is a crash (no checkpoint, clients cut off)."""
@@ -126,6 +162,75 @@ class Postgres:
     def stop_if_running(self) -> None:
         if self.is_running():
             self.stop("immediate")
+
+
+def pgbackrest_bin() -> str | None:
+    return shutil.which("pgbackrest")
+
+
+class PgBackRest:
+    """pgBackRest for one cluster, with its repository in a directory of its own (never
+    under the cluster's), encrypted (aes-256-cbc) with a passphrase made for the test."""
+
+    STANZA = "tracker"
+
+    def __init__(self, root: Path, postgres: Postgres):
+        self.home = pg_user_dir(root / "pgbackrest")
+        self.repo = self.home / "repo"
+        self.config = self.home / "pgbackrest.conf"
+        pg_user_dir(self.home / "log")  # pgBackRest makes its repository, not its log directory
+        options = {
+            "repo1-path": self.repo,
+            "repo1-cipher-type": "aes-256-cbc",
+            "repo1-cipher-pass": secrets.token_urlsafe(32),
+            "repo1-retention-full": 2,
+            "start-fast": "y",  # a checkpoint at once, not spread over minutes
+            "lock-path": self.home / "lock",
+            "log-path": self.home / "log",
+            "spool-path": self.home / "spool",
+            "log-level-console": "warn",
+            "log-level-file": "info",
+        }
+        stanza = {
+            "pg1-path": postgres.data,
+            "pg1-port": postgres.port,
+            "pg1-socket-path": postgres.home,
+            "pg1-user": "postgres",
+        }
+        text = "[global]\n" + "".join(f"{k}={v}\n" for k, v in options.items())
+        text += f"\n[{self.STANZA}]\n" + "".join(f"{k}={v}\n" for k, v in stanza.items())
+        self.config.write_text(text)
+        self.config.chmod(0o600)
+        if os.geteuid() == 0:
+            shutil.chown(self.config, PG_USER)
+
+    def command(self, *args) -> list[str]:
+        return as_pg_user("pgbackrest", f"--config={self.config}", f"--stanza={self.STANZA}", *args)
+
+    @property
+    def archive_command(self) -> str:
+        """PostgreSQL's archive_command: each finished WAL segment pushed to the repository."""
+        return f"pgbackrest --config={self.config} --stanza={self.STANZA} archive-push %p"
+
+    def run(self, *args, timeout: float = 120) -> str:
+        done = subprocess.run(self.command(*args), capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise AssertionError(f"pgbackrest {' '.join(args)} exited {done.returncode}:\n"
+                                 f"{done.stdout}{done.stderr}")  # fmt: skip
+        return done.stdout
+
+    def start(self, *args) -> subprocess.Popen:
+        """A pgBackRest command in the background (e.g. a backup while rows arrive)."""
+        return subprocess.Popen(self.command(*args), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+    def restore(self, *, into: Postgres, target: str) -> None:
+        """Point-in-time restore into a new cluster's empty data directory: once started, it
+        replays WAL up to `target` (a timestamp), then promotes itself."""
+        pg_user_dir(into.home, 0o755)
+        pg_user_dir(into.data)
+        self.run(f"--pg1-path={into.data}", "--type=time", f"--target={target}",
+                 "--target-action=promote", "restore")  # fmt: skip
 
 
 class Redis:
