@@ -3,6 +3,7 @@
 from datetime import time
 
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -109,7 +110,9 @@ class Delivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     link_used_at = models.DateTimeField(_("link used"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The database's clock, not the inserting worker's: the sweeper compares it with the
+    # database's clock too (notifications.sending), so no worker's clock decides ownership.
+    created_at = models.DateTimeField(_("created"), db_default=Now())
 
     class Meta:
         verbose_name = _("delivery")

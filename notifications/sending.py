@@ -15,7 +15,8 @@ from time import monotonic, sleep
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
+from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.clock import local_date
@@ -87,19 +88,30 @@ def _enqueue_chunk(delivery_ids: list[int]) -> None:
         logger.warning("Broker unavailable; %s deliveries left for the sweeper", len(delivery_ids))
 
 
-def _due_for_attempt(now: datetime) -> Q:
+def _db_now(plus: timedelta = timedelta(0)) -> ExpressionWrapper:
+    """The database's clock (plus a span), evaluated in the statement that uses it.
+
+    Everything that decides who owns a row (the claim, its lease, the backoff, the sweeper's
+    cut-offs, the row's created_at) is the database's time, never a worker's: with one
+    worker's clock 10 minutes ahead, it took the others' live claims as expired and sent
+    their e-mails again.
+    """
+    return ExpressionWrapper(Now() + plus, output_field=DateTimeField())
+
+
+def _due_for_attempt() -> Q:
     """Pending rows not held back by a deferral's backoff."""
-    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=_db_now())
 
 
-def deliveries_sweep(*, now: datetime, older_than: timedelta = LEASE) -> int:
+def deliveries_sweep(*, older_than: timedelta = LEASE) -> int:
     """Enqueue again rows left pending (a lost broker message, a deferral whose wait is
-    over) or whose claim expired, oldest first."""
+    over) or whose claim expired, oldest first (by the database's clock)."""
     stuck = (
         Delivery.objects.filter(
-            Q(status=Delivery.Status.PENDING, created_at__lt=now - older_than)
-            & _due_for_attempt(now)
-            | Q(status=Delivery.Status.SENDING, lease_until__lt=now)
+            Q(status=Delivery.Status.PENDING, created_at__lt=_db_now(-older_than))
+            & _due_for_attempt()
+            | Q(status=Delivery.Status.SENDING, lease_until__lt=_db_now())
         )
         .order_by("id")
         .values_list("id", flat=True)
@@ -117,10 +129,10 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
     Raises TransientSendError (the task retries) when the mail server defers.
     """
     claimed = Delivery.objects.filter(
-        Q(status=Delivery.Status.PENDING) & _due_for_attempt(now)
-        | Q(status=Delivery.Status.SENDING, lease_until__lt=now),
+        Q(status=Delivery.Status.PENDING) & _due_for_attempt()
+        | Q(status=Delivery.Status.SENDING, lease_until__lt=_db_now()),
         id=delivery_id,
-    ).update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE)
+    ).update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=_db_now(LEASE))
     if not claimed:
         return "not claimed"  # sent already, or another worker holds it
     delivery = Delivery.objects.select_related("patient__user", "patient__clinic").get(
@@ -298,7 +310,7 @@ def _defer(delivery: Delivery, error: str, now: datetime) -> str:
         return _fail(delivery, f"gave up after {delivery.attempts} attempts: {error}", now)
     # Exponential backoff (1, 2, 4, 8, 16 minutes), which the sweeper also respects.
     wait = RETRY * min(2 ** (delivery.attempts - 1), 30)
-    _mark(delivery, Delivery.Status.PENDING, last_error=error[:300], next_attempt_at=now + wait)
+    _mark(delivery, Delivery.Status.PENDING, last_error=error[:300], next_attempt_at=_db_now(wait))
     raise TransientSendError(error)
 
 

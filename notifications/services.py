@@ -18,7 +18,6 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
-from django.utils import timezone
 
 from care.clock import local_date
 from care.models import (
@@ -320,12 +319,13 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
 
 
 # One statement per kind in a batch on PostgreSQL: the values travel as a few arrays, in
-# binary (%b), and the new ids come back.
+# binary (%b), and the new ids come back. created_at is the column's default, the
+# database's clock (never the inserting worker's: the sweeper reads it by that clock).
 INSERT_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id,
-         status, attempts, last_error, created_at)
-    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, 0, '', %b
+         status, attempts, last_error)
+    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, 0, ''
     FROM unnest(%b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[])
         AS new (subject_key, due_at, to_email, patient_id, alert_id)
 """
@@ -343,7 +343,7 @@ def _insert_new(rows: list[NewDelivery], *, if_missing: bool = True) -> list[int
             for kind in sorted({r.kind for r in rows}):
                 of_kind = [r for r in rows if r.kind == kind]
                 _, keys, due, emails, patients, alerts = map(list, zip(*of_kind, strict=True))
-                params = [str(kind), str(Delivery.Status.PENDING), timezone.now()]
+                params = [str(kind), str(Delivery.Status.PENDING)]
                 params += [keys, due, emails, patients, alerts]
                 cursor.execute(INSERT_MISSING if if_missing else INSERT_ALL, params)
                 inserted += [delivery_id for (delivery_id,) in cursor.fetchall()]

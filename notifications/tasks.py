@@ -40,7 +40,7 @@ def dispatch_reminders() -> None:
     steps = [
         # First: it looks for rows of earlier ticks (this tick's are not stuck), and need
         # not read past the rows this tick makes.
-        lambda: deliveries_sweep(now=now),
+        deliveries_sweep,
         # Safety e-mails before the reminders: their latency matters most.
         lambda: escalations_dispatch(now=now),
         lambda: patient_reminders_dispatch(now=now),

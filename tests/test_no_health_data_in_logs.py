@@ -42,6 +42,7 @@ from notifications.services import checkin_reminders_dispatch
 from notifications.tasks import dispatch_reminders, send_delivery
 from tests.care.test_security import sign_in
 from tests.factories import PASSWORD, PatientFactory, StaffFactory
+from tests.notifications.clock import deliveries_age
 
 pytestmark = pytest.mark.django_db
 
@@ -354,6 +355,7 @@ def test_failing_tasks_and_deliveries_leave_no_health_data_behind(
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
     for minutes in (0, 5):  # deferred and retried by Celery, then refused for good
+        deliveries_age(timedelta(minutes=minutes))  # the backoff, by the database's clock
         with time_machine.travel(reminder_at + timedelta(minutes=minutes), tick=False):
             send_delivery.apply(args=[delivery_id])
     monkeypatch.setattr("care.tasks.daily_alerts_run_all", bad_row)

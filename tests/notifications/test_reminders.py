@@ -11,6 +11,7 @@ import time_machine
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
+from django.utils import timezone
 
 from care.models import Alert
 from notifications.models import Delivery, ReminderPreference
@@ -22,6 +23,7 @@ from notifications.services import (
 )
 from notifications.tasks import dispatch_reminders
 from tests.factories import CheckInFactory, PatientFactory
+from tests.notifications.clock import deliveries_age
 from tests.notifications.mail_text import mail_words
 
 pytestmark = pytest.mark.django_db
@@ -191,6 +193,7 @@ def test_a_deferral_is_retried_then_given_up(patient_ny, monkeypatch):
             delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(hours=attempt))
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts) == ("pending", attempt)
+        deliveries_age(timedelta(hours=1))  # past its backoff
     final = delivery_send(delivery_id=delivery.id, now=NINE_NY + timedelta(hours=MAX_ATTEMPTS))
 
     delivery.refresh_from_db()
@@ -266,7 +269,9 @@ def test_a_broker_outage_leaves_the_delivery_for_the_sweeper(
     assert delivery.status == "pending"
     assert "left for the sweeper" in caplog.text
     monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: None)
-    assert deliveries_sweep(now=delivery.created_at + timedelta(minutes=6)) == 1
+    assert deliveries_sweep() == 0  # its message may still be on its way
+    deliveries_age(timedelta(minutes=6))
+    assert deliveries_sweep() == 1
 
 
 def test_the_care_team_sees_a_patients_deliveries(clinician_client, patient_ny, monkeypatch):
@@ -362,15 +367,18 @@ def test_a_deferred_delivery_waits_for_its_backoff(patient_ny, monkeypatch):
     checkin_reminders_dispatch(now=NINE_NY)
     Delivery.objects.update(created_at=NINE_NY)
     delivery = Delivery.objects.get()
+    deferred_at = timezone.now()
     with pytest.raises(TransientSendError):
         delivery_send(delivery_id=delivery.id, now=NINE_NY)
 
-    early = NINE_NY + timedelta(seconds=30)
-    assert deliveries_sweep(now=early) == 0
-    assert delivery_send(delivery_id=delivery.id, now=early) == "not claimed"
-    assert deliveries_sweep(now=early + timedelta(minutes=5)) == 1  # the minute has passed
+    assert deliveries_sweep() == 0
+    assert delivery_send(delivery_id=delivery.id, now=NINE_NY) == "not claimed"
+    deliveries_age(timedelta(seconds=61))
+    assert deliveries_sweep() == 1  # the minute has passed
     delivery.refresh_from_db()
-    assert delivery.attempts == 1 and delivery.next_attempt_at == NINE_NY + timedelta(minutes=1)
+    # A minute from the deferral, by the database's clock (aged 61 s since).
+    wait = delivery.next_attempt_at + timedelta(seconds=61) - deferred_at
+    assert delivery.attempts == 1 and timedelta(minutes=1) <= wait < timedelta(minutes=1, seconds=5)
 
 
 def test_a_greylisted_recipient_is_deferred_not_failed(patient_ny, monkeypatch):
