@@ -51,26 +51,59 @@ def _quiet_at(settings: ReminderSettings, chosen: time, due: datetime) -> bool:
     return in_quiet_hours(chosen, *quiet) or in_quiet_hours(leaves, *quiet)
 
 
-def checkin_reminder_due(
-    settings: ReminderSettings, *, now: datetime, kind: str = "checkin_due"
-) -> datetime | None:
-    """Today's reminder at the chosen time (the patient's local day), if due by `now`.
+# Why a reminder whose time came is not sent (notifications.models.Delivery.SkipReason).
+EMAIL_OFF = "email_off"
+UNSUBSCRIBED = "unsubscribed"
+PAUSED = "paused"
+QUIET_HOURS = "quiet_hours"
+TOO_LATE = "too_late"
 
-    None when reminders are off, paused, unsubscribed from `kind`, the chosen time is inside
-    quiet hours, it is not yet time, or it is too late to be the reminder promised.
+
+@dataclass(frozen=True)
+class ReminderDecision:
+    """A reminder whose time has come: sent if `skip_reason` is empty, else recorded as
+    skipped for that reason."""
+
+    due: datetime
+    skip_reason: str = ""
+
+
+def checkin_reminder_decision(
+    settings: ReminderSettings, *, now: datetime, kind: str = "checkin_due"
+) -> ReminderDecision | None:
+    """Today's reminder at the chosen time (the patient's local day) once that time has
+    come by `now`, with why it is not sent if it is not; None before its time.
+
+    Not sent when reminders are off, paused, unsubscribed from `kind`, the chosen time is
+    inside quiet hours, or it is too late to be the reminder promised (more than LATE_AFTER
+    past it: the beat or the whole system was down); the first of these that holds is the
+    reason.
     """
     zone = ZoneInfo(settings.tz)
     today = now.astimezone(zone).date()
-    if not settings.email_enabled or kind in settings.unsubscribed:
-        return None
-    if settings.paused_until is not None and today <= settings.paused_until:
-        return None
     due = local_moment(today, settings.checkin_time, settings.tz)
+    if due > now:
+        return None
+    if not settings.email_enabled:
+        return ReminderDecision(due, EMAIL_OFF)
+    if settings.paused_until is not None and today <= settings.paused_until:
+        return ReminderDecision(due, PAUSED)
+    if kind in settings.unsubscribed:
+        return ReminderDecision(due, UNSUBSCRIBED)
     if _quiet_at(settings, settings.checkin_time, due):
-        return None
-    if due > now or now - due > LATE_AFTER:
-        return None
-    return due
+        return ReminderDecision(due, QUIET_HOURS)
+    if now - due > LATE_AFTER:
+        return ReminderDecision(due, TOO_LATE)
+    return ReminderDecision(due)
+
+
+def checkin_reminder_due(
+    settings: ReminderSettings, *, now: datetime, kind: str = "checkin_due"
+) -> datetime | None:
+    """Today's reminder at the chosen time, if due by `now` and to be sent
+    (checkin_reminder_decision without a skip reason)."""
+    decision = checkin_reminder_decision(settings, now=now, kind=kind)
+    return None if decision is None or decision.skip_reason else decision.due
 
 
 @dataclass(frozen=True)

@@ -133,25 +133,26 @@ def _pending(windows: dict[str, ChosenTimeWindow]) -> QuerySet:
     )
 
 
-def _chosen_time_in(windows: dict[str, ChosenTimeWindow]) -> Q:
+def _chosen_time_in(windows: dict[str, ChosenTimeWindow], *, since_midnight: bool = False) -> Q:
+    """Chosen time in the zone's window (or, `since_midnight`, earlier that day too)."""
     chosen = "reminder_preference__checkin_time__range"
     matches = Q()
     for tz, window in windows.items():
-        matches |= Q(tz=tz, **{chosen: (window.earliest, window.latest)})
+        earliest = time.min if since_midnight else window.earliest
+        matches |= Q(tz=tz, **{chosen: (earliest, window.latest)})
     return matches
 
 
 def _checkin_candidates(now: datetime, windows: dict[str, ChosenTimeWindow]) -> QuerySet:
-    """Chosen time in the window, or a session that may move it there; not checked in on
-    their local day, and no check-in reminder for it yet (a skipped one does not count)."""
+    """Chosen time in the window or earlier that day (too late: recorded as skipped), or a
+    session that may move it there; not checked in on their local day, and no check-in
+    reminder for it yet (a skipped one counts: a skip is recorded once)."""
     key = Concat(
         Value("patient:"),
         Cast(OuterRef("pk"), output_field=CharField()),
         OuterRef("day_key"),
     )
-    reminded = Delivery.objects.filter(kind=Delivery.Kind.CHECKIN, subject_key=key).exclude(
-        status=Delivery.Status.SKIPPED
-    )
+    reminded = Delivery.objects.filter(kind=Delivery.Kind.CHECKIN, subject_key=key)
     checked_in = CheckIn.objects.filter(patient=OuterRef("pk"), local_date=OuterRef("local_today"))
     sessions = TreatmentSession.objects.filter(
         status__in=HELD_OR_BOOKED,
@@ -161,7 +162,7 @@ def _checkin_candidates(now: datetime, windows: dict[str, ChosenTimeWindow]) -> 
     return (
         _pending(windows)
         .annotate(day_key=_by_zone(windows, lambda tz, w: f":{w.today}", CharField()))
-        .filter(_chosen_time_in(windows) | Q(pk__in=Subquery(sessions)))
+        .filter(_chosen_time_in(windows, since_midnight=True) | Q(pk__in=Subquery(sessions)))
         .filter(~Exists(checked_in), ~Exists(reminded))
         .annotate(
             third_sent_at=Subquery(_sent_checkin_reminders("pk").values("due_at")[2:3]),

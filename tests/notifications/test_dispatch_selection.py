@@ -18,6 +18,7 @@ from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import (
     QUESTIONNAIRE_WINDOW,
     ReminderSettings,
+    checkin_reminder_decision,
     checkin_reminder_due,
     checkin_time_for_day,
     reminders_capped,
@@ -196,13 +197,20 @@ def _reference_checkin(patient, settings, now, mine, made, capped) -> None:
         default=None,
     )
     day = replace(settings, checkin_time=checkin_time_for_day(settings, session_at=session_at))
-    due = checkin_reminder_due(day, now=now)
+    decision = checkin_reminder_decision(day, now=now)
     key = f"patient:{patient.pk}:{today}"
     if (
-        due is None
+        decision is None
+        # Paused patients are not read (a standing choice, not recorded day by day).
+        or decision.skip_reason == "paused"
         or any(on == today for on, _ in mine["checkins"])
-        or any(k == key and status != "skipped" for _, k, status, _ in mine["deliveries"])
+        # A skipped row counts too: a skip is recorded once.
+        or any(k == key for _, k, _, _ in mine["deliveries"])
     ):
+        return
+    due = decision.due
+    if decision.skip_reason:  # too late, quiet hours, unsubscribed: a skipped row
+        made.add((key, due))
         return
     sent = sorted(
         (
@@ -218,8 +226,7 @@ def _reference_checkin(patient, settings, now, mine, made, capped) -> None:
     if reminders_capped(unanswered=unanswered, last_sent_on=last_sent_on, today=today):
         year, week, _ = today.isocalendar()
         capped.add((patient.pk, f"reminders_capped:{year}-W{week:02d}"))
-    else:
-        made.add((key, due))
+    made.add((key, due))  # sent, or skipped as capped
 
 
 def _reference_maintenance(patient, settings, now, mine, made) -> None:

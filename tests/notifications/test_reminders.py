@@ -154,7 +154,11 @@ def test_one_click_unsubscribe_works_once_and_stops_the_reminders(client, patien
     assert "You are unsubscribed" in first.content.decode()
     assert "already unsubscribed" in again.content.decode()
     assert ReminderPreference.objects.get(patient=patient_ny).unsubscribed == ["checkin_due"]
-    assert Delivery.objects.count() == 1
+    # The next day's reminder is on record as skipped, not sent.
+    assert list(Delivery.objects.order_by("due_at").values_list("status", "skip_reason")) == [
+        ("sent", ""),
+        ("skipped", "unsubscribed"),
+    ]
 
 
 def test_a_tampered_unsubscribe_link_is_refused(client, patient_ny):
