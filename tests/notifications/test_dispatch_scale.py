@@ -135,3 +135,35 @@ def test_outside_every_clinics_digest_hours_the_digests_read_only_the_zones(
         digests_dispatch(now=NOW + timedelta(hours=3))  # 12:30 in New York: 07:30 + 3 h past
 
     assert not Delivery.objects.filter(kind="digest").exists()
+
+
+def test_skips_recorded_in_a_tick_cost_no_statements_per_patient(clinic, monkeypatch):
+    """Too late (chosen 06:00, it is 09:30) or quiet hours: skipped rows, in the same
+    statements as the reminders to send; a tick with 5 skips takes as many as with 50."""
+    monkeypatch.setattr("notifications.services.BATCH", 100)
+    due = [patient(clinic, time(9)) for _ in range(5)]
+
+    def skipped(count: int) -> None:
+        for n in range(count):
+            if n % 2:
+                patient(clinic, time(6))  # too late
+            else:
+                quiet = patient(clinic, time(9))
+                ReminderPreference.objects.filter(patient=quiet).update(
+                    quiet_start=time(8), quiet_end=time(10)
+                )
+
+    skipped(5)
+    few = statements_of_a_tick()
+    Delivery.objects.all().delete()
+    skipped(45)
+
+    many = statements_of_a_tick()
+
+    assert Delivery.objects.filter(patient__in=due, status="pending").count() == 5
+    assert Delivery.objects.filter(status="skipped").count() == 50
+    assert many == few
+    # Recorded once: the next tick has no skip to write.
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        dispatch_reminders()
+    assert Delivery.objects.count() == 55
