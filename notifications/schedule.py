@@ -68,11 +68,25 @@ class ReminderDecision:
     skip_reason: str = ""
 
 
+def look_back_start(*, now: datetime, last_tick: datetime | None) -> datetime:
+    """The earliest due time a dispatcher tick at `now` decides on: the LATE_AFTER before
+    it, or, after a stall, back to the moment of the last tick (`last_tick`, None when none
+    is on record), so the reminders the stall dropped are recorded as skipped, too late."""
+    start = now - LATE_AFTER
+    return start if last_tick is None else min(last_tick, start)
+
+
 def checkin_reminder_decision(
-    settings: ReminderSettings, *, now: datetime, kind: str = "checkin_due"
+    settings: ReminderSettings,
+    *,
+    now: datetime,
+    kind: str = "checkin_due",
+    since: datetime | None = None,
 ) -> ReminderDecision | None:
     """Today's reminder at the chosen time (the patient's local day) once that time has
-    come by `now`, with why it is not sent if it is not; None before its time.
+    come by `now`, with why it is not sent if it is not; None before its time, and None if
+    it was due before `since` (the tick's look_back_start, if given: an earlier tick
+    decided on it).
 
     Not sent when reminders are off, paused, unsubscribed from `kind`, the chosen time is
     inside quiet hours, or it is too late to be the reminder promised (more than LATE_AFTER
@@ -82,7 +96,7 @@ def checkin_reminder_decision(
     zone = ZoneInfo(settings.tz)
     today = now.astimezone(zone).date()
     due = local_moment(today, settings.checkin_time, settings.tz)
-    if due > now:
+    if due > now or (since is not None and due < since):
         return None
     if not settings.email_enabled:
         return ReminderDecision(due, EMAIL_OFF)
@@ -113,11 +127,17 @@ class ChosenTimeWindow:
     today: date
     earliest: time
     latest: time
+    # The earliest chosen time whose check-in reminder the tick decides on: `earliest`,
+    # or earlier after a stall (back to the last tick: look_back_start).
+    look_back: time
 
 
-def chosen_time_window(tz: str, *, now: datetime) -> ChosenTimeWindow | None:
+def chosen_time_window(
+    tz: str, *, now: datetime, since: datetime | None = None
+) -> ChosenTimeWindow | None:
     """The local date at `now` in `tz` and the range of chosen times whose daily reminder can
-    be due then, or None when no time of that day can be.
+    be due then, or None when no time of that day can be; `look_back` from the wall time
+    of `since` (look_back_start, if earlier than LATE_AFTER before `now`) on.
 
     A wide enough range, never too narrow, so that a database can pick out the candidates:
     `checkin_reminder_due` still decides for each. On a day without a change of offset it is
@@ -132,11 +152,16 @@ def chosen_time_window(tz: str, *, now: datetime) -> ChosenTimeWindow | None:
         for at in (time.min, time(12), time.max)
     }
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
-    start = max(naive_now - LATE_AFTER + min(offsets), datetime.combine(today, time.min))
+    day_start = datetime.combine(today, time.min)
+    start = max(naive_now - LATE_AFTER + min(offsets), day_start)
     end = min(naive_now + max(offsets), datetime.combine(today, time.max))
     if start > end:
         return None
-    return ChosenTimeWindow(today, start.time(), end.time())
+    look_back = start
+    if since is not None:
+        naive_since = since.astimezone(UTC).replace(tzinfo=None)
+        look_back = min(start, max(naive_since + min(offsets), day_start))
+    return ChosenTimeWindow(today, start.time(), end.time(), look_back.time())
 
 
 def session_reminder_due(

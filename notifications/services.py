@@ -45,6 +45,7 @@ from .schedule import (
     checkin_reminder_due,
     checkin_time_for_day,
     digest_due,
+    look_back_start,
     pre_session_questionnaire_due,
     reminders_capped,
     session_reminder_due,
@@ -103,10 +104,19 @@ PATIENT_KINDS = (Delivery.Kind.CHECKIN, Delivery.Kind.QUESTIONNAIRE)
 
 
 def patient_reminders_dispatch(
-    *, now: datetime, patient_ids: list[int] | None = None, kinds: tuple = PATIENT_KINDS
+    *,
+    now: datetime,
+    last_tick: datetime | None = None,
+    patient_ids: list[int] | None = None,
+    kinds: tuple = PATIENT_KINDS,
 ) -> int:
     """Create the daily check-in and maintenance questionnaire reminders (`kinds`) due by
     `now`, for the patients given or for all; returns how many were created.
+
+    `last_tick`: the moment of the dispatcher's last tick (selectors.last_reminder_tick),
+    None if none is on record. The check-in reminders due since then (or LATE_AFTER before
+    `now`, whichever is earlier: schedule.look_back_start) are decided on, so those a stall
+    dropped are recorded as skipped, too late.
 
     One query (selectors.reminder_candidates) finds the patients who may have one due, with
     what the rules need of them; the pure rules decide for each, in batches of BATCH, each
@@ -114,11 +124,12 @@ def patient_reminders_dispatch(
     hold back the others; the first error is raised at the end (the next tick tries the
     failed batch's patients again).
     """
-    candidates = reminder_candidates(now=now, patient_ids=patient_ids)
+    since = look_back_start(now=now, last_tick=last_tick)
+    candidates = reminder_candidates(now=now, since=since, patient_ids=patient_ids)
     made, errors = 0, []
     for start in range(0, len(candidates), BATCH):
         try:
-            made += _patient_batch(candidates[start : start + BATCH], now, kinds)
+            made += _patient_batch(candidates[start : start + BATCH], now, since, kinds)
         except Exception as exc:
             logger.exception("A batch of reminder candidates failed")
             errors.append(exc)
@@ -132,24 +143,30 @@ def patient_batch_dispatch(*, patient_ids: list[int], now: datetime) -> int:
     return patient_reminders_dispatch(now=now, patient_ids=patient_ids)
 
 
-def checkin_reminders_dispatch(*, now: datetime, patient_ids: list[int] | None = None) -> int:
+def checkin_reminders_dispatch(
+    *, now: datetime, last_tick: datetime | None = None, patient_ids: list[int] | None = None
+) -> int:
     """Create the daily check-in reminders due by `now` (for the patients given, or for
-    all). Returns how many were created."""
+    all; `last_tick` as for patient_reminders_dispatch). Returns how many were created."""
     kinds = (Delivery.Kind.CHECKIN,)
-    return patient_reminders_dispatch(now=now, patient_ids=patient_ids, kinds=kinds)
+    return patient_reminders_dispatch(
+        now=now, last_tick=last_tick, patient_ids=patient_ids, kinds=kinds
+    )
 
 
-def _patient_batch(candidates: list[Candidate], now: datetime, kinds: tuple) -> int:
+def _patient_batch(candidates: list[Candidate], now: datetime, since: datetime, kinds) -> int:
     rows = []
     if Delivery.Kind.CHECKIN in kinds:
-        rows += _checkin_rows([c for c in candidates if c.checkin_open], now)
+        rows += _checkin_rows([c for c in candidates if c.checkin_open], now, since)
     if Delivery.Kind.QUESTIONNAIRE in kinds:
         rows += _maintenance_rows([c for c in candidates if c.questionnaire_open], now)
     # Neither kind has a reminder for its subject: the candidates' were left out when read.
     return _insert(rows, taken_known=True)
 
 
-def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelivery"]:
+def _checkin_rows(
+    candidates: list[Candidate], now: datetime, since: datetime
+) -> list["NewDelivery"]:
     """The check-in reminders due of candidates neither checked in nor reminded today, and
     those whose time came but are not sent, as skipped rows with the reason (too late, quiet
     hours, unsubscribed, capped); the capped ones get the care team's weekly alert too.
@@ -158,7 +175,7 @@ def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelive
     setting, the local day once per zone.
     """
     today_of = cache(partial(local_date, now))  # the local day, by zone
-    rule = _checkin_rule(now)
+    rule = _checkin_rule(now, since)
     due_now, maybe_capped, skipped = [], [], []
     for candidate in candidates:
         at = candidate.checkin_time
@@ -211,8 +228,9 @@ def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelive
     return rows
 
 
-def _checkin_rule(now: datetime):
-    """`checkin_reminder_decision` at `now`, worked out once per distinct setting."""
+def _checkin_rule(now: datetime, since: datetime):
+    """`checkin_reminder_decision` at `now` (looking back to `since`), worked out once per
+    distinct setting."""
 
     @cache
     def rule(tz, at, quiet_start, quiet_end, paused_until, unsubscribed) -> ReminderDecision | None:
@@ -224,7 +242,7 @@ def _checkin_rule(now: datetime):
             paused_until=paused_until,
             unsubscribed=unsubscribed,
         )
-        return checkin_reminder_decision(settings, now=now)
+        return checkin_reminder_decision(settings, now=now, since=since)
 
     return rule
 

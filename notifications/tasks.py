@@ -7,6 +7,7 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 from django.utils import timezone
 
+from .selectors import REMINDER_TICK, last_reminder_tick
 from .services import (
     TransientSendError,
     booked_session_reminders_dispatch,
@@ -34,19 +35,30 @@ def dispatch_reminders() -> None:
     """Every minute: create the reminders due now, re-enqueue stuck ones, note the tick.
 
     Each step runs even if an earlier one failed (a failing digest must not hold back a
-    safety escalation); the first error is raised at the end so Celery records it.
+    safety escalation); the first error is raised at the end so Celery records it. The
+    patient reminders look back to the last tick whose patient reminders went through
+    (after a stall: the reminders it dropped are recorded as skipped, too late); this tick
+    becomes that one at its end, if its own went through.
     """
     now = timezone.now()
+    done = set()
+
+    def patient_reminders() -> None:
+        patient_reminders_dispatch(now=now, last_tick=last_reminder_tick())
+        done.add(REMINDER_TICK)
+
     steps = [
         # First: it looks for rows of earlier ticks (this tick's are not stuck), and need
         # not read past the rows this tick makes.
         lambda: deliveries_sweep(now=now),
         # Safety e-mails before the reminders: their latency matters most.
         lambda: escalations_dispatch(now=now),
-        lambda: patient_reminders_dispatch(now=now),
+        patient_reminders,
         lambda: booked_session_reminders_dispatch(now=now),
         lambda: digests_dispatch(now=now),
         lambda: heartbeat_record(name="dispatcher", now=now),
+        # Last: the moment the next tick looks back to.
+        lambda: heartbeat_record(name=REMINDER_TICK, now=now) if done else None,
     ]
     errors = []
     for step in steps:
