@@ -8,7 +8,7 @@ import pytest
 from notifications.models import Delivery
 
 from .harness import wait_until
-from .helpers import assert_exactly_once, due_patient, wait_for_status
+from .helpers import assert_exactly_once, beat_stalled, due_patient, wait_for_status
 
 pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(90)]
 
@@ -46,6 +46,7 @@ def test_two_beats_at_once_send_each_due_reminder_once(stack, clinic):
 def test_after_a_beat_outage_due_reminders_are_caught_up_once_and_stale_ones_dropped(stack, clinic):
     """Beat was down while these came due: due times in the past stand for the outage (no
     test waits hours). Up to 3 hours late a reminder is still sent, once; later, never."""
+    beat_stalled(minutes_ago=200)  # the dispatcher's last tick before the outage
     late = [due_patient(clinic, minutes_ago=minutes) for minutes in (10, 170)]
     stale = due_patient(clinic, minutes_ago=190)
     stack.worker()
@@ -69,6 +70,7 @@ def test_a_three_and_a_half_hour_stall_records_the_dropped_reminders_as_skipped_
     """Beat was not running for 3.5 hours: the reminders due at its start are past catching
     up. The first tick after records each as a skipped row with reason too_late (none is
     sent), and the ticks after it add nothing."""
+    beat_stalled(minutes_ago=211)  # the dispatcher's last tick, just before they fell due
     dropped = [due_patient(clinic, minutes_ago=210) for _ in range(3)]
     caught_up = due_patient(clinic, minutes_ago=5)
     stack.worker()
