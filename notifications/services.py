@@ -71,6 +71,13 @@ def heartbeat_record(*, name: str, now: datetime) -> None:
         Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})
 
 
+def heartbeats_record(*, names: list[str], now: datetime) -> None:
+    """heartbeat_record for each of `names`: one UPDATE for all once their rows exist."""
+    if Heartbeat.objects.filter(name__in=names).update(beat_at=now) < len(set(names)):
+        for name in names:
+            heartbeat_record(name=name, now=now)
+
+
 def reminder_preference_for(patient: Patient) -> ReminderPreference:
     """The patient's reminder preference, created with the defaults if missing."""
     preference, _ = ReminderPreference.objects.get_or_create(patient=patient)

@@ -17,6 +17,7 @@ from .services import (
     digests_dispatch,
     escalations_dispatch,
     heartbeat_record,
+    heartbeats_record,
     patient_batch_dispatch,
     patient_reminders_dispatch,
 )
@@ -56,9 +57,9 @@ def dispatch_reminders() -> None:
         patient_reminders,
         lambda: booked_session_reminders_dispatch(now=now),
         lambda: digests_dispatch(now=now),
-        lambda: heartbeat_record(name="dispatcher", now=now),
-        # Last: the moment the next tick looks back to.
-        lambda: heartbeat_record(name=REMINDER_TICK, now=now) if done else None,
+        # Last, in one statement: the tick, and the moment the next one's patient reminders
+        # look back to if this one's went through.
+        lambda: heartbeats_record(names=["dispatcher", *done], now=now),
     ]
     errors = []
     for step in steps:

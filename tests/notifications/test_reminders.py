@@ -334,9 +334,9 @@ def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic
     batches = []
     batch = services._patient_batch
 
-    def recorded(candidates, now, kinds):
+    def recorded(candidates, now, since, kinds):
         batches.append([c.pk for c in candidates])
-        return batch(candidates, now, kinds)
+        return batch(candidates, now, since, kinds)
 
     monkeypatch.setattr(services, "BATCH", 3)
     monkeypatch.setattr(services, "_patient_batch", recorded)
