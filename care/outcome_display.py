@@ -13,6 +13,8 @@ from fractions import Fraction
 from django.urls import reverse
 from django.utils.html import format_html
 
+from notifications.models import Delivery
+
 from .dates import day_month_year
 from .outcome_export import FEWER
 from .outcome_selectors import CohortMember
@@ -22,6 +24,7 @@ from .outcomes import (
     InstrumentOutcomes,
     OutcomeReport,
     PatientAdherence,
+    ReminderFigures,
     one_decimal,
     percent,
     suppressed,
@@ -217,6 +220,19 @@ def _alerts(figures: AlertKindFigures, label: str) -> AlertLine:
     )
 
 
+def _reminders(figures: ReminderFigures) -> dict:
+    words = dict(Delivery.SkipReason.choices)
+    return {
+        "sent": count(figures.sent),
+        "skipped": count(figures.skipped),
+        "by_reason": [
+            (words.get(reason, reason), count(n)) for reason, n in figures.skipped_by_reason
+        ],
+        "failed": count(figures.failed),
+        "waiting": count(figures.waiting),
+    }
+
+
 def chart_data(report: OutcomeReport) -> dict:
     """The two charts' series (json_script), per questionnaire and week:
 
@@ -295,5 +311,6 @@ def outcome_page(
         },
         "alerts": [_alerts(k, kind_labels.get(k.kind, k.kind)) for k in report.alerts.kinds],
         "alerts_total": _alerts(report.alerts.total, "All kinds"),
+        "reminders": _reminders(report.reminders),
         "chart": chart_data(report),
     }

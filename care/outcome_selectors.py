@@ -1,9 +1,10 @@
 """Reads for the outcomes page: a clinic's cohort as the plain values of `care.outcomes`.
 
-Five queries whatever the number of patients: the cohort's patients (with their first held
+Six queries whatever the number of patients: the cohort's patients (with their first held
 session), their check-in counts (counted by the database, per patient, with conditional
 counts: no check-in row is fetched), their questionnaire scores and completions (only those
-the figures can use), their held sessions in the period, and their alerts raised in it.
+the figures can use), their held sessions in the period, their alerts raised in it, and
+their reminders due in it (counted by status and skip reason).
 The later queries select the cohort by a subquery, not by a list of ids.
 """
 
@@ -29,12 +30,20 @@ from .outcomes import (
     OutcomeData,
     OutcomeReport,
     Period,
+    ReminderCount,
     adherence_windows,
     outcome_report,
 )
 from .rules import ScorePoint
 from .selectors import patient_instrument_codes
 from .treatment import first_treatment_at_subquery, held_sessions
+
+# The reminders e-mailed to patients (not the staff's alert e-mails or digests).
+PATIENT_REMINDER_KINDS = (
+    Delivery.Kind.CHECKIN,
+    Delivery.Kind.QUESTIONNAIRE,
+    Delivery.Kind.SESSION,
+)
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,21 @@ def outcome_data(
         .values_list("kind", "created_at", "acknowledged_at", "escalated_at", "mailed")
     )
 
+    # 6. The cohort's reminders due in the period, counted by status and skip reason.
+    reminders = tuple(
+        ReminderCount(status, skip_reason, n)
+        for status, skip_reason, n in Delivery.objects.filter(
+            patient__in=cohort,
+            kind__in=PATIENT_REMINDER_KINDS,
+            due_at__gte=starts_at,
+            due_at__lt=ends_at,
+        )
+        .values("status", "skip_reason")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("status", "skip_reason", "n")
+    )
+
     patients = tuple(
         CohortPatient(
             key=p.pk,
@@ -200,6 +224,7 @@ def outcome_data(
         not_treated_yet=len(rows) - len(treated),
         alerts=alerts,
         alert_kinds=tuple(Alert.Kind.values),
+        reminders=reminders,
     )
     members = {
         p.pk: CohortMember(p.user.full_name or p.preferred_name, p.public_id) for p in treated

@@ -140,12 +140,23 @@ class AlertRecord:
 
 
 @dataclass(frozen=True)
+class ReminderCount:
+    """How many reminders to the cohort due in the period ended with a status (and, if
+    skipped, a reason)."""
+
+    status: str
+    skip_reason: str
+    count: int
+
+
+@dataclass(frozen=True)
 class OutcomeData:
     period: Period
     patients: tuple[CohortPatient, ...]
     not_treated_yet: int = 0
     alerts: tuple[AlertRecord, ...] = ()
     alert_kinds: tuple[str, ...] = ()  # every kind, in the order tables list them
+    reminders: tuple[ReminderCount, ...] = ()
 
 
 # Outputs
@@ -250,6 +261,15 @@ class AlertWorkload:
 
 
 @dataclass(frozen=True)
+class ReminderFigures:
+    sent: int
+    skipped: int
+    skipped_by_reason: tuple[tuple[str, int], ...]  # most first
+    failed: int
+    waiting: int  # pending or being sent
+
+
+@dataclass(frozen=True)
 class OutcomeReport:
     period: Period
     patients: int
@@ -257,6 +277,7 @@ class OutcomeReport:
     instruments: tuple[InstrumentOutcomes, ...]
     adherence: AdherenceFigures
     alerts: AlertWorkload
+    reminders: ReminderFigures
 
 
 # Questionnaire outcomes
@@ -523,6 +544,24 @@ def alert_workload(
     )
 
 
+def reminder_figures(counts: Sequence[ReminderCount]) -> ReminderFigures:
+    """Reminders sent, skipped (by reason, most first), failed and still waiting."""
+    by_status: dict[str, int] = {}
+    by_reason: dict[str, int] = {}
+    for c in counts:
+        by_status[c.status] = by_status.get(c.status, 0) + c.count
+        if c.status == "skipped":
+            reason = c.skip_reason or "unknown"
+            by_reason[reason] = by_reason.get(reason, 0) + c.count
+    return ReminderFigures(
+        sent=by_status.get("sent", 0),
+        skipped=by_status.get("skipped", 0),
+        skipped_by_reason=tuple(sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))),
+        failed=by_status.get("failed", 0),
+        waiting=by_status.get("pending", 0) + by_status.get("sending", 0),
+    )
+
+
 def outcome_report(data: OutcomeData, *, today: date) -> OutcomeReport:
     """Every figure of the outcomes page for the cohort in `data`."""
     return OutcomeReport(
@@ -534,6 +573,7 @@ def outcome_report(data: OutcomeData, *, today: date) -> OutcomeReport:
         ),
         adherence=adherence(data.patients, data.period, today=today),
         alerts=alert_workload(data.alerts, data.period, kinds=data.alert_kinds),
+        reminders=reminder_figures(data.reminders),
     )
 
 

@@ -85,6 +85,20 @@ class Delivery(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
+    class SkipReason(models.TextChoices):
+        """Why a reminder was not sent (a skipped row's reason, in words for the staff)."""
+
+        TOO_LATE = "too_late", _("too late: more than 3 hours past its time")
+        QUIET_HOURS = "quiet_hours", _("inside the patient's quiet hours")
+        UNSUBSCRIBED = "unsubscribed", _("the patient unsubscribed from this kind")
+        PAUSED = "paused", _("reminders paused")
+        EMAIL_OFF = "email_off", _("reminder e-mails turned off")
+        CAPPED = "capped", _("three unanswered in a row: no more this week")
+        ALREADY_DONE = "already_done", _("already done")
+        CHANGED = "changed", _("the session moved or was cancelled")
+        NOTHING_OPEN = "nothing_open", _("no open alerts")
+        ACKNOWLEDGED = "acknowledged", _("the alert was acknowledged")
+
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     # Who or what it is about, e.g. "patient:12" or "alert:5:user:3".
     subject_key = models.CharField(_("subject"), max_length=100)
@@ -103,6 +117,8 @@ class Delivery(models.Model):
     )
     to_email = models.EmailField(_("to"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    # Set when (and only when) the status is skipped.
+    skip_reason = models.CharField(_("skip reason"), max_length=20, choices=SkipReason, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     # After a deferral: not tried again before this (the retry backoff).

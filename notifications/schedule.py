@@ -51,26 +51,73 @@ def _quiet_at(settings: ReminderSettings, chosen: time, due: datetime) -> bool:
     return in_quiet_hours(chosen, *quiet) or in_quiet_hours(leaves, *quiet)
 
 
-def checkin_reminder_due(
-    settings: ReminderSettings, *, now: datetime, kind: str = "checkin_due"
-) -> datetime | None:
-    """Today's reminder at the chosen time (the patient's local day), if due by `now`.
+# Why a reminder whose time came is not sent (notifications.models.Delivery.SkipReason).
+EMAIL_OFF = "email_off"
+UNSUBSCRIBED = "unsubscribed"
+PAUSED = "paused"
+QUIET_HOURS = "quiet_hours"
+TOO_LATE = "too_late"
 
-    None when reminders are off, paused, unsubscribed from `kind`, the chosen time is inside
-    quiet hours, it is not yet time, or it is too late to be the reminder promised.
+
+@dataclass(frozen=True)
+class ReminderDecision:
+    """A reminder whose time has come: sent if `skip_reason` is empty, else recorded as
+    skipped for that reason."""
+
+    due: datetime
+    skip_reason: str = ""
+
+
+def look_back_start(*, now: datetime, last_tick: datetime | None) -> datetime:
+    """The earliest due time a dispatcher tick at `now` decides on: the LATE_AFTER before
+    it, or, after a stall, back to the moment of the last tick (`last_tick`, None when none
+    is on record), so the reminders the stall dropped are recorded as skipped, too late."""
+    start = now - LATE_AFTER
+    return start if last_tick is None else min(last_tick, start)
+
+
+def checkin_reminder_decision(
+    settings: ReminderSettings,
+    *,
+    now: datetime,
+    kind: str = "checkin_due",
+    since: datetime | None = None,
+) -> ReminderDecision | None:
+    """Today's reminder at the chosen time (the patient's local day) once that time has
+    come by `now`, with why it is not sent if it is not; None before its time, and None if
+    it was due before `since` (the tick's look_back_start, if given: an earlier tick
+    decided on it).
+
+    Not sent when reminders are off, paused, unsubscribed from `kind`, the chosen time is
+    inside quiet hours, or it is too late to be the reminder promised (more than LATE_AFTER
+    past it: the beat or the whole system was down); the first of these that holds is the
+    reason.
     """
     zone = ZoneInfo(settings.tz)
     today = now.astimezone(zone).date()
-    if not settings.email_enabled or kind in settings.unsubscribed:
-        return None
-    if settings.paused_until is not None and today <= settings.paused_until:
-        return None
     due = local_moment(today, settings.checkin_time, settings.tz)
+    if due > now or (since is not None and due < since):
+        return None
+    if not settings.email_enabled:
+        return ReminderDecision(due, EMAIL_OFF)
+    if settings.paused_until is not None and today <= settings.paused_until:
+        return ReminderDecision(due, PAUSED)
+    if kind in settings.unsubscribed:
+        return ReminderDecision(due, UNSUBSCRIBED)
     if _quiet_at(settings, settings.checkin_time, due):
-        return None
-    if due > now or now - due > LATE_AFTER:
-        return None
-    return due
+        return ReminderDecision(due, QUIET_HOURS)
+    if now - due > LATE_AFTER:
+        return ReminderDecision(due, TOO_LATE)
+    return ReminderDecision(due)
+
+
+def checkin_reminder_due(
+    settings: ReminderSettings, *, now: datetime, kind: str = "checkin_due"
+) -> datetime | None:
+    """Today's reminder at the chosen time, if due by `now` and to be sent
+    (checkin_reminder_decision without a skip reason)."""
+    decision = checkin_reminder_decision(settings, now=now, kind=kind)
+    return None if decision is None or decision.skip_reason else decision.due
 
 
 @dataclass(frozen=True)
@@ -80,11 +127,17 @@ class ChosenTimeWindow:
     today: date
     earliest: time
     latest: time
+    # The earliest chosen time whose check-in reminder the tick decides on: `earliest`,
+    # or earlier after a stall (back to the last tick: look_back_start).
+    look_back: time
 
 
-def chosen_time_window(tz: str, *, now: datetime) -> ChosenTimeWindow | None:
+def chosen_time_window(
+    tz: str, *, now: datetime, since: datetime | None = None
+) -> ChosenTimeWindow | None:
     """The local date at `now` in `tz` and the range of chosen times whose daily reminder can
-    be due then, or None when no time of that day can be.
+    be due then, or None when no time of that day can be; `look_back` from the wall time
+    of `since` (look_back_start, if earlier than LATE_AFTER before `now`) on.
 
     A wide enough range, never too narrow, so that a database can pick out the candidates:
     `checkin_reminder_due` still decides for each. On a day without a change of offset it is
@@ -99,11 +152,16 @@ def chosen_time_window(tz: str, *, now: datetime) -> ChosenTimeWindow | None:
         for at in (time.min, time(12), time.max)
     }
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
-    start = max(naive_now - LATE_AFTER + min(offsets), datetime.combine(today, time.min))
+    day_start = datetime.combine(today, time.min)
+    start = max(naive_now - LATE_AFTER + min(offsets), day_start)
     end = min(naive_now + max(offsets), datetime.combine(today, time.max))
     if start > end:
         return None
-    return ChosenTimeWindow(today, start.time(), end.time())
+    look_back = start
+    if since is not None:
+        naive_since = since.astimezone(UTC).replace(tzinfo=None)
+        look_back = min(start, max(naive_since + min(offsets), day_start))
+    return ChosenTimeWindow(today, start.time(), end.time(), look_back.time())
 
 
 def session_reminder_due(

@@ -6,7 +6,10 @@ database only for patients whose chosen time lies there (or whose session today 
 there), who have not checked in today and have no reminder for today yet; the same query
 brings what the rules need of each (settings, the day's session, the cap's first fact), so
 nothing is read again per patient. The pure rules in schedule.py then decide for each: these
-reads narrow the set, they never decide alone.
+reads narrow the set, they never decide alone. After a stall of the dispatcher, the check-in
+read looks further back, to the last tick (schedule.look_back_start), so that the reminders
+the stall dropped are recorded as skipped, too late; in normal operation it looks back
+LATE_AFTER, no more.
 """
 
 import json
@@ -37,15 +40,17 @@ from care.clock import local_day_start
 from care.models import Assessment, CheckIn, Patient, TreatmentSession
 from care.trends import REPEAT_AFTER_DAYS
 
-from .models import Delivery
+from .models import Delivery, Heartbeat
 from .schedule import AFTER_SESSION, LATE_AFTER, ChosenTimeWindow, chosen_time_window
 from .sql import INSTRUMENT_FLAGS, candidate_rows, patient_zones
 
 # A session moves the day's check-in reminder to about AFTER_SESSION after it; wall-clock
 # arithmetic on a DST day and rounding to the minute move it by up to an hour more.
 SESSION_SLACK = timedelta(hours=1, minutes=1)
-# So the sessions that may move a reminder due now began between these two times before now.
-SESSIONS_MOVING_FROM = LATE_AFTER + AFTER_SESSION + SESSION_SLACK
+# So the sessions that may move a reminder due at or after `since` (LATE_AFTER before now,
+# or earlier after a stall) to no later than now began between since - SESSIONS_MOVING_BEFORE
+# and now - SESSIONS_MOVING_UNTIL.
+SESSIONS_MOVING_BEFORE = AFTER_SESSION + SESSION_SLACK
 SESSIONS_MOVING_UNTIL = AFTER_SESSION - SESSION_SLACK
 HELD_OR_BOOKED = [TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.COMPLETED]
 
@@ -95,6 +100,17 @@ class CapFacts(NamedTuple):
     last_checkin_at: datetime | None
 
 
+# The heartbeat the dispatcher writes at the end of a tick whose patient reminders all went
+# through (notifications.tasks.dispatch_reminders): the next tick looks back to it.
+REMINDER_TICK = "reminder_tick"
+
+
+def last_reminder_tick() -> datetime | None:
+    """The moment of the dispatcher's last tick whose patient reminders went through, None
+    if none is on record."""
+    return Heartbeat.objects.filter(name=REMINDER_TICK).values_list("beat_at", flat=True).first()
+
+
 def _remindable() -> QuerySet:
     return Patient.objects.filter(
         status=Patient.Status.ACTIVE,
@@ -103,13 +119,16 @@ def _remindable() -> QuerySet:
     ).order_by()
 
 
-def reminder_windows(*, now: datetime) -> dict[str, ChosenTimeWindow]:
-    """The chosen-time window at `now` of each time zone patients live in."""
+def reminder_windows(
+    *, now: datetime, since: datetime | None = None
+) -> dict[str, ChosenTimeWindow]:
+    """The chosen-time window at `now` of each time zone patients live in, looking back to
+    `since` (schedule.look_back_start) for the check-in reminders."""
     if connection.vendor == "postgresql":
         zones = patient_zones()  # a skip over index patient_tz, not a read of every patient
     else:
         zones = Patient.objects.order_by().values_list("tz", flat=True).distinct()
-    windows = {tz: chosen_time_window(tz, now=now) for tz in zones}
+    windows = {tz: chosen_time_window(tz, now=now, since=since) for tz in zones}
     return {tz: window for tz, window in windows.items() if window is not None}
 
 
@@ -133,35 +152,39 @@ def _pending(windows: dict[str, ChosenTimeWindow]) -> QuerySet:
     )
 
 
-def _chosen_time_in(windows: dict[str, ChosenTimeWindow]) -> Q:
+def _chosen_time_in(windows: dict[str, ChosenTimeWindow], *, look_back: bool = False) -> Q:
+    """Chosen time in the zone's window (from its `look_back` on, if so)."""
     chosen = "reminder_preference__checkin_time__range"
     matches = Q()
     for tz, window in windows.items():
-        matches |= Q(tz=tz, **{chosen: (window.earliest, window.latest)})
+        earliest = window.look_back if look_back else window.earliest
+        matches |= Q(tz=tz, **{chosen: (earliest, window.latest)})
     return matches
 
 
-def _checkin_candidates(now: datetime, windows: dict[str, ChosenTimeWindow]) -> QuerySet:
-    """Chosen time in the window, or a session that may move it there; not checked in on
-    their local day, and no check-in reminder for it yet (a skipped one does not count)."""
+def _checkin_candidates(
+    now: datetime, since: datetime, windows: dict[str, ChosenTimeWindow]
+) -> QuerySet:
+    """Chosen time in the window or, after a stall, earlier that day back to the last tick
+    (`since`: too late, recorded as skipped), or a session that may move it there; not
+    checked in on their local day, and no check-in reminder for it yet (a skipped one
+    counts: a skip is recorded once)."""
     key = Concat(
         Value("patient:"),
         Cast(OuterRef("pk"), output_field=CharField()),
         OuterRef("day_key"),
     )
-    reminded = Delivery.objects.filter(kind=Delivery.Kind.CHECKIN, subject_key=key).exclude(
-        status=Delivery.Status.SKIPPED
-    )
+    reminded = Delivery.objects.filter(kind=Delivery.Kind.CHECKIN, subject_key=key)
     checked_in = CheckIn.objects.filter(patient=OuterRef("pk"), local_date=OuterRef("local_today"))
     sessions = TreatmentSession.objects.filter(
         status__in=HELD_OR_BOOKED,
-        scheduled_at__gte=now - SESSIONS_MOVING_FROM,
+        scheduled_at__gte=since - SESSIONS_MOVING_BEFORE,
         scheduled_at__lte=now - SESSIONS_MOVING_UNTIL,
     ).values("patient_id")
     return (
         _pending(windows)
         .annotate(day_key=_by_zone(windows, lambda tz, w: f":{w.today}", CharField()))
-        .filter(_chosen_time_in(windows) | Q(pk__in=Subquery(sessions)))
+        .filter(_chosen_time_in(windows, look_back=True) | Q(pk__in=Subquery(sessions)))
         .filter(~Exists(checked_in), ~Exists(reminded))
         .annotate(
             third_sent_at=Subquery(_sent_checkin_reminders("pk").values("due_at")[2:3]),
@@ -262,18 +285,22 @@ CANDIDATE_COLUMNS = (
 def reminder_candidates(
     *,
     now: datetime,
+    since: datetime | None = None,
     windows: dict[str, ChosenTimeWindow] | None = None,
     patient_ids: list[int] | None = None,
 ) -> list[Candidate]:
     """Patients who may have a daily check-in or maintenance questionnaire reminder due at
     `now` (of those given, if any), with what the rules need, sorted by key: a query for
     each kind (a patient may come twice, once for each). `windows`: those of
-    reminder_windows, if already read.
+    reminder_windows, if already read (with the same `since`). `since`: the earliest due
+    time of a check-in reminder to decide on (schedule.look_back_start; None: LATE_AFTER
+    before `now`).
 
     The two lists come as JSON text, decoded only when not empty (which they nearly always
     are).
     """
-    windows = reminder_windows(now=now) if windows is None else windows
+    since = now - LATE_AFTER if since is None else since
+    windows = reminder_windows(now=now, since=since) if windows is None else windows
     if not windows or patient_ids == []:
         return []
     with _without_jit():
@@ -281,13 +308,14 @@ def reminder_candidates(
             # One pass over the patients for both kinds (notifications.sql.CANDIDATES).
             rows = candidate_rows(
                 windows,
-                sessions_from=now - SESSIONS_MOVING_FROM,
+                sessions_from=since - SESSIONS_MOVING_BEFORE,
                 sessions_until=now - SESSIONS_MOVING_UNTIL,
                 patient_ids=patient_ids,
             )
         else:
             rows = []
-            for found in (_checkin_candidates(now, windows), _maintenance_candidates(windows)):
+            checkin = _checkin_candidates(now, since, windows)
+            for found in (checkin, _maintenance_candidates(windows)):
                 if patient_ids is not None:
                     found = found.filter(pk__any_of=patient_ids)
                 rows += found.annotate(

@@ -143,8 +143,9 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
         # message that kills its worker must not come back for ever.
         return _fail(delivery, f"gave up after {MAX_ATTEMPTS} attempts", now)
     try:
-        if _no_longer_needed(delivery, now):
-            _mark(delivery, Delivery.Status.SKIPPED)
+        reason = _no_longer_needed(delivery, now)
+        if reason:
+            _mark(delivery, Delivery.Status.SKIPPED, skip_reason=reason)
             return Delivery.Status.SKIPPED
         message = _build(delivery)
     except Exception as exc:
@@ -198,14 +199,16 @@ def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta
 STAFF_KINDS = (Delivery.Kind.SAFETY_ONCALL, Delivery.Kind.SAFETY_ESCALATION)
 
 
-def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
+def _no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    """Why the delivery is no longer needed (a Delivery.SkipReason), or "" if it is."""
     # Reads of the reminder settings that live with the dispatcher (imported here: it
     # imports this module).
     from .services import _questionnaires_done_since, _settings, reminder_preference_for
 
     if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
         day = local_date(delivery.due_at, delivery.patient.tz)
-        return CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+        done = CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+        return Delivery.SkipReason.ALREADY_DONE if done else ""
     if delivery.kind == Delivery.Kind.QUESTIONNAIRE and ":cycle:" in delivery.subject_key:
         anchor = delivery.subject_key.rsplit(":", 1)[1]
         codes = patient_instrument_codes(patient=delivery.patient)
@@ -215,33 +218,43 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> bool:
             done = done.filter(
                 completed_at__gte=local_moment(next_day, time(0), delivery.patient.tz)
             )
-        return done.exists()  # a questionnaire was completed since: no need to remind
+        # A questionnaire was completed since: no need to remind.
+        return Delivery.SkipReason.ALREADY_DONE if done.exists() else ""
     if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
         session = _session_of(delivery)
         if session is None or session.status != TreatmentSession.Status.SCHEDULED:
-            return True
+            return Delivery.SkipReason.CHANGED
         settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
         expected = pre_session_questionnaire_due(
             settings, session_at=session.scheduled_at, now=delivery.due_at
         )
+        if expected != delivery.due_at:
+            return Delivery.SkipReason.CHANGED
         opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
-        return expected != delivery.due_at or _questionnaires_done_since(delivery.patient, opens)
+        return (
+            Delivery.SkipReason.ALREADY_DONE
+            if _questionnaires_done_since(delivery.patient, opens)
+            else ""
+        )
     if delivery.kind == Delivery.Kind.SESSION:
         # Moved or cancelled since: this reminder no longer matches a booked session.
         session = _session_of(delivery)
         if session is None or session.status != TreatmentSession.Status.SCHEDULED:
-            return True
+            return Delivery.SkipReason.CHANGED
         settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
         expected = session_reminder_due(
             settings, session_at=session.scheduled_at, now=delivery.due_at
         )
-        return expected != delivery.due_at
+        return Delivery.SkipReason.CHANGED if expected != delivery.due_at else ""
     if delivery.kind == Delivery.Kind.DIGEST:
-        return not any(_open_alert_counts(delivery).values())
+        return (
+            "" if any(_open_alert_counts(delivery).values()) else Delivery.SkipReason.NOTHING_OPEN
+        )
     if delivery.kind in STAFF_KINDS and delivery.alert_id is not None:
         # Someone acknowledged the alert meanwhile: nobody needs to be chased.
-        return Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False).exists()
-    return False
+        acknowledged = Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False)
+        return Delivery.SkipReason.ACKNOWLEDGED if acknowledged.exists() else ""
+    return ""
 
 
 def _open_alert_counts(delivery: Delivery) -> dict[str, int]:

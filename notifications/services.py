@@ -38,10 +38,13 @@ from . import sending
 from .models import Delivery, Heartbeat, ReminderPreference
 from .schedule import (
     QUESTIONNAIRE_WINDOW,
+    ReminderDecision,
     ReminderSettings,
+    checkin_reminder_decision,
     checkin_reminder_due,
     checkin_time_for_day,
     digest_due,
+    look_back_start,
     pre_session_questionnaire_due,
     reminders_capped,
     session_reminder_due,
@@ -65,6 +68,13 @@ def heartbeat_record(*, name: str, now: datetime) -> None:
     """Record that `name` was seen working at `now` (one UPDATE once its row exists)."""
     if not Heartbeat.objects.filter(name=name).update(beat_at=now):
         Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": now})
+
+
+def heartbeats_record(*, names: list[str], now: datetime) -> None:
+    """heartbeat_record for each of `names`: one UPDATE for all once their rows exist."""
+    if Heartbeat.objects.filter(name__in=names).update(beat_at=now) < len(set(names)):
+        for name in names:
+            heartbeat_record(name=name, now=now)
 
 
 def reminder_preference_for(patient: Patient) -> ReminderPreference:
@@ -100,10 +110,19 @@ PATIENT_KINDS = (Delivery.Kind.CHECKIN, Delivery.Kind.QUESTIONNAIRE)
 
 
 def patient_reminders_dispatch(
-    *, now: datetime, patient_ids: list[int] | None = None, kinds: tuple = PATIENT_KINDS
+    *,
+    now: datetime,
+    last_tick: datetime | None = None,
+    patient_ids: list[int] | None = None,
+    kinds: tuple = PATIENT_KINDS,
 ) -> int:
     """Create the daily check-in and maintenance questionnaire reminders (`kinds`) due by
     `now`, for the patients given or for all; returns how many were created.
+
+    `last_tick`: the moment of the dispatcher's last tick (selectors.last_reminder_tick),
+    None if none is on record. The check-in reminders due since then (or LATE_AFTER before
+    `now`, whichever is earlier: schedule.look_back_start) are decided on, so those a stall
+    dropped are recorded as skipped, too late.
 
     One query (selectors.reminder_candidates) finds the patients who may have one due, with
     what the rules need of them; the pure rules decide for each, in batches of BATCH, each
@@ -111,11 +130,12 @@ def patient_reminders_dispatch(
     hold back the others; the first error is raised at the end (the next tick tries the
     failed batch's patients again).
     """
-    candidates = reminder_candidates(now=now, patient_ids=patient_ids)
+    since = look_back_start(now=now, last_tick=last_tick)
+    candidates = reminder_candidates(now=now, since=since, patient_ids=patient_ids)
     made, errors = 0, []
     for start in range(0, len(candidates), BATCH):
         try:
-            made += _patient_batch(candidates[start : start + BATCH], now, kinds)
+            made += _patient_batch(candidates[start : start + BATCH], now, since, kinds)
         except Exception as exc:
             logger.exception("A batch of reminder candidates failed")
             errors.append(exc)
@@ -129,38 +149,45 @@ def patient_batch_dispatch(*, patient_ids: list[int], now: datetime) -> int:
     return patient_reminders_dispatch(now=now, patient_ids=patient_ids)
 
 
-def checkin_reminders_dispatch(*, now: datetime, patient_ids: list[int] | None = None) -> int:
+def checkin_reminders_dispatch(
+    *, now: datetime, last_tick: datetime | None = None, patient_ids: list[int] | None = None
+) -> int:
     """Create the daily check-in reminders due by `now` (for the patients given, or for
-    all). Returns how many were created."""
+    all; `last_tick` as for patient_reminders_dispatch). Returns how many were created."""
     kinds = (Delivery.Kind.CHECKIN,)
-    return patient_reminders_dispatch(now=now, patient_ids=patient_ids, kinds=kinds)
+    return patient_reminders_dispatch(
+        now=now, last_tick=last_tick, patient_ids=patient_ids, kinds=kinds
+    )
 
 
-def _patient_batch(candidates: list[Candidate], now: datetime, kinds: tuple) -> int:
+def _patient_batch(candidates: list[Candidate], now: datetime, since: datetime, kinds) -> int:
     rows = []
     if Delivery.Kind.CHECKIN in kinds:
-        rows += _checkin_rows([c for c in candidates if c.checkin_open], now)
+        rows += _checkin_rows([c for c in candidates if c.checkin_open], now, since)
     if Delivery.Kind.QUESTIONNAIRE in kinds:
         rows += _maintenance_rows([c for c in candidates if c.questionnaire_open], now)
     # Neither kind has a reminder for its subject: the candidates' were left out when read.
     return _insert(rows, taken_known=True)
 
 
-def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelivery"]:
-    """The check-in reminders due of candidates neither checked in nor reminded today; the
-    capped ones get the care team's weekly alert instead.
+def _checkin_rows(
+    candidates: list[Candidate], now: datetime, since: datetime
+) -> list["NewDelivery"]:
+    """The check-in reminders due of candidates neither checked in nor reminded today, and
+    those whose time came but are not sent, as skipped rows with the reason (too late, quiet
+    hours, unsubscribed, capped); the capped ones get the care team's weekly alert too.
 
     The loop is the dispatcher's per-patient work: the rule is worked out once per distinct
     setting, the local day once per zone.
     """
     today_of = cache(partial(local_date, now))  # the local day, by zone
-    rule = _checkin_rule(now)
-    due_now, maybe_capped = [], []
+    rule = _checkin_rule(now, since)
+    due_now, maybe_capped, skipped = [], [], []
     for candidate in candidates:
         at = candidate.checkin_time
         if candidate.session_at is not None:
             at = checkin_time_for_day(_settings_of(candidate), session_at=candidate.session_at)
-        due = rule(
+        decision = rule(
             candidate.tz,
             at,
             candidate.quiet_start,
@@ -168,10 +195,14 @@ def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelive
             candidate.paused_until,
             tuple(candidate.unsubscribed) if candidate.unsubscribed else (),
         )
-        if due is not None:
-            due_now.append((candidate, due))
-            if _three_since(candidate, candidate.enrolled_at):
-                maybe_capped.append(candidate.pk)
+        if decision is None:
+            continue
+        if decision.skip_reason:
+            skipped.append((candidate, decision.due, decision.skip_reason))
+            continue
+        due_now.append((candidate, decision.due))
+        if _three_since(candidate, candidate.enrolled_at):
+            maybe_capped.append(candidate.pk)
     # Capped only after three unanswered in a row: the others need no more reading.
     facts = cap_facts(patient_ids=maybe_capped)
     kind, rows, capped = Delivery.Kind.CHECKIN, [], []
@@ -179,20 +210,36 @@ def _checkin_rows(candidates: list[Candidate], now: datetime) -> list["NewDelive
     key_of = cache(lambda tz: _checkin_key("{}", today_of(tz)).format)
     for candidate, due in due_now:
         today = today_of(candidate.tz)
+        key = key_of(candidate.tz)(candidate.pk)
         if candidate.pk in facts and _capped(candidate, facts[candidate.pk], today):
             capped.append((candidate.pk, today))
+            skipped.append((candidate, due, Delivery.SkipReason.CAPPED))
             continue
-        key = key_of(candidate.tz)(candidate.pk)
         rows.append(NewDelivery(kind, key, due, candidate.email, candidate.pk))
     _raise_capped_alerts(capped, now)
+    # A skip is recorded once: the day's row, skipped or not, keeps its patient from
+    # being a candidate again that day (selectors._checkin_candidates).
+    rows += [
+        NewDelivery(
+            kind,
+            key_of(candidate.tz)(candidate.pk),
+            due,
+            candidate.email,
+            candidate.pk,
+            status=Delivery.Status.SKIPPED,
+            skip_reason=str(reason),
+        )
+        for candidate, due, reason in skipped
+    ]
     return rows
 
 
-def _checkin_rule(now: datetime):
-    """`checkin_reminder_due` at `now`, worked out once per distinct setting."""
+def _checkin_rule(now: datetime, since: datetime):
+    """`checkin_reminder_decision` at `now` (looking back to `since`), worked out once per
+    distinct setting."""
 
     @cache
-    def rule(tz, at, quiet_start, quiet_end, paused_until, unsubscribed) -> datetime | None:
+    def rule(tz, at, quiet_start, quiet_end, paused_until, unsubscribed) -> ReminderDecision | None:
         settings = ReminderSettings(
             tz=tz,
             checkin_time=at,
@@ -201,7 +248,7 @@ def _checkin_rule(now: datetime):
             paused_until=paused_until,
             unsubscribed=unsubscribed,
         )
-        return checkin_reminder_due(settings, now=now)
+        return checkin_reminder_decision(settings, now=now, since=since)
 
     return rule
 
@@ -231,6 +278,9 @@ class NewDelivery(NamedTuple):
     to_email: str
     patient_id: int | None = None
     alert_id: int | None = None
+    # A reminder the rules skip is a row too (status skipped, with the reason), never sent.
+    status: str = Delivery.Status.PENDING
+    skip_reason: str = ""
 
 
 def _candidate_delivery(kind: str, key: str, due: datetime, candidate: Candidate) -> NewDelivery:
@@ -324,29 +374,36 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
 INSERT_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id,
-         status, attempts, last_error)
-    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, 0, ''
-    FROM unnest(%b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[])
-        AS new (subject_key, due_at, to_email, patient_id, alert_id)
+         status, skip_reason, attempts, last_error)
+    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, status, skip_reason, 0, ''
+    FROM unnest(
+        %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
+        %b::varchar[], %b::varchar[]
+    ) AS new (subject_key, due_at, to_email, patient_id, alert_id, status, skip_reason)
 """
-INSERT_ALL = INSERT_NEW + " RETURNING id"
+INSERT_ALL = INSERT_NEW + " RETURNING id, status"
 # The same, leaving alone a row already there (the unique kind, subject and due time).
-INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id"
+INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id, status"
 
 
 def _insert_new(rows: list[NewDelivery], *, if_missing: bool = True) -> list[int]:
     """Insert the rows (only those not there yet, by kind, subject and due time, if
-    `if_missing`; else a row there already is an IntegrityError); the new rows' ids."""
+    `if_missing`; else a row there already is an IntegrityError); the ids of the new rows to
+    send (the skipped ones are inserted, not sent)."""
     if connection.vendor == "postgresql":
         inserted = []
+        pending = str(Delivery.Status.PENDING)
         with binding_cursor() as cursor:
             for kind in sorted({r.kind for r in rows}):
                 of_kind = [r for r in rows if r.kind == kind]
-                _, keys, due, emails, patients, alerts = map(list, zip(*of_kind, strict=True))
-                params = [str(kind), str(Delivery.Status.PENDING)]
-                params += [keys, due, emails, patients, alerts]
+                _, *columns = map(list, zip(*of_kind, strict=True))
+                params = [str(kind), *columns]
+                params[-2] = [str(status) for status in params[-2]]
+                params[-1] = [str(reason) for reason in params[-1]]
                 cursor.execute(INSERT_MISSING if if_missing else INSERT_ALL, params)
-                inserted += [delivery_id for (delivery_id,) in cursor.fetchall()]
+                inserted += [
+                    delivery_id for delivery_id, status in cursor.fetchall() if status == pending
+                ]
         return inserted
     # Elsewhere (SQLite: the embedded setup) the ORM, and the pending rows read back.
     Delivery.objects.bulk_create([Delivery(**r._asdict()) for r in rows], ignore_conflicts=True)

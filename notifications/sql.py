@@ -64,20 +64,22 @@ INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "ha
 # Who may have the daily check-in reminder due, with what the rules need (Candidate's
 # fields, in order): of the patients of the zones with a window (`zone`, one row per zone,
 # from arrays) who take reminder e-mails and are not paused on their local day (and, if
-# given, are among the patients listed), those whose chosen time is in the window or whose
-# session may move it there; not checked in that day, no reminder for that day yet (a
-# skipped one does not count). Plain joins and anti-joins, which PostgreSQL can share among
+# given, are among the patients listed), those whose chosen time is in the window, or, after
+# a stall, earlier that day back to the last tick (`look_back`: a reminder too late, recorded
+# as skipped), or whose session may move it there;
+# not checked in that day, no reminder for that day yet (a skipped one counts: a skip is
+# recorded once). Plain joins and anti-joins, which PostgreSQL can share among
 # its workers. The check-in is looked up by patient and day, the days (one or two, whatever
 # the zones) given as constants too, so that only that day's rows are read; the third
 # latest sent reminder (the cap) and the day's latest session come with each row.
 CHECKIN_CANDIDATES = """
 WITH zone AS (
     SELECT * FROM unnest(
-        %b::varchar[], %b::date[], %b::varchar[], %b::time[], %b::time[],
+        %b::varchar[], %b::date[], %b::varchar[], %b::time[], %b::time[], %b::time[],
         %b::timestamptz[], %b::timestamptz[],
         %b::timestamptz[], %b::timestamptz[], %b::timestamptz[]
     ) AS z (
-        tz, today, day_key, earliest, latest, day_starts_at, day_ends_at,
+        tz, today, day_key, earliest, latest, look_back, day_starts_at, day_ends_at,
         phq9_recent, gad7_recent, pcl5_recent
     )
 )
@@ -103,7 +105,7 @@ LEFT JOIN LATERAL (
 WHERE p.status = 'active' AND r.email_enabled
     AND (r.paused_until IS NULL OR r.paused_until < z.today)
     AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
-    AND (r.checkin_time BETWEEN z.earliest AND z.latest OR p.id IN (
+    AND (r.checkin_time BETWEEN z.look_back AND z.latest OR p.id IN (
         SELECT m.patient_id FROM care_treatmentsession m
         WHERE m.status IN ('scheduled', 'completed') AND m.scheduled_at BETWEEN %b AND %b
     ))
@@ -114,7 +116,6 @@ WHERE p.status = 'active' AND r.email_enabled
     AND NOT EXISTS (
         SELECT 1 FROM notifications_delivery d
         WHERE d.kind = 'checkin_due' AND d.subject_key = 'patient:' || p.id || z.day_key
-            AND d.status <> 'skipped'
     )
 """
 
@@ -126,11 +127,11 @@ WHERE p.status = 'active' AND r.email_enabled
 MAINTENANCE_CANDIDATES = """
 WITH zone AS (
     SELECT * FROM unnest(
-        %b::varchar[], %b::date[], %b::varchar[], %b::time[], %b::time[],
+        %b::varchar[], %b::date[], %b::varchar[], %b::time[], %b::time[], %b::time[],
         %b::timestamptz[], %b::timestamptz[],
         %b::timestamptz[], %b::timestamptz[], %b::timestamptz[]
     ) AS z (
-        tz, today, day_key, earliest, latest, day_starts_at, day_ends_at,
+        tz, today, day_key, earliest, latest, look_back, day_starts_at, day_ends_at,
         phq9_recent, gad7_recent, pcl5_recent
     )
 )
@@ -177,6 +178,7 @@ def candidate_rows(
             f":{window.today}",
             window.earliest,
             window.latest,
+            window.look_back,
             local_day_start(window.today, tz),
             local_day_start(window.today + timedelta(days=1), tz),
             *(_recent_from(window.today, code, tz) for code in INSTRUMENT_FLAGS),

@@ -7,6 +7,7 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 from django.utils import timezone
 
+from .selectors import REMINDER_TICK, last_reminder_tick
 from .services import (
     TransientSendError,
     booked_session_reminders_dispatch,
@@ -16,6 +17,7 @@ from .services import (
     digests_dispatch,
     escalations_dispatch,
     heartbeat_record,
+    heartbeats_record,
     patient_batch_dispatch,
     patient_reminders_dispatch,
 )
@@ -34,19 +36,30 @@ def dispatch_reminders() -> None:
     """Every minute: create the reminders due now, re-enqueue stuck ones, note the tick.
 
     Each step runs even if an earlier one failed (a failing digest must not hold back a
-    safety escalation); the first error is raised at the end so Celery records it.
+    safety escalation); the first error is raised at the end so Celery records it. The
+    patient reminders look back to the last tick whose patient reminders went through
+    (after a stall: the reminders it dropped are recorded as skipped, too late); this tick
+    becomes that one at its end, if its own went through.
     """
     now = timezone.now()
+    done = set()
+
+    def patient_reminders() -> None:
+        patient_reminders_dispatch(now=now, last_tick=last_reminder_tick())
+        done.add(REMINDER_TICK)
+
     steps = [
         # First: it looks for rows of earlier ticks (this tick's are not stuck), and need
         # not read past the rows this tick makes.
         deliveries_sweep,
         # Safety e-mails before the reminders: their latency matters most.
         lambda: escalations_dispatch(now=now),
-        lambda: patient_reminders_dispatch(now=now),
+        patient_reminders,
         lambda: booked_session_reminders_dispatch(now=now),
         lambda: digests_dispatch(now=now),
-        lambda: heartbeat_record(name="dispatcher", now=now),
+        # Last, in one statement: the tick, and the moment the next one's patient reminders
+        # look back to if this one's went through.
+        lambda: heartbeats_record(names=["dispatcher", *done], now=now),
     ]
     errors = []
     for step in steps:

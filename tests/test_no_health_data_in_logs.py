@@ -359,7 +359,7 @@ def test_failing_tasks_and_deliveries_leave_no_health_data_behind(
         with time_machine.travel(reminder_at + timedelta(minutes=minutes), tick=False):
             send_delivery.apply(args=[delivery_id])
     monkeypatch.setattr("care.tasks.daily_alerts_run_all", bad_row)
-    monkeypatch.setattr("notifications.tasks.heartbeat_record", bad_row)
+    monkeypatch.setattr("notifications.tasks.heartbeats_record", bad_row)
     failed = [run_alert_rules.apply(), dispatch_reminders.apply()]
 
     assert Delivery.objects.get(id=delivery_id).status == "failed"

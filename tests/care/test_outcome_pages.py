@@ -440,7 +440,7 @@ def _bulk_cohort(clinic, count):
 
 @pytest.mark.parametrize(
     ("url", "queries"),
-    [("/staff/outcomes/", 14), ("/api/v1/outcomes/", 12), ("/staff/outcomes/export.csv", 12)],
+    [("/staff/outcomes/", 15), ("/api/v1/outcomes/", 13), ("/staff/outcomes/export.csv", 13)],
 )
 def test_the_same_queries_for_10_and_1000_patients(
     clinician_client, clinic, other_clinic, url, queries
@@ -458,8 +458,44 @@ def test_the_same_queries_for_10_and_1000_patients(
     if url == "/api/v1/outcomes/":
         assert response.json()["cohort"]["patients"]["count"] == 1000
 
-    # 12: session, user, the user's patient profile (none), membership, clinic, the
-    # second-factor check, the audit row, and five for the figures (patients, check-in
-    # counts, questionnaires, held sessions, alerts). The page adds the nav's open alert
-    # count and the clinicians of the filter form.
+    # 13: session, user, the user's patient profile (none), membership, clinic, the
+    # second-factor check, the audit row, and six for the figures (patients, check-in
+    # counts, questionnaires, held sessions, alerts, reminders by status and reason). The
+    # page adds the nav's open alert count and the clinicians of the filter form.
     assert len(small.captured_queries) == len(large.captured_queries) == queries
+
+
+def _reminder(patient, due_at, status, skip_reason=""):
+    return Delivery.objects.create(
+        kind="checkin_due",
+        subject_key=f"patient:{patient.pk}:{due_at.date()}:{due_at.hour}",
+        due_at=due_at,
+        patient=patient,
+        to_email="x@example.org",
+        status=status,
+        skip_reason=skip_reason,
+    )
+
+
+def test_reminders_of_the_period_are_counted_sent_and_skipped_by_reason(
+    clinician_client, clinic, other_clinic
+):
+    patient = treated(clinic, first_on=date(2026, 3, 2))
+    foreign = treated(other_clinic, first_on=date(2026, 3, 2))
+    for hour in range(6):
+        _reminder(patient, at(date(2026, 3, 3), hour), "sent")
+    for hour in range(5):
+        _reminder(patient, at(date(2026, 3, 4), hour), "skipped", "too_late")
+    _reminder(patient, at(date(2026, 3, 5)), "skipped", "capped")
+    _reminder(patient, at(date(2026, 3, 6)), "failed")
+    _reminder(patient, at(date(2025, 12, 1)), "skipped", "too_late")  # before the period
+    _reminder(foreign, at(date(2026, 3, 4)), "skipped", "too_late")  # another clinic
+
+    figures = report_for(clinic).reminders
+    period = f"start={PERIOD['start']}&end={PERIOD['end']}"
+    text = clinician_client.get(f"/staff/outcomes/?{period}").content.decode()
+
+    assert (figures.sent, figures.skipped, figures.failed) == (6, 6, 1)
+    assert figures.skipped_by_reason == (("too_late", 5), ("capped", 1))
+    assert "Reminders sent and skipped" in text
+    assert "too late: more than 3 hours past its time" in text

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from notifications.emails import delivery_message_id
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import checkin_reminders_dispatch
+from notifications.selectors import REMINDER_TICK
+from notifications.services import checkin_reminders_dispatch, heartbeat_record
 from tests.factories import PatientFactory
 
 from .harness import STACK_SITE_URL, wait_until
@@ -36,6 +37,12 @@ def due_patient(clinic, *, minutes_ago: int = 1, email: str | None = None):
         quiet_end=time(0),  # no quiet hours
     )
     return patient
+
+
+def beat_stalled(*, minutes_ago: int) -> None:
+    """Put on record that the dispatcher's last tick was `minutes_ago` minutes ago (beat
+    stalled then): the first tick after looks back to it."""
+    heartbeat_record(name=REMINDER_TICK, now=timezone.now() - timedelta(minutes=minutes_ago))
 
 
 def dispatch(*patients) -> list[Delivery]:

@@ -8,7 +8,7 @@ import pytest
 from notifications.models import Delivery
 
 from .harness import wait_until
-from .helpers import assert_exactly_once, due_patient, wait_for_status
+from .helpers import assert_exactly_once, beat_stalled, due_patient, wait_for_status
 
 pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(90)]
 
@@ -46,6 +46,7 @@ def test_two_beats_at_once_send_each_due_reminder_once(stack, clinic):
 def test_after_a_beat_outage_due_reminders_are_caught_up_once_and_stale_ones_dropped(stack, clinic):
     """Beat was down while these came due: due times in the past stand for the outage (no
     test waits hours). Up to 3 hours late a reminder is still sent, once; later, never."""
+    beat_stalled(minutes_ago=200)  # the dispatcher's last tick before the outage
     late = [due_patient(clinic, minutes_ago=minutes) for minutes in (10, 170)]
     stale = due_patient(clinic, minutes_ago=190)
     stack.worker()
@@ -54,8 +55,34 @@ def test_after_a_beat_outage_due_reminders_are_caught_up_once_and_stale_ones_dro
 
     stack.beat()
 
-    sent = _wait_for_deliveries(2)
+    wait_until(lambda: Delivery.objects.count() >= 3, timeout=30, what="3 deliveries")
+    sent = [wait_for_status(d, "sent") for d in Delivery.objects.exclude(patient=stale)]
     stack.sweeps(3)
     assert {d.patient for d in sent} == set(late)
-    assert not stale.deliveries.exists()
-    assert_exactly_once(stack.sink, due=2, sent=2)
+    # The stale one is on record as skipped, too late, and never sent.
+    assert list(stale.deliveries.values_list("status", "skip_reason")) == [("skipped", "too_late")]
+    assert_exactly_once(stack.sink, due=3, sent=2)
+
+
+def test_a_three_and_a_half_hour_stall_records_the_dropped_reminders_as_skipped_too_late(
+    stack, clinic
+):
+    """Beat was not running for 3.5 hours: the reminders due at its start are past catching
+    up. The first tick after records each as a skipped row with reason too_late (none is
+    sent), and the ticks after it add nothing."""
+    beat_stalled(minutes_ago=211)  # the dispatcher's last tick, just before they fell due
+    dropped = [due_patient(clinic, minutes_ago=210) for _ in range(3)]
+    caught_up = due_patient(clinic, minutes_ago=5)
+    stack.worker()
+    beat = stack.beat()
+
+    wait_until(lambda: Delivery.objects.count() >= 4, timeout=30, what="4 deliveries")
+    wait_for_status(caught_up.deliveries.get(), "sent")
+    _ticks(beat, beat.output().count(TICK) + 2)
+    stack.sweeps(2)
+
+    skipped = Delivery.objects.filter(patient__in=dropped)
+    assert sorted(skipped.values_list("patient_id", "status", "skip_reason")) == [
+        (p.pk, "skipped", "too_late") for p in dropped
+    ]
+    assert_exactly_once(stack.sink, due=4, sent=1)

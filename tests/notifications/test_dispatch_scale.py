@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Delivery, ReminderPreference
+from notifications.selectors import REMINDER_TICK
 from notifications.services import heartbeat_record
 from notifications.tasks import dispatch_reminders
 from tests.factories import CheckInFactory, PatientFactory
@@ -17,8 +18,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _ticked_before():
-    """The dispatcher's heartbeat row exists (the first tick ever creates it)."""
-    heartbeat_record(name="dispatcher", now=NOW)
+    """The dispatcher's heartbeat rows exist (the first tick ever creates them); its last
+    tick was a minute ago."""
+    heartbeat_record(name="dispatcher", now=NOW - timedelta(minutes=1))
+    heartbeat_record(name=REMINDER_TICK, now=NOW - timedelta(minutes=1))
 
 
 NOW = datetime(2026, 5, 4, 13, 30, tzinfo=UTC)  # 09:30 in New York
@@ -100,10 +103,10 @@ def test_a_failing_batch_does_not_hold_back_the_others(clinic, monkeypatch, capl
     due = [patient(clinic, time(9)) for _ in range(4)]
     rows_of = services._checkin_rows
 
-    def failing_first(candidates, now):
+    def failing_first(candidates, now, since):
         if due[0].pk in {c.pk for c in candidates}:
             raise RuntimeError("a bad row")
-        return rows_of(candidates, now)
+        return rows_of(candidates, now, since)
 
     monkeypatch.setattr(services, "_checkin_rows", failing_first)
 
@@ -135,3 +138,41 @@ def test_outside_every_clinics_digest_hours_the_digests_read_only_the_zones(
         digests_dispatch(now=NOW + timedelta(hours=3))  # 12:30 in New York: 07:30 + 3 h past
 
     assert not Delivery.objects.filter(kind="digest").exists()
+
+
+def test_skips_recorded_in_a_tick_cost_no_statements_per_patient(clinic, monkeypatch):
+    """Too late (chosen 06:00, it is 09:30, the beat stalled at 05:55) or quiet hours:
+    skipped rows, in the same statements as the reminders to send; a tick with 5 skips
+    takes as many as with 50."""
+    monkeypatch.setattr("notifications.services.BATCH", 100)
+    due = [patient(clinic, time(9)) for _ in range(5)]
+
+    def skipped(count: int) -> None:
+        for n in range(count):
+            if n % 2:
+                patient(clinic, time(6))  # too late
+            else:
+                quiet = patient(clinic, time(9))
+                ReminderPreference.objects.filter(patient=quiet).update(
+                    quiet_start=time(8), quiet_end=time(10)
+                )
+
+    def stalled() -> None:  # the last tick before the stall
+        heartbeat_record(name=REMINDER_TICK, now=NOW - timedelta(hours=3, minutes=35))
+
+    skipped(5)
+    stalled()
+    few = statements_of_a_tick()
+    Delivery.objects.all().delete()
+    skipped(45)
+    stalled()
+
+    many = statements_of_a_tick()
+
+    assert Delivery.objects.filter(patient__in=due, status="pending").count() == 5
+    assert Delivery.objects.filter(status="skipped").count() == 50
+    assert many == few
+    # Recorded once: the next tick has no skip to write.
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        dispatch_reminders()
+    assert Delivery.objects.count() == 55

@@ -18,8 +18,10 @@ from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import (
     QUESTIONNAIRE_WINDOW,
     ReminderSettings,
+    checkin_reminder_decision,
     checkin_reminder_due,
     checkin_time_for_day,
+    look_back_start,
     reminders_capped,
 )
 from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
@@ -139,9 +141,9 @@ def _history(patient: Patient, day: date, chosen: time, rnd: random.Random) -> N
         )
 
 
-def reference(now: datetime) -> tuple[set, set]:
-    """Every patient asked, one by one: (subject, due) of the reminders to make now, and the
-    (patient, cause) of the cap alerts."""
+def reference(now: datetime, since: datetime) -> tuple[set, set]:
+    """Every patient asked, one by one: (subject, due) of the reminders to make now (the
+    check-in reminders due since `since`), and the (patient, cause) of the cap alerts."""
     made, capped = set(), set()
     facts = {
         "sessions": _by_patient(
@@ -172,7 +174,7 @@ def reference(now: datetime) -> tuple[set, set]:
             unsubscribed=tuple(preference.unsubscribed),
         )
         mine = {name: rows.get(patient.pk, []) for name, rows in facts.items()}
-        _reference_checkin(patient, settings, now, mine, made, capped)
+        _reference_checkin(patient, settings, now, since, mine, made, capped)
         if patient.treatment_phase == "maintenance":
             _reference_maintenance(patient, settings, now, mine, made)
     return made, capped
@@ -185,7 +187,7 @@ def _by_patient(rows) -> dict[int, list[tuple]]:
     return found
 
 
-def _reference_checkin(patient, settings, now, mine, made, capped) -> None:
+def _reference_checkin(patient, settings, now, since, mine, made, capped) -> None:
     today = local_date(now, patient.tz)
     session_at = max(
         (
@@ -196,13 +198,20 @@ def _reference_checkin(patient, settings, now, mine, made, capped) -> None:
         default=None,
     )
     day = replace(settings, checkin_time=checkin_time_for_day(settings, session_at=session_at))
-    due = checkin_reminder_due(day, now=now)
+    decision = checkin_reminder_decision(day, now=now, since=since)
     key = f"patient:{patient.pk}:{today}"
     if (
-        due is None
+        decision is None
+        # Paused patients are not read (a standing choice, not recorded day by day).
+        or decision.skip_reason == "paused"
         or any(on == today for on, _ in mine["checkins"])
-        or any(k == key and status != "skipped" for _, k, status, _ in mine["deliveries"])
+        # A skipped row counts too: a skip is recorded once.
+        or any(k == key for _, k, _, _ in mine["deliveries"])
     ):
+        return
+    due = decision.due
+    if decision.skip_reason:  # too late, quiet hours, unsubscribed: a skipped row
+        made.add((key, due))
         return
     sent = sorted(
         (
@@ -218,8 +227,7 @@ def _reference_checkin(patient, settings, now, mine, made, capped) -> None:
     if reminders_capped(unanswered=unanswered, last_sent_on=last_sent_on, today=today):
         year, week, _ = today.isocalendar()
         capped.add((patient.pk, f"reminders_capped:{year}-W{week:02d}"))
-    else:
-        made.add((key, due))
+    made.add((key, due))  # sent, or skipped as capped
 
 
 def _reference_maintenance(patient, settings, now, mine, made) -> None:
@@ -261,15 +269,15 @@ def test_the_candidates_get_exactly_the_reminders_of_the_per_patient_rules(day, 
     population(day)
     questionnaire_edges(day)
     now = datetime.combine(day, time(0), tzinfo=UTC) - timedelta(hours=14)
-    checked = 0
+    checked, last_tick, ticks = 0, None, 0
     while now < datetime.combine(day, time(0), tzinfo=UTC) + timedelta(hours=38):
-        expected, expected_capped = reference(now)
+        expected, expected_capped = reference(now, look_back_start(now=now, last_tick=last_tick))
         before = _patient_reminders()
         capped_before = set(
             Alert.objects.filter(kind="missed_checkins").values_list("patient_id", "cause")
         )
 
-        services.patient_reminders_dispatch(now=now)
+        services.patient_reminders_dispatch(now=now, last_tick=last_tick)
 
         made = {row for pk, row in _patient_reminders().items() if pk not in before}
         assert made == expected, now
@@ -280,5 +288,9 @@ def test_the_candidates_get_exactly_the_reminders_of_the_per_patient_rules(day, 
         checked += len(made)
         # The reminders go out, unanswered: tomorrow's cap counts them.
         Delivery.objects.filter(status="pending").update(status="sent")
-        now += timedelta(minutes=37)
+        last_tick, ticks = now, ticks + 1
+        # Ticks every 37 minutes (the look-back stays 3 hours), but for an 8-hour stall (the
+        # next tick looks back to this one: what the stall dropped is skipped, too late).
+        now += timedelta(hours=8, minutes=11) if ticks == 30 else timedelta(minutes=37)
     assert checked > 20  # the population is not idle
+    assert Delivery.objects.filter(skip_reason="too_late").exists()  # the stall's, on record

@@ -156,7 +156,11 @@ def test_one_click_unsubscribe_works_once_and_stops_the_reminders(client, patien
     assert "You are unsubscribed" in first.content.decode()
     assert "already unsubscribed" in again.content.decode()
     assert ReminderPreference.objects.get(patient=patient_ny).unsubscribed == ["checkin_due"]
-    assert Delivery.objects.count() == 1
+    # The next day's reminder is on record as skipped, not sent.
+    assert list(Delivery.objects.order_by("due_at").values_list("status", "skip_reason")) == [
+        ("sent", ""),
+        ("skipped", "unsubscribed"),
+    ]
 
 
 def test_a_tampered_unsubscribe_link_is_refused(client, patient_ny):
@@ -335,9 +339,9 @@ def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic
     batches = []
     batch = services._patient_batch
 
-    def recorded(candidates, now, kinds):
+    def recorded(candidates, now, since, kinds):
         batches.append([c.pk for c in candidates])
-        return batch(candidates, now, kinds)
+        return batch(candidates, now, since, kinds)
 
     monkeypatch.setattr(services, "BATCH", 3)
     monkeypatch.setattr(services, "_patient_batch", recorded)
