@@ -7,6 +7,7 @@ import pytest
 from django.core.mail import EmailMessage
 from django.core.management import call_command
 
+from care.exports import csv_trailer_verify
 from care.management.commands.seed_demo import DEMO_PASSWORD
 from care.models import StaffMembership
 from notifications.emails import delivery_message_id
@@ -49,9 +50,12 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
         page.click("#export-heading + p >> text=questionnaires")
     name = download.value.suggested_filename
     assert name.startswith("patient-") and name.endswith(".csv") and "Jordan" not in name
-    lines = download.value.path().read_text(encoding="utf-8").splitlines()
+    data = download.value.path().read_bytes()
+    rows = csv_trailer_verify(data)  # the whole file arrived: its trailer's count and checksum
+    lines = data.decode("utf-8").splitlines()[:-1]
     assert lines[0].startswith("patient_id,assessment_id,instrument,completed_at,total")
-    assert len(lines) > 5 and all(x.split(",")[2] in {"PHQ-9", "GAD-7", "PCL-5"} for x in lines[1:])
+    assert rows == len(lines) - 1 > 4
+    assert all(x.split(",")[2] in {"PHQ-9", "GAD-7", "PCL-5"} for x in lines[1:])
 
     page.goto(f"{base}/staff/alerts/")
     page.select_option("select[name=action] >> nth=0", "called_patient")
