@@ -77,7 +77,7 @@ def check_mfa_encryption_keys(app_configs, **kwargs) -> list[Warning]:
         return [
             Warning(
                 "MFA_ENCRYPTION_KEYS is not set: two-step sign-in cannot store or read secrets.",
-                hint="Set MFA_ENCRYPTION_KEYS to a Fernet key (README, Configuration).",
+                hint="Set MFA_ENCRYPTION_KEYS to a Fernet key (docs/configuration.md).",
                 id="care.W005",
             )
         ]

@@ -3,7 +3,7 @@
 One table per record kind (check-ins, assessments, sessions), the same columns for one
 patient or a whole clinic. Times are UTC in ISO 8601; a check-in's `day` is the patient's
 local day. Cells that a spreadsheet would run as a formula are prefixed with `'`.
-The header rows are documented in the README ("CSV export").
+The header rows are documented in docs/features.md ("CSV export").
 
 Every file ends with a trailer line, `# rows=N sha256=HEX`: the number of data rows and the
 SHA-256 of every byte before the trailer. A file cut short (a killed worker, a dropped

@@ -1,4 +1,4 @@
-"""Clinical rules of DESIGN.md section 4: baseline, response, remission and alert rules.
+"""Clinical rules: baseline, response, remission and alert rules.
 
 Pure functions over plain values with time passed in; no Django imports. Each alert rule
 returns `AlertDraft`s (kind, priority, cause, reason in plain words) or nothing; the

@@ -3,7 +3,7 @@ update, sent outside any transaction, marked sent), send a chunk within a time b
 sweep up rows whose message was lost or whose claim expired.
 
 The rows themselves are made by notifications.services (the dispatcher), in the same
-transaction as what caused them; the sends are published after commit (DESIGN.md section 5).
+transaction as what caused them; the sends are published after commit (docs/delivery.md).
 """
 
 import logging

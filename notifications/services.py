@@ -1,6 +1,6 @@
 """Writes of the notifications app: heartbeat, reminder preferences, the dispatcher.
 
-Delivery follows DESIGN.md section 5: the dispatcher (here) inserts `Delivery` rows for what
+Delivery (docs/delivery.md): the dispatcher (here) inserts `Delivery` rows for what
 is due (a unique constraint makes it idempotent) and enqueues `send` after commit; the
 sender (notifications.sending, whose public names this module also offers) claims its row
 by a conditional update, sends outside any transaction and marks it sent.

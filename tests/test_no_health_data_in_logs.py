@@ -1,4 +1,4 @@
-"""No health data in logs, e-mails, task arguments or URLs (issue 7, DESIGN.md section 7).
+"""No health data in logs, e-mails, task arguments or URLs (issue 7; docs/security.md).
 
 Markers are planted in check-in notes (page, API, e-mailed link), a patient's names and
 date of birth, sessions' notes, adverse events and lot numbers, and acknowledgement notes.
@@ -6,7 +6,7 @@ Pages, API, tasks and e-mails then run with every logger at DEBUG, and no marker
 up in a log record (message, arguments, traceback, extras), an e-mail (subject, bodies,
 headers), an enqueued task argument, a requested URL, a response header (redirects, file
 names, cookies; signed tokens decoded) or an audit row. One exception: an e-mail to a
-patient may greet them by their preferred name (DESIGN.md section 5). Scores, bands, the
+patient may greet them by their preferred name. Scores, bands, the
 self-harm flag and vital signs cannot carry a marker, so the project's own log lines are
 also checked for clinical words ("urgent safety alert for patient 42" tells a reader of a
 self-harm answer).

@@ -116,7 +116,7 @@ TEMPLATES = [
     },
 ]
 
-# Security: HTTPS, headers, cookies (DESIGN.md section 7; README "Security")
+# Security: HTTPS, headers, cookies (docs/security.md)
 
 # Behind a TLS-terminating proxy, name the header it sets, e.g. "X-Forwarded-Proto,https"
 # (only if the proxy always sets or strips it; otherwise clients could claim HTTPS).

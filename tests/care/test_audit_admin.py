@@ -16,7 +16,6 @@ from django.utils import timezone
 from care.models import AuditEvent
 from care.services import audit_record, invitation_create
 from tests.care.test_audit_events import mark
-from tests.care.test_audit_reads import operator  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +113,7 @@ def admin_url(name: str, objects) -> str:
 @pytest.mark.parametrize("name", sorted(ADMIN_AUDIT))
 def test_an_admin_page_leaves_the_read_row_its_rule_declares(
     client,
-    operator,  # noqa: F811
+    operator,
     patient,
     objects,
     name,
@@ -140,7 +139,7 @@ def test_an_admin_page_leaves_the_read_row_its_rule_declares(
 
 def test_the_autocomplete_endpoint_lists_people_found_by_address_hence_is_a_read(
     client,
-    operator,  # noqa: F811
+    operator,
     patient,
 ):
     client.force_login(operator)
@@ -157,7 +156,7 @@ def test_the_autocomplete_endpoint_lists_people_found_by_address_hence_is_a_read
 
 def test_a_refused_autocomplete_request_leaves_no_read_row(
     client,
-    operator,  # noqa: F811
+    operator,
 ):
     client.force_login(operator)
     start = mark()
@@ -170,7 +169,7 @@ def test_a_refused_autocomplete_request_leaves_no_read_row(
 
 def test_an_admin_change_form_sent_back_with_errors_is_a_read_of_the_patient(
     client,
-    operator,  # noqa: F811
+    operator,
     patient,
 ):
     client.force_login(operator)

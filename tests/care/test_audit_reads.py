@@ -15,7 +15,7 @@ from django.utils import timezone
 from care.models import Alert, AuditEvent, TreatmentSession
 from care.services import assessment_submit
 from tests.care.test_audit_events import mark, new_events, only_event, summary
-from tests.factories import PatientFactory, StaffFactory, give_second_factor
+from tests.factories import PatientFactory, StaffFactory
 from tests.notifications.test_checkin_link import FORM, NINE_NY, answers, link  # noqa: F401
 from tests.notifications.test_outbox import file_mailer, send  # noqa: F401
 
@@ -88,15 +88,6 @@ def test_the_outbox_page_is_recorded_as_a_read(file_mailer, clinician_client, cl
 
     assert response.status_code == 200
     assert summary(only_event(start)) == (clinician, "clinician", A.VIEWED, W.OUTBOX, None, "page")
-
-
-@pytest.fixture
-def operator(django_user_model):
-    user = django_user_model.objects.create_superuser(
-        email="operator@example.org", password="an-operator-passphrase"
-    )
-    give_second_factor(user)
-    return user
 
 
 def test_patient_reads_in_the_django_admin_are_recorded(client, operator, patient):

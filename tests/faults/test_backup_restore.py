@@ -170,7 +170,7 @@ def test_a_point_in_time_restore_keeps_every_checkin_before_the_target_and_the_a
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("UPDATE care_auditevent SET path = path")  # still append-only
 
-        # README (Delivery guarantee): before the workers start, what was in flight at the
+        # docs/delivery.md: before the workers start, what was in flight at the
         # target; the one known to have gone out since is set to skipped.
         in_flight = Delivery.objects.filter(
             status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]

@@ -1,7 +1,7 @@
 """The documented duplicate window, measured: PostgreSQL goes down while 300 reminders are
 being sent, for longer than a send can wait to record itself. An e-mail the mail server took
 whose row could not be marked sent goes out again once its claim expires, with the same
-Message-ID (README, Delivery guarantee); everything else is sent once."""
+Message-ID (docs/delivery.md, The delivery guarantee); everything else is sent once."""
 
 import time
 from collections import Counter

@@ -68,7 +68,7 @@ def test_a_whole_worker_killed_mid_send_leaves_the_message_for_the_next_worker(s
 
 
 def test_a_child_killed_after_the_server_took_the_message_sends_it_twice(stack, clinic):
-    """The documented duplicate window (README, Delivery guarantee): the mail server has the
+    """The documented duplicate window (docs/delivery.md): the mail server has the
     whole message, the worker dies before the row is marked sent, so the reminder goes out
     again, with the same Message-ID, once the claim expires."""
     stack.sink.mode = "hold"  # the message arrives in full; the 250 reply waits

@@ -1,4 +1,4 @@
-"""Configuration the delivery guarantee rests on (README, Delivery guarantee): time limits
+"""Configuration the delivery guarantee rests on (docs/delivery.md): time limits
 below the claim and the broker's visibility timeout, ids-only task arguments, no ETA or
 countdown for reminder timing."""
 
