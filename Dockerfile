@@ -17,6 +17,7 @@ COPY . .
 RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdef EMAIL_URL=dummymail:// \
     MFA_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc= \
     python manage.py collectstatic --no-input -v 0 \
+ && mkdir -p /app/var/exports \
  && chown -R tracker:tracker /app/var
 
 USER tracker

@@ -2,10 +2,11 @@
 
     DATABASE_URL=... python -m benchmarks.exports OUT.json [--repeats 3]
 
-The body of `GET /staff/export.csv?records=KIND` without the network: every piece that
-`care.exports.export_csv` yields for the demo clinic is consumed (COPY on PostgreSQL; the
-median of the repeats), and the file's trailer is checked with `csv_trailer_verify` once
-per kind.
+Every piece that `care.exports.export_csv` yields for the demo clinic is consumed (COPY on
+PostgreSQL; the median of the repeats), and the file's trailer is checked with
+`csv_trailer_verify` once per kind. Then the check-ins as the exports worker writes them
+(`care.services.exports.export_job_run`: patients in batches, progress recorded between
+them, the file written to disk and synced), its file checked the same way and removed.
 """
 
 import argparse
@@ -47,8 +48,45 @@ def main() -> None:
         }
         print(f"{kind}: {rows:,} rows, {size / 1e6:.0f} MB in {best:.2f} s "
               f"({rows / best:,.0f} rows/s)", flush=True)  # fmt: skip
+    result["checkins_job"] = job_figures(clinic_id, args.repeats)
     result["peak_rss_mb"] = peak_rss_mb()
     write_result(args.out, result)
+
+
+def job_figures(clinic_id: int, repeats: int) -> dict:
+    """The check-ins export as a worker's job: median seconds from start to a synced file."""
+    import tempfile
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from care.exports import csv_trailer_verify
+    from care.models import ExportJob, User
+    from care.services.exports import export_job_request, export_job_run, export_path
+
+    user = User.objects.filter(staff_membership__clinic_id=clinic_id).order_by("pk").first()
+    seconds, rows, size = [], 0, 0
+    with tempfile.TemporaryDirectory() as folder:
+        settings.EXPORT_DIR = folder
+        for repeat in range(repeats):
+            job, _new = export_job_request(
+                clinic=user.staff_membership.clinic, user=user, kind="checkins", now=timezone.now()
+            )
+            started = time.perf_counter()
+            export_job_run(job_id=job.pk)
+            seconds.append(time.perf_counter() - started)
+            job = ExportJob.objects.get(pk=job.pk)
+            path = export_path(job)
+            if repeat == 0:
+                rows = csv_trailer_verify(path.read_bytes())
+                assert rows == job.row_count, "the job's count is not the file's"
+            size = path.stat().st_size
+            path.unlink()
+            ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.DOWNLOADED)
+    best = statistics.median(seconds)
+    print(f"checkins as a job: {rows:,} rows, {size / 1e6:.0f} MB in {best:.2f} s "
+          f"({rows / best:,.0f} rows/s)", flush=True)  # fmt: skip
+    return {"rows": rows, "bytes": size, "seconds": best, "rows_per_second": rows / best}
 
 
 if __name__ == "__main__":

@@ -183,16 +183,23 @@ def csv_trailer_verify(data: bytes) -> int:
     return rows
 
 
-def export_csv(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
-    """The whole CSV of one record kind for `patients`, trailer included, in pieces."""
+def export_lines(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
+    """The header line, then one item per row of one record kind for `patients`.
+
+    On PostgreSQL the database writes the rows (`COPY`), elsewhere the Python writer; the
+    bytes are the same. One statement: the rows are one snapshot of the database.
+    """
     columns, rows = export_queryset(kind, patients)
     if connection.vendor == "postgresql":
         from .export_copy import copy_rows
 
-        lines = copy_rows(kind, columns, patients)
-    else:
-        lines = csv_rows(columns, rows)
-    return with_trailer(lines)
+        return copy_rows(kind, columns, patients)
+    return csv_rows(columns, rows)
+
+
+def export_csv(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
+    """The whole CSV of one record kind for `patients`, trailer included, in pieces."""
+    return with_trailer(export_lines(kind, patients))
 
 
 def _plain(value):

@@ -3,9 +3,11 @@
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from .services import daily_alerts_run_all, invitation_send
+from .services.exports import export_job_run, export_jobs_sweep
 
 
 @shared_task(
@@ -27,3 +29,22 @@ def send_invitation(invitation_id: int) -> None:
 def run_alert_rules() -> None:
     """Missed check-ins and booster signals for every active patient (hourly; deduplicated)."""
     daily_alerts_run_all(now=timezone.now())
+
+
+@shared_task(
+    name="care.run_export",
+    # Acknowledged after it ran: a lost worker's message comes back, and the job's claim
+    # makes a second delivery of the message a no-op.
+    acks_late=True,
+    soft_time_limit=settings.EXPORT_TIME_LIMIT_SECONDS,
+    time_limit=settings.EXPORT_TIME_LIMIT_SECONDS + 60,
+)
+def run_export(job_id: int) -> None:
+    """Write one whole-clinic export file (its own queue: reminders never wait behind it)."""
+    export_job_run(job_id=job_id)
+
+
+@shared_task(name="care.sweep_exports", soft_time_limit=50, time_limit=60)
+def sweep_exports() -> None:
+    """Remove expired export files; hand on exports whose worker was lost (every minute)."""
+    export_jobs_sweep(now=timezone.now())

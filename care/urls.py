@@ -32,7 +32,17 @@ urlpatterns = [
         export_views.patient_export,
         name="patient-export",
     ),
-    path("staff/export.csv", export_views.clinic_export, name="clinic-export"),
+    path("staff/exports/", export_views.clinic_exports, name="clinic-exports"),
+    path(
+        "staff/exports/status.json",
+        export_views.clinic_exports_status,
+        name="clinic-exports-status",
+    ),
+    path(
+        "staff/exports/<uuid:public_id>/download.csv",
+        export_views.clinic_export_download,
+        name="clinic-export-download",
+    ),
     path("staff/patients/<uuid:public_id>/edit/", views.patient_edit, name="patient-edit"),
     path(
         "staff/patients/<uuid:public_id>/invitation/",

@@ -61,7 +61,7 @@ def _audit_trail_flushable():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     # No collectstatic in tests; a fast hasher.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -69,6 +69,8 @@ def _test_settings(settings):
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SITE_URL = "http://testserver"
+    # Export files of each test in a folder of its own.
+    settings.EXPORT_DIR = tmp_path / "exports"
     # A cache of its own per test: API rate-limit counts must not carry over between tests
     # (in CI the configured cache is the shared Redis).
     settings.CACHES = {
@@ -91,6 +93,7 @@ def _no_broker_publishing(request, monkeypatch):
         monkeypatch.setattr("care.services.accounts._enqueue_invitation", enqueued.append)
         monkeypatch.setattr("notifications.sending._enqueue", enqueued.append)
         monkeypatch.setattr("notifications.sending._enqueue_chunk", enqueued.extend)
+        monkeypatch.setattr("care.services.exports._enqueue_export", enqueued.append)
     return enqueued
 
 
@@ -230,7 +233,13 @@ def world(clinic, other_clinic):
         "token": "x",
     }
     token = api_token_issue(user=patient.user, name="phone", days=30, now=now).token
+    # A whole-clinic export the clinician asked for, written and ready to download.
+    from care.services.exports import export_job_request, export_job_run
+
+    export, _new = export_job_request(clinic=clinic, user=clinician.user, kind="checkins", now=now)
+    export_job_run(job_id=export.pk)
     per_name = {
+        "care:clinic-export-download": export.public_id,
         "care:result": assessment.public_id,
         "api:assessment-detail": assessment.public_id,
         "api:token-detail": token.public_id,

@@ -19,7 +19,16 @@ from celery import Celery
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-LONG_RUNNING_WITH_HEALTHCHECK = {"db", "redis", "mail", "web", "worker", "proxy", "backup"}
+LONG_RUNNING_WITH_HEALTHCHECK = {
+    "db",
+    "redis",
+    "mail",
+    "web",
+    "worker",
+    "exports",
+    "proxy",
+    "backup",
+}
 PUBLIC = "proxy"  # the only service with a published port
 VARIABLE = re.compile(
     r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?[^}]*\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
@@ -116,6 +125,23 @@ def test_the_compose_file_runs_every_part_of_the_system():
     assert "--appendonly yes" in redis and "--maxmemory-policy noeviction" in redis
 
 
+def test_exports_have_a_worker_of_their_own_writing_where_web_reads():
+    """Export jobs go to the `exports` queue; only the exports service consumes it, and the
+    files it writes into EXPORT_DIR are in a volume that web mounts at the same place."""
+    from django.conf import settings
+
+    services = load_compose()["services"]
+    assert settings.CELERY_TASK_ROUTES["care.run_export"] == {"queue": "exports"}
+    exports = services["exports"]["command"]
+    assert exports[exports.index("--queues") + 1] == "exports"
+    assert "--queues" not in services["worker"]["command"]  # the default queue only
+    folder = "/app/" + str(settings.EXPORT_DIR.relative_to(ROOT))
+    for name in ("web", "exports"):
+        assert f"exports:{folder}" in services[name]["volumes"], name
+    assert "exports" in load_compose()["volumes"]
+    assert "mkdir -p /app/var/exports" in (ROOT / "Dockerfile").read_text()
+
+
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
@@ -190,7 +216,7 @@ def test_the_web_healthcheck_sends_an_allowed_host_name():
     assert "DJANGO_ALLOWED_HOSTS" in check and "'Host'" in check
 
 
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "exports", "beat")
 
 
 def database_user(service: dict) -> str | None:

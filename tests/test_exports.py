@@ -22,8 +22,9 @@ from care.exports import (
     export_csv,
     export_queryset,
 )
-from care.models import Patient, TreatmentSession
+from care.models import ExportJob, Patient, TreatmentSession
 from care.services import assessment_submit
+from care.services.exports import export_job_request, export_job_run
 from tests.factories import CheckInFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,16 @@ def read(response) -> list[dict]:
     csv_trailer_verify(body)
     rows = body[: body.rindex(b"# rows=")].decode()
     return list(csv.DictReader(io.StringIO(rows)))
+
+
+def clinic_download(client, kind: str):
+    """The whole-clinic export of `kind` as its asker gets it: asked for on the exports page,
+    written by the worker's task, downloaded (the response, its file not yet read)."""
+    asked = client.post(reverse("care:clinic-exports"), {"records": kind})
+    assert asked.status_code == 302
+    job = ExportJob.objects.latest("id")
+    export_job_run(job_id=job.pk)
+    return client.get(reverse("care:clinic-export-download", args=[job.public_id]))
 
 
 def header(response) -> list[str]:
@@ -129,11 +140,10 @@ def test_clinic_sessions_export_covers_own_clinic_only(
             bp_pre_systolic=128,
             adverse_events="@nausea",
         )
-    url = reverse("care:clinic-export")
-    assert header(clinician_client.get(url, {"records": "sessions"})) == [
+    assert header(clinic_download(clinician_client, "sessions")) == [
         name for name, _ in SESSION_COLUMNS
     ]
-    rows = read(clinician_client.get(url, {"records": "sessions"}))
+    rows = read(clinic_download(clinician_client, "sessions"))
     assert {row["patient_id"] for row in rows} == {
         str(patient.public_id),
         str(other_patient.public_id),
@@ -146,13 +156,20 @@ def test_clinic_sessions_export_covers_own_clinic_only(
 
 @pytest.mark.parametrize("records", ["", "patients", "checkins;drop"])
 def test_unknown_record_kind_is_a_clear_400(clinician_client, patient, records):
-    for url in (
-        reverse("care:clinic-export"),
-        reverse("care:patient-export", args=[patient.public_id]),
-    ):
-        response = clinician_client.get(url, {"records": records})
-        assert response.status_code == 400
-        assert "checkins, assessments, sessions" in response.content.decode()
+    response = clinician_client.get(
+        reverse("care:patient-export", args=[patient.public_id]), {"records": records}
+    )
+    assert response.status_code == 400
+    assert "checkins, assessments, sessions" in response.content.decode()
+    # Asked for on the exports page: the page says which kinds there are, nothing is queued.
+    response = clinician_client.post(
+        reverse("care:clinic-exports"), {"records": records}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Choose the records to export: checkins, assessments, sessions." in (
+        response.content.decode()
+    )
+    assert not ExportJob.objects.exists()
 
 
 def test_other_clinics_patient_is_404_and_patients_cannot_export(
@@ -163,14 +180,15 @@ def test_other_clinics_patient_is_404_and_patients_cannot_export(
     client.force_login(patient.user, backend="django.contrib.auth.backends.ModelBackend")
     own = reverse("care:patient-export", args=[patient.public_id])
     assert client.get(own, {"records": "checkins"}).status_code == 404
-    assert client.get(reverse("care:clinic-export"), {"records": "checkins"}).status_code == 404
+    assert client.post(reverse("care:clinic-exports"), {"records": "checkins"}).status_code == 404
+    assert not ExportJob.objects.exists()
 
 
-def test_clinic_export_query_count_does_not_grow_with_rows(clinician_client, clinic):
+def test_clinic_export_query_count_does_not_grow_with_rows(clinician, clinic):
     def count_queries() -> int:
+        job, _new = export_job_request(clinic=clinic, user=clinician, kind="checkins", now=MOMENT)
         with CaptureQueriesContext(connection) as queries:
-            response = clinician_client.get(reverse("care:clinic-export"), {"records": "checkins"})
-            b"".join(response.streaming_content)
+            export_job_run(job_id=job.pk)
         return len(queries)
 
     PatientFactory(clinic=clinic)
@@ -301,7 +319,7 @@ def test_every_csv_ends_with_a_trailer_of_its_row_count_and_checksum(
     clinician_client, patient, other_patient, kind
 ):
     tricky_records(patient, other_patient)
-    response = clinician_client.get(reverse("care:clinic-export"), {"records": kind})
+    response = clinic_download(clinician_client, kind)
     body = b"".join(response.streaming_content)
     head, trailer = body[: body.rindex(b"# rows=")], body[body.rindex(b"# rows=") :]
     rows = list(csv.reader(io.StringIO(head.decode())))[1:]
@@ -313,7 +331,7 @@ def test_every_csv_ends_with_a_trailer_of_its_row_count_and_checksum(
 
 def test_a_download_cut_mid_stream_is_detectable(clinician_client, patient, other_patient):
     tricky_records(patient, other_patient)
-    response = clinician_client.get(reverse("care:clinic-export"), {"records": "checkins"})
+    response = clinic_download(clinician_client, "checkins")
     body = b"".join(response.streaming_content)
     assert csv_trailer_verify(body) == 3
     lines = body.split(b"\r\n")
@@ -334,7 +352,7 @@ def test_streamed_csv_matches_the_row_by_row_rendering_byte_for_byte(
     tricky_records(patient, other_patient)
     columns, rows = export_queryset(kind, Patient.objects.filter(clinic=clinic))
     reference = "".join(csv_lines(columns, rows)).encode()
-    response = clinician_client.get(reverse("care:clinic-export"), {"records": kind})
+    response = clinic_download(clinician_client, kind)
     body = b"".join(response.streaming_content)
     assert body[: body.rindex(b"# rows=")] == reference
 

@@ -34,9 +34,9 @@ from django.test import Client
 from django.test.client import ClientHandler
 from django.utils import timezone
 
-from care.models import Alert, AuditEvent, Invitation, Patient, TreatmentSession
+from care.models import Alert, AuditEvent, ExportJob, Invitation, Patient, TreatmentSession
 from care.services import api_token_issue, assessment_submit, checkin_submit
-from care.tasks import run_alert_rules, send_invitation
+from care.tasks import run_alert_rules, run_export, send_invitation
 from notifications.models import Delivery, ReminderPreference
 from notifications.services import checkin_reminders_dispatch
 from notifications.tasks import dispatch_reminders, send_delivery
@@ -253,11 +253,16 @@ def test_staff_pages_leave_no_health_data_behind(
         pages.append(client.post(f"/staff/alerts/{alert.pk}/acknowledge/", ack, follow=True))
     for kind in ("checkins", "assessments", "sessions"):
         pages.append(client.get(f"{patient_page}export.csv", {"records": kind}))
-        pages.append(client.get("/staff/export.csv", {"records": kind}))
+        with django_capture_on_commit_callbacks(execute=True):
+            pages.append(client.post("/staff/exports/", {"records": kind}, follow=True))
+        run_export(enqueued[-1])  # the task, as the exports worker runs it
+        job = ExportJob.objects.get(pk=enqueued[-1])
+        pages.append(client.get(f"/staff/exports/{job.public_id}/download.csv"))
+    pages.append(client.get("/staff/exports/"))
     pages.append(client.get("/staff/audit/", {"patient": marked.pk}))
     with django_capture_on_commit_callbacks(execute=True):
         pages.append(client.post("/staff/patients/new/", enrollment, follow=True))
-    [invitation_id] = enqueued
+    *_exports, invitation_id = enqueued
     send_invitation(invitation_id)  # the task, as a worker runs it
     [invitation] = mailoutbox
     link = next(w for w in invitation.body.split() if "/invitation/" in w)

@@ -473,6 +473,14 @@ DELIVERY_SEND_CHUNK = env.int("DELIVERY_SEND_CHUNK", default=200)
 # Redis gives a message that was not acknowledged (its worker died) to another worker after this.
 BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=3600)
 
+# Whole-clinic exports (care.services.exports): written by a worker into EXPORT_DIR (which
+# web and worker must share: one volume in docker-compose.yml), kept EXPORT_KEEP_HOURS at
+# most, removed after their one complete download. A worker gives up on one after
+# EXPORT_TIME_LIMIT_SECONDS (under BROKER_VISIBILITY_TIMEOUT, like every task).
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(VAR_DIR / "exports")))
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+EXPORT_TIME_LIMIT_SECONDS = env.int("EXPORT_TIME_LIMIT_SECONDS", default=1800)
+
 # Celery
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
@@ -524,7 +532,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "care.run_alert_rules",
         "schedule": crontab(minute=7),
     },
+    "sweep-exports": {
+        "task": "care.sweep_exports",
+        "schedule": crontab(minute="*"),
+    },
 }
+# Whole-clinic exports run on a queue of their own (a worker started with `-Q exports`), so
+# that a long export never holds up a reminder.
+CELERY_TASK_ROUTES = {"care.run_export": {"queue": "exports"}}
 
 # Logging: no request bodies, no health data; errors go to stderr.
 

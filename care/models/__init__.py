@@ -12,6 +12,7 @@ from .accounts import (
 )
 from .alerts import Alert
 from .audit import AuditEvent, AuditEventImmutable
+from .exports import ExportJob
 from .records import Assessment, CheckIn, CheckInRevision
 from .sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
 
@@ -27,6 +28,7 @@ __all__ = [
     "CheckIn",
     "CheckInRevision",
     "Clinic",
+    "ExportJob",
     "Invitation",
     "Patient",
     "StaffMembership",

@@ -73,6 +73,8 @@ class AuditEvent(models.Model):
         # Asked for a record by its id and refused (404): another clinic's, another
         # patient's, or none at all; the row names the id asked for, never the record.
         DENIED = "denied", _("Denied")
+        # A file of patient data deleted from the server (an export after its download or expiry).
+        REMOVED = "removed", _("Removed")
 
     class What(models.TextChoices):
         ACCOUNT = "account", _("Account")
@@ -91,6 +93,7 @@ class AuditEvent(models.Model):
         OUTCOMES = "outcomes", _("Clinic outcomes")
         OUTBOX = "outbox", _("E-mails sent (outbox)")
         AUDIT = "audit", _("Audit trail")
+        EXPORT_FILE = "export_file", _("Export file")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

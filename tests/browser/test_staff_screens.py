@@ -10,6 +10,7 @@ from django.core.management import call_command
 from care.exports import csv_trailer_verify
 from care.management.commands.seed_demo import DEMO_PASSWORD
 from care.models import StaffMembership
+from care.services.exports import export_job_run
 from notifications.emails import delivery_message_id
 from tests.browser.signin import staff_sign_in
 from tests.factories import ClinicFactory, StaffFactory, totp_code
@@ -17,7 +18,7 @@ from tests.factories import ClinicFactory, StaffFactory, totp_code
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, screenshot):
+def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, screenshot, enqueued):
     call_command("seed_demo")
     page, base = desktop, live_server.url
     page.goto(f"{base}/accounts/login/")
@@ -66,6 +67,24 @@ def test_a_clinician_sees_who_needs_attention_and_why(live_server, desktop, scre
     page.click(".ack-form button >> nth=0")
     assert "2 alerts acknowledged." in page.inner_text("main")
     screenshot(page, "staff-4-alerts")
+
+    # The whole clinic's check-ins: asked for on the caseload, written by the exports worker
+    # (run here as it would run), the page notices by itself, downloaded once.
+    page.goto(f"{base}/staff/patients/")
+    page.click("button[name=records][value=checkins]")
+    page.wait_for_url("**/staff/exports/")
+    assert "The check-ins export is being prepared." in page.inner_text("main")
+    screenshot(page, "staff-5-export-preparing")
+    export_job_run(job_id=enqueued[-1])
+    link = page.locator("a:has-text('Download')")
+    link.wait_for(timeout=15_000)  # no reload by hand: the page asks for the status
+    screenshot(page, "staff-5-export-ready")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith("clinic-checkins-")
+    assert csv_trailer_verify(download.value.path().read_bytes()) > 100
+    page.reload()
+    assert "Downloaded and removed" in page.inner_text("main")
     assert page.problems() == []
 
 

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from care.models import Alert, AuditEvent, TreatmentSession
+from care.models import Alert, AuditEvent, ExportJob, TreatmentSession
 from care.rules import AlertDraft
 from care.services import alert_raise, checkin_submit, session_cancel
+from care.services.exports import export_job_run
 from tests.care.test_enrollment import edit_data, enrollment_data
 from tests.care.test_patient_pages import checkin_post, phq9_post
 from tests.care.test_sessions import record_data
@@ -119,19 +120,29 @@ def test_csv_exports_are_recorded_with_their_record_kind(
 ):
     start = mark()
     clinician_client.get(f"/staff/patients/{patient.public_id}/export.csv?records={records}")
-    clinician_client.get(f"/staff/export.csv?records={records}")
+    clinician_client.post("/staff/exports/", {"records": records})
+    job = ExportJob.objects.get()
+    export_job_run(job_id=job.pk)  # as the exports worker runs it: nothing to record
+    response = clinician_client.get(f"/staff/exports/{job.public_id}/download.csv")
+    b"".join(response.streaming_content)
 
-    one, clinic_wide = new_events(start)
+    one, asked, clinic_wide, removed = new_events(start)
     assert summary(one) == (clinician, "clinician", A.EXPORTED, what, patient, "page")
+    assert summary(asked) == (clinician, "clinician", A.CREATED, W.EXPORT_FILE, None, "page")
     assert summary(clinic_wide) == (clinician, "clinician", A.EXPORTED, what, None, "page")
-    assert clinic_wide.clinic_id == patient.clinic_id
+    assert summary(removed) == (clinician, "clinician", A.REMOVED, W.EXPORT_FILE, None, "page")
+    for event in (asked, clinic_wide, removed):
+        assert event.clinic_id == patient.clinic_id
+        assert event.object_id == str(job.public_id)
 
 
 def test_an_export_refused_for_a_bad_kind_records_nothing(clinician_client, patient):
     start = mark()
-    response = clinician_client.get("/staff/export.csv?records=everything")
-
+    response = clinician_client.get(f"/staff/patients/{patient.public_id}/export.csv?records=all")
     assert response.status_code == 400
+    response = clinician_client.post("/staff/exports/", {"records": "everything"})
+
+    assert response.status_code == 302
     assert not new_events(start)
 
 
