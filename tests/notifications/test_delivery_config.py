@@ -23,11 +23,13 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tasks that may run twice for one message (acks_late), each harmless to repeat: a delivery
-# is claimed by its row; a second invitation e-mail replaces the first one's link.
+# is claimed by its row; a second invitation e-mail replaces the first one's link; an export
+# job is claimed by its row (a second message for it finds it taken and does nothing).
 IDEMPOTENT = {
     "notifications.send_delivery",
     "notifications.send_deliveries",
     "care.send_invitation",
+    "care.run_export",
 }
 
 
