@@ -98,17 +98,26 @@ def checkin_reminder_decision(
     due = local_moment(today, settings.checkin_time, settings.tz)
     if due > now or (since is not None and due < since):
         return None
+    return ReminderDecision(due, _skip_reason(settings, kind=kind, day=today, due=due, now=now))
+
+
+def _skip_reason(
+    settings: ReminderSettings, *, kind: str, day: date, due: datetime, now: datetime
+) -> str:
+    """Why a reminder of `kind` for the local `day`, due at `due`, is not sent at `now`
+    ("" if it is sent): the first of e-mails off, paused that day, unsubscribed from the
+    kind, the chosen time inside quiet hours, more than LATE_AFTER late."""
     if not settings.email_enabled:
-        return ReminderDecision(due, EMAIL_OFF)
-    if settings.paused_until is not None and today <= settings.paused_until:
-        return ReminderDecision(due, PAUSED)
+        return EMAIL_OFF
+    if settings.paused_until is not None and day <= settings.paused_until:
+        return PAUSED
     if kind in settings.unsubscribed:
-        return ReminderDecision(due, UNSUBSCRIBED)
+        return UNSUBSCRIBED
     if _quiet_at(settings, settings.checkin_time, due):
-        return ReminderDecision(due, QUIET_HOURS)
+        return QUIET_HOURS
     if now - due > LATE_AFTER:
-        return ReminderDecision(due, TOO_LATE)
-    return ReminderDecision(due)
+        return TOO_LATE
+    return ""
 
 
 def checkin_reminder_due(
@@ -164,22 +173,27 @@ def chosen_time_window(
     return ChosenTimeWindow(today, start.time(), end.time(), look_back.time())
 
 
+def session_reminder_decision(
+    settings: ReminderSettings, *, session_at: datetime, now: datetime
+) -> ReminderDecision | None:
+    """The "session tomorrow" reminder, at the chosen time on the local day before the
+    session, once that time has come by `now`, with why it is not sent if it is not; None
+    before its time (or if that time is not before the session)."""
+    zone = ZoneInfo(settings.tz)
+    eve = session_at.astimezone(zone).date() - timedelta(days=1)
+    due = local_moment(eve, settings.checkin_time, settings.tz)
+    if due > now or due >= session_at:
+        return None
+    reason = _skip_reason(settings, kind="session_tomorrow", day=eve, due=due, now=now)
+    return ReminderDecision(due, reason)
+
+
 def session_reminder_due(
     settings: ReminderSettings, *, session_at: datetime, now: datetime
 ) -> datetime | None:
-    """The "session tomorrow" reminder: at the chosen time on the local day before it."""
-    if not settings.email_enabled or "session_tomorrow" in settings.unsubscribed:
-        return None
-    zone = ZoneInfo(settings.tz)
-    eve = session_at.astimezone(zone).date() - timedelta(days=1)
-    if settings.paused_until is not None and eve <= settings.paused_until:
-        return None
-    due = local_moment(eve, settings.checkin_time, settings.tz)
-    if _quiet_at(settings, settings.checkin_time, due):
-        return None
-    if due > now or now - due > LATE_AFTER or due >= session_at:
-        return None
-    return due
+    """The "session tomorrow" reminder's time, if it has come by `now` and it is sent."""
+    decision = session_reminder_decision(settings, session_at=session_at, now=now)
+    return None if decision is None or decision.skip_reason else decision.due
 
 
 UNANSWERED_LIMIT = 3
@@ -204,13 +218,13 @@ def digest_due(*, tz: str, now: datetime) -> datetime | None:
 QUESTIONNAIRE_WINDOW = timedelta(hours=48)
 
 
-def pre_session_questionnaire_due(
+def pre_session_questionnaire_decision(
     settings: ReminderSettings, *, session_at: datetime, now: datetime
-) -> datetime | None:
+) -> ReminderDecision | None:
     """ "Questionnaire due" before a session: at the chosen time on the first local day of
-    the 48 hours before it (the window opening later that day: the next day's time)."""
-    if not settings.email_enabled or "questionnaire_due" in settings.unsubscribed:
-        return None
+    the 48 hours before it (the window opening later that day: the next day's time), once
+    that time has come by `now`, with why it is not sent if it is not; None before its
+    time (or if that time is not before the session)."""
     zone = ZoneInfo(settings.tz)
     opens = session_at - QUESTIONNAIRE_WINDOW
     day = opens.astimezone(zone).date()
@@ -218,13 +232,18 @@ def pre_session_questionnaire_due(
     if due < opens:
         day += timedelta(days=1)
         due = local_moment(day, settings.checkin_time, settings.tz)
-    if _quiet_at(settings, settings.checkin_time, due):
+    if due > now or due >= session_at:
         return None
-    if due >= session_at or (settings.paused_until is not None and day <= settings.paused_until):
-        return None
-    if due > now or now - due > LATE_AFTER:
-        return None
-    return due
+    reason = _skip_reason(settings, kind="questionnaire_due", day=day, due=due, now=now)
+    return ReminderDecision(due, reason)
+
+
+def pre_session_questionnaire_due(
+    settings: ReminderSettings, *, session_at: datetime, now: datetime
+) -> datetime | None:
+    """The pre-session questionnaire reminder's time, if it has come by `now` and it is sent."""
+    decision = pre_session_questionnaire_decision(settings, session_at=session_at, now=now)
+    return None if decision is None or decision.skip_reason else decision.due
 
 
 AFTER_SESSION = timedelta(hours=3)

@@ -45,9 +45,9 @@ from .schedule import (
     checkin_time_for_day,
     digest_due,
     look_back_start,
-    pre_session_questionnaire_due,
+    pre_session_questionnaire_decision,
     reminders_capped,
-    session_reminder_due,
+    session_reminder_decision,
 )
 from .selectors import Candidate, CapFacts, cap_facts, reminder_candidates
 from .sending import LEASE as LEASE
@@ -287,8 +287,20 @@ def _candidate_delivery(kind: str, key: str, due: datetime, candidate: Candidate
     return NewDelivery(kind, key, due, candidate.email, patient_id=candidate.pk)
 
 
-def _patient_delivery(kind: str, key: str, due: datetime, patient: Patient) -> NewDelivery:
-    return NewDelivery(kind, key, due, patient.user.email, patient_id=patient.pk)
+def _patient_delivery(
+    kind: str, key: str, due: datetime, patient: Patient, *, skip_reason: str = ""
+) -> NewDelivery:
+    """A reminder row for `patient`: to send, or recorded as skipped if `skip_reason`."""
+    status = Delivery.Status.SKIPPED if skip_reason else Delivery.Status.PENDING
+    return NewDelivery(
+        kind,
+        key,
+        due,
+        patient.user.email,
+        patient_id=patient.pk,
+        status=status,
+        skip_reason=str(skip_reason),
+    )
 
 
 def _capped_cause(today: date) -> str:
@@ -357,15 +369,23 @@ def _insert_in_transaction(rows: list[NewDelivery], taken_known: bool, if_missin
 
 
 def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
-    taken = set(
-        Delivery.objects.filter(
-            subject_key__any_of=list({r.subject_key for r in rows}),
-            kind__in={r.kind for r in rows},
-        )
-        .exclude(status=Delivery.Status.SKIPPED)
-        .values_list("kind", "subject_key")
-    )
-    return [r for r in rows if (r.kind, r.subject_key) not in taken]
+    """The rows whose subject is free: a reminder to send, unless one was made (a row
+    skipped at send time, e.g. "the session moved", leaves the subject to a reminder at
+    another time); a skip, unless any row was made (one record of a skip, not one a
+    tick). A reminder due at the very time of a recorded skip meets the unique
+    (kind, subject, due time) and is not made: a skip, once recorded, stands."""
+    made = {}
+    for kind, key, status in Delivery.objects.filter(
+        subject_key__any_of=list({r.subject_key for r in rows}),
+        kind__in={r.kind for r in rows},
+    ).values_list("kind", "subject_key", "status"):
+        made[kind, key] = made.get((kind, key), False) or status != Delivery.Status.SKIPPED
+    return [
+        r
+        for r in rows
+        if (r.kind, r.subject_key) not in made
+        or (r.status != Delivery.Status.SKIPPED and not made[r.kind, r.subject_key])
+    ]
 
 
 # One statement per kind in a batch on PostgreSQL: the values travel as a few arrays, in
@@ -551,14 +571,15 @@ def session_reminders_dispatch(*, now: datetime, sessions: list | None = None) -
     for session in sessions:
         patient = session.patient
         settings = _settings(patient.reminder_preference, patient.tz)
-        due = session_reminder_due(settings, session_at=session.scheduled_at, now=now)
-        if due is not None:
+        decision = session_reminder_decision(settings, session_at=session.scheduled_at, now=now)
+        if decision is not None:
             rows.append(
                 _patient_delivery(
                     Delivery.Kind.SESSION,
                     f"session:{session.pk}:{local_date(session.scheduled_at, patient.tz)}",
-                    due,
+                    decision.due,
                     patient,
+                    skip_reason=decision.skip_reason,
                 )
             )
     _insert(rows)
@@ -661,16 +682,22 @@ def questionnaire_reminders_dispatch(*, now: datetime, sessions: list | None = N
     for session in sessions:
         patient = session.patient
         settings = _settings(patient.reminder_preference, patient.tz)
-        due = pre_session_questionnaire_due(settings, session_at=session.scheduled_at, now=now)
-        opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
-        if due is None or _questionnaires_done_since(patient, opens):
+        decision = pre_session_questionnaire_decision(
+            settings, session_at=session.scheduled_at, now=now
+        )
+        if decision is None:
             continue
+        reason = decision.skip_reason
+        opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
+        if not reason and _questionnaires_done_since(patient, opens):
+            reason = Delivery.SkipReason.ALREADY_DONE
         rows.append(
             _patient_delivery(
                 Delivery.Kind.QUESTIONNAIRE,
                 f"questionnaire:session:{session.pk}:{opens_day(session, patient)}",
-                due,
+                decision.due,
                 patient,
+                skip_reason=reason,
             )
         )
     _insert(rows)

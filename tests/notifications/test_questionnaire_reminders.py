@@ -74,7 +74,10 @@ def test_no_reminder_once_the_questionnaires_are_done(booked, mailoutbox):
     questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(minutes=1))
 
     assert status == "skipped" and mailoutbox == []
-    assert not Delivery.objects.exists()
+    # Decided again from scratch, it is on record as not needed (no e-mail).
+    assert list(Delivery.objects.values_list("status", "skip_reason")) == [
+        ("skipped", "already_done")
+    ]
 
 
 def test_a_moved_session_re_anchors_the_reminder(booked, mailoutbox):
@@ -125,3 +128,33 @@ def test_in_maintenance_a_booked_session_takes_over(clinic):
     maintenance_questionnaire_reminders_dispatch(now=MONDAY_EVENING)
 
     assert not Delivery.objects.filter(subject_key__contains="cycle").exists()
+
+
+def test_a_pre_session_reminder_the_rules_skip_is_recorded_once_with_its_reason(booked):
+    ReminderPreference.objects.filter(patient=booked.patient).update(
+        unsubscribed=["questionnaire_due"]
+    )
+    for minutes in (0, 1, 240):
+        questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(minutes=minutes))
+
+    [row] = Delivery.objects.all()
+    assert (row.status, row.skip_reason, row.due_at) == ("skipped", "unsubscribed", MONDAY_EVENING)
+
+
+def test_questionnaires_done_before_the_reminder_is_due_are_recorded_already_done(booked):
+    patient = booked.patient
+    for code, items in (("phq9", 9), ("gad7", 7)):
+        assessment_submit(
+            patient=patient,
+            instrument_code=code,
+            answers={str(n): 0 for n in range(1, items + 1)},
+            difficulty=None,
+            client_id=None,
+            entered_by=patient.user,
+            now=MONDAY_EVENING - timedelta(hours=1),
+        )
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING)
+    questionnaire_reminders_dispatch(now=MONDAY_EVENING + timedelta(minutes=1))
+
+    [row] = Delivery.objects.all()
+    assert (row.status, row.skip_reason) == ("skipped", "already_done")

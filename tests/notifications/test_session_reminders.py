@@ -81,7 +81,10 @@ def test_unsubscribed_patients_get_no_session_reminders(booked):
 
     session_reminders_dispatch(now=EVE)
 
-    assert not Delivery.objects.exists()
+    # On record as skipped, never sent.
+    assert list(Delivery.objects.values_list("status", "skip_reason")) == [
+        ("skipped", "unsubscribed")
+    ]
 
 
 def test_the_tick_reads_the_booked_sessions_once_for_both_of_their_reminders(booked):
@@ -100,3 +103,57 @@ def test_the_tick_reads_the_booked_sessions_once_for_both_of_their_reminders(boo
 
     kinds = sorted(Delivery.objects.values_list("kind", "due_at"))
     assert kinds == [("questionnaire_due", monday_evening), ("session_tomorrow", EVE)]
+
+
+def skipped_rows() -> list[tuple[str, datetime]]:
+    return list(
+        Delivery.objects.filter(status=Delivery.Status.SKIPPED).values_list("skip_reason", "due_at")
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"unsubscribed": ["session_tomorrow"]}, "unsubscribed"),
+        ({"quiet_start": time(18, 0), "quiet_end": time(8, 0)}, "quiet_hours"),
+        ({"paused_until": datetime(2026, 5, 5).date()}, "paused"),
+    ],
+)
+def test_a_reminder_the_rules_skip_is_recorded_once_with_its_reason(booked, change, reason):
+    ReminderPreference.objects.filter(patient=booked.patient).update(**change)
+    session_reminders_dispatch(now=EVE - timedelta(minutes=1))
+    assert not Delivery.objects.exists()  # before its time: nothing decided
+
+    for minutes in (0, 1, 60, 300):  # every tick until the session decides it again
+        session_reminders_dispatch(now=EVE + timedelta(minutes=minutes))
+
+    assert skipped_rows() == [(reason, EVE)]
+    assert not Delivery.objects.exclude(status=Delivery.Status.SKIPPED).exists()
+
+
+def test_a_session_booked_after_its_reminder_time_is_recorded_too_late(booked):
+    session_reminders_dispatch(now=EVE + timedelta(hours=4))  # booked at 23:00 for 10:00
+
+    assert skipped_rows() == [("too_late", EVE)]
+
+
+def test_a_reminder_made_in_time_is_not_recorded_skipped_later(booked):
+    session_reminders_dispatch(now=EVE)
+    session_reminders_dispatch(now=EVE + timedelta(hours=4))  # past its 3 hours now
+
+    [delivery] = Delivery.objects.all()
+    assert delivery.status == Delivery.Status.PENDING and delivery.due_at == EVE
+
+
+def test_a_recorded_skip_stands_when_its_reason_goes(booked):
+    """As for check-ins: one decision per reminder; subscribing again counts from the next."""
+    ReminderPreference.objects.filter(patient=booked.patient).update(
+        unsubscribed=["session_tomorrow"]
+    )
+    session_reminders_dispatch(now=EVE)
+    ReminderPreference.objects.filter(patient=booked.patient).update(unsubscribed=[])
+    session_reminders_dispatch(now=EVE + timedelta(minutes=30))
+
+    assert list(Delivery.objects.values_list("status", "skip_reason")) == [
+        ("skipped", "unsubscribed")
+    ]
