@@ -94,15 +94,18 @@ def report(results: dict) -> str:
 
     lines += [
         "",
-        "| Dispatch | Due | SQL statements | Broker messages | Peak RSS | Python peak | |",
+        "| Dispatch | Due | SQL statements | Broker messages | Peak RSS | Python peak "
+        "| Dead rows vacuumed | at start | |",
     ]
-    lines += ["|---|---:|---:|---:|---:|---:|---|"]
+    lines += ["|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for size in sorted(dispatch):
         d = dispatch[size]
         verdict = "ok" if d["peak_rss_mb"] < 250 else "MISSED (< 250 MB)"
+        dead = d.get("dead_rows", {})  # recorded since 2026-12-06
         lines.append(
             f"| {size:,} patients | {d['due']:,} | {d['statements']:,} | {d['messages']:,} "
-            f"| {d['peak_rss_mb']:.0f} MB | {d['traced_peak_mb']:.0f} MB | {verdict} |"
+            f"| {d['peak_rss_mb']:.0f} MB | {d['traced_peak_mb']:.0f} MB "
+            f"| {_count(dead.get('vacuumed'))} | {_count(dead.get('at_start'))} | {verdict} |"
         )
 
     lines += ["", "| SQL queries | " + " | ".join(f"{n:,} patients" for n in sorted(care)) + " | |"]
@@ -142,3 +145,7 @@ def report(results: dict) -> str:
     sizes = ", ".join(f"{n:,} patients / {care[n]['checkins']:,} check-ins" for n in sorted(care))
     lines += ["", f"Care data sets: {sizes}."]
     return "\n".join(lines)
+
+
+def _count(value) -> str:
+    return "?" if value is None else f"{value:,}"

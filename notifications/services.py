@@ -391,19 +391,32 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
 # One statement per kind in a batch on PostgreSQL: the values travel as a few arrays, in
 # binary (%b), and the new ids come back. created_at is the column's default, the
 # database's clock (never the inserting worker's: the sweeper reads it by that clock).
+# The rows to send, all of one status (the last parameter) and without a skip reason: the
+# arrays of the common case only.
 INSERT_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id,
          status, skip_reason, attempts, last_error)
-    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, status, skip_reason, 0, ''
+    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, '', 0, ''
+    FROM unnest(%b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[])
+        AS new (subject_key, due_at, to_email, patient_id, alert_id)
+"""
+INSERT_ALL = INSERT_NEW + " RETURNING id"
+# The same, leaving alone a row already there (the unique kind, subject and due time).
+INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id"
+# Skipped rows (never sent: no ids back), each with its reason: a statement more only in a
+# batch that has skips (nearly always it has none).
+INSERT_SKIPPED_NEW = """
+    INSERT INTO notifications_delivery
+        (kind, subject_key, due_at, to_email, patient_id, alert_id,
+         status, skip_reason, attempts, last_error)
+    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, skip_reason, 0, ''
     FROM unnest(
         %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
-        %b::varchar[], %b::varchar[]
-    ) AS new (subject_key, due_at, to_email, patient_id, alert_id, status, skip_reason)
+        %b::varchar[]
+    ) AS new (subject_key, due_at, to_email, patient_id, alert_id, skip_reason)
 """
-INSERT_ALL = INSERT_NEW + " RETURNING id, status"
-# The same, leaving alone a row already there (the unique kind, subject and due time).
-INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id, status"
+INSERT_SKIPPED_MISSING = INSERT_SKIPPED_NEW + " ON CONFLICT DO NOTHING"
 
 
 def _insert_new(rows: list[NewDelivery], *, if_missing: bool = True) -> list[int]:
@@ -412,18 +425,19 @@ def _insert_new(rows: list[NewDelivery], *, if_missing: bool = True) -> list[int
     send (the skipped ones are inserted, not sent)."""
     if connection.vendor == "postgresql":
         inserted = []
-        pending = str(Delivery.Status.PENDING)
+        pending = Delivery.Status.PENDING
         with binding_cursor() as cursor:
-            for kind in sorted({r.kind for r in rows}):
-                of_kind = [r for r in rows if r.kind == kind]
-                _, *columns = map(list, zip(*of_kind, strict=True))
-                params = [str(kind), *columns]
-                params[-2] = [str(status) for status in params[-2]]
-                params[-1] = [str(reason) for reason in params[-1]]
-                cursor.execute(INSERT_MISSING if if_missing else INSERT_ALL, params)
-                inserted += [
-                    delivery_id for delivery_id, status in cursor.fetchall() if status == pending
-                ]
+            for kind, status in sorted({(r.kind, r.status) for r in rows}):
+                of_kind = [r for r in rows if r.kind == kind and r.status == status]
+                _, *columns, _, reasons = map(list, zip(*of_kind, strict=True))
+                if status == pending:
+                    statement = INSERT_MISSING if if_missing else INSERT_ALL
+                    cursor.execute(statement, [str(kind), str(status), *columns])
+                    inserted += [delivery_id for (delivery_id,) in cursor.fetchall()]
+                else:
+                    statement = INSERT_SKIPPED_MISSING if if_missing else INSERT_SKIPPED_NEW
+                    reasons = [str(reason) for reason in reasons]
+                    cursor.execute(statement, [str(kind), str(status), *columns, reasons])
         return inserted
     # Elsewhere (SQLite: the embedded setup) the ORM, and the pending rows read back.
     Delivery.objects.bulk_create([Delivery(**r._asdict()) for r in rows], ignore_conflicts=True)

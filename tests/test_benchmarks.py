@@ -81,6 +81,15 @@ def test_the_report_marks_each_target_met_or_missed():
     assert _line(table, "Check-in submissions").endswith("| 0.40 | >= 0.5 | MISSED |")
 
 
+def test_the_report_gives_the_dead_rows_vacuumed_before_each_dispatch_figure():
+    results = copy.deepcopy(RESULTS)
+    results["dispatch"][100_000]["dead_rows"] = {"vacuumed": 920_063, "at_start": 0}
+    table = report(results)
+
+    assert _line(table, "100,000 patients |").endswith("| 920,063 | 0 | ok |")
+    assert _line(table, "10,000 patients |").endswith("| ? | ? | ok |")  # an older result
+
+
 def test_the_report_gives_each_exports_rows_per_second_against_its_target():
     results = copy.deepcopy(RESULTS)
     results["exports"] = {

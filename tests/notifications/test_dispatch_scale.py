@@ -142,8 +142,8 @@ def test_outside_every_clinics_digest_hours_the_digests_read_only_the_zones(
 
 def test_skips_recorded_in_a_tick_cost_no_statements_per_patient(clinic, monkeypatch):
     """Too late (chosen 06:00, it is 09:30, the beat stalled at 05:55) or quiet hours:
-    skipped rows, in the same statements as the reminders to send; a tick with 5 skips
-    takes as many as with 50."""
+    skipped rows, in one statement more per batch than the reminders to send; a tick with
+    5 skips takes as many as with 50."""
     monkeypatch.setattr("notifications.services.BATCH", 100)
     due = [patient(clinic, time(9)) for _ in range(5)]
 
