@@ -534,3 +534,20 @@ def test_the_backup_check_catches_a_database_that_could_not_be_restored(
         config = config.replace(*edit_config)
 
     assert expected in backup_problems(compose, config)
+
+
+def test_the_image_leaves_out_what_only_development_needs():
+    """The Dockerfile copies the project (`COPY . .`) less .dockerignore: no tests, benchmarks,
+    load tests or CI scripts in the image, and nothing the product imports among them."""
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"tests", "benchmarks", "loadtests", ".ci", ".venv", ".env", "var"} <= ignored
+    assert "COPY . ." in (ROOT / "Dockerfile").read_text()
+    for package in ("care", "notifications", "tracker"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text()
+            for name in ("tests", "benchmarks", "loadtests"):
+                assert f"from {name}" not in text and f"import {name}" not in text, path
