@@ -9,8 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 tracker
 
+# The runtime lock (generated from pyproject.toml by ./dev lock): every package pinned and
+# hash-checked, so the image gets exactly the files that were locked.
 COPY requirements.txt ./
-RUN pip install -r requirements.txt
+RUN pip install --require-hashes -r requirements.txt
 
 COPY . .
 # Static files are collected into the image, so that the image alone serves pages.

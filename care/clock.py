@@ -1,7 +1,15 @@
 """Time helpers: pure functions, the instant is always passed in."""
 
 import zoneinfo
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+
+
+def utc_offset(moment: datetime) -> timedelta:
+    """The UTC offset of an aware datetime: never None for one with a ZoneInfo or UTC."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError(f"{moment!r} is naive: it has no UTC offset")
+    return offset
 
 
 def local_date(now: datetime, tz: str) -> date:
@@ -20,13 +28,13 @@ def local_instant(day: date, at: time, tz: str) -> datetime:
     zone = zoneinfo.ZoneInfo(tz)
     wall = datetime.combine(day, at)
     first = wall.replace(tzinfo=zone)  # fold=0: the offset before any change
-    after = first.replace(fold=1).utcoffset()
-    if first.utcoffset() >= after:  # no change, or clocks go back: the first occurrence
+    after = utc_offset(first.replace(fold=1))
+    if utc_offset(first) >= after:  # no change, or clocks go back: the first occurrence
         return first
     # In the gap. Its end is the change: after the instant read with the later offset
     # (still before the change), at or before the one read with the earlier offset.
     low = int((wall - after - datetime(1970, 1, 1)).total_seconds()) - 1
-    high = int((wall - first.utcoffset() - datetime(1970, 1, 1)).total_seconds()) + 1
+    high = int((wall - utc_offset(first) - datetime(1970, 1, 1)).total_seconds()) + 1
     while high - low > 1:  # bisect whole seconds: the change is the first past `wall`
         middle = (low + high) // 2
         local = datetime.fromtimestamp(middle, UTC).astimezone(zone).replace(tzinfo=None)

@@ -1,5 +1,7 @@
 """Crisis resources shown to patients (reference/clinical.md section 9), as data."""
 
+from typing import Any
+
 NOT_WATCHED = (
     "Your care team has been alerted, but answers in this app are not watched around the "
     "clock. Please do not wait for us to call you: if you need help now, call or text 988, "
@@ -15,7 +17,7 @@ CRISIS_RESOURCES = (
 )
 
 
-def crisis_block(*, alert_raised: bool) -> dict:
+def crisis_block(*, alert_raised: bool) -> dict[str, Any]:
     """What an API response carries when answers call for crisis resources."""
     return {
         "alert_raised": alert_raised,

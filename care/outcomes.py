@@ -321,7 +321,9 @@ def _followed(
     return followed, no_baseline, never
 
 
-def time_point_figures(code: str, followed: Sequence[_Followed], point: TimePoint):
+def time_point_figures(
+    code: str, followed: Sequence[_Followed], point: TimePoint
+) -> TimePointFigures:
     """Response and remission at one time point among the patients with a baseline."""
     scored = responders = remitters = 0
     for patient in followed:
@@ -340,7 +342,8 @@ def time_point_figures(code: str, followed: Sequence[_Followed], point: TimePoin
 def time_to_response(followed: Sequence[_Followed]) -> tuple[ResponseWeek, ...]:
     """Kaplan-Meier cumulative share with a first response, weeks 0..LAST_WEEK."""
     # Per patient: the week of the first response (an event) or of the last score (censored).
-    events, censored = Counter(), Counter()
+    events: Counter[int] = Counter()
+    censored: Counter[int] = Counter()
     for patient in followed:
         weeks = [(day // 7, total) for day, _, total in patient.scores if day >= 0]
         if not weeks:

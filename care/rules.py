@@ -207,15 +207,15 @@ def booster_alerts(
     if len(mood_averages) >= 2:
         ordered = sorted(mood_averages)
         best_day, best = max(ordered[:-1], key=lambda p: p[1])
-        latest = ordered[-1][1]
-        drop = round(best - latest, 6)  # averages of sevenths: compare without float noise
+        latest_average = ordered[-1][1]
+        drop = round(best - latest_average, 6)  # averages of sevenths: compare without float noise
         if drop >= BOOSTER_MOOD_DROP:
             drafts.append(
                 AlertDraft(
                     "booster_due",
                     "routine",
                     f"booster:mood:{best_day:%Y%m%d}",
-                    f"7-day mood average is {latest:.1f}, down {drop:.1f} from its best "
+                    f"7-day mood average is {latest_average:.1f}, down {drop:.1f} from its best "
                     f"({best:.1f} on {best_day:%b} {best_day.day}) since induction: "
                     "a booster may be due.",
                 )

@@ -99,10 +99,11 @@ def validate_answers(
         elif _item_key(keys[0]) != number:
             errors[f"item_{number}"] = f'Item {number}: write its key as "{number}".'
     for key, raw in answers.items():
-        number = _item_meant(key)
-        if number not in numbers:
+        meant = _item_meant(key)
+        if meant is None or meant not in numbers:
             errors[f"item_{key}"] = f"{instrument.name} has no item {key}."
             continue
+        number = meant
         if f"item_{number}" in errors or raw is None or raw == "":
             continue
         value = _as_int(raw)

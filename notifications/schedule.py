@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from care.clock import local_instant
+from care.clock import local_instant, utc_offset
 
 # A reminder more than this late (beat or the whole system was down) is not sent any more:
 # "check in now" three hours after the chosen time is no longer the reminder promised.
@@ -157,7 +157,7 @@ def chosen_time_window(
     # The offsets a wall time of that day can be read with (the one before a change, and
     # the one after; noon too, for a zone that changes twice in a day).
     offsets = {
-        datetime.combine(today, at, tzinfo=zone).utcoffset()
+        utc_offset(datetime.combine(today, at, tzinfo=zone))
         for at in (time.min, time(12), time.max)
     }
     naive_now = now.astimezone(UTC).replace(tzinfo=None)

@@ -182,7 +182,7 @@ def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta
     other error stops the chunk: rows not reached stay pending, for the sweeper.
     """
     started = monotonic()
-    outcomes = Counter()
+    outcomes: Counter[str] = Counter()
     for index, delivery_id in enumerate(delivery_ids):
         elapsed = timedelta(seconds=monotonic() - started)
         if index and elapsed > budget:  # the first always goes: a chunk makes progress

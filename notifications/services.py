@@ -374,7 +374,7 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
     another time); a skip, unless any row was made (one record of a skip, not one a
     tick). A reminder due at the very time of a recorded skip meets the unique
     (kind, subject, due time) and is not made: a skip, once recorded, stands."""
-    made = {}
+    made: dict[tuple[str, str], bool] = {}
     for kind, key, status in Delivery.objects.filter(
         subject_key__any_of=list({r.subject_key for r in rows}),
         kind__in={r.kind for r in rows},
@@ -748,7 +748,7 @@ def _maintenance_rows(candidates: list[Candidate], now: datetime) -> list["NewDe
             scheduled_at__lte=now + QUESTIONNAIRE_WINDOW,
         ).values_list("patient_id", flat=True)
     )
-    last = defaultdict(dict)
+    last: defaultdict[int, dict[str, datetime]] = defaultdict(dict)
     for patient_id, code, at in (
         Assessment.objects.filter(patient_id__any_of=list(due_now.keys() - booked))
         .values("patient_id", "instrument")

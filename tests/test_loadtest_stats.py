@@ -144,5 +144,5 @@ def test_locust_is_pinned_in_its_own_requirements_only():
     pins = [line for line in own if line.strip() and not line.startswith("#")]
     assert "locust==2.47.0" in pins
     assert all("==" in line for line in pins)
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in ("pyproject.toml", "requirements.txt", "requirements-dev.txt"):
         assert "locust" not in (ROOT / name).read_text().lower()

@@ -20,7 +20,7 @@ class CheckInFilter(filters.FilterSet):
 
     class Meta:
         model = CheckIn
-        fields = []
+        fields: list[str] = []
 
 
 class AssessmentFilter(filters.FilterSet):
@@ -34,7 +34,7 @@ class AssessmentFilter(filters.FilterSet):
 
     class Meta:
         model = Assessment
-        fields = []
+        fields: list[str] = []
 
 
 class SessionFilter(filters.FilterSet):
@@ -50,7 +50,7 @@ class SessionFilter(filters.FilterSet):
 
     class Meta:
         model = TreatmentSession
-        fields = []
+        fields: list[str] = []
 
 
 class AlertFilter(filters.FilterSet):
@@ -67,7 +67,7 @@ class AlertFilter(filters.FilterSet):
 
     class Meta:
         model = Alert
-        fields = []
+        fields: list[str] = []
 
     def keep(self, queryset, name, value):
         return queryset
@@ -78,7 +78,7 @@ class TokenFilter(filters.FilterSet):
 
     class Meta:
         model = ApiToken
-        fields = []
+        fields: list[str] = []
 
     def filter_active(self, queryset, name, value):
         # The caller's own tokens: usable ones also match the caller's current password.
@@ -120,7 +120,7 @@ class CaseloadFilter(filters.FilterSet):
 
     class Meta:
         model = Patient
-        fields = []
+        fields: list[str] = []
 
     def keep(self, queryset, name, value):
         return queryset

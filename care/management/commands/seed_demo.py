@@ -454,9 +454,9 @@ def safety_escalations_record(clinic: Clinic, staff: list[User], now) -> int:
     return len(deliveries)
 
 
-def finished(fn: Callable[[], int]) -> Future:
+def finished(fn: Callable[[], int]) -> Future[int]:
     """fn() run here, as a finished Future."""
-    future = Future()
+    future: Future[int] = Future()
     future.set_result(fn())
     return future
 
