@@ -235,7 +235,7 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 # Reset links whose token a spam filter cannot read as a Bitcoin address (care.adapters).
-ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "care.adapters.ResetTokenGenerator"
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "care.adapters.ResetTokenGenerator"  # noqa: S105  # nosec B105
 # Failed sign-ins and wrong second-factor codes are limited by django-axes below (one
 # lockout with a cool-off, on every sign-in path); allauth's own counter for them is off so
 # that there is one rule (its per-account count would let anyone lock a named account out).
