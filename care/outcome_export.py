@@ -94,12 +94,19 @@ def _instrument(item: InstrumentOutcomes) -> dict:
 
 
 def report_json(
-    report: OutcomeReport, *, kind_labels: Mapping[str, str], filters: Mapping[str, object]
+    report: OutcomeReport,
+    *,
+    kind_labels: Mapping[str, str],
+    filters: Mapping[str, object],
+    reason_labels: Mapping[str, str] | None = None,
 ) -> dict:
-    """The figures as the API returns them (see `care.api.outcomes` for the schema)."""
+    """The figures as the API returns them (see `care.api.outcomes` for the schema).
+
+    `reason_labels` words each reason a reminder was skipped for (its code otherwise)."""
     adherence = report.adherence
     windows = adherence.windows
     alerts = report.alerts
+    reminders = report.reminders
 
     def kind(figures) -> dict:
         return {
@@ -137,6 +144,20 @@ def report_json(
         "alerts": {
             "kinds": [kind(k) for k in alerts.kinds],
             "total": kind(alerts.total),
+        },
+        "reminders": {
+            "sent": count_cell(reminders.sent),
+            "skipped": count_cell(reminders.skipped),
+            "skipped_by_reason": [
+                {
+                    "reason": reason,
+                    "label": (reason_labels or {}).get(reason, reason),
+                    "count": count_cell(n),
+                }
+                for reason, n in reminders.skipped_by_reason
+            ],
+            "failed": count_cell(reminders.failed),
+            "waiting": count_cell(reminders.waiting),
         },
     }
 
@@ -208,4 +229,11 @@ def csv_rows(figures: dict) -> list[list]:
         add("alerts", "", group, "median minutes to acknowledge", value=median)
         add("alerts", "", group, "escalated", count=kind["escalated"])
         add("alerts", "", group, "still open", count=kind["still_open"])
+    reminders = figures["reminders"]
+    add("reminders", "", "", "sent", count=reminders["sent"])
+    add("reminders", "", "", "skipped", count=reminders["skipped"])
+    for reason in reminders["skipped_by_reason"]:
+        add("reminders", "", "skipped", reason["label"], count=reason["count"])
+    add("reminders", "", "", "failed", count=reminders["failed"])
+    add("reminders", "", "", "still waiting", count=reminders["waiting"])
     return rows

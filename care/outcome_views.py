@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from notifications.models import Delivery
+
 from .access import get_membership_for_user
 from .exports import cell
 from .models import Alert, AuditEvent
@@ -54,7 +56,12 @@ def outcomes_export(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     report, _ = clinic_outcome_report(clinic=clinic, filters=filters, today=today)
     audit_view(request, action=AuditEvent.Action.EXPORTED, what=AuditEvent.What.OUTCOMES)
-    figures = report_json(report, kind_labels=dict(KIND_LABELS), filters=filters_echo(filters))
+    figures = report_json(
+        report,
+        kind_labels=dict(KIND_LABELS),
+        filters=filters_echo(filters),
+        reason_labels=dict(Delivery.SkipReason.choices),
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)

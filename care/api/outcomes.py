@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from notifications.models import Delivery
+
 from ..access import get_membership_for_user
 from ..models import Alert, AuditEvent, Patient, TreatmentSession
 from ..outcome_export import FEWER, report_json
@@ -104,6 +106,20 @@ class AlertWorkloadOutput(serializers.Serializer):
     total = AlertKindOutput()
 
 
+class SkipReasonOutput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Delivery.SkipReason.values)
+    label = serializers.CharField()
+    count = CountOutput()
+
+
+class ReminderFiguresOutput(serializers.Serializer):
+    sent = CountOutput(help_text="Reminders due in the period and sent.")
+    skipped = CountOutput(help_text="Due in the period and not sent, on record with a reason.")
+    skipped_by_reason = SkipReasonOutput(many=True, help_text="The skipped ones, most first.")
+    failed = CountOutput()
+    waiting = CountOutput(help_text="Not sent yet (waiting or being sent).")
+
+
 class PeriodOutput(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
@@ -129,6 +145,9 @@ class OutcomesOutput(serializers.Serializer):
     instruments = InstrumentOutcomesOutput(many=True)
     adherence = AdherenceOutput()
     alerts = AlertWorkloadOutput()
+    reminders = ReminderFiguresOutput(
+        help_text="The cohort's check-in, questionnaire and session reminders due in the period."
+    )
 
 
 def _choices(pairs) -> str:
@@ -175,6 +194,9 @@ class OutcomesApi(APIView):
         report, _ = clinic_outcome_report(clinic=clinic, filters=filters, today=today)
         audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTCOMES)
         figures = report_json(
-            report, kind_labels=dict(Alert.Kind.choices), filters=filters_echo(filters)
+            report,
+            kind_labels=dict(Alert.Kind.choices),
+            filters=filters_echo(filters),
+            reason_labels=dict(Delivery.SkipReason.choices),
         )
         return Response(OutcomesOutput(figures).data)

@@ -499,3 +499,21 @@ def test_reminders_of_the_period_are_counted_sent_and_skipped_by_reason(
     assert figures.skipped_by_reason == (("too_late", 5), ("capped", 1))
     assert "Reminders sent and skipped" in text
     assert "too late: more than 3 hours past its time" in text
+    # The CSV and the API carry the same figures, suppressed as every count is (1 to 4).
+    response = clinician_client.get(f"/staff/outcomes/export.csv?{period}")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    reminder_rows = {(r[2], r[3]): r[4] for r in rows if r[0] == "reminders"}
+    assert reminder_rows == {
+        ("", "sent"): "6",
+        ("", "skipped"): "6",
+        ("skipped", "too late: more than 3 hours past its time"): "5",
+        ("skipped", "three unanswered in a row: no more this week"): "fewer than 5",
+        ("", "failed"): "fewer than 5",
+        ("", "still waiting"): "0",
+    }
+    api = clinician_client.get(f"/api/v1/outcomes/?{period}").json()["reminders"]
+    assert api["sent"] == {"count": 6, "text": "6"}
+    assert [(r["reason"], r["count"]["count"]) for r in api["skipped_by_reason"]] == [
+        ("too_late", 5),
+        ("capped", None),
+    ]
