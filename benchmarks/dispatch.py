@@ -2,9 +2,8 @@
 
     DATABASE_URL=... REDIS_URL=... python -m benchmarks.dispatch OUT.json [--repeats 5]
 
-The tick is the body of the `dispatch_reminders` beat task at DISPATCH_NOW, with the
-per-range batch tasks it hands to workers run here, one after another (the whole work a
-tick causes, as if one worker did it all). The send messages it publishes go to the real
+The tick is the body of the `dispatch_reminders` beat task at DISPATCH_NOW (it does its
+patient batches itself, from one read: the whole work a tick causes). The send messages it publishes go to the real
 broker (REDIS_URL) and are purged after each run; the rows it writes are deleted, so every
 run starts from the same state. The floor is one hand-written SQL statement that selects
 the same due set: the patients whose check-in reminder is due now, who have not checked in
@@ -80,9 +79,6 @@ def main() -> None:
 
     published = []
 
-    def run_batch_here(*batch_args, **batch_kwargs):
-        return tasks.dispatch_reminder_batch.run(*batch_args, **batch_kwargs)
-
     def reset() -> None:
         Delivery.objects.all().delete()
         Alert.objects.filter(created_at__gte=DISPATCH_NOW).delete()
@@ -109,10 +105,7 @@ def main() -> None:
     dead_at_start = dead_rows(connection)
     due = len(floor())
     ticks, floors, statements, messages = [], [], [], []
-    with (
-        mock.patch.object(tasks.dispatch_reminder_batch, "delay", run_batch_here),
-        mock.patch.object(app.amqp, "send_task_message", counting_publish),
-    ):
+    with mock.patch.object(app.amqp, "send_task_message", counting_publish):
         for _ in range(args.repeats):
             started = time.perf_counter()
             floor()

@@ -58,10 +58,8 @@ RETRY = timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
 
 
 MAX_ATTEMPTS = 6
-
-
-class TransientSendError(Exception):
-    """The mail server could not take the message now; try again later."""
+# What `delivery_send` returns for a try the mail server deferred (the row stays pending).
+DEFERRED = "deferred"
 
 
 def _enqueue(delivery_id: int) -> None:
@@ -126,7 +124,9 @@ def deliveries_sweep(*, older_than: timedelta = LEASE) -> int:
 def delivery_send(*, delivery_id: int, now: datetime) -> str:
     """Claim, build, send and mark one delivery; returns its resulting status.
 
-    Raises TransientSendError (the task retries) when the mail server defers.
+    When the mail server defers, the row goes back to pending with its backoff
+    (`next_attempt_at`) and "deferred" is returned: the sweeper sends it again once that time
+    has come. That is the one retry mechanism (the task does not retry itself).
     """
     claimed = Delivery.objects.filter(
         Q(status=Delivery.Status.PENDING) & _due_for_attempt()
@@ -189,10 +189,7 @@ def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta
             _enqueue_chunk(delivery_ids[index:])
             outcomes["handed on"] = len(delivery_ids) - index
             break
-        try:
-            outcomes[delivery_send(delivery_id=delivery_id, now=now + elapsed)] += 1
-        except TransientSendError:
-            outcomes["deferred"] += 1
+        outcomes[delivery_send(delivery_id=delivery_id, now=now + elapsed)] += 1
     return outcomes
 
 
@@ -324,7 +321,9 @@ def _defer(delivery: Delivery, error: str, now: datetime) -> str:
     # Exponential backoff (1, 2, 4, 8, 16 minutes), which the sweeper also respects.
     wait = RETRY * min(2 ** (delivery.attempts - 1), 30)
     _mark(delivery, Delivery.Status.PENDING, last_error=error[:300], next_attempt_at=_db_now(wait))
-    raise TransientSendError(error)
+    # The error names a class or an SMTP code, never the message or the address.
+    logger.warning("Delivery %s deferred (attempt %s): %s", delivery.id, delivery.attempts, error)
+    return DEFERRED
 
 
 def _fail(delivery: Delivery, error: str, now: datetime) -> str:

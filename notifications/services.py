@@ -53,7 +53,6 @@ from .selectors import Candidate, CapFacts, cap_facts, reminder_candidates
 from .sending import LEASE as LEASE
 from .sending import MAX_ATTEMPTS as MAX_ATTEMPTS
 from .sending import RETRY as RETRY
-from .sending import TransientSendError as TransientSendError
 from .sending import deliveries_send as deliveries_send
 from .sending import deliveries_sweep as deliveries_sweep
 from .sending import delivery_send as delivery_send
@@ -142,11 +141,6 @@ def patient_reminders_dispatch(
     if errors:
         raise errors[0]
     return made
-
-
-def patient_batch_dispatch(*, patient_ids: list[int], now: datetime) -> int:
-    """patient_reminders_dispatch for the patients given (read afresh)."""
-    return patient_reminders_dispatch(now=now, patient_ids=patient_ids)
 
 
 def checkin_reminders_dispatch(

@@ -1,6 +1,6 @@
 """Celery tasks of the notifications app: thin interfaces to services, ids only."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from .selectors import REMINDER_TICK, last_reminder_tick
 from .services import (
-    TransientSendError,
     booked_session_reminders_dispatch,
     deliveries_send,
     deliveries_sweep,
@@ -18,7 +17,6 @@ from .services import (
     escalations_dispatch,
     heartbeat_record,
     heartbeats_record,
-    patient_batch_dispatch,
     patient_reminders_dispatch,
 )
 
@@ -76,11 +74,8 @@ def dispatch_reminders() -> None:
     name="notifications.send_delivery",
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(TransientSendError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
+    # No Celery retries: a deferred row waits, pending, for its backoff and the sweeper's
+    # next message (the one retry mechanism: the table's `next_attempt_at`).
     # 45 s and 60 s unless DELIVERY_TIME_LIMIT_SECONDS says otherwise; below the lease.
     soft_time_limit=settings.DELIVERY_TIME_LIMIT_SECONDS * 3 // 4,
     time_limit=settings.DELIVERY_TIME_LIMIT_SECONDS,
@@ -108,13 +103,3 @@ def send_deliveries(delivery_ids: list[int]) -> None:
     No retry of the chunk: a deferred row waits, pending, for the sweeper's `send_delivery`.
     """
     deliveries_send(delivery_ids=delivery_ids, now=timezone.now(), budget=CHUNK_BUDGET)
-
-
-@shared_task(name="notifications.dispatch_reminder_batch", soft_time_limit=50, time_limit=55)
-def dispatch_reminder_batch(patient_ids: list[int], now: str) -> None:
-    """The per-patient reminders of one batch of patients, as of `now` (ISO time).
-
-    The tick no longer hands batches out (it does them itself, from one read); this stays
-    for batches an earlier version queued.
-    """
-    patient_batch_dispatch(patient_ids=patient_ids, now=datetime.fromisoformat(now))

@@ -63,7 +63,7 @@ def test_a_deferral_is_retried_after_its_backoff_and_sent_once(stack, clinic):
     ("mode", "cut_off_by", "gap"),
     [
         # Silence: the SMTP timeout (EMAIL_TIMEOUT 2 s) ends the try; the 2 s backoff follows.
-        ("hang", "TransientSendError('SMTPServerDisconnected')", 2),
+        ("hang", "deferred (attempt 1): SMTPServerDisconnected", 2),
         # An endless reply keeps the socket busy: only the task's time limits (3 s, 4 s) end
         # it, and the claim (6 s) outlives them.
         ("trickle", "Soft time limit (3s) exceeded", 4),
