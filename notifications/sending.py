@@ -221,9 +221,9 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> str:
         session = _session_of(delivery)
         if session is None or session.status != TreatmentSession.Status.SCHEDULED:
             return Delivery.SkipReason.CHANGED
-        settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
+        chosen = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
         expected = pre_session_questionnaire_due(
-            settings, session_at=session.scheduled_at, now=delivery.due_at
+            chosen, session_at=session.scheduled_at, now=delivery.due_at
         )
         if expected != delivery.due_at:
             return Delivery.SkipReason.CHANGED
@@ -238,9 +238,9 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> str:
         session = _session_of(delivery)
         if session is None or session.status != TreatmentSession.Status.SCHEDULED:
             return Delivery.SkipReason.CHANGED
-        settings = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
+        chosen = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
         expected = session_reminder_due(
-            settings, session_at=session.scheduled_at, now=delivery.due_at
+            chosen, session_at=session.scheduled_at, now=delivery.due_at
         )
         return Delivery.SkipReason.CHANGED if expected != delivery.due_at else ""
     if delivery.kind == Delivery.Kind.DIGEST:
