@@ -1,4 +1,4 @@
-"""Crisis resources shown to patients (reference/clinical.md section 9), as data."""
+"""Crisis resources shown to patients (docs/clinical.md §6), as data."""
 
 from typing import Any
 

@@ -2,7 +2,7 @@
 
 Pure: it reads the objects it is given (and `patient.user`), writes nothing and imports no
 FHIR library (`fhir.resources` is a dev dependency, used by the tests to validate the
-output). Shapes follow reference/clinical.md section 7:
+output). Shapes follow docs/clinical.md §7:
 
 - A "collection" Bundle: the Patient, then per assessment (oldest first) one
   QuestionnaireResponse with the answers and one Observation with the total score.

@@ -1,6 +1,6 @@
 """Questionnaire scoring: validation, totals, bands and item flags. Pure functions.
 
-Rules (reference/clinical.md sections 1-3): items are summed; there is no total when any
+Rules (docs/clinical.md §1-2): items are summed; there is no total when any
 item is missing; bands by total; a self-harm item (PHQ-9 item 9) answered >= 1 raises the
 flag whatever the total.
 """

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 MOMENT = datetime(2026, 3, 4, 15, 30, 12, 345678, tzinfo=UTC)
 LOINC = "http://loinc.org"
 
-# R4 value sets that fhir.resources does not enforce (reference/clinical.md 7.3).
+# R4 value sets that fhir.resources does not enforce (docs/clinical.md §7).
 OBSERVATION_STATUSES = {
     "registered",
     "preliminary",

@@ -11,7 +11,7 @@ from .accounts import Patient
 
 ZERO_TO_TEN = [MinValueValidator(0), MaxValueValidator(10)]
 
-# Side effects asked about on check-ins (reference/clinical.md section 6.3).
+# Side effects asked about on check-ins (docs/clinical.md §5).
 SIDE_EFFECTS = [
     ("dissociation", _("Feeling detached, unreal or “not in my body”")),
     ("sedation", _("Unusual sleepiness")),
