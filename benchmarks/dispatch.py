@@ -3,11 +3,11 @@
     DATABASE_URL=... REDIS_URL=... python -m benchmarks.dispatch OUT.json [--repeats 5]
 
 The tick is the body of the `dispatch_reminders` beat task at DISPATCH_NOW (it does its
-patient batches itself, from one read: the whole work a tick causes). The send messages it publishes go to the real
-broker (REDIS_URL) and are purged after each run; the rows it writes are deleted, so every
-run starts from the same state. The floor is one hand-written SQL statement that selects
-the same due set: the patients whose check-in reminder is due now, who have not checked in
-today and have no reminder for today yet.
+patient batches itself, from one read: the whole work a tick causes). The send messages
+it publishes go to the real broker (REDIS_URL) and are purged after each run; the rows it
+writes are deleted, so every run starts from the same state. The floor is one hand-written
+SQL statement that selects the same due set: the patients whose check-in reminder is due
+now, who have not checked in today and have no reminder for today yet.
 
 The benchmark database runs without autovacuum and keeps the dead rows of every run's
 deleted deliveries (each one read again by the tick's sweep and anti-joins, and by the

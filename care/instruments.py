@@ -1,7 +1,8 @@
 """The standard questionnaires as data: PHQ-9, GAD-7 and PCL-5.
 
 Texts, answer options and LOINC codes are typed from the published instruments and LOINC
-(docs/clinical.md §1 names the sources); a test compares them with an independent fixture. Pure Python: no Django models.
+(docs/clinical.md §1 names the sources); a test compares them with an independent
+fixture. Pure Python: no Django models.
 """
 
 from dataclasses import dataclass, field
