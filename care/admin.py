@@ -168,7 +168,7 @@ def audited_autocomplete_view(request):
 
 
 # Read when admin.site.urls is built (tracker/urls.py), after this module is imported.
-admin.site.autocomplete_view = audited_autocomplete_view
+admin.site.autocomplete_view = audited_autocomplete_view  # type: ignore[method-assign]  # on this one site
 
 # allauth's list of e-mail addresses would list every person's sign-in address, patients'
 # included, unaudited. The address is the account's own (the clinic sets it; allauth's e-mail

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .access import get_alert_for_user, get_membership_for_user
+from .access import AuthenticatedHttpRequest, get_alert_for_user, get_membership_for_user
 from .forms import AlertAcknowledgeForm
 from .models import AuditEvent
 from .selectors import alerts_with_related, clinic_alerts_list, related_safety_alerts
@@ -20,7 +20,7 @@ STATES = {"open": _("Open"), "acknowledged": _("Acknowledged"), "all": _("All")}
 
 
 @never_cache
-def alert_inbox(request: HttpRequest) -> HttpResponse:
+def alert_inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Open alerts, most urgent and oldest first, each with its acknowledge form."""
     membership = get_membership_for_user(request.user)
     state = request.GET.get("state", "open")
@@ -34,7 +34,7 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def alert_acknowledge_view(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_acknowledge_view(request: AuthenticatedHttpRequest, alert_id: int) -> HttpResponse:
     """Record who acknowledged the alert (and the related safety alerts chosen with it),
     when and what was done."""
     alert = get_alert_for_user(request.user, alert_id)

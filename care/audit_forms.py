@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .clock import local_day_start
-from .forms import DateInput
+from .forms import DateInput, form_field
 from .models import AuditEvent, Clinic, Patient, User
 from .selectors import AuditFilters, clinic_audit_actors
 
@@ -44,8 +44,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, clinic: Clinic, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.clinic = clinic
-        self.fields["actor"].queryset = clinic_audit_actors(clinic=clinic)
-        self.fields["patient"].queryset = (
+        actors = clinic_audit_actors(clinic=clinic)
+        form_field(self, "actor", forms.ModelChoiceField).queryset = actors
+        form_field(self, "patient", forms.ModelChoiceField).queryset = (
             Patient.objects.filter(clinic=clinic)
             .select_related("user")
             .order_by("user__full_name", "preferred_name", "id")

@@ -9,6 +9,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -18,6 +19,24 @@ from .models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSessio
 from .rules import ScorePoint, baseline, mood_direction, score_outcome
 from .treatment import first_treatment_at_subquery
 from .trends import TrendPoint, rolling_average_at
+
+
+class RowFacts(TypedDict):
+    """What a patient from CaseloadSequence carries for its row: query annotations, and
+    the open alerts and score ids set on it (see CaseloadSequence.__getitem__)."""
+
+    last_checkin_on: date | None
+    next_session_at: datetime | None
+    first_treatment_at: datetime | None
+    open_alerts: list[tuple[str, str]]
+    score_ids: list[int | None]
+
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a dev dependency only: the type exists for the checker alone.
+    from django_stubs_ext import WithAnnotations
+
+    CaseloadPatient = WithAnnotations[Patient, RowFacts]
 
 PAGE_SIZE = 50
 SCORED = ("phq9", "gad7")  # the questionnaires a row summarises
@@ -132,7 +151,7 @@ class CaseloadSequence:
             self._attention = sorted(ranks, key=ranks.__getitem__)
         return self._attention
 
-    def __getitem__(self, index: slice) -> list[Patient]:
+    def __getitem__(self, index: slice) -> list["CaseloadPatient"]:
         if not isinstance(index, slice) or index.step not in (None, 1) or index.stop is None:
             raise TypeError("CaseloadSequence takes slices with an end")
         start, stop = index.start or 0, index.stop
@@ -182,7 +201,8 @@ class CaseloadSequence:
             .order_by()
         }
         open_alerts = self.open_alerts()
-        page = [found[pk] for pk in [*chosen, *rest] if pk in found]
+        # Typed with all their row facts: the last two are set just below.
+        page = [cast("CaseloadPatient", found[pk]) for pk in [*chosen, *rest] if pk in found]
         for patient in page:
             patient.open_alerts = open_alerts.get(patient.pk, [])
             patient.score_ids = [getattr(patient, name) for name in scores]
@@ -201,12 +221,12 @@ def caseload_page(
     *, clinic: Clinic, filters: CaseloadFilters, now: datetime, page_number: str | None
 ) -> tuple[Page, list[CaseloadRow]]:
     """One page of the caseload with everything its rows show."""
-    page = Paginator(caseload_patients(clinic=clinic, filters=filters, now=now), PAGE_SIZE)
-    page = page.get_page(page_number)
+    paginator = Paginator(caseload_patients(clinic=clinic, filters=filters, now=now), PAGE_SIZE)
+    page = paginator.get_page(page_number)
     return page, caseload_rows(patients=list(page.object_list), now=now)
 
 
-def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow]:
+def caseload_rows(*, patients: list["CaseloadPatient"], now: datetime) -> list[CaseloadRow]:
     """The caseload rows of these patients (a slice of `caseload_patients`, which brings
     their open alerts and first treatment along), in two more queries."""
     ids = [p.pk for p in patients]
@@ -223,12 +243,17 @@ def caseload_rows(*, patients: list[Patient], now: datetime) -> list[CaseloadRow
         .order_by("completed_at")
         .values_list("patient_id", "instrument", "completed_at", "total")
     ):
-        scores[(pid, code)].append(ScorePoint(at, total))
+        if total is not None:  # always (the ids are of totals): narrows the type
+            scores[(pid, code)].append(ScorePoint(at, total))
     alert_counts = {}
-    kinds = dict(Alert.Kind.choices)
-    rank = {Alert.Priority.URGENT: 0, Alert.Priority.HIGH: 1, Alert.Priority.ROUTINE: 2}
+    kinds: dict[str, object] = dict(Alert.Kind.choices)
+    rank: dict[str, int] = {
+        Alert.Priority.URGENT: 0,
+        Alert.Priority.HIGH: 1,
+        Alert.Priority.ROUTINE: 2,
+    }
     for patient in patients:
-        counted = Counter(patient.open_alerts)
+        counted: Counter[tuple[str, str]] = Counter(patient.open_alerts)
         alert_counts[patient.pk] = sorted(
             (AlertCount(priority, str(kinds[kind]), n) for (kind, priority), n in counted.items()),
             key=lambda c: (rank[c.priority], c.label),

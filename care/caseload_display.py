@@ -68,9 +68,9 @@ def _one_decimal(value: float) -> str:
 
 
 def _checkin(row: CaseloadRow, missed_days: int) -> tuple[str, str, str]:
-    if row.last_checkin_on is None:
-        return "", "none yet", "muted"
     days = row.days_since_checkin
+    if row.last_checkin_on is None or days is None:  # both or neither (caseload._row)
+        return "", "none yet", "muted"
     note = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
     late = days >= missed_days
     return day_month(row.last_checkin_on), f"({note})", "overdue" if late else "muted"
@@ -169,7 +169,7 @@ def filter_controls(form) -> list[FilterControl]:
         value = field.value()
         value = "" if value is None else str(value)
         choices = getattr(field.field, "choices", None)
-        options = ()
+        options: tuple[tuple[str, str, bool], ...] = ()
         if choices is not None:
             options = tuple(
                 (str(option), str(label), str(option) == value) for option, label in choices

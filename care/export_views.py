@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .access import (
+    AuthenticatedHttpRequest,
     RecordNotFound,
     get_membership_for_user,
     get_own_patient_for_user,
@@ -41,7 +42,9 @@ AUDIT_KINDS = {
 }
 
 
-def _csv(request: HttpRequest, patients, name: str, patient: Patient | None) -> HttpResponse:
+def _csv(
+    request: AuthenticatedHttpRequest, patients, name: str, patient: Patient | None
+) -> HttpResponse | StreamingHttpResponse:
     """The CSV of the record kind asked for (`?records=`), or a 400 naming the choices.
 
     `patient` is the one patient exported (None: the whole clinic), for the audit trail.
@@ -61,7 +64,9 @@ def _csv(request: HttpRequest, patients, name: str, patient: Patient | None) -> 
 
 
 @never_cache
-def patient_export(request: HttpRequest, public_id: str) -> HttpResponse:
+def patient_export(
+    request: AuthenticatedHttpRequest, public_id: str
+) -> HttpResponse | StreamingHttpResponse:
     """One patient's records of one kind, as CSV (staff of the patient's clinic)."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
@@ -71,14 +76,14 @@ def patient_export(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-def _own_jobs(request: HttpRequest):
+def _own_jobs(request: AuthenticatedHttpRequest):
     membership = get_membership_for_user(request.user)
     jobs = ExportJob.objects.filter(requested_by=request.user, clinic_id=membership.clinic_id)
     return membership, jobs
 
 
 @never_cache
-def clinic_exports(request: HttpRequest) -> HttpResponse:
+def clinic_exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Whole-clinic exports (any staff member): ask for one, watch it, download it.
 
     A POST with `records=KIND` asks a worker for the file and comes back here (a second ask
@@ -120,7 +125,7 @@ def clinic_exports(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-def clinic_exports_status(request: HttpRequest) -> JsonResponse:
+def clinic_exports_status(request: AuthenticatedHttpRequest) -> JsonResponse:
     """The signed-in person's unfinished exports, for the page to show progress (no records)."""
     _membership, jobs = _own_jobs(request)
     pending = jobs.filter(status__in=ExportJob.PENDING)
@@ -140,7 +145,7 @@ def clinic_exports_status(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _file_pieces(job: ExportJob, request: HttpRequest, handle) -> Iterator[bytes]:
+def _file_pieces(job: ExportJob, request: AuthenticatedHttpRequest, handle) -> Iterator[bytes]:
     """The file's bytes; once the last one is handed over, the file is removed.
 
     A client that hangs up stops the loop before its end (the server closes the
@@ -153,7 +158,9 @@ def _file_pieces(job: ExportJob, request: HttpRequest, handle) -> Iterator[bytes
 
 @never_cache
 @require_GET
-def clinic_export_download(request: HttpRequest, public_id: str) -> HttpResponse:
+def clinic_export_download(
+    request: AuthenticatedHttpRequest, public_id: str
+) -> HttpResponse | StreamingHttpResponse:
     """The file of one finished export, for the person who asked for it only."""
     _membership, jobs = _own_jobs(request)
     job = jobs.filter(public_id=public_id).first()
@@ -173,7 +180,8 @@ def clinic_export_download(request: HttpRequest, public_id: str) -> HttpResponse
         _file_pieces(job, request, handle), content_type="text/csv; charset=utf-8"
     )
     stamp = timezone.localtime(job.finished_at).strftime("%Y%m%d")
-    response._resource_closers.append(handle.close)
+    # Django closes these with the response (FileResponse does the same with its file).
+    response._resource_closers.append(handle.close)  # type: ignore[attr-defined]  # private, unstubbed
     response["Content-Disposition"] = f'attachment; filename="clinic-{job.kind}-{stamp}.csv"'
     response["Content-Length"] = str(job.size_bytes)
     response["Cache-Control"] = "no-store"
@@ -181,7 +189,7 @@ def clinic_export_download(request: HttpRequest, public_id: str) -> HttpResponse
 
 
 @never_cache
-def my_export_json(request: HttpRequest) -> HttpResponse:
+def my_export_json(request: AuthenticatedHttpRequest) -> HttpResponse:
     """All of the signed-in patient's own data as one JSON file."""
     patient = get_own_patient_for_user(request.user)
     audit_view(
@@ -199,7 +207,7 @@ def my_export_json(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def my_export_csv(request: HttpRequest) -> HttpResponse:
+def my_export_csv(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The signed-in patient's own records of one kind, as CSV."""
     patient = get_own_patient_for_user(request.user)
     return _csv(request, Patient.objects.filter(pk=patient.pk), "my", patient)

@@ -26,6 +26,15 @@ CONDITION_CHOICES = [
 ]
 
 
+def form_field[F: forms.Field](form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """The form's own copy of a declared field, typed as the kind it was declared
+    (`form.fields` holds plain `Field`s to a type checker); any other kind is a bug."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
 def timezone_field() -> forms.ChoiceField:
     """A zone picker grouped by country; forms put the clinic's country first
     (`timezone_groups(clinic.tz)`). `static/js/zone-filter.js` adds a search box."""
@@ -102,9 +111,10 @@ class PatientProfileForm(forms.Form):
         self.today = today
         self.clinic = clinic
         self.clinic_tz = clinic.tz
-        self.fields["primary_clinician"].queryset = clinic_clinicians_list(clinic=clinic)
+        clinicians = clinic_clinicians_list(clinic=clinic)
+        form_field(self, "primary_clinician", forms.ModelChoiceField).queryset = clinicians
         self.fields["tz"].initial = clinic.tz
-        self.fields["tz"].choices = timezone_groups(clinic.tz)
+        form_field(self, "tz", forms.ChoiceField).choices = timezone_groups(clinic.tz)
         self.fields["consultation_on"].initial = today
 
     def full_clean(self) -> None:
@@ -192,7 +202,8 @@ class EnrollmentForm(PatientProfileForm):
         return validate_email_unused(self.cleaned_data["email"], clinic=self.clinic)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first = cleaned.get("first_session_at")
         if first is not None:
             first = first.astimezone(zoneinfo.ZoneInfo(self.clinic_tz))
@@ -237,7 +248,8 @@ class InvitationAcceptForm(forms.Form):
         self.user = user
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second:
             if first != second:
@@ -283,7 +295,8 @@ class StaffMemberForm(forms.ModelForm):
         self.fields["is_active"].initial = self.instance.user.is_active
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.user_id == self.editor.pk and (
             cleaned.get("role") != StaffMembership.Role.ADMIN or not cleaned.get("is_active")
         ):
@@ -320,7 +333,7 @@ class ClinicSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tz"].choices = timezone_groups(self.instance.tz)
+        form_field(self, "tz", forms.ChoiceField).choices = timezone_groups(self.instance.tz)
 
 
 class AlertAcknowledgeForm(forms.Form):
@@ -346,7 +359,7 @@ class AlertAcknowledgeForm(forms.Form):
 
     def __init__(self, *args, related: QuerySet[Alert] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        also = self.fields["also"]
+        also = form_field(self, "also", forms.ModelMultipleChoiceField)
         # Any of the patient's safety alerts is accepted (one acknowledged meanwhile is
         # skipped, not an error); only the open ones are offered.
         also.queryset = related if related is not None else Alert.objects.none()
@@ -361,7 +374,8 @@ class AlertAcknowledgeForm(forms.Form):
             also.widget = forms.MultipleHiddenInput()
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("action") == Alert.Action.OTHER and not cleaned.get("note", "").strip():
             self.add_error("note", _("Add a note when the action is “Other”."))
         return cleaned
@@ -390,7 +404,8 @@ class CaseloadFilterForm(forms.Form):
 
     def __init__(self, *args, clinic: Clinic, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = clinic_clinicians_list(clinic=clinic)
+        clinicians = clinic_clinicians_list(clinic=clinic)
+        form_field(self, "clinician", forms.ModelChoiceField).queryset = clinicians
 
     def filters(self):
         """The chosen filters; invalid values fall back to the defaults."""

@@ -119,5 +119,6 @@ def outage_page(request: HttpRequest) -> HttpResponse:
     """The friendly 503 page: rendered without a request (no user, session or database)."""
     response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response._has_been_logged = True  # the outage is logged once, not per request
+    # The outage is logged once, not per request.
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's private flag
     return response

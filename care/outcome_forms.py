@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .forms import CONDITION_CHOICES, DateInput
+from .forms import CONDITION_CHOICES, DateInput, form_field
 from .models import Clinic, Patient, TreatmentSession
 from .outcome_selectors import OutcomeFilters
 from .outcomes import months_before
@@ -61,10 +61,12 @@ class OutcomeFilterForm(forms.Form):
         defaults = {"start": self.default_start.isoformat(), "end": today.isoformat()}
         given = {k: data.get(k) for k in self.base_fields if data and data.get(k)}
         super().__init__({**defaults, **given}, **kwargs)
-        self.fields["clinician"].queryset = clinic_clinicians_list(clinic=clinic)
+        clinicians = clinic_clinicians_list(clinic=clinic)
+        form_field(self, "clinician", forms.ModelChoiceField).queryset = clinicians
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start is not None and start < EARLIEST_START:
             self.add_error("start", _("The period cannot start before 2000."))
@@ -97,11 +99,11 @@ class OutcomeFilterForm(forms.Form):
         data = self.cleaned_data
         shown = []
         for name in ("condition", "route", "clinician", "phase"):
-            field = self.fields[name]
+            field = form_field(self, name, forms.ChoiceField)
             value = data.get(name)
-            if name == "clinician":
+            if isinstance(field, forms.ModelChoiceField):
                 text = str(value) if value else str(field.empty_label)
             else:
-                text = str(dict(field.choices).get(value or "", value))
+                text = str(dict(field.choices).get(value or "", value))  # type: ignore[arg-type]  # stored as a list of pairs
             shown.append((str(field.label), text))
         return shown

@@ -139,7 +139,10 @@ def outcome_data(
         patient=OuterRef("patient_id"),
         scheduled_at__lt=OuterRef("completed_at") - timedelta(days=FOLLOW_UP_DAYS),
     )
-    scores, completions = defaultdict(lambda: defaultdict(list)), defaultdict(list)
+    scores: defaultdict[int, defaultdict[str, list[ScorePoint]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    completions = defaultdict(list)
     for pk, code, at, total, is_correction, superseded_by in (
         Assessment.objects.filter(patient__in=cohort, completed_at__lt=ends_at)
         .filter(

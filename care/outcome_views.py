@@ -4,14 +4,14 @@ import csv
 import io
 import zoneinfo
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from notifications.models import Delivery
 
-from .access import get_membership_for_user
+from .access import AuthenticatedHttpRequest, get_membership_for_user
 from .exports import cell
 from .models import Alert, AuditEvent
 from .outcome_display import outcome_page
@@ -23,7 +23,12 @@ from .services import audit_view
 KIND_LABELS = Alert.Kind.choices
 
 
-def _form(request: HttpRequest):
+def _kind_labels() -> dict[str, str]:
+    """The alert kinds' names in the request's language (the figures take plain strings)."""
+    return {kind: str(label) for kind, label in KIND_LABELS}
+
+
+def _form(request: AuthenticatedHttpRequest):
     membership = get_membership_for_user(request.user)
     clinic = membership.clinic
     today = clinic.local_date(timezone.now())
@@ -31,7 +36,7 @@ def _form(request: HttpRequest):
 
 
 @never_cache
-def outcomes(request: HttpRequest) -> HttpResponse:
+def outcomes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Response, remission, time to response, change, adherence and alert workload."""
     clinic, today, form = _form(request)
     context = {"form": form, "clinic": clinic}
@@ -40,14 +45,14 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     report, members = clinic_outcome_report(clinic=clinic, filters=filters, today=today)
     audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTCOMES)
-    context |= outcome_page(report, members, kind_labels=dict(KIND_LABELS))
+    context |= outcome_page(report, members, kind_labels=_kind_labels())
     context["query"] = request.GET.urlencode()
     context["printed_at"] = timezone.localtime(timezone=zoneinfo.ZoneInfo(clinic.tz))
     return render(request, "care/outcomes.html", context)
 
 
 @never_cache
-def outcomes_export(request: HttpRequest) -> HttpResponse:
+def outcomes_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The figures of the outcomes page as CSV, small counts written "fewer than 5"."""
     clinic, today, form = _form(request)
     if not form.is_valid():
@@ -58,9 +63,9 @@ def outcomes_export(request: HttpRequest) -> HttpResponse:
     audit_view(request, action=AuditEvent.Action.EXPORTED, what=AuditEvent.What.OUTCOMES)
     figures = report_json(
         report,
-        kind_labels=dict(KIND_LABELS),
+        kind_labels=_kind_labels(),
         filters=filters_echo(filters),
-        reason_labels=dict(Delivery.SkipReason.choices),
+        reason_labels={k: str(label) for k, label in Delivery.SkipReason.choices},
     )
     out = io.StringIO()
     writer = csv.writer(out)

@@ -1,5 +1,7 @@
 """Forms of the patient's own pages: the daily check-in and the questionnaires."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from .instruments import Instrument
 from .models import CheckIn
 from .models.records import SIDE_EFFECTS
+
+if TYPE_CHECKING:
+    # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
+    from django_stubs_ext import StrPromise
 
 SCALE = [(n, str(n)) for n in range(11)]
 
@@ -19,7 +25,9 @@ SCALE_ENDS = (
 )
 
 
-def scale_field(label: str, low: str, high: str) -> forms.TypedChoiceField:
+def scale_field(
+    label: "str | StrPromise", low: "str | StrPromise", high: "str | StrPromise"
+) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
         choices=SCALE,
@@ -38,7 +46,8 @@ class OneValueEachForm(forms.Form):
         return str(_("This question is answered more than once; answer it once."))
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         getlist = getattr(self.data, "getlist", None)
         for name, field in self.fields.items():
             if getlist is None or getattr(field.widget, "allow_multiple_selected", False):

@@ -3,12 +3,12 @@
 import uuid
 from datetime import date
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from .access import get_own_assessment_for_user, get_own_patient_for_user
+from .access import AuthenticatedHttpRequest, get_own_assessment_for_user, get_own_patient_for_user
 from .clock import local_date
 from .instruments import INSTRUMENTS, LOINC_NOTICE
 from .patient_forms import CheckInForm, QuestionnaireForm
@@ -20,12 +20,12 @@ from .selectors import (
     patient_last_completed,
     patient_next_session,
 )
-from .services import ClientIdConflict, assessment_submit, checkin_submit
+from .services import AssessmentResult, ClientIdConflict, assessment_submit, checkin_submit
 from .trends import questionnaires_due
 
 
 @never_cache
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Home: today's check-in, questionnaires due, next session."""
     patient = get_own_patient_for_user(request.user)
     now = timezone.now()
@@ -45,7 +45,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def checkin(request: HttpRequest) -> HttpResponse:
+def checkin(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Today's check-in; a second one the same day updates it."""
     patient = get_own_patient_for_user(request.user)
     now = timezone.now()
@@ -64,7 +64,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def checkin_saved(request: HttpRequest, day: str) -> HttpResponse:
+def checkin_saved(request: AuthenticatedHttpRequest, day: str) -> HttpResponse:
     """Thanks, and crisis resources first when that day's answers call for them.
 
     The day is in the address so that a check-in saved just before midnight still shows
@@ -82,7 +82,7 @@ def checkin_saved(request: HttpRequest, day: str) -> HttpResponse:
 
 
 @never_cache
-def questionnaire(request: HttpRequest, code: str) -> HttpResponse:
+def questionnaire(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """One questionnaire on one page, with its own stem and recall window."""
     patient = get_own_patient_for_user(request.user)
     instrument = INSTRUMENTS.get(code)
@@ -92,20 +92,29 @@ def questionnaire(request: HttpRequest, code: str) -> HttpResponse:
         request.POST or None, instrument=instrument, initial={"client_id": uuid.uuid4()}
     )
     if request.method == "POST" and form.is_valid():
-        submission = {
-            "patient": patient,
-            "instrument_code": instrument.code,
-            "answers": form.answers(),
-            "difficulty": form.cleaned_data.get("difficulty"),
-            "entered_by": request.user,
-            "now": timezone.now(),
-        }
+        answers, difficulty, now = (
+            form.answers(),
+            form.cleaned_data.get("difficulty"),
+            timezone.now(),
+        )
+
+        def submit(client_id: uuid.UUID | None) -> AssessmentResult:
+            return assessment_submit(
+                patient=patient,
+                instrument_code=instrument.code,
+                answers=answers,
+                difficulty=difficulty,
+                client_id=client_id,
+                entered_by=request.user,
+                now=now,
+            )
+
         try:
             try:
-                result = assessment_submit(client_id=form.cleaned_data["client_id"], **submission)
+                result = submit(form.cleaned_data["client_id"])
             except ClientIdConflict:
                 # The same form sent again with changed answers (back button): a new result.
-                result = assessment_submit(client_id=None, **submission)
+                result = submit(None)
         except AnswersInvalid as invalid:
             for key, message in invalid.errors.items():
                 form.add_error(key if key in form.fields else None, message)
@@ -116,7 +125,7 @@ def questionnaire(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @never_cache
-def result(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def result(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The score and its band in plain words; crisis resources first if item 9 was >= 1."""
     assessment = get_own_assessment_for_user(request.user, public_id)
     instrument = INSTRUMENTS[assessment.instrument]
@@ -131,7 +140,7 @@ def result(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @never_cache
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mood and anxiety with 7-day averages, questionnaire totals against their baseline,
     treatment sessions; tables for screen readers."""
     patient = get_own_patient_for_user(request.user)

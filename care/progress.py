@@ -9,6 +9,7 @@ care team's pages).
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from .clock import local_date
 from .instruments import INSTRUMENTS
@@ -35,7 +36,8 @@ def patient_progress(*, patient: Patient, now: datetime) -> dict:
         .values_list("scheduled_at", flat=True)
     )
     first_treatment_at = held[0] if held else None
-    assessments = [
+    # The selectors' typed rows, each with what the page adds (for the template).
+    assessments: list[dict[str, Any]] = [
         {**row, "name": INSTRUMENTS[row["instrument"]].name}
         for row in patient_assessment_series(patient=patient)
     ]
@@ -75,7 +77,7 @@ def patient_progress(*, patient: Patient, now: datetime) -> dict:
     rows = patient_checkin_series(patient=patient, since=since)
     mood_avg = rolling_average([TrendPoint(r["local_date"], r["mood"]) for r in rows])
     anxiety_avg = rolling_average([TrendPoint(r["local_date"], r["anxiety"]) for r in rows])
-    checkins = [
+    checkins: list[dict[str, Any]] = [
         {**row, "mood_avg": m.value, "anxiety_avg": a.value}
         for row, m, a in zip(rows, mood_avg, anxiety_avg, strict=True)
     ]

@@ -17,6 +17,7 @@ from allauth.mfa import signals as mfa_signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from axes.backends import AxesStandaloneBackend
+from axes.conf import settings as axes_settings
 from axes.exceptions import AxesBackendPermissionDenied
 from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
@@ -26,7 +27,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -191,7 +192,8 @@ class LockoutBackend(AxesStandaloneBackend):
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         super().authenticate(request, username, password, **kwargs)
-        if settings.AXES_ENABLED and address_locked(request):
+        # Django's settings with axes' defaults filled in (AXES_ENABLED is not set here).
+        if axes_settings.AXES_ENABLED and address_locked(request):
             raise AxesBackendPermissionDenied("Too many failed sign-ins from this address")
 
 
@@ -317,6 +319,7 @@ def lockout_response(request, original_response=None, credentials=None):
         f"Too many failed sign-ins. Wait {minutes} minutes, then try again. If you have "
         "forgotten your password, you can reset it meanwhile; it will work by then."
     )
+    response: HttpResponse
     if _is_api(request):
         body = error_body(status_code=429, code="locked_out", detail=detail)
         response = JsonResponse(body, status=429)

@@ -1,7 +1,9 @@
 """Reads of the care app."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from django.db.models import Case, Count, Max, OuterRef, Q, QuerySet, Subquery, When
 
@@ -100,7 +102,21 @@ def patient_instrument_codes(*, patient: Patient) -> list[str]:
     return [code for code, wanted in flags.items() if wanted]
 
 
-def patient_checkin_series(*, patient: Patient, since: date | None = None) -> list[dict]:
+class CheckInPoint(TypedDict):
+    local_date: date
+    mood: int
+    anxiety: int
+
+
+class AssessmentPoint(TypedDict):
+    public_id: uuid.UUID
+    instrument: str
+    completed_at: datetime
+    total: int | None
+    band: str
+
+
+def patient_checkin_series(*, patient: Patient, since: date | None = None) -> list[CheckInPoint]:
     """Mood and anxiety by local day, oldest first."""
     rows = CheckIn.objects.filter(patient=patient)
     if since is not None:
@@ -108,7 +124,7 @@ def patient_checkin_series(*, patient: Patient, since: date | None = None) -> li
     return list(rows.order_by("local_date").values("local_date", "mood", "anxiety"))
 
 
-def patient_assessment_series(*, patient: Patient) -> list[dict]:
+def patient_assessment_series(*, patient: Patient) -> list[AssessmentPoint]:
     """Questionnaire totals over time, oldest first, without superseded results."""
     return list(
         Assessment.objects.filter(patient=patient, superseded_by__isnull=True)

@@ -2,14 +2,20 @@
 
 import zoneinfo
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import TreatmentSession
+from .models.sessions import Severity
 from .rules import blood_pressure_alert
 from .session_rules import session_record_problems
+
+if TYPE_CHECKING:
+    # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
+    from django_stubs_ext import StrPromise
 
 INTRANASAL_DOSES = (28, 56, 84)
 
@@ -42,7 +48,7 @@ class _ClinicTimeForm(forms.Form):
         with timezone.override(self.zone):
             super().full_clean()
 
-    def _aware(self, value: datetime | None) -> datetime | None:
+    def _aware[D: datetime | None](self, value: D) -> D:
         return value
 
 
@@ -54,7 +60,7 @@ class SessionScheduleForm(_ClinicTimeForm):
         return self._aware(self.cleaned_data["scheduled_at"])
 
 
-def vital_field(label: str, low: int, high: int) -> forms.IntegerField:
+def vital_field(label: "str | StrPromise", low: int, high: int) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=False,
@@ -95,11 +101,9 @@ class SessionRecordForm(_ClinicTimeForm):
     hr_discharge = vital_field(_("At discharge: heart rate"), 30, 220)
     dissociation = forms.ChoiceField(
         label=_("Dissociation observed"),
-        choices=TreatmentSession._meta.get_field("dissociation").choices,
+        choices=Severity.choices,
     )
-    sedation = forms.ChoiceField(
-        label=_("Sedation observed"), choices=TreatmentSession._meta.get_field("sedation").choices
-    )
+    sedation = forms.ChoiceField(label=_("Sedation observed"), choices=Severity.choices)
     adverse_events = forms.CharField(
         label=_("Adverse events"),
         required=False,
@@ -152,7 +156,8 @@ class SessionRecordForm(_ClinicTimeForm):
         return self._aware(self.cleaned_data.get("monitoring_ended_at"))
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         route = data.get("route")
         if route == TreatmentSession.Route.INTRANASAL:
             dose = data.get("dose_mg")
@@ -208,7 +213,7 @@ class SessionRecordForm(_ClinicTimeForm):
         ("discharge", _("At discharge")),
     )
 
-    def vital_rows(self) -> list[tuple[str, list]]:
+    def vital_rows(self) -> list[tuple["StrPromise", list[forms.BoundField]]]:
         """The vital signs as the page lays them out: a row per time, a column per measure."""
         return [
             (label, [self[f"bp_{key}_systolic"], self[f"bp_{key}_diastolic"], self[f"hr_{key}"]])

@@ -1,14 +1,19 @@
 """Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .access import get_membership_for_user, get_patient_for_user, get_session_for_user
+from .access import (
+    AuthenticatedHttpRequest,
+    get_membership_for_user,
+    get_patient_for_user,
+    get_session_for_user,
+)
 from .models import REMS_FORM_DAYS, AuditEvent, TreatmentSession
 from .selectors import clinic_rems_outstanding, clinic_upcoming_sessions
 from .services import (
@@ -22,7 +27,9 @@ from .services import (
 from .session_forms import SessionRecordForm, SessionScheduleForm
 
 
-def _audit_read(request: HttpRequest, *, patient, session: TreatmentSession | None = None) -> None:
+def _audit_read(
+    request: AuthenticatedHttpRequest, *, patient, session: TreatmentSession | None = None
+) -> None:
     """A form showing a patient's session (or booking one): a read each time it is drawn,
     first shown or sent back with errors (a valid form redirects before this)."""
     audit_view(
@@ -35,7 +42,7 @@ def _audit_read(request: HttpRequest, *, patient, session: TreatmentSession | No
 
 
 @never_cache
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Booked sessions of the next two weeks and REMS monitoring forms still to submit."""
     membership = get_membership_for_user(request.user)
     now = timezone.now()
@@ -54,7 +61,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def session_new(request: HttpRequest, public_id: str) -> HttpResponse:
+def session_new(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
     """Book a session for a patient."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
@@ -68,7 +75,7 @@ def session_new(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @never_cache
-def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_edit(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """Move a booked session, or mark it cancelled / a no-show."""
     session = get_session_for_user(request.user, session_id)
     initial = {"scheduled_at": timezone.localtime(session.scheduled_at), "route": session.route}
@@ -87,7 +94,7 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @require_POST
-def session_cancel_view(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_cancel_view(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = get_session_for_user(request.user, session_id)
     status = request.POST.get("status")
     if status not in {TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW}:
@@ -104,7 +111,7 @@ def session_cancel_view(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @never_cache
-def session_record_view(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_record_view(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     """Record route, dose, monitoring, vital signs and observations of a session."""
     session = get_session_for_user(request.user, session_id)
     clinic = session.patient.clinic

@@ -7,7 +7,7 @@ one; each code sent then is audited as refused. Three wrong codes end the half-s
 stage: the password is asked again.
 """
 
-from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
+from allauth.mfa.base.forms import AuthenticateForm, BaseAuthenticateForm, ReauthenticateForm
 from allauth.mfa.base.views import AuthenticateView
 from django import forms
 from django.contrib import messages
@@ -20,7 +20,7 @@ CODES_PER_PASSWORD = 3
 _MISSES_KEY = "second_factor_misses"
 
 
-class _LockoutChecked:
+class _LockoutChecked(BaseAuthenticateForm):
     def clean_code(self) -> str:
         from allauth.core import context
 

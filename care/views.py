@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .access import (
+    AuthenticatedHttpRequest,
     get_admin_membership_for_user,
     get_membership_for_user,
     get_patient_for_user,
@@ -57,7 +58,7 @@ from .services import (
 INVITATION_SESSION_KEY = "invitation_token"
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send each kind of user to their starting page."""
     if patient_for_user(request.user) is not None:
         return redirect("care:me")
@@ -70,7 +71,7 @@ CASELOAD_FILTERS = "caseload_filters"
 
 
 @never_cache
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The caseload: who needs attention first, with trends, scores and next sessions."""
     membership = get_membership_for_user(request.user)
     if request.method == "POST":
@@ -105,7 +106,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def patient_enroll_view(request: HttpRequest) -> HttpResponse:
+def patient_enroll_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Enroll a patient after their consultation and e-mail them an invitation."""
     membership = get_membership_for_user(request.user)
     now = timezone.now()
@@ -126,7 +127,7 @@ def patient_enroll_view(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def patient_detail(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
     """One patient's record (staff of the patient's clinic only)."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
@@ -155,7 +156,7 @@ def patient_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @never_cache
-def patient_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+def patient_edit(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
     """Change a patient's profile: names, zone, conditions, status, phase, clinician."""
     membership = get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
@@ -181,7 +182,7 @@ def patient_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_POST
-def invitation_resend(request: HttpRequest, public_id: str) -> HttpResponse:
+def invitation_resend(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
     """Issue a fresh invitation link; earlier unused links stop working."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
@@ -196,7 +197,7 @@ def invitation_resend(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @never_cache
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The clinic's care team (clinic admins only)."""
     admin = get_admin_membership_for_user(request.user)
     members = clinic_staff_list(clinic=admin.clinic)
@@ -204,7 +205,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def staff_add(request: HttpRequest) -> HttpResponse:
+def staff_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Add a staff member; they receive an invitation e-mail to set a password."""
     admin = get_admin_membership_for_user(request.user)
     form = StaffMemberAddForm(request.POST or None, clinic=admin.clinic)
@@ -222,7 +223,7 @@ def staff_add(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def staff_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
+def staff_edit(request: AuthenticatedHttpRequest, membership_id: int) -> HttpResponse:
     """Change a staff member's role or title, deactivate them, or re-send their invitation."""
     member = get_staff_member_for_user(request.user, membership_id)
     form = StaffMemberForm(request.POST or None, instance=member, editor=request.user)
@@ -244,7 +245,7 @@ def staff_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 
 @never_cache
-def clinic_settings(request: HttpRequest) -> HttpResponse:
+def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The clinic's settings: sender name, time zone, on-call contact, thresholds."""
     admin = get_admin_membership_for_user(request.user)
     form = ClinicSettingsForm(request.POST or None, instance=admin.clinic)

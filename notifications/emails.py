@@ -90,7 +90,7 @@ class WireHeader(str):
         header.name = name
         return header
 
-    def __getnewargs__(self) -> tuple[str, str]:
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # our __new__ takes 2
         # Copies (the test mailer keeps deep copies) are made with the name too.
         return (self.name, str(self))
 

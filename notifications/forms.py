@@ -1,12 +1,17 @@
 """The patient's reminder settings."""
 
 from datetime import date, time, timedelta
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Delivery, ReminderPreference
 from .schedule import in_quiet_hours
+
+if TYPE_CHECKING:
+    # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
+    from django_stubs_ext import StrPromise
 
 PATIENT_KINDS = [
     (Delivery.Kind.CHECKIN, _("Daily check-in")),
@@ -23,9 +28,9 @@ def validate_reminder_values(
     quiet_end: time,
     paused_until: date | None,
     today: date,
-) -> dict[str, str]:
+) -> dict[str, "StrPromise"]:
     """Errors by field for reminder settings (shared by the page and the API)."""
-    errors = {}
+    errors: dict[str, StrPromise] = {}
     if in_quiet_hours(checkin_time, quiet_start, quiet_end):
         errors["checkin_time"] = _("Choose a reminder time outside your quiet hours.")
     if paused_until is not None and paused_until < today:
@@ -65,7 +70,8 @@ class ReminderPreferenceForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors:
             errors = validate_reminder_values(
                 checkin_time=cleaned["checkin_time"],

@@ -202,26 +202,28 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> str:
     # imports this module).
     from .services import _questionnaires_done_since, _settings, reminder_preference_for
 
-    if delivery.kind == Delivery.Kind.CHECKIN and delivery.patient is not None:
-        day = local_date(delivery.due_at, delivery.patient.tz)
-        done = CheckIn.objects.filter(patient=delivery.patient, local_date=day).exists()
+    # The patient's reminders always have their patient (the staff e-mails have none).
+    patient = delivery.patient
+    if delivery.kind == Delivery.Kind.CHECKIN and patient is not None:
+        day = local_date(delivery.due_at, patient.tz)
+        done = CheckIn.objects.filter(patient=patient, local_date=day).exists()
         return Delivery.SkipReason.ALREADY_DONE if done else ""
-    if delivery.kind == Delivery.Kind.QUESTIONNAIRE and ":cycle:" in delivery.subject_key:
-        anchor = delivery.subject_key.rsplit(":", 1)[1]
-        codes = patient_instrument_codes(patient=delivery.patient)
-        done = delivery.patient.assessments.filter(instrument__in=codes)
-        if anchor != "never":
-            next_day = date.fromisoformat(anchor) + timedelta(days=1)
-            done = done.filter(
-                completed_at__gte=local_moment(next_day, time(0), delivery.patient.tz)
-            )
-        # A questionnaire was completed since: no need to remind.
-        return Delivery.SkipReason.ALREADY_DONE if done.exists() else ""
-    if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
+    if delivery.kind == Delivery.Kind.QUESTIONNAIRE and patient is not None:
+        if ":cycle:" in delivery.subject_key:
+            anchor = delivery.subject_key.rsplit(":", 1)[1]
+            codes = patient_instrument_codes(patient=patient)
+            completed = patient.assessments.filter(instrument__in=codes)
+            if anchor != "never":
+                next_day = date.fromisoformat(anchor) + timedelta(days=1)
+                completed = completed.filter(
+                    completed_at__gte=local_moment(next_day, time(0), patient.tz)
+                )
+            # A questionnaire was completed since: no need to remind.
+            return Delivery.SkipReason.ALREADY_DONE if completed.exists() else ""
         session = _session_of(delivery)
         if session is None or session.status != TreatmentSession.Status.SCHEDULED:
             return Delivery.SkipReason.CHANGED
-        chosen = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
+        chosen = _settings(reminder_preference_for(patient), patient.tz)
         expected = pre_session_questionnaire_due(
             chosen, session_at=session.scheduled_at, now=delivery.due_at
         )
@@ -229,16 +231,14 @@ def _no_longer_needed(delivery: Delivery, now: datetime) -> str:
             return Delivery.SkipReason.CHANGED
         opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
         return (
-            Delivery.SkipReason.ALREADY_DONE
-            if _questionnaires_done_since(delivery.patient, opens)
-            else ""
+            Delivery.SkipReason.ALREADY_DONE if _questionnaires_done_since(patient, opens) else ""
         )
-    if delivery.kind == Delivery.Kind.SESSION:
+    if delivery.kind == Delivery.Kind.SESSION and patient is not None:
         # Moved or cancelled since: this reminder no longer matches a booked session.
         session = _session_of(delivery)
         if session is None or session.status != TreatmentSession.Status.SCHEDULED:
             return Delivery.SkipReason.CHANGED
-        chosen = _settings(reminder_preference_for(delivery.patient), delivery.patient.tz)
+        chosen = _settings(reminder_preference_for(patient), patient.tz)
         expected = session_reminder_due(
             chosen, session_at=session.scheduled_at, now=delivery.due_at
         )

@@ -497,7 +497,6 @@ def escalations_dispatch(*, now: datetime) -> None:
         clinicians[membership.clinic_id].append(membership.user)
     for alert in alerts:
         clinic = clinics[alert.patient.clinic_id]
-        common = {"patient_id": alert.patient_id, "alert_id": alert.pk}
         if clinic.on_call_email:
             rows.append(
                 NewDelivery(
@@ -505,7 +504,8 @@ def escalations_dispatch(*, now: datetime) -> None:
                     subject_key=f"alert:{alert.pk}:oncall",
                     due_at=alert.created_at,
                     to_email=clinic.on_call_email,
-                    **common,
+                    patient_id=alert.patient_id,
+                    alert_id=alert.pk,
                 )
             )
         target = alert.created_at + timedelta(minutes=clinic.alert_response_minutes)
@@ -518,7 +518,8 @@ def escalations_dispatch(*, now: datetime) -> None:
                     subject_key=f"alert:{alert.pk}:user:{user.pk}",
                     due_at=target,
                     to_email=user.email,
-                    **common,
+                    patient_id=alert.patient_id,
+                    alert_id=alert.pk,
                 )
                 for user in clinicians[clinic.pk]
             ]
@@ -633,19 +634,21 @@ class CheckInLinkInvalid(Exception):
     """The link is unknown, for another day, or was used already."""
 
 
-def checkin_link_delivery(*, delivery_id: int, now: datetime) -> Delivery:
-    """The daily reminder behind a check-in link, if the link is still good at `now`."""
+def checkin_link_delivery(*, delivery_id: int, now: datetime) -> tuple[Delivery, Patient]:
+    """The daily reminder behind a check-in link, and its patient, if the link is still good
+    at `now`."""
     delivery = (
         Delivery.objects.select_related("patient__user", "patient__clinic")
         .filter(id=delivery_id, kind=Delivery.Kind.CHECKIN, link_used_at__isnull=True)
         .first()
     )
-    if delivery is None or delivery.patient is None:
+    patient = delivery.patient if delivery is not None else None
+    if delivery is None or patient is None:
         raise CheckInLinkInvalid
-    tz = delivery.patient.tz
+    tz = patient.tz
     if local_date(now, tz) != local_date(delivery.due_at, tz):
         raise CheckInLinkInvalid  # valid until the end of the reminder's local day
-    return delivery
+    return delivery, patient
 
 
 @transaction.atomic
@@ -655,14 +658,14 @@ def checkin_link_use(*, delivery_id: int, values: dict, client_id, now: datetime
     The audit trail names the patient the link was sent to, by the channel "e-mailed link,
     not signed in": whoever holds the link is not known to be the patient.
     """
-    delivery = checkin_link_delivery(delivery_id=delivery_id, now=now)
+    delivery, patient = checkin_link_delivery(delivery_id=delivery_id, now=now)
     claimed = Delivery.objects.filter(id=delivery.id, link_used_at__isnull=True).update(
         link_used_at=now
     )
     if not claimed:
         raise CheckInLinkInvalid
     return checkin_submit(
-        patient=delivery.patient,
+        patient=patient,
         values=values,
         client_id=client_id,
         now=now,

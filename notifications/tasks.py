@@ -1,5 +1,6 @@
 """Celery tasks of the notifications app: thin interfaces to services, ids only."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from celery import shared_task
@@ -46,7 +47,7 @@ def dispatch_reminders() -> None:
         patient_reminders_dispatch(now=now, last_tick=last_reminder_tick())
         done.add(REMINDER_TICK)
 
-    steps = [
+    steps: list[Callable[[], object]] = [
         # First: it looks for rows of earlier ticks (this tick's are not stuck), and need
         # not read past the rows this tick makes.
         deliveries_sweep,

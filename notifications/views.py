@@ -108,7 +108,7 @@ def checkin_link_form(request: HttpRequest) -> HttpResponse:
     try:
         if delivery_id is None:
             raise CheckInLinkInvalid
-        delivery = checkin_link_delivery(delivery_id=delivery_id, now=now)
+        delivery, patient = checkin_link_delivery(delivery_id=delivery_id, now=now)
     except CheckInLinkInvalid:
         return render(request, "notifications/checkin_link_invalid.html", status=410)
     form = CheckInForm(request.POST or None, initial={"client_id": uuid.uuid4()})
@@ -131,5 +131,5 @@ def checkin_link_form(request: HttpRequest) -> HttpResponse:
         del request.session[CHECKIN_LINK_SESSION_KEY]
         context = {"checkin": result.checkin, "show_crisis": result.checkin.has_self_harm_thoughts}
         return render(request, "care/checkin_saved.html", context)
-    context = {"form": form, "existing": None, "first_name": delivery.patient.preferred_name}
+    context = {"form": form, "existing": None, "first_name": patient.preferred_name}
     return render(request, "care/checkin_form.html", context)

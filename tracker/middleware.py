@@ -58,7 +58,7 @@ class PrivateNoStoreMiddleware:
 def outage_response(request: HttpRequest, exc: BaseException | None) -> HttpResponseBase | None:
     """The 503 for an unreachable database or Redis (the API's body under /api/), or None."""
     kind = outage_kind(exc)
-    if kind is None:
+    if kind is None or exc is None:  # no error is no outage (outage_kind gives None)
         return None
     outage_noticed(kind, exc)
     return outage_json() if request.path.startswith("/api/") else outage_page(request)

@@ -11,7 +11,7 @@ from care import views as care_views
 from . import views
 
 # The admin signs in through allauth, so lockout and the second factor apply there too.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # on this one site
 
 urlpatterns = [
     path("", care_views.home, name="home"),

@@ -99,8 +99,9 @@ def exception_handler(exc, context):
         errors = getattr(exc, "errors", {})
     if isinstance(exc, exceptions.Throttled):
         detail = "Too many requests; wait before trying again."
-        if exc.wait is not None:
-            detail = f"Too many requests; try again in {int(exc.wait) + 1} seconds."
+        wait: float | None = exc.wait  # type: ignore[attr-defined]  # set in __init__, unstubbed
+        if wait is not None:
+            detail = f"Too many requests; try again in {int(wait) + 1} seconds."
     response.data = error_body(
         status_code=response.status_code, code=code, detail=detail, errors=errors
     )
@@ -129,7 +130,7 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
     code = serializers.CharField(help_text="A stable machine-readable code, e.g. `invalid`.")
     detail = serializers.CharField(help_text="What went wrong, in a sentence.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # the field, not .errors
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field (nested fields joined with dots); empty if none.",
     )

@@ -39,7 +39,7 @@ class ShareOutput(serializers.Serializer):
 
 class TimePointOutput(serializers.Serializer):
     key = serializers.ChoiceField(choices=["induction_end", "month_3", "month_6"])
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
     first_day = serializers.IntegerField(help_text="Days since the first held session, from.")
     last_day = serializers.IntegerField(help_text="... to (included).")
     scored = ShareOutput(help_text="Patients with a score in the window, of those with a baseline.")
@@ -91,7 +91,7 @@ class AdherenceOutput(serializers.Serializer):
 
 class AlertKindOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[*Alert.Kind.values, "all"])
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
     alerts = CountOutput(help_text="Raised in the period.")
     acknowledged = CountOutput()
     median_minutes_to_acknowledge = serializers.FloatField(
@@ -108,7 +108,7 @@ class AlertWorkloadOutput(serializers.Serializer):
 
 class SkipReasonOutput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Delivery.SkipReason.values)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
     count = CountOutput()
 
 
@@ -195,8 +195,8 @@ class OutcomesApi(APIView):
         audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTCOMES)
         figures = report_json(
             report,
-            kind_labels=dict(Alert.Kind.choices),
+            kind_labels={k: str(label) for k, label in Alert.Kind.choices},
             filters=filters_echo(filters),
-            reason_labels=dict(Delivery.SkipReason.choices),
+            reason_labels={k: str(label) for k, label in Delivery.SkipReason.choices},
         )
         return Response(OutcomesOutput(figures).data)

@@ -11,11 +11,14 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
     def get_paginated_response(self, data):
+        page = self.page
+        if page is None:  # paginate_queryset sets it; every caller runs that first
+            raise RuntimeError("get_paginated_response() before paginate_queryset()")
         return Response(
             {
-                "count": self.page.paginator.count,
-                "page": self.page.number,
-                "pages": self.page.paginator.num_pages,
+                "count": page.paginator.count,
+                "page": page.number,
+                "pages": page.paginator.num_pages,
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "results": data,

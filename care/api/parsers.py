@@ -12,9 +12,13 @@ body; deeper than MAX_DEPTH is a 400 `parse_error`. No body of the API needs mor
 
 import codecs
 import re
+from collections.abc import Iterable
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import (  # type: ignore[attr-defined]  # get_encoding: unstubbed
+    JSONParser,
+    get_encoding,
+)
 from rest_framework.utils import json
 
 MAX_DEPTH = 64
@@ -77,6 +81,7 @@ def _first_repeat(value: object, path: tuple[str, ...] = ()) -> tuple[str, ...] 
     """The path to the first repeated key in the parsed body, depth first, or None."""
     if isinstance(value, _Repeats):
         return (*path, value.repeated)
+    items: Iterable[tuple[str, object]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -114,5 +119,7 @@ class StrictJSONParser(JSONParser):
         if not repeats:  # the usual case: no walk through the body
             return data
         path = _first_repeat(data)
+        if path is None:  # not seen: a repeat recorded is in the body; refused all the same
+            raise ParseError("JSON parse error - repeated key")
         name_for = getattr(parser_context.get("view"), "repeated_key_field", None)
         raise RepeatedKey(path, name_for(path) if name_for else ".".join(path))

@@ -145,7 +145,7 @@ def instrument_data(instrument: Instrument, *, pcl5_cutoff: int) -> dict:
 
 class OptionOutput(serializers.Serializer):
     value = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
     loinc = serializers.CharField(allow_null=True, help_text="LOINC answer (LA) code.")
 
 
@@ -166,7 +166,7 @@ class BandOutput(serializers.Serializer):
     low = serializers.IntegerField()
     high = serializers.IntegerField()
     code = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
 
 
 class InstrumentOutput(serializers.Serializer):
@@ -187,7 +187,7 @@ class InstrumentOutput(serializers.Serializer):
 
 
 class CrisisResourceOutput(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
     href = serializers.CharField(help_text="A tel:, sms: or https: link.")
 
 

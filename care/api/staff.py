@@ -1,5 +1,9 @@
 """The staff API (v1): caseload, a patient's trends, sessions and alerts of the clinic."""
 
+from typing import cast
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -16,6 +20,7 @@ from ..models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 from ..patient_trends import patient_trends
 from ..selectors import clinic_alerts_list, related_safety_alerts
 from ..services import AlertAlreadyAcknowledged, alerts_acknowledge, audit_view
+from .authentication import api_user
 from .errors import Conflict
 from .filters import AlertFilter, CaseloadFilter, SessionFilter
 from .schema import CONFLICT
@@ -78,6 +83,8 @@ class PatientListApi(ListAPIView):
                 clinic=membership.clinic, filters=filterset.caseload_filters(), now=now
             )
         )
+        if patients is None:  # only without a pagination class, and this view has the default
+            raise ImproperlyConfigured("The caseload API is paginated.")
         rows = caseload_rows(patients=patients, now=now)
         audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.CASELOAD)
         return self.get_paginated_response(CaseloadRowOutput(rows, many=True).data)
@@ -106,7 +113,7 @@ class TrendPointOutput(serializers.Serializer):
 class TrendBandOutput(serializers.Serializer):
     low = serializers.IntegerField()
     high = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
 
 
 class TrendSeriesOutput(serializers.Serializer):
@@ -259,10 +266,11 @@ class AcknowledgeInput(serializers.Serializer):
         "(same action and note; each gets its own record). Only for a safety alert.",
     )
 
-    def __init__(self, *args, related=None, **kwargs) -> None:
+    def __init__(self, *args, related: QuerySet[Alert] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        also = self.fields["also"].child_relation
-        also.queryset = related if related is not None else Alert.objects.none()
+        # `also` is declared with many=True, which DRF makes a ManyRelatedField.
+        also = cast(serializers.ManyRelatedField, self.fields["also"]).child_relation
+        also.queryset = related if related is not None else Alert.objects.none()  # type: ignore[arg-type]  # stub: Manager read as a descriptor
 
     def validate(self, data):
         if data["action"] == Alert.Action.OTHER and not data["note"].strip():
@@ -295,7 +303,7 @@ class AlertAcknowledgeApi(APIView):
         try:
             done = alerts_acknowledge(
                 alert=alert,
-                by=request.user,
+                by=api_user(request),
                 now=timezone.now(),
                 **{"also": [], **data.validated_data},
             )

@@ -13,10 +13,10 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, User
 logger = logging.getLogger(__name__)
 
 
-class _FailOpen:
+class _FailOpen(SimpleRateThrottle):
     def get_rate(self):
         # Read at call time (DRF reads it once at import), so settings changes take effect.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) if self.scope else None
 
     def allow_request(self, request, view):
         self.rate = self.get_rate()

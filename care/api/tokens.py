@@ -22,6 +22,7 @@ from ..security import (
 from ..selectors import user_api_tokens
 from ..services import api_token_issue, api_token_revoke
 from ..services.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
+from .authentication import api_user
 from .errors import ErrorSerializer
 from .filters import TokenFilter
 from .throttling import AnonThrottle, TokenIssueThrottle, UserThrottle
@@ -97,7 +98,7 @@ class TokenListApi(ListAPIView):
         return super().get_throttles()
 
     def get_queryset(self):
-        return user_api_tokens(user=self.request.user)
+        return user_api_tokens(user=api_user(self.request))
 
     @extend_schema(
         request=TokenIssueInput,
@@ -146,7 +147,7 @@ class TokenDetailApi(APIView):
 
     @extend_schema(responses={204: OpenApiResponse(description="Revoked.")})
     def delete(self, request: Request, public_id: str) -> Response:
-        token = user_api_tokens(user=request.user).filter(public_id=public_id).first()
+        token = user_api_tokens(user=api_user(request)).filter(public_id=public_id).first()
         if token is None:
             raise Http404
         api_token_revoke(token=token, now=timezone.now())

@@ -27,6 +27,7 @@ from ..scoring import SELF_HARM_FLAG, AnswersInvalid
 from ..selectors import patient_checkin_on, patient_instrument_codes, patient_last_completed
 from ..services import ClientIdConflict, assessment_submit, checkin_submit
 from ..trends import questionnaires_due
+from .authentication import api_user
 from .errors import Conflict
 from .filters import AssessmentFilter, CheckInFilter
 from .schema import CONFLICT
@@ -69,7 +70,8 @@ class MeApi(APIView):
         )
     )
     def get(self, request: Request) -> Response:
-        patient = patient_for_user(request.user)
+        user = api_user(request)
+        patient = patient_for_user(user)
         if patient is not None:
             today = local_date(timezone.now(), patient.tz)
             last = {
@@ -82,7 +84,7 @@ class MeApi(APIView):
                     {
                         "role": "patient",
                         "preferred_name": patient.preferred_name,
-                        "email": request.user.email,
+                        "email": user.email,
                         "time_zone": patient.tz,
                         "today": today,
                         "checked_in_today": (
@@ -92,15 +94,15 @@ class MeApi(APIView):
                     }
                 ).data
             )
-        membership = membership_for_user(request.user)
+        membership = membership_for_user(user)
         if membership is None:
             raise Http404
         return Response(
             StaffMeOutput(
                 {
                     "role": membership.role,
-                    "full_name": request.user.full_name,
-                    "email": request.user.email,
+                    "full_name": user.full_name,
+                    "email": user.email,
                     "clinic": membership.clinic.name,
                 }
             ).data
@@ -204,19 +206,21 @@ class AssessmentListApi(ListAPIView):
                 answers=data.validated_data["answers"],
                 difficulty=data.validated_data.get("difficulty"),
                 client_id=data.validated_data.get("client_id"),
-                entered_by=request.user,
+                entered_by=api_user(request),
                 now=timezone.now(),
             )
         except AnswersInvalid as invalid:
             errors = dict(invalid.errors)
             item_errors = {k: v for k, v in errors.items() if k.startswith("item_")}
-            body = {k: [v] for k, v in errors.items() if not k.startswith("item_")}
+            detail: dict[str, list[str] | dict[str, list[str]]] = {
+                k: [v] for k, v in errors.items() if not k.startswith("item_")
+            }
             if item_errors:
-                body["answers"] = {k: [v] for k, v in item_errors.items()}
-            raise ValidationError(body) from invalid
+                detail["answers"] = {k: [v] for k, v in item_errors.items()}
+            raise ValidationError(detail) from invalid
         except ClientIdConflict as exc:
             raise client_id_conflict() from exc
-        body = {
+        body: dict[str, object] = {
             "assessment": AssessmentOutput(result.assessment).data,
             "duplicate": result.duplicate,
         }

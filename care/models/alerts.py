@@ -56,6 +56,9 @@ class Alert(models.Model):
     action_note = models.TextField(_("note"), blank=True, max_length=2000)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     escalated_to = models.TextField(_("escalated to"), blank=True)
+    # Not a column: the patient's other open safety alerts, set (only) on the alerts that
+    # selectors.alerts_with_related returns, for acknowledging them together.
+    related: list["Alert"]
 
     class Meta:
         verbose_name = _("alert")

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -66,8 +67,8 @@ def patient_enroll(
     consultation_on: date,
     primary_clinician: User | None,
     now: datetime,
-    questionnaires: list[str] = (),
-    sessions: list[datetime] = (),
+    questionnaires: Sequence[str] = (),
+    sessions: Sequence[datetime] = (),
     session_route: str = "iv",
 ) -> Patient:
     """Create an inactive patient account, book the first sessions, queue the invitation."""
@@ -121,7 +122,7 @@ def patient_update(
     primary_clinician: User | None,
     status: str,
     treatment_phase: str,
-    questionnaires: list[str] = (),
+    questionnaires: Sequence[str] = (),
 ) -> Patient:
     """Save staff changes to a patient's profile (and the name on their account)."""
     patient.user.full_name = full_name
@@ -296,10 +297,13 @@ def invitation_send(*, invitation_id: int, now: datetime) -> bool:
         .user
     )
     patient, membership = patient_for_user(user), membership_for_user(user)
-    if patient is None and membership is None:
+    if patient is not None:
+        clinic = patient.clinic
+    elif membership is not None:
+        clinic = membership.clinic
+    else:
         logger.warning("Invitation %s belongs to an account without a clinic", invitation_id)
         return False
-    clinic = patient.clinic if patient else membership.clinic
     message = build_email(
         template="care/emails/invitation",
         context={

@@ -99,6 +99,7 @@ def assessment_alerts_run(*, assessment: Assessment, now: datetime) -> list[Aler
         )
         .exclude(pk=assessment.pk)
         .values_list("completed_at", "total")
+        if total is not None  # none is (total__isnull=False): for the type checker
     ]
     if assessment.total is None:
         return []
@@ -147,7 +148,8 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
                 .order_by("completed_at")
                 .values_list("pk", "completed_at", "total")
             )
-            phq9 = [ScorePoint(at, total) for _, at, total in rows]
+            # (total__isnull=False above: the test only narrows the type)
+            phq9 = [ScorePoint(at, total) for _, at, total in rows if total is not None]
             # One alert per fact: a score whose worsening alert already says a booster may be
             # due raises no "booster may be due" of its own. A safety alert on the same score
             # (item 9) is another fact and does not count.
@@ -177,7 +179,7 @@ def daily_alerts_run(*, patient: Patient, now: datetime) -> list[Alert]:
             patient=patient,
             draft=d,
             now=now,
-            **({"assessment_id": latest_phq9} if d.cause.startswith("booster:phq9:") else {}),
+            assessment_id=latest_phq9 if d.cause.startswith("booster:phq9:") else None,
         )
         for d in drafts
     ]

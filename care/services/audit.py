@@ -10,11 +10,13 @@ A row never holds health data: no scores, answers, notes or vital signs; only wh
 what to which kind of record, which patient (by reference) and the record's opaque id.
 """
 
+import enum
 import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Final, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -28,8 +30,15 @@ from ..models.audit import EMAIL_SNAPSHOT_LENGTH, PATH_LENGTH
 
 _request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
 
+
+class _FromRequest(enum.Enum):
+    """FROM_REQUEST's type: a one-member enum, so that `actor is FROM_REQUEST` narrows."""
+
+    ACTOR = "from request"
+
+
 # "The actor is whoever the request being served belongs to."
-FROM_REQUEST = object()
+FROM_REQUEST: Final = _FromRequest.ACTOR
 
 
 @contextmanager
@@ -91,9 +100,11 @@ def user_clinic_id(user: User | None, role: str | None = None) -> int | None:
     """The clinic the user belongs to (as patient or staff), if any."""
     role = role or actor_role(user)
     if role == AuditEvent.Role.PATIENT:
-        return patient_for_user(user).clinic_id
+        patient = patient_for_user(user)
+        return patient.clinic_id if patient is not None else None
     if role in {AuditEvent.Role.ADMIN, AuditEvent.Role.CLINICIAN}:
-        return membership_for_user(user).clinic_id
+        membership = membership_for_user(user)
+        return membership.clinic_id if membership is not None else None
     return None
 
 
@@ -115,7 +126,7 @@ def audit_record(
     patient: Patient | None = None,
     clinic_id: int | None = None,
     object_id: object = "",
-    actor: User | object | None = FROM_REQUEST,
+    actor: User | Literal[_FromRequest.ACTOR] | None = FROM_REQUEST,
     actor_email: str | None = None,
     role: str | None = None,
     request: HttpRequest | None = None,

@@ -30,6 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from ..access import AuthenticatedHttpRequest
 from ..exports import export_lines, with_trailer
 from ..models import (
     Assessment,
@@ -56,13 +57,14 @@ MAX_ATTEMPTS = 3
 # Leftover files (a part file of a crashed worker) older than this are removed.
 STRAY_AFTER = timedelta(hours=1)
 
-RECORDS = {
+# Keyed by str: `job.kind` reads back from the database as a plain string.
+RECORDS: dict[str, type[CheckIn] | type[Assessment] | type[TreatmentSession]] = {
     ExportJob.Kind.CHECKINS: CheckIn,
     ExportJob.Kind.ASSESSMENTS: Assessment,
     ExportJob.Kind.SESSIONS: TreatmentSession,
 }
 # Each kind's records as the audit trail names them.
-AUDIT_WHAT = {
+AUDIT_WHAT: dict[str, str] = {
     ExportJob.Kind.CHECKINS: AuditEvent.What.CHECKIN,
     ExportJob.Kind.ASSESSMENTS: AuditEvent.What.ASSESSMENT,
     ExportJob.Kind.SESSIONS: AuditEvent.What.SESSION,
@@ -254,7 +256,9 @@ def export_download_started(*, job: ExportJob, request: HttpRequest) -> None:
     )
 
 
-def _remove(job: ExportJob, *, status: str, now: datetime, request: HttpRequest | None) -> bool:
+def _remove(
+    job: ExportJob, *, status: str, now: datetime, request: AuthenticatedHttpRequest | None
+) -> bool:
     """Delete the job's file and record it; False if another process did it first."""
     changed = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.READY).update(
         status=status, removed_at=now
@@ -273,7 +277,9 @@ def _remove(job: ExportJob, *, status: str, now: datetime, request: HttpRequest 
     return bool(changed)
 
 
-def export_download_finished(*, job: ExportJob, request: HttpRequest, now: datetime) -> None:
+def export_download_finished(
+    *, job: ExportJob, request: AuthenticatedHttpRequest, now: datetime
+) -> None:
     """The whole file went out: remove it (a download cut short leaves it, to try again)."""
     _remove(job, status=ExportJob.Status.DOWNLOADED, now=now, request=request)
 

@@ -119,9 +119,9 @@ def checkin_submit(
             if not _same_checkin_values(sent, values):
                 raise ClientIdConflict
             return CheckInResult(checkin, created=False, duplicate=True, alert=None)
-    checkin = CheckIn.objects.filter(patient=patient, local_date=day).first()
-    created = checkin is None
-    if created:
+    found = CheckIn.objects.filter(patient=patient, local_date=day).first()
+    created = found is None
+    if found is None:
         checkin = CheckIn.objects.create(
             patient=patient,
             local_date=day,
@@ -131,6 +131,7 @@ def checkin_submit(
             **values,
         )
     else:
+        checkin = found
         CheckInRevision.objects.create(
             checkin=checkin,
             version=checkin.version,

@@ -196,7 +196,8 @@ class Command(BaseCommand):
         # without the GIL) while this one makes the next chunk; elsewhere they run here.
         background = connection.vendor == "postgresql"
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed_demo") as pool:
-            sending = None  # the chunk being written: (its writes, its patients)
+            # The chunk being written: (its writes, its patients).
+            sending: tuple[Future[int], list[Planned]] | None = None
             for chunk in batched(specs, CHUNK):
                 people = [
                     planned(clinic, staff, spec, password, days=days, now=now, rng=rng)
@@ -206,7 +207,8 @@ class Command(BaseCommand):
                     self._finish(*sending, now=now)
                 send = self._start(staff, people)
                 sending = (pool.submit(send) if background else finished(send)), people
-            self._finish(*sending, now=now)
+            if sending:  # none when there were no patients to write
+                self._finish(*sending, now=now)
         self.progress.end()
         return self.progress.rows + safety_escalations_record(clinic, list(staff.values()), now)
 
