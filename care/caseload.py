@@ -9,7 +9,6 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -21,22 +20,20 @@ from .treatment import first_treatment_at_subquery
 from .trends import TrendPoint, rolling_average_at
 
 
-class RowFacts(TypedDict):
-    """What a patient from CaseloadSequence carries for its row: query annotations, and
-    the open alerts and score ids set on it (see CaseloadSequence.__getitem__)."""
+@dataclass(frozen=True)
+class CaseloadEntry:
+    """One patient of a caseload page and what its row needs beyond the patient itself,
+    read with the page (see CaseloadSequence.__getitem__)."""
 
+    patient: Patient
     last_checkin_on: date | None
     next_session_at: datetime | None
     first_treatment_at: datetime | None
-    open_alerts: list[tuple[str, str]]
-    score_ids: list[int | None]
+    # (kind, priority) of each open alert.
+    open_alerts: tuple[tuple[str, str], ...]
+    # Of each summarised questionnaire: the first, previous and latest score's id.
+    score_ids: tuple[int | None, ...]
 
-
-if TYPE_CHECKING:
-    # django-stubs-ext is a dev dependency only: the type exists for the checker alone.
-    from django_stubs_ext import WithAnnotations
-
-    CaseloadPatient = WithAnnotations[Patient, RowFacts]
 
 PAGE_SIZE = 50
 SCORED = ("phq9", "gad7")  # the questionnaires a row summarises
@@ -151,7 +148,7 @@ class CaseloadSequence:
             self._attention = sorted(ranks, key=ranks.__getitem__)
         return self._attention
 
-    def __getitem__(self, index: slice) -> list["CaseloadPatient"]:
+    def __getitem__(self, index: slice) -> list[CaseloadEntry]:
         if not isinstance(index, slice) or index.step not in (None, 1) or index.stop is None:
             raise TypeError("CaseloadSequence takes slices with an end")
         start, stop = index.start or 0, index.stop
@@ -188,28 +185,43 @@ class CaseloadSequence:
             scores[f"{code}_first"] = Subquery(kept.order_by("completed_at")[:1])
             scores[f"{code}_previous"] = Subquery(kept.order_by("-completed_at")[1:2])
             scores[f"{code}_latest"] = Subquery(kept.order_by("-completed_at")[:1])
+        facts = {
+            "last_checkin_on": Subquery(last_checkin.values("local_date")[:1]),
+            "next_session_at": Subquery(next_session.values("scheduled_at")[:1]),
+            "first_treatment_at": first_treatment_at_subquery(),
+            **scores,
+        }
         found = {
             patient.pk: patient
             for patient in Patient.objects.filter(pk__in=[*chosen, *rest])
             .select_related("user", "primary_clinician")
-            .annotate(
-                last_checkin_on=Subquery(last_checkin.values("local_date")[:1]),
-                next_session_at=Subquery(next_session.values("scheduled_at")[:1]),
-                first_treatment_at=first_treatment_at_subquery(),
-                **scores,
-            )
+            .annotate(**facts)
             .order_by()
         }
         open_alerts = self.open_alerts()
-        # Typed with all their row facts: the last two are set just below.
-        page = [cast("CaseloadPatient", found[pk]) for pk in [*chosen, *rest] if pk in found]
-        for patient in page:
-            patient.open_alerts = open_alerts.get(patient.pk, [])
-            patient.score_ids = [getattr(patient, name) for name in scores]
-        return page
+        return [
+            _entry(found[pk], open_alerts.get(pk, []), score_names=list(scores))
+            for pk in [*chosen, *rest]
+            if pk in found
+        ]
 
     def __len__(self) -> int:
         return self.count()
+
+
+def _entry(
+    patient: Patient, open_alerts: list[tuple[str, str]], *, score_names: list[str]
+) -> CaseloadEntry:
+    """The entry of a patient read with the page's annotations (its instance attributes)."""
+    facts = vars(patient)
+    return CaseloadEntry(
+        patient=patient,
+        last_checkin_on=facts["last_checkin_on"],
+        next_session_at=facts["next_session_at"],
+        first_treatment_at=facts["first_treatment_at"],
+        open_alerts=tuple(open_alerts),
+        score_ids=tuple(facts[name] for name in score_names),
+    )
 
 
 def caseload_patients(*, clinic: Clinic, filters: CaseloadFilters, now: datetime):
@@ -223,13 +235,13 @@ def caseload_page(
     """One page of the caseload with everything its rows show."""
     paginator = Paginator(caseload_patients(clinic=clinic, filters=filters, now=now), PAGE_SIZE)
     page = paginator.get_page(page_number)
-    return page, caseload_rows(patients=list(page.object_list), now=now)
+    return page, caseload_rows(entries=list(page.object_list), now=now)
 
 
-def caseload_rows(*, patients: list["CaseloadPatient"], now: datetime) -> list[CaseloadRow]:
-    """The caseload rows of these patients (a slice of `caseload_patients`, which brings
+def caseload_rows(*, entries: list[CaseloadEntry], now: datetime) -> list[CaseloadRow]:
+    """The caseload rows of these entries (a slice of `caseload_patients`, which brings
     their open alerts and first treatment along), in two more queries."""
-    ids = [p.pk for p in patients]
+    ids = [entry.patient.pk for entry in entries]
     recent = defaultdict(list)
     since = (now - timedelta(days=16)).date()
     for pid, day, mood in CheckIn.objects.filter(
@@ -237,7 +249,7 @@ def caseload_rows(*, patients: list["CaseloadPatient"], now: datetime) -> list[C
     ).values_list("patient_id", "local_date", "mood"):
         recent[pid].append(TrendPoint(day, mood))
     scores = defaultdict(list)
-    wanted = {pk for p in patients for pk in p.score_ids if pk is not None}
+    wanted = {pk for entry in entries for pk in entry.score_ids if pk is not None}
     for pid, code, at, total in (
         Assessment.objects.filter(pk__in=wanted)
         .order_by("completed_at")
@@ -252,19 +264,26 @@ def caseload_rows(*, patients: list["CaseloadPatient"], now: datetime) -> list[C
         Alert.Priority.HIGH: 1,
         Alert.Priority.ROUTINE: 2,
     }
-    for patient in patients:
-        counted: Counter[tuple[str, str]] = Counter(patient.open_alerts)
-        alert_counts[patient.pk] = sorted(
+    for entry in entries:
+        counted: Counter[tuple[str, str]] = Counter(entry.open_alerts)
+        alert_counts[entry.patient.pk] = sorted(
             (AlertCount(priority, str(kinds[kind]), n) for (kind, priority), n in counted.items()),
             key=lambda c: (rank[c.priority], c.label),
         )
     return [
-        _row(p, recent[p.pk], scores, p.first_treatment_at, alert_counts[p.pk], now)
-        for p in patients
+        _row(entry, recent[entry.patient.pk], scores, alert_counts[entry.patient.pk], now)
+        for entry in entries
     ]
 
 
-def _row(patient, moods, scores, first_treatment_at, alerts, now) -> CaseloadRow:
+def _row(
+    entry: CaseloadEntry,
+    moods: list[TrendPoint],
+    scores: dict[tuple[int, str], list[ScorePoint]],
+    alerts: list[AlertCount],
+    now: datetime,
+) -> CaseloadRow:
+    patient, first_treatment_at = entry.patient, entry.first_treatment_at
     today = local_date(now, patient.tz)
     # The 7-day averages the row needs: at the last check-in of the past week and at the
     # last one a week or more ago (the same values `rolling_average` gives on those days).
@@ -295,7 +314,7 @@ def _row(patient, moods, scores, first_treatment_at, alerts, now) -> CaseloadRow
                 outcome = score_outcome(code, base, latest, first_treatment_at=first_treatment_at)
                 summary.response, summary.remission = outcome.response, outcome.remission
         summaries[code] = summary
-    last = patient.last_checkin_on
+    last = entry.last_checkin_on
     return CaseloadRow(
         patient=patient,
         last_checkin_on=last,
@@ -304,5 +323,5 @@ def _row(patient, moods, scores, first_treatment_at, alerts, now) -> CaseloadRow
         mood_direction=direction,
         scores=summaries,
         alerts=alerts,
-        next_session_at=patient.next_session_at,
+        next_session_at=entry.next_session_at,
     )

@@ -78,14 +78,14 @@ class PatientListApi(ListAPIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         now = timezone.now()
-        patients = self.paginate_queryset(
+        entries = self.paginate_queryset(
             caseload_patients(
                 clinic=membership.clinic, filters=filterset.caseload_filters(), now=now
             )
         )
-        if patients is None:  # only without a pagination class, and this view has the default
+        if entries is None:  # only without a pagination class, and this view has the default
             raise ImproperlyConfigured("The caseload API is paginated.")
-        rows = caseload_rows(patients=patients, now=now)
+        rows = caseload_rows(entries=entries, now=now)
         audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.CASELOAD)
         return self.get_paginated_response(CaseloadRowOutput(rows, many=True).data)
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from care.caseload import CaseloadFilters, caseload_page
+from care.caseload import CaseloadEntry, CaseloadFilters, caseload_page
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession, User
 from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 
@@ -296,3 +296,24 @@ def test_pages_continue_from_the_patients_needing_attention_to_the_others_by_nam
     assert pages == [["Gus", "Bea", "Eve"], ["Ann", "Cal", "Dee"], ["Fay"]]
     assert page("1")[0].paginator.count == 7
     assert names(page("1", search="e")[1]) == ["Bea", "Eve", "Dee"]
+
+
+def test_a_page_holds_plain_entries_and_leaves_the_patients_as_they_are(clinic):
+    """What a row needs comes in a small frozen dataclass, not as attributes hung on the
+    patient objects (which other code could take for model fields)."""
+    someone = PatientFactory(clinic=clinic, preferred_name="Eve", user__full_name="Eve E")
+    alert(someone, "worsening", "high")
+    CheckInFactory(patient=someone, local_date=NOW.date() - timedelta(days=1))
+
+    page, rows = page_for(clinic)
+
+    [entry] = page.object_list
+    assert isinstance(entry, CaseloadEntry) and entry.patient == someone
+    assert entry.open_alerts == (("worsening", "high"),)
+    assert entry.last_checkin_on == NOW.date() - timedelta(days=1)
+    assert len(entry.score_ids) == 6  # first, previous, latest of PHQ-9 and GAD-7
+    for hung in ("open_alerts", "score_ids"):
+        assert not hasattr(entry.patient, hung)
+    with pytest.raises(AttributeError):
+        entry.open_alerts = ()  # frozen
+    assert rows[0].last_checkin_on == entry.last_checkin_on
