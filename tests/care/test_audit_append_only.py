@@ -1,6 +1,6 @@
 """The audit trail is append-only: in the model, its QuerySet, the database and the admin.
 
-The raw-SQL tests run against the database in use: SQLite locally, PostgreSQL in CI.
+The raw-SQL tests run against PostgreSQL's triggers (care/migrations/0004_audit_events.py).
 """
 
 import pytest
@@ -97,18 +97,15 @@ def test_the_database_refuses_raw_updates_and_deletes(event, sql):
 
 
 def test_the_database_refuses_to_empty_the_table(event):
-    statement = {"postgresql": "TRUNCATE care_auditevent", "sqlite": "DELETE FROM care_auditevent"}
-
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        if connection.vendor == "postgresql":
-            # Run the test transaction's deferred foreign-key checks now: PostgreSQL
-            # refuses TRUNCATE while some are pending, before any trigger is asked.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(statement[connection.vendor])
+        # Run the test transaction's deferred foreign-key checks now: PostgreSQL refuses
+        # TRUNCATE while some are pending, before any trigger is asked.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE care_auditevent")
 
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
