@@ -51,6 +51,8 @@ def test_a_lease_starts_the_server_on_loopback_and_the_last_one_back_stops_it(
     assert server.port != 5432
     assert query(url.rsplit("/", 1)[0] + "/postgres", "SHOW server_version").startswith("18.")
     assert query(url.rsplit("/", 1)[0] + "/postgres", "SHOW listen_addresses") == "127.0.0.1"
+    assert query(url.rsplit("/", 1)[0] + "/postgres", "SHOW unix_socket_directories") == ""
+    assert query(url.rsplit("/", 1)[0] + "/postgres", "SHOW autovacuum") == "off"
 
     # A second command reuses the running server; the first one's end leaves it running.
     pid = server.running_pid()
