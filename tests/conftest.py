@@ -26,6 +26,16 @@ django.setup()
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_xdist_auto_num_workers(config):
+    """Workers for `-n auto` (pyproject.toml): one per core (xdist's default), but none for
+    the fault tests: their session starts servers of its own and they kill and restart
+    processes, so they run in one process, as before."""
+    only_faults = (config.option.markexpr or "").strip() == "faults"
+    if only_faults or any("tests/faults" in str(arg) for arg in config.args):
+        return 0
+    return None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _audit_trail_flushable():
     """Let the test flush empty the append-only audit table.
