@@ -110,10 +110,9 @@ def build_dispatch(*, patients: int) -> None:
     plans = {tz: _zone_plan(tz) for tz in ZONES}
     progress = Progress(OutputWrapper(sys.stdout), total=patients, shown=True)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Foreign keys checked as each COPY ends, not all queued up for the commit.
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Foreign keys checked as each COPY ends, not all queued up for the commit.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         clinics = []
         for n in range(max(1, patients // PATIENTS_PER_CLINIC)):
             clinic = Clinic.objects.create(name=f"Bench clinic {n + 1}", tz="America/Chicago")

@@ -6,15 +6,14 @@
 Each value is stored as the ORM would store it: it goes through its field's
 `get_db_prep_save`, and the columns a row leaves out get the field's default, as in
 `CheckIn(**row)` (a fresh value per row for a callable default such as `uuid.uuid4`; the
-time of the `write` for `auto_now`/`auto_now_add`). On PostgreSQL the rows go through one
-`COPY ... FROM STDIN`, each value in the text form psycopg gives it; elsewhere through
-`executemany` of a plain INSERT, in batches. Rows are consumed as they are written, so an
-iterator of rows keeps memory flat.
+time of the `write` for `auto_now`/`auto_now_add`). The rows go through one
+`COPY ... FROM STDIN`, each value in the text form psycopg gives it. Rows are consumed as
+they are written, so an iterator of rows keeps memory flat.
 
 Unlike `bulk_create`: no model instances, so no `save()`, signals or validation, and no
 primary keys come back (read them back by a natural key if they are needed). A write can
-be split in two: `encode` (the Python work) and `send` (the database's), which on
-PostgreSQL may run in a thread while the caller makes the next rows.
+be split in two: `encode` (the Python work) and `send` (the database's), which may run in
+a thread while the caller makes the next rows.
 
 Most of the cost of a row is in converting its values, and big data sets repeat values a
 lot (a mood of 5, an empty list, the same evening). So each column remembers what it made
@@ -43,7 +42,7 @@ MEMO_LIMIT = 100_000
 PROBE = 5_000
 # Lists and dicts longer than this are not remembered: a payload seldom repeats.
 SHORT = 4
-# Rows per executemany call, or per block of COPY data.
+# Rows per block of COPY data.
 BATCH = 2_000
 
 
@@ -54,7 +53,6 @@ class RowWriter:
         self, model: type[Model], fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS
     ) -> None:
         self.connection = connections[using]
-        self.copy = self.connection.vendor == "postgresql"
         meta = model._meta
         if not fields:
             raise ValueError("RowWriter needs at least one field.")
@@ -81,18 +79,13 @@ class RowWriter:
         self.names = tuple(fields)
         self._get = itemgetter(*fields) if len(fields) > 1 else lambda row: (row[fields[0]],)
         self._defaults = [_default(field) for field in given]
-        self._columns = [_Column(field, self.connection, self.copy) for field in given]
-        self._per_row = [(f.get_default, _Column(f, self.connection, self.copy)) for f in per_row]
-        self._once = [(_default(f), _Column(f, self.connection, self.copy)) for f in once]
+        self._columns = [_Column(field, self.connection) for field in given]
+        self._per_row = [(f.get_default, _Column(f, self.connection)) for f in per_row]
+        self._once = [(_default(f), _Column(f, self.connection)) for f in once]
         quote = self.connection.ops.quote_name
         table = quote(meta.db_table)
         columns = ", ".join(quote(field.column) for field in given + per_row + once)
-        if self.copy:
-            self.sql = f"COPY {table} ({columns}) FROM STDIN"
-        else:
-            marks = ", ".join(["%s"] * (len(given) + len(rest)))
-            # Names from the model's metadata, quoted by the backend; values are parameters.
-            self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
+        self.sql = f"COPY {table} ({columns}) FROM STDIN"
 
     def write(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Insert the rows (in the current transaction, if any); returns how many."""
@@ -105,41 +98,34 @@ class RowWriter:
     def send(self, blocks: Iterable[tuple[Any, int]]) -> int:
         """Insert rows in blocks from `encode`; returns how many.
 
-        On PostgreSQL this uses only the driver's connection (the COPY), so it may run in
-        another thread, if this one keeps off the database until it is done; the driver
-        waits for the server without holding the GIL.
+        This uses only the driver's connection (the COPY), so it may run in another
+        thread, if this one keeps off the database until it is done; the driver waits for
+        the server without holding the GIL.
         """
         connection = self.connection
         connection.validate_no_broken_transaction()
         count = 0
-        with connection.wrap_database_errors:
-            if self.copy:
-                with connection.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
-                    for block, rows in blocks:
-                        copy.write(block)
-                        count += rows
-            else:
-                with connection.cursor() as cursor:
-                    for block, rows in blocks:
-                        cursor.executemany(self.sql, block)
-                        count += rows
+        with (
+            connection.wrap_database_errors,
+            connection.connection.cursor() as cursor,
+            cursor.copy(self.sql) as copy,
+        ):
+            for block, rows in blocks:
+                copy.write(block)
+                count += rows
         return count
 
     def _blocks(self, rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, int]]:
-        """(COPY data or a batch of query parameters, number of rows) for the rows."""
+        """(COPY data, number of rows) for the rows."""
         self.connection.ensure_connection()
-        if self.copy:
-            transformer = Transformer.from_context(self.connection.connection)
-            for column in self._columns + [c for _, c in self._per_row + self._once]:
-                column.transformer = transformer
+        transformer = Transformer.from_context(self.connection.connection)
+        for column in self._columns + [c for _, c in self._per_row + self._once]:
+            column.transformer = transformer
         for batch in self._batches(rows):
-            if self.copy:
-                yield b"\n".join(map(b"\t".join, batch)) + b"\n", len(batch)
-            else:
-                yield batch, len(batch)
+            yield b"\n".join(map(b"\t".join, batch)) + b"\n", len(batch)
 
     def _batches(self, rows: Iterable[Mapping[str, Any]]) -> Iterator[list[tuple]]:
-        """The rows in batches, each as its converted values: parameters, or COPY text."""
+        """The rows in batches, each as its converted values (COPY text)."""
         once = [column(default()) for default, column in self._once]
         # Column by column: a row costs the conversion of its values and little else.
         for batch in batched(rows, BATCH):
@@ -164,8 +150,8 @@ class RowWriter:
 class _Column:
     """Converts one column's values, remembering the results while that pays."""
 
-    def __init__(self, field: Field, connection, copy: bool) -> None:
-        self.field, self.connection, self.copy = field, connection, copy
+    def __init__(self, field: Field, connection) -> None:
+        self.field, self.connection = field, connection
         self.transformer = None  # psycopg's, set for each COPY
         # Per class of value: how to key it (None: the value itself) and what was made of it.
         self.memo: dict[type, tuple[Callable | None, dict]] = {}
@@ -220,8 +206,6 @@ class _Column:
 
     def convert(self, value: Any) -> Any:
         prepared = self.field.get_db_prep_save(value, self.connection)
-        if not self.copy:
-            return prepared
         if prepared is None:
             return b"\\N"
         text = bytes(self.transformer.get_dumper(prepared, PyFormat.TEXT).dump(prepared))

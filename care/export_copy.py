@@ -2,9 +2,10 @@
 
 The SELECT writes each cell as `care.exports.cell` does (UTC times with `Z`, yes/no, lists
 joined with `;`, `'` before a text starting with = + - @ tab or CR), so the file is the
-one the Python writer makes, only written by the database: 1.5 million rows in seconds.
-Empty text becomes NULL because COPY quotes an empty string (`""`) and the Python writer
-does not; COPY ends lines with LF, the Python writer with CRLF, so each row's LF is
+one Python's csv writer makes of those cells (the tests' reference), only written by the
+database: 1.5 million rows in seconds. Empty text becomes NULL because COPY quotes an
+empty string (`""`) and the csv writer does not; COPY ends lines with LF, the csv writer
+with CRLF, so each row's LF is
 replaced (COPY sends one message per row, so embedded newlines are untouched).
 """
 

@@ -8,8 +8,9 @@ The header rows are documented in docs/features.md ("CSV export").
 Every file ends with a trailer line, `# rows=N sha256=HEX`: the number of data rows and the
 SHA-256 of every byte before the trailer. A file cut short (a killed worker, a dropped
 connection) has no trailer or one that does not match: `csv_trailer_verify` says which.
-On PostgreSQL the rows come from `COPY ... TO STDOUT` (`care.export_copy`), byte for byte
-the rows the Python writer below makes (which SQLite still uses).
+The rows come from `COPY ... TO STDOUT` (`care.export_copy`): the database writes them, with
+the formatting of `cell` below done in SQL (tests/test_exports.py compares the bytes with
+a row-by-row rendering through `cell` and the columns' definitions).
 """
 
 import csv
@@ -20,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import F, QuerySet
 
 from .models import Assessment, CheckIn, Patient, TreatmentSession
@@ -128,25 +128,6 @@ def export_queryset(kind: str, patients: QuerySet[Patient]) -> tuple[list, Query
     return columns, rows.order_by("patient_id", order, "pk")
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(columns: list, rows: QuerySet) -> Iterator[str]:
-    """The header line, then one line per row, read from the database in chunks."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow([name for name, _ in columns])
-    for row in rows.iterator(chunk_size=CHUNK):
-        yield writer.writerow([cell(value(row)) for _, value in columns])
-
-
-def csv_rows(columns: list, rows: QuerySet) -> Iterator[bytes]:
-    """`csv_lines` as UTF-8, one item per line (the header first)."""
-    for line in csv_lines(columns, rows):
-        yield line.encode()
-
-
 def with_trailer(lines: Iterable[bytes]) -> Iterator[bytes]:
     """`lines` (the header, then one item per row) in pieces, then the trailer line."""
     digest = hashlib.sha256()
@@ -186,15 +167,13 @@ def csv_trailer_verify(data: bytes) -> int:
 def export_lines(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
     """The header line, then one item per row of one record kind for `patients`.
 
-    On PostgreSQL the database writes the rows (`COPY`), elsewhere the Python writer; the
-    bytes are the same. One statement: the rows are one snapshot of the database.
+    The database writes the rows (`COPY`). One statement: the rows are one snapshot of the
+    database.
     """
-    columns, rows = export_queryset(kind, patients)
-    if connection.vendor == "postgresql":
-        from .export_copy import copy_rows
+    from .export_copy import copy_rows  # it imports this module
 
-        return copy_rows(kind, columns, patients)
-    return csv_rows(columns, rows)
+    columns, _rows = export_queryset(kind, patients)
+    return copy_rows(kind, columns, patients)
 
 
 def export_csv(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:

@@ -7,8 +7,8 @@ from django.db.models import Lookup
 class AnyOf(Lookup):
     """The field's value is one of the given values (already of the column's type).
 
-    Like `__in`, but on PostgreSQL the values travel as one array (`= ANY(%s)`), sparing a
-    placeholder per value to build and fill in for a batch of hundreds of keys.
+    Like `__in`, but the values travel as one array (`= ANY(%s)`), sparing a placeholder
+    per value to build and fill in for a batch of hundreds of keys.
     """
 
     lookup_name = "any_of"
@@ -21,7 +21,4 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if not self.rhs:
             raise EmptyResultSet
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
-        placeholders = ", ".join(["%s"] * len(self.rhs))
-        return f"{lhs} IN ({placeholders})", [*lhs_params, *self.rhs]
+        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]

@@ -16,7 +16,7 @@ from itertools import batched
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
 from care.clock import local_date
@@ -417,31 +417,21 @@ def _insert_new(rows: list[NewDelivery], *, if_missing: bool = True) -> list[int
     """Insert the rows (only those not there yet, by kind, subject and due time, if
     `if_missing`; else a row there already is an IntegrityError); the ids of the new rows to
     send (the skipped ones are inserted, not sent)."""
-    if connection.vendor == "postgresql":
-        inserted = []
-        pending = Delivery.Status.PENDING
-        with binding_cursor() as cursor:
-            for kind, status in sorted({(r.kind, r.status) for r in rows}):
-                of_kind = [r for r in rows if r.kind == kind and r.status == status]
-                _, *columns, _, reasons = map(list, zip(*of_kind, strict=True))
-                if status == pending:
-                    statement = INSERT_MISSING if if_missing else INSERT_ALL
-                    cursor.execute(statement, [str(kind), str(status), *columns])
-                    inserted += [delivery_id for (delivery_id,) in cursor.fetchall()]
-                else:
-                    statement = INSERT_SKIPPED_MISSING if if_missing else INSERT_SKIPPED_NEW
-                    reasons = [str(reason) for reason in reasons]
-                    cursor.execute(statement, [str(kind), str(status), *columns, reasons])
-        return inserted
-    # Elsewhere (SQLite: the embedded setup) the ORM, and the pending rows read back.
-    Delivery.objects.bulk_create([Delivery(**r._asdict()) for r in rows], ignore_conflicts=True)
-    wanted = {(r.kind, r.subject_key, r.due_at) for r in rows}
-    found = Delivery.objects.filter(
-        subject_key__in={r.subject_key for r in rows},
-        kind__in={r.kind for r in rows},
-        status=Delivery.Status.PENDING,
-    ).values_list("id", "kind", "subject_key", "due_at")
-    return [delivery_id for delivery_id, *item in found if tuple(item) in wanted]
+    inserted = []
+    pending = Delivery.Status.PENDING
+    with binding_cursor() as cursor:
+        for kind, status in sorted({(r.kind, r.status) for r in rows}):
+            of_kind = [r for r in rows if r.kind == kind and r.status == status]
+            _, *columns, _, reasons = map(list, zip(*of_kind, strict=True))
+            if status == pending:
+                statement = INSERT_MISSING if if_missing else INSERT_ALL
+                cursor.execute(statement, [str(kind), str(status), *columns])
+                inserted += [delivery_id for (delivery_id,) in cursor.fetchall()]
+            else:
+                statement = INSERT_SKIPPED_MISSING if if_missing else INSERT_SKIPPED_NEW
+                reasons = [str(reason) for reason in reasons]
+                cursor.execute(statement, [str(kind), str(status), *columns, reasons])
+    return inserted
 
 
 def reminder_unsubscribe(*, patient_id: int, kind: str) -> bool:

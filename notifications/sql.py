@@ -1,5 +1,5 @@
-"""Hand-written SQL of the dispatcher on PostgreSQL, where it pays (selectors and services
-hold the portable versions, used elsewhere, e.g. SQLite in the embedded set-up).
+"""Hand-written SQL of the dispatcher, where it pays over the ORM (selectors and services
+call it; PostgreSQL is the only database, so each query exists once).
 
 Table and column names are the models' (migrations would break these statements loudly, and
 the dispatcher's tests run them on PostgreSQL); values always travel as parameters.

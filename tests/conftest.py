@@ -39,14 +39,24 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def pytest_xdist_auto_num_workers(config):
+    """Workers for `-n auto` (pyproject.toml): one per core (xdist's default), but none for
+    the fault tests: their session starts servers of its own and they kill and restart
+    processes, so they run in one process, as before."""
+    only_faults = (config.option.markexpr or "").strip() == "faults"
+    if only_faults or any("tests/faults" in str(arg) for arg in config.args):
+        return 0
+    return None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _audit_trail_flushable():
     """Let the test flush empty the append-only audit table.
 
     Transactional tests end by emptying every table (`flush`), which the audit trail's
-    triggers refuse. Only this test-time flush steps around them: it drops and re-creates
-    the SQLite triggers, or disables and re-enables the PostgreSQL ones, in its own
-    transaction. The application never flushes.
+    triggers refuse. Only this test-time flush steps around them: it disables the user
+    triggers of care_auditevent and enables them again, in the flush's own transaction.
+    The application never flushes.
     """
     from django.db import connection
 
@@ -57,16 +67,8 @@ def _audit_trail_flushable():
         sql = original(self, style, tables, **kwargs)
         if "care_auditevent" not in tables:
             return sql
-        if self.connection.vendor == "postgresql":
-            table = "ALTER TABLE care_auditevent {} TRIGGER USER"
-            return [table.format("DISABLE"), *sql, table.format("ENABLE")]
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master "
-                "WHERE type = 'trigger' AND tbl_name = 'care_auditevent'"
-            )
-            triggers = cursor.fetchall()
-        return [f'DROP TRIGGER "{name}"' for name, _ in triggers] + sql + [t for _, t in triggers]
+        table = "ALTER TABLE care_auditevent {} TRIGGER USER"
+        return [table.format("DISABLE"), *sql, table.format("ENABLE")]
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ops_class, "sql_flush", sql_flush)

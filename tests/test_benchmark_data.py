@@ -28,8 +28,7 @@ def test_build_dispatch_makes_one_patient_in_ten_due_now(capsys):
     reminded = set(Delivery.objects.values_list("kind", "patient_id"))
     due = {patients[f"bench{n:06d}@bench.example"] for n in range(0, 40, 10)}
     assert reminded == {("checkin_due", pk) for pk in due}
-    if connection.vendor == "postgresql":
-        Delivery.objects.all().delete()
-        with connection.cursor() as cursor:
-            cursor.execute(FLOOR_SQL, {"now": DISPATCH_NOW})
-            assert {pk for (pk,) in cursor.fetchall()} == due
+    Delivery.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_SQL, {"now": DISPATCH_NOW})
+        assert {pk for (pk,) in cursor.fetchall()} == due

@@ -52,8 +52,6 @@ def test_beat_schedule_runs_the_heartbeat_every_minute():
 def _database_url_for_subprocess() -> str:
     """The URL of the database this test uses (pytest-django's test database)."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
     auth = quote(db["USER"] or "")
     if db["PASSWORD"]:
         auth += ":" + quote(db["PASSWORD"])

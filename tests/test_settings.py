@@ -131,3 +131,39 @@ def test_rate_limits_are_counted_in_redis_when_redis_is_configured():
     # Several web processes must share one count, so the cache is Redis, not per process.
     assert _cache_backend(REDIS_URL="redis://127.0.0.1:6379/0").endswith("RedisCache")
     assert _cache_backend(REDIS_URL="").endswith("LocMemCache")
+
+
+def settings_database(**env_overrides: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env_overrides
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        " print(d['ENGINE'], d.get('HOST', ''), d.get('PORT', ''), d.get('NAME', ''))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django, os; os.environ.setdefault("
+         f"'DJANGO_SETTINGS_MODULE', 'tracker.settings'); django.setup(); {code}"],
+        cwd=ROOT, env=env | {"DJANGO_SECRET_KEY": GOOD_KEY}, capture_output=True, text=True,
+        timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def test_the_database_is_postgresql_at_database_url():
+    url = "postgres://someone@db.example:6543/tracker"
+    assert settings_database(DATABASE_URL=url) == (
+        "django.db.backends.postgresql db.example 6543 tracker"
+    )
+
+
+def test_without_database_url_the_database_is_the_checkouts_embedded_postgresql():
+    """Never a SQLite file any more: the embedded server's kept port if this checkout has
+    one (devtools/embedded_db.py), else no database at all."""
+    from devtools import embedded_db
+
+    url = embedded_db.settings_url()
+    if url is None:
+        assert settings_database().startswith("django.db.backends.dummy")
+    else:
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        expected = f"django.db.backends.postgresql 127.0.0.1 {port} tracker"
+        assert settings_database() == expected

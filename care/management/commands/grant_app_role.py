@@ -20,8 +20,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, role: str, database: str, **options) -> None:
         connection = connections[database]
-        if connection.vendor != "postgresql":
-            raise CommandError("Database roles are for PostgreSQL; this database is not one.")
         try:
             with transaction.atomic(using=database):
                 app_role_grant(connection, role)

@@ -180,11 +180,10 @@ class Command(BaseCommand):
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
             StaffMembership.objects.create(user=user, clinic=clinic, role=role, title=title)
             staff[email] = user
-        if connection.vendor == "postgresql":
-            # Check foreign keys as each COPY ends rather than all at commit: the server does
-            # not queue millions of checks, and they overlap the making of the next chunk.
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Check foreign keys as each COPY ends rather than all at commit: the server does
+        # not queue millions of checks, and they overlap the making of the next chunk.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         specs = PATIENTS + random_specs(rng, patients - len(PATIENTS))
         self.writers = {  # Planned's lists of rows -> their tables
             "checkins": RowWriter(CheckIn, CHECKIN_FIELDS),
@@ -192,9 +191,8 @@ class Command(BaseCommand):
             "sessions": RowWriter(TreatmentSession, SESSION_FIELDS),
         }
         self.progress = Progress(self.stderr, total=len(specs), shown=self.verbosity > 0)
-        # On PostgreSQL a chunk's COPYs run in a thread (the driver waits for the server
-        # without the GIL) while this one makes the next chunk; elsewhere they run here.
-        background = connection.vendor == "postgresql"
+        # A chunk's COPYs run in a thread (the driver waits for the server without the GIL)
+        # while this one makes the next chunk.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed_demo") as pool:
             # The chunk being written: (its writes, its patients).
             sending: tuple[Future[int], list[Planned]] | None = None
@@ -206,7 +204,7 @@ class Command(BaseCommand):
                 if sending:
                     self._finish(*sending, now=now)
                 send = self._start(staff, people)
-                sending = (pool.submit(send) if background else finished(send)), people
+                sending = pool.submit(send), people
             if sending:  # none when there were no patients to write
                 self._finish(*sending, now=now)
         self.progress.end()
@@ -454,13 +452,6 @@ def safety_escalations_record(clinic: Clinic, staff: list[User], now) -> int:
             ]
     Delivery.objects.bulk_create(deliveries)
     return len(deliveries)
-
-
-def finished(fn: Callable[[], int]) -> Future[int]:
-    """fn() run here, as a finished Future."""
-    future: Future[int] = Future()
-    future.set_result(fn())
-    return future
 
 
 class Progress:
