@@ -234,7 +234,7 @@ def _checkin_rule(now: datetime, since: datetime):
 
     @cache
     def rule(tz, at, quiet_start, quiet_end, paused_until, unsubscribed) -> ReminderDecision | None:
-        settings = ReminderSettings(
+        chosen = ReminderSettings(
             tz=tz,
             checkin_time=at,
             quiet_start=quiet_start,
@@ -242,7 +242,7 @@ def _checkin_rule(now: datetime, since: datetime):
             paused_until=paused_until,
             unsubscribed=unsubscribed,
         )
-        return checkin_reminder_decision(settings, now=now, since=since)
+        return checkin_reminder_decision(chosen, now=now, since=since)
 
     return rule
 
@@ -569,8 +569,8 @@ def session_reminders_dispatch(*, now: datetime, sessions: list | None = None) -
     rows = []
     for session in sessions:
         patient = session.patient
-        settings = _settings(patient.reminder_preference, patient.tz)
-        decision = session_reminder_decision(settings, session_at=session.scheduled_at, now=now)
+        chosen = _settings(patient.reminder_preference, patient.tz)
+        decision = session_reminder_decision(chosen, session_at=session.scheduled_at, now=now)
         if decision is not None:
             rows.append(
                 _patient_delivery(
@@ -682,9 +682,9 @@ def questionnaire_reminders_dispatch(*, now: datetime, sessions: list | None = N
     rows = []
     for session in sessions:
         patient = session.patient
-        settings = _settings(patient.reminder_preference, patient.tz)
+        chosen = _settings(patient.reminder_preference, patient.tz)
         decision = pre_session_questionnaire_decision(
-            settings, session_at=session.scheduled_at, now=now
+            chosen, session_at=session.scheduled_at, now=now
         )
         if decision is None:
             continue
@@ -721,8 +721,8 @@ def _maintenance_rows(candidates: list[Candidate], now: datetime) -> list["NewDe
     for candidate in candidates:
         if candidate.treatment_phase != Patient.Phase.MAINTENANCE:
             continue
-        settings = _settings_of(candidate)
-        due = checkin_reminder_due(settings, now=now, kind=Delivery.Kind.QUESTIONNAIRE)
+        chosen = _settings_of(candidate)
+        due = checkin_reminder_due(chosen, now=now, kind=Delivery.Kind.QUESTIONNAIRE)
         if due is not None:
             due_now[candidate.pk] = (candidate, due)
     if not due_now:
