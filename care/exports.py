@@ -20,8 +20,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 
 from .models import Assessment, CheckIn, Patient, TreatmentSession
 
@@ -55,7 +56,11 @@ def _answers(answers: dict) -> str:
     return ";".join(f"{key}={answers[key]}" for key in sorted(answers, key=int))
 
 
-CHECKIN_COLUMNS: list[tuple[str, Callable[[CheckIn], object]]] = [
+# A column: its header and how a row's cell is read. A row is the model object with the
+# export's annotations (`patient_public_id`, `supersedes_public_id`), so its getter takes Any.
+Column = tuple[str, Callable[[Any], object]]
+
+CHECKIN_COLUMNS: list[Column] = [
     ("patient_id", lambda c: c.patient_public_id),
     ("day", lambda c: c.local_date),
     ("mood", lambda c: c.mood),
@@ -71,7 +76,7 @@ CHECKIN_COLUMNS: list[tuple[str, Callable[[CheckIn], object]]] = [
     ("updated_at", lambda c: c.updated_at),
 ]
 
-ASSESSMENT_COLUMNS: list[tuple[str, Callable[[Assessment], object]]] = [
+ASSESSMENT_COLUMNS: list[Column] = [
     ("patient_id", lambda a: a.patient_public_id),
     ("assessment_id", lambda a: a.public_id),
     ("instrument", lambda a: a.get_instrument_display()),
@@ -84,7 +89,7 @@ ASSESSMENT_COLUMNS: list[tuple[str, Callable[[Assessment], object]]] = [
     ("supersedes_id", lambda a: a.supersedes_public_id),
 ]
 
-SESSION_COLUMNS: list[tuple[str, Callable[[TreatmentSession], object]]] = [
+SESSION_COLUMNS: list[Column] = [
     ("patient_id", lambda s: s.patient_public_id),
     ("session_id", lambda s: s.pk),
     ("scheduled_at", lambda s: s.scheduled_at),
@@ -106,20 +111,23 @@ SESSION_COLUMNS: list[tuple[str, Callable[[TreatmentSession], object]]] = [
 KINDS = ("checkins", "assessments", "sessions")
 
 
+# Per record kind: its model, its columns, its order after the patient.
+RECORDS: dict[str, tuple[type[Model], list[Column], str]] = {
+    "checkins": (CheckIn, CHECKIN_COLUMNS, "local_date"),
+    "assessments": (Assessment, ASSESSMENT_COLUMNS, "completed_at"),
+    "sessions": (TreatmentSession, SESSION_COLUMNS, "scheduled_at"),
+}
+
+
 def export_queryset(kind: str, patients: QuerySet[Patient]) -> tuple[list, QuerySet]:
     """Columns and rows of one record kind for `patients`, in a stable order.
 
     Related ids come in as annotations: no related model is built per row.
     """
-    if kind == "checkins":
-        model, columns, order = CheckIn, CHECKIN_COLUMNS, "local_date"
-    elif kind == "assessments":
-        model, columns, order = Assessment, ASSESSMENT_COLUMNS, "completed_at"
-    elif kind == "sessions":
-        model, columns, order = TreatmentSession, SESSION_COLUMNS, "scheduled_at"
-    else:
+    if kind not in RECORDS:
         raise ValueError(kind)
-    rows = model.objects.filter(patient__in=patients).annotate(
+    model, columns, order = RECORDS[kind]
+    rows = model._default_manager.filter(patient__in=patients).annotate(
         patient_public_id=F("patient__public_id")
     )
     if model is Assessment:

@@ -1,5 +1,7 @@
 """A lookup for the dispatcher's batches: `field__any_of=[...]`."""
 
+from typing import Any
+
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Lookup
 
@@ -17,8 +19,8 @@ class AnyOf(Lookup):
     def get_prep_lookup(self) -> list:
         return [value for value in self.rhs if value is not None]
 
-    def as_sql(self, compiler, connection) -> tuple[str, list]:
+    def as_sql(self, compiler, connection) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if not self.rhs:
             raise EmptyResultSet
-        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+        return f"{lhs} = ANY(%s)", (*lhs_params, self.rhs)

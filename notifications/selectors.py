@@ -157,7 +157,8 @@ def reminder_candidates(
             patient_ids=patient_ids,
         )
         candidates = [
-            Candidate(*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]) for row in rows
+            Candidate._make((*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]))
+            for row in rows
         ]
     candidates.sort(key=attrgetter("pk"))
     return candidates

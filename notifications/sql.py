@@ -25,12 +25,14 @@ def binding_cursor():
 
     connection.ensure_connection()
     connection.validate_thread_sharing()
+    # (The stubs know neither psycopg's cursor constructor nor that Django's wrappers take
+    # any DB-API cursor, as Django's own create_cursor() hands them.)
     with connection.wrap_database_errors:
-        cursor = ServerBindingCursor(connection.connection)
+        cursor = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]  # psycopg's Cursor(connection)
     wrapped = (
-        connection.make_debug_cursor(cursor)
+        connection.make_debug_cursor(cursor)  # type: ignore[arg-type]  # a DB-API cursor, as Django's own
         if connection.queries_logged
-        else connection.make_cursor(cursor)
+        else connection.make_cursor(cursor)  # type: ignore[arg-type]  # a DB-API cursor, as Django's own
     )
     with wrapped:
         yield wrapped
