@@ -638,7 +638,7 @@ def digests_dispatch(*, now: datetime) -> None:
                     due_at=due,
                     to_email=membership.user.email,
                     recipient_id=membership.user_id,
-                    day=due.date(),
+                    day=local_date(due, membership.clinic.tz),
                 )
             )
     _insert(rows)

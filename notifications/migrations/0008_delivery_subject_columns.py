@@ -9,18 +9,25 @@ from django.db import migrations, models
 # "session:<id>:<day>", a questionnaire reminder's "questionnaire:session:<id>:<day>" or
 # "questionnaire:cycle:<patient>:<anchor or never>", an escalation's
 # "alert:<id>:user:<user>", a digest's "digest:user:<user>:<day>". A session or user since
-# deleted is left empty (as deleting it now would leave it). Backwards, nothing to undo: the
-# columns go.
+# deleted is left empty (as deleting it now would leave it). Backwards, nothing to undo:
+# the columns go.
 FILL = r"""
 UPDATE notifications_delivery d SET
-    day = CASE d.kind
+    -- A digest's day is the clinic's (its key has the day of the due moment in UTC).
+    day = CASE WHEN d.kind = 'digest' THEN coalesce(
+        (
+            SELECT (d.due_at AT TIME ZONE c.tz)::date
+            FROM care_staffmembership m JOIN care_clinic c ON c.id = m.clinic_id
+            WHERE m.user_id = substring(d.subject_key FROM '^digest:user:(\d+):')::bigint
+        ),
+        substring(d.subject_key FROM '^digest:user:\d+:(\d{4}-\d\d-\d\d)$')::date
+    ) ELSE CASE d.kind
         WHEN 'checkin_due' THEN substring(d.subject_key FROM '^patient:\d+:(\d{4}-\d\d-\d\d)$')
         WHEN 'session_tomorrow' THEN substring(d.subject_key FROM '^session:\d+:(\d{4}-\d\d-\d\d)$')
         WHEN 'questionnaire_due' THEN substring(
             d.subject_key FROM '^questionnaire:(?:session|cycle):\d+:(\d{4}-\d\d-\d\d)$'
         )
-        WHEN 'digest' THEN substring(d.subject_key FROM '^digest:user:\d+:(\d{4}-\d\d-\d\d)$')
-    END::date,
+    END::date END,
     session_id = (
         SELECT s.id FROM care_treatmentsession s
         WHERE d.kind IN ('session_tomorrow', 'questionnaire_due')
