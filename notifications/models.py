@@ -120,9 +120,13 @@ class Delivery(models.Model):
     )
     # The session of a "session tomorrow" or pre-session questionnaire reminder. Kept (empty)
     # if the session is deleted: the reminder is then no longer needed, its record stays.
+    # RESTRICT: a session with deliveries cannot be deleted on its own (the app cancels
+    # sessions; it never deletes them), so a reminder always knows its session; deleting the
+    # patient deletes both. (SET_NULL would make a pre-session reminder look like a
+    # maintenance one.)
     session = models.ForeignKey(
         "care.TreatmentSession",
-        on_delete=models.SET_NULL,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="deliveries",
@@ -178,7 +182,7 @@ class Delivery(models.Model):
             models.Index(
                 fields=["alert"], condition=models.Q(alert__isnull=False), name="delivery_alert"
             ),
-            # For deleting a session or a user (SET_NULL), only where set.
+            # For deleting a session (RESTRICT) or a user (SET_NULL), only where set.
             models.Index(
                 fields=["session"],
                 condition=models.Q(session__isnull=False),

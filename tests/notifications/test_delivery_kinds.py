@@ -5,7 +5,8 @@ import importlib
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import RestrictedError
 
 from care.models import Alert, TreatmentSession
 from care.services import assessment_submit
@@ -183,17 +184,21 @@ def test_a_session_reminder_goes_by_its_session_column(patient_ny, mailoutbox):
     assert delivery_send(delivery_id=moved.pk, now=moved.due_at) == "skipped"
 
 
-def test_deleting_a_session_keeps_its_reminders_record(patient_ny):
+def test_a_session_with_reminders_is_not_deleted_alone_but_goes_with_its_patient(patient_ny):
+    """A reminder always knows its session (a pre-session questionnaire reminder must never
+    pass for a maintenance one): the session cannot be deleted under it; the app cancels
+    sessions, and deleting the patient deletes both."""
     session = TreatmentSession.objects.create(patient=patient_ny, scheduled_at=SESSION, route="iv")
     patient_ny.reminder_preference.checkin_time = time(19)
     patient_ny.reminder_preference.save()
     session_reminders_dispatch(now=datetime(2026, 5, 5, 23, 0, tzinfo=UTC))
 
-    session.delete()
+    with pytest.raises(RestrictedError), transaction.atomic():
+        session.delete()
+    assert Delivery.objects.get().session_id == session.pk
 
-    delivery = Delivery.objects.get()
-    assert delivery.session_id is None
-    assert delivery_send(delivery_id=delivery.pk, now=delivery.due_at) == "skipped"
+    patient_ny.delete()
+    assert not Delivery.objects.exists() and not TreatmentSession.objects.exists()
 
 
 def test_the_migration_fills_the_columns_of_existing_rows_from_their_keys(clinic, patient):
