@@ -182,8 +182,9 @@ def session_reminder_email(delivery, session) -> EmailMultiAlternatives:
 
 def digest_email(delivery, counts: dict[str, int]) -> EmailMultiAlternatives:
     """A clinician's morning digest: open alerts by priority and a link; no patient data."""
-    user_id = int(delivery.subject_key.split(":")[2])
-    membership = StaffMembership.objects.select_related("clinic", "user").get(user_id=user_id)
+    membership = StaffMembership.objects.select_related("clinic", "user").get(
+        user_id=delivery.recipient_id
+    )
     return build_email(
         template="notifications/emails/digest",
         context={

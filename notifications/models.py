@@ -2,6 +2,7 @@
 
 from datetime import time
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
@@ -100,7 +101,9 @@ class Delivery(models.Model):
         ACKNOWLEDGED = "acknowledged", _("the alert was acknowledged")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
-    # Who or what it is about, e.g. "patient:12" or "alert:5:user:3".
+    # The idempotency key, e.g. "patient:12:2026-05-04" or "alert:5:user:3": with the kind
+    # and due time, unique (one delivery per due item). Only ever compared whole: what the
+    # delivery is about is in the columns below (patient, alert, session, recipient, day).
     subject_key = models.CharField(_("subject"), max_length=100)
     due_at = models.DateTimeField(_("due"))
     patient = models.ForeignKey(
@@ -115,6 +118,34 @@ class Delivery(models.Model):
         related_name="deliveries",
         db_index=False,
     )
+    # The session of a "session tomorrow" or pre-session questionnaire reminder. Kept (empty)
+    # if the session is deleted: the reminder is then no longer needed, its record stays.
+    # RESTRICT: a session with deliveries cannot be deleted on its own (the app cancels
+    # sessions; it never deletes them), so a reminder always knows its session; deleting the
+    # patient deletes both. (SET_NULL would make a pre-session reminder look like a
+    # maintenance one.)
+    session = models.ForeignKey(
+        "care.TreatmentSession",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        db_index=False,
+    )
+    # The staff member an escalation or digest goes to (the on-call contact is an address,
+    # not a user). Kept (empty) if the user is deleted: the e-mail then fails visibly.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    # The local day the delivery is about: a check-in reminder's day, a session's day (its
+    # reminders), a digest's day; for a maintenance questionnaire reminder, the day of the
+    # completion its episode counts from (empty: none yet).
+    day = models.DateField(_("day"), null=True, blank=True)
     to_email = models.EmailField(_("to"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     # Set when (and only when) the status is skipped.
@@ -150,6 +181,17 @@ class Delivery(models.Model):
             ),
             models.Index(
                 fields=["alert"], condition=models.Q(alert__isnull=False), name="delivery_alert"
+            ),
+            # For deleting a session (RESTRICT) or a user (SET_NULL), only where set.
+            models.Index(
+                fields=["session"],
+                condition=models.Q(session__isnull=False),
+                name="delivery_session",
+            ),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(recipient__isnull=False),
+                name="delivery_recipient",
             ),
         ]
 

@@ -9,41 +9,23 @@ transaction as what caused them; the sends are published after commit (docs/deli
 import logging
 import smtplib
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from itertools import batched
 from time import monotonic, sleep
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, connection
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
 
-from care.clock import local_date
-from care.models import (
-    Alert,
-    CheckIn,
-    StaffMembership,
-    TreatmentSession,
-)
+from care.models import Alert
 from care.rules import AlertDraft
-from care.selectors import patient_instrument_codes
 from care.services import alert_raise
 
-from .emails import (
-    checkin_reminder_email,
-    digest_email,
-    questionnaire_reminder_email,
-    session_reminder_email,
-    staff_alert_email,
-)
+from .kinds import kind_of
 from .models import Delivery
-from .schedule import (
-    QUESTIONNAIRE_WINDOW,
-    local_moment,
-    pre_session_questionnaire_due,
-    session_reminder_due,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -193,103 +175,14 @@ def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta
     return outcomes
 
 
-STAFF_KINDS = (Delivery.Kind.SAFETY_ONCALL, Delivery.Kind.SAFETY_ESCALATION)
-
-
 def _no_longer_needed(delivery: Delivery, now: datetime) -> str:
-    """Why the delivery is no longer needed (a Delivery.SkipReason), or "" if it is."""
-    # Reads of the reminder settings that live with the dispatcher (imported here: it
-    # imports this module).
-    from .services import _questionnaires_done_since, _settings, reminder_preference_for
-
-    # The patient's reminders always have their patient (the staff e-mails have none).
-    patient = delivery.patient
-    if delivery.kind == Delivery.Kind.CHECKIN and patient is not None:
-        day = local_date(delivery.due_at, patient.tz)
-        done = CheckIn.objects.filter(patient=patient, local_date=day).exists()
-        return Delivery.SkipReason.ALREADY_DONE if done else ""
-    if delivery.kind == Delivery.Kind.QUESTIONNAIRE and patient is not None:
-        if ":cycle:" in delivery.subject_key:
-            anchor = delivery.subject_key.rsplit(":", 1)[1]
-            codes = patient_instrument_codes(patient=patient)
-            completed = patient.assessments.filter(instrument__in=codes)
-            if anchor != "never":
-                next_day = date.fromisoformat(anchor) + timedelta(days=1)
-                completed = completed.filter(
-                    completed_at__gte=local_moment(next_day, time(0), patient.tz)
-                )
-            # A questionnaire was completed since: no need to remind.
-            return Delivery.SkipReason.ALREADY_DONE if completed.exists() else ""
-        session = _session_of(delivery)
-        if session is None or session.status != TreatmentSession.Status.SCHEDULED:
-            return Delivery.SkipReason.CHANGED
-        chosen = _settings(reminder_preference_for(patient), patient.tz)
-        expected = pre_session_questionnaire_due(
-            chosen, session_at=session.scheduled_at, now=delivery.due_at
-        )
-        if expected != delivery.due_at:
-            return Delivery.SkipReason.CHANGED
-        opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
-        return (
-            Delivery.SkipReason.ALREADY_DONE if _questionnaires_done_since(patient, opens) else ""
-        )
-    if delivery.kind == Delivery.Kind.SESSION and patient is not None:
-        # Moved or cancelled since: this reminder no longer matches a booked session.
-        session = _session_of(delivery)
-        if session is None or session.status != TreatmentSession.Status.SCHEDULED:
-            return Delivery.SkipReason.CHANGED
-        chosen = _settings(reminder_preference_for(patient), patient.tz)
-        expected = session_reminder_due(
-            chosen, session_at=session.scheduled_at, now=delivery.due_at
-        )
-        return Delivery.SkipReason.CHANGED if expected != delivery.due_at else ""
-    if delivery.kind == Delivery.Kind.DIGEST:
-        return (
-            "" if any(_open_alert_counts(delivery).values()) else Delivery.SkipReason.NOTHING_OPEN
-        )
-    if delivery.kind in STAFF_KINDS and delivery.alert_id is not None:
-        # Someone acknowledged the alert meanwhile: nobody needs to be chased.
-        acknowledged = Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False)
-        return Delivery.SkipReason.ACKNOWLEDGED if acknowledged.exists() else ""
-    return ""
+    """Why the delivery is no longer needed (a Delivery.SkipReason), or "" if it is: its
+    kind's entry decides (notifications.kinds)."""
+    return kind_of(delivery).no_longer_needed(delivery, now)
 
 
-def _open_alert_counts(delivery: Delivery) -> dict[str, int]:
-    """Open alerts by priority in the digest recipient's clinic."""
-
-    user_id = int(delivery.subject_key.split(":")[2])
-    membership = StaffMembership.objects.select_related("clinic").get(user_id=user_id)
-    counts = dict(
-        Alert.objects.filter(patient__clinic=membership.clinic, acknowledged_at__isnull=True)
-        .values("priority")
-        .annotate(n=Count("id"))
-        .values_list("priority", "n")
-    )
-    return {
-        p: counts.get(p, 0)
-        for p in (Alert.Priority.URGENT, Alert.Priority.HIGH, Alert.Priority.ROUTINE)
-    }
-
-
-def _session_of(delivery: Delivery) -> TreatmentSession | None:
-    # "session:<id>:<day>" or "questionnaire:session:<id>:<day>"
-    parts = delivery.subject_key.split(":")
-    session_id = int(parts[parts.index("session") + 1])
-    return TreatmentSession.objects.filter(pk=session_id, patient=delivery.patient).first()
-
-
-def _build(delivery: Delivery):
-    if delivery.kind == Delivery.Kind.CHECKIN:
-        return checkin_reminder_email(delivery)
-    if delivery.kind in STAFF_KINDS:
-        return staff_alert_email(delivery)
-    if delivery.kind == Delivery.Kind.SESSION:
-        return session_reminder_email(delivery, _session_of(delivery))
-    if delivery.kind == Delivery.Kind.DIGEST:
-        return digest_email(delivery, _open_alert_counts(delivery))
-    if delivery.kind == Delivery.Kind.QUESTIONNAIRE:
-        return questionnaire_reminder_email(delivery)
-    raise ValueError(f"No e-mail builder for {delivery.kind}")
+def _build(delivery: Delivery) -> EmailMultiAlternatives:
+    return kind_of(delivery).build(delivery)
 
 
 def _mark(delivery: Delivery, status: str, **fields) -> None:
@@ -328,7 +221,7 @@ def _defer(delivery: Delivery, error: str, now: datetime) -> str:
 
 def _fail(delivery: Delivery, error: str, now: datetime) -> str:
     _mark(delivery, Delivery.Status.FAILED, last_error=error[:300])
-    if delivery.patient is not None and delivery.kind not in STAFF_KINDS:
+    if delivery.patient is not None and not kind_of(delivery).to_staff:
         draft = AlertDraft(
             Alert.Kind.DELIVERY_FAILURE,
             Alert.Priority.ROUTINE,

@@ -209,7 +209,7 @@ def _checkin_rows(
             capped.append((candidate.pk, today))
             skipped.append((candidate, due, Delivery.SkipReason.CAPPED))
             continue
-        rows.append(NewDelivery(kind, key, due, candidate.email, candidate.pk))
+        rows.append(NewDelivery(kind, key, due, candidate.email, candidate.pk, day=today))
     _raise_capped_alerts(capped, now)
     # A skip is recorded once: the day's row, skipped or not, keeps its patient from
     # being a candidate again that day (selectors._checkin_candidates).
@@ -220,6 +220,7 @@ def _checkin_rows(
             due,
             candidate.email,
             candidate.pk,
+            day=today_of(candidate.tz),
             status=Delivery.Status.SKIPPED,
             skip_reason=str(reason),
         )
@@ -272,19 +273,28 @@ class NewDelivery(NamedTuple):
     to_email: str
     patient_id: int | None = None
     alert_id: int | None = None
+    # What else it is about (Delivery's columns of the same names): the session, the staff
+    # member it goes to, the day. The subject key names the same things, only to be unique.
+    session_id: int | None = None
+    recipient_id: int | None = None
+    day: date | None = None
     # A reminder the rules skip is a row too (status skipped, with the reason), never sent.
     status: str = Delivery.Status.PENDING
     skip_reason: str = ""
 
 
-def _candidate_delivery(kind: str, key: str, due: datetime, candidate: Candidate) -> NewDelivery:
-    return NewDelivery(kind, key, due, candidate.email, patient_id=candidate.pk)
-
-
-def _patient_delivery(
-    kind: str, key: str, due: datetime, patient: Patient, *, skip_reason: str = ""
+def _candidate_delivery(
+    kind: str, key: str, due: datetime, candidate: Candidate, *, day: date | None
 ) -> NewDelivery:
-    """A reminder row for `patient`: to send, or recorded as skipped if `skip_reason`."""
+    return NewDelivery(kind, key, due, candidate.email, patient_id=candidate.pk, day=day)
+
+
+def _session_delivery(
+    kind: str, key: str, due: datetime, session: TreatmentSession, day: date, *, skip_reason=""
+) -> NewDelivery:
+    """A reminder row about the patient's `session` (on the local `day`): to send, or
+    recorded as skipped if `skip_reason`."""
+    patient = session.patient
     status = Delivery.Status.SKIPPED if skip_reason else Delivery.Status.PENDING
     return NewDelivery(
         kind,
@@ -292,6 +302,8 @@ def _patient_delivery(
         due,
         patient.user.email,
         patient_id=patient.pk,
+        session_id=session.pk,
+        day=day,
         status=status,
         skip_reason=str(skip_reason),
     )
@@ -389,11 +401,14 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
 # arrays of the common case only.
 INSERT_NEW = """
     INSERT INTO notifications_delivery
-        (kind, subject_key, due_at, to_email, patient_id, alert_id,
-         status, skip_reason, attempts, last_error)
-    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, '', 0, ''
-    FROM unnest(%b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[])
-        AS new (subject_key, due_at, to_email, patient_id, alert_id)
+        (kind, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
+         day, status, skip_reason, attempts, last_error)
+    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
+        day, %b, '', 0, ''
+    FROM unnest(
+        %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
+        %b::bigint[], %b::bigint[], %b::date[]
+    ) AS new (subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id, day)
 """
 INSERT_ALL = INSERT_NEW + " RETURNING id"
 # The same, leaving alone a row already there (the unique kind, subject and due time).
@@ -402,13 +417,17 @@ INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id"
 # batch that has skips (nearly always it has none).
 INSERT_SKIPPED_NEW = """
     INSERT INTO notifications_delivery
-        (kind, subject_key, due_at, to_email, patient_id, alert_id,
-         status, skip_reason, attempts, last_error)
-    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, %b, skip_reason, 0, ''
+        (kind, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
+         day, status, skip_reason, attempts, last_error)
+    SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
+        day, %b, skip_reason, 0, ''
     FROM unnest(
         %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
-        %b::varchar[]
-    ) AS new (subject_key, due_at, to_email, patient_id, alert_id, skip_reason)
+        %b::bigint[], %b::bigint[], %b::date[], %b::varchar[]
+    ) AS new (
+        subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id, day,
+        skip_reason
+    )
 """
 INSERT_SKIPPED_MISSING = INSERT_SKIPPED_NEW + " ON CONFLICT DO NOTHING"
 
@@ -510,6 +529,7 @@ def escalations_dispatch(*, now: datetime) -> None:
                     to_email=user.email,
                     patient_id=alert.patient_id,
                     alert_id=alert.pk,
+                    recipient_id=user.pk,
                 )
                 for user in clinicians[clinic.pk]
             ]
@@ -572,12 +592,14 @@ def session_reminders_dispatch(*, now: datetime, sessions: list | None = None) -
         chosen = _settings(patient.reminder_preference, patient.tz)
         decision = session_reminder_decision(chosen, session_at=session.scheduled_at, now=now)
         if decision is not None:
+            day = local_date(session.scheduled_at, patient.tz)
             rows.append(
-                _patient_delivery(
+                _session_delivery(
                     Delivery.Kind.SESSION,
-                    f"session:{session.pk}:{local_date(session.scheduled_at, patient.tz)}",
+                    f"session:{session.pk}:{day}",
                     decision.due,
-                    patient,
+                    session,
+                    day,
                     skip_reason=decision.skip_reason,
                 )
             )
@@ -615,6 +637,8 @@ def digests_dispatch(*, now: datetime) -> None:
                     subject_key=f"digest:user:{membership.user_id}:{due.date()}",
                     due_at=due,
                     to_email=membership.user.email,
+                    recipient_id=membership.user_id,
+                    day=local_date(due, membership.clinic.tz),
                 )
             )
     _insert(rows)
@@ -692,12 +716,14 @@ def questionnaire_reminders_dispatch(*, now: datetime, sessions: list | None = N
         opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
         if not reason and _questionnaires_done_since(patient, opens):
             reason = Delivery.SkipReason.ALREADY_DONE
+        day = opens_day(session, patient)
         rows.append(
-            _patient_delivery(
+            _session_delivery(
                 Delivery.Kind.QUESTIONNAIRE,
-                f"questionnaire:session:{session.pk}:{opens_day(session, patient)}",
+                f"questionnaire:session:{session.pk}:{day}",
                 decision.due,
-                patient,
+                session,
+                day,
                 skip_reason=reason,
             )
         )
@@ -762,6 +788,7 @@ def _maintenance_rows(candidates: list[Candidate], now: datetime) -> list["NewDe
                 f"questionnaire:cycle:{patient_id}:{anchor or 'never'}",
                 due,
                 candidate,
+                day=anchor,
             )
         )
     # One reminder per episode (not one a day while it stays due), skipped or not.

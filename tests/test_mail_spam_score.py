@@ -102,6 +102,8 @@ def every_email(production_mail, clinic, clinician, mailoutbox):
             due_at=due_at,
             patient=patient,
             alert=alert if staff else None,
+            session=session if kind in ("session_tomorrow", "questionnaire_due") else None,
+            recipient=clinician if kind == "safety_escalation" else None,
             to_email=clinician.email if staff else patient.user.email,
         )
         assert delivery_send(delivery_id=delivery.id, now=due_at) == "sent", kind

@@ -97,6 +97,7 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
             subject_key=f"session:{session.pk}:2026-05-06",
             due_at=datetime(2026, 5, 5, 23, 0, tzinfo=UTC),
             patient=patient,
+            session=session,
             to_email=patient.user.email,
         ),
         Delivery(
@@ -104,6 +105,7 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
             subject_key=f"questionnaire:session:{session.pk}:2026-05-06",
             due_at=datetime(2026, 5, 4, 23, 0, tzinfo=UTC),
             patient=patient,
+            session=session,
             to_email=patient.user.email,
         ),
         Delivery(
@@ -120,6 +122,7 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
             due_at=NOW,
             patient=patient,
             alert=alert,
+            recipient=clinician,
             to_email=clinician.email,
         ),
     ]

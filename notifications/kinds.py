@@ -1,0 +1,178 @@
+"""One entry per kind of delivery: how its e-mail is built and whether it is still needed
+when its time to be sent comes (notifications.sending asks the entry of the row's kind).
+
+Each entry reads what its delivery is about from the row's columns (patient, alert, session,
+recipient, day), never from its subject key, which is only the idempotency key. A test checks
+that every `Delivery.Kind` has exactly one entry.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Count
+
+from care.clock import local_date
+from care.models import Alert, CheckIn, StaffMembership, TreatmentSession
+from care.selectors import patient_instrument_codes
+
+from .emails import (
+    checkin_reminder_email,
+    digest_email,
+    questionnaire_reminder_email,
+    session_reminder_email,
+    staff_alert_email,
+)
+from .models import Delivery
+from .schedule import (
+    QUESTIONNAIRE_WINDOW,
+    local_moment,
+    pre_session_questionnaire_due,
+    session_reminder_due,
+)
+
+
+@dataclass(frozen=True)
+class DeliveryKind:
+    """What sending needs to know of one kind of delivery."""
+
+    kind: Delivery.Kind
+    # Why a delivery of this kind is no longer needed at the moment given (a
+    # Delivery.SkipReason), or "" if it still is.
+    no_longer_needed: Callable[[Delivery, datetime], str]
+    # The e-mail (to the row's address).
+    build: Callable[[Delivery], EmailMultiAlternatives]
+    # E-mailed to the clinic's staff about an alert: its failure raises no "could not be
+    # delivered" alert of its own (that alert is for a patient's e-mail address).
+    to_staff: bool = False
+
+
+def _checkin_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    patient = delivery.patient
+    if patient is None:
+        return ""
+    day = local_date(delivery.due_at, patient.tz)
+    done = CheckIn.objects.filter(patient=patient, local_date=day).exists()
+    return Delivery.SkipReason.ALREADY_DONE if done else ""
+
+
+def _session_of(delivery: Delivery) -> TreatmentSession | None:
+    """The delivery's session, if it still exists and is still the patient's."""
+    if delivery.session_id is None:
+        return None
+    return TreatmentSession.objects.filter(pk=delivery.session_id, patient=delivery.patient).first()
+
+
+def _questionnaire_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    # Reads of the reminder settings that live with the dispatcher (imported here: it
+    # imports the sender, which imports this module).
+    from .services import _questionnaires_done_since, _settings, reminder_preference_for
+
+    patient = delivery.patient
+    if patient is None:
+        return ""
+    if delivery.session_id is None:
+        # A maintenance reminder: its episode counts from the completion on `day` (none
+        # yet if empty).
+        codes = patient_instrument_codes(patient=patient)
+        completed = patient.assessments.filter(instrument__in=codes)
+        if delivery.day is not None:
+            next_day = delivery.day + timedelta(days=1)
+            completed = completed.filter(
+                completed_at__gte=local_moment(next_day, time(0), patient.tz)
+            )
+        # A questionnaire was completed since: no need to remind.
+        return Delivery.SkipReason.ALREADY_DONE if completed.exists() else ""
+    session = _session_of(delivery)
+    if session is None or session.status != TreatmentSession.Status.SCHEDULED:
+        return Delivery.SkipReason.CHANGED
+    chosen = _settings(reminder_preference_for(patient), patient.tz)
+    expected = pre_session_questionnaire_due(
+        chosen, session_at=session.scheduled_at, now=delivery.due_at
+    )
+    if expected != delivery.due_at:
+        return Delivery.SkipReason.CHANGED
+    opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
+    return Delivery.SkipReason.ALREADY_DONE if _questionnaires_done_since(patient, opens) else ""
+
+
+def _session_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    from .services import _settings, reminder_preference_for
+
+    patient = delivery.patient
+    if patient is None:
+        return ""
+    # Moved or cancelled since: this reminder no longer matches a booked session.
+    session = _session_of(delivery)
+    if session is None or session.status != TreatmentSession.Status.SCHEDULED:
+        return Delivery.SkipReason.CHANGED
+    chosen = _settings(reminder_preference_for(patient), patient.tz)
+    expected = session_reminder_due(chosen, session_at=session.scheduled_at, now=delivery.due_at)
+    return Delivery.SkipReason.CHANGED if expected != delivery.due_at else ""
+
+
+def _session_reminder(delivery: Delivery) -> EmailMultiAlternatives:
+    return session_reminder_email(delivery, _session_of(delivery))
+
+
+def _alert_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    if delivery.alert_id is None:
+        return ""
+    # Someone acknowledged the alert meanwhile: nobody needs to be chased.
+    acknowledged = Alert.objects.filter(pk=delivery.alert_id, acknowledged_at__isnull=False)
+    return Delivery.SkipReason.ACKNOWLEDGED if acknowledged.exists() else ""
+
+
+def open_alert_counts(delivery: Delivery) -> dict[str, int]:
+    """Open alerts by priority in the clinic of the digest's recipient."""
+    if delivery.recipient_id is None:
+        # The user was deleted: the digest fails visibly (as any data it needs gone).
+        raise StaffMembership.DoesNotExist("The digest's recipient no longer exists.")
+    membership = StaffMembership.objects.select_related("clinic").get(user_id=delivery.recipient_id)
+    counts = dict(
+        Alert.objects.filter(patient__clinic=membership.clinic, acknowledged_at__isnull=True)
+        .values("priority")
+        .annotate(n=Count("id"))
+        .values_list("priority", "n")
+    )
+    return {
+        p: counts.get(p, 0)
+        for p in (Alert.Priority.URGENT, Alert.Priority.HIGH, Alert.Priority.ROUTINE)
+    }
+
+
+def _digest_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    return "" if any(open_alert_counts(delivery).values()) else Delivery.SkipReason.NOTHING_OPEN
+
+
+def _digest(delivery: Delivery) -> EmailMultiAlternatives:
+    return digest_email(delivery, open_alert_counts(delivery))
+
+
+# One entry per Delivery.Kind (a test checks).
+ENTRIES = (
+    DeliveryKind(Delivery.Kind.CHECKIN, _checkin_no_longer_needed, checkin_reminder_email),
+    DeliveryKind(
+        Delivery.Kind.QUESTIONNAIRE,
+        _questionnaire_no_longer_needed,
+        questionnaire_reminder_email,
+    ),
+    DeliveryKind(Delivery.Kind.SESSION, _session_no_longer_needed, _session_reminder),
+    DeliveryKind(
+        Delivery.Kind.SAFETY_ONCALL, _alert_no_longer_needed, staff_alert_email, to_staff=True
+    ),
+    DeliveryKind(
+        Delivery.Kind.SAFETY_ESCALATION,
+        _alert_no_longer_needed,
+        staff_alert_email,
+        to_staff=True,
+    ),
+    DeliveryKind(Delivery.Kind.DIGEST, _digest_no_longer_needed, _digest),
+)
+KINDS: dict[str, DeliveryKind] = {entry.kind: entry for entry in ENTRIES}
+
+
+def kind_of(delivery: Delivery) -> DeliveryKind:
+    """The entry of the delivery's kind (KeyError for a kind without one)."""
+    return KINDS[delivery.kind]
