@@ -156,3 +156,17 @@ def test_mypy_fails_on_a_type_error(tmp_path):
         'typecheck_probe.py:7: error: "Patient" has no attribute "no_such_field"  [attr-defined]'
         in result.stdout
     )
+
+
+def test_no_virtual_environment_is_in_the_repository():
+    """A worktree's `.venv` may be a symlink to another checkout's; .gitignore names it
+    without a trailing slash so that neither a folder nor a link is ever committed (a
+    committed link made a clean clone use another checkout's packages)."""
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", ".venv*"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked == []
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert ".venv" in ignored
