@@ -68,6 +68,11 @@ class ReminderDecision:
     skip_reason: str = ""
 
 
+def _sent_at(decision: ReminderDecision | None) -> datetime | None:
+    """The due time of a decision to send; None for none, or for a skip."""
+    return None if decision is None or decision.skip_reason else decision.due
+
+
 def look_back_start(*, now: datetime, last_tick: datetime | None) -> datetime:
     """The earliest due time a dispatcher tick at `now` decides on: the LATE_AFTER before
     it, or, after a stall, back to the moment of the last tick (`last_tick`, None when none
@@ -126,7 +131,7 @@ def checkin_reminder_due(
     """Today's reminder at the chosen time, if due by `now` and to be sent
     (checkin_reminder_decision without a skip reason)."""
     decision = checkin_reminder_decision(settings, now=now, kind=kind)
-    return None if decision is None or decision.skip_reason else decision.due
+    return _sent_at(decision)
 
 
 @dataclass(frozen=True)
@@ -193,7 +198,7 @@ def session_reminder_due(
 ) -> datetime | None:
     """The "session tomorrow" reminder's time, if it has come by `now` and it is sent."""
     decision = session_reminder_decision(settings, session_at=session_at, now=now)
-    return None if decision is None or decision.skip_reason else decision.due
+    return _sent_at(decision)
 
 
 UNANSWERED_LIMIT = 3
@@ -243,7 +248,7 @@ def pre_session_questionnaire_due(
 ) -> datetime | None:
     """The pre-session questionnaire reminder's time, if it has come by `now` and it is sent."""
     decision = pre_session_questionnaire_decision(settings, session_at=session_at, now=now)
-    return None if decision is None or decision.skip_reason else decision.due
+    return _sent_at(decision)
 
 
 AFTER_SESSION = timedelta(hours=3)
