@@ -24,14 +24,14 @@ import time
 
 import psycopg
 
-from .common import ROOT
-from .report import report
+from benchmarks.common import ROOT
+from benchmarks.report import report
 
 BUILDERS = [
     "benchmarks/data.py",
-    "care/management/commands/seed_demo.py",
-    "care/demo.py",
-    "care/bulk.py",
+    "devtools/management/commands/seed_demo.py",
+    "devtools/demo.py",
+    "devtools/bulk.py",
 ]
 OUT = ROOT / "var" / "benchmarks"
 

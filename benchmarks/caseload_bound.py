@@ -15,7 +15,7 @@ import argparse
 import statistics
 import time
 
-from .common import django_setup
+from benchmarks.common import django_setup
 
 
 def main() -> None:
@@ -27,10 +27,9 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from care import caseload
+    from benchmarks.data import STAFF_EMAIL
+    from care.caseload import selectors as caseload
     from care.models import Patient, User
-
-    from .data import STAFF_EMAIL
 
     client = Client()
     client.force_login(User.objects.get(email=STAFF_EMAIL))

@@ -21,7 +21,7 @@ from datetime import time as wall_time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from .common import django_setup
+from benchmarks.common import django_setup
 
 STAFF_EMAIL = "nurse@demo.example"
 LONG_HISTORY_EMAIL = "long-history@demo.example"
@@ -84,7 +84,7 @@ def _add_long_history_patient() -> None:
 
 
 def build_dispatch(*, patients: int) -> None:
-    """The dispatch data set, written with care.bulk.RowWriter (COPY on PostgreSQL) in
+    """The dispatch data set, written with devtools.bulk.RowWriter (COPY on PostgreSQL) in
     chunks of BATCH patients, one transaction; a progress line with rows/s on stdout.
 
     Keys are read back by natural key after each chunk: users by e-mail, patients by user.
@@ -93,9 +93,9 @@ def build_dispatch(*, patients: int) -> None:
     from django.core.management.base import OutputWrapper
     from django.db import connection, transaction
 
-    from care.bulk import RowWriter
-    from care.management.commands.seed_demo import Progress
     from care.models import Assessment, CheckIn, Clinic, Patient, StaffMembership, User
+    from devtools.bulk import RowWriter
+    from devtools.management.commands.seed_demo import Progress
     from notifications.models import ReminderPreference
 
     rng = random.Random(patients)

@@ -21,7 +21,7 @@ import time
 import tracemalloc
 from unittest import mock
 
-from .common import django_setup, peak_rss_mb, write_result
+from benchmarks.common import django_setup, peak_rss_mb, write_result
 
 FLOOR_SQL = """
 SELECT p.id
@@ -70,12 +70,11 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from benchmarks.data import DISPATCH_NOW
     from care.models import Alert, Patient
     from notifications import tasks
     from notifications.models import Delivery
     from tracker.celery import app
-
-    from .data import DISPATCH_NOW
 
     published = []
 

@@ -2,10 +2,10 @@
 
     DATABASE_URL=... python -m benchmarks.exports OUT.json [--repeats 3]
 
-Every piece that `care.exports.export_csv` yields for the demo clinic is consumed (COPY on
+Every piece that `care.exports.tables.export_csv` yields for the demo clinic is consumed (COPY on
 PostgreSQL; the median of the repeats), and the file's trailer is checked with
 `csv_trailer_verify` once per kind. Then the check-ins as the exports worker writes them
-(`care.services.exports.export_job_run`: patients in batches, progress recorded between
+(`care.exports.services.export_job_run`: patients in batches, progress recorded between
 them, the file written to disk and synced), its file checked the same way and removed.
 """
 
@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from .common import django_setup, peak_rss_mb, write_result
+from benchmarks.common import django_setup, peak_rss_mb, write_result
 
 
 def main() -> None:
@@ -23,10 +23,9 @@ def main() -> None:
     args = parser.parse_args()
     django_setup()
 
-    from care.exports import KINDS, csv_trailer_verify, export_csv
+    from benchmarks.data import STAFF_EMAIL
+    from care.exports.tables import KINDS, csv_trailer_verify, export_csv
     from care.models import Patient, User
-
-    from .data import STAFF_EMAIL
 
     clinic_id = User.objects.get(email=STAFF_EMAIL).staff_membership.clinic_id
     patients = Patient.objects.filter(clinic_id=clinic_id)
@@ -60,9 +59,9 @@ def job_figures(clinic_id: int, repeats: int) -> dict:
     from django.conf import settings
     from django.utils import timezone
 
-    from care.exports import csv_trailer_verify
+    from care.exports.services import export_job_request, export_job_run, export_path
+    from care.exports.tables import csv_trailer_verify
     from care.models import ExportJob, User
-    from care.services.exports import export_job_request, export_job_run, export_path
 
     user = User.objects.filter(staff_membership__clinic_id=clinic_id).order_by("pk").first()
     seconds, rows, size = [], 0, 0

@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.request
 
-from .common import ROOT, django_setup, write_result
+from benchmarks.common import ROOT, django_setup, write_result
 
 BODY = json.dumps(
     {
@@ -94,8 +94,8 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from care.accounts.tokens import api_token_issue
     from care.models import CheckIn, Patient
-    from care.services import api_token_issue
 
     now = timezone.now()
     checkins_before = CheckIn.objects.count()

@@ -2,9 +2,8 @@
 
 from django.urls import path
 
+from benchmarks import floors
 from tracker.urls import handler400, handler403, handler404, handler500, urlpatterns
-
-from . import floors
 
 urlpatterns = [
     path("bench/page/", floors.floor_page, name="bench-floor-page"),

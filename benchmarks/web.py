@@ -10,7 +10,7 @@ the median of repeated runs, round-robin; query counts come from one more run of
 
 import argparse
 
-from .common import django_setup, interleaved_medians, peak_rss_mb, write_result
+from benchmarks.common import django_setup, interleaved_medians, peak_rss_mb, write_result
 
 
 def main() -> None:
@@ -25,9 +25,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    from benchmarks.data import LONG_HISTORY_EMAIL, STAFF_EMAIL
     from care.models import CheckIn, Patient, User
-
-    from .data import LONG_HISTORY_EMAIL, STAFF_EMAIL
 
     client = Client()
     client.force_login(User.objects.get(email=STAFF_EMAIL))

@@ -5,9 +5,9 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .access import patient_for_user
-from .models import AuditEvent, Clinic, Invitation, Patient, StaffMembership, User
-from .services import audit_view
+from care.accounts.access import patient_for_user
+from care.audit.services import audit_view
+from care.models import AuditEvent, Clinic, Invitation, Patient, StaffMembership, User
 
 
 class AuditedReadsAdmin(admin.ModelAdmin):

@@ -8,6 +8,7 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         # checks registers the deploy checks; security connects its sign-in receivers.
-        from . import checks, security, signals  # noqa: F401
+        from care import checks  # noqa: F401
+        from care.accounts import security, signals  # noqa: F401
 
         signals.connect()

@@ -71,7 +71,7 @@ def check_login_required(app_configs, **kwargs) -> list[Warning]:
 
 @register(Tags.security, deploy=True)
 def check_mfa_encryption_keys(app_configs, **kwargs) -> list[Warning]:
-    """Authenticator secrets are encrypted with keys of their own (care.mfa_secrets)."""
+    """Authenticator secrets are encrypted with keys of their own (care.accounts.mfa_secrets)."""
     keys = getattr(settings, "MFA_ENCRYPTION_KEYS", None) or []
     if not keys:
         return [

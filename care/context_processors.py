@@ -2,10 +2,9 @@
 
 from django.http import HttpRequest
 
+from care.accounts.access import membership_for_user, patient_for_user
+from care.models import Alert
 from notifications.outbox import outbox_folder
-
-from .access import membership_for_user, patient_for_user
-from .models import Alert
 
 
 def roles(request: HttpRequest) -> dict:

@@ -6,8 +6,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from .services import daily_alerts_run_all, invitation_send
-from .services.exports import export_job_run, export_jobs_sweep
+from care.accounts.services import invitation_send
+from care.alerts.services import daily_alerts_run_all
+from care.exports.services import export_job_run, export_jobs_sweep
 
 
 @shared_task(

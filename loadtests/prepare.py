@@ -40,9 +40,9 @@ def main() -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from care.management.commands.seed_demo import DEMO_CLINIC
+    from care.accounts.tokens import api_token_issue
     from care.models import CheckIn, CheckInRevision, Clinic, Patient, StaffMembership, User
-    from care.services import api_token_issue
+    from devtools.management.commands.seed_demo import DEMO_CLINIC
 
     call_command(
         "seed_demo", patients=args.patients, days=args.days, no_alert_replay=True, verbosity=0

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Heartbeat
+from notifications.models import Heartbeat
 
 
 @admin.register(Heartbeat)

@@ -9,7 +9,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import Field, ForeignObject
 
-        from .lookups import AnyOf
+        from notifications.lookups import AnyOf
 
         # Related fields keep lookups of their own: registered on both.
         for field in (Field, ForeignObject):

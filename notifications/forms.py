@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Delivery, ReminderPreference
-from .schedule import in_quiet_hours
+from notifications.models import Delivery, ReminderPreference
+from notifications.schedule import in_quiet_hours
 
 if TYPE_CHECKING:
     # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.

@@ -13,19 +13,18 @@ from datetime import datetime, time, timedelta
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count
 
-from care.clock import local_date
+from care.domain.clock import local_date
 from care.models import Alert, CheckIn, StaffMembership, TreatmentSession
-from care.selectors import patient_instrument_codes
-
-from .emails import (
+from care.records.selectors import patient_instrument_codes
+from notifications.emails import (
     checkin_reminder_email,
     digest_email,
     questionnaire_reminder_email,
     session_reminder_email,
     staff_alert_email,
 )
-from .models import Delivery
-from .schedule import (
+from notifications.models import Delivery
+from notifications.schedule import (
     QUESTIONNAIRE_WINDOW,
     local_moment,
     pre_session_questionnaire_due,
@@ -67,7 +66,11 @@ def _session_of(delivery: Delivery) -> TreatmentSession | None:
 def _questionnaire_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     # Reads of the reminder settings that live with the dispatcher (imported here: it
     # imports the sender, which imports this module).
-    from .services import _questionnaires_done_since, _settings, reminder_preference_for
+    from notifications.services import (
+        _questionnaires_done_since,
+        _settings,
+        reminder_preference_for,
+    )
 
     patient = delivery.patient
     if patient is None:
@@ -98,7 +101,7 @@ def _questionnaire_no_longer_needed(delivery: Delivery, now: datetime) -> str:
 
 
 def _session_no_longer_needed(delivery: Delivery, now: datetime) -> str:
-    from .services import _settings, reminder_preference_for
+    from notifications.services import _settings, reminder_preference_for
 
     patient = delivery.patient
     if patient is None:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from care.accounts.selectors import clinic_email_addresses
 from care.models import Clinic, Invitation
-from care.selectors import clinic_email_addresses
-
-from .emails import DELIVERY_MESSAGE_ID, INVITATION_MESSAGE_ID
+from notifications.emails import DELIVERY_MESSAGE_ID, INVITATION_MESSAGE_ID
 
 SEPARATOR = "\n" + "-" * 79 + "\n"
 

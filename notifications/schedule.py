@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from care.clock import local_instant, utc_offset
+from care.domain.clock import local_instant, utc_offset
 
 # A reminder more than this late (beat or the whole system was down) is not sent any more:
 # "check in now" three hours after the chosen time is no longer the reminder promised.
@@ -28,7 +28,7 @@ def local_moment(day: date, at: time, tz: str) -> datetime:
     A wall time that does not exist that day (clocks go forward) is the first instant after
     the gap (02:30 on New York's spring-forward day is 03:00 EDT), whatever the size of the
     shift; one that happens twice (clocks go back) is its first occurrence. Either way each
-    local day has exactly one instant (care.clock.local_instant).
+    local day has exactly one instant (care.domain.clock.local_instant).
     """
     return local_instant(day, at, tz).astimezone(UTC)
 

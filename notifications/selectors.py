@@ -26,10 +26,9 @@ from django.db.models import (
 )
 
 from care.models import CheckIn, Patient
-
-from .models import Delivery, Heartbeat
-from .schedule import AFTER_SESSION, LATE_AFTER, ChosenTimeWindow, chosen_time_window
-from .sql import candidate_rows, patient_zones
+from notifications.models import Delivery, Heartbeat
+from notifications.schedule import AFTER_SESSION, LATE_AFTER, ChosenTimeWindow, chosen_time_window
+from notifications.sql import candidate_rows, patient_zones
 
 # A session moves the day's check-in reminder to about AFTER_SESSION after it; wall-clock
 # arithmetic on a DST day and rounding to the minute move it by up to an hour more.
@@ -68,7 +67,7 @@ class Candidate(NamedTuple):
     questionnaire_open: bool
 
     def as_patient(self) -> Patient:
-        """An unsaved Patient with what care.selectors.patient_instrument_codes reads."""
+        """An unsaved Patient with what care.records.selectors.patient_instrument_codes reads."""
         return Patient(
             pk=self.pk,
             questionnaires=self.questionnaires,

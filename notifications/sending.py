@@ -20,12 +20,11 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
 
+from care.alerts.services import alert_raise
+from care.domain.rules import AlertDraft
 from care.models import Alert
-from care.rules import AlertDraft
-from care.services import alert_raise
-
-from .kinds import kind_of
-from .models import Delivery
+from notifications.kinds import kind_of
+from notifications.models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ DEFERRED = "deferred"
 
 
 def _enqueue(delivery_id: int) -> None:
-    from .tasks import send_delivery
+    from notifications.tasks import send_delivery
 
     try:
         send_delivery.delay(delivery_id)
@@ -56,7 +55,7 @@ def _enqueue(delivery_id: int) -> None:
 
 def _enqueue_chunk(delivery_ids: list[int]) -> None:
     """One message for a chunk of deliveries (one alone goes as `send_delivery`)."""
-    from .tasks import send_deliveries
+    from notifications.tasks import send_deliveries
 
     if len(delivery_ids) == 1:
         _enqueue(delivery_ids[0])

@@ -19,7 +19,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
-from care.clock import local_date
+from care.alerts.services import alert_raise
+from care.domain.clock import local_date
+from care.domain.rules import AlertDraft
+from care.domain.trends import questionnaires_due
 from care.models import (
     Alert,
     Assessment,
@@ -29,14 +32,11 @@ from care.models import (
     StaffMembership,
     TreatmentSession,
 )
-from care.rules import AlertDraft
-from care.selectors import patient_instrument_codes
-from care.services import alert_raise, checkin_submit
-from care.trends import questionnaires_due
-
-from . import sending
-from .models import Delivery, Heartbeat, ReminderPreference
-from .schedule import (
+from care.records.selectors import patient_instrument_codes
+from care.records.services import checkin_submit
+from notifications import sending
+from notifications.models import Delivery, Heartbeat, ReminderPreference
+from notifications.schedule import (
     QUESTIONNAIRE_WINDOW,
     ReminderDecision,
     ReminderSettings,
@@ -49,14 +49,14 @@ from .schedule import (
     reminders_capped,
     session_reminder_decision,
 )
-from .selectors import Candidate, CapFacts, cap_facts, reminder_candidates
-from .sending import LEASE as LEASE
-from .sending import MAX_ATTEMPTS as MAX_ATTEMPTS
-from .sending import RETRY as RETRY
-from .sending import deliveries_send as deliveries_send
-from .sending import deliveries_sweep as deliveries_sweep
-from .sending import delivery_send as delivery_send
-from .sql import binding_cursor
+from notifications.selectors import Candidate, CapFacts, cap_facts, reminder_candidates
+from notifications.sending import LEASE as LEASE
+from notifications.sending import MAX_ATTEMPTS as MAX_ATTEMPTS
+from notifications.sending import RETRY as RETRY
+from notifications.sending import deliveries_send as deliveries_send
+from notifications.sending import deliveries_sweep as deliveries_sweep
+from notifications.sending import delivery_send as delivery_send
+from notifications.sql import binding_cursor
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,9 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection
 
-from care.clock import local_day_start
-from care.trends import REPEAT_AFTER_DAYS
-
-from .schedule import ChosenTimeWindow
+from care.domain.clock import local_day_start
+from care.domain.trends import REPEAT_AFTER_DAYS
+from notifications.schedule import ChosenTimeWindow
 
 
 @contextmanager
@@ -59,7 +58,7 @@ def patient_zones() -> list[str]:
 
 
 # The questionnaires of the maintenance schedule and the condition that makes each wanted
-# (care.selectors.patient_instrument_codes: a list the team chose, else by condition), in
+# (care.records.selectors.patient_instrument_codes: a list the team chose, else by condition), in
 # the order of the recent_from columns of the statements below (a test checks they agree).
 INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "has_ptsd"}
 
@@ -123,7 +122,7 @@ WHERE p.status = 'active' AND r.email_enabled
 
 # Who may have a maintenance questionnaire reminder due, from the same patients: in
 # maintenance, chosen time in the window, and a questionnaire they may be asked for without
-# a completion recent enough (care.trends.questionnaires_due decides). One row per such
+# a completion recent enough (care.domain.trends.questionnaires_due decides). One row per such
 # questionnaire, each an anti-join, which PostgreSQL can share among its workers; the
 # address is looked up for the rows found only (none if the account is not active).
 MAINTENANCE_CANDIDATES = """

@@ -8,8 +8,8 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 from django.utils import timezone
 
-from .selectors import REMINDER_TICK, last_reminder_tick
-from .services import (
+from notifications.selectors import REMINDER_TICK, last_reminder_tick
+from notifications.services import (
     booked_session_reminders_dispatch,
     deliveries_send,
     deliveries_sweep,

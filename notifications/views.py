@@ -13,17 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from care.access import get_membership_for_user, get_own_patient_for_user
-from care.clock import local_date
+from care.accounts.access import get_membership_for_user, get_own_patient_for_user
+from care.audit.services import audit_view
+from care.domain.clock import local_date
 from care.models import AuditEvent
-from care.patient_forms import CheckInForm
-from care.services import ClientIdConflict, audit_view
-
-from .emails import read_checkin_link_token, read_unsubscribe_token
-from .forms import ReminderPreferenceForm
-from .models import Delivery
-from .outbox import outbox_folder, outbox_messages
-from .services import (
+from care.records.forms import CheckInForm
+from care.records.services import ClientIdConflict
+from notifications.emails import read_checkin_link_token, read_unsubscribe_token
+from notifications.forms import ReminderPreferenceForm
+from notifications.models import Delivery
+from notifications.outbox import outbox_folder, outbox_messages
+from notifications.services import (
     CheckInLinkInvalid,
     checkin_link_delivery,
     checkin_link_use,

@@ -105,10 +105,10 @@ def _no_broker_publishing(request, monkeypatch):
     """
     enqueued = []
     if request.node.get_closest_marker("real_enqueue") is None:
-        monkeypatch.setattr("care.services.accounts._enqueue_invitation", enqueued.append)
+        monkeypatch.setattr("care.accounts.services._enqueue_invitation", enqueued.append)
         monkeypatch.setattr("notifications.sending._enqueue", enqueued.append)
         monkeypatch.setattr("notifications.sending._enqueue_chunk", enqueued.extend)
-        monkeypatch.setattr("care.services.exports._enqueue_export", enqueued.append)
+        monkeypatch.setattr("care.exports.services._enqueue_export", enqueued.append)
     return enqueued
 
 
@@ -197,8 +197,9 @@ def world(clinic, other_clinic):
     Returns (users by actor, URL kwargs, per-URL-name ids)."""
     from django.utils import timezone
 
+    from care.accounts.tokens import api_token_issue
     from care.models import Alert, CheckIn, TreatmentSession
-    from care.services import api_token_issue, assessment_submit
+    from care.records.services import assessment_submit
     from tests.factories import PatientFactory, StaffFactory
 
     patient = PatientFactory(clinic=clinic, tz="UTC")
@@ -249,7 +250,7 @@ def world(clinic, other_clinic):
     }
     token = api_token_issue(user=patient.user, name="phone", days=30, now=now).token
     # A whole-clinic export the clinician asked for, written and ready to download.
-    from care.services.exports import export_job_request, export_job_run
+    from care.exports.services import export_job_request, export_job_run
 
     export, _new = export_job_request(clinic=clinic, user=clinician.user, kind="checkins", now=now)
     export_job_run(job_id=export.pk)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import factory
 from django.utils import timezone
 
-from care.clock import local_date
+from care.domain.clock import local_date
 from care.models import (
     Assessment,
     CheckIn,

@@ -23,8 +23,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from care.accounts.tokens import api_token_issue
 from care.models import Alert
-from care.services import api_token_issue, assessment_submit
+from care.records.services import assessment_submit
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
+from care.accounts.tokens import api_token_issue, api_token_revoke
 from care.models import ApiToken
-from care.services import api_token_issue, api_token_revoke
 from tests.factories import PASSWORD, checkin_body
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.urls import reverse
 
-from care.exports import csv_trailer_verify, export_csv
-from care.models import AuditEvent, ExportJob, Patient
-from care.services import exports as export_service
-from care.services.exports import (
+from care.exports import services as export_service
+from care.exports.services import (
     LOST_AFTER,
     MAX_ATTEMPTS,
     export_job_request,
@@ -26,6 +24,8 @@ from care.services.exports import (
     export_jobs_sweep,
     export_path,
 )
+from care.exports.tables import csv_trailer_verify, export_csv
+from care.models import AuditEvent, ExportJob, Patient
 from tests.factories import PatientFactory, StaffFactory
 from tests.test_exports import tricky_records
 
@@ -156,7 +156,7 @@ def test_a_complete_download_removes_the_file_and_is_audited(
 def test_a_download_cut_short_leaves_the_file_to_try_again(
     clinician_client, patient, other_patient, monkeypatch, ask
 ):
-    monkeypatch.setattr("care.export_views.FILE_PIECE", 16)
+    monkeypatch.setattr("care.exports.views.FILE_PIECE", 16)
     tricky_records(patient, other_patient)
     job = ask(clinician_client)
     export_job_run(job_id=job.pk)

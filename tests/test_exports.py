@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from care.exports import (
+from care.exports.services import export_job_request, export_job_run
+from care.exports.tables import (
     ASSESSMENT_COLUMNS,
     CHECKIN_COLUMNS,
     CHUNK,
@@ -24,8 +25,7 @@ from care.exports import (
     export_queryset,
 )
 from care.models import ExportJob, Patient, TreatmentSession
-from care.services import assessment_submit
-from care.services.exports import export_job_request, export_job_run
+from care.records.services import assessment_submit
 from tests.factories import CheckInFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -376,7 +376,7 @@ def test_a_download_abandoned_mid_stream_leaves_the_connection_usable(
     clinic, patient, other_patient, monkeypatch
 ):
     """A client that hangs up closes the stream mid-COPY; the next query must still work."""
-    monkeypatch.setattr("care.exports.SEND_BYTES", 1)
+    monkeypatch.setattr("care.exports.tables.SEND_BYTES", 1)
     tricky_records(patient, other_patient)
     stream = export_csv("checkins", Patient.objects.filter(clinic=clinic))
     assert next(stream).startswith(b"patient_id,day,")

@@ -13,9 +13,9 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError, model_validator
 
-from care.fhir import patient_bundle
-from care.instruments import PCL5_DEFAULT_CUTOFF
-from care.services import assessment_submit
+from care.api.fhir import patient_bundle
+from care.domain.instruments import PCL5_DEFAULT_CUTOFF
+from care.records.services import assessment_submit
 
 pytestmark = pytest.mark.django_db
 

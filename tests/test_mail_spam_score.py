@@ -17,8 +17,9 @@ from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from django.test import Client, RequestFactory
 
+from care.accounts.services import invitation_create, invitation_send
 from care.models import Alert, TreatmentSession
-from care.services import checkin_submit, invitation_create, invitation_send
+from care.records.services import checkin_submit
 from notifications.models import Delivery, ReminderPreference
 from notifications.services import delivery_send, digests_dispatch
 from tests.care.test_account_emails import ALLAUTH_EMAILS, send_allauth_mail

@@ -34,8 +34,9 @@ from django.test import Client
 from django.test.client import ClientHandler
 from django.utils import timezone
 
+from care.accounts.tokens import api_token_issue
 from care.models import Alert, AuditEvent, ExportJob, Invitation, Patient, TreatmentSession
-from care.services import api_token_issue, assessment_submit, checkin_submit
+from care.records.services import assessment_submit, checkin_submit
 from care.tasks import run_alert_rules, run_export, send_invitation
 from notifications.models import Delivery, ReminderPreference
 from notifications.services import checkin_reminders_dispatch
@@ -395,8 +396,8 @@ def test_error_paths_leave_no_health_data_behind(
         patient.post("/api/v1/auth/tokens/", token, "application/json"),
     ]
     assert sign_in(patient, marked.user).status_code == sign_in(staff, clinician).status_code == 302
-    monkeypatch.setattr("care.patient_views.checkin_submit", deadlock)
-    monkeypatch.setattr("care.session_views.session_record", deadlock)
+    monkeypatch.setattr("care.records.views.checkin_submit", deadlock)
+    monkeypatch.setattr("care.treatment.views.session_record", deadlock)
     monkeypatch.setattr("care.api.views.checkin_submit", validation_gap)
     phone = bearer(marked.user, raise_request_exception=False)
     form = checkin_values("crash") | {"has_self_harm_thoughts": "yes"}

@@ -11,9 +11,9 @@ import redis
 from django.db import InterfaceError, OperationalError
 from django.test import Client, RequestFactory
 
-from care import outages
+from care.accounts.tokens import api_token_issue
+from care.common import outages
 from care.models import CheckIn
-from care.services import api_token_issue
 from tests.factories import checkin_body
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def test_an_api_request_while_redis_is_down_where_it_is_needed_is_a_503(
 
 
 def test_a_page_during_a_database_outage_is_the_friendly_503_page(patient_client, monkeypatch):
-    monkeypatch.setattr("care.views.patient_for_user", fail_with(lost_connection()))
+    monkeypatch.setattr("care.accounts.views.patient_for_user", fail_with(lost_connection()))
 
     assert_page_unavailable(patient_client.get("/"))
 
@@ -130,7 +130,7 @@ def test_other_database_errors_are_still_a_500(patient, monkeypatch, error):
     """A deadlock or a missing table is no outage: it is a server error, logged in full."""
     client = Client(raise_request_exception=False)
     client.force_login(patient.user)
-    monkeypatch.setattr("care.views.patient_for_user", fail_with(error))
+    monkeypatch.setattr("care.accounts.views.patient_for_user", fail_with(error))
 
     assert client.get("/").status_code == 500
 
@@ -139,7 +139,7 @@ def test_an_outage_is_logged_once_until_a_request_succeeds(patient_client, monke
     caplog.set_level(logging.INFO)
     error = lost_connection()
     error.args = ("secret row",)
-    monkeypatch.setattr("care.views.patient_for_user", fail_with(error))
+    monkeypatch.setattr("care.accounts.views.patient_for_user", fail_with(error))
 
     for _ in range(5):
         assert patient_client.get("/").status_code == 503
@@ -172,7 +172,7 @@ def test_a_redis_outage_is_over_when_the_cache_answers_again(patient_client, mon
 
     assert patient_client.get("/api/v1/me/").status_code == 200  # the cache answers a probe
 
-    assert [r.getMessage()[:48] for r in caplog.records if r.name == "care.outages"] == [
+    assert [r.getMessage()[:48] for r in caplog.records if r.name == "care.common.outages"] == [
         "Outage: Redis is unreachable (TimeoutError); req",
         "Outage over: Redis answers again after 0 s; 2 re",
     ]

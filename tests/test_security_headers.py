@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import path, reverse
 from django.utils import timezone
 
-from care.services import api_token_issue
+from care.accounts.tokens import api_token_issue
 from tests.factories import PASSWORD
 from tracker import urls as project_urls
 

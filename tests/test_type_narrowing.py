@@ -8,9 +8,10 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from care.api.authentication import api_user
-from care.forms import CaseloadFilterForm, form_field
+from care.audit.services import user_clinic_id
+from care.caseload.forms import CaseloadFilterForm
+from care.common.forms import form_field
 from care.models import AuditEvent
-from care.services.audit import user_clinic_id
 from tests.factories import ClinicFactory, PatientFactory, StaffFactory, UserFactory
 
 

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponseBase
 
 from care.api.errors import outage_json
-from care.outages import outage_kind, outage_noticed, outage_page, outage_request_done
+from care.common.outages import outage_kind, outage_noticed, outage_page, outage_request_done
 
 NO_STORE = "no-store, private"
 # Browser features no page of the site uses, refused to every origin (the site's own too).
@@ -66,7 +66,7 @@ def outage_response(request: HttpRequest, exc: BaseException | None) -> HttpResp
 
 class OutageMiddleware:
     """An outage met in a view is a 503, not a 500 with a traceback; a response that got
-    through may end an outage on record (care/outages.py). Outages met in other middleware
+    through may end an outage on record (care/common/outages.py). Outages met in other middleware
     (the session, the user) reach Django's 500 handler, which answers the same."""
 
     def __init__(self, get_response) -> None:

@@ -9,6 +9,7 @@ e-mail written as files under `var/mail/`.
 
 import base64
 import hmac
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,6 +72,12 @@ INSTALLED_APPS = [
     "notifications",
 ]
 
+# Developer tools (devtools/: the demo data and `manage.py seed_demo`) where the checkout has
+# them; the container image leaves them out (.dockerignore), so production cannot seed demo
+# patients.
+if importlib.util.find_spec("devtools") is not None:
+    INSTALLED_APPS.append("devtools")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tracker.middleware.PermissionsPolicyMiddleware",
@@ -86,12 +93,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Cache-Control: no-store on every response that may carry patient data.
     "tracker.middleware.PrivateNoStoreMiddleware",
-    "care.middleware.ViewerTimezoneMiddleware",
-    "care.middleware.AuditContextMiddleware",
+    "care.accounts.middleware.ViewerTimezoneMiddleware",
+    "care.accounts.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session limits; then staff must have a second factor.
-    "care.security.SessionTimeoutMiddleware",
-    "care.security.StaffSecondFactorMiddleware",
+    "care.accounts.security.SessionTimeoutMiddleware",
+    "care.accounts.security.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Last: turns a locked-out sign-in into the lockout page.
@@ -192,7 +199,7 @@ AUTH_USER_MODEL = "care.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses any sign-in (page, admin, API token) for a locked-out (account, address)
     # pair or address (django-axes' backend plus the address's own limit).
-    "care.security.LockoutBackend",
+    "care.accounts.security.LockoutBackend",
     # Only an account's own address signs in (User.email, set by the clinic): not allauth's
     # backend, which would also accept any address in allauth's EmailAddress table.
     "django.contrib.auth.backends.ModelBackend",
@@ -214,9 +221,9 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
-ACCOUNT_ADAPTER = "care.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "care.accounts.adapters.AccountAdapter"
 # Sign-in messages name a patient by the preferred name the pages use.
-ACCOUNT_USER_DISPLAY = "care.adapters.user_display"
+ACCOUNT_USER_DISPLAY = "care.accounts.adapters.user_display"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -228,26 +235,26 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
-# Reset links whose token a spam filter cannot read as a Bitcoin address (care.adapters).
-ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "care.adapters.ResetTokenGenerator"  # noqa: S105  # nosec B105
+# Reset links whose token a spam filter cannot read as a Bitcoin address (care.accounts.adapters).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "care.accounts.adapters.ResetTokenGenerator"  # noqa: S105  # nosec B105
 # Failed sign-ins and wrong second-factor codes are limited by django-axes below (one
 # lockout with a cool-off, on every sign-in path); allauth's own counter for them is off so
 # that there is one rule (its per-account count would let anyone lock a named account out).
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
 # Second factor (allauth.mfa): TOTP with recovery codes. Required for clinic staff and
-# Django admin users outside DEBUG (care.security); patients may opt in.
+# Django admin users outside DEBUG (care.accounts.security); patients may opt in.
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=not DEBUG)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Care tracker")
-MFA_ADAPTER = "care.security.MFAAdapter"
+MFA_ADAPTER = "care.accounts.security.MFAAdapter"
 # The code forms refuse every code while the account's codes or the address are locked out.
 MFA_FORMS = {
-    "authenticate": "care.signin.CodeForm",
-    "reauthenticate": "care.signin.ReauthenticateCodeForm",
+    "authenticate": "care.accounts.signin.CodeForm",
+    "reauthenticate": "care.accounts.signin.ReauthenticateCodeForm",
 }
 # Authenticator secrets (TOTP keys, recovery-code seeds) are encrypted at rest with Fernet
-# keys, newest first (care.mfa_secrets; rotation: put a new key first, run
+# keys, newest first (care.accounts.mfa_secrets; rotation: put a new key first, run
 # `manage.py rotate_mfa_keys`, then drop the old one). Required outside DEBUG; in DEBUG the
 # default is a key derived from SECRET_KEY (the tests set a key of their own).
 MFA_ENCRYPTION_KEYS = [k.strip() for k in env.list("MFA_ENCRYPTION_KEYS", default=[]) if k.strip()]
@@ -270,31 +277,31 @@ except ValueError:
 # Patients have no verified-address step (they are invited by e-mail), so allow enrolment.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 
-# Sessions: idle limits by role and an absolute limit (care.security).
+# Sessions: idle limits by role and an absolute limit (care.accounts.security).
 SESSION_IDLE_MINUTES_STAFF = env.int("SESSION_IDLE_MINUTES_STAFF", default=15)
 SESSION_IDLE_MINUTES_PATIENT = env.int("SESSION_IDLE_MINUTES_PATIENT", default=30)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
-# Lockout (django-axes; care.security): for the cool-off time, an account is refused from an
-# address after LOGIN_FAILURE_LIMIT wrong passwords from there (other addresses are not
+# Lockout (django-axes; care.accounts.security): for the cool-off time, an account is refused
+# from an address after LOGIN_FAILURE_LIMIT wrong passwords from there (other addresses are not
 # affected), its second step is refused everywhere after LOGIN_FAILURE_LIMIT wrong codes, and
 # an address is refused after LOGIN_ADDRESS_FAILURE_LIMIT failures of any accounts (high
 # enough for a clinic's shared address). The same answer whether or not the account exists;
 # a successful sign-in resets that pair's count.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
-AXES_FAILURE_LIMIT = "care.security.lockout_failure_limit"
+AXES_FAILURE_LIMIT = "care.accounts.security.lockout_failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = "care.security.lockout_parameters"
+AXES_LOCKOUT_PARAMETERS = "care.accounts.security.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
-AXES_USERNAME_CALLABLE = "care.security.lockout_username"
+AXES_USERNAME_CALLABLE = "care.accounts.security.lockout_username"
 # Not kept in the attempts' copy of the form: codes (a mistyped recovery code is close).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 # The client address as the rate limits and the audit trail read it (NUM_PROXIES aware).
-AXES_CLIENT_IP_CALLABLE = "care.services.audit.client_ip"
-AXES_LOCKOUT_CALLABLE = "care.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "care.audit.services.client_ip"
+AXES_LOCKOUT_CALLABLE = "care.accounts.security.lockout_response"
 AXES_VERBOSE = False
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -469,7 +476,7 @@ DELIVERY_SEND_CHUNK = env.int("DELIVERY_SEND_CHUNK", default=200)
 # Redis gives a message that was not acknowledged (its worker died) to another worker after this.
 BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=3600)
 
-# Whole-clinic exports (care.services.exports): written by a worker into EXPORT_DIR (which
+# Whole-clinic exports (care.exports.services): written by a worker into EXPORT_DIR (which
 # web and worker must share: one volume in docker-compose.yml), kept EXPORT_KEEP_HOURS at
 # most, removed after their one complete download. A worker gives up on one after
 # EXPORT_TIME_LIMIT_SECONDS (under BROKER_VISIBILITY_TIMEOUT, like every task).

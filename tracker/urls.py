@@ -5,10 +5,9 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView
 
-from care import signin
-from care import views as care_views
-
-from . import views
+from care.accounts import signin
+from care.accounts import views as care_views
+from tracker import views
 
 # The admin signs in through allauth, so lockout and the second factor apply there too.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # on this one site
@@ -24,7 +23,7 @@ urlpatterns = [
         login_not_required(TemplateView.as_view(template_name="api_docs.html")),
         name="api-docs",
     ),
-    # allauth's code step, with its limits (care.signin); then allauth's own pages.
+    # allauth's code step, with its limits (care.accounts.signin); then allauth's own pages.
     path("accounts/2fa/authenticate/", signin.authenticate, name="mfa_authenticate"),
     # A person's address is the clinic's to set (it is the sign-in name): no adding addresses.
     path("accounts/email/", signin.no_address_changes, name="account_email"),

@@ -14,9 +14,8 @@ from django.views.decorators.cache import never_cache
 
 from care.api.errors import django_error_json
 from notifications.models import Heartbeat
-
-from .celery import app as celery_app
-from .middleware import outage_response
+from tracker.celery import app as celery_app
+from tracker.middleware import outage_response
 
 logger = logging.getLogger(__name__)
 

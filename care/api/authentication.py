@@ -5,8 +5,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 
-from ..models import User
-from ..services.tokens import api_token_authenticate
+from care.accounts.tokens import api_token_authenticate
+from care.models import User
 
 
 def api_user(request: Request) -> User:

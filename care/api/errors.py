@@ -7,7 +7,7 @@
 `code` is stable and meant for programs (`invalid`, `not_authenticated`, `authentication_failed`,
 `permission_denied`, `not_found`, `method_not_allowed`, `unsupported_media_type`, `parse_error`,
 `conflict`, `throttled`, `unavailable` (a 503 with Retry-After: the database or Redis is
-unreachable, see care/outages.py), ...); `detail` is a sentence for people; `errors` maps a
+unreachable, see care/common/outages.py), ...); `detail` is a sentence for people; `errors` maps a
 field (nested fields joined with dots) to its messages and is empty when no field is at fault.
 """
 
@@ -18,9 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from ..access import RecordNotFound
-from ..outages import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, outage_kind, outage_noticed
-from ..services.audit import audit_denied
+from care.accounts.access import RecordNotFound
+from care.audit.services import audit_denied
+from care.common.outages import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, outage_kind, outage_noticed
 
 INVALID_DETAIL = "Some values are not valid; see errors."
 

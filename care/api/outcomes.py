@@ -9,15 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from care.accounts.access import get_membership_for_user
+from care.audit.services import audit_view
+from care.domain.outcomes import SMALL_COUNT_BELOW
+from care.models import Alert, AuditEvent, Patient, TreatmentSession
+from care.outcomes.export import FEWER, report_json
+from care.outcomes.forms import OutcomeFilterForm
+from care.outcomes.selectors import clinic_outcome_report, filters_echo
 from notifications.models import Delivery
-
-from ..access import get_membership_for_user
-from ..models import Alert, AuditEvent, Patient, TreatmentSession
-from ..outcome_export import FEWER, report_json
-from ..outcome_forms import OutcomeFilterForm
-from ..outcome_selectors import clinic_outcome_report, filters_echo
-from ..outcomes import SMALL_COUNT_BELOW
-from ..services import audit_view
 
 
 class CountOutput(serializers.Serializer):

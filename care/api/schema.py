@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
-from .errors import ErrorSerializer
+from care.api.errors import ErrorSerializer
 
 ERRORS = {
     400: (

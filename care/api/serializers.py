@@ -6,10 +6,10 @@ returns it through its serializer, so the body and the schema cannot drift apart
 
 from rest_framework import serializers
 
-from ..instruments import INSTRUMENTS, Instrument
-from ..models import Assessment, CheckIn
-from ..models.records import SIDE_EFFECTS
-from ..scoring import band_for_code, instrument_bands
+from care.domain.instruments import INSTRUMENTS, Instrument
+from care.domain.scoring import band_for_code, instrument_bands
+from care.models import Assessment, CheckIn
+from care.models.records import SIDE_EFFECTS
 
 
 class CheckInInput(serializers.Serializer):

@@ -13,17 +13,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..access import get_alert_for_user, get_membership_for_user, get_patient_for_user
-from ..caseload import caseload_patients, caseload_rows
-from ..fhir import patient_bundle
-from ..models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
-from ..patient_trends import patient_trends
-from ..selectors import clinic_alerts_list, related_safety_alerts
-from ..services import AlertAlreadyAcknowledged, alerts_acknowledge, audit_view
-from .authentication import api_user
-from .errors import Conflict
-from .filters import AlertFilter, CaseloadFilter, SessionFilter
-from .schema import CONFLICT
+from care.accounts.access import get_alert_for_user, get_membership_for_user, get_patient_for_user
+from care.alerts.selectors import clinic_alerts_list, related_safety_alerts
+from care.alerts.services import AlertAlreadyAcknowledged, alerts_acknowledge
+from care.api.authentication import api_user
+from care.api.errors import Conflict
+from care.api.fhir import patient_bundle
+from care.api.filters import AlertFilter, CaseloadFilter, SessionFilter
+from care.api.schema import CONFLICT
+from care.audit.services import audit_view
+from care.caseload.selectors import caseload_patients, caseload_rows
+from care.caseload.trends import patient_trends
+from care.models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 
 
 class ScoreSummaryOutput(serializers.Serializer):

@@ -12,20 +12,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..models import ApiToken
-from ..security import (
+from care.accounts.security import (
     second_factor_check,
     second_factor_failed,
     second_factor_locked,
     second_factor_refused,
 )
-from ..selectors import user_api_tokens
-from ..services import api_token_issue, api_token_revoke
-from ..services.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
-from .authentication import api_user
-from .errors import ErrorSerializer
-from .filters import TokenFilter
-from .throttling import AnonThrottle, TokenIssueThrottle, UserThrottle
+from care.accounts.selectors import user_api_tokens
+from care.accounts.tokens import (
+    DEFAULT_TOKEN_DAYS,
+    MAX_TOKEN_DAYS,
+    api_token_issue,
+    api_token_revoke,
+)
+from care.api.authentication import api_user
+from care.api.errors import ErrorSerializer
+from care.api.filters import TokenFilter
+from care.api.throttling import AnonThrottle, TokenIssueThrottle, UserThrottle
+from care.models import ApiToken
 
 
 class TokenOutput(serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from . import outcomes, staff, tokens, views
+from care.api import outcomes, staff, tokens, views
 
 app_name = "api"
 

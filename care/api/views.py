@@ -10,28 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from notifications.forms import PATIENT_KINDS, validate_reminder_values
-from notifications.services import reminder_preference_for, reminder_preference_update
-
-from ..access import (
+from care.accounts.access import (
     get_own_assessment_for_user,
     get_own_patient_for_user,
     membership_for_user,
     patient_for_user,
 )
-from ..clock import local_date
-from ..crisis import crisis_block
-from ..instruments import INSTRUMENTS, PCL5_DEFAULT_CUTOFF
-from ..models import Assessment, CheckIn
-from ..scoring import SELF_HARM_FLAG, AnswersInvalid
-from ..selectors import patient_checkin_on, patient_instrument_codes, patient_last_completed
-from ..services import ClientIdConflict, assessment_submit, checkin_submit
-from ..trends import questionnaires_due
-from .authentication import api_user
-from .errors import Conflict
-from .filters import AssessmentFilter, CheckInFilter
-from .schema import CONFLICT
-from .serializers import (
+from care.api.authentication import api_user
+from care.api.errors import Conflict
+from care.api.filters import AssessmentFilter, CheckInFilter
+from care.api.schema import CONFLICT
+from care.api.serializers import (
     AssessmentInput,
     AssessmentOutput,
     AssessmentSubmitted,
@@ -44,6 +33,20 @@ from .serializers import (
     checkin_data,
     instrument_data,
 )
+from care.domain.clock import local_date
+from care.domain.crisis import crisis_block
+from care.domain.instruments import INSTRUMENTS, PCL5_DEFAULT_CUTOFF
+from care.domain.scoring import SELF_HARM_FLAG, AnswersInvalid
+from care.domain.trends import questionnaires_due
+from care.models import Assessment, CheckIn
+from care.records.selectors import (
+    patient_checkin_on,
+    patient_instrument_codes,
+    patient_last_completed,
+)
+from care.records.services import ClientIdConflict, assessment_submit, checkin_submit
+from notifications.forms import PATIENT_KINDS, validate_reminder_values
+from notifications.services import reminder_preference_for, reminder_preference_update
 
 
 def client_id_conflict() -> Conflict:

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from care import mfa_secrets
+from care.accounts import mfa_secrets
 
 
 def encrypt_secrets(apps, schema_editor):

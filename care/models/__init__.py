@@ -1,4 +1,4 @@
-from .accounts import (
+from care.models.accounts import (
     REVEALING_WORDS,
     ApiToken,
     Clinic,
@@ -10,11 +10,11 @@ from .accounts import (
     validate_neutral_sender_name,
     validate_tz,
 )
-from .alerts import Alert
-from .audit import AuditEvent, AuditEventImmutable
-from .exports import ExportJob
-from .records import Assessment, CheckIn, CheckInRevision
-from .sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
+from care.models.alerts import Alert
+from care.models.audit import AuditEvent, AuditEventImmutable
+from care.models.exports import ExportJob
+from care.models.records import Assessment, CheckIn, CheckInRevision
+from care.models.sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
 
 __all__ = [
     "REMS_FORM_DAYS",

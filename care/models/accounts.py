@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
-from ..clock import local_date
+from care.domain.clock import local_date
 
 
 def validate_tz(value: str) -> None:

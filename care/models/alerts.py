@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import Patient
+from care.models.accounts import Patient
 
 
 class Alert(models.Model):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import Clinic, Patient
+from care.models.accounts import Clinic, Patient
 
 APPEND_ONLY_MESSAGE = "care_auditevent is append-only"
 EMAIL_SNAPSHOT_LENGTH = 254

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import Clinic
+from care.models.accounts import Clinic
 
 
 class ExportJob(models.Model):

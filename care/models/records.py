@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .accounts import Patient
+from care.models.accounts import Patient
 
 ZERO_TO_TEN = [MinValueValidator(0), MaxValueValidator(10)]
 

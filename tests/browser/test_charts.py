@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from care.clock import local_date
-from care.dates import day_month
+from care.domain.clock import local_date
+from care.domain.dates import day_month
 from care.models import TreatmentSession
 from tests.browser.signin import sign_in, staff_sign_in
 from tests.factories import (

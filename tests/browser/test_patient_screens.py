@@ -8,8 +8,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from care.management.commands.seed_demo import DEMO_PASSWORD
 from care.models import Alert
+from devtools.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

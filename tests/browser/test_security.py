@@ -10,7 +10,7 @@ from django.template import engines
 from django.test import Client
 from django.urls import path
 
-from care.management.commands.seed_demo import DEMO_PASSWORD
+from devtools.management.commands.seed_demo import DEMO_PASSWORD
 from tests.browser.conftest import watch
 from tracker import urls as project_urls
 

@@ -7,10 +7,10 @@ import pytest
 from django.core.mail import EmailMessage
 from django.core.management import call_command
 
-from care.exports import csv_trailer_verify
-from care.management.commands.seed_demo import DEMO_PASSWORD
+from care.exports.services import export_job_run
+from care.exports.tables import csv_trailer_verify
 from care.models import StaffMembership
-from care.services.exports import export_job_run
+from devtools.management.commands.seed_demo import DEMO_PASSWORD
 from notifications.emails import delivery_message_id
 from tests.browser.signin import staff_sign_in
 from tests.factories import ClinicFactory, StaffFactory, totp_code

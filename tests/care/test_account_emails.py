@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from care.services import invitation_create, invitation_send
+from care.accounts.services import invitation_create, invitation_send
 from notifications.models import Delivery
 from notifications.services import delivery_send
 

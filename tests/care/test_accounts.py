@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 
-from care.management.commands.seed_demo import DEMO_PASSWORD
 from care.models import Clinic, Patient, StaffMembership, User
+from devtools.management.commands.seed_demo import DEMO_PASSWORD
 from tests.factories import PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_no_reset_link_reads_as_a_bitcoin_address_and_each_still_works(client, c
     """Django's bare token does, about one time in 60 (a flaky spam score); ours never."""
     from django.contrib.auth.tokens import PasswordResetTokenGenerator
 
-    from care.adapters import ResetTokenGenerator
+    from care.accounts.adapters import ResetTokenGenerator
 
     ours, django = ResetTokenGenerator(), PasswordResetTokenGenerator()
     user = clinician

@@ -9,9 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from care.forms import EMAIL_UNAVAILABLE
+from care.accounts.forms import EMAIL_UNAVAILABLE
+from care.accounts.services import invitation_create, staff_member_update
+from care.accounts.tokens import api_token_issue
 from care.models import Patient, User
-from care.services import api_token_issue, invitation_create, staff_member_update
 from tests.factories import PASSWORD, PatientFactory, StaffFactory, give_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db

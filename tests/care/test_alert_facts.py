@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from care.models import Alert, AuditEvent, TreatmentSession
-from care.rules import AlertDraft, ScorePoint, worsening_alerts
-from care.services import (
+from care.alerts.services import (
     AlertAlreadyAcknowledged,
     alert_acknowledge,
     alert_raise,
     alerts_acknowledge,
+    assessment_alerts_run,
     daily_alerts_run,
 )
-from care.services.alerts import assessment_alerts_run
+from care.domain.rules import AlertDraft, ScorePoint, worsening_alerts
+from care.models import Alert, AuditEvent, TreatmentSession
 from tests.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,16 +6,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from care.models import Alert, TreatmentSession
-from care.patient_trends import patient_trends
-from care.rules import AlertDraft
-from care.services import (
+from care.alerts.services import (
     AlertAlreadyAcknowledged,
     alert_acknowledge,
     alert_raise,
-    assessment_submit,
     daily_alerts_run,
 )
+from care.caseload.trends import patient_trends
+from care.domain.rules import AlertDraft
+from care.models import Alert, TreatmentSession
+from care.records.services import assessment_submit
 from tests.factories import AssessmentFactory, CheckInFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ import uuid
 
 import pytest
 
-from care.instruments import PHQ9
+from care.domain.instruments import PHQ9
+from care.domain.scoring import AnswersInvalid, validate_answers
 from care.models import Alert, Assessment, CheckIn
-from care.scoring import AnswersInvalid, validate_answers
 from tests.factories import checkin_body
 
 ASSESSMENTS = "/api/v1/assessments/"

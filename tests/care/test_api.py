@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from care.accounts.tokens import api_token_issue
 from care.api.serializers import CheckInOutput, checkin_data
 from care.models import Alert, Assessment, CheckIn
-from care.services import api_token_issue, assessment_submit
+from care.records.services import assessment_submit
 from tests.factories import CheckInFactory, checkin_body
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,9 @@ from django.conf import settings as django_settings
 from django.contrib.auth import user_login_failed
 from django.test import Client, RequestFactory
 
-from care.access import get_membership_for_user, get_own_patient_for_user
+from care.accounts.access import get_membership_for_user, get_own_patient_for_user
+from care.audit.services import audit_view, client_ip
 from care.models import AuditEvent
-from care.services import audit_view
-from care.services.audit import client_ip
 from tests.care.test_audit_events import mark, new_events, only_event, summary
 from tests.factories import PASSWORD, totp_code
 

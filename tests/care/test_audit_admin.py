@@ -13,8 +13,9 @@ from django.contrib import admin
 from django.urls import URLResolver, reverse
 from django.utils import timezone
 
+from care.accounts.services import invitation_create
+from care.audit.services import audit_record
 from care.models import AuditEvent
-from care.services import audit_record, invitation_create
 from tests.care.test_audit_events import mark
 
 pytestmark = pytest.mark.django_db

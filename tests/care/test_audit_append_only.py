@@ -9,8 +9,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
 from django.test import RequestFactory
 
+from care.audit.services import audit_record
 from care.models import AuditEvent, AuditEventImmutable
-from care.services import audit_record
 from tests.factories import give_second_factor
 
 pytestmark = pytest.mark.django_db

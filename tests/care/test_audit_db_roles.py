@@ -23,8 +23,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from care.audit.services import audit_record
 from care.models import AuditEvent, CheckIn, Patient
-from care.services import audit_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

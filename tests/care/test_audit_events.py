@@ -13,10 +13,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from care.alerts.services import alert_raise
+from care.domain.rules import AlertDraft
+from care.exports.services import export_job_run
 from care.models import Alert, AuditEvent, ExportJob, TreatmentSession
-from care.rules import AlertDraft
-from care.services import alert_raise, checkin_submit, session_cancel
-from care.services.exports import export_job_run
+from care.records.services import checkin_submit
+from care.treatment.services import session_cancel
 from tests.care.test_enrollment import edit_data, enrollment_data
 from tests.care.test_patient_pages import checkin_post, phq9_post
 from tests.care.test_sessions import record_data

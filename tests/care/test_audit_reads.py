@@ -13,7 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from care.models import Alert, AuditEvent, TreatmentSession
-from care.services import assessment_submit
+from care.records.services import assessment_submit
 from tests.care.test_audit_events import mark, new_events, only_event, summary
 from tests.factories import PatientFactory, StaffFactory
 from tests.notifications.test_checkin_link import FORM, NINE_NY, answers, link  # noqa: F401
@@ -122,7 +122,7 @@ def test_a_patient_changed_in_the_django_admin_is_recorded(client, operator, pat
 def test_a_patients_account_and_invitation_in_the_django_admin_are_reads_of_the_patient(
     client, operator, patient
 ):
-    from care.services import invitation_create
+    from care.accounts.services import invitation_create
 
     invitation = invitation_create(user=patient.user, created_by=None, now=timezone.now())
     client.force_login(operator)

@@ -10,8 +10,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from psycopg.adapt import Transformer
 
-from care.bulk import PROBE, RowWriter, _Column
 from care.models import Assessment, CheckIn, TreatmentSession
+from devtools.bulk import PROBE, RowWriter, _Column
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from care.caseload import CaseloadEntry, CaseloadFilters, caseload_page
+from care.caseload.selectors import CaseloadEntry, CaseloadFilters, caseload_page
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession, User
 from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 
@@ -267,7 +267,7 @@ def test_the_filter_form_keeps_a_typed_name_out_of_the_url(clinician_client, cli
 def test_pages_continue_from_the_patients_needing_attention_to_the_others_by_name(
     clinic, clinician, monkeypatch
 ):
-    monkeypatch.setattr("care.caseload.PAGE_SIZE", 3)
+    monkeypatch.setattr("care.caseload.selectors.PAGE_SIZE", 3)
     people = {
         name: PatientFactory(clinic=clinic, preferred_name=name, user__full_name=f"{name} Z")
         for name in ["Ann", "Bea", "Cal", "Dee", "Eve", "Fay", "Gus"]

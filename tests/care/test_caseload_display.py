@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from care.caseload import CaseloadRow, ScoreSummary
-from care.caseload_display import _checkin, _one_decimal, _score
-from care.dates import day_month
+from care.caseload.display import _checkin, _one_decimal, _score
+from care.caseload.selectors import CaseloadRow, ScoreSummary
+from care.domain.dates import day_month
 
 
 @pytest.mark.parametrize(

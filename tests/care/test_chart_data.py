@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from care.clock import local_date
+from care.caseload.trends import patient_trends
+from care.domain.clock import local_date
 from care.models import TreatmentSession
-from care.patient_trends import patient_trends
 from tests.factories import AssessmentFactory, CheckInFactory
 
 pytestmark = pytest.mark.django_db

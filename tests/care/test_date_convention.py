@@ -8,10 +8,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from care.caseload_display import session_moment
-from care.dates import day_month, day_month_year
-from care.rules import missed_checkins_alert
-from care.services import assessment_submit
+from care.caseload.display import session_moment
+from care.domain.dates import day_month, day_month_year
+from care.domain.rules import missed_checkins_alert
+from care.records.services import assessment_submit
 
 pytestmark = pytest.mark.django_db
 

@@ -251,7 +251,7 @@ def test_a_simultaneous_duplicate_enrollment_gets_a_form_error_not_a_500(
     clinician_client, clinician, patient, monkeypatch
 ):
     # As if another request created the account between validation and saving.
-    from care.forms import EnrollmentForm
+    from care.caseload.forms import EnrollmentForm
 
     monkeypatch.setattr(EnrollmentForm, "clean_email", lambda form: form.cleaned_data["email"])
 

@@ -7,11 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from care.caseload import CaseloadFilters, caseload_page
+from care.alerts.services import assessment_alerts_run, daily_alerts_run
+from care.caseload.selectors import CaseloadFilters, caseload_page
+from care.caseload.trends import patient_trends
 from care.models import Alert, Assessment, TreatmentSession
-from care.outcome_selectors import OutcomeFilters, clinic_outcome_report
-from care.patient_trends import patient_trends
-from care.services.alerts import assessment_alerts_run, daily_alerts_run
+from care.outcomes.selectors import OutcomeFilters, clinic_outcome_report
 from tests.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from care.instruments import INSTRUMENTS, PCL5, PHQ9
+from care.domain.instruments import INSTRUMENTS, PCL5, PHQ9
 
 FIXTURE = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "instruments_reference.json").read_text()

@@ -9,13 +9,13 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.utils import timezone
 
-from care.models import Invitation
-from care.services import (
+from care.accounts.services import (
     InvitationInvalid,
     invitation_accept,
     invitation_create,
     invitation_send,
 )
+from care.models import Invitation
 
 pytestmark = pytest.mark.django_db
 

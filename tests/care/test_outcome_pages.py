@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from care.models import Alert, Assessment, AuditEvent, CheckIn, Patient, TreatmentSession, User
-from care.outcome_export import CSV_HEADER
-from care.outcome_selectors import OutcomeFilters, clinic_outcome_report
+from care.outcomes.export import CSV_HEADER
+from care.outcomes.selectors import OutcomeFilters, clinic_outcome_report
 from notifications.models import Delivery
 from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 

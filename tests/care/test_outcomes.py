@@ -5,9 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from care.outcome_display import chart_data, mean, minutes, share
-from care.outcome_export import count_cell, csv_rows, report_json, share_cell
-from care.outcomes import (
+from care.domain.outcomes import (
     AlertRecord,
     CheckInCounts,
     CohortPatient,
@@ -23,7 +21,9 @@ from care.outcomes import (
     percent,
     questionnaire_adherence,
 )
-from care.rules import ScorePoint
+from care.domain.rules import ScorePoint
+from care.outcomes.display import chart_data, mean, minutes, share
+from care.outcomes.export import count_cell, csv_rows, report_json, share_cell
 
 FIRST = datetime(2026, 1, 5, 10, tzinfo=UTC)  # every patient's first held session
 PERIOD = Period(date(2025, 12, 1), date(2026, 11, 30), "UTC")

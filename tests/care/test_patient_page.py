@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from care.caseload.trends import patient_trends
 from care.models import Assessment, TreatmentSession
-from care.patient_trends import patient_trends
 from tests.factories import build_history
 
 pytestmark = pytest.mark.django_db

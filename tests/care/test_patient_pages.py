@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from care.models import Alert, Assessment, CheckIn
-from care.services import assessment_submit
+from care.records.services import assessment_submit
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from care.domain.scoring import AnswersInvalid
 from care.models import Alert, Assessment, CheckIn
-from care.scoring import AnswersInvalid
-from care.services import assessment_submit, checkin_submit
+from care.records.services import assessment_submit, checkin_submit
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from care.domain.scoring import AnswersInvalid
 from care.models import Alert, Assessment, CheckIn
-from care.scoring import AnswersInvalid
-from care.services import ClientIdConflict, assessment_submit, checkin_submit
+from care.records.services import ClientIdConflict, assessment_submit, checkin_submit
 from tests.care.test_records import checkin_values, phq9
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from care.rules import (
+from care.domain.rules import (
     ScorePoint,
     baseline,
     blood_pressure_alert,

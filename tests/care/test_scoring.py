@@ -2,8 +2,8 @@
 
 import pytest
 
-from care.instruments import GAD7, PCL5, PHQ9
-from care.scoring import (
+from care.domain.instruments import GAD7, PCL5, PHQ9
+from care.domain.scoring import (
     SELF_HARM_FLAG,
     AnswersInvalid,
     questionnaire_score,

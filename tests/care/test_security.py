@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from care.services import api_token_issue
+from care.accounts.tokens import api_token_issue
 from tests.factories import PASSWORD, StaffFactory, give_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db

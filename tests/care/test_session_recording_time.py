@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from care.domain.session_rules import session_record_problems
 from care.models import TreatmentSession
-from care.services import SessionNotRecordable, session_record
-from care.session_rules import session_record_problems
+from care.treatment.services import SessionNotRecordable, session_record
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
 

@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from care.accounts.services import invitation_send
 from care.models import Invitation, StaffMembership, User
-from care.services import invitation_send
 from tests.factories import PASSWORD, StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from care.forms import ClinicSettingsForm
-from care.timezones import timezone_groups
+from care.accounts.forms import ClinicSettingsForm
+from care.domain.timezones import timezone_groups
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from care.clock import local_date
-from care.trends import (
+from care.domain.clock import local_date
+from care.domain.trends import (
     TrendPoint,
     questionnaires_due,
     rolling_average,

@@ -24,9 +24,7 @@ from django.db import connections
 
 from notifications.models import Heartbeat
 from notifications.tasks import send_deliveries, send_delivery
-from tracker.celery import app as celery_app
-
-from .harness import (
+from tests.faults.harness import (
     STACK_SITE_URL,
     TIMINGS,
     Postgres,
@@ -38,6 +36,7 @@ from .harness import (
     pg_bin,
     wait_until,
 )
+from tracker.celery import app as celery_app
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per command
 

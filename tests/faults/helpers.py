@@ -11,8 +11,7 @@ from notifications.models import Delivery, ReminderPreference
 from notifications.selectors import REMINDER_TICK
 from notifications.services import checkin_reminders_dispatch, heartbeat_record
 from tests.factories import PatientFactory
-
-from .harness import STACK_SITE_URL, wait_until
+from tests.faults.harness import STACK_SITE_URL, wait_until
 
 
 def daytime_zone(now) -> str:

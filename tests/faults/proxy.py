@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import ROOT, Process, free_port, wait_until
+from tests.faults.harness import ROOT, Process, free_port, wait_until
 
 TEMPLATE = ROOT / "docker/proxy/nginx.conf.template"
 # What the nginx image's envsubst fills in (NGINX_ENVSUBST_FILTER=^PROXY_ in compose).

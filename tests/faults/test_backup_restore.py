@@ -20,12 +20,11 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from care.models import AuditEvent, CheckIn
-from care.services import checkin_submit
+from care.records.services import checkin_submit
 from notifications.models import Delivery
 from tests.factories import PatientFactory
-
-from .harness import ROOT, PgBackRest, Postgres, pgbackrest_bin, wait_until
-from .helpers import dispatch, due_patient, message_id, status_of, wait_for_status
+from tests.faults.harness import ROOT, PgBackRest, Postgres, pgbackrest_bin, wait_until
+from tests.faults.helpers import dispatch, due_patient, message_id, status_of, wait_for_status
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
 

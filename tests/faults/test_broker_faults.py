@@ -7,13 +7,12 @@ import pytest
 import requests
 from django.utils import timezone
 
+from care.accounts.tokens import api_token_issue
 from care.models import Alert, CheckIn
-from care.services import api_token_issue
 from notifications.models import Delivery
 from tests.factories import PatientFactory
-
-from .harness import wait_until
-from .helpers import assert_exactly_once, dispatch, due_patient, wait_for_status
+from tests.faults.harness import wait_until
+from tests.faults.helpers import assert_exactly_once, dispatch, due_patient, wait_for_status
 
 pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(90)]
 

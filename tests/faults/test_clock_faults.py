@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from notifications.models import Delivery
-
-from .harness import wait_until
-from .helpers import assert_exactly_once, due_patient
+from tests.faults.harness import wait_until
+from tests.faults.helpers import assert_exactly_once, due_patient
 
 pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(240)]
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from .harness import wait_until
-from .helpers import assert_exactly_once, dispatch, due_patient, wait_for_status
+from tests.faults.harness import wait_until
+from tests.faults.helpers import assert_exactly_once, dispatch, due_patient, wait_for_status
 
 pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(90)]
 

@@ -9,9 +9,8 @@ from collections import Counter
 import pytest
 
 from notifications.models import Delivery
-
-from .harness import TIMINGS, wait_until
-from .helpers import due_patient, message_id
+from tests.faults.harness import TIMINGS, wait_until
+from tests.faults.helpers import due_patient, message_id
 
 pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(240)]
 

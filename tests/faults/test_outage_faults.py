@@ -9,9 +9,9 @@ import pytest
 import requests
 from django.utils import timezone
 
+from care.accounts.tokens import api_token_issue
+from care.common.outages import RETRY_AFTER_SECONDS
 from care.models import AuditEvent, CheckIn
-from care.outages import RETRY_AFTER_SECONDS
-from care.services import api_token_issue
 from tests.factories import PatientFactory, checkin_body
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(90)]

@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from .harness import wait_until
-from .proxy import Nginx, SlowHeaderClients
+from tests.faults.harness import wait_until
+from tests.faults.proxy import Nginx, SlowHeaderClients
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]
 

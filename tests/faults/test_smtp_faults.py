@@ -4,9 +4,8 @@ failed by policy, and nothing is left pending or sending."""
 import pytest
 
 from care.models import Alert
-
-from .harness import wait_until
-from .helpers import assert_exactly_once, dispatch, due_patient, wait_for_status
+from tests.faults.harness import wait_until
+from tests.faults.helpers import assert_exactly_once, dispatch, due_patient, wait_for_status
 
 pytestmark = [pytest.mark.faults, pytest.mark.real_enqueue, pytest.mark.timeout(90)]
 

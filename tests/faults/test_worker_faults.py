@@ -8,9 +8,8 @@ import time
 import pytest
 
 from notifications.services import MAX_ATTEMPTS
-
-from .harness import TIMINGS, pool_children, wait_until
-from .helpers import (
+from tests.faults.harness import TIMINGS, pool_children, wait_until
+from tests.faults.helpers import (
     assert_exactly_once,
     dispatch,
     due_patient,

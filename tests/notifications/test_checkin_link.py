@@ -103,7 +103,7 @@ def test_bad_answers_through_the_link_get_clear_messages(client, link):
 def test_a_client_id_already_used_is_saved_as_a_new_submission(client, link):
     patient, path = link
     used = uuid.uuid4()
-    from care.services import checkin_submit
+    from care.records.services import checkin_submit
 
     checkin_submit(
         patient=patient,

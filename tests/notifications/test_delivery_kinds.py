@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import RestrictedError
 
 from care.models import Alert, TreatmentSession
-from care.services import assessment_submit
+from care.records.services import assessment_submit
 from notifications.kinds import ENTRIES, KINDS
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import local_moment

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models import Q
 
-from care.clock import local_date
+from care.domain.clock import local_date
+from care.domain.trends import questionnaires_due
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession
-from care.selectors import patient_instrument_codes
-from care.trends import questionnaires_due
+from care.records.selectors import patient_instrument_codes
 from notifications import services
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import (

@@ -1,6 +1,6 @@
 """The dispatcher's hand-written SQL (PostgreSQL) names every questionnaire of the schedule."""
 
-from care.trends import REPEAT_AFTER_DAYS
+from care.domain.trends import REPEAT_AFTER_DAYS
 from notifications.sql import CHECKIN_CANDIDATES, INSTRUMENT_FLAGS, MAINTENANCE_CANDIDATES
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from care.models import Alert, TreatmentSession
-from care.services import assessment_submit, checkin_submit
+from care.records.services import assessment_submit, checkin_submit
 from notifications.models import Delivery, ReminderPreference
 from notifications.services import delivery_send, digests_dispatch
 from tests.factories import PatientFactory

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from care.clock import local_day_start, local_instant
+from care.domain.clock import local_day_start, local_instant
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import (
     LATE_AFTER,

@@ -12,7 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from care.services import invitation_accept, invitation_create, invitation_send
+from care.accounts.services import invitation_accept, invitation_create, invitation_send
 from notifications.emails import delivery_message_id
 from notifications.outbox import read_outbox
 

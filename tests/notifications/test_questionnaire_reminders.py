@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from care.models import TreatmentSession
-from care.services import assessment_submit
+from care.records.services import assessment_submit
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import ReminderSettings, pre_session_questionnaire_due
 from notifications.services import delivery_send, questionnaire_reminders_dispatch

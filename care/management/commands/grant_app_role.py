@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from care.db_roles import APPEND_ONLY_TABLES as APPEND
-from care.db_roles import AppRoleRefused, app_role_grant
+from care.audit.db_roles import APPEND_ONLY_TABLES as APPEND
+from care.audit.db_roles import AppRoleRefused, app_role_grant
 
 
 class Command(BaseCommand):

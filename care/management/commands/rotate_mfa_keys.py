@@ -3,7 +3,7 @@
 from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand
 
-from care.mfa_secrets import authenticators_reencrypt
+from care.accounts.mfa_secrets import authenticators_reencrypt
 
 
 class Command(BaseCommand):

@@ -1,0 +1,284 @@
+"""One patient's questionnaires as a FHIR R4 Bundle: plain, JSON-ready dicts.
+
+Pure: it reads the objects it is given (and `patient.user`), writes nothing and imports no
+FHIR library (`fhir.resources` is a dev dependency, used by the tests to validate the
+output). Shapes follow docs/clinical.md §7:
+
+- A "collection" Bundle: the Patient, then per assessment (oldest first) one
+  QuestionnaireResponse with the answers and one Observation with the total score.
+- Every entry has `fullUrl` "urn:uuid:<id>" and every reference is that urn, which
+  resolves inside a collection Bundle without a server. Ids are stable: the Patient's and
+  the QuestionnaireResponse's are the records' public ids; the Observation's is a uuid5
+  derived from the assessment's public id. The same records always give the same Bundle.
+- QuestionnaireResponse: `questionnaire` is the LOINC canonical of the panel, linkIds are
+  "/<item LOINC>" and answers are LOINC answer codes (LA...), as in the US Core PHQ-9
+  example. The patient filled it in, so `author` and `source` are the Patient too.
+- Observation: category "survey" and the LOINC total-score code, as the US Core screening
+  assessment profile asks (no profile is claimed in `meta`). The total is a
+  `valueQuantity` in the UCUM unit "{score}" (LOINC's example unit for these codes),
+  which keeps it numeric for trending; US Core's example `valueString` does not.
+  `interpretation` is the band the app recorded when the questionnaire was scored,
+  given as text only: HL7's interpretation codes (high/low/normal) do not say
+  "moderately severe".
+- Superseded assessments (a correction replaced them) are left out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from care.domain.instruments import INSTRUMENTS, AnswerOption, Instrument, Item
+from care.domain.scoring import band_for_code, instrument_bands
+
+if TYPE_CHECKING:
+    from care.models import Assessment, Patient
+
+JSON = dict[str, Any]
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+# Identifier system meaning "the value is a URI" (here urn:uuid:<public id>).
+URI_SYSTEM = "urn:ietf:rfc:3986"
+SCORE_UNIT = "{score}"
+
+
+def patient_bundle(
+    *,
+    patient: Patient,
+    assessments: Iterable[Assessment],
+    pcl5_cutoff: int,
+    now: datetime,
+) -> JSON:
+    """A FHIR R4 collection Bundle of `patient` and their current questionnaire results.
+
+    `assessments` are the patient's (e.g. `patient.assessments.all()`); any of them that
+    another one in the list supersedes is left out. `pcl5_cutoff` is the clinic's
+    probable-PTSD cut-off, used for the PCL-5 reference range. `now` (aware) is the
+    Bundle's timestamp.
+    """
+    patient_url = _urn(patient.public_id)
+    entries = [_entry(patient_url, patient_resource(patient))]
+    for assessment in current_assessments(assessments):
+        instrument = INSTRUMENTS[assessment.instrument]
+        response_url = _urn(assessment.public_id)
+        entries.append(
+            _entry(
+                response_url,
+                questionnaire_response(assessment, instrument, patient_ref=patient_url),
+            )
+        )
+        if assessment.total is not None:
+            entries.append(
+                _entry(
+                    _urn(total_observation_id(assessment)),
+                    total_observation(
+                        assessment,
+                        instrument,
+                        patient_ref=patient_url,
+                        response_ref=response_url,
+                        pcl5_cutoff=pcl5_cutoff,
+                    ),
+                )
+            )
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": _instant(now),
+        "entry": entries,
+    }
+
+
+def current_assessments(assessments: Iterable[Assessment]) -> list[Assessment]:
+    """Those not superseded by another in the list, oldest first (then by public id)."""
+    rows = list(assessments)
+    replaced = {a.supersedes_id for a in rows if a.supersedes_id is not None}
+    return sorted(
+        (a for a in rows if a.pk not in replaced),
+        key=lambda a: (a.completed_at, str(a.public_id)),
+    )
+
+
+def total_observation_id(assessment: Assessment) -> uuid.UUID:
+    """The total-score Observation's id: the same for the same assessment, every time."""
+    return uuid.uuid5(_uuid(assessment.public_id), "total")
+
+
+def patient_resource(patient: Patient) -> JSON:
+    names: list[JSON] = []
+    if patient.user.full_name:
+        names.append({"text": patient.user.full_name})
+    if patient.preferred_name:
+        # "usual": the name the person is known by (FHIR HumanName.use).
+        names.append({"use": "usual", "given": [patient.preferred_name]})
+    resource: JSON = {
+        "resourceType": "Patient",
+        "id": str(patient.public_id),
+        "identifier": [_identifier(patient.public_id)],
+    }
+    if names:
+        resource["name"] = names
+    if patient.date_of_birth:
+        resource["birthDate"] = patient.date_of_birth.isoformat()
+    return resource
+
+
+def questionnaire_response(
+    assessment: Assessment, instrument: Instrument, *, patient_ref: str
+) -> JSON:
+    """The answers as given: one item per answered question, the difficulty, the total."""
+    answers = assessment.answers or {}
+    items = [
+        _answer_item(item, instrument.options, answers[str(item.number)])
+        for item in instrument.items
+        if answers.get(str(item.number)) is not None
+    ]
+    if instrument.difficulty is not None and assessment.difficulty is not None:
+        items.append(
+            _answer_item(
+                instrument.difficulty, instrument.difficulty_options, assessment.difficulty
+            )
+        )
+    if assessment.total is not None:
+        items.append(
+            {
+                "linkId": f"/{instrument.total_loinc}",
+                "text": f"{instrument.name} total score",
+                "answer": [{"valueInteger": assessment.total}],
+            }
+        )
+    patient = _reference(patient_ref, "Patient")
+    resource: JSON = {
+        "resourceType": "QuestionnaireResponse",
+        "id": str(assessment.public_id),
+        "identifier": _identifier(assessment.public_id),
+        "questionnaire": f"{LOINC}/q/{instrument.panel_loinc}",
+        "status": "completed",
+        "subject": patient,
+        "authored": _instant(assessment.completed_at),
+        # Self-report: the patient wrote the answers and is their source.
+        "author": patient,
+        "source": patient,
+    }
+    if items:
+        resource["item"] = items
+    return resource
+
+
+def total_observation(
+    assessment: Assessment,
+    instrument: Instrument,
+    *,
+    patient_ref: str,
+    response_ref: str,
+    pcl5_cutoff: int,
+) -> JSON:
+    """The total score, for trends: a number in "{score}", derived from the answers."""
+    if assessment.total is None:
+        raise ValueError("An assessment without a total has no total-score Observation.")
+    observation_id = total_observation_id(assessment)
+    patient = _reference(patient_ref, "Patient")
+    resource: JSON = {
+        "resourceType": "Observation",
+        "id": str(observation_id),
+        "identifier": [_identifier(observation_id)],
+        "status": "final",
+        "category": [
+            {"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}
+        ],
+        "code": {
+            # No `display`: LOINC's long names are not copied here; `text` names it.
+            "coding": [{"system": LOINC, "code": instrument.total_loinc}],
+            "text": f"{instrument.name} total score",
+        },
+        "subject": patient,
+        "effectiveDateTime": _instant(assessment.completed_at),
+        "performer": [patient],
+        "valueQuantity": _score(assessment.total),
+    }
+    band = band_for_code(instrument, assessment.band) if assessment.band else None
+    if band is not None:
+        resource["interpretation"] = [{"text": band.label}]
+    reference_range = _reference_range(instrument, assessment, pcl5_cutoff=pcl5_cutoff)
+    if reference_range is not None:
+        resource["referenceRange"] = [reference_range]
+    resource["derivedFrom"] = [_reference(response_ref, "QuestionnaireResponse")]
+    return resource
+
+
+def _reference_range(
+    instrument: Instrument, assessment: Assessment, *, pcl5_cutoff: int
+) -> JSON | None:
+    """The instrument's lowest band as the "normal" range, e.g. PHQ-9 0-4 "Minimal".
+
+    A reference range reads as "normal", so it is the no-concern band, never the band of
+    this result (a range of 10-14 beside a 12 would look normal). PCL-5's depends on the
+    clinic's cut-off; bands are not stored with the cut-off used, so when the recorded band
+    disagrees with today's range (the cut-off changed since) the range is left out.
+    """
+    bands = instrument_bands(instrument, pcl5_cutoff=pcl5_cutoff)
+    if not bands or assessment.total is None:
+        return None
+    normal = bands[0]
+    if assessment.band and (normal.low <= assessment.total <= normal.high) != (
+        assessment.band == normal.code
+    ):
+        return None
+    return {
+        "low": _score(normal.low),
+        "high": _score(normal.high),
+        "text": normal.label,
+    }
+
+
+def _answer_item(item: Item, options: tuple[AnswerOption, ...], value: int) -> JSON:
+    option = next((o for o in options if o.value == value), None)
+    if option is None:
+        raise ValueError(f"{value!r} is not an answer to item {item.number}.")
+    if option.loinc:
+        answer: JSON = {
+            "valueCoding": {"system": LOINC, "code": option.loinc, "display": option.label}
+        }
+    else:
+        # No LOINC answer code in instruments.py (PCL-5): the item's numeric value.
+        answer = {"valueInteger": option.value}
+    return {
+        # PCL-5 items have no LOINC code in instruments.py: a local linkId, "item-<n>".
+        "linkId": f"/{item.loinc}" if item.loinc else f"item-{item.number}",
+        "text": item.text,
+        "answer": [answer],
+    }
+
+
+def _score(value: int) -> JSON:
+    return {"value": value, "unit": SCORE_UNIT, "system": UCUM, "code": SCORE_UNIT}
+
+
+def _entry(full_url: str, resource: JSON) -> JSON:
+    return {"fullUrl": full_url, "resource": resource}
+
+
+def _reference(url: str, resource_type: str) -> JSON:
+    return {"reference": url, "type": resource_type}
+
+
+def _identifier(value: uuid.UUID | str) -> JSON:
+    return {"system": URI_SYSTEM, "value": _urn(value)}
+
+
+def _urn(value: uuid.UUID | str) -> str:
+    return f"urn:uuid:{_uuid(value)}"
+
+
+def _uuid(value: uuid.UUID | str) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _instant(moment: datetime) -> str:
+    """An aware time as FHIR instant/dateTime text, in UTC ("...Z")."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("FHIR times need a time zone; got a naive datetime.")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

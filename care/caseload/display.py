@@ -1,0 +1,187 @@
+"""How each caseload row reads on the page: plain strings, worked out once in Python.
+
+The caseload page shows up to a page of patients with a dozen facts each; formatting them
+here (rather than with template tags and filters per cell) keeps the page's cost close to
+that of an empty page. The template only places these strings (and escapes them).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+
+from care.caseload.selectors import CaseloadRow, ScoreSummary
+from care.domain.dates import day_month, weekday_moment
+from care.models import Patient
+
+PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+TRENDS = {
+    "up": ("up", "Better than a week ago", "▲ up"),
+    "down": ("down", "Worse than a week ago", "▼ down"),
+    "flat": ("flat", "", "▶ steady"),
+}
+
+
+@dataclass(frozen=True)
+class Badge:
+    css: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    latest: str = ""
+    change: str = ""
+    badge: str = ""
+
+
+@dataclass(frozen=True)
+class CaseloadLine:
+    name: str
+    url: str
+    subtitle: str
+    row_class: str
+    alerts: list[Badge]
+    last_checkin: str
+    last_checkin_note: str
+    last_checkin_class: str
+    mood: str
+    trend: tuple[str, str, str]
+    phq9: ScoreCell
+    gad7: ScoreCell
+    next_session: str
+    clinician: str
+
+
+def session_moment(at: datetime) -> str:
+    """'Thu, Nov 27, 09:30' in the viewer's time zone."""
+    return weekday_moment(timezone.localtime(at))
+
+
+def _one_decimal(value: float) -> str:
+    """6.25 -> '6.3' (half up, as people round)."""
+    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _checkin(row: CaseloadRow, missed_days: int) -> tuple[str, str, str]:
+    days = row.days_since_checkin
+    if row.last_checkin_on is None or days is None:  # both or neither (caseload._row)
+        return "", "none yet", "muted"
+    note = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+    late = days >= missed_days
+    return day_month(row.last_checkin_on), f"({note})", "overdue" if late else "muted"
+
+
+def _signed(change: int) -> str:
+    return f"+{change}" if change > 0 else "±0" if change == 0 else str(change)
+
+
+def _score(summary: ScoreSummary | None) -> ScoreCell:
+    """'17 (+10 from 7; -1 from baseline 18)': the change since the previous score first,
+    then from baseline (one figure when the previous score is the baseline)."""
+    if summary is None or summary.latest is None:
+        return ScoreCell()
+    parts = []
+    if summary.since_previous is not None and (
+        summary.change is None
+        or (summary.previous, summary.since_previous) != (summary.baseline, summary.change)
+    ):
+        parts.append(f"{_signed(summary.since_previous)} from {summary.previous}")
+    if summary.change is not None:
+        base = f"baseline {summary.baseline}" if parts else str(summary.baseline)
+        parts.append(f"{_signed(summary.change)} from {base}")
+    elif summary.baseline is not None and not parts:
+        parts.append("baseline")  # the only score so far
+    change = f"({'; '.join(parts)})" if parts else ""
+    badge = "Remission" if summary.remission else "Response" if summary.response else ""
+    return ScoreCell(str(summary.latest), change, badge)
+
+
+def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list[CaseloadLine]:
+    """The page's reading of each row (same order)."""
+    detail = reverse("care:patient-detail", args=[PLACEHOLDER])
+    # Labels are translated once per page, not once per row.
+    phases = {value: str(label) for value, label in Patient.Phase.choices}
+    statuses = {value: str(label) for value, label in Patient.Status.choices}
+    conditions = [(flag, str(label)) for flag, label in Patient.CONDITION_LABELS]
+    lines = []
+    for row in rows:
+        patient = row.patient
+        named = ", ".join(label for flag, label in conditions if getattr(patient, flag))
+        facts = [phases.get(patient.treatment_phase, ""), named]
+        if patient.status != Patient.Status.ACTIVE:
+            facts.append(statuses.get(patient.status, patient.status))
+        if not patient.user.is_active:
+            facts.append("not activated")
+        top = row.alerts[0].priority if row.alerts else ""
+        last, note, note_class = _checkin(row, missed_checkin_days)
+        lines.append(
+            CaseloadLine(
+                name=patient.user.full_name or patient.preferred_name,
+                url=detail.replace(PLACEHOLDER, str(patient.public_id)),
+                subtitle=" · ".join(facts),
+                row_class={"urgent": "row-urgent", "high": "row-high"}.get(top, ""),
+                alerts=[
+                    Badge(
+                        {"urgent": "badge badge-urgent", "high": "badge badge-high"}.get(
+                            a.priority, "badge"
+                        ),
+                        a.priority.capitalize(),
+                        f"{a.label} \u00d7{a.count}" if a.count > 1 else a.label,  # times sign
+                    )
+                    for a in row.alerts
+                ],
+                last_checkin=last,
+                last_checkin_note=note,
+                last_checkin_class=note_class,
+                mood="" if row.mood_avg is None else _one_decimal(row.mood_avg),
+                trend=TRENDS[row.mood_direction],
+                phq9=_score(row.scores.get("phq9")),
+                gad7=_score(row.scores.get("gad7")),
+                next_session=session_moment(row.next_session_at) if row.next_session_at else "",
+                clinician=str(patient.primary_clinician or "—"),
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class FilterControl:
+    """One filter of the caseload form, ready to place: a text box or a list to pick from."""
+
+    name: str
+    id: str
+    label: str
+    value: str
+    max_length: int | None = None
+    options: tuple[tuple[str, str, bool], ...] = ()  # (value, label, selected)
+
+
+def filter_controls(form) -> list[FilterControl]:
+    """The caseload filter form as plain controls (placed by the page without rendering a
+    widget template per field and per option)."""
+    controls = []
+    for field in form:
+        value = field.value()
+        value = "" if value is None else str(value)
+        choices = getattr(field.field, "choices", None)
+        options: tuple[tuple[str, str, bool], ...] = ()
+        if choices is not None:
+            options = tuple(
+                (str(option), str(label), str(option) == value) for option, label in choices
+            )
+        controls.append(
+            FilterControl(
+                name=field.html_name,
+                id=field.id_for_label,
+                label=str(field.label),
+                value=value,
+                max_length=getattr(field.field, "max_length", None),
+                options=options,
+            )
+        )
+    return controls

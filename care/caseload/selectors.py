@@ -1,0 +1,354 @@
+"""The caseload: the clinic's patients, who needs attention first, in a fixed number of queries.
+
+One query sorts and pages the patients (attention first: open safety alerts, then high
+alerts, then missed check-ins, then the rest); a handful more fetch what the page shows
+for those patients only, so the cost does not grow with the size of the clinic.
+"""
+
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from care.accounts.selectors import latest_invitation_sent_at
+from care.domain.clock import local_date
+from care.domain.rules import ScorePoint, baseline, mood_direction, score_outcome
+from care.domain.trends import TrendPoint, rolling_average_at
+from care.models import (
+    Alert,
+    Assessment,
+    CheckIn,
+    Clinic,
+    Patient,
+    TreatmentSession,
+)
+from care.treatment.selectors import first_treatment_at_subquery
+
+
+@dataclass(frozen=True)
+class CaseloadEntry:
+    """One patient of a caseload page and what its row needs beyond the patient itself,
+    read with the page (see CaseloadSequence.__getitem__)."""
+
+    patient: Patient
+    last_checkin_on: date | None
+    next_session_at: datetime | None
+    first_treatment_at: datetime | None
+    # (kind, priority) of each open alert.
+    open_alerts: tuple[tuple[str, str], ...]
+    # Of each summarised questionnaire: the first, previous and latest score's id.
+    score_ids: tuple[int | None, ...]
+
+
+PAGE_SIZE = 50
+
+
+SCORED = ("phq9", "gad7")  # the questionnaires a row summarises
+
+
+CONDITIONS = {"depression": "has_depression", "anxiety": "has_anxiety", "ptsd": "has_ptsd"}
+
+
+@dataclass(frozen=True)
+class CaseloadFilters:
+    clinician: int | None = None
+    condition: str = ""
+    phase: str = ""
+    status: str = Patient.Status.ACTIVE
+    search: str = ""
+
+
+@dataclass
+class ScoreSummary:
+    latest: int | None = None
+    latest_at: datetime | None = None
+    previous: int | None = None  # the score before the latest
+    since_previous: int | None = None
+    baseline: int | None = None
+    change: int | None = None
+    response: bool = False
+    remission: bool = False
+
+
+@dataclass(frozen=True)
+class AlertCount:
+    priority: str
+    label: str
+    count: int
+
+
+@dataclass
+class CaseloadRow:
+    patient: Patient
+    last_checkin_on: date | None
+    days_since_checkin: int | None
+    mood_avg: float | None
+    mood_direction: str
+    scores: dict[str, ScoreSummary] = field(default_factory=dict)
+    alerts: list[AlertCount] = field(default_factory=list)
+    next_session_at: datetime | None = None
+
+
+def _filtered(*, clinic: Clinic, filters: CaseloadFilters) -> QuerySet[Patient]:
+    patients = Patient.objects.filter(clinic=clinic)
+    if filters.status:
+        patients = patients.filter(status=filters.status)
+    if filters.clinician:
+        patients = patients.filter(primary_clinician_id=filters.clinician)
+    if filters.condition in CONDITIONS:
+        patients = patients.filter(**{CONDITIONS[filters.condition]: True})
+    if filters.phase:
+        patients = patients.filter(treatment_phase=filters.phase)
+    if filters.search.strip():
+        term = filters.search.strip()
+        patients = patients.filter(
+            Q(user__full_name__icontains=term) | Q(preferred_name__icontains=term)
+        )
+    return patients
+
+
+class CaseloadSequence:
+    """The clinic's patients, filtered, attention first, as a sliceable sequence.
+
+    The patients with an open safety, high-priority or missed check-in alert come first
+    (in that order, then by name); the others follow by name. Both parts are read apart:
+    the first from the open alerts (few), the second by name with a limit, so a page costs
+    the same few queries whether the clinic has fifty patients or five thousand.
+    Paginator (page and API) calls `count()` and slices it.
+    """
+
+    def __init__(self, *, clinic: Clinic, filters: CaseloadFilters, now: datetime) -> None:
+        self.patients = _filtered(clinic=clinic, filters=filters)
+        self.now = now
+        self._attention: list[int] | None = None
+        self._open: dict[int, list[tuple[str, str]]] | None = None
+        self._names: dict[int, str] = {}
+
+    def count(self) -> int:
+        return self.patients.count()
+
+    def open_alerts(self) -> dict[int, list[tuple[str, str]]]:
+        """(kind, priority) of every open alert of the filtered patients, by patient: the
+        clinic's open work, which stays small however many patients it has."""
+        if self._open is None:
+            self._open, self._names = defaultdict(list), {}
+            for patient_id, kind, priority, name in (
+                Alert.objects.filter(patient__in=self.patients, acknowledged_at__isnull=True)
+                .order_by()
+                .values_list("patient_id", "kind", "priority", "patient__user__full_name")
+            ):
+                self._open[patient_id].append((kind, priority))
+                self._names[patient_id] = name
+        return self._open
+
+    def attention(self) -> list[int]:
+        """Ids of the filtered patients needing attention, in caseload order."""
+        if self._attention is None:
+            ranks = {}
+            for patient_id, alerts in self.open_alerts().items():
+                flags = (
+                    any(kind == Alert.Kind.SAFETY for kind, _ in alerts),
+                    any(priority == Alert.Priority.HIGH for _, priority in alerts),
+                    any(kind == Alert.Kind.MISSED_CHECKINS for kind, _ in alerts),
+                )
+                if any(flags):
+                    name = self._names[patient_id]
+                    ranks[patient_id] = ([not f for f in flags], name.casefold(), name, patient_id)
+            self._attention = sorted(ranks, key=ranks.__getitem__)
+        return self._attention
+
+    def __getitem__(self, index: slice) -> list[CaseloadEntry]:
+        if not isinstance(index, slice) or index.step not in (None, 1) or index.stop is None:
+            raise TypeError("CaseloadSequence takes slices with an end")
+        start, stop = index.start or 0, index.stop
+        first = self.attention()
+        chosen = first[start:stop]
+        skip = max(start - len(first), 0)
+        # The next ones by name: the database walks the name index (user_full_name) and
+        # stops at the page's end; the tie-break is the user's id (one user, one patient).
+        # (At least one is asked for, so a page full of patients needing attention costs
+        # the same queries as any other.)
+        wanted = stop - start - len(chosen)
+        rest = list(
+            self.patients.exclude(pk__in=first)
+            .order_by("user__full_name", "user_id")
+            .values_list("pk", flat=True)[skip : skip + max(wanted, 1)]
+        )[:wanted]
+        # Then the page's patients by key, with what the rows show.
+        last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
+        sessions = TreatmentSession.objects.filter(patient=OuterRef("pk")).order_by("scheduled_at")
+        next_session = sessions.filter(
+            status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=self.now
+        )
+        # Of each questionnaire the row summarises, only the first score (the baseline, when
+        # it came before the first held session), the previous and the latest: their keys,
+        # by index lookups.
+        scores = {}
+        for code in SCORED:
+            kept = Assessment.objects.filter(
+                patient=OuterRef("pk"),
+                instrument=code,
+                total__isnull=False,
+                superseded_by__isnull=True,
+            ).values("pk")
+            scores[f"{code}_first"] = Subquery(kept.order_by("completed_at")[:1])
+            scores[f"{code}_previous"] = Subquery(kept.order_by("-completed_at")[1:2])
+            scores[f"{code}_latest"] = Subquery(kept.order_by("-completed_at")[:1])
+        facts = {
+            "last_checkin_on": Subquery(last_checkin.values("local_date")[:1]),
+            "next_session_at": Subquery(next_session.values("scheduled_at")[:1]),
+            "first_treatment_at": first_treatment_at_subquery(),
+            **scores,
+        }
+        found = {
+            patient.pk: patient
+            for patient in Patient.objects.filter(pk__in=[*chosen, *rest])
+            .select_related("user", "primary_clinician")
+            .annotate(**facts)
+            .order_by()
+        }
+        open_alerts = self.open_alerts()
+        return [
+            _entry(found[pk], open_alerts.get(pk, []), score_names=list(scores))
+            for pk in [*chosen, *rest]
+            if pk in found
+        ]
+
+    def __len__(self) -> int:
+        return self.count()
+
+
+def _entry(
+    patient: Patient, open_alerts: list[tuple[str, str]], *, score_names: list[str]
+) -> CaseloadEntry:
+    """The entry of a patient read with the page's annotations (its instance attributes)."""
+    facts = vars(patient)
+    return CaseloadEntry(
+        patient=patient,
+        last_checkin_on=facts["last_checkin_on"],
+        next_session_at=facts["next_session_at"],
+        first_treatment_at=facts["first_treatment_at"],
+        open_alerts=tuple(open_alerts),
+        score_ids=tuple(facts[name] for name in score_names),
+    )
+
+
+def caseload_patients(*, clinic: Clinic, filters: CaseloadFilters, now: datetime):
+    """The clinic's patients, filtered, attention first (see CaseloadSequence)."""
+    return CaseloadSequence(clinic=clinic, filters=filters, now=now)
+
+
+def caseload_page(
+    *, clinic: Clinic, filters: CaseloadFilters, now: datetime, page_number: str | None
+) -> tuple[Page, list[CaseloadRow]]:
+    """One page of the caseload with everything its rows show."""
+    paginator = Paginator(caseload_patients(clinic=clinic, filters=filters, now=now), PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    return page, caseload_rows(entries=list(page.object_list), now=now)
+
+
+def caseload_rows(*, entries: list[CaseloadEntry], now: datetime) -> list[CaseloadRow]:
+    """The caseload rows of these entries (a slice of `caseload_patients`, which brings
+    their open alerts and first treatment along), in two more queries."""
+    ids = [entry.patient.pk for entry in entries]
+    recent = defaultdict(list)
+    since = (now - timedelta(days=16)).date()
+    for pid, day, mood in CheckIn.objects.filter(
+        patient_id__in=ids, local_date__gte=since
+    ).values_list("patient_id", "local_date", "mood"):
+        recent[pid].append(TrendPoint(day, mood))
+    scores = defaultdict(list)
+    wanted = {pk for entry in entries for pk in entry.score_ids if pk is not None}
+    for pid, code, at, total in (
+        Assessment.objects.filter(pk__in=wanted)
+        .order_by("completed_at")
+        .values_list("patient_id", "instrument", "completed_at", "total")
+    ):
+        if total is not None:  # always (the ids are of totals): narrows the type
+            scores[(pid, code)].append(ScorePoint(at, total))
+    alert_counts = {}
+    kinds: dict[str, object] = dict(Alert.Kind.choices)
+    rank: dict[str, int] = {
+        Alert.Priority.URGENT: 0,
+        Alert.Priority.HIGH: 1,
+        Alert.Priority.ROUTINE: 2,
+    }
+    for entry in entries:
+        counted: Counter[tuple[str, str]] = Counter(entry.open_alerts)
+        alert_counts[entry.patient.pk] = sorted(
+            (AlertCount(priority, str(kinds[kind]), n) for (kind, priority), n in counted.items()),
+            key=lambda c: (rank[c.priority], c.label),
+        )
+    return [
+        _row(entry, recent[entry.patient.pk], scores, alert_counts[entry.patient.pk], now)
+        for entry in entries
+    ]
+
+
+def _row(
+    entry: CaseloadEntry,
+    moods: list[TrendPoint],
+    scores: dict[tuple[int, str], list[ScorePoint]],
+    alerts: list[AlertCount],
+    now: datetime,
+) -> CaseloadRow:
+    patient, first_treatment_at = entry.patient, entry.first_treatment_at
+    today = local_date(now, patient.tz)
+    # The 7-day averages the row needs: at the last check-in of the past week and at the
+    # last one a week or more ago (the same values `rolling_average` gives on those days).
+    ordered = sorted(moods, key=lambda p: p.day)
+    days = [p.day for p in ordered]
+    week_ago = today - timedelta(days=7)
+    week = [rolling_average_at(ordered, days[-1])] if days and days[-1] >= week_ago else []
+    cut = bisect_right(days, week_ago)
+    earlier = [rolling_average_at(ordered, days[cut - 1])] if cut else []
+    direction = mood_direction([earlier[-1], week[-1]]) if week and earlier else "flat"
+    summaries = {}
+    for code in SCORED:
+        points = scores.get((patient.pk, code), [])
+        summary = ScoreSummary()
+        if points:
+            latest = points[-1]
+            base = baseline(points, first_session_at=first_treatment_at)
+            summary.latest, summary.latest_at = latest.total, latest.at
+            if len(points) > 1:
+                summary.previous = points[-2].total
+                summary.since_previous = latest.total - points[-2].total
+            if base is not None:
+                # A lone baseline score is still the baseline (as the trends say); the
+                # change and the outcome are the later scores'.
+                summary.baseline = base.total
+                if base.at != latest.at:
+                    summary.change = latest.total - base.total
+                outcome = score_outcome(code, base, latest, first_treatment_at=first_treatment_at)
+                summary.response, summary.remission = outcome.response, outcome.remission
+        summaries[code] = summary
+    last = entry.last_checkin_on
+    return CaseloadRow(
+        patient=patient,
+        last_checkin_on=last,
+        days_since_checkin=(today - last).days if last else None,
+        mood_avg=week[-1] if week else None,
+        mood_direction=direction,
+        scores=summaries,
+        alerts=alerts,
+        next_session_at=entry.next_session_at,
+    )
+
+
+def clinic_patients_list(*, clinic: Clinic) -> QuerySet[Patient]:
+    """The clinic's patients with what the list shows, in a fixed number of queries."""
+    open_alerts = Q(alerts__acknowledged_at__isnull=True)
+    return (
+        Patient.objects.filter(clinic=clinic)
+        .select_related("user", "primary_clinician")
+        .annotate(
+            invitation_sent_at=latest_invitation_sent_at("user_id"),
+            open_alerts=Count("alerts", filter=open_alerts),
+            open_urgent=Count("alerts", filter=open_alerts & Q(alerts__priority="urgent")),
+        )
+        .order_by("-open_urgent", "user__full_name", "id")
+    )

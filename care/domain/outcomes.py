@@ -1,0 +1,608 @@
+"""Clinic outcomes: pure functions over plain values (no database, no clock).
+
+The figures of the outcomes page, its CSV and `/api/v1/outcomes/`, computed from frozen
+dataclasses that `care.outcomes.selectors` builds in a fixed number of queries. Time is an
+argument (`today`, the clinic's calendar date). The page shows these definitions in the
+same plain words:
+
+- **Cohort**: the clinic's patients who match the filters (condition; route: at least one
+  held session of that route; primary clinician; current treatment phase), were enrolled
+  by the end of the period and had their first held (completed) session by then. Patients
+  enrolled by then with no session held yet are counted apart ("not treated yet") and are
+  in no other figure. Scores after the end of the period are not used.
+- **Baseline** (`rules.baseline`): the first score of a questionnaire at or before the first
+  held session. A patient without one is left out of that questionnaire's figures and
+  counted as "no baseline" (scored only after treatment began) or "never scored".
+- **Time points**, by days since the first held session (the patient's local days): end of
+  induction = days 21-42, 3 months = days 70-112, 6 months = days 154-210. A patient's
+  score at a time point is their latest score in that window. Patients with a baseline but
+  no score in the window (discharged early, not that far yet, or a missed questionnaire)
+  are not in that time point's denominator: it reads "n with a score of N with a baseline".
+- **Response**: a score at least 50% below the baseline (`rules.is_response`; a baseline of
+  0 cannot respond). **Remission**: a score below 5 (`rules.is_remission`). PHQ-9 and GAD-7
+  apart.
+- **Time to first response**: weeks since the first held session (week 0 = days 0-6),
+  weeks 0 to 26, from the scores after the first held session. A patient is at risk in a
+  week if they have not responded before it and have a score in that week or later
+  (patients are censored at their last score). The cumulative share is 1 minus the product
+  over the weeks so far of (1 - responders / at risk): a Kaplan-Meier estimate.
+- **Mean change from baseline by week**: in each week, the patients with a score after the
+  first held session that week (their latest that week), the mean of score minus baseline
+  and their number.
+- **Adherence**, for the cohort's active patients, over the period from their enrolment to
+  yesterday (today is not over): daily check-ins done of one expected per local day;
+  questionnaires: each held session in that time expects one of the patient's
+  questionnaires completed in the 48 hours before it, and for patients in maintenance
+  each full 14-day block (counted from the start) without a held session expects one in the
+  block. **Adherence dropped**: the share of check-ins in the last 14 days of that time is
+  at least 25 percentage points below the share in the 14 days before, which was 50% or
+  more.
+- **Alert workload**: alerts about the cohort raised in the period, by kind; the median
+  minutes from raised to acknowledged (acknowledged ones); escalated (the response target
+  passed and the clinicians were e-mailed); still open now.
+
+Counts are exact here; `suppressed` and the CSV / API shapes in `care.outcomes.export`
+write counts of 1 to 4 as "fewer than 5".
+"""
+
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from care.domain.clock import local_day_start
+from care.domain.instruments import INSTRUMENTS
+from care.domain.rules import ScorePoint, baseline, is_remission, is_response
+
+INSTRUMENT_CODES = ("phq9", "gad7")
+LAST_WEEK = 26
+QUESTIONNAIRE_LEAD = timedelta(hours=48)
+BLOCK_DAYS = 14
+RECENT_DAYS = 14
+DROP_POINTS = Fraction(1, 4)
+DROP_FROM_AT_LEAST = Fraction(1, 2)
+SMALL_COUNT_BELOW = 5
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    key: str
+    label: str
+    first_day: int
+    last_day: int
+
+
+TIME_POINTS = (
+    TimePoint("induction_end", "End of induction", 21, 42),
+    TimePoint("month_3", "3 months", 70, 112),
+    TimePoint("month_6", "6 months", 154, 210),
+)
+# Scores the figures can use: up to this many days after the first held session.
+FOLLOW_UP_DAYS = max(TIME_POINTS[-1].last_day, LAST_WEEK * 7 + 6) + 1
+
+
+# Inputs
+
+
+@dataclass(frozen=True)
+class Period:
+    """Calendar dates at the clinic, both included."""
+
+    start: date
+    end: date
+    tz: str
+
+    @property
+    def starts_at(self) -> datetime:
+        return local_day_start(self.start, self.tz)
+
+    @property
+    def ends_at(self) -> datetime:
+        """The first instant after the period."""
+        return local_day_start(self.end + timedelta(days=1), self.tz)
+
+
+@dataclass(frozen=True)
+class CheckInCounts:
+    """Check-ins done in the windows of `adherence_windows` (counted by the database)."""
+
+    period: int = 0
+    recent: int = 0
+    earlier: int = 0
+
+
+@dataclass(frozen=True)
+class CohortPatient:
+    key: int
+    tz: str
+    status: str  # "active", "paused", "discharged"
+    phase: str  # "induction", "maintenance", "discharged"
+    enrolled_on: date  # the patient's local date
+    first_held_at: datetime
+    instruments: tuple[str, ...] = ()  # the questionnaires the patient is asked for
+    scores: Mapping[str, Sequence[ScorePoint]] = field(default_factory=dict)  # not superseded
+    held_sessions: tuple[datetime, ...] = ()
+    completions: tuple[tuple[str, datetime], ...] = ()  # (instrument, completed at)
+    checkins: CheckInCounts = CheckInCounts()
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    kind: str
+    created_at: datetime
+    acknowledged_at: datetime | None = None
+    escalated: bool = False
+
+
+@dataclass(frozen=True)
+class ReminderCount:
+    """How many reminders to the cohort due in the period ended with a status (and, if
+    skipped, a reason)."""
+
+    status: str
+    skip_reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OutcomeData:
+    period: Period
+    patients: tuple[CohortPatient, ...]
+    not_treated_yet: int = 0
+    alerts: tuple[AlertRecord, ...] = ()
+    alert_kinds: tuple[str, ...] = ()  # every kind, in the order tables list them
+    reminders: tuple[ReminderCount, ...] = ()
+
+
+# Outputs
+
+
+@dataclass(frozen=True)
+class TimePointFigures:
+    point: TimePoint
+    with_baseline: int
+    scored: int
+    responders: int
+    remitters: int
+
+
+@dataclass(frozen=True)
+class ResponseWeek:
+    week: int
+    at_risk: int
+    responded: int
+    censored: int  # last seen this week, without a response
+    cumulative: Fraction  # share responded by the end of this week (Kaplan-Meier)
+
+
+@dataclass(frozen=True)
+class ChangeWeek:
+    week: int
+    patients: int
+    mean: Fraction | None  # score minus baseline; None when no patient
+
+
+@dataclass(frozen=True)
+class InstrumentOutcomes:
+    code: str
+    name: str
+    with_baseline: int
+    no_baseline: int  # scored, but only after the first held session
+    never_scored: int
+    time_points: tuple[TimePointFigures, ...]
+    time_to_response: tuple[ResponseWeek, ...]
+    mean_change: tuple[ChangeWeek, ...]
+
+
+@dataclass(frozen=True)
+class PatientAdherence:
+    key: int
+    checkins_done: int
+    checkins_expected: int
+    questionnaires_done: int
+    questionnaires_expected: int
+    recent_done: int
+    recent_expected: int
+    earlier_done: int
+    earlier_expected: int
+    dropped: bool
+
+
+@dataclass(frozen=True)
+class AdherenceWindows:
+    """The days adherence looks at (None: the period has no day before today)."""
+
+    first: date
+    last: date
+    recent_first: date
+    earlier_first: date
+    earlier_last: date
+
+
+@dataclass(frozen=True)
+class AdherenceFigures:
+    windows: AdherenceWindows | None
+    patients: tuple[PatientAdherence, ...]  # active patients with at least one day expected
+    left_out: int  # cohort patients not active (paused or discharged)
+    checkins_done: int
+    checkins_expected: int
+    questionnaires_done: int
+    questionnaires_expected: int
+
+    @property
+    def dropped(self) -> tuple[PatientAdherence, ...]:
+        return tuple(p for p in self.patients if p.dropped)
+
+    @property
+    def with_earlier_share(self) -> int:
+        """Patients for whom the drop rule could be checked (days in both 14-day windows)."""
+        return sum(1 for p in self.patients if p.earlier_expected and p.recent_expected)
+
+
+@dataclass(frozen=True)
+class AlertKindFigures:
+    kind: str
+    alerts: int
+    acknowledged: int
+    median_minutes: Fraction | None
+    escalated: int
+    still_open: int
+
+
+@dataclass(frozen=True)
+class AlertWorkload:
+    kinds: tuple[AlertKindFigures, ...]
+    total: AlertKindFigures
+
+
+@dataclass(frozen=True)
+class ReminderFigures:
+    sent: int
+    skipped: int
+    skipped_by_reason: tuple[tuple[str, int], ...]  # most first
+    failed: int
+    waiting: int  # pending or being sent
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    period: Period
+    patients: int
+    not_treated_yet: int
+    instruments: tuple[InstrumentOutcomes, ...]
+    adherence: AdherenceFigures
+    alerts: AlertWorkload
+    reminders: ReminderFigures
+
+
+# Questionnaire outcomes
+
+
+@dataclass(frozen=True)
+class _Followed:
+    """One patient with a baseline: their baseline and scores after the first held session
+    as (days since it, time, total), oldest first."""
+
+    baseline: int
+    scores: tuple[tuple[int, datetime, int], ...]
+
+
+def _followed(
+    code: str, patients: Sequence[CohortPatient], period: Period
+) -> tuple[list[_Followed], int, int]:
+    """The patients with a baseline of `code`, and the counts of those without one."""
+    followed, no_baseline, never = [], 0, 0
+    ends_at = period.ends_at
+    for patient in patients:
+        points = sorted(
+            (p for p in patient.scores.get(code, ()) if p.at < ends_at), key=lambda p: p.at
+        )
+        if not points:
+            never += 1
+            continue
+        first_at = patient.first_held_at
+        base = baseline(points, first_session_at=first_at)
+        if base is None:
+            no_baseline += 1
+            continue
+        zone = ZoneInfo(patient.tz)
+        first_day = first_at.astimezone(zone).date()
+        after = tuple(
+            ((p.at.astimezone(zone).date() - first_day).days, p.at, p.total)
+            for p in points
+            if p.at > first_at
+        )
+        followed.append(_Followed(base.total, after))
+    return followed, no_baseline, never
+
+
+def time_point_figures(
+    code: str, followed: Sequence[_Followed], point: TimePoint
+) -> TimePointFigures:
+    """Response and remission at one time point among the patients with a baseline."""
+    scored = responders = remitters = 0
+    for patient in followed:
+        inside = [
+            total for day, _, total in patient.scores if point.first_day <= day <= point.last_day
+        ]
+        if not inside:
+            continue
+        latest = inside[-1]
+        scored += 1
+        responders += is_response(patient.baseline, latest)
+        remitters += is_remission(code, latest)
+    return TimePointFigures(point, len(followed), scored, responders, remitters)
+
+
+def time_to_response(followed: Sequence[_Followed]) -> tuple[ResponseWeek, ...]:
+    """Kaplan-Meier cumulative share with a first response, weeks 0..LAST_WEEK."""
+    # Per patient: the week of the first response (an event) or of the last score (censored).
+    events: Counter[int] = Counter()
+    censored: Counter[int] = Counter()
+    for patient in followed:
+        weeks = [(day // 7, total) for day, _, total in patient.scores if day >= 0]
+        if not weeks:
+            continue
+        first = next((w for w, total in weeks if is_response(patient.baseline, total)), None)
+        if first is not None:
+            events[first] += 1
+        else:
+            censored[weeks[-1][0]] += 1
+    # Those seen beyond the last week shown are at risk throughout it.
+    at_risk = sum(events.values()) + sum(censored.values())
+    survival = Fraction(1)
+    rows = []
+    for week in range(LAST_WEEK + 1):
+        responded = events[week]
+        gone = censored[week]
+        if at_risk:
+            survival *= 1 - Fraction(responded, at_risk)
+        rows.append(ResponseWeek(week, at_risk, responded, gone, 1 - survival))
+        at_risk -= responded + gone
+    return tuple(rows)
+
+
+def mean_change_by_week(followed: Sequence[_Followed]) -> tuple[ChangeWeek, ...]:
+    """Mean score minus baseline per week (each patient's latest score that week)."""
+    latest: dict[int, dict[int, int]] = {}
+    for index, patient in enumerate(followed):
+        for day, _, total in patient.scores:
+            if 0 <= day // 7 <= LAST_WEEK:
+                latest.setdefault(day // 7, {})[index] = total - patient.baseline
+    rows = []
+    for week in range(LAST_WEEK + 1):
+        changes = list(latest.get(week, {}).values())
+        mean = Fraction(sum(changes), len(changes)) if changes else None
+        rows.append(ChangeWeek(week, len(changes), mean))
+    return tuple(rows)
+
+
+def instrument_outcomes(
+    code: str, patients: Sequence[CohortPatient], period: Period
+) -> InstrumentOutcomes:
+    followed, no_baseline, never = _followed(code, patients, period)
+    return InstrumentOutcomes(
+        code=code,
+        name=INSTRUMENTS[code].name,
+        with_baseline=len(followed),
+        no_baseline=no_baseline,
+        never_scored=never,
+        time_points=tuple(time_point_figures(code, followed, p) for p in TIME_POINTS),
+        time_to_response=time_to_response(followed),
+        mean_change=mean_change_by_week(followed),
+    )
+
+
+# Adherence
+
+
+def adherence_windows(period: Period, *, today: date) -> AdherenceWindows | None:
+    """The days adherence covers: the period up to yesterday, and its last 2 x 14 days."""
+    last = min(period.end, today - timedelta(days=1))
+    if last < period.start:
+        return None
+    recent_first = last - timedelta(days=RECENT_DAYS - 1)
+    return AdherenceWindows(
+        first=period.start,
+        last=last,
+        recent_first=recent_first,
+        earlier_first=recent_first - timedelta(days=RECENT_DAYS),
+        earlier_last=recent_first - timedelta(days=1),
+    )
+
+
+def _days(first: date, last: date) -> int:
+    return max((last - first).days + 1, 0)
+
+
+def share(done: int, expected: int) -> Fraction | None:
+    return Fraction(done, expected) if expected else None
+
+
+def adherence_dropped(
+    *, recent_done: int, recent_expected: int, earlier_done: int, earlier_expected: int
+) -> bool:
+    """The recent share at least 25 points below an earlier share of 50% or more."""
+    if not recent_expected or not earlier_expected:
+        return False
+    earlier = Fraction(earlier_done, earlier_expected)
+    recent = Fraction(recent_done, recent_expected)
+    return earlier >= DROP_FROM_AT_LEAST and earlier - recent >= DROP_POINTS
+
+
+def questionnaire_adherence(patient: CohortPatient, first: date, last: date) -> tuple[int, int]:
+    """(done, expected) questionnaires of one patient on the days first..last."""
+    zone = ZoneInfo(patient.tz)
+    wanted = set(patient.instruments)
+    done_at = sorted(at for code, at in patient.completions if code in wanted)
+    sessions = [s for s in patient.held_sessions if first <= s.astimezone(zone).date() <= last]
+    expected = len(sessions)
+    done = 0
+    for session in sessions:  # the first completion from 48 hours before: by the session?
+        index = bisect_left(done_at, session - QUESTIONNAIRE_LEAD)
+        done += index < len(done_at) and done_at[index] <= session
+    if patient.phase == "maintenance":
+        # Full 14-day blocks from `first`, by number; those without a held session expect
+        # a questionnaire in them.
+        def block(at: datetime) -> int:
+            return (at.astimezone(zone).date() - first).days // BLOCK_DAYS
+
+        with_session = {block(s) for s in sessions}
+        with_questionnaire = {block(at) for at in done_at}
+        blocks = ((last - first).days + 1) // BLOCK_DAYS
+        free = [n for n in range(blocks) if n not in with_session]
+        expected += len(free)
+        done += sum(1 for n in free if n in with_questionnaire)
+    return done, expected
+
+
+def patient_adherence(patient: CohortPatient, windows: AdherenceWindows) -> PatientAdherence | None:
+    """One active patient's adherence, from their enrolment; None if no day is expected."""
+    first = max(windows.first, patient.enrolled_on)
+    expected = _days(first, windows.last)
+    if not expected:
+        return None
+    counts = patient.checkins
+    recent_expected = _days(max(windows.recent_first, patient.enrolled_on), windows.last)
+    earlier_expected = _days(max(windows.earlier_first, patient.enrolled_on), windows.earlier_last)
+    recent_done = min(counts.recent, recent_expected)
+    earlier_done = min(counts.earlier, earlier_expected)
+    q_done, q_expected = questionnaire_adherence(patient, first, windows.last)
+    return PatientAdherence(
+        key=patient.key,
+        checkins_done=min(counts.period, expected),
+        checkins_expected=expected,
+        questionnaires_done=q_done,
+        questionnaires_expected=q_expected,
+        recent_done=recent_done,
+        recent_expected=recent_expected,
+        earlier_done=earlier_done,
+        earlier_expected=earlier_expected,
+        dropped=adherence_dropped(
+            recent_done=recent_done,
+            recent_expected=recent_expected,
+            earlier_done=earlier_done,
+            earlier_expected=earlier_expected,
+        ),
+    )
+
+
+def adherence(
+    patients: Sequence[CohortPatient], period: Period, *, today: date
+) -> AdherenceFigures:
+    windows = adherence_windows(period, today=today)
+    active = [p for p in patients if p.status == "active"]
+    rows = []
+    if windows is not None:
+        rows = [row for p in active if (row := patient_adherence(p, windows)) is not None]
+    return AdherenceFigures(
+        windows=windows,
+        patients=tuple(rows),
+        left_out=len(patients) - len(active),
+        checkins_done=sum(r.checkins_done for r in rows),
+        checkins_expected=sum(r.checkins_expected for r in rows),
+        questionnaires_done=sum(r.questionnaires_done for r in rows),
+        questionnaires_expected=sum(r.questionnaires_expected for r in rows),
+    )
+
+
+# Alert workload
+
+
+def minutes_between(start: datetime, end: datetime) -> Fraction:
+    return Fraction((end - start) // timedelta(microseconds=1), 60_000_000)
+
+
+def _kind_figures(kind: str, alerts: Sequence[AlertRecord]) -> AlertKindFigures:
+    waits = [
+        minutes_between(a.created_at, a.acknowledged_at)
+        for a in alerts
+        if a.acknowledged_at is not None
+    ]
+    return AlertKindFigures(
+        kind=kind,
+        alerts=len(alerts),
+        acknowledged=len(waits),
+        median_minutes=median(waits) if waits else None,
+        escalated=sum(1 for a in alerts if a.escalated),
+        still_open=len(alerts) - len(waits),
+    )
+
+
+def alert_workload(
+    alerts: Sequence[AlertRecord], period: Period, *, kinds: Sequence[str] = ()
+) -> AlertWorkload:
+    """Alerts raised in the period: by kind (every kind of `kinds`, then any other), total."""
+    starts_at, ends_at = period.starts_at, period.ends_at
+    inside = [a for a in alerts if starts_at <= a.created_at < ends_at]
+    order = list(kinds) + sorted({a.kind for a in inside} - set(kinds))
+    return AlertWorkload(
+        kinds=tuple(_kind_figures(k, [a for a in inside if a.kind == k]) for k in order),
+        total=_kind_figures("all", inside),
+    )
+
+
+def reminder_figures(counts: Sequence[ReminderCount]) -> ReminderFigures:
+    """Reminders sent, skipped (by reason, most first), failed and still waiting."""
+    by_status: dict[str, int] = {}
+    by_reason: dict[str, int] = {}
+    for c in counts:
+        by_status[c.status] = by_status.get(c.status, 0) + c.count
+        if c.status == "skipped":
+            reason = c.skip_reason or "unknown"
+            by_reason[reason] = by_reason.get(reason, 0) + c.count
+    return ReminderFigures(
+        sent=by_status.get("sent", 0),
+        skipped=by_status.get("skipped", 0),
+        skipped_by_reason=tuple(sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))),
+        failed=by_status.get("failed", 0),
+        waiting=by_status.get("pending", 0) + by_status.get("sending", 0),
+    )
+
+
+def outcome_report(data: OutcomeData, *, today: date) -> OutcomeReport:
+    """Every figure of the outcomes page for the cohort in `data`."""
+    return OutcomeReport(
+        period=data.period,
+        patients=len(data.patients),
+        not_treated_yet=data.not_treated_yet,
+        instruments=tuple(
+            instrument_outcomes(code, data.patients, data.period) for code in INSTRUMENT_CODES
+        ),
+        adherence=adherence(data.patients, data.period, today=today),
+        alerts=alert_workload(data.alerts, data.period, kinds=data.alert_kinds),
+        reminders=reminder_figures(data.reminders),
+    )
+
+
+# Helpers for showing the figures
+
+
+def suppressed(count: int) -> bool:
+    """A count of 1 to 4, written "fewer than 5" where figures leave the clinic."""
+    return 0 < count < SMALL_COUNT_BELOW
+
+
+def one_decimal(value: Fraction) -> Decimal:
+    """A value to one decimal, halves away from zero (-4.25 -> -4.3)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def percent(count: int, of: int) -> Decimal | None:
+    """count / of as a percentage to one decimal; None when `of` is 0."""
+    return one_decimal(Fraction(100 * count, of)) if of else None
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier (the month's last day if it is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, min(day.day, (following - timedelta(days=1)).day))

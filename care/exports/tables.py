@@ -1,0 +1,229 @@
+"""CSV exports of a clinic's records: column definitions and streamed rows.
+
+One table per record kind (check-ins, assessments, sessions), the same columns for one
+patient or a whole clinic. Times are UTC in ISO 8601; a check-in's `day` is the patient's
+local day. Cells that a spreadsheet would run as a formula are prefixed with `'`.
+The header rows are documented in docs/features.md ("CSV export").
+
+Every file ends with a trailer line, `# rows=N sha256=HEX`: the number of data rows and the
+SHA-256 of every byte before the trailer. A file cut short (a killed worker, a dropped
+connection) has no trailer or one that does not match: `csv_trailer_verify` says which.
+The rows come from `COPY ... TO STDOUT` (`care.exports.sql_copy`): the database writes them, with
+the formatting of `cell` below done in SQL (tests/test_exports.py compares the bytes with
+a row-by-row rendering through `cell` and the columns' definitions).
+"""
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, Model, QuerySet
+
+from care.models import Assessment, CheckIn, Patient, TreatmentSession
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 500
+# Rows are sent to the client in pieces of about this many bytes.
+SEND_BYTES = 64 * 1024
+
+
+def cell(value) -> str:
+    """One value as CSV text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (date, Decimal, int)):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _joined(values: Iterable) -> str:
+    return ";".join(str(value) for value in values)
+
+
+def _answers(answers: dict) -> str:
+    return ";".join(f"{key}={answers[key]}" for key in sorted(answers, key=int))
+
+
+# A column: its header and how a row's cell is read. A row is the model object with the
+# export's annotations (`patient_public_id`, `supersedes_public_id`), so its getter takes Any.
+Column = tuple[str, Callable[[Any], object]]
+
+CHECKIN_COLUMNS: list[Column] = [
+    ("patient_id", lambda c: c.patient_public_id),
+    ("day", lambda c: c.local_date),
+    ("mood", lambda c: c.mood),
+    ("anxiety", lambda c: c.anxiety),
+    ("energy", lambda c: c.energy),
+    ("sleep_hours", lambda c: c.sleep_hours),
+    ("sleep_quality", lambda c: c.sleep_quality),
+    ("side_effects", lambda c: _joined(c.side_effects)),
+    ("self_harm_thoughts", lambda c: c.has_self_harm_thoughts),
+    ("note", lambda c: c.note),
+    ("version", lambda c: c.version),
+    ("submitted_at", lambda c: c.submitted_at),
+    ("updated_at", lambda c: c.updated_at),
+]
+
+ASSESSMENT_COLUMNS: list[Column] = [
+    ("patient_id", lambda a: a.patient_public_id),
+    ("assessment_id", lambda a: a.public_id),
+    ("instrument", lambda a: a.get_instrument_display()),
+    ("completed_at", lambda a: a.completed_at),
+    ("total", lambda a: a.total),
+    ("band", lambda a: a.band),
+    ("flags", lambda a: _joined(a.flags)),
+    ("difficulty", lambda a: a.difficulty),
+    ("answers", lambda a: _answers(a.answers)),
+    ("supersedes_id", lambda a: a.supersedes_public_id),
+]
+
+SESSION_COLUMNS: list[Column] = [
+    ("patient_id", lambda s: s.patient_public_id),
+    ("session_id", lambda s: s.pk),
+    ("scheduled_at", lambda s: s.scheduled_at),
+    ("status", lambda s: s.status),
+    ("route", lambda s: s.route),
+    ("dose_mg", lambda s: s.dose_mg),
+    ("dose_mg_per_kg", lambda s: s.dose_mg_per_kg),
+    ("monitoring_started_at", lambda s: s.monitoring_started_at),
+    ("monitoring_ended_at", lambda s: s.monitoring_ended_at),
+    *[(name, (lambda s, name=name: getattr(s, name))) for name in TreatmentSession.VITAL_FIELDS],
+    ("dissociation", lambda s: s.dissociation),
+    ("sedation", lambda s: s.sedation),
+    ("adverse_events", lambda s: s.adverse_events),
+    ("notes", lambda s: s.notes),
+    ("lot_number", lambda s: s.lot_number),
+    ("rems_submitted_on", lambda s: s.rems_submitted_on),
+]
+
+KINDS = ("checkins", "assessments", "sessions")
+
+
+# Per record kind: its model, its columns, its order after the patient.
+RECORDS: dict[str, tuple[type[Model], list[Column], str]] = {
+    "checkins": (CheckIn, CHECKIN_COLUMNS, "local_date"),
+    "assessments": (Assessment, ASSESSMENT_COLUMNS, "completed_at"),
+    "sessions": (TreatmentSession, SESSION_COLUMNS, "scheduled_at"),
+}
+
+
+def export_queryset(kind: str, patients: QuerySet[Patient]) -> tuple[list, QuerySet]:
+    """Columns and rows of one record kind for `patients`, in a stable order.
+
+    Related ids come in as annotations: no related model is built per row.
+    """
+    if kind not in RECORDS:
+        raise ValueError(kind)
+    model, columns, order = RECORDS[kind]
+    rows = model._default_manager.filter(patient__in=patients).annotate(
+        patient_public_id=F("patient__public_id")
+    )
+    if model is Assessment:
+        rows = rows.annotate(supersedes_public_id=F("supersedes__public_id"))
+    # The primary key breaks ties (two assessments at the same moment): a stable order.
+    return columns, rows.order_by("patient_id", order, "pk")
+
+
+def with_trailer(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """`lines` (the header, then one item per row) in pieces, then the trailer line."""
+    digest = hashlib.sha256()
+    count = -1  # the header is not a row
+    piece: list[bytes] = []
+    size = 0
+    for line in lines:
+        count += 1
+        digest.update(line)
+        piece.append(line)
+        size += len(line)
+        if size >= SEND_BYTES:
+            yield b"".join(piece)
+            piece, size = [], 0
+    piece.append(f"# rows={max(count, 0)} sha256={digest.hexdigest()}\r\n".encode())
+    yield b"".join(piece)
+
+
+TRAILER = re.compile(rb"# rows=(\d+) sha256=([0-9a-f]{64})\r\n\Z")
+
+
+def csv_trailer_verify(data: bytes) -> int:
+    """The number of rows of a whole export file; ValueError if it was cut or altered."""
+    start = data.rfind(b"# rows=")
+    found = TRAILER.match(data, start) if start >= 0 else None
+    if found is None:
+        raise ValueError("The file has no trailer line: it was cut short.")
+    body = data[:start]
+    if hashlib.sha256(body).hexdigest() != found.group(2).decode():
+        raise ValueError("The file's checksum does not match its trailer.")
+    rows = sum(1 for _ in csv.reader(io.StringIO(body.decode(), newline=""))) - 1
+    if rows != int(found.group(1)):
+        raise ValueError("The file's row count does not match its trailer.")
+    return rows
+
+
+def export_lines(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
+    """The header line, then one item per row of one record kind for `patients`.
+
+    The database writes the rows (`COPY`). One statement: the rows are one snapshot of the
+    database.
+    """
+    from care.exports.sql_copy import copy_rows  # it imports this module
+
+    columns, _rows = export_queryset(kind, patients)
+    return copy_rows(kind, columns, patients)
+
+
+def export_csv(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
+    """The whole CSV of one record kind for `patients`, trailer included, in pieces."""
+    return with_trailer(export_lines(kind, patients))
+
+
+def _plain(value):
+    """A JSON-ready value (UUIDs, decimals and times as text; the rest as is)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def patient_data(patient: Patient, *, now: datetime) -> dict:
+    """Everything a patient may download about themselves, as one JSON-ready document."""
+    records = {}
+    patients = Patient.objects.filter(pk=patient.pk)
+    for kind in KINDS:
+        columns, rows = export_queryset(kind, patients)
+        records[kind] = [
+            {name: _plain(value(row)) for name, value in columns if name != "patient_id"}
+            for row in rows.iterator(chunk_size=CHUNK)
+        ]
+    return {
+        "exported_at": _plain(now),
+        "patient": {
+            "patient_id": str(patient.public_id),
+            "name": patient.user.full_name,
+            "preferred_name": patient.preferred_name,
+            "email": patient.user.email,
+            "date_of_birth": _plain(patient.date_of_birth),
+            "time_zone": patient.tz,
+            "conditions": patient.conditions,
+            "questionnaires": patient.questionnaires,
+            "status": patient.status,
+            "treatment_phase": patient.treatment_phase,
+            "consultation_on": _plain(patient.consultation_on),
+            "enrolled_at": _plain(patient.enrolled_at),
+            "clinic": patient.clinic.name,
+        },
+        **records,
+    }

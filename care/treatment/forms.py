@@ -1,0 +1,226 @@
+"""Forms for treatment sessions: schedule / reschedule, and the session record."""
+
+import zoneinfo
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from care.domain.rules import blood_pressure_alert
+from care.domain.session_rules import session_record_problems
+from care.models import TreatmentSession
+from care.models.sessions import Severity
+
+if TYPE_CHECKING:
+    # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
+    from django_stubs_ext import StrPromise
+
+INTRANASAL_DOSES = (28, 56, 84)
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def local_datetime_field(label, *, required=True) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=LocalDateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("In the clinic's time zone."),
+    )
+
+
+class _ClinicTimeForm(forms.Form):
+    """Date-times typed in the clinic's zone (whatever zone the request runs in)."""
+
+    def __init__(self, *args, tz: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zoneinfo.ZoneInfo(tz)
+
+    def full_clean(self) -> None:
+        with timezone.override(self.zone):
+            super().full_clean()
+
+    def _aware[D: datetime | None](self, value: D) -> D:
+        return value
+
+
+class SessionScheduleForm(_ClinicTimeForm):
+    scheduled_at = local_datetime_field(_("Date and time"))
+    route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+
+    def clean_scheduled_at(self) -> datetime:
+        return self._aware(self.cleaned_data["scheduled_at"])
+
+
+def vital_field(label: "str | StrPromise", low: int, high: int) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=low,
+        max_value=high,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+class SessionRecordForm(_ClinicTimeForm):
+    route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+    dose_mg = forms.DecimalField(
+        label=_("Dose (mg)"),
+        required=False,
+        min_value=0,
+        max_value=500,
+        decimal_places=1,
+        help_text=_("Intranasal esketamine: 28, 56 or 84 mg."),
+    )
+    dose_mg_per_kg = forms.DecimalField(
+        label=_("Dose (mg/kg)"),
+        required=False,
+        min_value=0,
+        max_value=5,
+        decimal_places=2,
+        help_text=_("IV or IM ketamine, e.g. 0.5."),
+    )
+    monitoring_started_at = local_datetime_field(_("Monitoring started"))
+    monitoring_ended_at = local_datetime_field(_("Monitoring ended"), required=False)
+    bp_pre_systolic = vital_field(_("Before dosing: systolic"), 60, 260)
+    bp_pre_diastolic = vital_field(_("Before dosing: diastolic"), 30, 160)
+    hr_pre = vital_field(_("Before dosing: heart rate"), 30, 220)
+    bp_40_systolic = vital_field(_("At 40 minutes: systolic"), 60, 260)
+    bp_40_diastolic = vital_field(_("At 40 minutes: diastolic"), 30, 160)
+    hr_40 = vital_field(_("At 40 minutes: heart rate"), 30, 220)
+    bp_discharge_systolic = vital_field(_("At discharge: systolic"), 60, 260)
+    bp_discharge_diastolic = vital_field(_("At discharge: diastolic"), 30, 160)
+    hr_discharge = vital_field(_("At discharge: heart rate"), 30, 220)
+    dissociation = forms.ChoiceField(
+        label=_("Dissociation observed"),
+        choices=Severity.choices,
+    )
+    sedation = forms.ChoiceField(label=_("Sedation observed"), choices=Severity.choices)
+    adverse_events = forms.CharField(
+        label=_("Adverse events"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    lot_number = forms.CharField(label=_("Lot number"), required=False, max_length=50)
+    rems_submitted_on = forms.DateField(
+        label=_("REMS monitoring form submitted on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    confirm_high_bp = forms.BooleanField(
+        label=_("I have reviewed the blood pressure above the hold threshold; record anyway"),
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args,
+        hold_systolic: int,
+        hold_diastolic: int,
+        scheduled_at: datetime,
+        now: datetime,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.hold = (hold_systolic, hold_diastolic)
+        self.bp_warning = ""
+        self.scheduled_at, self.now = scheduled_at, now
+        # Shown instead of the save button until the session has started.
+        self.not_started = self._problems(None, None).get("scheduled_at", "")
+
+    def _problems(self, started: datetime | None, ended: datetime | None) -> dict[str, str]:
+        return session_record_problems(
+            scheduled_at=self.scheduled_at,
+            monitoring_started_at=started,
+            monitoring_ended_at=ended,
+            now=self.now,
+            tz=self.zone.key,
+        )
+
+    def clean_monitoring_started_at(self):
+        return self._aware(self.cleaned_data["monitoring_started_at"])
+
+    def clean_monitoring_ended_at(self):
+        return self._aware(self.cleaned_data.get("monitoring_ended_at"))
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        route = data.get("route")
+        if route == TreatmentSession.Route.INTRANASAL:
+            dose = data.get("dose_mg")
+            if dose is None or int(dose) not in INTRANASAL_DOSES or dose != int(dose):
+                self.add_error("dose_mg", _("Intranasal esketamine doses are 28, 56 or 84 mg."))
+            data["dose_mg_per_kg"] = None
+        elif route and data.get("dose_mg") is None and data.get("dose_mg_per_kg") is None:
+            self.add_error("dose_mg_per_kg", _("Enter the dose in mg/kg, mg, or both."))
+        for where in ("pre", "40", "discharge"):
+            systolic, diastolic = (
+                data.get(f"bp_{where}_systolic"),
+                data.get(f"bp_{where}_diastolic"),
+            )
+            if (systolic is None) != (diastolic is None):
+                self.add_error(
+                    f"bp_{where}_diastolic", _("Enter both numbers of the blood pressure.")
+                )
+            elif systolic is not None and diastolic >= systolic:
+                self.add_error(
+                    f"bp_{where}_diastolic", _("The diastolic must be below the systolic.")
+                )
+        if data.get("bp_pre_systolic") is None:
+            self.add_error("bp_pre_systolic", _("Record the blood pressure before dosing."))
+        start, end = data.get("monitoring_started_at"), data.get("monitoring_ended_at")
+        for field, problem in self._problems(start, end).items():
+            self.add_error(None if field == "scheduled_at" else field, problem)
+        if start and end and end <= start and "monitoring_ended_at" not in self.errors:
+            self.add_error("monitoring_ended_at", _("Monitoring must end after it started."))
+        submitted = data.get("rems_submitted_on")
+        if submitted and start and submitted < start.astimezone(self.zone).date():
+            self.add_error(
+                "rems_submitted_on", _("The form cannot be submitted before the session.")
+            )
+        elif submitted and submitted > self.now.astimezone(self.zone).date():
+            self.add_error("rems_submitted_on", _("The submission date cannot be in the future."))
+        high = blood_pressure_alert(
+            data.get("bp_pre_systolic"),
+            data.get("bp_pre_diastolic"),
+            hold_systolic=self.hold[0],
+            hold_diastolic=self.hold[1],
+        )
+        if high and not self.errors:
+            self.bp_warning = high.reason
+            if not data.get("confirm_high_bp"):
+                self.add_error(
+                    "confirm_high_bp", _("Confirm that you reviewed the blood pressure.")
+                )
+        return data
+
+    VITAL_TIMES = (
+        ("pre", _("Before dosing")),
+        ("40", _("At 40 minutes")),
+        ("discharge", _("At discharge")),
+    )
+
+    def vital_rows(self) -> list[tuple["StrPromise", list[forms.BoundField]]]:
+        """The vital signs as the page lays them out: a row per time, a column per measure."""
+        return [
+            (label, [self[f"bp_{key}_systolic"], self[f"bp_{key}_diastolic"], self[f"hr_{key}"]])
+            for key, label in self.VITAL_TIMES
+        ]
+
+    def session_values(self) -> dict:
+        values = dict(self.cleaned_data)
+        values.pop("confirm_high_bp", None)
+        return values

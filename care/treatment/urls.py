@@ -1,0 +1,25 @@
+"""URLs of treatment (in the `care` namespace: care/urls.py)."""
+
+from django.urls import path
+
+from care.treatment import views
+
+urlpatterns = [
+    path("staff/sessions/", views.session_list, name="session-list"),
+    path(
+        "staff/patients/<uuid:public_id>/sessions/new/",
+        views.session_new,
+        name="session-new",
+    ),
+    path("staff/sessions/<int:session_id>/", views.session_edit, name="session-edit"),
+    path(
+        "staff/sessions/<int:session_id>/cancel/",
+        views.session_cancel_view,
+        name="session-cancel",
+    ),
+    path(
+        "staff/sessions/<int:session_id>/record/",
+        views.session_record_view,
+        name="session-record",
+    ),
+]

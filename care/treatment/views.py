@@ -1,0 +1,149 @@
+"""Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from care.accounts.access import (
+    AuthenticatedHttpRequest,
+    get_membership_for_user,
+    get_patient_for_user,
+    get_session_for_user,
+)
+from care.audit.services import audit_view
+from care.models import REMS_FORM_DAYS, AuditEvent, TreatmentSession
+from care.treatment.forms import SessionRecordForm, SessionScheduleForm
+from care.treatment.selectors import clinic_rems_outstanding, clinic_upcoming_sessions
+from care.treatment.services import (
+    SessionAlreadyRecorded,
+    session_cancel,
+    session_record,
+    session_reschedule,
+    session_schedule,
+)
+
+
+def _audit_read(
+    request: AuthenticatedHttpRequest, *, patient, session: TreatmentSession | None = None
+) -> None:
+    """A form showing a patient's session (or booking one): a read each time it is drawn,
+    first shown or sent back with errors (a valid form redirects before this)."""
+    audit_view(
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.SESSION,
+        patient=patient,
+        object_id=session.pk if session else "",
+    )
+
+
+@never_cache
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Booked sessions of the next two weeks and REMS monitoring forms still to submit."""
+    membership = get_membership_for_user(request.user)
+    now = timezone.now()
+    rems = [
+        {"session": s, "days": (now - s.scheduled_at).days}
+        for s in clinic_rems_outstanding(clinic=membership.clinic)
+    ]
+    context = {
+        "upcoming": clinic_upcoming_sessions(clinic=membership.clinic, now=now),
+        "now": now,  # "Record" only for sessions that have started
+        "rems": rems,
+        "rems_days": REMS_FORM_DAYS,
+    }
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.SESSION)
+    return render(request, "care/session_list.html", context)
+
+
+@never_cache
+def session_new(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
+    """Book a session for a patient."""
+    get_membership_for_user(request.user)
+    patient = get_patient_for_user(request.user, public_id)
+    form = SessionScheduleForm(request.POST or None, tz=patient.clinic.tz)
+    if request.method == "POST" and form.is_valid():
+        session_schedule(patient=patient, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Session booked."))
+        return redirect("care:patient-detail", patient.public_id)
+    _audit_read(request, patient=patient)
+    return render(request, "care/session_form.html", {"form": form, "patient": patient})
+
+
+@never_cache
+def session_edit(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    """Move a booked session, or mark it cancelled / a no-show."""
+    session = get_session_for_user(request.user, session_id)
+    initial = {"scheduled_at": timezone.localtime(session.scheduled_at), "route": session.route}
+    form = SessionScheduleForm(request.POST or None, initial=initial, tz=session.patient.clinic.tz)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session_reschedule(session=session, **form.cleaned_data)
+        except SessionAlreadyRecorded:
+            messages.error(request, _("This session is already recorded; book a new one."))
+        else:
+            messages.success(request, _("Session moved."))
+        return redirect("care:patient-detail", session.patient.public_id)
+    _audit_read(request, patient=session.patient, session=session)
+    context = {"form": form, "patient": session.patient, "session": session}
+    return render(request, "care/session_form.html", context)
+
+
+@require_POST
+def session_cancel_view(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_for_user(request.user, session_id)
+    status = request.POST.get("status")
+    if status not in {TreatmentSession.Status.CANCELLED, TreatmentSession.Status.NO_SHOW}:
+        messages.error(request, _("Choose cancelled or no-show."))
+    else:
+        try:
+            session_cancel(session=session, status=status)
+        except SessionAlreadyRecorded:
+            messages.error(request, _("Only a booked session can be cancelled or marked no-show."))
+        else:
+            label = status.replace("_", "-")
+            messages.success(request, _("Session marked %(status)s.") % {"status": label})
+    return redirect("care:patient-detail", session.patient.public_id)
+
+
+@never_cache
+def session_record_view(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    """Record route, dose, monitoring, vital signs and observations of a session."""
+    session = get_session_for_user(request.user, session_id)
+    clinic = session.patient.clinic
+    initial = {
+        name: getattr(session, name)
+        for name in SessionRecordForm.base_fields
+        if hasattr(session, name) and name != "confirm_high_bp"
+    }
+    initial["monitoring_started_at"] = timezone.localtime(
+        session.monitoring_started_at or session.scheduled_at
+    )
+    now = timezone.now()
+    form = SessionRecordForm(
+        request.POST or None,
+        initial=initial,
+        tz=clinic.tz,
+        hold_systolic=clinic.bp_hold_systolic,
+        hold_diastolic=clinic.bp_hold_diastolic,
+        scheduled_at=session.scheduled_at,
+        now=now,
+    )
+    if request.method == "POST" and form.is_valid():
+        session, alert = session_record(
+            session=session, values=form.session_values(), by=request.user, now=now
+        )
+        if alert:
+            messages.warning(request, _("Recorded. A high alert was raised: ") + alert.reason)
+        else:
+            messages.success(request, _("Session recorded."))
+        if session.is_monitoring_short:
+            messages.warning(request, _("Monitoring was shorter than the 2 hours REMS requires."))
+        return redirect("care:patient-detail", session.patient.public_id)
+    _audit_read(request, patient=session.patient, session=session)  # vital signs, doses
+    context = {"form": form, "session": session, "patient": session.patient, "clinic": clinic}
+    return render(request, "care/session_record.html", context)
