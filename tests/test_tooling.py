@@ -93,7 +93,7 @@ def test_every_install_checks_the_hashes_of_a_lock():
 
 def test_mypy_is_configured_and_run_by_ci_and_by_the_hook():
     mypy = PYPROJECT["tool"]["mypy"]
-    assert mypy["files"] == ["care", "notifications", "tracker"]
+    assert mypy["files"] == ["care", "notifications", "tracker", "devtools"]
     assert mypy["check_untyped_defs"] is True
     assert "mypy_django_plugin.main" in mypy["plugins"]
 
