@@ -21,6 +21,7 @@ from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.alerts.services import alert_raise
+from care.common import taskqueue
 from care.domain.rules import AlertDraft
 from care.models import Alert
 from notifications.kinds import kind_of
@@ -44,10 +45,8 @@ DEFERRED = "deferred"
 
 
 def _enqueue(delivery_id: int) -> None:
-    from notifications.tasks import send_delivery
-
     try:
-        send_delivery.delay(delivery_id)
+        taskqueue.enqueue("notifications.send_delivery", delivery_id)
     except BrokerError:
         # The row stays pending; the sweeper on the next tick sends it.
         logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id)
@@ -55,14 +54,14 @@ def _enqueue(delivery_id: int) -> None:
 
 def _enqueue_chunk(delivery_ids: list[int]) -> None:
     """One message for a chunk of deliveries (one alone goes as `send_delivery`)."""
-    from notifications.tasks import send_deliveries
-
     if len(delivery_ids) == 1:
         _enqueue(delivery_ids[0])
         return
     try:
         # A short argsrepr (what monitoring shows) spares Celery a repr of every id.
-        send_deliveries.s(delivery_ids).set(argsrepr=f"[{len(delivery_ids)} ids]").delay()
+        taskqueue.enqueue(
+            "notifications.send_deliveries", delivery_ids, argsrepr=f"[{len(delivery_ids)} ids]"
+        )
     except BrokerError:
         logger.warning("Broker unavailable; %s deliveries left for the sweeper", len(delivery_ids))
 

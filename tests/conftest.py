@@ -105,10 +105,15 @@ def _no_broker_publishing(request, monkeypatch):
     """
     enqueued = []
     if request.node.get_closest_marker("real_enqueue") is None:
-        monkeypatch.setattr("care.accounts.services._enqueue_invitation", enqueued.append)
-        monkeypatch.setattr("notifications.sending._enqueue", enqueued.append)
-        monkeypatch.setattr("notifications.sending._enqueue_chunk", enqueued.extend)
-        monkeypatch.setattr("care.exports.services._enqueue_export", enqueued.append)
+
+        def record(name, ids, **options):
+            # send_deliveries takes a list of ids; the others one id.
+            if isinstance(ids, list):
+                enqueued.extend(ids)
+            else:
+                enqueued.append(ids)
+
+        monkeypatch.setattr("care.common.taskqueue.enqueue", record)
     return enqueued
 
 

@@ -1,6 +1,5 @@
 """Writes of the care app: enrollment, staff, invitations, clinic settings."""
 
-import hashlib
 import logging
 import secrets
 from collections.abc import Sequence
@@ -14,7 +13,9 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
 
 from care.accounts.access import membership_for_user, patient_for_user
+from care.accounts.tokens import api_tokens_revoke_all, token_hash
 from care.audit.services import audit_record
+from care.common import taskqueue
 from care.models import (
     AuditEvent,
     Clinic,
@@ -34,17 +35,10 @@ class InvitationInvalid(Exception):
     """The invitation link is unknown, used, revoked or expired."""
 
 
-def token_hash(token: str) -> str:
-    """The stored form of an invitation token (SHA-256, hex)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _enqueue_invitation(invitation_id: int) -> None:
     # Imported here: tasks import this module.
-    from care.tasks import send_invitation
-
     try:
-        send_invitation.delay(invitation_id)
+        taskqueue.enqueue("care.send_invitation", invitation_id)
     except BrokerError:
         # The enrollment is saved; staff see "not sent" and can send it again.
         logger.warning("Broker unavailable; invitation %s not queued", invitation_id)
@@ -233,8 +227,6 @@ def user_access_revoke(*, user: User, now: datetime) -> None:
     (the Django admin, the shell), by `care.accounts.signals.revoke_access_of_deactivated_user`: a
     reactivated user must sign in again and ask for new tokens.
     """
-    from care.accounts.tokens import api_tokens_revoke_all  # tokens imports this module
-
     _revoke_open_invitations(user=user, now=now)
     api_tokens_revoke_all(user=user, now=now)
 

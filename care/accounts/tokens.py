@@ -1,5 +1,6 @@
 """Writes of API tokens: issue, use, revoke."""
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -7,7 +8,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
-from care.accounts.services import token_hash
 from care.audit.services import audit_record
 from care.models import ApiToken, AuditEvent, User
 
@@ -16,6 +16,11 @@ DEFAULT_TOKEN_DAYS = 30
 MAX_TOKEN_DAYS = 90
 # Record "last used" at most this often, so reads do not turn into a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a secret token (an API token, an invitation's): SHA-256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

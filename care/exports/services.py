@@ -32,6 +32,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from care.accounts.access import AuthenticatedHttpRequest
 from care.audit.services import audit_record
+from care.common import taskqueue
 from care.exports.tables import export_lines, with_trailer
 from care.models import (
     Assessment,
@@ -88,10 +89,8 @@ def _part_path(job: ExportJob) -> Path:
 
 def _enqueue_export(job_id: int) -> None:
     # Imported here: tasks import this module.
-    from care.tasks import run_export
-
     try:
-        run_export.delay(job_id)
+        taskqueue.enqueue("care.run_export", job_id)
     except BrokerError:
         # The job is saved as queued; the sweeper publishes it again once the broker is back.
         logger.warning("Broker unavailable; export job %s stays queued", job_id)

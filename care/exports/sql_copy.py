@@ -14,8 +14,11 @@ from collections.abc import Iterator
 from django.db import connection
 from django.db.models import QuerySet
 
-from care.exports.tables import FORMULA_STARTS
 from care.models import Assessment, Patient, TreatmentSession
+
+# A cell starting with one of these would run as a formula in a spreadsheet: written with `'`
+# before it (here in SQL, and in `care.exports.tables.cell`).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text(expr: str) -> str:

@@ -24,9 +24,9 @@ from typing import Any
 
 from django.db.models import F, Model, QuerySet
 
+from care.exports.sql_copy import FORMULA_STARTS, copy_rows
 from care.models import Assessment, CheckIn, Patient, TreatmentSession
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 500
 # Rows are sent to the client in pieces of about this many bytes.
 SEND_BYTES = 64 * 1024
@@ -178,8 +178,6 @@ def export_lines(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
     The database writes the rows (`COPY`). One statement: the rows are one snapshot of the
     database.
     """
-    from care.exports.sql_copy import copy_rows  # it imports this module
-
     columns, _rows = export_queryset(kind, patients)
     return copy_rows(kind, columns, patients)
 

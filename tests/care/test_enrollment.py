@@ -134,7 +134,7 @@ def test_a_broker_outage_does_not_break_enrollment(
     def refuse(*args, **kwargs):
         raise OperationalError("broker down")
 
-    monkeypatch.setattr(tasks.send_invitation, "delay", refuse)
+    monkeypatch.setattr(tasks.send_invitation, "apply_async", refuse)
 
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
         response = clinician_client.post(ENROLL_URL, enrollment_data(clinician))

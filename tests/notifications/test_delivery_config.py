@@ -12,6 +12,7 @@ import time_machine
 from celery.app.task import Task
 from django.conf import settings
 
+from care.common import taskqueue
 from notifications.models import Delivery, ReminderPreference
 from notifications.services import LEASE, deliveries_sweep
 from notifications.tasks import dispatch_reminders, send_deliveries, send_delivery
@@ -75,18 +76,25 @@ def test_task_arguments_are_ids_and_plain_values_only():
             assert parameter.annotation in (int, str, list[int]), (name, parameter)
 
 
+@pytest.mark.real_enqueue  # the signature of the real publisher, not the tests' recorder
 def test_no_eta_or_countdown_times_a_reminder():
     """Reminder times live in the database (Delivery.due_at, next_attempt_at); a message
-    scheduled for later would wait unacknowledged and could outlast the visibility timeout."""
-    pattern = re.compile(r"\b(eta|countdown)\s*=|\.retry\(|apply_async\(")
+    scheduled for later would wait unacknowledged and could outlast the visibility timeout.
+    Everything is published through care.common.taskqueue.enqueue, which takes no timing."""
+    pattern = re.compile(r"\b(eta|countdown)\s*=|\.retry\(|apply_async\(|\.delay\(")
+    publisher = ROOT / "care" / "common" / "taskqueue.py"
     offenders = [
         f"{path.relative_to(ROOT)}:{number}"
         for package in ("care", "notifications", "tracker")
         for path in (ROOT / package).rglob("*.py")
         for number, line in enumerate(path.read_text().splitlines(), 1)
-        if pattern.search(line)
+        if pattern.search(line) and path != publisher
     ]
     assert offenders == []
+    assert [
+        line.strip() for line in publisher.read_text().splitlines() if "apply_async(" in line
+    ] == ["task.apply_async(args=args, argsrepr=argsrepr)"]
+    assert list(inspect.signature(taskqueue.enqueue).parameters) == ["name", "args", "argsrepr"]
 
 
 @pytest.fixture
