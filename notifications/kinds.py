@@ -24,12 +24,14 @@ from notifications.emails import (
     staff_alert_email,
 )
 from notifications.models import Delivery
+from notifications.preferences import reminder_preference_for, reminder_settings
 from notifications.schedule import (
     QUESTIONNAIRE_WINDOW,
     local_moment,
     pre_session_questionnaire_due,
     session_reminder_due,
 )
+from notifications.selectors import questionnaires_done_since
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,6 @@ def _session_of(delivery: Delivery) -> TreatmentSession | None:
 
 
 def _questionnaire_no_longer_needed(delivery: Delivery, now: datetime) -> str:
-    # Reads of the reminder settings that live with the dispatcher (imported here: it
-    # imports the sender, which imports this module).
-    from notifications.services import (
-        _questionnaires_done_since,
-        _settings,
-        reminder_preference_for,
-    )
-
     patient = delivery.patient
     if patient is None:
         return ""
@@ -90,19 +84,17 @@ def _questionnaire_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     session = _session_of(delivery)
     if session is None or session.status != TreatmentSession.Status.SCHEDULED:
         return Delivery.SkipReason.CHANGED
-    chosen = _settings(reminder_preference_for(patient), patient.tz)
+    chosen = reminder_settings(reminder_preference_for(patient), patient.tz)
     expected = pre_session_questionnaire_due(
         chosen, session_at=session.scheduled_at, now=delivery.due_at
     )
     if expected != delivery.due_at:
         return Delivery.SkipReason.CHANGED
     opens = session.scheduled_at - QUESTIONNAIRE_WINDOW
-    return Delivery.SkipReason.ALREADY_DONE if _questionnaires_done_since(patient, opens) else ""
+    return Delivery.SkipReason.ALREADY_DONE if questionnaires_done_since(patient, opens) else ""
 
 
 def _session_no_longer_needed(delivery: Delivery, now: datetime) -> str:
-    from notifications.services import _settings, reminder_preference_for
-
     patient = delivery.patient
     if patient is None:
         return ""
@@ -110,7 +102,7 @@ def _session_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     session = _session_of(delivery)
     if session is None or session.status != TreatmentSession.Status.SCHEDULED:
         return Delivery.SkipReason.CHANGED
-    chosen = _settings(reminder_preference_for(patient), patient.tz)
+    chosen = reminder_settings(reminder_preference_for(patient), patient.tz)
     expected = session_reminder_due(chosen, session_at=session.scheduled_at, now=delivery.due_at)
     return Delivery.SkipReason.CHANGED if expected != delivery.due_at else ""
 

@@ -25,7 +25,11 @@ from django.db.models import (
     Subquery,
 )
 
-from care.models import CheckIn, Patient
+from care.models import (
+    CheckIn,
+    Patient,
+)
+from care.records.selectors import patient_instrument_codes
 from notifications.models import Delivery, Heartbeat
 from notifications.schedule import AFTER_SESSION, LATE_AFTER, ChosenTimeWindow, chosen_time_window
 from notifications.sql import candidate_rows, patient_zones
@@ -33,10 +37,14 @@ from notifications.sql import candidate_rows, patient_zones
 # A session moves the day's check-in reminder to about AFTER_SESSION after it; wall-clock
 # arithmetic on a DST day and rounding to the minute move it by up to an hour more.
 SESSION_SLACK = timedelta(hours=1, minutes=1)
+
+
 # So the sessions that may move a reminder due at or after `since` (LATE_AFTER before now,
 # or earlier after a stall) to no later than now began between since - SESSIONS_MOVING_BEFORE
 # and now - SESSIONS_MOVING_UNTIL.
 SESSIONS_MOVING_BEFORE = AFTER_SESSION + SESSION_SLACK
+
+
 SESSIONS_MOVING_UNTIL = AFTER_SESSION - SESSION_SLACK
 
 
@@ -190,3 +198,11 @@ def cap_facts(*, patient_ids: list[int]) -> dict[int, CapFacts]:
         .values_list("pk", "last_sent_at", "last_checkin_at")
     )
     return {pk: CapFacts(last_sent, last_checkin) for pk, last_sent, last_checkin in rows}
+
+
+def questionnaires_done_since(patient: Patient, since: datetime) -> bool:
+    wanted = set(patient_instrument_codes(patient=patient))
+    done = set(
+        patient.assessments.filter(completed_at__gte=since).values_list("instrument", flat=True)
+    )
+    return wanted <= done

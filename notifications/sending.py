@@ -2,7 +2,7 @@
 update, sent outside any transaction, marked sent), send a chunk within a time budget, and
 sweep up rows whose message was lost or whose claim expired.
 
-The rows themselves are made by notifications.services (the dispatcher), in the same
+The rows themselves are made by notifications.dispatch (the dispatcher), in the same
 transaction as what caused them; the sends are published after commit (docs/delivery.md).
 """
 
@@ -52,7 +52,7 @@ def _enqueue(delivery_id: int) -> None:
         logger.warning("Broker unavailable; delivery %s left for the sweeper", delivery_id)
 
 
-def _enqueue_chunk(delivery_ids: list[int]) -> None:
+def enqueue_deliveries(delivery_ids: list[int]) -> None:
     """One message for a chunk of deliveries (one alone goes as `send_delivery`)."""
     if len(delivery_ids) == 1:
         _enqueue(delivery_ids[0])
@@ -97,7 +97,7 @@ def deliveries_sweep(*, older_than: timedelta = LEASE) -> int:
     ids = list(stuck[:1000])
     # In chunks, like the new rows (one message alone goes as send_delivery).
     for chunk in batched(ids, settings.DELIVERY_SEND_CHUNK):
-        _enqueue_chunk(list(chunk))
+        enqueue_deliveries(list(chunk))
     return len(ids)
 
 
@@ -166,7 +166,7 @@ def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta
     for index, delivery_id in enumerate(delivery_ids):
         elapsed = timedelta(seconds=monotonic() - started)
         if index and elapsed > budget:  # the first always goes: a chunk makes progress
-            _enqueue_chunk(delivery_ids[index:])
+            enqueue_deliveries(delivery_ids[index:])
             outcomes["handed on"] = len(delivery_ids) - index
             break
         outcomes[delivery_send(delivery_id=delivery_id, now=now + elapsed)] += 1

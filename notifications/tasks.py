@@ -8,18 +8,12 @@ from celery.utils.log import get_task_logger
 from django.conf import settings
 from django.utils import timezone
 
+from notifications.dispatch.alerts import digests_dispatch, escalations_dispatch
+from notifications.dispatch.patients import patient_reminders_dispatch
+from notifications.dispatch.sessions import booked_session_reminders_dispatch
+from notifications.heartbeats import heartbeat_record, heartbeats_record
 from notifications.selectors import REMINDER_TICK, last_reminder_tick
-from notifications.services import (
-    booked_session_reminders_dispatch,
-    deliveries_send,
-    deliveries_sweep,
-    delivery_send,
-    digests_dispatch,
-    escalations_dispatch,
-    heartbeat_record,
-    heartbeats_record,
-    patient_reminders_dispatch,
-)
+from notifications.sending import deliveries_send, deliveries_sweep, delivery_send
 
 logger = get_task_logger(__name__)
 

@@ -19,14 +19,12 @@ from care.domain.clock import local_date
 from care.models import AuditEvent
 from care.records.forms import CheckInForm
 from care.records.services import ClientIdConflict
+from notifications.checkin_link import CheckInLinkInvalid, checkin_link_delivery, checkin_link_use
 from notifications.emails import read_checkin_link_token, read_unsubscribe_token
 from notifications.forms import ReminderPreferenceForm
 from notifications.models import Delivery
 from notifications.outbox import outbox_folder, outbox_messages
-from notifications.services import (
-    CheckInLinkInvalid,
-    checkin_link_delivery,
-    checkin_link_use,
+from notifications.preferences import (
     reminder_preference_for,
     reminder_preference_update,
     reminder_unsubscribe,

@@ -20,8 +20,9 @@ from django.test import Client, RequestFactory
 from care.accounts.services import invitation_create, invitation_send
 from care.models import Alert, TreatmentSession
 from care.records.services import checkin_submit
+from notifications.dispatch.alerts import digests_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import delivery_send, digests_dispatch
+from notifications.sending import delivery_send
 from tests.care.test_account_emails import ALLAUTH_EMAILS, send_allauth_mail
 from tests.factories import PatientFactory
 

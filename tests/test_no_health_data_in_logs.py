@@ -38,8 +38,8 @@ from care.accounts.tokens import api_token_issue
 from care.models import Alert, AuditEvent, ExportJob, Invitation, Patient, TreatmentSession
 from care.records.services import assessment_submit, checkin_submit
 from care.tasks import run_alert_rules, run_export, send_invitation
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import checkin_reminders_dispatch
 from notifications.tasks import dispatch_reminders, send_delivery
 from tests.care.test_security import sign_in
 from tests.factories import PASSWORD, PatientFactory, StaffFactory

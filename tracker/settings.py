@@ -455,7 +455,7 @@ if (
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="care-team@tracker.invalid")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Reminder delivery timing, in seconds (notifications.services, notifications.tasks). The
+# Reminder delivery timing, in seconds (notifications.sending, notifications.tasks). The
 # fault tests (tests/faults) shorten them through the environment; give web, worker and beat
 # the same values (a task's time limits travel in the message from its publisher). A claim
 # must outlive the longest send (send time limit < lease), and every task must end before
@@ -468,7 +468,7 @@ DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
 DELIVERY_RETRY_SECONDS = env.int("DELIVERY_RETRY_SECONDS", default=60)
 # The dispatcher publishes the sends of its new deliveries this many ids to a message. One
 # worker sends a chunk one by one and hands what it has not reached after 3/8 of the time
-# limit (22.5 s by default) on in a new message (notifications.services.deliveries_send):
+# limit (22.5 s by default) on in a new message (notifications.sending.deliveries_send):
 # at about 0.1 s an e-mail (a new SMTP connection each) 200 take some 20 s, so a chunk
 # normally ends in its one message, and 10,000 reminders still make 50 messages for the
 # workers to share. Each message costs the dispatcher about 0.3 ms to publish.

@@ -46,7 +46,7 @@ from care.records.selectors import (
 )
 from care.records.services import ClientIdConflict, assessment_submit, checkin_submit
 from notifications.forms import PATIENT_KINDS, validate_reminder_values
-from notifications.services import reminder_preference_for, reminder_preference_update
+from notifications.preferences import reminder_preference_for, reminder_preference_update
 
 
 def client_id_conflict() -> Conflict:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from care.accounts.services import invitation_create, invitation_send
 from notifications.models import Delivery
-from notifications.services import delivery_send
+from notifications.sending import delivery_send
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from care.models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession, User
 from devtools.management.commands import seed_demo
+from notifications.dispatch.alerts import escalations_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import escalations_dispatch
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 from django.test import override_settings
 from django.utils import timezone
 
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.emails import delivery_message_id
+from notifications.heartbeats import heartbeat_record
 from notifications.models import Delivery, ReminderPreference
 from notifications.selectors import REMINDER_TICK
-from notifications.services import checkin_reminders_dispatch, heartbeat_record
 from tests.factories import PatientFactory
 from tests.faults.harness import STACK_SITE_URL, wait_until
 

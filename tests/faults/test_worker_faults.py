@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from notifications.services import MAX_ATTEMPTS
+from notifications.sending import MAX_ATTEMPTS
 from tests.faults.harness import TIMINGS, pool_children, wait_until
 from tests.faults.helpers import (
     assert_exactly_once,

@@ -8,8 +8,9 @@ import pytest
 import time_machine
 
 from care.models import Alert, CheckIn
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import ReminderPreference
-from notifications.services import checkin_reminders_dispatch, delivery_send
+from notifications.sending import delivery_send
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

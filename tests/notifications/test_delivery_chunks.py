@@ -6,8 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from django.core.mail import EmailMultiAlternatives
 
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import checkin_reminders_dispatch, deliveries_send, deliveries_sweep
+from notifications.sending import deliveries_send, deliveries_sweep
 from notifications.tasks import send_deliveries
 from tests.factories import PatientFactory
 from tests.notifications.clock import deliveries_age

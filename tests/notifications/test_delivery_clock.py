@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import LEASE, checkin_reminders_dispatch
+from notifications.sending import LEASE
 from notifications.tasks import dispatch_reminders, send_delivery
 from tests.factories import PatientFactory
 

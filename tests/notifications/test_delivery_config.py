@@ -14,7 +14,7 @@ from django.conf import settings
 
 from care.common import taskqueue
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import LEASE, deliveries_sweep
+from notifications.sending import LEASE, deliveries_sweep
 from notifications.tasks import dispatch_reminders, send_deliveries, send_delivery
 from tests.factories import PatientFactory
 from tracker.celery import app as celery_app

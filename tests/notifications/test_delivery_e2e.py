@@ -14,8 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import checkin_reminders_dispatch
 from notifications.tasks import send_delivery
 from tests.factories import PatientFactory
 from tests.test_celery import ROOT, _database_url_for_subprocess, _require_broker

@@ -10,18 +10,19 @@ from django.db.models import RestrictedError
 
 from care.models import Alert, TreatmentSession
 from care.records.services import assessment_submit
-from notifications.kinds import ENTRIES, KINDS
-from notifications.models import Delivery, ReminderPreference
-from notifications.schedule import local_moment
-from notifications.services import (
+from notifications.dispatch.alerts import digests_dispatch, escalations_dispatch
+from notifications.dispatch.patients import (
     checkin_reminders_dispatch,
-    delivery_send,
-    digests_dispatch,
-    escalations_dispatch,
     maintenance_questionnaire_reminders_dispatch,
+)
+from notifications.dispatch.sessions import (
     questionnaire_reminders_dispatch,
     session_reminders_dispatch,
 )
+from notifications.kinds import ENTRIES, KINDS
+from notifications.models import Delivery, ReminderPreference
+from notifications.schedule import local_moment
+from notifications.sending import delivery_send
 from tests.factories import PatientFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

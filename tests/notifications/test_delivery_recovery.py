@@ -10,8 +10,9 @@ from django.db import OperationalError
 
 from care.models import Alert
 from notifications import sending
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import LEASE, MAX_ATTEMPTS, checkin_reminders_dispatch, delivery_send
+from notifications.sending import LEASE, MAX_ATTEMPTS, delivery_send
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

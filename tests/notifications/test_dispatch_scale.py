@@ -7,9 +7,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from notifications.heartbeats import heartbeat_record
 from notifications.models import Delivery, ReminderPreference
 from notifications.selectors import REMINDER_TICK
-from notifications.services import heartbeat_record
 from notifications.tasks import dispatch_reminders
 from tests.factories import CheckInFactory, PatientFactory
 
@@ -60,7 +60,8 @@ def statements_of_a_tick() -> int:
 
 
 def test_a_tick_takes_as_many_statements_with_200_bystanders_as_with_20(clinic, monkeypatch):
-    monkeypatch.setattr("notifications.services.BATCH", 50)  # were they read, several batches
+    # were they read, several batches
+    monkeypatch.setattr("notifications.dispatch.patients.BATCH", 50)
     due = [patient(clinic, time(9)) for _ in range(5)]
     bystanders(clinic, 20)
     few = statements_of_a_tick()
@@ -82,7 +83,7 @@ def test_a_tick_with_nothing_due_reads_only_a_few_statements(clinic):
 
 
 def test_statements_grow_with_the_batches_not_with_the_patients(clinic, monkeypatch):
-    monkeypatch.setattr("notifications.services.BATCH", 4)
+    monkeypatch.setattr("notifications.dispatch.patients.BATCH", 4)
     counts = {}
     due = []
     for patients in [3, 4, 5, 8, 9]:  # in batches of 4: 1, 1, 2, 2 and 3
@@ -97,21 +98,21 @@ def test_statements_grow_with_the_batches_not_with_the_patients(clinic, monkeypa
 
 
 def test_a_failing_batch_does_not_hold_back_the_others(clinic, monkeypatch, caplog):
-    from notifications import services
+    from notifications.dispatch import patients as patient_dispatch
 
-    monkeypatch.setattr(services, "BATCH", 2)
+    monkeypatch.setattr(patient_dispatch, "BATCH", 2)
     due = [patient(clinic, time(9)) for _ in range(4)]
-    rows_of = services._checkin_rows
+    rows_of = patient_dispatch._checkin_rows
 
     def failing_first(candidates, now, since):
         if due[0].pk in {c.pk for c in candidates}:
             raise RuntimeError("a bad row")
         return rows_of(candidates, now, since)
 
-    monkeypatch.setattr(services, "_checkin_rows", failing_first)
+    monkeypatch.setattr(patient_dispatch, "_checkin_rows", failing_first)
 
     with pytest.raises(RuntimeError), time_machine.travel(NOW, tick=False):
-        services.patient_reminders_dispatch(now=NOW)
+        patient_dispatch.patient_reminders_dispatch(now=NOW)
 
     assert set(Delivery.objects.values_list("patient_id", flat=True)) == {p.pk for p in due[2:]}
     assert "A batch of reminder candidates failed" in caplog.text
@@ -121,7 +122,7 @@ def test_outside_every_clinics_digest_hours_the_digests_read_only_the_zones(
     clinic, django_assert_num_queries
 ):
     from care.models import Alert
-    from notifications.services import digests_dispatch
+    from notifications.dispatch.alerts import digests_dispatch
 
     Alert.objects.create(
         patient=patient(clinic, time(9)),
@@ -144,7 +145,7 @@ def test_skips_recorded_in_a_tick_cost_no_statements_per_patient(clinic, monkeyp
     """Too late (chosen 06:00, it is 09:30, the beat stalled at 05:55) or quiet hours:
     skipped rows, in one statement more per batch than the reminders to send; a tick with
     5 skips takes as many as with 50."""
-    monkeypatch.setattr("notifications.services.BATCH", 100)
+    monkeypatch.setattr("notifications.dispatch.patients.BATCH", 100)
     due = [patient(clinic, time(9)) for _ in range(5)]
 
     def skipped(count: int) -> None:

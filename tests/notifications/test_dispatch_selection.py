@@ -13,7 +13,7 @@ from care.domain.clock import local_date
 from care.domain.trends import questionnaires_due
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession
 from care.records.selectors import patient_instrument_codes
-from notifications import services
+from notifications.dispatch import patients as patient_dispatch
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import (
     QUESTIONNAIRE_WINDOW,
@@ -265,7 +265,7 @@ def _patient_reminders() -> dict[int, tuple[str, datetime]]:
     ids=["us-forward", "london-forward", "lord-howe-back", "us-back", "plain-wednesday"],
 )
 def test_the_candidates_get_exactly_the_reminders_of_the_per_patient_rules(day, monkeypatch):
-    monkeypatch.setattr(services, "BATCH", 7)  # several batches
+    monkeypatch.setattr(patient_dispatch, "BATCH", 7)  # several batches
     population(day)
     questionnaire_edges(day)
     now = datetime.combine(day, time(0), tzinfo=UTC) - timedelta(hours=14)
@@ -277,7 +277,7 @@ def test_the_candidates_get_exactly_the_reminders_of_the_per_patient_rules(day, 
             Alert.objects.filter(kind="missed_checkins").values_list("patient_id", "cause")
         )
 
-        services.patient_reminders_dispatch(now=now, last_tick=last_tick)
+        patient_dispatch.patient_reminders_dispatch(now=now, last_tick=last_tick)
 
         made = {row for pk, row in _patient_reminders().items() if pk not in before}
         assert made == expected, now

@@ -6,8 +6,9 @@ import pytest
 
 from care.models import Alert, TreatmentSession
 from care.records.services import assessment_submit, checkin_submit
+from notifications.dispatch.alerts import digests_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import delivery_send, digests_dispatch
+from notifications.sending import delivery_send
 from tests.factories import PatientFactory
 from tests.notifications.mail_text import mail_words
 

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from care.models import Alert
+from notifications.dispatch.alerts import escalations_dispatch
 from notifications.models import Delivery
-from notifications.services import delivery_send, escalations_dispatch
+from notifications.sending import delivery_send
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ from email import message_from_bytes
 
 import pytest
 
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import checkin_reminders_dispatch, delivery_send
+from notifications.sending import delivery_send
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,10 @@ import pytest
 
 from care.models import TreatmentSession
 from care.records.services import assessment_submit
+from notifications.dispatch.sessions import questionnaire_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import ReminderSettings, pre_session_questionnaire_due
-from notifications.services import delivery_send, questionnaire_reminders_dispatch
+from notifications.sending import delivery_send
 from tests.factories import PatientFactory
 from tests.notifications.mail_text import mail_words
 
@@ -91,7 +92,7 @@ def test_a_moved_session_re_anchors_the_reminder(booked, mailoutbox):
 
 
 def test_in_maintenance_a_questionnaire_is_reminded_14_days_after_the_last(clinic, mailoutbox):
-    from notifications.services import maintenance_questionnaire_reminders_dispatch
+    from notifications.dispatch.patients import maintenance_questionnaire_reminders_dispatch
 
     patient = PatientFactory(
         clinic=clinic, tz="America/New_York", has_depression=True, treatment_phase="maintenance"
@@ -119,7 +120,7 @@ def test_in_maintenance_a_questionnaire_is_reminded_14_days_after_the_last(clini
 
 
 def test_in_maintenance_a_booked_session_takes_over(clinic):
-    from notifications.services import maintenance_questionnaire_reminders_dispatch
+    from notifications.dispatch.patients import maintenance_questionnaire_reminders_dispatch
 
     patient = PatientFactory(clinic=clinic, tz="America/New_York", treatment_phase="maintenance")
     ReminderPreference.objects.create(patient=patient, checkin_time=time(19))

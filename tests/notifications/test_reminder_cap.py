@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from care.models import Alert
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import reminders_capped
-from notifications.services import checkin_reminders_dispatch
 from tests.factories import CheckInFactory, PatientFactory
 
 MONDAY = date(2026, 5, 4)

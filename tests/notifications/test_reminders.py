@@ -14,12 +14,9 @@ from django.db import connection
 from django.utils import timezone
 
 from care.models import Alert
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import (
-    MAX_ATTEMPTS,
-    checkin_reminders_dispatch,
-    delivery_send,
-)
+from notifications.sending import MAX_ATTEMPTS, delivery_send
 from notifications.tasks import dispatch_reminders
 from tests.factories import CheckInFactory, PatientFactory
 from tests.notifications.clock import deliveries_age
@@ -261,7 +258,7 @@ def test_a_broker_outage_leaves_the_delivery_for_the_sweeper(
     from kombu.exceptions import OperationalError
 
     from notifications import tasks
-    from notifications.services import deliveries_sweep
+    from notifications.sending import deliveries_sweep
 
     def refuse(*args, **kwargs):
         raise OperationalError("broker down")
@@ -329,7 +326,7 @@ def test_new_patients_get_the_clinics_default_reminder_time(clinician_client, cl
 
 
 def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic, monkeypatch):
-    from notifications import services
+    from notifications.dispatch import patients as patient_dispatch
 
     due, later = [], []
     for n in range(14):
@@ -337,16 +334,16 @@ def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic
         ReminderPreference.objects.create(patient=patient, checkin_time=time(9 if n % 2 else 15))
         (due if n % 2 else later).append(patient)
     batches = []
-    batch = services._patient_batch
+    batch = patient_dispatch._patient_batch
 
     def recorded(candidates, now, since, kinds):
         batches.append([c.pk for c in candidates])
         return batch(candidates, now, since, kinds)
 
-    monkeypatch.setattr(services, "BATCH", 3)
-    monkeypatch.setattr(services, "_patient_batch", recorded)
+    monkeypatch.setattr(patient_dispatch, "BATCH", 3)
+    monkeypatch.setattr(patient_dispatch, "_patient_batch", recorded)
 
-    assert services.patient_reminders_dispatch(now=NINE_NY) == 7
+    assert patient_dispatch.patient_reminders_dispatch(now=NINE_NY) == 7
 
     pks = [p.pk for p in due]  # only the patients whose reminder may be due
     assert batches == [pks[0:3], pks[3:6], pks[6:7]]
@@ -354,7 +351,7 @@ def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic
 
 
 def test_a_deferred_delivery_waits_for_its_backoff(patient_ny, monkeypatch):
-    from notifications.services import deliveries_sweep
+    from notifications.sending import deliveries_sweep
 
     def defer(self):
         raise smtplib.SMTPResponseException(451, b"try later")

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from care.models import TreatmentSession
+from notifications.dispatch.sessions import session_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.services import delivery_send, session_reminders_dispatch
+from notifications.sending import delivery_send
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_unsubscribed_patients_get_no_session_reminders(booked):
 
 
 def test_the_tick_reads_the_booked_sessions_once_for_both_of_their_reminders(booked):
-    from notifications.services import booked_session_reminders_dispatch
+    from notifications.dispatch.sessions import booked_session_reminders_dispatch
 
     booked.patient.has_depression = True  # a questionnaire to ask for before the session
     booked.patient.save(update_fields=["has_depression"])

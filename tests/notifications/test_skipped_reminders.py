@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import (
     ReminderDecision,
@@ -12,7 +13,7 @@ from notifications.schedule import (
     look_back_start,
 )
 from notifications.selectors import reminder_candidates
-from notifications.services import checkin_reminders_dispatch, delivery_send
+from notifications.sending import delivery_send
 from tests.factories import CheckInFactory, PatientFactory
 
 NINE_NY = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)  # 09:00 in New York (EDT)

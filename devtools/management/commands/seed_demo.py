@@ -418,7 +418,7 @@ def safety_escalations_record(clinic: Clinic, staff: list[User], now) -> int:
     """The open safety alerts' e-mails as already sent when each was raised (the on-call
     contact) and escalated (every clinician, after the response target): the first tick
     owes none, so the Outbox does not fill with "still unacknowledged" mail at start-up.
-    The keys and columns are those of `notifications.services.escalations_dispatch`."""
+    The keys and columns are those of `notifications.dispatch.alerts.escalations_dispatch`."""
     deliveries = []
     for alert in Alert.objects.filter(
         patient__clinic=clinic, kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True

@@ -1,0 +1,58 @@
+"""A patient's reminder preference: read with its defaults, saved, unsubscribed."""
+
+from django.db import transaction
+
+from care.models import (
+    Patient,
+)
+from notifications.models import ReminderPreference
+from notifications.schedule import (
+    ReminderSettings,
+)
+
+
+def reminder_preference_for(patient: Patient) -> ReminderPreference:
+    """The patient's reminder preference, created with the defaults if missing."""
+    preference, _ = ReminderPreference.objects.get_or_create(patient=patient)
+    return preference
+
+
+def reminder_settings(preference: ReminderPreference, tz: str) -> ReminderSettings:
+    return ReminderSettings(
+        tz=tz,
+        email_enabled=preference.email_enabled,
+        checkin_time=preference.checkin_time,
+        quiet_start=preference.quiet_start,
+        quiet_end=preference.quiet_end,
+        paused_until=preference.paused_until,
+        unsubscribed=tuple(preference.unsubscribed),
+    )
+
+
+def reminder_unsubscribe(*, patient_id: int, kind: str) -> bool:
+    """Stop one kind of reminder for a patient; False if it was already stopped (or the
+    patient no longer exists)."""
+    if not Patient.objects.filter(pk=patient_id).exists():
+        return False
+    with transaction.atomic():
+        preference = (
+            ReminderPreference.objects.select_for_update().filter(patient_id=patient_id).first()
+        )
+        if preference is None:
+            preference = ReminderPreference.objects.create(patient_id=patient_id)
+        if kind in preference.unsubscribed:
+            return False
+        preference.unsubscribed = [*preference.unsubscribed, kind]
+        preference.save(update_fields=["unsubscribed"])
+    return True
+
+
+def reminder_preference_update(
+    *, preference: ReminderPreference, values: dict, unsubscribed: list[str]
+) -> ReminderPreference:
+    """Save the patient's reminder settings."""
+    for name, value in values.items():
+        setattr(preference, name, value)
+    preference.unsubscribed = unsubscribed
+    preference.save()
+    return preference
