@@ -5,8 +5,8 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from care.accounts.access import patient_for_user
 from care.audit.services import audit_view
+from care.common.access import patient_for_user
 from care.models import AuditEvent, Clinic, Invitation, Patient, StaffMembership, User
 
 

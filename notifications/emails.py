@@ -1,45 +1,15 @@
 """Build e-mails from a template triplet: <name>_subject.txt, _body.txt, _body.html."""
 
 import re
-import secrets
 import zoneinfo
-from email.utils import formataddr, make_msgid
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from care.common.mail import build_email, site_mail_domain
 from care.models import StaffMembership
-
-
-def build_email(
-    *,
-    template: str,
-    context: dict,
-    to: list[str],
-    sender_name: str,
-    headers: dict | None = None,
-) -> EmailMultiAlternatives:
-    """Render `templates/<template>_{subject,body}` into a plain-text + HTML message."""
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    text = render_to_string(f"{template}_body.txt", context)
-    html = render_to_string(f"{template}_body.html", context)
-    # Message-IDs under the site's own name (Django's default is this machine's name,
-    # often "localhost").
-    headers = {"Message-ID": make_msgid(domain=site_mail_domain()), **(headers or {})}
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=formataddr((sender_name, settings.DEFAULT_FROM_EMAIL)),
-        to=to,
-        headers=headers,
-    )
-    message.attach_alternative(html, "text/html")
-    return message
-
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
@@ -61,14 +31,7 @@ def delivery_message_id(delivery_id: int) -> str:
     return f"<delivery-{delivery_id}@{site_mail_domain()}>"
 
 
-def invitation_message_id(invitation_id: int) -> str:
-    """The Message-ID of an invitation e-mail: names the invitation (the demo Outbox shows it
-    only while the invitation can still be used), unique per send."""
-    return f"<invitation-{invitation_id}.{secrets.token_hex(8)}@{site_mail_domain()}>"
-
-
 DELIVERY_MESSAGE_ID = re.compile(r"<delivery-\d+@[^>]+>")
-INVITATION_MESSAGE_ID = re.compile(r"<invitation-(\d+)\.[0-9a-f]+@[^>]+>")
 
 
 class WireHeader(str):
@@ -107,11 +70,6 @@ class WireHeader(str):
         if any(len(line) > 998 for line in lines):
             raise ValueError(f"{self.name} has a line longer than RFC 5322 allows")
         return policy.linesep.join(lines) + policy.linesep
-
-
-def site_mail_domain() -> str:
-    """The host name of SITE_URL: the site's own name in Message-IDs and List-Ids."""
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def _reminder_headers(delivery, unsubscribe_url: str) -> dict:

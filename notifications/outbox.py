@@ -17,8 +17,9 @@ from pathlib import Path
 from django.conf import settings
 
 from care.accounts.selectors import clinic_email_addresses
+from care.common.mail import INVITATION_MESSAGE_ID
 from care.models import Clinic, Invitation
-from notifications.emails import DELIVERY_MESSAGE_ID, INVITATION_MESSAGE_ID
+from notifications.emails import DELIVERY_MESSAGE_ID
 
 SEPARATOR = "\n" + "-" * 79 + "\n"
 

@@ -11,6 +11,18 @@ from notifications.schedule import (
 )
 
 
+def reminder_preference_create(*, patient: Patient) -> ReminderPreference:
+    """A new patient's preference: the clinic's default check-in time, the rest defaults."""
+    return ReminderPreference.objects.create(
+        patient=patient, checkin_time=patient.clinic.default_checkin_time
+    )
+
+
+def on_patient_enrolled(sender, *, patient: Patient, **kwargs) -> None:
+    """Receiver of care.accounts.events.patient_enrolled (inside the enrollment's transaction)."""
+    reminder_preference_create(patient=patient)
+
+
 def reminder_preference_for(patient: Patient) -> ReminderPreference:
     """The patient's reminder preference, created with the defaults if missing."""
     preference, _ = ReminderPreference.objects.get_or_create(patient=patient)

@@ -20,11 +20,13 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import (
+    Count,
     OuterRef,
     QuerySet,
     Subquery,
 )
 
+from care.domain.outcomes import ReminderCount
 from care.models import (
     CheckIn,
     Patient,
@@ -206,3 +208,34 @@ def questionnaires_done_since(patient: Patient, since: datetime) -> bool:
         patient.assessments.filter(completed_at__gte=since).values_list("instrument", flat=True)
     )
     return wanted <= done
+
+
+# The reminders e-mailed to patients (not the staff's alert e-mails or digests).
+PATIENT_REMINDER_KINDS = (
+    Delivery.Kind.CHECKIN,
+    Delivery.Kind.QUESTIONNAIRE,
+    Delivery.Kind.SESSION,
+)
+
+
+def outcome_reminder_counts(cohort, starts_at: datetime, ends_at: datetime):
+    """The outcome report's reminder counts (care.outcomes.reminders): the cohort's patient
+    reminders due in [starts_at, ends_at), by status and skip reason."""
+    return (
+        ReminderCount(status, skip_reason, n)
+        for status, skip_reason, n in Delivery.objects.filter(
+            patient__in=cohort,
+            kind__in=PATIENT_REMINDER_KINDS,
+            due_at__gte=starts_at,
+            due_at__lt=ends_at,
+        )
+        .values("status", "skip_reason")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("status", "skip_reason", "n")
+    )
+
+
+def skip_reasons() -> dict[str, str]:
+    """A skipped delivery's reason codes and their words."""
+    return dict(Delivery.SkipReason.choices)

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from care.accounts.access import get_membership_for_user, get_own_patient_for_user
 from care.audit.services import audit_view
+from care.common.access import get_membership_for_user, get_own_patient_for_user
 from care.domain.clock import local_date
 from care.models import AuditEvent
 from care.records.forms import CheckInForm

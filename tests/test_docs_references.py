@@ -4,7 +4,16 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["care", "notifications", "tracker", "tests", "benchmarks", "loadtests", "docs"]
+SOURCES = [
+    "care",
+    "notifications",
+    "tracker",
+    "devtools",
+    "tests",
+    "benchmarks",
+    "loadtests",
+    "docs",
+]
 # A path the text names: docs/x.md, README.md, care/x.py, tests/..., and the like.
 NAMED = re.compile(
     r"(?<![\w/.-])((?:docs|care|notifications|tracker|tests|benchmarks|loadtests|static|templates|docker|\.ci)/[\w./-]+\.(?:md|py|html|css|js|yml|yaml|conf|template|cfg|toml|json)|README\.md|CHANGELOG\.md)"

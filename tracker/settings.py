@@ -19,8 +19,6 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from devtools import embedded_db
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -120,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "care.context_processors.roles",
+                "notifications.context_processors.outbox",
             ],
         },
     },
@@ -182,8 +181,19 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # PostgreSQL, the only database. Without DATABASE_URL: this checkout's own server
 # (devtools/embedded_db.py), which `./dev run` and `./dev test` start and pass in
 # DATABASE_URL; other commands find it through the port it keeps in var/postgres/port. A
-# checkout that never ran one has no database (commands that need none still work).
-DATABASE_URL = env.str("DATABASE_URL", default="") or embedded_db.settings_url()
+# checkout that never ran one has no database (commands that need none still work), and the
+# container image, which has no devtools, always has DATABASE_URL.
+
+
+def _embedded_database_url() -> str:
+    if importlib.util.find_spec("devtools") is None:
+        return ""
+    from devtools import embedded_db
+
+    return embedded_db.settings_url() or ""
+
+
+DATABASE_URL = env.str("DATABASE_URL", default="") or _embedded_database_url()
 DATABASES = {
     "default": (
         env.db_url_config(DATABASE_URL) if DATABASE_URL else {"ENGINE": "django.db.backends.dummy"}

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from care.accounts import signin
 from care.accounts import views as care_views
+from care.api import urls as care_api_urls
+from notifications import api_urls as notifications_api_urls
 from tracker import views
 
 # The admin signs in through allauth, so lockout and the second factor apply there too.
@@ -16,7 +18,11 @@ urlpatterns = [
     path("", care_views.home, name="home"),
     path("health/", views.health, name="health"),
     path("favicon.ico", views.favicon, name="favicon"),
-    path("api/v1/", include("care.api.urls")),
+    # One API, one `api` namespace: care's endpoints and the notifications app's.
+    path(
+        "api/v1/",
+        include(([*care_api_urls.urlpatterns, *notifications_api_urls.urlpatterns], "api")),
+    ),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path(
         "api/docs/",

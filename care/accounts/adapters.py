@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage
 
 from care.accounts.selectors import account_mail_recipient
 from care.audit.services import client_ip
-from notifications.emails import build_email
+from care.common.mail import build_email
 
 REAUTHENTICATION_TIMEOUT = app_settings.REAUTHENTICATION_TIMEOUT
 

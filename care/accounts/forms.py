@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from care.accounts.access import membership_for_user, patient_for_user
+from care.common.access import membership_for_user, patient_for_user
 from care.common.forms import form_field, timezone_field
 from care.domain.timezones import timezone_groups
 from care.models import Clinic, StaffMembership, User

@@ -4,8 +4,8 @@ import zoneinfo
 
 from django.utils import timezone
 
-from care.accounts.access import RecordNotFound, membership_for_user, patient_for_user
 from care.audit.services import audit_denied, request_bound
+from care.common.access import RecordNotFound, membership_for_user, patient_for_user
 
 
 class ViewerTimezoneMiddleware:

@@ -32,9 +32,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from care.accounts import mfa_secrets
-from care.accounts.access import membership_for_user
-from care.api.errors import error_body
 from care.audit.services import audit_sign_in_failed, client_ip
+from care.common.access import membership_for_user
+from care.common.errors import error_body
 from care.models import AuditEvent
 
 # Paths a signed-in member of staff may use before enrolling a second factor.

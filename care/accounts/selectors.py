@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from care.accounts.access import membership_for_user, patient_for_user
+from care.common.access import membership_for_user, patient_for_user
 from care.models import (
     ApiToken,
     Clinic,

@@ -12,10 +12,12 @@ from django.db import transaction
 from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerError
 
-from care.accounts.access import membership_for_user, patient_for_user
+from care.accounts.events import patient_enrolled
 from care.accounts.tokens import api_tokens_revoke_all, token_hash
 from care.audit.services import audit_record
 from care.common import taskqueue
+from care.common.access import membership_for_user, patient_for_user
+from care.common.mail import build_email, invitation_message_id
 from care.models import (
     AuditEvent,
     Clinic,
@@ -25,8 +27,6 @@ from care.models import (
     TreatmentSession,
     User,
 )
-from notifications.emails import build_email, invitation_message_id
-from notifications.models import ReminderPreference
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ def patient_enroll(
         enrolled_at=now,
         enrolled_by=enrolled_by,
     )
-    ReminderPreference.objects.create(patient=patient, checkin_time=clinic.default_checkin_time)
+    # The notifications app creates the reminder preference (care/accounts/events.py).
+    patient_enrolled.send(sender=Patient, patient=patient)
     TreatmentSession.objects.bulk_create(
         TreatmentSession(
             patient=patient, scheduled_at=at, route=session_route, recorded_by=enrolled_by

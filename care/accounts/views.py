@@ -10,13 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from care.accounts.access import (
-    AuthenticatedHttpRequest,
-    get_admin_membership_for_user,
-    get_staff_member_for_user,
-    membership_for_user,
-    patient_for_user,
-)
 from care.accounts.forms import (
     EMAIL_UNAVAILABLE,
     ClinicSettingsForm,
@@ -33,6 +26,13 @@ from care.accounts.services import (
     invitation_reissue,
     staff_member_add,
     staff_member_update,
+)
+from care.common.access import (
+    AuthenticatedHttpRequest,
+    get_admin_membership_for_user,
+    get_staff_member_for_user,
+    membership_for_user,
+    patient_for_user,
 )
 
 INVITATION_SESSION_KEY = "invitation_token"

@@ -27,7 +27,7 @@ from care.models import (
     TreatmentSession,
     User,
 )
-from care.treatment.selectors import first_treatment
+from care.models.sessions import first_treatment
 
 logger = logging.getLogger(__name__)
 

@@ -10,15 +10,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from care.accounts.access import (
-    AuthenticatedHttpRequest,
-    get_alert_for_user,
-    get_membership_for_user,
-)
 from care.alerts.forms import AlertAcknowledgeForm
 from care.alerts.selectors import alerts_with_related, clinic_alerts_list, related_safety_alerts
 from care.alerts.services import AlertAlreadyAcknowledged, alerts_acknowledge
 from care.audit.services import audit_view
+from care.common.access import (
+    AuthenticatedHttpRequest,
+    get_alert_for_user,
+    get_membership_for_user,
+)
 from care.models import AuditEvent
 
 STATES = {"open": _("Open"), "acknowledged": _("Acknowledged"), "all": _("All")}

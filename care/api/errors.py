@@ -18,8 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from care.accounts.access import RecordNotFound
 from care.audit.services import audit_denied
+from care.common.access import RecordNotFound
+from care.common.errors import error_body
 from care.common.outages import RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, outage_kind, outage_noticed
 
 INVALID_DETAIL = "Some values are not valid; see errors."
@@ -51,10 +52,6 @@ def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
         return out
     messages = detail if isinstance(detail, list) else [detail]
     return {prefix or "non_field_errors": [str(m) for m in messages if m != ""]} if messages else {}
-
-
-def error_body(*, status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
-    return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
 
 
 def outage_body() -> dict:

@@ -6,10 +6,10 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from care.accounts.access import membership_for_user
 from care.accounts.selectors import clinic_clinicians_list
 from care.caseload.forms import CONDITION_CHOICES
 from care.caseload.selectors import CaseloadFilters
+from care.common.access import membership_for_user
 from care.domain.instruments import INSTRUMENTS
 from care.models import Alert, ApiToken, Assessment, CheckIn, Patient, TreatmentSession, User
 

@@ -9,14 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from care.accounts.access import get_membership_for_user
 from care.audit.services import audit_view
+from care.common.access import get_membership_for_user
 from care.domain.outcomes import SMALL_COUNT_BELOW
 from care.models import Alert, AuditEvent, Patient, TreatmentSession
 from care.outcomes.export import FEWER, report_json
 from care.outcomes.forms import OutcomeFilterForm
+from care.outcomes.reminders import skip_reason_labels
 from care.outcomes.selectors import clinic_outcome_report, filters_echo
-from notifications.models import Delivery
 
 
 class CountOutput(serializers.Serializer):
@@ -106,7 +106,7 @@ class AlertWorkloadOutput(serializers.Serializer):
 
 
 class SkipReasonOutput(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Delivery.SkipReason.values)
+    reason = serializers.CharField(help_text="The skip reason's code; `label` says it in words.")
     label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
     count = CountOutput()
 
@@ -196,6 +196,6 @@ class OutcomesApi(APIView):
             report,
             kind_labels={k: str(label) for k, label in Alert.Kind.choices},
             filters=filters_echo(filters),
-            reason_labels={k: str(label) for k, label in Delivery.SkipReason.choices},
+            reason_labels=skip_reason_labels(),
         )
         return Response(OutcomesOutput(figures).data)

@@ -4,6 +4,7 @@ Output serializers are the OpenAPI contract too: where a view returns a plain di
 returns it through its serializer, so the body and the schema cannot drift apart.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from care.domain.instruments import INSTRUMENTS, Instrument
@@ -226,3 +227,13 @@ class StaffMeOutput(serializers.Serializer):
     full_name = serializers.CharField()
     email = serializers.EmailField()
     clinic = serializers.CharField()
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "19:00"}
+)
+class WallClockField(serializers.TimeField):
+    """A time of day on the patient's own clock, written "HH:MM"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)

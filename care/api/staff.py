@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from care.accounts.access import get_alert_for_user, get_membership_for_user, get_patient_for_user
 from care.alerts.selectors import clinic_alerts_list, related_safety_alerts
 from care.alerts.services import AlertAlreadyAcknowledged, alerts_acknowledge
 from care.api.authentication import api_user
@@ -24,6 +23,7 @@ from care.api.schema import CONFLICT
 from care.audit.services import audit_view
 from care.caseload.selectors import caseload_patients, caseload_rows
 from care.caseload.trends import patient_trends
+from care.common.access import get_alert_for_user, get_membership_for_user, get_patient_for_user
 from care.models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 
 

@@ -1,15 +1,10 @@
-from django.contrib.auth.decorators import login_not_required
+"""API v1 of care. Mounted at /api/v1/ in the `api` namespace with the notifications app's
+endpoints (tracker/urls.py)."""
+
 from django.urls import path
 
 from care.api import outcomes, staff, tokens, views
-
-app_name = "api"
-
-
-def api(view_class):
-    # DRF answers unauthenticated API calls itself (JSON 403), not with a login redirect.
-    return login_not_required(view_class.as_view())
-
+from care.api.routing import api
 
 urlpatterns = [
     path("auth/tokens/", api(tokens.TokenListApi), name="token-list"),
@@ -20,7 +15,6 @@ urlpatterns = [
     path("instruments/<slug:code>/", api(views.InstrumentDetailApi), name="instrument-detail"),
     path("assessments/", api(views.AssessmentListApi), name="assessment-list"),
     path("assessments/<uuid:public_id>/", api(views.AssessmentDetailApi), name="assessment-detail"),
-    path("reminder-preferences/", api(views.ReminderPreferenceApi), name="reminder-preferences"),
     path("patients/", api(staff.PatientListApi), name="patient-list"),
     path("patients/<uuid:public_id>/trends/", api(staff.PatientTrendsApi), name="patient-trends"),
     path("patients/<uuid:public_id>/fhir/", api(staff.PatientFhirApi), name="patient-fhir"),

@@ -2,20 +2,14 @@
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from care.accounts.access import (
-    get_own_assessment_for_user,
-    get_own_patient_for_user,
-    membership_for_user,
-    patient_for_user,
-)
 from care.api.authentication import api_user
 from care.api.errors import Conflict
 from care.api.filters import AssessmentFilter, CheckInFilter
@@ -33,6 +27,12 @@ from care.api.serializers import (
     checkin_data,
     instrument_data,
 )
+from care.common.access import (
+    get_own_assessment_for_user,
+    get_own_patient_for_user,
+    membership_for_user,
+    patient_for_user,
+)
 from care.domain.clock import local_date
 from care.domain.crisis import crisis_block
 from care.domain.instruments import INSTRUMENTS, PCL5_DEFAULT_CUTOFF
@@ -45,8 +45,6 @@ from care.records.selectors import (
     patient_last_completed,
 )
 from care.records.services import ClientIdConflict, assessment_submit, checkin_submit
-from notifications.forms import PATIENT_KINDS, validate_reminder_values
-from notifications.preferences import reminder_preference_for, reminder_preference_update
 
 
 def client_id_conflict() -> Conflict:
@@ -240,67 +238,3 @@ class AssessmentDetailApi(APIView):
     def get(self, request: Request, public_id: str) -> Response:
         assessment = get_own_assessment_for_user(request.user, public_id)
         return Response(AssessmentOutput(assessment).data)
-
-
-@extend_schema_field(
-    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "19:00"}
-)
-class WallClockField(serializers.TimeField):
-    """A time of day on the patient's own clock, written "HH:MM"."""
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
-
-
-class ReminderPreferenceInput(serializers.Serializer):
-    email_enabled = serializers.BooleanField()
-    checkin_time = WallClockField()
-    quiet_start = WallClockField()
-    quiet_end = WallClockField()
-    paused_until = serializers.DateField(allow_null=True, required=False, default=None)
-    unsubscribed = serializers.ListField(
-        child=serializers.ChoiceField(choices=[k for k, _ in PATIENT_KINDS]),
-        required=False,
-        default=list,
-    )
-
-
-class ReminderPreferenceOutput(serializers.Serializer):
-    email_enabled = serializers.BooleanField()
-    checkin_time = WallClockField()
-    quiet_start = WallClockField()
-    quiet_end = WallClockField()
-    paused_until = serializers.DateField(allow_null=True)
-    unsubscribed = serializers.ListField(
-        child=serializers.ChoiceField(choices=[k for k, _ in PATIENT_KINDS])
-    )
-
-
-class ReminderPreferenceApi(APIView):
-    """GET: the signed-in patient's reminder settings. PUT: replace them."""
-
-    def _out(self, preference) -> dict:
-        return ReminderPreferenceOutput(preference).data
-
-    @extend_schema(responses=ReminderPreferenceOutput)
-    def get(self, request: Request) -> Response:
-        patient = get_own_patient_for_user(request.user)
-        return Response(self._out(reminder_preference_for(patient)))
-
-    @extend_schema(request=ReminderPreferenceInput, responses=ReminderPreferenceOutput)
-    def put(self, request: Request) -> Response:
-        patient = get_own_patient_for_user(request.user)
-        data = ReminderPreferenceInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        unsubscribed = values.pop("unsubscribed")
-        errors = validate_reminder_values(
-            today=local_date(timezone.now(), patient.tz),
-            **{k: values[k] for k in ("checkin_time", "quiet_start", "quiet_end", "paused_until")},
-        )
-        if errors:
-            raise ValidationError({k: [str(v)] for k, v in errors.items()})
-        preference = reminder_preference_update(
-            preference=reminder_preference_for(patient), values=values, unsubscribed=unsubscribed
-        )
-        return Response(self._out(preference))

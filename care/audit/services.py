@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.settings import api_settings
 
-from care.accounts.access import RecordNotFound, membership_for_user, patient_for_user
+from care.common.access import RecordNotFound, membership_for_user, patient_for_user
 from care.models import AuditEvent, Patient, User
 from care.models.audit import EMAIL_SNAPSHOT_LENGTH, PATH_LENGTH
 

@@ -5,10 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from care.accounts.access import get_admin_membership_for_user
 from care.audit.forms import AuditFilterForm
 from care.audit.selectors import clinic_audit_events
 from care.audit.services import audit_view
+from care.common.access import get_admin_membership_for_user
 from care.models import AuditEvent
 
 PAGE_SIZE = 50

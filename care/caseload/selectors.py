@@ -25,7 +25,7 @@ from care.models import (
     Patient,
     TreatmentSession,
 )
-from care.treatment.selectors import first_treatment_at_subquery
+from care.models.sessions import first_treatment_at_subquery
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from care.domain.rules import ScorePoint, baseline, score_outcome
 from care.domain.scoring import SELF_HARM_FLAG, instrument_bands
 from care.domain.trends import rolling_means
 from care.models import Assessment, CheckIn, Patient, TreatmentSession
-from care.treatment.selectors import first_treatment_at
+from care.models.sessions import first_treatment_at
 
 # What `get_route_display()` shows (lazy: translated when a body is built, once per route).
 ROUTE_LABELS = dict(TreatmentSession.Route.choices)

@@ -9,11 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from care.accounts.access import (
-    AuthenticatedHttpRequest,
-    get_membership_for_user,
-    get_patient_for_user,
-)
 from care.accounts.forms import EMAIL_UNAVAILABLE
 from care.accounts.selectors import user_latest_invitation
 from care.accounts.services import invitation_reissue, patient_enroll, patient_update
@@ -23,6 +18,11 @@ from care.caseload.display import caseload_lines, filter_controls
 from care.caseload.forms import CaseloadFilterForm, EnrollmentForm, PatientEditForm
 from care.caseload.selectors import caseload_page
 from care.caseload.trends import patient_trends
+from care.common.access import (
+    AuthenticatedHttpRequest,
+    get_membership_for_user,
+    get_patient_for_user,
+)
 from care.models import AuditEvent
 from care.records.selectors import patient_recent_assessments, patient_recent_checkins
 

@@ -30,9 +30,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from care.accounts.access import AuthenticatedHttpRequest
 from care.audit.services import audit_record
 from care.common import taskqueue
+from care.common.access import AuthenticatedHttpRequest
 from care.exports.tables import export_lines, with_trailer
 from care.models import (
     Assessment,

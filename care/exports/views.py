@@ -12,14 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from care.accounts.access import (
+from care.audit.services import audit_view
+from care.common.access import (
     AuthenticatedHttpRequest,
     RecordNotFound,
     get_membership_for_user,
     get_own_patient_for_user,
     get_patient_for_user,
 )
-from care.audit.services import audit_view
 from care.exports.services import (
     export_download_finished,
     export_download_started,

@@ -26,8 +26,8 @@ from care.domain.outcomes import (
     suppressed,
 )
 from care.outcomes.export import FEWER
+from care.outcomes.reminders import skip_reason_labels
 from care.outcomes.selectors import CohortMember
-from notifications.models import Delivery
 
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 # Per-patient adherence rows shown (lowest first); the figures above count everyone.
@@ -220,7 +220,7 @@ def _alerts(figures: AlertKindFigures, label: str) -> AlertLine:
 
 
 def _reminders(figures: ReminderFigures) -> dict:
-    words = dict(Delivery.SkipReason.choices)
+    words = skip_reason_labels()
     return {
         "sent": count(figures.sent),
         "skipped": count(figures.skipped),

@@ -27,22 +27,14 @@ from care.domain.outcomes import (
     OutcomeData,
     OutcomeReport,
     Period,
-    ReminderCount,
     adherence_windows,
     outcome_report,
 )
 from care.domain.rules import ScorePoint
 from care.models import Alert, Assessment, CheckIn, Clinic, Patient
+from care.models.sessions import first_treatment_at_subquery, held_sessions
+from care.outcomes.reminders import reminder_counts
 from care.records.selectors import patient_instrument_codes
-from care.treatment.selectors import first_treatment_at_subquery, held_sessions
-from notifications.models import Delivery
-
-# The reminders e-mailed to patients (not the staff's alert e-mails or digests).
-PATIENT_REMINDER_KINDS = (
-    Delivery.Kind.CHECKIN,
-    Delivery.Kind.QUESTIONNAIRE,
-    Delivery.Kind.SESSION,
-)
 
 
 @dataclass(frozen=True)
@@ -172,37 +164,20 @@ def outcome_data(
     ):
         sessions[pk].append(at)
 
-    # 5. Alerts about the cohort raised in the period; escalated ones were e-mailed to the
-    # clinicians (notifications.escalations_dispatch) or carry an escalation time.
-    escalation = Delivery.objects.filter(
-        alert=OuterRef("pk"),
-        kind=Delivery.Kind.SAFETY_ESCALATION,
-        status=Delivery.Status.SENT,
-    )
+    # 5. Alerts about the cohort raised in the period; an escalated one records when it
+    # escalated (set with the escalation e-mails).
     alerts = tuple(
-        AlertRecord(kind, created_at, acknowledged_at, escalated_at is not None or mailed)
-        for kind, created_at, acknowledged_at, escalated_at, mailed in Alert.objects.filter(
+        AlertRecord(kind, created_at, acknowledged_at, escalated_at is not None)
+        for kind, created_at, acknowledged_at, escalated_at in Alert.objects.filter(
             patient__in=cohort, created_at__gte=starts_at, created_at__lt=ends_at
         )
-        .annotate(mailed=Exists(escalation))
         .order_by()
-        .values_list("kind", "created_at", "acknowledged_at", "escalated_at", "mailed")
+        .values_list("kind", "created_at", "acknowledged_at", "escalated_at")
     )
 
-    # 6. The cohort's reminders due in the period, counted by status and skip reason.
-    reminders = tuple(
-        ReminderCount(status, skip_reason, n)
-        for status, skip_reason, n in Delivery.objects.filter(
-            patient__in=cohort,
-            kind__in=PATIENT_REMINDER_KINDS,
-            due_at__gte=starts_at,
-            due_at__lt=ends_at,
-        )
-        .values("status", "skip_reason")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("status", "skip_reason", "n")
-    )
+    # 6. The cohort's reminders due in the period, counted by status and skip reason (from
+    # the app that sends them: care.outcomes.reminders).
+    reminders = reminder_counts(cohort=cohort, starts_at=starts_at, ends_at=ends_at)
 
     patients = tuple(
         CohortPatient(

@@ -9,15 +9,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from care.accounts.access import AuthenticatedHttpRequest, get_membership_for_user
 from care.audit.services import audit_view
+from care.common.access import AuthenticatedHttpRequest, get_membership_for_user
 from care.exports.tables import cell
 from care.models import Alert, AuditEvent
 from care.outcomes.display import outcome_page
 from care.outcomes.export import CSV_HEADER, csv_rows, report_json
 from care.outcomes.forms import OutcomeFilterForm
+from care.outcomes.reminders import skip_reason_labels
 from care.outcomes.selectors import clinic_outcome_report, filters_echo
-from notifications.models import Delivery
 
 KIND_LABELS = Alert.Kind.choices
 
@@ -64,7 +64,7 @@ def outcomes_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         report,
         kind_labels=_kind_labels(),
         filters=filters_echo(filters),
-        reason_labels={k: str(label) for k, label in Delivery.SkipReason.choices},
+        reason_labels=skip_reason_labels(),
     )
     out = io.StringIO()
     writer = csv.writer(out)

@@ -17,8 +17,8 @@ from care.domain.rules import ScorePoint, baseline
 from care.domain.scoring import instrument_bands
 from care.domain.trends import TrendPoint, rolling_average
 from care.models import Patient
+from care.models.sessions import held_sessions
 from care.records.selectors import patient_assessment_series, patient_checkin_series
-from care.treatment.selectors import held_sessions
 
 RECENT_DAYS = 90
 LONGEST_DAYS = 730

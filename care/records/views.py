@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from care.accounts.access import (
+from care.common.access import (
     AuthenticatedHttpRequest,
     get_own_assessment_for_user,
     get_own_patient_for_user,

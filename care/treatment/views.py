@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from care.accounts.access import (
+from care.audit.services import audit_view
+from care.common.access import (
     AuthenticatedHttpRequest,
     get_membership_for_user,
     get_patient_for_user,
     get_session_for_user,
 )
-from care.audit.services import audit_view
 from care.models import REMS_FORM_DAYS, AuditEvent, TreatmentSession
 from care.treatment.forms import SessionRecordForm, SessionScheduleForm
 from care.treatment.selectors import clinic_rems_outstanding, clinic_upcoming_sessions

@@ -6,7 +6,7 @@ import pytest
 from django.http import Http404
 from django.urls import reverse
 
-from care.accounts.access import get_patient_for_user
+from care.common.access import get_patient_for_user
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

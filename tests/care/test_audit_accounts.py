@@ -7,8 +7,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth import user_login_failed
 from django.test import Client, RequestFactory
 
-from care.accounts.access import get_membership_for_user, get_own_patient_for_user
 from care.audit.services import audit_view, client_ip
+from care.common.access import get_membership_for_user, get_own_patient_for_user
 from care.models import AuditEvent
 from tests.care.test_audit_events import mark, new_events, only_event, summary
 from tests.factories import PASSWORD, totp_code

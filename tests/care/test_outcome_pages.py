@@ -157,14 +157,10 @@ def test_alerts_of_the_period_with_escalations(clinic, cohort):
         )
 
     escalated = alert(ann, raised, "a", raised + timedelta(minutes=45))
-    Delivery.objects.create(
-        kind="safety_escalation",
-        subject_key="x",
-        due_at=raised,
-        alert=escalated,
-        to_email="c@example.org",
-        status="sent",
-    )
+    # As escalations_dispatch leaves it: the alert records its escalation.
+    escalated.escalated_at = raised + timedelta(minutes=30)
+    escalated.escalated_to = "c@example.org"
+    escalated.save()
     alert(ann, raised, "b")  # still open
     alert(ann, at(date(2025, 12, 30)), "c")  # before the period
     alert(foreign, raised, "d")  # another clinic
@@ -425,16 +421,8 @@ def _bulk_cohort(clinic, count):
         )
         for p in patients[::2]
     )
-    Delivery.objects.bulk_create(
-        Delivery(
-            kind="safety_escalation",
-            subject_key=f"alert:{a.pk}",
-            due_at=a.created_at,
-            alert=a,
-            to_email="x@example.org",
-            status="sent",
-        )
-        for a in alerts[::2]
+    Alert.objects.filter(pk__in=[a.pk for a in alerts[::2]]).update(
+        escalated_at=first + timedelta(days=20, minutes=15), escalated_to="x@example.org"
     )
 
 

@@ -270,3 +270,48 @@ def test_the_migration_fills_the_columns_of_existing_rows_from_their_keys(clinic
         None,
         date(2026, 5, 6),
     )
+
+
+def test_migration_0009_records_earlier_escalations_on_their_alerts(clinic, patient):
+    """Alerts escalated before the alert recorded it (e-mails sent, escalated_at empty) get
+    it from their escalation e-mails; others are left as they are."""
+    migration = importlib.import_module(
+        "notifications.migrations.0009_alert_escalated_from_deliveries"
+    )
+
+    def alert(cause: str, **fields) -> Alert:
+        return Alert.objects.create(
+            patient=patient,
+            kind="safety",
+            priority="urgent",
+            cause=cause,
+            reason="r",
+            created_at=NINE_NY,
+            **fields,
+        )
+
+    legacy, recorded, unsent = alert("a"), alert("b", escalated_at=NINE_NY), alert("c")
+    due = NINE_NY + timedelta(minutes=30)
+    for target, to, status in [
+        (legacy, "b@example.org", "sent"),
+        (legacy, "a@example.org", "sent"),
+        (recorded, "a@example.org", "sent"),
+        (unsent, "a@example.org", "failed"),
+    ]:
+        Delivery.objects.create(
+            kind="safety_escalation",
+            subject_key=f"alert:{target.pk}:{to}",
+            due_at=due,
+            alert=target,
+            patient=patient,
+            to_email=to,
+            status=status,
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FILL)
+
+    legacy.refresh_from_db(), recorded.refresh_from_db(), unsent.refresh_from_db()
+    assert (legacy.escalated_at, legacy.escalated_to) == (due, "a@example.org, b@example.org")
+    assert (recorded.escalated_at, recorded.escalated_to) == (NINE_NY, "")
+    assert (unsent.escalated_at, unsent.escalated_to) == (None, "")
