@@ -238,4 +238,4 @@ def outcome_reminder_counts(cohort, starts_at: datetime, ends_at: datetime):
 
 def skip_reasons() -> dict[str, str]:
     """A skipped delivery's reason codes and their words."""
-    return dict(Delivery.SkipReason.choices)
+    return {code: str(words) for code, words in Delivery.SkipReason.choices}
