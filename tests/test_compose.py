@@ -608,6 +608,9 @@ def test_compose_and_the_embedded_server_run_one_postgresql_major_version(monkey
     # The fault suite's own clusters are of the same binaries unless FAULTS_PG_BIN names others.
     monkeypatch.delenv("FAULTS_PG_BIN", raising=False)
     assert pg_bin() == bin_dir()
+    # CI runs the suite on a server of those binaries, never the machine's shared PostgreSQL.
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "-m devtools.embedded_db --home" in ci and ":5432" not in ci
 
     # The image's cluster is where pgBackRest looks, on the volume the image expects.
     assert "ENV PGDATA" not in dockerfile  # the image's own: /var/lib/postgresql/<major>/docker
