@@ -36,7 +36,6 @@ class InvitationInvalid(Exception):
 
 
 def _enqueue_invitation(invitation_id: int) -> None:
-    # Imported here: tasks import this module.
     try:
         taskqueue.enqueue("care.send_invitation", invitation_id)
     except BrokerError:

@@ -88,7 +88,6 @@ def _part_path(job: ExportJob) -> Path:
 
 
 def _enqueue_export(job_id: int) -> None:
-    # Imported here: tasks import this module.
     try:
         taskqueue.enqueue("care.run_export", job_id)
     except BrokerError:
