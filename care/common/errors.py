@@ -1,4 +1,4 @@
-"""The JSON body of every error the API answers: the API's exception handler
+"""The JSON body of every error the API answers (docs/api.md): the API's exception handler
 (care.api.errors) and the middleware that answers API calls before a view does
 (care.accounts.security) write it."""
 
