@@ -47,7 +47,7 @@ def _add_long_history_patient() -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from care.management.commands import seed_demo
+    from devtools.management.commands import seed_demo
     from care.models import Assessment, CheckIn, Clinic, TreatmentSession, User
     from notifications.models import ReminderPreference
 
