@@ -47,8 +47,8 @@ def _add_long_history_patient() -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from devtools.management.commands import seed_demo
     from care.models import Assessment, CheckIn, Clinic, TreatmentSession, User
+    from devtools.management.commands import seed_demo
     from notifications.models import ReminderPreference
 
     clinic = Clinic.objects.get(name=seed_demo.DEMO_CLINIC)
