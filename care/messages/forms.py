@@ -52,7 +52,7 @@ class BodyForm(forms.Form):
 class PatientReplyForm(BodyForm):
     body = body_field(
         _("Your message"),
-        _("Text only, up to %(limit)d characters.") % {"limit": BODY_MAX_LENGTH},
+        _("Text only, up to %(limit)s characters.") % {"limit": f"{BODY_MAX_LENGTH:,}"},
     )
     urgent = forms.ChoiceField(
         label=_("Is this urgent?"),
