@@ -1,6 +1,6 @@
 """Template context: what kind of user is looking (patient, clinic staff, neither)."""
 
-from functools import partial
+from functools import cache, partial
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -64,6 +64,6 @@ def roles(request: HttpRequest) -> dict:
         "open_alert_count": counts.open_alerts if counts else 0,
         "unread_thread_count": counts.unread_threads if counts else 0,
         "unread_reply_count": (
-            partial(patient_unread_threads_count, patient=patient) if patient else 0
+            cache(partial(patient_unread_threads_count, patient=patient)) if patient else 0
         ),
     }

@@ -464,3 +464,16 @@ def test_the_caseloads_queries_do_not_grow_with_messages(clinician_client, clini
 
     assert len(many.captured_queries) == len(few.captured_queries)
     assert sum(row.unread_messages for row in response.context["rows"]) == 16
+
+
+def test_the_patient_is_told_of_a_new_reply_on_every_page(patient_client, patient, clinician):
+    thread = start(patient)
+    message_post(thread=thread, by=clinician, body="Reply", now=NOW)
+    message_post(thread=thread, by=clinician, body=NOTE, staff_note=True, now=NOW)
+
+    home = patient_client.get(reverse("care:me")).content.decode()
+
+    assert '1<span class="visually-hidden"> with a new reply</span>' in home
+    assert "Read the reply" in home
+    patient_client.get(reverse("care:my-message-thread", args=[thread.public_id]))
+    assert "with a new reply" not in patient_client.get(reverse("care:me")).content.decode()
