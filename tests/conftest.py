@@ -195,10 +195,15 @@ def patient_client(client, patient):
     return _client_for(client, patient.user)
 
 
+# The staff note on the world's message thread: no page or endpoint of a patient shows it.
+STAFF_NOTE = "Staff-only note QXZV: called the pharmacy"
+
+
 @pytest.fixture
 def world(clinic, other_clinic):
     """One of everything for the access matrix: a patient with a result, a check-in, a
-    session, an alert and an API token, and a user per actor (tests/test_access_matrix.py).
+    session, an alert, a message thread with a staff note and an API token, and a user per
+    actor (tests/test_access_matrix.py).
     Returns (users by actor, URL kwargs, per-URL-name ids)."""
     from django.utils import timezone
 
@@ -254,6 +259,12 @@ def world(clinic, other_clinic):
         "token": "x",
     }
     token = api_token_issue(user=patient.user, name="phone", days=30, now=now).token
+    from care.messages.services import message_post, message_thread_start
+
+    thread = message_thread_start(
+        patient=patient, subject="A question", body="Hello", urgent=False, now=now
+    ).message.thread
+    message_post(thread=thread, by=clinician.user, body=STAFF_NOTE, staff_note=True, now=now)
     # A whole-clinic export the clinician asked for, written and ready to download.
     from care.exports.services import export_job_request, export_job_run
 
@@ -264,5 +275,17 @@ def world(clinic, other_clinic):
         "care:result": assessment.public_id,
         "api:assessment-detail": assessment.public_id,
         "api:token-detail": token.public_id,
+        **{
+            f"care:{name}": thread.public_id
+            for name in (
+                "my-message-thread",
+                "staff-message-thread",
+                "staff-message-reply",
+                "staff-message-note",
+                "staff-message-assign",
+                "staff-message-handle",
+                "staff-message-reopen",
+            )
+        },
     }
     return users, kwargs, per_name

@@ -21,7 +21,17 @@ from django.http import HttpResponse
 from django.urls import include, path, reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from care.models import Alert, AuditEvent, CheckIn, Patient, StaffMembership, TreatmentSession
+from care.models import (
+    Alert,
+    AuditEvent,
+    CheckIn,
+    Message,
+    MessageThread,
+    Patient,
+    StaffMembership,
+    TreatmentSession,
+)
+from tests.conftest import STAFF_NOTE
 from tests.test_url_access import PUBLIC, PUBLIC_PREFIXES, named_patterns
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +73,16 @@ POLICY = {
     "care:invitation-resend": "staff",
     "care:alert-inbox": "staff_any",
     "care:alert-acknowledge": "staff",
+    "care:my-messages": "patients",
+    "care:my-message-new": "patients",
+    "care:my-message-thread": "own",
+    "care:staff-messages": "staff_any",
+    "care:staff-message-thread": "staff",
+    "care:staff-message-reply": "staff",
+    "care:staff-message-note": "staff",
+    "care:staff-message-assign": "staff",
+    "care:staff-message-handle": "staff",
+    "care:staff-message-reopen": "staff",
     "care:session-list": "staff_any",
     "care:session-new": "staff",
     "care:session-edit": "staff",
@@ -121,6 +141,16 @@ AUDIT = {
     "care:invitation-resend": None,  # POST only
     "care:alert-inbox": (V, W.ALERT),
     "care:alert-acknowledge": None,  # POST only
+    "care:my-messages": None,  # the patient's own threads
+    "care:my-message-new": None,
+    "care:my-message-thread": None,
+    "care:staff-messages": (V, W.MESSAGE_THREAD),
+    "care:staff-message-thread": (V, W.MESSAGE_THREAD),  # every opening by staff
+    "care:staff-message-reply": None,  # POST only
+    "care:staff-message-note": None,
+    "care:staff-message-assign": None,
+    "care:staff-message-handle": None,
+    "care:staff-message-reopen": None,
     "care:session-list": (V, W.SESSION),
     "care:session-new": (V, W.SESSION),
     "care:session-edit": (V, W.SESSION),
@@ -185,6 +215,8 @@ def snapshot(clinic):
         sorted(Patient.objects.values_list("pk", "status", "preferred_name")),
         sorted(StaffMembership.objects.values_list("pk", "role", "deactivated_at")),
         CheckIn.objects.count(),
+        sorted(Message.objects.values_list("pk", "body", "is_staff_note")),
+        sorted(MessageThread.objects.values_list("pk", "status", "assigned_to_id")),
     )
 
 
@@ -356,6 +388,7 @@ LISTS = [
     "/staff/patients/?status=all&q=",
     "/staff/alerts/",
     "/staff/alerts/?state=all",
+    "/staff/messages/?state=all",
     "/staff/sessions/",
     "/staff/audit/",
     "/staff/exports/",
@@ -387,6 +420,35 @@ def test_lists_never_show_another_clinics_patients(client, world, url, role):
     if url.startswith("/api/v1/sessions/") or url.startswith("/api/v1/alerts/"):
         filtered = client.get(f"{url.split('?')[0]}?patient={patient.public_id}&state=all")
         assert filtered.json()["results"] == []
+
+
+PATIENT_READS = [
+    (name, pattern)
+    for name, pattern in OURS
+    if POLICY[name] in {"signed_in", "patients", "own"} and (name, "get") not in ANYONE
+]
+
+
+@pytest.mark.parametrize(("name", "pattern"), PATIENT_READS, ids=[n for n, _ in PATIENT_READS])
+def test_patients_never_see_a_staff_note(client, world, name, pattern):
+    """Every page and endpoint a patient may read, as the patient whose thread has a staff
+    note: the note is nowhere (nor in a file downloaded)."""
+    users, kwargs, per_name = world
+    client.force_login(users["patient"])
+
+    response = call(client, name, url_for(name, pattern, kwargs, per_name), "get")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+
+    assert response.status_code in OK, response.status_code
+    assert STAFF_NOTE.encode() not in body
+
+
+def test_the_staff_see_the_staff_note(client, world):
+    users, _, per_name = world
+    client.force_login(users["clinician"])
+    thread = per_name["care:staff-message-thread"]
+
+    assert STAFF_NOTE in client.get(f"/staff/messages/{thread}/").content.decode()
 
 
 def test_a_random_id_is_not_found_for_everyone(client, world):

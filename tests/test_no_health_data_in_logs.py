@@ -1,7 +1,8 @@
 """No health data in logs, e-mails, task arguments or URLs (issue 7; docs/security.md).
 
 Markers are planted in check-in notes (page, API, e-mailed link), a patient's names and
-date of birth, sessions' notes, adverse events and lot numbers, and acknowledgement notes.
+date of birth, sessions' notes, adverse events and lot numbers, acknowledgement notes, and
+messages between patient and care team (subjects, messages, replies, staff notes).
 Pages, API, tasks and e-mails then run with every logger at DEBUG, and no marker may show
 up in a log record (message, arguments, traceback, extras), an e-mail (subject, bodies,
 headers), an enqueued task argument, a requested URL, a response header (redirects, file
@@ -35,7 +36,17 @@ from django.test.client import ClientHandler
 from django.utils import timezone
 
 from care.accounts.tokens import api_token_issue
-from care.models import Alert, AuditEvent, ExportJob, Invitation, Patient, TreatmentSession
+from care.messages.services import message_thread_start
+from care.models import (
+    Alert,
+    AuditEvent,
+    ExportJob,
+    Invitation,
+    Message,
+    MessageThread,
+    Patient,
+    TreatmentSession,
+)
 from care.records.services import assessment_submit, checkin_submit
 from care.tasks import run_alert_rules, run_export, send_invitation
 from notifications.dispatch.patients import checkin_reminders_dispatch
@@ -223,6 +234,13 @@ def test_patient_pages_leave_no_health_data_behind(marked, client, mailoutbox, e
     pages = [client.get("/me/"), client.post("/me/checkin/", form, follow=True)]
     pages.append(client.post("/me/checkin/", form | {"mood": "11"}))  # refused, shown again
     pages.append(client.post("/me/questionnaires/phq9/", answers, follow=True))  # the result
+    message = {"subject": note("subject"), "body": note("message"), "urgent": "no"}
+    pages.append(client.post("/me/messages/new/", message, follow=True))  # its thread
+    pages.append(client.post("/me/messages/new/", message | {"urgent": "yes"}, follow=True))
+    thread = f"/me/messages/{MessageThread.objects.filter(patient=marked).first().public_id}/"
+    pages.append(client.post(thread, {"body": note("reply"), "urgent": "no"}, follow=True))
+    refused = client.post("/me/messages/new/", message | {"body": "x" * 2001})
+    pages.append(client.get("/me/messages/"))
     for url in ("/me/history/", "/me/settings/", "/me/export.json", "/crisis/"):
         pages.append(client.get(url))
     for kind in ("checkins", "assessments", "sessions"):
@@ -232,6 +250,9 @@ def test_patient_pages_leave_no_health_data_behind(marked, client, mailoutbox, e
     assert [p.status_code for p in pages] == [200] * len(pages)
     assert note("page").encode() in b"".join(pages[-4].streaming_content)  # the download
     assert Alert.objects.filter(patient=marked, kind="safety").count() == 2
+    assert Alert.objects.filter(patient=marked, kind="message_urgent").count() == 1
+    assert refused.status_code == 400 and note("subject").encode() in refused.content
+    assert Message.objects.filter(body=note("reply")).count() == 1
     assert_nothing_found(seen, mailoutbox, enqueued)
 
 
@@ -239,7 +260,8 @@ def test_staff_pages_leave_no_health_data_behind(
     marked, clinic, client, mailoutbox, enqueued, django_capture_on_commit_callbacks, seen
 ):
     session = plant_record(marked, now=timezone.now() - timedelta(days=1))
-    assert sign_in(client, StaffFactory(clinic=clinic, role="admin").user).status_code == 302
+    admin = StaffFactory(clinic=clinic, role="admin").user
+    assert sign_in(client, admin).status_code == 302
     patient_page = f"/staff/patients/{marked.public_id}/"
     record = record_form("recorded", systolic=187)  # above the hold: a high alert too
     enrollment = {"full_name": f"Sam {CANARY}enrolled", "preferred_name": PREFERRED}
@@ -252,6 +274,21 @@ def test_staff_pages_leave_no_health_data_behind(
     for alert in Alert.objects.filter(patient=marked):
         ack = {"action": "called_patient", "note": note("ack"), "next": patient_page}
         pages.append(client.post(f"/staff/alerts/{alert.pk}/acknowledge/", ack, follow=True))
+    thread = message_thread_start(
+        patient=marked,
+        subject=note("subject"),
+        body=note("message"),
+        urgent=True,
+        now=timezone.now(),
+    ).message.thread
+    thread_page = f"/staff/messages/{thread.public_id}/"
+    pages += [client.get("/staff/messages/"), client.get(thread_page), client.get(patient_page)]
+    pages.append(client.post(f"{thread_page}reply/", {"body": note("reply")}, follow=True))
+    pages.append(client.post(f"{thread_page}note/", {"note-body": note("staff")}, follow=True))
+    pages.append(client.post(f"{thread_page}assign/", {"assigned_to": admin.pk}, follow=True))
+    pages.append(client.post(f"{thread_page}handled/", follow=True))
+    pages.append(client.get("/staff/alerts/"))  # the urgent message's alert
+    refused = client.post(f"{thread_page}reply/", {"body": " "})
     for kind in ("checkins", "assessments", "sessions"):
         pages.append(client.get(f"{patient_page}export.csv", {"records": kind}))
         with django_capture_on_commit_callbacks(execute=True):
@@ -274,6 +311,8 @@ def test_staff_pages_leave_no_health_data_behind(
 
     assert [p.status_code for p in pages] == [200] * len(pages)
     assert Alert.objects.filter(patient=marked, action_note=note("ack")).count() == 3
+    assert refused.status_code == 400 and note("staff").encode() in refused.content
+    assert thread.messages.filter(is_staff_note=True, body=note("staff")).exists()
     assert Invitation.objects.get(id=invitation_id).used_at is not None
     assert_nothing_found(seen, mailoutbox, enqueued)
 

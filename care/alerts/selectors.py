@@ -18,7 +18,7 @@ PRIORITY_ORDER = Case(
 def clinic_alerts_list(*, clinic: Clinic, state: str = "open") -> QuerySet[Alert]:
     """The clinic's alerts: open ones most urgent and oldest first; others newest first."""
     alerts = Alert.objects.filter(patient__clinic=clinic).select_related(
-        "patient__user", "acknowledged_by"
+        "patient__user", "acknowledged_by", "message_thread"
     )
     if state == "open":
         return alerts.filter(acknowledged_at__isnull=True).order_by(PRIORITY_ORDER, "created_at")
@@ -61,7 +61,7 @@ def alerts_with_related(alerts: list[Alert]) -> list[Alert]:
 def patient_alert_history(*, patient: Patient) -> QuerySet[Alert]:
     """All of the patient's alerts, open first, then newest first."""
     return (
-        patient.alerts.select_related("acknowledged_by")
+        patient.alerts.select_related("acknowledged_by", "message_thread")
         .annotate(is_closed=Case(When(acknowledged_at__isnull=True, then=0), default=1))
         .order_by("is_closed", PRIORITY_ORDER, "-created_at")
     )

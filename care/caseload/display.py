@@ -55,6 +55,7 @@ class CaseloadLine:
     gad7: ScoreCell
     next_session: str
     clinician: str
+    messages: str = ""  # "2 unread messages"
 
 
 def session_moment(at: datetime) -> str:
@@ -101,6 +102,10 @@ def _score(summary: ScoreSummary | None) -> ScoreCell:
     return ScoreCell(str(summary.latest), change, badge)
 
 
+def _unread(count: int) -> str:
+    return "" if not count else "1 unread message" if count == 1 else f"{count} unread messages"
+
+
 def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list[CaseloadLine]:
     """The page's reading of each row (same order)."""
     detail = reverse("care:patient-detail", args=[PLACEHOLDER])
@@ -144,6 +149,7 @@ def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list
                 gad7=_score(row.scores.get("gad7")),
                 next_session=session_moment(row.next_session_at) if row.next_session_at else "",
                 clinician=str(patient.primary_clinician or "—"),
+                messages=_unread(row.unread_messages),
             )
         )
     return lines

@@ -17,6 +17,7 @@ from care.accounts.selectors import latest_invitation_sent_at
 from care.domain.clock import local_date
 from care.domain.rules import ScorePoint, baseline, mood_direction, score_outcome
 from care.domain.trends import TrendPoint, rolling_average_at
+from care.messages.selectors import unread_messages_subquery
 from care.models import (
     Alert,
     Assessment,
@@ -41,6 +42,8 @@ class CaseloadEntry:
     open_alerts: tuple[tuple[str, str], ...]
     # Of each summarised questionnaire: the first, previous and latest score's id.
     score_ids: tuple[int | None, ...]
+    # The patient's messages nobody of the care team has opened yet.
+    unread_messages: int = 0
 
 
 PAGE_SIZE = 50
@@ -90,6 +93,7 @@ class CaseloadRow:
     scores: dict[str, ScoreSummary] = field(default_factory=dict)
     alerts: list[AlertCount] = field(default_factory=list)
     next_session_at: datetime | None = None
+    unread_messages: int = 0
 
 
 def _filtered(*, clinic: Clinic, filters: CaseloadFilters) -> QuerySet[Patient]:
@@ -113,7 +117,8 @@ def _filtered(*, clinic: Clinic, filters: CaseloadFilters) -> QuerySet[Patient]:
 class CaseloadSequence:
     """The clinic's patients, filtered, attention first, as a sliceable sequence.
 
-    The patients with an open safety, high-priority or missed check-in alert come first
+    The patients with an open safety (or other urgent), high-priority or missed check-in
+    alert come first
     (in that order, then by name); the others follow by name. Both parts are read apart:
     the first from the open alerts (few), the second by name with a limit, so a page costs
     the same few queries whether the clinic has fifty patients or five thousand.
@@ -150,7 +155,11 @@ class CaseloadSequence:
             ranks = {}
             for patient_id, alerts in self.open_alerts().items():
                 flags = (
-                    any(kind == Alert.Kind.SAFETY for kind, _ in alerts),
+                    # Safety, and any other urgent alert (a message the patient marked urgent).
+                    any(
+                        kind == Alert.Kind.SAFETY or priority == Alert.Priority.URGENT
+                        for kind, priority in alerts
+                    ),
                     any(priority == Alert.Priority.HIGH for _, priority in alerts),
                     any(kind == Alert.Kind.MISSED_CHECKINS for kind, _ in alerts),
                 )
@@ -201,6 +210,7 @@ class CaseloadSequence:
             "last_checkin_on": Subquery(last_checkin.values("local_date")[:1]),
             "next_session_at": Subquery(next_session.values("scheduled_at")[:1]),
             "first_treatment_at": first_treatment_at_subquery(),
+            "unread_messages": unread_messages_subquery(),
             **scores,
         }
         found = {
@@ -233,6 +243,7 @@ def _entry(
         first_treatment_at=facts["first_treatment_at"],
         open_alerts=tuple(open_alerts),
         score_ids=tuple(facts[name] for name in score_names),
+        unread_messages=facts["unread_messages"],
     )
 
 
@@ -336,6 +347,7 @@ def _row(
         scores=summaries,
         alerts=alerts,
         next_session_at=entry.next_session_at,
+        unread_messages=entry.unread_messages,
     )
 
 

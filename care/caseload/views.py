@@ -23,6 +23,7 @@ from care.common.access import (
     get_membership_for_user,
     get_patient_for_user,
 )
+from care.messages.selectors import patient_threads_list
 from care.models import AuditEvent
 from care.records.selectors import patient_recent_assessments, patient_recent_checkins
 
@@ -110,6 +111,7 @@ def patient_detail(request: AuthenticatedHttpRequest, public_id: str) -> HttpRes
         "sessions": patient.sessions.order_by("-scheduled_at")[:20],
         "now": timezone.now(),  # "Record" only for sessions that have started
         "deliveries": patient.deliveries.order_by("-due_at")[:20],
+        "threads": patient_threads_list(patient=patient),
     }
     return render(request, "care/patient_detail.html", context)
 

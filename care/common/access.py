@@ -15,6 +15,7 @@ from care.models import (
     Alert,
     Assessment,
     AuditEvent,
+    MessageThread,
     Patient,
     StaffMembership,
     TreatmentSession,
@@ -156,3 +157,26 @@ def get_session_for_user(user, session_id: int) -> TreatmentSession:
         )
     except (TreatmentSession.DoesNotExist, ValueError) as exc:
         raise RecordNotFound(AuditEvent.What.SESSION, session_id) from exc
+
+
+def get_own_thread_for_user(user, public_id: uuid.UUID | str) -> MessageThread:
+    """One of the signed-in patient's own message threads; 404 for anything else."""
+    patient = get_own_patient_for_user(user)
+    try:
+        thread = MessageThread.objects.get(patient=patient, public_id=public_id)
+    except (MessageThread.DoesNotExist, ValidationError, ValueError) as exc:
+        raise RecordNotFound(AuditEvent.What.MESSAGE_THREAD, public_id) from exc
+    thread.patient = patient
+    return thread
+
+
+def get_thread_for_user(user, public_id: uuid.UUID | str) -> MessageThread:
+    """A message thread of a patient of the staff member's clinic; 404 for anyone else
+    (patients included: they reach their own threads by get_own_thread_for_user)."""
+    membership = get_membership_for_user(user)
+    try:
+        return MessageThread.objects.select_related("patient__user", "assigned_to").get(
+            public_id=public_id, patient__clinic_id=membership.clinic_id
+        )
+    except (MessageThread.DoesNotExist, ValidationError, ValueError) as exc:
+        raise RecordNotFound(AuditEvent.What.MESSAGE_THREAD, public_id) from exc

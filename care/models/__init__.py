@@ -13,6 +13,7 @@ from care.models.accounts import (
 from care.models.alerts import Alert
 from care.models.audit import AuditEvent, AuditEventImmutable
 from care.models.exports import ExportJob
+from care.models.messages import Message, MessageThread
 from care.models.records import Assessment, CheckIn, CheckInRevision
 from care.models.sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
 
@@ -30,6 +31,8 @@ __all__ = [
     "Clinic",
     "ExportJob",
     "Invitation",
+    "Message",
+    "MessageThread",
     "Patient",
     "StaffMembership",
     "TreatmentSession",

@@ -15,6 +15,7 @@ class Alert(models.Model):
         HIGH_BP = "high_bp", _("High blood pressure")
         BOOSTER_DUE = "booster_due", _("Booster may be due")
         DELIVERY_FAILURE = "delivery_failure", _("Delivery failure")
+        MESSAGE_URGENT = "message_urgent", _("Urgent message")
 
     class Priority(models.TextChoices):
         URGENT = "urgent", _("Urgent")
@@ -47,6 +48,14 @@ class Alert(models.Model):
     )
     assessment = models.ForeignKey(
         "care.Assessment", on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    # An urgent message: its thread (the alert's reason never quotes the message).
+    message_thread = models.ForeignKey(
+        "care.MessageThread",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
     )
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(

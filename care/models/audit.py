@@ -75,6 +75,12 @@ class AuditEvent(models.Model):
         DENIED = "denied", _("Denied")
         # A file of patient data deleted from the server (an export after its download or expiry).
         REMOVED = "removed", _("Removed")
+        # Messages between patient and care team (never their words: the thread's id).
+        SENT = "sent", _("Sent")
+        NOTE_ADDED = "note_added", _("Staff note added")
+        ASSIGNED = "assigned", _("Assigned")
+        HANDLED = "handled", _("Marked handled")
+        REOPENED = "reopened", _("Reopened")
 
     class What(models.TextChoices):
         ACCOUNT = "account", _("Account")
@@ -94,6 +100,7 @@ class AuditEvent(models.Model):
         OUTBOX = "outbox", _("E-mails sent (outbox)")
         AUDIT = "audit", _("Audit trail")
         EXPORT_FILE = "export_file", _("Export file")
+        MESSAGE_THREAD = "message_thread", _("Messages")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

@@ -18,16 +18,17 @@ from notifications.schedule import (
     digest_due,
 )
 
-# Safety alerts older than this are past escalating by e-mail (the inbox still shows them).
+# Urgent alerts older than this are past escalating by e-mail (the inbox still shows them).
 ESCALATION_WINDOW = timedelta(days=7)
 
 
 def escalations_dispatch(*, now: datetime) -> None:
-    """E-mails for open safety alerts: the on-call contact at once, then every clinician
-    of the clinic once the clinic's response target has passed without acknowledgement."""
+    """E-mails for open urgent alerts (safety answers, messages the patient marked urgent):
+    the on-call contact at once, then every clinician of the clinic once the clinic's
+    response target has passed without acknowledgement."""
     alerts = list(
         Alert.objects.filter(
-            kind=Alert.Kind.SAFETY,
+            priority=Alert.Priority.URGENT,
             acknowledged_at__isnull=True,
             created_at__gte=now - ESCALATION_WINDOW,
         ).select_related("patient__clinic")

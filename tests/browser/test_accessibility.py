@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from care.messages.services import message_post, message_thread_start
 from care.models import Alert, Assessment, CheckIn, TreatmentSession
 from tests.browser.signin import sign_in, staff_sign_in
 from tests.factories import ClinicFactory, PatientFactory, StaffFactory, build_history
@@ -58,7 +59,16 @@ def cast(db):
     session = TreatmentSession.objects.create(
         patient=patient, scheduled_at=now - timedelta(minutes=30), route="iv"
     )
-    return {"nurse": nurse, "patient": patient, "session": session}
+    thread = message_thread_start(
+        patient=patient,
+        subject="Can I bring someone to my next session? They would drive me home after it",
+        body="Hello,\n" + "A long line without a break: " + "x" * 300,
+        urgent=False,
+        now=now,
+    ).message.thread
+    message_post(thread=thread, by=nurse, body="Yes, of course.", now=now)
+    message_post(thread=thread, by=nurse, body="Note for the team.", staff_note=True, now=now)
+    return {"nurse": nurse, "patient": patient, "session": session, "thread": thread}
 
 
 FOCUS = """() => {
@@ -202,6 +212,8 @@ PATIENT_PAGES = [
     "/me/questionnaires/phq9/",
     "/me/history/",
     "/me/settings/",
+    "/me/messages/",
+    "/me/messages/new/",
 ]
 
 
@@ -213,6 +225,8 @@ def staff_pages(cast) -> list[str]:
         f"/staff/sessions/{session.id}/record/",
         "/staff/alerts/",
         "/staff/patients/new/",
+        "/staff/messages/?state=all",
+        f"/staff/messages/{cast['thread'].public_id}/",
     ]
 
 
@@ -243,7 +257,8 @@ def test_patient_pages_at_200_percent_keep_all_their_content(live_server, new_pa
     sign_in(page, live_server.url, cast["patient"].user.email)
     page.wait_for_url("**/me/")
     font = 32 if how == "text" else 16
-    assert_fits(page, live_server.url, PATIENT_PAGES, text_zoom=how == "text", expect_font=font)
+    pages = [*PATIENT_PAGES, f"/me/messages/{cast['thread'].public_id}/"]
+    assert_fits(page, live_server.url, pages, text_zoom=how == "text", expect_font=font)
     assert page.problems() == []
 
 

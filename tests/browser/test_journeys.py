@@ -392,3 +392,69 @@ def test_a_patient_changes_reminder_settings_and_unsubscribes_from_one_kind(
     preference = ReminderPreference.objects.get(patient=jamie)
     assert sorted(preference.unsubscribed) == ["checkin_due", "session_tomorrow"]
     assert preference.checkin_time.strftime("%H:%M") == "20:30"
+
+
+def test_a_patient_writes_to_the_care_team_and_a_clinician_replies(base, clinic, new_page, step):
+    nurse = StaffFactory(clinic=clinic, user__full_name="Dana Whitfield").user
+    robin = PatientFactory(
+        clinic=clinic,
+        user__full_name="Robin Alvarez",
+        preferred_name="Robin",
+        primary_clinician=nurse,
+    )
+
+    phone = new_page(*PHONE)
+    sign_in(phone, base, robin.user.email)
+    phone.wait_for_url(f"{base}/me/")
+    follow(phone, "header >> text=Messages")
+    step(phone, "m-01-patient-messages-empty")
+    follow(phone, "text=Write to my care team")
+    # Before the text box: when messages are read, and the crisis links.
+    notice = phone.locator("section[aria-labelledby=reading-heading]")
+    assert "during clinic hours" in notice.inner_text()
+    assert notice.locator("a[href='tel:988']").is_visible()
+    assert notice.bounding_box()["y"] < phone.locator("textarea").bounding_box()["y"]
+    step(phone, "m-02-patient-compose")
+    phone.fill("input[name=subject]", "Parking on session days")
+    phone.fill("textarea[name=body]", "Is there parking at the clinic?\nI will come by car.")
+    phone.check("input[name=urgent][value=no]")
+    follow(phone, "main button[type=submit]")
+    assert "Message sent." in phone.inner_text("main")
+    step(phone, "m-03-patient-thread")
+
+    desk = new_page(*DESKTOP)
+    staff_sign_in(desk, base, nurse.email)
+    row = desk.locator("table.caseload tbody tr", has_text="Robin Alvarez")
+    assert "1 unread message" in row.inner_text()
+    messages_link = desk.locator("header a", has_text="Messages").text_content()
+    assert " ".join(messages_link.split()) == "Messages 1 unread"
+    follow(desk, "header >> text=Messages")
+    step(desk, "m-04-staff-inbox")
+    follow(desk, "text=Parking on session days")
+    assert "I will come by car." in desk.inner_text("main")
+    step(desk, "m-05-staff-thread")
+    desk.fill("textarea[name=body]", "Yes, free parking behind the building.")
+    follow(desk, "button:has-text('Send to the patient')")
+    desk.fill("textarea[name=note-body]", "Told about the back entrance.")
+    follow(desk, "button:has-text('Save note')")
+    desk.select_option("select[name=assigned_to]", label="Dana Whitfield")
+    follow(desk, "button:has-text('Assign')")
+    assert "Assigned to Dana Whitfield." in desk.inner_text("main")
+    step(desk, "m-06-staff-thread-replied")
+    follow(desk, "button:has-text('Mark handled')")
+    step(desk, "m-07-staff-inbox-handled")
+
+    follow(phone, "header >> text=Messages")
+    assert "New reply" in phone.inner_text("main")
+    step(phone, "m-08-patient-new-reply")
+    follow(phone, "text=Parking on session days")
+    text = phone.inner_text("main")
+    assert "free parking behind the building" in text and "back entrance" not in text
+    # An urgent reply: sent, the care team alerted, the crisis resources shown.
+    phone.fill("textarea[name=body]", "I feel much worse tonight.")
+    phone.check("input[name=urgent][value=yes]")
+    follow(phone, "main button[type=submit]")
+    assert phone.url == f"{base}/crisis/"
+    assert "your care team has been alerted" in phone.inner_text("main")
+    step(phone, "m-09-patient-urgent-crisis")
+    assert Alert.objects.get(patient=robin).kind == Alert.Kind.MESSAGE_URGENT

@@ -113,3 +113,24 @@ def test_the_inbox_says_when_an_alert_escalated(safety_alert, team, clinician_cl
     page = clinician_client.get("/staff/alerts/").content.decode()
 
     assert "Not acknowledged in time: escalated to every clinician of the clinic on" in page
+
+
+def test_an_urgent_message_escalates_as_a_safety_alert_does(patient, clinic, team, mailoutbox):
+    from care.messages.services import message_thread_start
+
+    clinic.on_call_email = "on-call@clinic.example"
+    clinic.save()
+    message_thread_start(
+        patient=patient, subject="Tonight", body="I need help", urgent=True, now=RAISED
+    )
+
+    escalations_dispatch(now=RAISED + timedelta(minutes=clinic.alert_response_minutes))
+
+    kinds = sorted(Delivery.objects.values_list("kind", "to_email"))
+    assert kinds == [("safety_escalation", email) for email in sorted(team)] + [
+        ("safety_oncall", "on-call@clinic.example")
+    ]
+    for delivery in Delivery.objects.all():
+        delivery_send(delivery_id=delivery.id, now=RAISED + timedelta(minutes=31))
+    text = " ".join(m.subject + m.body for m in mailoutbox)
+    assert "Tonight" not in text and "I need help" not in text
