@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from care.caseload.selectors import CaseloadRow, ScoreSummary
+from care.common.phones import phone_display, phone_href
 from care.domain.dates import day_month, weekday_moment
 from care.models import Patient
 
@@ -55,6 +56,8 @@ class CaseloadLine:
     gad7: ScoreCell
     next_session: str
     clinician: str
+    phone: str = ""  # the number to call the patient on, as dialled in the clinic's country
+    phone_href: str = ""  # its tel: link
 
 
 def session_moment(at: datetime) -> str:
@@ -101,8 +104,11 @@ def _score(summary: ScoreSummary | None) -> ScoreCell:
     return ScoreCell(str(summary.latest), change, badge)
 
 
-def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list[CaseloadLine]:
-    """The page's reading of each row (same order)."""
+def caseload_lines(
+    rows: list[CaseloadRow], *, missed_checkin_days: int, country: str = "US"
+) -> list[CaseloadLine]:
+    """The page's reading of each row (same order); phone numbers as dialled in `country`
+    (the clinic's)."""
     detail = reverse("care:patient-detail", args=[PLACEHOLDER])
     # Labels are translated once per page, not once per row.
     phases = {value: str(label) for value, label in Patient.Phase.choices}
@@ -144,6 +150,8 @@ def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list
                 gad7=_score(row.scores.get("gad7")),
                 next_session=session_moment(row.next_session_at) if row.next_session_at else "",
                 clinician=str(patient.primary_clinician or "—"),
+                phone=phone_display(patient.phone, country),
+                phone_href=phone_href(patient.phone),
             )
         )
     return lines

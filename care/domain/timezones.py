@@ -76,3 +76,17 @@ def timezone_groups(near: str) -> list[tuple[str, Choices]]:
     )
     groups.append((OTHER_NAMES, [(z, z.replace("_", " ")) for z in others]))
     return groups
+
+
+def country_name(code: str) -> str:
+    """ "GB" -> "United Kingdom" (the code itself when the table does not know it)."""
+    countries, _ = _tables()
+    names = {"GB": "United Kingdom", "US": "United States"}  # the table's are "Britain (UK)"…
+    return names.get(code) or countries.get(code, code)
+
+
+def zone_outside(zone: str, country: str) -> str | None:
+    """The country of `zone` when the tz database knows it and it is not `country` (None
+    when it is `country`'s, or an alias or UTC, which belong to no country)."""
+    found = zone_country(zone)
+    return found if found is not None and found != country else None
