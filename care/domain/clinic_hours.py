@@ -222,30 +222,41 @@ def _day_spans(week: Week, day: date, zone: ZoneInfo) -> list[tuple[datetime, da
     return spans
 
 
-def open_spans(week: Week, start: datetime, tz: str) -> Iterator[tuple[datetime, datetime]]:
+def _spans_from(week: Week, start: datetime, zone: ZoneInfo) -> Iterator[tuple[datetime, datetime]]:
+    """Each day's stretches of open time from `start` on (the first cut at `start`), not
+    joined across midnight; for SEARCH_DAYS days."""
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    for _ in range(SEARCH_DAYS):
+        for a, b in _day_spans(week, day, zone):
+            if b > start:
+                yield max(a, start), b
+        day += timedelta(days=1)
+
+
+def open_spans(
+    week: Week, start: datetime, tz: str, *, until: datetime | None = None
+) -> Iterator[tuple[datetime, datetime]]:
     """The stretches of open time from `start` on, in order, as UTC instants (the first cut
     at `start`); adjacent stretches (a day open until 24:00, the next from 00:00) are joined.
-    Ends after SEARCH_DAYS days; at once for a week without hours."""
+    Stops at `until` (a stretch running past it is cut there), else after SEARCH_DAYS days;
+    at once for a week without hours."""
     start = _aware(start).astimezone(UTC)
     if not has_hours(week):
         return
-    zone = ZoneInfo(tz)
-    day = start.astimezone(zone).date() - timedelta(days=1)
     pending: tuple[datetime, datetime] | None = None
-    for _ in range(SEARCH_DAYS):
-        for a, b in _day_spans(week, day, zone):
-            if b <= start:
-                continue
-            a = max(a, start)
-            if pending is not None and pending[1] == a:
-                pending = (pending[0], b)
-                continue
+    for a, b in _spans_from(week, start, ZoneInfo(tz)):
+        if until is not None and a >= until:
+            break
+        if pending is not None and pending[1] == a:
+            pending = (pending[0], b)
+        else:
             if pending is not None:
                 yield pending
             pending = (a, b)
-        day += timedelta(days=1)
+        if until is not None and pending[1] >= until:
+            break
     if pending is not None:
-        yield pending
+        yield (pending[0], min(pending[1], until)) if until is not None else pending
 
 
 def add_working_hours(week: Week, start: datetime, amount: timedelta, tz: str) -> datetime:
@@ -264,7 +275,7 @@ def add_working_hours(week: Week, start: datetime, amount: timedelta, tz: str) -
     if not has_hours(week):
         raise NoOpeningHours("The clinic has no opening hours to count working time in.")
     remaining = amount
-    for a, b in open_spans(week, start, tz):
+    for a, b in _spans_from(week, start.astimezone(UTC), ZoneInfo(tz)):
         if b - a >= remaining:
             return a + remaining
         remaining -= b - a
@@ -297,9 +308,7 @@ def open_state(week: Week, at: datetime, tz: str) -> OpenState:
     at = _aware(at).astimezone(UTC)
     horizon = at + HORIZON
     currently = is_open(week, at, tz)
-    for a, b in open_spans(week, at, tz):
-        if a >= horizon:
-            break
+    for a, b in open_spans(week, at, tz, until=horizon):
         if not currently:
             return OpenState(False, a)
         # Open: the first stretch starts at `at`; it ends where the open time stops.

@@ -210,3 +210,20 @@ def test_a_day_open_until_midnight_runs_into_the_next_days_early_hours():
     state = open_state(week, at(LONDON, 2026, 3, 6, 23, 0), LONDON)
 
     assert state.changes_at == at(LONDON, 2026, 3, 7, 2, 0)
+
+
+def test_open_spans_join_across_midnight_and_stop_where_asked():
+    start = at(NEW_YORK, 2026, 3, 7, 12, 0)
+    until = start + timedelta(days=3)
+
+    assert list(open_spans(ROUND_THE_CLOCK, start, NEW_YORK, until=until)) == [
+        (start.astimezone(UTC), until.astimezone(UTC))
+    ]
+    office = [
+        (local(a, NEW_YORK), local(b, NEW_YORK))
+        for a, b in open_spans(OFFICE, start, NEW_YORK, until=until)  # Saturday to Tuesday noon
+    ]
+    assert office == [
+        (datetime(2026, 3, 9, 9, 0), datetime(2026, 3, 9, 17, 0)),
+        (datetime(2026, 3, 10, 9, 0), datetime(2026, 3, 10, 12, 0)),  # cut at `until`
+    ]
