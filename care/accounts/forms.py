@@ -294,7 +294,7 @@ class ContactDetailsForm(forms.Form):
 
     @property
     def country_name(self) -> str:
-        return country_resources(self.clinic.country).name
+        return country_resources(self.clinic.country).the_name
 
     def clean(self) -> dict:
         super().clean()

@@ -105,12 +105,12 @@ class PatientProfileForm(ContactDetailsForm):
         elsewhere = zone_outside(zone, self.clinic.country) if zone else None
         if elsewhere is None:
             return ""
-        home = country_resources(self.clinic.country).name
+        home = country_resources(self.clinic.country).the_name
         return str(
             _(
                 "%(zone)s is in %(elsewhere)s, outside this clinic's country (%(home)s). The "
-                "crisis lines and emergency number this patient is shown are %(home)s's: make "
-                "sure they know the emergency number where they are."
+                "crisis lines and emergency number this patient is shown are those of "
+                "%(home)s: make sure they know the emergency number where they are."
             )
             % {"zone": zone, "elsewhere": country_name(elsewhere), "home": home}
         )

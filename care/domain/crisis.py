@@ -51,6 +51,11 @@ class Country:
     about: str  # one line on the main helpline, shown in the crisis box
 
     @property
+    def the_name(self) -> str:
+        """The name as a sentence uses it: "the United States", "Canada"."""
+        return f"the {self.name}" if self.name.startswith("United ") else self.name
+
+    @property
     def not_watched(self) -> str:
         return (
             "Your care team has been alerted, but answers in this app are not watched around "

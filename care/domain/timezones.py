@@ -78,11 +78,24 @@ def timezone_groups(near: str) -> list[tuple[str, Choices]]:
     return groups
 
 
+# Names a sentence says with "the" (the tz table's own names for these are short forms).
+THE = {
+    "GB": "the United Kingdom",
+    "US": "the United States",
+    "AE": "the United Arab Emirates",
+    "NL": "the Netherlands",
+    "PH": "the Philippines",
+    "BS": "the Bahamas",
+    "DO": "the Dominican Republic",
+    "CZ": "the Czech Republic",
+}
+
+
 def country_name(code: str) -> str:
-    """ "GB" -> "United Kingdom" (the code itself when the table does not know it)."""
+    """The country as a sentence names it: "GB" -> "the United Kingdom", "IE" -> "Ireland"
+    (the code itself when the table does not know it)."""
     countries, _ = _tables()
-    names = {"GB": "United Kingdom", "US": "United States"}  # the table's are "Britain (UK)"…
-    return names.get(code) or countries.get(code, code)
+    return THE.get(code) or countries.get(code, code)
 
 
 def zone_outside(zone: str, country: str) -> str | None:

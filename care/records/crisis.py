@@ -9,21 +9,42 @@ which of its numbers comes first). Read by the crisis page and bar, the result p
 from datetime import datetime
 
 from care.common.phones import phone_display, phone_href
-from care.domain.clinic_hours import has_hours, open_state, week_summary
+from care.domain.clinic_hours import (
+    CLOSED_WEEK,
+    HoursInvalid,
+    has_hours,
+    open_state,
+    week_summary,
+)
 from care.domain.crisis import COUNTRIES, DEFAULT_COUNTRY, ClinicContact, Crisis
 from care.models import Clinic
 
 
+def _dialled(value: object, country: str) -> tuple[str, str]:
+    """A number as dialled and its tel: link; nothing for a number that cannot be dialled."""
+    href = phone_href(value)
+    return (phone_display(value, country), href) if href else ("", "")
+
+
 def clinic_contact(clinic: Clinic, *, now: datetime) -> ClinicContact:
-    """The clinic's numbers as its patients dial them, its hours and whether it is open."""
-    week = clinic.week
+    """The clinic's numbers as its patients dial them, its hours and whether it is open.
+
+    Never fails on a stored value the forms would refuse (written some other way): the
+    crisis page must always show; such hours count as not given, such a number as none.
+    """
+    try:
+        week = clinic.week
+    except (HoursInvalid, TypeError, ValueError):
+        week = CLOSED_WEEK
     state = open_state(week, now, clinic.tz) if has_hours(week) else None
+    phone, phone_link = _dialled(clinic.phone, clinic.country)
+    after_hours, after_hours_link = _dialled(clinic.after_hours_phone, clinic.country)
     return ClinicContact(
         name=clinic.name,
-        phone=phone_display(clinic.phone, clinic.country),
-        phone_href=phone_href(clinic.phone),
-        after_hours=phone_display(clinic.after_hours_phone, clinic.country),
-        after_hours_href=phone_href(clinic.after_hours_phone),
+        phone=phone,
+        phone_href=phone_link,
+        after_hours=after_hours,
+        after_hours_href=after_hours_link,
         hours=tuple(week_summary(week)) if state is not None else (),
         time_zone=clinic.tz,
         open_now=state.is_open if state is not None else None,

@@ -179,8 +179,8 @@ def test_enrollment_warns_but_does_not_refuse_a_zone_outside_the_clinics_country
 
     assert Patient.objects.get(user__email="robin@example.org").tz == "Europe/London"
     [warning] = [m for m in response.context["messages"] if m.level_tag == "warning"]
-    assert "Europe/London is in United Kingdom, outside this clinic's country" in str(warning)
-    assert "(United States)" in str(warning)
+    assert "Europe/London is in the United Kingdom, outside this clinic's country" in str(warning)
+    assert "(the United States)" in str(warning)
 
 
 def test_the_form_shows_the_zone_warning_when_it_comes_back(clinician_client, clinician):
@@ -201,7 +201,7 @@ def test_no_warning_for_a_zone_of_the_clinics_own_country(clinic, client, clinic
     warned = client.get(f"/staff/patients/{other.public_id}/edit/").content.decode()
 
     assert "outside this clinic" not in page
-    assert "America/Chicago is in United States, outside this clinic" in warned
+    assert "America/Chicago is in the United States, outside this clinic" in warned
 
 
 def edit_form(patient, **overrides):

@@ -168,6 +168,19 @@ def test_a_clinic_without_hours_or_phones_shows_only_the_country(clinic):
     assert crisis.resources == COUNTRIES["US"].all_resources
 
 
+@pytest.mark.django_db
+def test_stored_values_the_forms_would_refuse_never_break_the_crisis_resources(clinic):
+    clinic.opening_hours = {"mon": [["17:00", "09:00"]]}
+    clinic.phone, clinic.after_hours_phone = "+1555", "not a number"
+    clinic.save()  # as a migration or a shell could, without validation
+
+    crisis = crisis_for_clinic(clinic, now=OPEN)
+
+    assert crisis.clinic.hours == () and crisis.clinic.open_now is None
+    assert crisis.clinic.phone == crisis.clinic.after_hours == ""
+    assert crisis.resources == COUNTRIES["US"].all_resources
+
+
 # --- the pages and the API ------------------------------------------------------------------
 
 
@@ -207,11 +220,11 @@ def test_someone_not_signed_in_gets_the_default_country_and_can_choose_another(c
     australia = client.get("/crisis/", {"country": "au"}).content.decode()
     unknown = client.get("/crisis/", {"country": "XX"}).content.decode()
 
-    assert "These are the numbers for United States" in default
+    assert "These are the numbers for the United States" in default
     assert 'href="tel:988"' in default and 'href="?country=GB"' in default
     assert "These are the numbers for Australia" in australia
     assert 'href="tel:131114"' in australia.split("<main")[1]
-    assert "These are the numbers for United States" in unknown
+    assert "These are the numbers for the United States" in unknown
 
 
 @pytest.mark.django_db
