@@ -11,7 +11,6 @@ from care.common.forms import form_field, timezone_field
 from care.common.phones import phone_field, phone_initial, set_phone_region
 from care.domain.clinic_hours import (
     DAY_KEYS,
-    DAY_NAMES,
     HoursInvalid,
     day_text,
     parse_day,
@@ -123,6 +122,15 @@ class StaffMemberForm(forms.ModelForm):
 
 
 HOURS_FIELDS = tuple(f"hours_{key}" for key in DAY_KEYS)
+WEEKDAY_LABELS = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
 CLINIC_CONTACT_FIELDS = ("country", "phone", "after_hours_phone", "address", *HOURS_FIELDS)
 
 
@@ -169,9 +177,9 @@ class ClinicSettingsForm(forms.ModelForm):
         for name in ("phone", "after_hours_phone"):
             self.initial[name] = phone_initial(getattr(self.instance, name), country)
         week = self.instance.week
-        for index, (key, name) in enumerate(zip(DAY_KEYS, DAY_NAMES, strict=True)):
+        for index, (key, weekday) in enumerate(zip(DAY_KEYS, WEEKDAY_LABELS, strict=True)):
             self.fields[f"hours_{key}"] = forms.CharField(
-                label=name,
+                label=weekday,
                 required=False,
                 max_length=100,
                 initial=day_text(week[index]),
