@@ -1,14 +1,18 @@
-"""Template context: what kind of user is looking (patient, clinic staff, neither)."""
+"""Template context: what kind of user is looking (patient, clinic staff, neither), and the
+crisis resources the crisis bar shows them."""
 
 from functools import cache, partial
 
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from care.common.access import membership_for_user, patient_for_user
 from care.messages.selectors import patient_unread_threads_count, unread_threads_subquery
 from care.models import Alert, Clinic
+from care.records.crisis import crisis_for_clinic, crisis_without_clinic
 
 
 class NavigationCounts:
@@ -50,13 +54,25 @@ class NavigationCounts:
 def roles(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"viewer_patient": None, "viewer_membership": None}
+        # Someone not signed in: the default country's numbers (the crisis page says whose).
+        return {
+            "viewer_patient": None,
+            "viewer_membership": None,
+            "crisis": SimpleLazyObject(crisis_without_clinic),
+        }
     membership = membership_for_user(user)
     if getattr(request, "second_factor_missing", False):
         # Staff setting up their second factor see nothing of the clinic yet.
         membership = None
     counts = NavigationCounts(membership.clinic_id) if membership else None
     patient = patient_for_user(user)
+
+    def crisis():
+        profile = patient or membership
+        if profile is None:
+            return crisis_without_clinic()
+        return crisis_for_clinic(profile.clinic, now=timezone.now())
+
     return {
         "viewer_patient": patient,
         "viewer_membership": membership,
@@ -66,4 +82,6 @@ def roles(request: HttpRequest) -> dict:
         "unread_reply_count": (
             cache(partial(patient_unread_threads_count, patient=patient)) if patient else 0
         ),
+        # Lazy: worked out only when a page shows it (the crisis bar of patients' pages).
+        "crisis": SimpleLazyObject(crisis),
     }

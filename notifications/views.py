@@ -17,6 +17,7 @@ from care.audit.services import audit_view
 from care.common.access import get_membership_for_user, get_own_patient_for_user
 from care.domain.clock import local_date
 from care.models import AuditEvent
+from care.records.crisis import crisis_for_clinic
 from care.records.forms import CheckInForm
 from care.records.services import ClientIdConflict
 from notifications.checkin_link import CheckInLinkInvalid, checkin_link_delivery, checkin_link_use
@@ -127,7 +128,12 @@ def checkin_link_form(request: HttpRequest) -> HttpResponse:
         except CheckInLinkInvalid:
             return render(request, "notifications/checkin_link_invalid.html", status=410)
         del request.session[CHECKIN_LINK_SESSION_KEY]
-        context = {"checkin": result.checkin, "show_crisis": result.checkin.has_self_harm_thoughts}
+        context = {
+            "checkin": result.checkin,
+            "show_crisis": result.checkin.has_self_harm_thoughts,
+            # Not signed in: the patient's clinic's lines, not the default country's.
+            "crisis": crisis_for_clinic(patient.clinic, now=now),
+        }
         return render(request, "care/checkin_saved.html", context)
     context = {"form": form, "existing": None, "first_name": patient.preferred_name}
     return render(request, "care/checkin_form.html", context)

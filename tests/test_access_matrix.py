@@ -62,6 +62,7 @@ POLICY = {
     "care:history": "patients",
     "care:my-export-json": "patients",
     "care:my-export-csv": "patients",
+    "care:my-contact": "patients",
     "care:patient-list": "staff_any",
     "care:patient-enroll": "staff_any",
     "care:patient-detail": "staff",
@@ -130,6 +131,7 @@ AUDIT = {
     "care:history": None,
     "care:my-export-json": (E, W.ALL_RECORDS),
     "care:my-export-csv": (E, W.CHECKIN),  # 400 without ?records=: nothing then
+    "care:my-contact": None,  # the patient's own contact details (a change is recorded)
     "care:patient-list": (V, W.CASELOAD),
     "care:patient-enroll": None,
     "care:patient-detail": (V, W.PATIENT),

@@ -62,6 +62,21 @@ CANARY = f"ZZCANARY{uuid.uuid4().hex[:8]}"
 PREFERRED = f"{CANARY}pref"
 DOB = date(1931, 2, 27)
 PRIVATE = (CANARY, "1931-02-27", "02/27/1931", "27/02/1931", "Feb. 27, 1931", "February 27, 1931")
+# Contact details are personal data too: the patient's and the emergency contact's phones in
+# every form they are written or typed (the names, times and safety plan carry the marker).
+PHONES = {"phone_mobile": "+13125550199", "emergency_contact_phone": "+13125550142"}
+PRIVATE += ("3125550199", "555-0199", "555 0199", "3125550142", "555-0142", "555 0142")
+CONTACT = {
+    "phone_mobile": "(312) 555-0199",
+    "may_call": "on",
+    "may_text": "on",
+    "preferred_contact": "text",
+    "contact_times": f"{CANARY}-times",
+    "emergency_contact_name": f"{CANARY}-contact",
+    "emergency_contact_relationship": f"{CANARY}-rel",
+    "emergency_contact_phone": "312 555 0142",
+    "safety_plan": f"{CANARY}-plan",
+}
 CLINICAL_WORDS = (
     "safety", "harm", "suicid", "worsening", "high_bp", "blood pressure", "booster",
     "severe", "moderate", "mild", "minimal", "phq", "gad", "pcl", "ptsd", "depress",
@@ -177,6 +192,10 @@ def marked(clinic, clinician):
         user__full_name=f"Robin {CANARY}full",
         date_of_birth=DOB,
         has_ptsd=True,
+        may_call=True,
+        emergency_contact_name=f"{CANARY}-ec",
+        safety_plan=f"{CANARY}-plan",
+        **PHONES,
     )
     ReminderPreference.objects.create(patient=patient, checkin_time=clock(19))
     return patient
@@ -241,8 +260,10 @@ def test_patient_pages_leave_no_health_data_behind(marked, client, mailoutbox, e
     pages.append(client.post(thread, {"body": note("reply"), "urgent": "no"}, follow=True))
     refused = client.post("/me/messages/new/", message | {"body": "x" * 2001})
     pages.append(client.get("/me/messages/"))
-    for url in ("/me/history/", "/me/settings/", "/me/export.json", "/crisis/"):
+    for url in ("/me/history/", "/me/settings/", "/me/export.json", "/crisis/", "/me/contact/"):
         pages.append(client.get(url))
+    pages.append(client.post("/me/contact/", CONTACT, follow=True))
+    pages.append(client.post("/me/contact/", CONTACT | {"phone_mobile": "555-0199"}))  # refused
     for kind in ("checkins", "assessments", "sessions"):
         pages.append(client.get("/me/export.csv", {"records": kind}))
     pages.append(client.post("/accounts/logout/", follow=True))
@@ -267,8 +288,10 @@ def test_staff_pages_leave_no_health_data_behind(
     enrollment = {"full_name": f"Sam {CANARY}enrolled", "preferred_name": PREFERRED}
     enrollment |= {"email": "sam@example.org", "date_of_birth": DOB, "tz": "America/Chicago"}
     enrollment |= {"conditions": ["ptsd"], "consultation_on": clinic.local_date(timezone.now())}
+    enrollment |= CONTACT | {"tz": "Europe/London"}  # with the warning of another country
 
     pages = [client.get("/staff/patients/"), client.get(patient_page)]
+    pages.append(client.get(f"{patient_page}edit/"))
     pages.append(client.post(f"/staff/sessions/{session.pk}/record/", record, follow=True))
     pages += [client.get("/staff/alerts/"), client.get("/staff/sessions/")]
     for alert in Alert.objects.filter(patient=marked):

@@ -2,7 +2,7 @@
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -62,10 +62,13 @@ def patient_enroll(
     questionnaires: Sequence[str] = (),
     sessions: Sequence[datetime] = (),
     session_route: str = "iv",
+    contact: Mapping[str, object] | None = None,
 ) -> Patient:
-    """Create an inactive patient account, book the first sessions, queue the invitation."""
+    """Create an inactive patient account with its contact details (`Patient.CONTACT_FIELDS`), book
+    the first sessions, queue the invitation."""
     user = User.objects.create_user(email=email, full_name=full_name, is_active=False)
     patient = Patient.objects.create(
+        **_contact_values(contact or {}),
         user=user,
         clinic=clinic,
         preferred_name=preferred_name,
@@ -116,8 +119,10 @@ def patient_update(
     status: str,
     treatment_phase: str,
     questionnaires: Sequence[str] = (),
+    contact: Mapping[str, object] | None = None,
 ) -> Patient:
-    """Save staff changes to a patient's profile (and the name on their account)."""
+    """Save staff changes to a patient's profile (and the name on their account), and to
+    their contact details when given (recorded as a change of its own when they changed)."""
     patient.user.full_name = full_name
     patient.user.save(update_fields=["full_name"])
     changes = {
@@ -142,7 +147,38 @@ def patient_update(
         patient=patient,
         object_id=patient.public_id,
     )
+    if contact is not None:
+        patient_contact_update(patient=patient, contact=contact)
     return patient
+
+
+def _contact_values(contact: Mapping[str, object]) -> dict[str, object]:
+    unknown = set(contact) - set(Patient.CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not contact details: {sorted(unknown)}")
+    return dict(contact)
+
+
+@transaction.atomic
+def patient_contact_update(*, patient: Patient, contact: Mapping[str, object]) -> bool:
+    """Save a patient's contact details (by staff or by the patient). Records one audit event
+    when anything changed, naming the kind of record only; returns whether anything did.
+    The values are personal data: they are never logged."""
+    values = _contact_values(contact)
+    changed = [name for name, value in values.items() if str(getattr(patient, name)) != str(value)]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(patient, name, values[name])
+    patient.full_clean(exclude=[f.name for f in Patient._meta.fields if f.name not in changed])
+    patient.save(update_fields=changed)
+    audit_record(
+        action=AuditEvent.Action.CHANGED,
+        what=AuditEvent.What.CONTACT,
+        patient=patient,
+        object_id=patient.public_id,
+    )
+    return True
 
 
 @transaction.atomic

@@ -11,4 +11,5 @@ urlpatterns = [
     path("staff/team/new/", views.staff_add, name="staff-add"),
     path("staff/team/<int:membership_id>/", views.staff_edit, name="staff-edit"),
     path("staff/clinic/", views.clinic_settings, name="clinic-settings"),
+    path("me/contact/", views.my_contact, name="my-contact"),
 ]

@@ -13,7 +13,9 @@ from django.views.decorators.cache import never_cache
 from care.accounts.forms import (
     EMAIL_UNAVAILABLE,
     ClinicSettingsForm,
+    ContactDetailsForm,
     InvitationAcceptForm,
+    PatientContactForm,
     StaffMemberAddForm,
     StaffMemberForm,
 )
@@ -24,12 +26,14 @@ from care.accounts.services import (
     invitation_accept,
     invitation_for_token,
     invitation_reissue,
+    patient_contact_update,
     staff_member_add,
     staff_member_update,
 )
 from care.common.access import (
     AuthenticatedHttpRequest,
     get_admin_membership_for_user,
+    get_own_patient_for_user,
     get_staff_member_for_user,
     membership_for_user,
     patient_for_user,
@@ -97,14 +101,36 @@ def staff_edit(request: AuthenticatedHttpRequest, membership_id: int) -> HttpRes
 
 @never_cache
 def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The clinic's settings: sender name, time zone, on-call contact, thresholds."""
+    """The clinic's settings: sender name, time zone, on-call contact, thresholds, and its
+    contact details (country, phones, address, opening hours)."""
     admin = get_admin_membership_for_user(request.user)
     form = ClinicSettingsForm(request.POST or None, instance=admin.clinic)
     if request.method == "POST" and form.is_valid():
-        clinic_update(clinic=admin.clinic, changes=form.cleaned_data)
+        clinic_update(clinic=admin.clinic, changes=form.changes())
         messages.success(request, _("Clinic settings saved."))
         return redirect("care:clinic-settings")
     return render(request, "care/clinic_settings.html", {"form": form})
+
+
+@never_cache
+def my_contact(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The patient's own contact details: phones, consent to calls and texts, preferences,
+    emergency contact and safety plan; with their clinic's numbers, hours and address."""
+    patient = get_own_patient_for_user(request.user)
+    clinic = patient.clinic
+    form = PatientContactForm(
+        request.POST or None,
+        initial=ContactDetailsForm.contact_initial(patient, clinic.country),
+        clinic=clinic,
+    )
+    if request.method == "POST" and form.is_valid():
+        if patient_contact_update(patient=patient, contact=form.contact_data()):
+            messages.success(request, _("Your contact details are saved."))
+        else:
+            messages.info(request, _("Nothing was changed."))
+        return redirect("care:my-contact")
+    # The clinic's numbers and hours come with every patient page (`crisis.clinic`).
+    return render(request, "care/my_contact.html", {"form": form, "clinic": clinic})
 
 
 @login_not_required

@@ -190,14 +190,47 @@ class InstrumentOutput(serializers.Serializer):
 class CrisisResourceOutput(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]  # the field "label", not Field.label
     href = serializers.CharField(help_text="A tel:, sms: or https: link.")
+    kind = serializers.ChoiceField(
+        choices=["clinic", "national"],
+        help_text="The patient's clinic's own line, or a national crisis line or emergency number.",
+    )
+    source = serializers.URLField(  # type: ignore[assignment]  # the field "source", not Field.source
+        allow_null=True, help_text="The page a national number was checked against (null: clinic)."
+    )
+    checked = serializers.DateField(
+        allow_null=True, help_text="When a national number was last checked (null: clinic)."
+    )
+
+
+class OpeningHoursOutput(serializers.Serializer):
+    days = serializers.CharField(help_text="A weekday or a run of them: “Mon\u2013Fri”.")
+    times = serializers.CharField(help_text="“09:00\u201312:00, 13:00\u201317:00”, or “closed”.")
+
+
+class CrisisClinicOutput(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField(help_text="As dialled in the clinic's country; empty if none.")
+    phone_href = serializers.CharField(help_text="A tel: link (E.164); empty if none.")
+    after_hours_phone = serializers.CharField()
+    after_hours_href = serializers.CharField()
+    hours = OpeningHoursOutput(
+        many=True, help_text="In the clinic's time zone; empty if not given."
+    )
+    time_zone = serializers.CharField(help_text="The clinic's IANA time zone.")
+    open_now = serializers.BooleanField(allow_null=True, help_text="Null when no hours are given.")
 
 
 class SafetyOutput(serializers.Serializer):
     """Present when the answers report thoughts of self-harm: show it at once."""
 
     alert_raised = serializers.BooleanField()
+    country = serializers.CharField(help_text="The clinic's country (ISO 3166-1 alpha-2).")
     message = serializers.CharField()
-    resources = CrisisResourceOutput(many=True)
+    clinic = CrisisClinicOutput(allow_null=True)
+    resources = CrisisResourceOutput(
+        many=True,
+        help_text="The clinic's lines first (the one to call now first), then the country's.",
+    )
 
 
 class CheckInSubmitted(serializers.Serializer):

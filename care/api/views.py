@@ -39,6 +39,7 @@ from care.domain.instruments import INSTRUMENTS, PCL5_DEFAULT_CUTOFF
 from care.domain.scoring import SELF_HARM_FLAG, AnswersInvalid
 from care.domain.trends import questionnaires_due
 from care.models import Assessment, CheckIn
+from care.records.crisis import crisis_for_clinic
 from care.records.selectors import (
     patient_checkin_on,
     patient_instrument_codes,
@@ -140,7 +141,9 @@ class CheckInListApi(ListAPIView):
             raise client_id_conflict() from exc
         body = {"checkin": checkin_data(result.checkin), "duplicate": result.duplicate}
         if result.checkin.has_self_harm_thoughts:
-            body["safety"] = crisis_block(alert_raised=True)
+            body["safety"] = crisis_block(
+                alert_raised=True, crisis=crisis_for_clinic(patient.clinic, now=timezone.now())
+            )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(body, status=code)
 
@@ -226,7 +229,9 @@ class AssessmentListApi(ListAPIView):
             "duplicate": result.duplicate,
         }
         if SELF_HARM_FLAG in result.assessment.flags:
-            body["safety"] = crisis_block(alert_raised=True)
+            body["safety"] = crisis_block(
+                alert_raised=True, crisis=crisis_for_clinic(patient.clinic, now=timezone.now())
+            )
         code = status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED
         return Response(body, status=code)
 

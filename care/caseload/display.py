@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from care.caseload.selectors import CaseloadRow, ScoreSummary
+from care.common.phones import phone_display, phone_href
 from care.domain.dates import day_month, weekday_moment
 from care.models import Patient
 
@@ -56,6 +57,8 @@ class CaseloadLine:
     next_session: str
     clinician: str
     messages: str = ""  # "2 unread messages"
+    phone: str = ""  # the number to call the patient on, as dialled in the clinic's country
+    phone_href: str = ""  # its tel: link
 
 
 def session_moment(at: datetime) -> str:
@@ -106,8 +109,11 @@ def _unread(count: int) -> str:
     return "" if not count else "1 unread message" if count == 1 else f"{count} unread messages"
 
 
-def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list[CaseloadLine]:
-    """The page's reading of each row (same order)."""
+def caseload_lines(
+    rows: list[CaseloadRow], *, missed_checkin_days: int, country: str = "US"
+) -> list[CaseloadLine]:
+    """The page's reading of each row (same order); phone numbers as dialled in `country`
+    (the clinic's)."""
     detail = reverse("care:patient-detail", args=[PLACEHOLDER])
     # Labels are translated once per page, not once per row.
     phases = {value: str(label) for value, label in Patient.Phase.choices}
@@ -150,6 +156,8 @@ def caseload_lines(rows: list[CaseloadRow], *, missed_checkin_days: int) -> list
                 next_session=session_moment(row.next_session_at) if row.next_session_at else "",
                 clinician=str(patient.primary_clinician or "—"),
                 messages=_unread(row.unread_messages),
+                phone=phone_display(patient.phone, country),
+                phone_href=phone_href(patient.phone),
             )
         )
     return lines

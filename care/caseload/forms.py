@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from care.accounts.forms import validate_email_unused
+from care.accounts.forms import CONTACT_FIELDS, ContactDetailsForm, validate_email_unused
 from care.accounts.selectors import clinic_clinicians_list
 from care.caseload.selectors import CaseloadFilters
 from care.common.forms import DateInput, form_field, timezone_field
+from care.domain.crisis import country_resources
 from care.domain.induction import induction_times
-from care.domain.timezones import timezone_groups
+from care.domain.timezones import country_name, timezone_groups, zone_outside
 from care.models import Clinic, Patient, TreatmentSession, User
 
 CONDITION_CHOICES = [
@@ -23,8 +24,9 @@ CONDITION_CHOICES = [
 ]
 
 
-class PatientProfileForm(forms.Form):
-    """The patient profile fields staff enter at enrollment and may change later."""
+class PatientProfileForm(ContactDetailsForm):
+    """The patient profile fields staff enter at enrollment and may change later, with the
+    patient's contact details (`ContactDetailsForm`)."""
 
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     preferred_name = forms.CharField(
@@ -59,9 +61,8 @@ class PatientProfileForm(forms.Form):
     )
 
     def __init__(self, *args, clinic: Clinic, today: date, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, clinic=clinic, **kwargs)
         self.today = today
-        self.clinic = clinic
         self.clinic_tz = clinic.tz
         clinicians = clinic_clinicians_list(clinic=clinic)
         form_field(self, "primary_clinician", forms.ModelChoiceField).queryset = clinicians
@@ -88,14 +89,43 @@ class PatientProfileForm(forms.Form):
             raise ValidationError(_("The consultation date cannot be in the future."))
         return day
 
+    @property
+    def profile_fields(self) -> list:
+        """The visible fields other than the contact details, in order."""
+        return [f for f in self.visible_fields() if f.name not in CONTACT_FIELDS]
+
+    @property
+    def zone_warning(self) -> str:
+        """A warning (not an error) when the patient's zone is in another country than the
+        clinic's: the crisis lines they are shown are the clinic's country's."""
+        if self.is_bound:
+            zone = self.cleaned_data.get("tz", "") if hasattr(self, "cleaned_data") else ""
+        else:
+            zone = self.initial.get("tz") or self.fields["tz"].initial or ""
+        elsewhere = zone_outside(zone, self.clinic.country) if zone else None
+        if elsewhere is None:
+            return ""
+        home = country_resources(self.clinic.country).the_name
+        return str(
+            _(
+                "%(zone)s is in %(elsewhere)s, outside this clinic's country (%(home)s). The "
+                "crisis lines and emergency number this patient is shown are those of "
+                "%(home)s: make sure they know the emergency number where they are."
+            )
+            % {"zone": zone, "elsewhere": country_name(elsewhere), "home": home}
+        )
+
     def profile_data(self) -> dict:
-        """Cleaned values as service keyword arguments (conditions become flags)."""
-        data = dict(self.cleaned_data)
+        """Cleaned values as service keyword arguments (conditions become flags, the contact
+        details one `contact` mapping)."""
+        contact = self.contact_data()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in CONTACT_FIELDS}
         conditions = set(data.pop("conditions"))
         data.update(
             has_depression="depression" in conditions,
             has_anxiety="anxiety" in conditions,
             has_ptsd="ptsd" in conditions,
+            contact=contact,
         )
         return data
 
@@ -121,6 +151,7 @@ class PatientProfileForm(forms.Form):
             "primary_clinician": patient.primary_clinician_id,
             "status": patient.status,
             "treatment_phase": patient.treatment_phase,
+            **ContactDetailsForm.contact_initial(patient, patient.clinic.country),
         }
 
 

@@ -53,7 +53,10 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         page_number=request.GET.get("page"),
     )
     audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.CASELOAD)
-    lines = caseload_lines(rows, missed_checkin_days=membership.clinic.missed_checkin_days)
+    clinic = membership.clinic
+    lines = caseload_lines(
+        rows, missed_checkin_days=clinic.missed_checkin_days, country=clinic.country
+    )
     context = {
         "page": page,
         "rows": rows,
@@ -82,6 +85,8 @@ def patient_enroll_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error("email", EMAIL_UNAVAILABLE)
         else:
             messages.success(request, _("Patient enrolled. An invitation e-mail is on its way."))
+            if form.zone_warning:
+                messages.warning(request, form.zone_warning)
             return redirect("care:patient-detail", patient.public_id)
     return render(request, "care/patient_enroll.html", {"form": form})
 
@@ -130,6 +135,8 @@ def patient_edit(request: AuthenticatedHttpRequest, public_id: str) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         patient_update(patient=patient, **form.profile_data())
         messages.success(request, _("Patient record saved."))
+        if form.zone_warning:
+            messages.warning(request, form.zone_warning)
         return redirect("care:patient-detail", patient.public_id)
     # Drawn, first or again with errors, the form shows the patient's record: a read.
     audit_view(

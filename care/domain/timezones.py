@@ -76,3 +76,30 @@ def timezone_groups(near: str) -> list[tuple[str, Choices]]:
     )
     groups.append((OTHER_NAMES, [(z, z.replace("_", " ")) for z in others]))
     return groups
+
+
+# Names a sentence says with "the" (the tz table's own names for these are short forms).
+THE = {
+    "GB": "the United Kingdom",
+    "US": "the United States",
+    "AE": "the United Arab Emirates",
+    "NL": "the Netherlands",
+    "PH": "the Philippines",
+    "BS": "the Bahamas",
+    "DO": "the Dominican Republic",
+    "CZ": "the Czech Republic",
+}
+
+
+def country_name(code: str) -> str:
+    """The country as a sentence names it: "GB" -> "the United Kingdom", "IE" -> "Ireland"
+    (the code itself when the table does not know it)."""
+    countries, _ = _tables()
+    return THE.get(code) or countries.get(code, code)
+
+
+def zone_outside(zone: str, country: str) -> str | None:
+    """The country of `zone` when the tz database knows it and it is not `country` (None
+    when it is `country`'s, or an alias or UTC, which belong to no country)."""
+    found = zone_country(zone)
+    return found if found is not None and found != country else None

@@ -222,6 +222,8 @@ def patient_data(patient: Patient, *, now: datetime) -> dict:
             "consultation_on": _plain(patient.consultation_on),
             "enrolled_at": _plain(patient.enrolled_at),
             "clinic": patient.clinic.name,
+            # Phones in E.164; consent as true/false; empty strings for what is not given.
+            "contact": {name: _plain(getattr(patient, name)) for name in Patient.CONTACT_FIELDS},
         },
         **records,
     }

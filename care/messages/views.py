@@ -93,7 +93,7 @@ def my_message_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             now=timezone.now(),
         )
         return _after_sending(request, posted.message.thread, form.is_urgent)
-    context = {"form": form, "notice": reading_notice(clinic=patient.clinic)}
+    context = {"form": form, "notice": reading_notice(clinic=patient.clinic, now=timezone.now())}
     return render(
         request, "care/my_message_new.html", context, status=400 if form.is_bound else 200
     )
@@ -119,7 +119,7 @@ def my_message_thread(request: AuthenticatedHttpRequest, public_id: str) -> Http
         "thread": thread,
         "thread_messages": thread_messages(thread=thread, for_patient=True),
         "form": form,
-        "notice": reading_notice(clinic=thread.patient.clinic),
+        "notice": reading_notice(clinic=thread.patient.clinic, now=timezone.now()),
     }
     return render(
         request, "care/my_message_thread.html", context, status=400 if form.is_bound else 200

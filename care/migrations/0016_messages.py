@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('care', '0014_export_jobs'),
+        ('care', '0015_contact_details'),
     ]
 
     operations = [

@@ -14,8 +14,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
+from care.domain.clinic_hours import HoursInvalid, Week, week_from_json
 from care.domain.clock import local_date
+from care.domain.crisis import COUNTRY_CHOICES, DEFAULT_COUNTRY
 
 
 def validate_tz(value: str) -> None:
@@ -64,6 +67,16 @@ def validate_neutral_sender_name(value: str) -> None:
             ),
             params={"word": found[0]},
         )
+
+
+def validate_opening_hours(value: object) -> None:
+    """Opening hours as stored: {"mon": [["09:00", "17:00"]], …} (care/domain/clinic_hours.py)."""
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise ValidationError(_("Opening hours must map weekdays to lists of times."))
+    try:
+        week_from_json(value)
+    except (HoursInvalid, TypeError, ValueError) as error:
+        raise ValidationError(str(error)) from error
 
 
 def default_checkin_time() -> time:
@@ -191,6 +204,27 @@ class Clinic(models.Model):
         validators=[MinValueValidator(20), MaxValueValidator(60)],
         help_text=_("VA guidance: 31-33 across samples; choose for your population."),
     )
+    # Contact details, shown to patients first on the crisis page and in the crisis bar.
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=COUNTRY_CHOICES,
+        default=DEFAULT_COUNTRY,
+        help_text=_(
+            "Decides the crisis lines and emergency number patients see, and how phone "
+            "numbers typed without a country code are read."
+        ),
+    )
+    phone = PhoneNumberField(_("main phone"), blank=True)
+    after_hours_phone = PhoneNumberField(
+        _("after-hours phone"),
+        blank=True,
+        help_text=_("Shown to patients first while the clinic is closed."),
+    )
+    address = models.TextField(_("address"), max_length=500, blank=True)
+    opening_hours = models.JSONField(
+        _("opening hours"), default=dict, blank=True, validators=[validate_opening_hours]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -204,6 +238,11 @@ class Clinic(models.Model):
     def local_date(self, now: datetime) -> date:
         """The calendar date at the clinic at the instant `now`."""
         return local_date(now, self.tz)
+
+    @property
+    def week(self) -> Week:
+        """The opening hours for care/domain/clinic_hours.py (in the clinic's zone, `tz`)."""
+        return week_from_json(self.opening_hours)
 
     def clean(self) -> None:
         super().clean()
@@ -274,6 +313,11 @@ class Patient(models.Model):
         MAINTENANCE = "maintenance", _("Maintenance")
         DISCHARGED = "discharged", _("Discharged")
 
+    class ContactMethod(models.TextChoices):
+        CALL = "call", _("Phone call")
+        TEXT = "text", _("Text message")
+        EMAIL = "email", _("E-mail")
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patient"
@@ -308,6 +352,37 @@ class Patient(models.Model):
         blank=True,
         related_name="+",
     )
+    # Contact details (personal data: never logged, never in e-mails or URLs). Numbers are
+    # stored in E.164; typed without a country code, they are read as the clinic's country's.
+    phone_mobile = PhoneNumberField(_("mobile phone"), blank=True)
+    phone_other = PhoneNumberField(_("other phone"), blank=True)
+    may_call = models.BooleanField(_("agrees to be called"), default=False)
+    may_text = models.BooleanField(_("agrees to receive text messages"), default=False)
+    preferred_contact = models.CharField(
+        _("preferred way to be contacted"),
+        max_length=10,
+        choices=ContactMethod,
+        blank=True,
+    )
+    contact_times = models.CharField(_("best times to contact"), max_length=200, blank=True)
+    emergency_contact_name = models.CharField(_("emergency contact"), max_length=150, blank=True)
+    emergency_contact_relationship = models.CharField(_("relationship"), max_length=60, blank=True)
+    emergency_contact_phone = PhoneNumberField(_("emergency contact's phone"), blank=True)
+    # The patient's own safety plan in their words; the patient and the care team see it.
+    safety_plan = models.TextField(_("safety plan"), max_length=2000, blank=True)
+    # The contact details, as forms give them and `patient_contact_update` takes them.
+    CONTACT_FIELDS = (
+        "phone_mobile",
+        "phone_other",
+        "may_call",
+        "may_text",
+        "preferred_contact",
+        "contact_times",
+        "emergency_contact_name",
+        "emergency_contact_relationship",
+        "emergency_contact_phone",
+        "safety_plan",
+    )
 
     class Meta:
         verbose_name = _("patient")
@@ -334,6 +409,11 @@ class Patient(models.Model):
     def conditions(self) -> list[str]:
         """Labels of the conditions being treated, in a fixed order."""
         return [str(label) for flag, label in self.CONDITION_LABELS if getattr(self, flag)]
+
+    @property
+    def phone(self):
+        """The number to call the patient on: the mobile, else the other (or empty)."""
+        return self.phone_mobile or self.phone_other
 
 
 class Invitation(models.Model):

@@ -101,6 +101,9 @@ class AuditEvent(models.Model):
         AUDIT = "audit", _("Audit trail")
         EXPORT_FILE = "export_file", _("Export file")
         MESSAGE_THREAD = "message_thread", _("Messages")
+        # A patient's phone numbers, consent to calls and texts, emergency contact, safety
+        # plan: the row says they changed, never what they are.
+        CONTACT = "contact", _("Contact details")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

@@ -13,11 +13,14 @@ from care.common.access import (
     AuthenticatedHttpRequest,
     get_own_assessment_for_user,
     get_own_patient_for_user,
+    membership_for_user,
+    patient_for_user,
 )
 from care.domain.clock import local_date
 from care.domain.instruments import INSTRUMENTS, LOINC_NOTICE
 from care.domain.scoring import SELF_HARM_FLAG, AnswersInvalid, band_for_code
 from care.domain.trends import questionnaires_due
+from care.records.crisis import crisis_without_clinic
 from care.records.forms import CheckInForm, QuestionnaireForm
 from care.records.progress import patient_progress
 from care.records.selectors import (
@@ -160,5 +163,11 @@ def history(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_not_required
 def crisis(request: HttpRequest) -> HttpResponse:
-    """Crisis resources, reachable without signing in."""
-    return render(request, "care/crisis.html")
+    """Crisis resources, reachable without signing in: a patient's (or staff member's) clinic's
+    own lines and hours first, then its country's; for anyone else the default country's, or
+    another supported country's (`?country=GB`)."""
+    context = {}
+    user = request.user
+    if patient_for_user(user) is None and membership_for_user(user) is None:
+        context["crisis"] = crisis_without_clinic(request.GET.get("country", "").upper())
+    return render(request, "care/crisis.html", context)

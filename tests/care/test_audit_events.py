@@ -304,6 +304,7 @@ def test_team_changes_and_clinic_settings_are_recorded(admin_client, clinic_admi
             "missed_checkin_days": "2",
             "bp_hold_systolic": "150",
             "bp_hold_diastolic": "95",
+            "country": "US",
         },
     )
 

@@ -1,9 +1,11 @@
 """Messages between a patient and their care team: services, pages, access and audit."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -477,3 +479,27 @@ def test_the_patient_is_told_of_a_new_reply_on_every_page(patient_client, patien
     assert "Read the reply" in home
     patient_client.get(reverse("care:my-message-thread", args=[thread.public_id]))
     assert "with a new reply" not in patient_client.get(reverse("care:me")).content.decode()
+
+
+def test_the_compose_notice_shows_the_clinics_hours_and_its_own_line_first(patient_client, patient):
+    """With the clinic's hours and phones given: its hours in its zone, whether it is open,
+    and its after-hours line before the country's lines while it is closed."""
+    clinic = patient.clinic
+    clinic.country = "AU"
+    clinic.tz = "Australia/Sydney"
+    clinic.phone = "+61290000000"
+    clinic.after_hours_phone = "+61290000001"
+    clinic.opening_hours = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu")}
+    clinic.save()
+    sunday = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)  # 12:00 on a Sunday in Sydney: closed
+
+    with time_machine.travel(sunday, tick=False):
+        html = patient_client.get(reverse("care:my-message-new")).content.decode()
+
+    notice = html[html.index("Not for emergencies") : html.index("<textarea")]
+    assert "Clinic hours (Australia/Sydney time)" in notice
+    assert "09:00" in notice and "17:00" in notice
+    lines = re.findall(r'href="tel:([^"]+)"', notice)
+    assert lines[0] == "+61290000001"  # the after-hours line first: the clinic is closed
+    assert "+61290000000" in lines and "000" in lines  # its main line; Australia's emergency
+    assert "988" not in lines  # not the United States' lines

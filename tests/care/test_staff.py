@@ -241,6 +241,7 @@ def test_clinic_settings_are_saved(admin_client, clinic):
         "missed_checkin_days": "2",
         "bp_hold_systolic": "150",
         "bp_hold_diastolic": "95",
+        "country": "US",
     }
 
     response = admin_client.post(SETTINGS_URL, data)

@@ -90,6 +90,19 @@ def test_thoughts_of_self_harm_through_the_link_show_crisis_resources_and_alert(
     assert Alert.objects.get(patient=patient).priority == "urgent"
 
 
+def test_crisis_resources_through_the_link_are_the_patients_clinics(client, clinic, link):
+    _, path = link
+    clinic.country, clinic.phone = "IE", "+35312345678"
+    clinic.save()
+    with time_machine.travel(NINE_NY + timedelta(hours=1), tick=False):
+        client.get(path)
+        response = client.post(FORM, answers(has_self_harm_thoughts="yes"))
+
+    box = response.content.decode().split('class="crisis-box"')[1].split("</section>")[0]
+    assert box.index('href="tel:+35312345678"') < box.index('href="tel:116123"')
+    assert 'href="sms:50808"' in box and 'href="tel:112"' in box and "988" not in box
+
+
 def test_bad_answers_through_the_link_get_clear_messages(client, link):
     _, path = link
     with time_machine.travel(NINE_NY + timedelta(hours=1), tick=False):
