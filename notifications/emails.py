@@ -177,3 +177,29 @@ def questionnaire_reminder_email(delivery) -> EmailMultiAlternatives:
         template="notifications/emails/questionnaire_reminder",
         context={"link": settings.SITE_URL + reverse("care:me")},
     )
+
+
+def message_notice_email(delivery, thread) -> EmailMultiAlternatives:
+    """ "You have a new message": never its words or subject, a sign-in link to the thread."""
+    return _patient_reminder(
+        delivery,
+        template="notifications/emails/message_notice",
+        context={
+            "link": settings.SITE_URL + reverse("care:my-message-thread", args=[thread.public_id])
+        },
+    )
+
+
+def staff_message_notice_email(delivery, thread) -> EmailMultiAlternatives:
+    """To a clinician: a patient wrote. No patient, no words; a link to the thread."""
+    return build_email(
+        template="notifications/emails/staff_message_notice",
+        context={
+            "assigned": thread.assigned_to_id == delivery.recipient_id,
+            "link": settings.SITE_URL
+            + reverse("care:staff-message-thread", args=[thread.public_id]),
+        },
+        to=[delivery.to_email],
+        sender_name=delivery.patient.clinic.email_sender_name,
+        headers={"Message-ID": delivery_message_id(delivery.id)},
+    )

@@ -17,6 +17,7 @@ PATIENT_KINDS = [
     (Delivery.Kind.CHECKIN, _("Daily check-in")),
     (Delivery.Kind.QUESTIONNAIRE, _("Questionnaires due")),
     (Delivery.Kind.SESSION, _("Session tomorrow")),
+    (Delivery.Kind.MESSAGE, _("New message from your care team")),
 ]
 MAX_PAUSE_DAYS = 90
 

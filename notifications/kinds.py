@@ -14,14 +14,16 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count
 
 from care.domain.clock import local_date
-from care.models import Alert, CheckIn, StaffMembership, TreatmentSession
+from care.models import Alert, CheckIn, MessageThread, StaffMembership, TreatmentSession
 from care.records.selectors import patient_instrument_codes
 from notifications.emails import (
     checkin_reminder_email,
     digest_email,
+    message_notice_email,
     questionnaire_reminder_email,
     session_reminder_email,
     staff_alert_email,
+    staff_message_notice_email,
 )
 from notifications.models import Delivery
 from notifications.preferences import reminder_preference_for, reminder_settings
@@ -145,6 +147,39 @@ def _digest(delivery: Delivery) -> EmailMultiAlternatives:
     return digest_email(delivery, open_alert_counts(delivery))
 
 
+def _thread_of(delivery: Delivery) -> MessageThread | None:
+    if delivery.thread_id is None:
+        return None
+    return MessageThread.objects.filter(pk=delivery.thread_id).first()
+
+
+def _message_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    """The patient read the reply meanwhile, or takes no e-mails of this kind."""
+    thread = _thread_of(delivery)
+    if thread is None or thread.patient_unread == 0:
+        return Delivery.SkipReason.READ
+    preference = reminder_preference_for(thread.patient)
+    if not preference.email_enabled:
+        return Delivery.SkipReason.EMAIL_OFF
+    if delivery.kind in preference.unsubscribed:
+        return Delivery.SkipReason.UNSUBSCRIBED
+    return ""
+
+
+def _staff_message_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    """Someone of the care team opened the thread meanwhile."""
+    thread = _thread_of(delivery)
+    return Delivery.SkipReason.READ if thread is None or thread.staff_unread == 0 else ""
+
+
+def _message_notice(delivery: Delivery) -> EmailMultiAlternatives:
+    return message_notice_email(delivery, _thread_of(delivery))
+
+
+def _staff_message_notice(delivery: Delivery) -> EmailMultiAlternatives:
+    return staff_message_notice_email(delivery, _thread_of(delivery))
+
+
 # One entry per Delivery.Kind (a test checks).
 ENTRIES = (
     DeliveryKind(Delivery.Kind.CHECKIN, _checkin_no_longer_needed, checkin_reminder_email),
@@ -164,6 +199,13 @@ ENTRIES = (
         to_staff=True,
     ),
     DeliveryKind(Delivery.Kind.DIGEST, _digest_no_longer_needed, _digest),
+    DeliveryKind(Delivery.Kind.MESSAGE, _message_no_longer_needed, _message_notice),
+    DeliveryKind(
+        Delivery.Kind.MESSAGE_STAFF,
+        _staff_message_no_longer_needed,
+        _staff_message_notice,
+        to_staff=True,
+    ),
 )
 KINDS: dict[str, DeliveryKind] = {entry.kind: entry for entry in ENTRIES}
 

@@ -78,6 +78,9 @@ class Delivery(models.Model):
         SAFETY_ONCALL = "safety_oncall", _("Safety alert: on-call contact")
         SAFETY_ESCALATION = "safety_escalation", _("Safety alert: escalation")
         DIGEST = "digest", _("Daily digest")
+        # A new message: to the patient (a reply), to the care team (the patient wrote).
+        MESSAGE = "message", _("Message notice")
+        MESSAGE_STAFF = "message_staff", _("Message notice: care team")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -99,6 +102,7 @@ class Delivery(models.Model):
         CHANGED = "changed", _("the session moved or was cancelled")
         NOTHING_OPEN = "nothing_open", _("no open alerts")
         ACKNOWLEDGED = "acknowledged", _("the alert was acknowledged")
+        READ = "read", _("the message was read before the notice went")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     # The idempotency key, e.g. "patient:12:2026-05-04" or "alert:5:user:3": with the kind
@@ -146,6 +150,15 @@ class Delivery(models.Model):
     # reminders), a digest's day; for a maintenance questionnaire reminder, the day of the
     # completion its episode counts from (empty: none yet).
     day = models.DateField(_("day"), null=True, blank=True)
+    # A message notice's thread (indexed only where set, below: most deliveries have none).
+    thread = models.ForeignKey(
+        "care.MessageThread",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        db_index=False,
+    )
     to_email = models.EmailField(_("to"))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     # Set when (and only when) the status is skipped.
@@ -178,6 +191,11 @@ class Delivery(models.Model):
                 fields=["patient", "due_at"],
                 condition=models.Q(kind="checkin_due", status="sent"),
                 name="delivery_checkin_sent",
+            ),
+            models.Index(
+                fields=["thread", "due_at"],
+                condition=models.Q(thread__isnull=False),
+                name="delivery_thread",
             ),
             models.Index(
                 fields=["alert"], condition=models.Q(alert__isnull=False), name="delivery_alert"

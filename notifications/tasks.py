@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from notifications.dispatch.alerts import digests_dispatch, escalations_dispatch
+from notifications.dispatch.messages import message_notices_dispatch
 from notifications.dispatch.patients import patient_reminders_dispatch
 from notifications.dispatch.sessions import booked_session_reminders_dispatch
 from notifications.heartbeats import heartbeat_record, heartbeats_record
@@ -50,6 +51,7 @@ def dispatch_reminders() -> None:
         patient_reminders,
         lambda: booked_session_reminders_dispatch(now=now),
         lambda: digests_dispatch(now=now),
+        lambda: message_notices_dispatch(now=now),
         # Last, in one statement: the tick, and the moment the next one's patient reminders
         # look back to if this one's went through.
         lambda: heartbeats_record(names=["dispatcher", *done], now=now),

@@ -36,7 +36,7 @@ from django.test.client import ClientHandler
 from django.utils import timezone
 
 from care.accounts.tokens import api_token_issue
-from care.messages.services import message_thread_start
+from care.messages.services import message_post, message_thread_read, message_thread_start
 from care.models import (
     Alert,
     AuditEvent,
@@ -379,6 +379,18 @@ def test_tasks_and_emails_leave_no_health_data_behind(
         TreatmentSession.objects.create(
             patient=marked, scheduled_at=at, route="iv", **session_values(f"may{day}")
         )
+
+    # A message the care team has not opened (its notice to them), and a reply the patient
+    # has not read (its notice to the patient): neither notice may carry a word of them.
+    written = MIDNIGHT - timedelta(hours=1)
+    message_thread_start(
+        patient=marked, subject=note("thread-a"), body=note("msg-a"), urgent=False, now=written
+    )
+    replied = message_thread_start(
+        patient=marked, subject=note("thread-b"), body=note("msg-b"), urgent=False, now=written
+    ).message.thread
+    message_thread_read(thread=replied, by=clinician, now=written)
+    message_post(thread=replied, by=clinician, body=note("reply-b"), now=written)
 
     sent = 0
     for step in range(48):  # the dispatcher's ticks over one day, each due e-mail sent

@@ -30,6 +30,8 @@ class NewDelivery(NamedTuple):
     session_id: int | None = None
     recipient_id: int | None = None
     day: date | None = None
+    # The message thread a message notice is about.
+    thread_id: int | None = None
     # A reminder the rules skip is a row too (status skipped, with the reason), never sent.
     status: str = Delivery.Status.PENDING
     skip_reason: str = ""
@@ -99,13 +101,16 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
 INSERT_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-         day, status, skip_reason, attempts, last_error)
+         day, thread_id, status, skip_reason, attempts, last_error)
     SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-        day, %b, '', 0, ''
+        day, thread_id, %b, '', 0, ''
     FROM unnest(
         %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
-        %b::bigint[], %b::bigint[], %b::date[]
-    ) AS new (subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id, day)
+        %b::bigint[], %b::bigint[], %b::date[], %b::bigint[]
+    ) AS new (
+        subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id, day,
+        thread_id
+    )
 """
 
 
@@ -121,15 +126,15 @@ INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id"
 INSERT_SKIPPED_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-         day, status, skip_reason, attempts, last_error)
+         day, thread_id, status, skip_reason, attempts, last_error)
     SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-        day, %b, skip_reason, 0, ''
+        day, thread_id, %b, skip_reason, 0, ''
     FROM unnest(
         %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
-        %b::bigint[], %b::bigint[], %b::date[], %b::varchar[]
+        %b::bigint[], %b::bigint[], %b::date[], %b::bigint[], %b::varchar[]
     ) AS new (
         subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id, day,
-        skip_reason
+        thread_id, skip_reason
     )
 """
 

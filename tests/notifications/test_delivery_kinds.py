@@ -50,6 +50,7 @@ def test_every_kind_has_exactly_one_entry():
     assert {k for k, entry in KINDS.items() if entry.to_staff} == {
         Delivery.Kind.SAFETY_ONCALL,
         Delivery.Kind.SAFETY_ESCALATION,
+        Delivery.Kind.MESSAGE_STAFF,
     }
 
 

@@ -20,7 +20,7 @@ def form_data(**overrides):
         "quiet_start": "22:00",
         "quiet_end": "07:00",
         "paused_until": "",
-        "kinds": ["checkin_due", "session_tomorrow"],
+        "kinds": ["checkin_due", "session_tomorrow", "message"],
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
