@@ -370,6 +370,7 @@ SPECTACULAR_SETTINGS = {
         "PatientStatusEnum": "care.models.accounts.Patient.Status",
         "SessionStatusEnum": "care.models.sessions.TreatmentSession.Status",
         "AlertKindEnum": "care.models.alerts.Alert.Kind",
+        "MessageThreadStatusEnum": "care.models.messages.MessageThread.Status",
     },
 }
 
