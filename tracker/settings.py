@@ -354,8 +354,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ketamine follow-up care tracker API",
     "DESCRIPTION": (
-        "Version 1. Patients: check-ins, questionnaires, reminder settings. Clinic staff: "
-        "caseload, trends, sessions, alerts, FHIR R4 export. Authenticate with a bearer token "
+        "Version 1. Patients: check-ins, questionnaires, reminder settings, messages to the "
+        "care team. Clinic staff: caseload, trends, sessions, alerts, messages, outcomes, "
+        "FHIR R4 export. Authenticate with a bearer token "
         "(`POST /api/v1/auth/tokens/`) or the web session. Every 4xx answer has the body "
         "`{status, code, detail, errors}`."
     ),
