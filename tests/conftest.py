@@ -287,5 +287,9 @@ def world(clinic, other_clinic):
                 "staff-message-reopen",
             )
         },
+        **{
+            f"api:message-thread-{name}": thread.public_id
+            for name in ("detail", "reply", "note", "assign", "status")
+        },
     }
     return users, kwargs, per_name

@@ -114,7 +114,15 @@ POLICY = {
     "api:alert-list": "staff_any",
     "api:alert-acknowledge": "staff",
     "api:outcomes": "staff_any",
+    "api:message-thread-list": "signed_in",  # a patient's own threads; staff their clinic's
+    "api:message-thread-detail": "own_or_staff",
+    "api:message-thread-reply": "own_or_staff",
+    "api:message-thread-note": "staff",
+    "api:message-thread-assign": "staff",
+    "api:message-thread-status": "staff",
 }
+# Where a method of a URL has a rule of its own: only a patient starts a thread.
+METHOD_POLICY = {("api:message-thread-list", "post"): "patients"}
 
 V, E = AuditEvent.Action.VIEWED, AuditEvent.Action.EXPORTED
 W = AuditEvent.What
@@ -183,8 +191,16 @@ AUDIT = {
     "api:alert-list": (V, W.ALERT),
     "api:alert-acknowledge": None,  # POST only
     "api:outcomes": (V, W.OUTCOMES),
+    # By who reads: staff reads of threads are audited, a patient's of their own are not.
+    "api:message-thread-list": {"staff": (V, W.MESSAGE_THREAD), "patients": None},
+    "api:message-thread-detail": {"staff": (V, W.MESSAGE_THREAD), "patients": None},
+    "api:message-thread-reply": None,  # POST only
+    "api:message-thread-note": None,
+    "api:message-thread-assign": None,
+    "api:message-thread-status": None,
 }
 READS = {V, E}
+PATIENT_ROLES = {"patient", "other_patient"}
 
 
 # Open to anyone, signed in or not: obtaining a token (with e-mail and password).
@@ -197,6 +213,8 @@ def allowed(rule: str, role: str) -> bool:
         "patients": role in {"patient", "other_patient"},
         "own": role == "patient",
         "staff": role in {"clinician", "admin"},
+        # The patient the object is about, and the staff of their clinic.
+        "own_or_staff": role in {"patient", "clinician", "admin"},
         "staff_any": role in {"clinician", "admin", *CROSS_CLINIC},
         "admins": role == "admin",
         # Staff who asked for the object (an export file: the world's is the clinician's).
@@ -280,6 +298,8 @@ def audit_violations(name, user, role, method, status, start, rule) -> list[str]
     rows = set(AuditEvent.objects.filter(id__gt=start, actor=user).values_list("action", "what"))
     where = (role, method, name, status)
     expected = AUDIT.get(name)
+    if isinstance(expected, dict):
+        expected = expected["patients" if role in PATIENT_ROLES else "staff"]
     if allowed(rule, role) and method == "get" and status == 200:
         if expected is not None and expected not in rows:
             return [f"{where}: a read of patient data left no {expected} audit row"]
@@ -289,7 +309,7 @@ def audit_violations(name, user, role, method, status, start, rule) -> list[str]
     if (
         status == 404
         and role in CROSS_CLINIC
-        and rule in {"staff", "admins", "asker"}
+        and rule in {"staff", "admins", "asker", "own_or_staff"}
         and not denied
     ):
         return [f"{where}: another clinic's record refused, yet no 'denied' row alone"]
@@ -352,8 +372,9 @@ def violations(client, users, clinic, name, url, method, rule) -> list[str]:
 def test_each_actor_gets_what_the_policy_says(client, world, clinic, name, pattern, method):
     users, kwargs, per_name = world
     url = url_for(name, pattern, kwargs, per_name)
+    rule = METHOD_POLICY.get((name, method), POLICY[name])
 
-    assert violations(client, users, clinic, name, url, method, POLICY[name]) == []
+    assert violations(client, users, clinic, name, url, method, rule) == []
 
 
 # A view that checks nothing, to show that the matrix catches it.
@@ -401,6 +422,8 @@ LISTS = [
     "/staff/outcomes/",
     "/staff/outcomes/export.csv",
     "/api/v1/outcomes/",
+    "/api/v1/messages/",
+    "/api/v1/messages/?unread=false&status=open",
 ]
 
 
@@ -419,7 +442,7 @@ def test_lists_never_show_another_clinics_patients(client, world, url, role):
     for secret in (str(patient.public_id), patient.user.full_name, patient.user.email):
         assert secret not in text, (url, secret)
     # ... and a foreign patient id as a filter gives nothing either.
-    if url.startswith("/api/v1/sessions/") or url.startswith("/api/v1/alerts/"):
+    if url.startswith(("/api/v1/sessions/", "/api/v1/alerts/", "/api/v1/messages/")):
         filtered = client.get(f"{url.split('?')[0]}?patient={patient.public_id}&state=all")
         assert filtered.json()["results"] == []
 
@@ -427,7 +450,8 @@ def test_lists_never_show_another_clinics_patients(client, world, url, role):
 PATIENT_READS = [
     (name, pattern)
     for name, pattern in OURS
-    if POLICY[name] in {"signed_in", "patients", "own"} and (name, "get") not in ANYONE
+    if POLICY[name] in {"signed_in", "patients", "own", "own_or_staff"}
+    and (name, "get") not in ANYONE
 ]
 
 

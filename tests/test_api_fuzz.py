@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from care.accounts.tokens import api_token_issue
+from care.messages.services import message_post, message_thread_start
 from care.models import Alert
 from care.records.services import assessment_submit
 from tests.factories import PatientFactory
@@ -53,10 +54,15 @@ def _in_process(settings):
     signals.request_finished.connect(close_old_connections)
 
 
+# A staff note on the patient's thread: no answer to the patient may ever carry it.
+STAFF_NOTE = "Fuzz staff note KQJW"
+
+
 @pytest.fixture
-def records(patient):
-    """A patient with a result (item 9 answered, so an open safety alert) and a fellow
-    patient: lists are not empty, and path ids can point at real records."""
+def records(patient, clinician):
+    """A patient with a result (item 9 answered, so an open safety alert), a message thread
+    with a reply and a staff note, and a fellow patient: lists are not empty, and path ids
+    can point at real records."""
     assessment = assessment_submit(
         patient=patient,
         instrument_code="phq9",
@@ -67,17 +73,27 @@ def records(patient):
         now=timezone.now(),
     ).assessment
     PatientFactory(clinic=patient.clinic)
+    now = timezone.now()
+    thread = message_thread_start(
+        patient=patient, subject="A question", body="Hello", urgent=False, now=now
+    ).message.thread
+    message_post(thread=thread, by=clinician, body="Call us", now=now)
+    message_post(thread=thread, by=clinician, body=STAFF_NOTE, staff_note=True, now=now)
     return {
         "patient": {"public_id": str(assessment.public_id)},
         "clinician": {
             "public_id": str(patient.public_id),
             "alert_id": Alert.objects.get(patient=patient).pk,
         },
+        "thread": {"public_id": str(thread.public_id)},
     }
 
 
-def aim(case, ids: dict) -> None:
-    """Point the path at the actor's real records (random ids only ever find a 404)."""
+def aim(case, ids: dict, thread: dict) -> None:
+    """Point the path at the actor's real records (random ids only ever find a 404); a
+    message path at the patient's thread, which both of them reach."""
+    if case.path.startswith("/api/v1/messages/"):
+        ids = thread
     for name in list(case.path_parameters or {}):
         if name in ids:
             case.path_parameters[name] = ids[name]
@@ -102,14 +118,15 @@ FUZZ = settings(
 @schema.parametrize()
 @FUZZ
 def test_as_a_patient_no_operation_answers_5xx_or_off_schema(case, records, patient):
-    aim(case, records["patient"])
+    aim(case, records["patient"], records["thread"])
     response = case.call(headers=bearer_for(patient.user))
     case.validate_response(response, checks=CHECKS)
+    assert STAFF_NOTE not in response.text
 
 
 @schema.parametrize()
 @FUZZ
 def test_as_a_clinician_no_operation_answers_5xx_or_off_schema(case, records, clinician):
-    aim(case, records["clinician"])
+    aim(case, records["clinician"], records["thread"])
     response = case.call(headers=bearer_for(clinician))
     case.validate_response(response, checks=CHECKS)

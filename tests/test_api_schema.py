@@ -110,3 +110,34 @@ def test_the_docs_page_uses_vendored_files_only(client):
     assert 'data-schema-url="/api/schema/?format=json"' in html
     assert "http://" not in html and "https://" not in html  # no CDN
     assert "<script>" not in html  # no inline script (CSP)
+
+
+def _properties(schema: dict, name: str) -> set[str]:
+    return set(schema["components"]["schemas"][name]["properties"])
+
+
+def test_the_message_operations_give_each_side_its_own_shape():
+    """The patient's shapes of a thread and a message have no field of the care team's
+    handling, and no staff-note flag; the urgent question must be answered to start one."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = schema["paths"]
+
+    assert {"get", "post"} <= set(paths["/api/v1/messages/"])
+    for action in ("replies", "notes", "assign", "status"):
+        assert set(paths[f"/api/v1/messages/{{public_id}}/{action}/"]) == {"post"}
+    listed = schema["components"]["schemas"]["MessageThread"]["oneOf"]
+    assert [ref["$ref"].rsplit("/", 1)[1] for ref in listed] == [
+        "PatientThreadOutput",
+        "StaffThreadOutput",
+    ]
+    staff_only = {"status", "assigned_to", "unread", "waiting_since", "patient", "handled_at"}
+    assert not staff_only & _properties(schema, "PatientThreadOutput")
+    assert staff_only <= _properties(schema, "StaffThreadOutput")
+    assert "is_staff_note" not in _properties(schema, "PatientMessageOutput")
+    assert "is_staff_note" in _properties(schema, "StaffMessageOutput")
+    start = schema["components"]["schemas"]["ThreadStartInputRequest"]
+    assert set(start["required"]) == {"subject", "body", "urgent"}
+    created = paths["/api/v1/messages/"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"]["$ref"].endswith("/PatientPosted")
+    assert "safety" in _properties(schema, "PatientPosted")
+    assert "409" in paths["/api/v1/messages/{public_id}/status/"]["post"]["responses"]

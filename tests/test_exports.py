@@ -12,19 +12,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from care.domain.messages import message_public_id
 from care.exports.services import export_job_request, export_job_run
 from care.exports.tables import (
     ASSESSMENT_COLUMNS,
     CHECKIN_COLUMNS,
     CHUNK,
     KINDS,
+    MESSAGE_COLUMNS,
     SESSION_COLUMNS,
     cell,
     csv_trailer_verify,
     export_csv,
     export_queryset,
 )
-from care.models import ExportJob, Patient, TreatmentSession
+from care.messages.services import message_post, message_thread_start
+from care.models import AuditEvent, ExportJob, Patient, TreatmentSession
 from care.records.services import assessment_submit
 from tests.factories import CheckInFactory, PatientFactory
 
@@ -169,7 +172,8 @@ def test_clinic_sessions_export_covers_own_clinic_only(
     assert rows[0]["scheduled_at"] == "2026-03-04T15:30:00Z"
 
 
-@pytest.mark.parametrize("records", ["", "patients", "checkins;drop"])
+# Messages are in the patient's own download only: staff read threads on their page.
+@pytest.mark.parametrize("records", ["", "patients", "checkins;drop", "messages"])
 def test_unknown_record_kind_is_a_clear_400(clinician_client, patient, records):
     response = clinician_client.get(
         reverse("care:patient-export", args=[patient.public_id]), {"records": records}
@@ -221,6 +225,7 @@ def test_clinic_export_query_count_does_not_grow_with_rows(clinician, clinic):
         ("checkins", CHECKIN_COLUMNS),
         ("assessments", ASSESSMENT_COLUMNS),
         ("sessions", SESSION_COLUMNS),
+        ("messages", MESSAGE_COLUMNS),
     ],
 )
 def test_the_docs_document_each_header_row(kind, columns):
@@ -272,12 +277,101 @@ def test_patient_downloads_own_csv_only(patient_client, patient, other_patient):
     assert [row["patient_id"] for row in rows] == [str(patient.public_id)]
     response = patient_client.get(reverse("care:my-export-csv"), {"records": "nope"})
     assert response.status_code == 400
+    assert "checkins, assessments, sessions, messages" in response.content.decode()
+
+
+STAFF_NOTE = "Staff note ZQXW: pharmacy called back"
+
+
+@pytest.fixture
+def conversation(patient, other_patient, clinician):
+    """The patient's thread with a reply, a staff note and an urgent answer; another
+    patient's thread."""
+    thread = message_thread_start(
+        patient=patient,
+        subject="=About my dose",
+        body="Can I move it?\nThanks",
+        urgent=False,
+        now=MOMENT,
+    ).message.thread
+    message_post(thread=thread, by=clinician, body=STAFF_NOTE, staff_note=True, now=MOMENT)
+    message_post(thread=thread, by=clinician, body="-Yes, call us.", now=MOMENT)
+    message_post(thread=thread, by=patient.user, body="OK", urgent=True, now=MOMENT)
+    message_thread_start(
+        patient=other_patient, subject="Theirs", body="Not yours", urgent=False, now=MOMENT
+    )
+    return thread
+
+
+def test_patient_downloads_own_messages_as_csv_without_staff_notes(
+    patient_client, patient, clinician, conversation
+):
+    response = patient_client.get(reverse("care:my-export-csv"), {"records": "messages"})
+
+    assert response["Content-Disposition"].startswith('attachment; filename="my-messages-')
+    rows = read(response)
+    assert [list(row) for row in rows[:1]] == [[name for name, _ in MESSAGE_COLUMNS]]
+    assert [row["body"] for row in rows] == ["Can I move it?\nThanks", "'-Yes, call us.", "OK"]
+    assert {row["patient_id"] for row in rows} == {str(patient.public_id)}
+    assert {row["thread_id"] for row in rows} == {str(conversation.public_id)}
+    assert {row["subject"] for row in rows} == {"'=About my dose"}
+    assert [row["sender"] for row in rows] == ["patient", "care_team", "patient"]
+    assert [row["author"] for row in rows] == ["", clinician.full_name, ""]
+    assert [row["urgent"] for row in rows] == ["no", "no", "yes"]
+    assert rows[0]["sent_at"] == "2026-03-04T15:30:00Z"
+    ids = list(conversation.messages.filter(is_staff_note=False).values_list("pk", flat=True))
+    assert [row["message_id"] for row in rows] == [
+        str(message_public_id(conversation.public_id, pk)) for pk in ids
+    ]
+    assert STAFF_NOTE not in b"".join(response.streaming_content).decode()
+    exported = AuditEvent.objects.get(actor=patient.user, action=AuditEvent.Action.EXPORTED)
+    assert (exported.what, exported.patient_id) == (AuditEvent.What.MESSAGE_THREAD, patient.pk)
+
+
+def test_patient_downloads_own_messages_in_the_json_without_staff_notes(
+    patient_client, conversation
+):
+    response = patient_client.get(reverse("care:my-export-json"))
+
+    assert STAFF_NOTE not in response.content.decode()
+    messages = response.json()["messages"]
+    assert [m["body"] for m in messages] == ["Can I move it?\nThanks", "-Yes, call us.", "OK"]
+    assert messages[0] == {
+        "thread_id": str(conversation.public_id),
+        "subject": "=About my dose",
+        "message_id": messages[0]["message_id"],
+        "sent_at": "2026-03-04T15:30:00Z",
+        "sender": "patient",
+        "author": "",
+        "urgent": False,
+        "body": "Can I move it?\nThanks",
+    }
+    assert messages[2]["urgent"] is True
+
+
+def test_the_messages_download_costs_the_same_statements_for_1_and_30(
+    patient_client, patient, clinician
+):
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = patient_client.get(reverse("care:my-export-csv"), {"records": "messages"})
+            b"".join(response.streaming_content)
+        return len(queries)
+
+    thread = message_thread_start(
+        patient=patient, subject="s", body="b", urgent=False, now=MOMENT
+    ).message.thread
+    small = cost()
+    for number in range(29):
+        message_post(thread=thread, by=clinician, body=f"r{number}", now=MOMENT)
+    assert cost() == small
 
 
 def test_settings_page_links_the_downloads(patient_client):
     page = patient_client.get(reverse("notifications:settings")).content.decode()
     assert reverse("care:my-export-json") in page
     assert reverse("care:my-export-csv") + "?records=assessments" in page
+    assert reverse("care:my-export-csv") + "?records=messages" in page
 
 
 def test_staff_have_no_own_data_download(clinician_client):

@@ -9,12 +9,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError, model_validator
 
-from care.api.fhir import patient_bundle
+from care.api.fhir import communication, patient_bundle
 from care.domain.instruments import PCL5_DEFAULT_CUTOFF
+from care.domain.messages import message_public_id
+from care.messages.selectors import patient_messages
+from care.messages.services import message_post, message_thread_start
+from care.models import AuditEvent, Message, MessageThread
 from care.records.services import assessment_submit
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +39,17 @@ OBSERVATION_STATUSES = {
     "unknown",
 }
 RESPONSE_STATUSES = {"in-progress", "completed", "amended", "entered-in-error", "stopped"}
+COMMUNICATION_STATUSES = {
+    "preparation",
+    "in-progress",
+    "not-done",
+    "on-hold",
+    "stopped",
+    "completed",
+    "entered-in-error",
+    "unknown",
+}
+REQUEST_PRIORITIES = {"routine", "urgent", "asap", "stat"}
 
 
 class StrictObservation(Observation):
@@ -52,7 +68,22 @@ class StrictQuestionnaireResponse(QuestionnaireResponse):
         return self
 
 
-STRICT = {"Observation": StrictObservation, "QuestionnaireResponse": StrictQuestionnaireResponse}
+class StrictCommunication(Communication):
+    @model_validator(mode="after")
+    def _known_codes(self):
+        if self.status not in COMMUNICATION_STATUSES:
+            raise ValueError(f"Communication.status {self.status!r} is not an R4 status")
+        if self.priority not in REQUEST_PRIORITIES:
+            raise ValueError(f"Communication.priority {self.priority!r} is not an R4 priority")
+        return self
+
+
+STRICT = {
+    "Observation": StrictObservation,
+    "QuestionnaireResponse": StrictQuestionnaireResponse,
+    "Communication": StrictCommunication,
+}
+NOTE = "Staff note: spoke to the pharmacy QQZ"
 
 
 def submit(patient, code, answers, *, difficulty=None, at=MOMENT, supersedes=None):
@@ -74,6 +105,7 @@ def bundle_of(patient, *, cutoff=PCL5_DEFAULT_CUTOFF):
         assessments=patient.assessments.all(),
         pcl5_cutoff=cutoff,
         now=MOMENT,
+        messages=patient_messages(patient=patient),
     )
 
 
@@ -124,6 +156,30 @@ def three(patient):
     return phq9, gad7, pcl5
 
 
+@pytest.fixture
+def conversation(patient, clinician):
+    """Two threads: a question, a staff note, the care team's reply and the patient's urgent
+    answer; and another thread started in between, not replied to."""
+    thread = message_thread_start(
+        patient=patient, subject="About my dose", body="Can I move it?", urgent=False, now=MOMENT
+    ).message.thread
+    message_post(
+        thread=thread, by=clinician, body=NOTE, staff_note=True, now=MOMENT + timedelta(minutes=1)
+    )
+    message_post(thread=thread, by=clinician, body="Yes, call us.", now=MOMENT + timedelta(hours=1))
+    message_post(
+        thread=thread, by=patient.user, body="Thanks", urgent=True, now=MOMENT + timedelta(hours=2)
+    )
+    other = message_thread_start(
+        patient=patient,
+        subject="Another thing",
+        body="Hello",
+        urgent=False,
+        now=MOMENT + timedelta(minutes=30),
+    ).message.thread
+    return thread, other
+
+
 def test_bundle_and_each_resource_validate_as_r4b(patient, three):
     bundle = bundle_of(patient)
 
@@ -150,10 +206,16 @@ def test_bundle_and_each_resource_validate_as_r4b(patient, three):
     assert bundle["timestamp"] == "2026-03-04T15:30:12.345678Z"
 
 
-def test_strict_models_reject_statuses_outside_r4_value_sets(patient, three):
+def test_strict_models_reject_statuses_outside_r4_value_sets(patient, three, conversation):
     bundle = bundle_of(patient)
     observation = resources(bundle, "Observation")[0]
     response = resources(bundle, "QuestionnaireResponse")[0]
+    message = resources(bundle, "Communication")[0]
+    Communication.model_validate(message | {"status": "sent", "priority": "whenever"})
+    with pytest.raises(ValidationError, match="not an R4 status"):
+        StrictCommunication.model_validate(message | {"status": "sent"})
+    with pytest.raises(ValidationError, match="not an R4 priority"):
+        StrictCommunication.model_validate(message | {"priority": "whenever"})
     # Plain fhir.resources accepts them; the strict subclasses do not.
     Observation.model_validate(observation | {"status": "bogus"})
     with pytest.raises(ValidationError, match="not an R4 status"):
@@ -179,7 +241,7 @@ def test_patient_with_no_assessments_gives_just_the_patient(patient):
     assert resource["birthDate"] == "1985-05-17"
 
 
-def test_references_resolve_inside_the_bundle(patient, three):
+def test_references_resolve_inside_the_bundle(patient, three, conversation):
     bundle = bundle_of(patient)
 
     full_urls = [e["fullUrl"] for e in bundle["entry"]]
@@ -192,6 +254,64 @@ def test_references_resolve_inside_the_bundle(patient, three):
         assert response["subject"]["reference"] == patient_url
         assert response["author"]["reference"] == patient_url
         assert response["source"]["reference"] == patient_url
+    for message in resources(bundle, "Communication"):
+        assert message["subject"] == {"reference": patient_url, "type": "Patient"}
+    assert any("inResponseTo" in m for m in resources(bundle, "Communication"))
+
+
+def test_messages_are_communications_and_staff_notes_are_left_out(
+    patient, clinician, three, conversation
+):
+    thread, _other = conversation
+    bundle = bundle_of(patient)
+
+    Bundle.model_validate(bundle)
+    messages = resources(bundle, "Communication")
+    for message in messages:
+        assert StrictCommunication.model_validate(message).id == message["id"]
+    assert NOTE not in json.dumps(bundle)
+    assert [m["payload"] for m in messages] == [
+        [{"contentString": text}] for text in ("Can I move it?", "Hello", "Yes, call us.", "Thanks")
+    ]
+    question, hello, reply, thanks = messages
+    patient_ref = {"reference": f"urn:uuid:{patient.public_id}", "type": "Patient"}
+    ids = dict(Message.objects.filter(is_staff_note=False).values_list("body", "pk"))
+    assert question["id"] == str(message_public_id(thread.public_id, ids["Can I move it?"]))
+    assert question["identifier"] == [
+        {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{question['id']}"}
+    ]
+    assert question["status"] == "completed"
+    assert question["topic"] == {"text": "About my dose"}
+    assert question["sent"] == "2026-03-04T15:30:12.345678Z"
+    assert (question["sender"], question["recipient"]) == (patient_ref, [{"display": "Care team"}])
+    assert "inResponseTo" not in question and "inResponseTo" not in hello
+    assert hello["topic"] == {"text": "Another thing"}
+    assert (reply["sender"], reply["recipient"]) == (
+        {"display": clinician.full_name},
+        [patient_ref],
+    )
+    assert reply["inResponseTo"] == [
+        {"reference": f"urn:uuid:{question['id']}", "type": "Communication"}
+    ]
+    assert thanks["inResponseTo"][0]["reference"] == f"urn:uuid:{reply['id']}"
+    assert [m["priority"] for m in messages] == ["routine", "routine", "routine", "urgent"]
+
+
+def test_a_staff_note_is_never_a_communication(patient, clinician, conversation):
+    note = Message.objects.get(is_staff_note=True)
+
+    with pytest.raises(ValueError, match="not a communication"):
+        communication(note, message_id=uuid.uuid4(), patient_ref="urn:uuid:x")
+    # Even handed one, the Bundle leaves it out.
+    bundle = patient_bundle(
+        patient=patient,
+        assessments=[],
+        pcl5_cutoff=PCL5_DEFAULT_CUTOFF,
+        now=MOMENT,
+        messages=Message.objects.select_related("thread", "author"),
+    )
+    assert len(resources(bundle, "Communication")) == 4
+    assert NOTE not in json.dumps(bundle)
 
 
 def test_phq9_response_and_total(patient, three):
@@ -368,8 +488,26 @@ def test_patients_cannot_export_even_their_own_bundle(patient_client, patient):
     assert patient_client.get(fhir_url(patient)).status_code == 404
 
 
+def test_staff_get_the_messages_without_notes_and_nothing_is_marked_read(
+    clinician_client, clinician, patient, conversation
+):
+    thread, _ = conversation
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+
+    response = clinician_client.get(fhir_url(patient))
+
+    bundle = response.json()
+    Bundle.model_validate(bundle)
+    assert len(resources(bundle, "Communication")) == 4
+    assert NOTE not in response.content.decode()
+    # An export is audited as one (not as an opening of each thread), and reads nothing.
+    rows = AuditEvent.objects.filter(actor=clinician, id__gt=before).values_list("action", "what")
+    assert list(rows) == [(AuditEvent.Action.EXPORTED, AuditEvent.What.FHIR)]
+    assert MessageThread.objects.get(pk=thread.pk).staff_unread == 2
+
+
 def test_the_endpoint_costs_the_same_queries_for_3_and_30_assessments(
-    clinician_client, patient, other_patient
+    clinician_client, clinician, patient, other_patient
 ):
     for number in range(3):
         submit(patient, "gad7", dict.fromkeys(range(1, 8), 1), at=MOMENT + timedelta(days=number))
@@ -377,6 +515,13 @@ def test_the_endpoint_costs_the_same_queries_for_3_and_30_assessments(
         submit(
             other_patient, "gad7", dict.fromkeys(range(1, 8), 2), at=MOMENT + timedelta(days=number)
         )
+    for who, threads in ((patient, 1), (other_patient, 10)):
+        for number in range(threads):
+            at = MOMENT + timedelta(hours=number)
+            thread = message_thread_start(
+                patient=who, subject="s", body="b", urgent=False, now=at
+            ).message.thread
+            message_post(thread=thread, by=clinician, body="r", now=at)
     counts = []
     for who in (patient, other_patient):
         with CaptureQueriesContext(connection) as queries:

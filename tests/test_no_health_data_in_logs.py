@@ -340,6 +340,9 @@ def test_staff_pages_leave_no_health_data_behind(
     assert_nothing_found(seen, mailoutbox, enqueued)
 
 
+JSON = "application/json"
+
+
 def test_the_api_leaves_no_health_data_behind(marked, clinician, mailoutbox, enqueued, seen):
     phone, staff = bearer(marked.user), bearer(clinician)
     phq9 = {"instrument": "phq9", "answers": PHQ9, "difficulty": 2}
@@ -365,8 +368,32 @@ def test_the_api_leaves_no_health_data_behind(marked, clinician, mailoutbox, enq
         for alert in Alert.objects.filter(patient=marked)
     ]
 
+    # Messages, both sides: an urgent start, replies, a staff note, reads, a refusal.
+    words = {"subject": note("api-subject"), "body": note("api-message"), "urgent": True}
+    started = phone.post("/api/v1/messages/", words, "application/json")
+    thread = f"/api/v1/messages/{started.json()['thread']['id']}"
+    messages = [
+        started,
+        phone.post(f"{thread}/replies/", {"body": note("api-again"), "urgent": False}, JSON),
+        staff.post(f"{thread}/replies/", {"body": note("api-staff-reply")}, JSON),
+        staff.post(f"{thread}/notes/", {"body": note("api-staff-note")}, JSON),
+    ]
+    too_long = {"subject": note("api-s"), "body": note("api-long") + "x" * 2000, "urgent": False}
+    refused_message = phone.post("/api/v1/messages/", too_long, JSON)
+    message_reads = [
+        phone.get("/api/v1/messages/"),
+        phone.get(f"{thread}/"),
+        staff.get("/api/v1/messages/", {"patient": marked.public_id, "unread": "true"}),
+        staff.get(f"{thread}/"),
+        staff.get(f"{patient_api}/fhir/"),
+    ]
+
     assert [r.status_code for r in posted] == [201, 201] and refused.status_code == 400
     assert {r.status_code for r in reads + acks} == {200} and len(acks) == 2
+    assert [r.status_code for r in messages] == [201] * 4 and refused_message.status_code == 400
+    assert {r.status_code for r in message_reads} == {200}
+    assert note("api-staff-note").encode() in message_reads[3].content
+    assert Alert.objects.filter(patient=marked, kind="message_urgent").count() == 1
     assert_nothing_found(seen, mailoutbox, enqueued)
 
 

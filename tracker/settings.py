@@ -354,8 +354,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ketamine follow-up care tracker API",
     "DESCRIPTION": (
-        "Version 1. Patients: check-ins, questionnaires, reminder settings. Clinic staff: "
-        "caseload, trends, sessions, alerts, FHIR R4 export. Authenticate with a bearer token "
+        "Version 1. Patients: check-ins, questionnaires, reminder settings, messages to the "
+        "care team. Clinic staff: caseload, trends, sessions, alerts, messages, outcomes, "
+        "FHIR R4 export. Authenticate with a bearer token "
         "(`POST /api/v1/auth/tokens/`) or the web session. Every 4xx answer has the body "
         "`{status, code, detail, errors}`."
     ),
@@ -370,6 +371,7 @@ SPECTACULAR_SETTINGS = {
         "PatientStatusEnum": "care.models.accounts.Patient.Status",
         "SessionStatusEnum": "care.models.sessions.TreatmentSession.Status",
         "AlertKindEnum": "care.models.alerts.Alert.Kind",
+        "MessageThreadStatusEnum": "care.models.messages.MessageThread.Status",
     },
 }
 

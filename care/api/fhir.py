@@ -21,6 +21,16 @@ output). Shapes follow docs/clinical.md §7:
   given as text only: HL7's interpretation codes (high/low/normal) do not say
   "moderately severe".
 - Superseded assessments (a correction replaced them) are left out.
+- Communication: one per message between the patient and their care team (the patient's
+  messages and the care team's replies), oldest first: `status` completed, `subject` the
+  Patient, `topic` the thread's subject as text, `sent`, `payload` the text, `priority`
+  "urgent" for a message the patient marked urgent (else "routine"), `inResponseTo` the
+  message before it in the thread. The patient is sender or recipient by reference; the
+  care team, which has no resource here, by display text (the author's name, "Care team").
+  The id is the message's opaque id (`care.domain.messages.message_public_id`), the one the
+  API gives. Staff notes are left out: a note is the care team's internal record about the
+  thread, not a communication with the patient, and a Bundle that leaves the clinic (to
+  another system, or to the patient) must not carry it.
 """
 
 from __future__ import annotations
@@ -31,10 +41,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from care.domain.instruments import INSTRUMENTS, AnswerOption, Instrument, Item
+from care.domain.messages import message_public_id
 from care.domain.scoring import band_for_code, instrument_bands
 
 if TYPE_CHECKING:
-    from care.models import Assessment, Patient
+    from care.models import Assessment, Message, Patient
 
 JSON = dict[str, Any]
 
@@ -52,13 +63,16 @@ def patient_bundle(
     assessments: Iterable[Assessment],
     pcl5_cutoff: int,
     now: datetime,
+    messages: Iterable[Message] = (),
 ) -> JSON:
-    """A FHIR R4 collection Bundle of `patient` and their current questionnaire results.
+    """A FHIR R4 collection Bundle of `patient`, their current questionnaire results and
+    their messages with the care team.
 
     `assessments` are the patient's (e.g. `patient.assessments.all()`); any of them that
     another one in the list supersedes is left out. `pcl5_cutoff` is the clinic's
     probable-PTSD cut-off, used for the PCL-5 reference range. `now` (aware) is the
-    Bundle's timestamp.
+    Bundle's timestamp. `messages` are the patient's messages with their thread and author
+    loaded; staff notes among them are left out.
     """
     patient_url = _urn(patient.public_id)
     entries = [_entry(patient_url, patient_resource(patient))]
@@ -84,6 +98,10 @@ def patient_bundle(
                     ),
                 )
             )
+    entries += [
+        _entry(_urn(resource["id"]), resource)
+        for resource in communications(messages, patient_ref=patient_url)
+    ]
     return {
         "resourceType": "Bundle",
         "type": "collection",
@@ -207,6 +225,47 @@ def total_observation(
         resource["referenceRange"] = [reference_range]
     resource["derivedFrom"] = [_reference(response_ref, "QuestionnaireResponse")]
     return resource
+
+
+def communications(messages: Iterable[Message], *, patient_ref: str) -> list[JSON]:
+    """The Communications of the messages between the patient and the care team, oldest
+    first (staff notes left out); each answers the message before it in its thread."""
+    shown = sorted(
+        (m for m in messages if not m.is_staff_note),
+        key=lambda m: (m.created_at, m.pk),
+    )
+    previous: dict[int, str] = {}  # thread -> the urn of its latest message so far
+    resources = []
+    for message in shown:
+        message_id = message_public_id(message.thread.public_id, message.pk)
+        resource = communication(message, message_id=message_id, patient_ref=patient_ref)
+        if message.thread_id in previous:
+            resource["inResponseTo"] = [_reference(previous[message.thread_id], "Communication")]
+        previous[message.thread_id] = _urn(message_id)
+        resources.append(resource)
+    return resources
+
+
+def communication(message: Message, *, message_id: uuid.UUID, patient_ref: str) -> JSON:
+    """One message as a completed Communication about (and with) the patient."""
+    if message.is_staff_note:
+        raise ValueError("A staff note is not a communication with the patient.")
+    patient = _reference(patient_ref, "Patient")
+    author = message.author.full_name if message.author is not None else ""
+    care_team: JSON = {"display": author or "Care team"}
+    return {
+        "resourceType": "Communication",
+        "id": str(message_id),
+        "identifier": [_identifier(message_id)],
+        "status": "completed",
+        "priority": "urgent" if message.is_urgent else "routine",
+        "subject": patient,
+        "topic": {"text": message.thread.subject},
+        "sent": _instant(message.created_at),
+        "sender": patient if message.from_patient else care_team,
+        "recipient": [{"display": "Care team"} if message.from_patient else patient],
+        "payload": [{"contentString": message.body}],
+    }
 
 
 def _reference_range(

@@ -119,6 +119,21 @@ class ReminderFiguresOutput(serializers.Serializer):
     waiting = CountOutput(help_text="Not sent yet (waiting or being sent).")
 
 
+class MessageFiguresOutput(serializers.Serializer):
+    patient_messages = CountOutput(help_text="The patients' messages sent in the period.")
+    care_team_replies = CountOutput(
+        help_text="The care team's replies sent in the period (staff notes are not counted)."
+    )
+    threads_started = CountOutput(help_text="Threads the patients started in the period.")
+    replied = CountOutput(help_text="Of the threads started, those the care team replied to.")
+    no_reply_yet = CountOutput(help_text="Of the threads started, those not replied to yet.")
+    median_hours_to_first_reply = serializers.FloatField(
+        allow_null=True,
+        help_text="From the thread's first message to the care team's first reply, wall-clock "
+        f"hours, one decimal; null for fewer than {SMALL_COUNT_BELOW} replied to.",
+    )
+
+
 class PeriodOutput(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
@@ -147,6 +162,9 @@ class OutcomesOutput(serializers.Serializer):
     reminders = ReminderFiguresOutput(
         help_text="The cohort's check-in, questionnaire and session reminders due in the period."
     )
+    messages = MessageFiguresOutput(
+        help_text="Messages between the cohort and the care team, and the time to a first reply."
+    )
 
 
 def _choices(pairs) -> str:
@@ -172,7 +190,8 @@ PARAMETERS = [
 
 class OutcomesApi(APIView):
     """The clinic's outcome figures: response and remission at the end of induction, 3 and 6
-    months, time to first response and mean change by week, adherence and alert workload.
+    months, time to first response and mean change by week, adherence, alert workload,
+    reminders and messages (volume, time to a first reply).
 
     The same patients and definitions as the outcomes page (`/staff/outcomes/`), for a period
     (`start`..`end`, at most 3 years, not after today) and filters. As in the page's CSV,

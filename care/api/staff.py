@@ -24,6 +24,7 @@ from care.audit.services import audit_view
 from care.caseload.selectors import caseload_patients, caseload_rows
 from care.caseload.trends import patient_trends
 from care.common.access import get_alert_for_user, get_membership_for_user, get_patient_for_user
+from care.messages.selectors import patient_messages
 from care.models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 
 
@@ -317,7 +318,7 @@ class AlertAcknowledgeApi(APIView):
 class FhirEntryOutput(serializers.Serializer):
     fullUrl = serializers.CharField(help_text="urn:uuid:<id>")
     resource = serializers.DictField(
-        help_text="A Patient, QuestionnaireResponse or Observation (FHIR R4)."
+        help_text="A Patient, QuestionnaireResponse, Observation or Communication (FHIR R4)."
     )
 
 
@@ -329,9 +330,11 @@ class FhirBundleOutput(serializers.Serializer):
 
 
 class PatientFhirApi(APIView):
-    """The patient's questionnaire results as a FHIR R4 Bundle (collection): the Patient,
-    a QuestionnaireResponse per questionnaire (LOINC items and answers) and an Observation
-    per total score (LOINC 44261-6, 70274-6, 101698-9; unit `{score}`)."""
+    """The patient's questionnaire results and messages as a FHIR R4 Bundle (collection):
+    the Patient, a QuestionnaireResponse per questionnaire (LOINC items and answers), an
+    Observation per total score (LOINC 44261-6, 70274-6, 101698-9; unit `{score}`) and a
+    Communication per message between the patient and the care team (staff notes left
+    out)."""
 
     @extend_schema(responses=FhirBundleOutput)
     def get(self, request: Request, public_id: str) -> Response:
@@ -349,5 +352,6 @@ class PatientFhirApi(APIView):
             assessments=Assessment.objects.filter(patient=patient).order_by("completed_at"),
             pcl5_cutoff=patient.clinic.pcl5_cutoff,
             now=timezone.now(),
+            messages=patient_messages(patient=patient),
         )
         return Response(bundle)

@@ -3,7 +3,7 @@ endpoints (tracker/urls.py)."""
 
 from django.urls import path
 
-from care.api import outcomes, staff, tokens, views
+from care.api import messages, outcomes, staff, tokens, views
 from care.api.routing import api
 
 urlpatterns = [
@@ -26,4 +26,30 @@ urlpatterns = [
         name="alert-acknowledge",
     ),
     path("outcomes/", api(outcomes.OutcomesApi), name="outcomes"),
+    path("messages/", api(messages.ThreadListApi), name="message-thread-list"),
+    path(
+        "messages/<uuid:public_id>/",
+        api(messages.ThreadDetailApi),
+        name="message-thread-detail",
+    ),
+    path(
+        "messages/<uuid:public_id>/replies/",
+        api(messages.ThreadReplyApi),
+        name="message-thread-reply",
+    ),
+    path(
+        "messages/<uuid:public_id>/notes/",
+        api(messages.ThreadNoteApi),
+        name="message-thread-note",
+    ),
+    path(
+        "messages/<uuid:public_id>/assign/",
+        api(messages.ThreadAssignApi),
+        name="message-thread-assign",
+    ),
+    path(
+        "messages/<uuid:public_id>/status/",
+        api(messages.ThreadStatusApi),
+        name="message-thread-status",
+    ),
 ]

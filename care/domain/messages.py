@@ -8,6 +8,7 @@ as "\\n" whatever the browser sent.
 """
 
 import unicodedata
+import uuid
 
 BODY_MAX_LENGTH = 2000
 SUBJECT_MAX_LENGTH = 120
@@ -67,3 +68,15 @@ def message_subject(text: str) -> str:
             f"(this one has {len(subject)})."
         )
     return subject
+
+
+def message_public_id(thread_public_id: uuid.UUID | str, message_pk: int) -> uuid.UUID:
+    """A message's opaque id outside the database (the API, the patient's download, the FHIR
+    Communication): derived from its thread's opaque id and its row, so the same message
+    always has the same id and its row number is not shown."""
+    thread = (
+        thread_public_id
+        if isinstance(thread_public_id, uuid.UUID)
+        else uuid.UUID(str(thread_public_id))
+    )
+    return uuid.uuid5(thread, f"message:{message_pk}")

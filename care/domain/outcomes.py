@@ -40,6 +40,12 @@ same plain words:
 - **Alert workload**: alerts about the cohort raised in the period, by kind; the median
   minutes from raised to acknowledged (acknowledged ones); escalated (the response target
   passed and the clinicians were e-mailed); still open now.
+- **Messages** between the cohort and the care team: the patients' messages and the care
+  team's replies sent in the period (staff notes are neither), and the threads the patients
+  started in it. Of those threads, the ones the care team has replied to and the median
+  hours that passed (wall-clock: nights and weekends count, not only opening hours) from
+  the thread's first message (the patient's) to the care team's first reply, whenever it
+  came; the others are counted as "no reply yet".
 
 Counts are exact here; `suppressed` and the CSV / API shapes in `care.outcomes.export`
 write counts of 1 to 4 as "fewer than 5".
@@ -49,7 +55,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import median
@@ -150,6 +156,17 @@ class ReminderCount:
 
 
 @dataclass(frozen=True)
+class ThreadRecord:
+    """A message thread of a cohort patient, started before the end of the period, with a
+    message the patient can see in it (staff notes are not messages here)."""
+
+    started_at: datetime  # its first message, the patient's
+    first_reply_at: datetime | None  # the care team's first reply, whenever it came
+    patient_messages: int  # the patient's messages sent in the period
+    replies: int  # the care team's replies sent in the period
+
+
+@dataclass(frozen=True)
 class OutcomeData:
     period: Period
     patients: tuple[CohortPatient, ...]
@@ -157,6 +174,7 @@ class OutcomeData:
     alerts: tuple[AlertRecord, ...] = ()
     alert_kinds: tuple[str, ...] = ()  # every kind, in the order tables list them
     reminders: tuple[ReminderCount, ...] = ()
+    threads: tuple[ThreadRecord, ...] = ()
 
 
 # Outputs
@@ -270,6 +288,16 @@ class ReminderFigures:
 
 
 @dataclass(frozen=True)
+class MessageFigures:
+    patient_messages: int  # sent in the period
+    replies: int  # the care team's, sent in the period
+    threads_started: int  # in the period
+    replied: int  # of the threads started, those the care team has replied to
+    median_hours_to_reply: Fraction | None  # of those; None when none
+    no_reply_yet: int  # of the threads started, those not replied to yet
+
+
+@dataclass(frozen=True)
 class OutcomeReport:
     period: Period
     patients: int
@@ -278,6 +306,7 @@ class OutcomeReport:
     adherence: AdherenceFigures
     alerts: AlertWorkload
     reminders: ReminderFigures
+    messages: MessageFigures
 
 
 # Questionnaire outcomes
@@ -565,6 +594,32 @@ def reminder_figures(counts: Sequence[ReminderCount]) -> ReminderFigures:
     )
 
 
+def hours_between(start: datetime, end: datetime) -> Fraction:
+    """The time that passed, in hours (in UTC: a change of the clocks is no hour of waiting)."""
+    elapsed = end.astimezone(UTC) - start.astimezone(UTC)
+    return Fraction(elapsed // timedelta(microseconds=1), 3_600_000_000)
+
+
+def message_figures(threads: Sequence[ThreadRecord], period: Period) -> MessageFigures:
+    """Messages sent in the period, and the time to a first reply of the threads started in
+    it (wall-clock hours)."""
+    starts_at, ends_at = period.starts_at, period.ends_at
+    started = [t for t in threads if starts_at <= t.started_at < ends_at]
+    waits = [
+        hours_between(t.started_at, t.first_reply_at)
+        for t in started
+        if t.first_reply_at is not None
+    ]
+    return MessageFigures(
+        patient_messages=sum(t.patient_messages for t in threads),
+        replies=sum(t.replies for t in threads),
+        threads_started=len(started),
+        replied=len(waits),
+        median_hours_to_reply=median(waits) if waits else None,
+        no_reply_yet=len(started) - len(waits),
+    )
+
+
 def outcome_report(data: OutcomeData, *, today: date) -> OutcomeReport:
     """Every figure of the outcomes page for the cohort in `data`."""
     return OutcomeReport(
@@ -577,6 +632,7 @@ def outcome_report(data: OutcomeData, *, today: date) -> OutcomeReport:
         adherence=adherence(data.patients, data.period, today=today),
         alerts=alert_workload(data.alerts, data.period, kinds=data.alert_kinds),
         reminders=reminder_figures(data.reminders),
+        messages=message_figures(data.threads, data.period),
     )
 
 

@@ -1,7 +1,8 @@
 """CSV exports of a clinic's records: column definitions and streamed rows.
 
 One table per record kind (check-ins, assessments, sessions), the same columns for one
-patient or a whole clinic. Times are UTC in ISO 8601; a check-in's `day` is the patient's
+patient or a whole clinic; a patient's own download adds their messages with the care
+team (never a staff note). Times are UTC in ISO 8601; a check-in's `day` is the patient's
 local day. Cells that a spreadsheet would run as a formula are prefixed with `'`.
 The header rows are documented in docs/features.md ("CSV export").
 
@@ -24,8 +25,10 @@ from typing import Any
 
 from django.db.models import F, Model, QuerySet
 
+from care.domain.messages import message_public_id
 from care.exports.sql_copy import FORMULA_STARTS, copy_rows
-from care.models import Assessment, CheckIn, Patient, TreatmentSession
+from care.messages.selectors import patient_messages
+from care.models import Assessment, CheckIn, Message, Patient, TreatmentSession
 
 CHUNK = 500
 # Rows are sent to the client in pieces of about this many bytes.
@@ -111,6 +114,36 @@ SESSION_COLUMNS: list[Column] = [
 KINDS = ("checkins", "assessments", "sessions")
 
 
+def _sender(message: Message) -> str:
+    return "patient" if message.from_patient else "care_team"
+
+
+def _author(message: Message) -> str:
+    """The care team member who wrote it (empty for the patient's own messages)."""
+    if message.from_patient:
+        return ""
+    return (message.author.full_name if message.author else "") or "Care team"
+
+
+# The patient's messages with their care team, in their own download only (never a staff
+# note; the staff exports have no messages: staff read a thread on its page, where every
+# opening is in the audit trail).
+MESSAGE_COLUMNS: list[Column] = [
+    ("patient_id", lambda m: m.thread.patient.public_id),
+    ("thread_id", lambda m: m.thread.public_id),
+    ("subject", lambda m: m.thread.subject),
+    ("message_id", lambda m: message_public_id(m.thread.public_id, m.pk)),
+    ("sent_at", lambda m: m.created_at),
+    ("sender", _sender),
+    ("author", _author),
+    ("urgent", lambda m: m.is_urgent),
+    ("body", lambda m: m.body),
+]
+
+# What a patient downloads of their own: the staff's kinds and their messages.
+PATIENT_KINDS = (*KINDS, "messages")
+
+
 # Per record kind: its model, its columns, its order after the patient.
 RECORDS: dict[str, tuple[type[Model], list[Column], str]] = {
     "checkins": (CheckIn, CHECKIN_COLUMNS, "local_date"),
@@ -187,6 +220,32 @@ def export_csv(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
     return with_trailer(export_lines(kind, patients))
 
 
+def message_csv(patient: Patient) -> Iterator[bytes]:
+    """The patient's own messages as CSV (one patient's: written row by row through `cell`,
+    not by COPY), trailer included."""
+    writer = csv.writer(_Line())
+
+    def lines() -> Iterator[bytes]:
+        yield writer.writerow([name for name, _ in MESSAGE_COLUMNS]).encode()
+        for message in _own_messages(patient):
+            yield writer.writerow([cell(value(message)) for _, value in MESSAGE_COLUMNS]).encode()
+
+    return with_trailer(lines())
+
+
+class _Line:
+    """A csv writer's file that hands each row back as text."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _own_messages(patient: Patient) -> Iterator[Message]:
+    for message in patient_messages(patient=patient).iterator(chunk_size=CHUNK):
+        message.thread.patient = patient  # the patient's id for each row, without a query
+        yield message
+
+
 def _plain(value):
     """A JSON-ready value (UUIDs, decimals and times as text; the rest as is)."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -206,6 +265,10 @@ def patient_data(patient: Patient, *, now: datetime) -> dict:
             {name: _plain(value(row)) for name, value in columns if name != "patient_id"}
             for row in rows.iterator(chunk_size=CHUNK)
         ]
+    records["messages"] = [
+        {name: _plain(value(row)) for name, value in MESSAGE_COLUMNS if name != "patient_id"}
+        for row in _own_messages(patient)
+    ]
     return {
         "exported_at": _plain(now),
         "patient": {

@@ -26,7 +26,7 @@ from care.exports.services import (
     export_job_request,
     export_path,
 )
-from care.exports.tables import KINDS, export_csv, patient_data
+from care.exports.tables import KINDS, PATIENT_KINDS, export_csv, message_csv, patient_data
 from care.models import AuditEvent, ExportJob, Patient
 
 # Pieces of an export file sent at once.
@@ -39,24 +39,34 @@ AUDIT_KINDS = {
     "checkins": AuditEvent.What.CHECKIN,
     "assessments": AuditEvent.What.ASSESSMENT,
     "sessions": AuditEvent.What.SESSION,
+    "messages": AuditEvent.What.MESSAGE_THREAD,
 }
 
 
 def _csv(
-    request: AuthenticatedHttpRequest, patients, name: str, patient: Patient | None
+    request: AuthenticatedHttpRequest,
+    patients,
+    name: str,
+    patient: Patient | None,
+    *,
+    own: bool = False,
 ) -> HttpResponse | StreamingHttpResponse:
     """The CSV of the record kind asked for (`?records=`), or a 400 naming the choices.
 
-    `patient` is the one patient exported (None: the whole clinic), for the audit trail.
+    `patient` is the one patient exported (None: the whole clinic), for the audit trail;
+    `own`: the patient's own download, which has their messages too.
     """
     kind = request.GET.get("records", "")
-    if kind not in KINDS:
-        message = _("Choose the records to export: %(kinds)s.") % {"kinds": ", ".join(KINDS)}
+    kinds = PATIENT_KINDS if own else KINDS
+    if kind not in kinds:
+        message = _("Choose the records to export: %(kinds)s.") % {"kinds": ", ".join(kinds)}
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     audit_view(request, action=AuditEvent.Action.EXPORTED, what=AUDIT_KINDS[kind], patient=patient)
-    response = StreamingHttpResponse(
-        export_csv(kind, patients), content_type="text/csv; charset=utf-8"
-    )
+    if kind == "messages" and patient is not None:
+        rows = message_csv(patient)
+    else:
+        rows = export_csv(kind, patients)
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="{name}-{kind}-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
@@ -190,7 +200,8 @@ def clinic_export_download(
 
 @never_cache
 def my_export_json(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """All of the signed-in patient's own data as one JSON file."""
+    """All of the signed-in patient's own data as one JSON file (their messages with the
+    care team too, never a staff note)."""
     patient = get_own_patient_for_user(request.user)
     audit_view(
         request,
@@ -208,6 +219,6 @@ def my_export_json(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @never_cache
 def my_export_csv(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """The signed-in patient's own records of one kind, as CSV."""
+    """The signed-in patient's own records of one kind (their messages too), as CSV."""
     patient = get_own_patient_for_user(request.user)
-    return _csv(request, Patient.objects.filter(pk=patient.pk), "my", patient)
+    return _csv(request, Patient.objects.filter(pk=patient.pk), "my", patient, own=True)

@@ -45,6 +45,17 @@ def thread_messages(*, thread: MessageThread, for_patient: bool) -> QuerySet[Mes
     return messages.filter(is_staff_note=False) if for_patient else messages
 
 
+def patient_messages(*, patient: Patient) -> QuerySet[Message]:
+    """The messages between the patient and their care team (never the staff notes),
+    thread by thread, oldest first, with their thread and author: what leaves the clinic
+    with the patient's record (their own download, the FHIR export)."""
+    return (
+        Message.objects.filter(thread__patient=patient, is_staff_note=False)
+        .select_related("thread", "author")
+        .order_by("thread__created_at", "thread_id", "created_at", "id")
+    )
+
+
 def patient_unread_threads_count(*, patient: Patient) -> int:
     """How many of the patient's threads have a reply they have not opened."""
     return patient.message_threads.filter(patient_unread__gt=0).count()

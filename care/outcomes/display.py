@@ -18,6 +18,7 @@ from care.domain.outcomes import (
     SMALL_COUNT_BELOW,
     AlertKindFigures,
     InstrumentOutcomes,
+    MessageFigures,
     OutcomeReport,
     PatientAdherence,
     ReminderFigures,
@@ -90,6 +91,15 @@ def minutes(value: Fraction | None, n: int) -> Cell:
     whole = int(one_decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     hours, rest = divmod(whole, 60)
     text = f"{whole} min" if whole < 120 else f"{hours} h {rest} min"
+    return Cell(text, text if n >= SMALL_COUNT_BELOW else "left out")
+
+
+def hours(value: Fraction | None, n: int) -> Cell:
+    """'3.5 hours' (wall-clock), or 'none'."""
+    if value is None:
+        return Cell("none", "none")
+    rounded = one_decimal(value)
+    text = f"{rounded} hour" if rounded == 1 else f"{rounded} hours"
     return Cell(text, text if n >= SMALL_COUNT_BELOW else "left out")
 
 
@@ -232,6 +242,17 @@ def _reminders(figures: ReminderFigures) -> dict:
     }
 
 
+def _messages(figures: MessageFigures) -> dict:
+    return {
+        "patient_messages": count(figures.patient_messages),
+        "replies": count(figures.replies),
+        "threads_started": count(figures.threads_started),
+        "replied": share(figures.replied, figures.threads_started),
+        "no_reply_yet": count(figures.no_reply_yet),
+        "median": hours(figures.median_hours_to_reply, figures.replied),
+    }
+
+
 def chart_data(report: OutcomeReport) -> dict:
     """The two charts' series (json_script), per questionnaire and week:
 
@@ -311,5 +332,6 @@ def outcome_page(
         "alerts": [_alerts(k, kind_labels.get(k.kind, k.kind)) for k in report.alerts.kinds],
         "alerts_total": _alerts(report.alerts.total, "All kinds"),
         "reminders": _reminders(report.reminders),
+        "messages": _messages(report.messages),
         "chart": chart_data(report),
     }

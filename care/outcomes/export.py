@@ -3,7 +3,8 @@
 Both carry the same figures, and no patient rows. A count of 1 to 4 is written
 "fewer than 5" (`count` null in JSON) and whatever is worked out from it is left out: a
 percentage with such a count or denominator, a mean over fewer than 5 patients, a median
-over fewer than 5 alerts, and the time-to-response curve once fewer than 5 are at risk.
+over fewer than 5 alerts or replied threads, and the time-to-response curve once fewer than
+5 are at risk.
 Zero stays 0. This is simple cell suppression: it does not stop every subtraction between
 cells (e.g. a total minus the other rows), which is why no patient-level row is ever added.
 """
@@ -107,6 +108,7 @@ def report_json(
     windows = adherence.windows
     alerts = report.alerts
     reminders = report.reminders
+    messages = report.messages
 
     def kind(figures) -> dict:
         return {
@@ -158,6 +160,16 @@ def report_json(
             ],
             "failed": count_cell(reminders.failed),
             "waiting": count_cell(reminders.waiting),
+        },
+        "messages": {
+            "patient_messages": count_cell(messages.patient_messages),
+            "care_team_replies": count_cell(messages.replies),
+            "threads_started": count_cell(messages.threads_started),
+            "replied": count_cell(messages.replied),
+            "no_reply_yet": count_cell(messages.no_reply_yet),
+            "median_hours_to_first_reply": _exact_enough(
+                messages.median_hours_to_reply, messages.replied
+            ),
         },
     }
 
@@ -236,4 +248,12 @@ def csv_rows(figures: dict) -> list[list]:
         add("reminders", "", "skipped", reason["label"], count=reason["count"])
     add("reminders", "", "", "failed", count=reminders["failed"])
     add("reminders", "", "", "still waiting", count=reminders["waiting"])
+    messages = figures["messages"]
+    add("messages", "", "", "patients' messages sent", count=messages["patient_messages"])
+    add("messages", "", "", "care team replies sent", count=messages["care_team_replies"])
+    add("messages", "", "", "threads started", count=messages["threads_started"])
+    add("messages", "", "threads started", "replied to", count=messages["replied"])
+    add("messages", "", "threads started", "no reply yet", count=messages["no_reply_yet"])
+    median = _value(messages["median_hours_to_first_reply"])
+    add("messages", "", "threads started", "median hours to first reply", value=median)
     return rows

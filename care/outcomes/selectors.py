@@ -1,10 +1,11 @@
 """Reads for the outcomes page: a clinic's cohort as the plain values of `care.domain.outcomes`.
 
-Six queries whatever the number of patients: the cohort's patients (with their first held
+Seven queries whatever the number of patients: the cohort's patients (with their first held
 session), their check-in counts (counted by the database, per patient, with conditional
 counts: no check-in row is fetched), their questionnaire scores and completions (only those
-the figures can use), their held sessions in the period, their alerts raised in it, and
-their reminders due in it (counted by status and skip reason).
+the figures can use), their held sessions in the period, their alerts raised in it, their
+reminders due in it (counted by status and skip reason), and their message threads active
+in it (one row a thread, its messages counted by the database).
 The later queries select the cohort by a subquery, not by a list of ids.
 """
 
@@ -13,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
 from care.caseload.selectors import CONDITIONS
 from care.domain.clock import local_date
@@ -27,11 +28,12 @@ from care.domain.outcomes import (
     OutcomeData,
     OutcomeReport,
     Period,
+    ThreadRecord,
     adherence_windows,
     outcome_report,
 )
 from care.domain.rules import ScorePoint
-from care.models import Alert, Assessment, CheckIn, Clinic, Patient
+from care.models import Alert, Assessment, CheckIn, Clinic, MessageThread, Patient
 from care.models.sessions import first_treatment_at_subquery, held_sessions
 from care.outcomes.reminders import reminder_counts
 from care.records.selectors import patient_instrument_codes
@@ -179,6 +181,25 @@ def outcome_data(
     # the app that sends them: care.outcomes.reminders).
     reminders = reminder_counts(cohort=cohort, starts_at=starts_at, ends_at=ends_at)
 
+    # 7. The cohort's message threads started before the end with a message the patient can
+    # see from the start on (the latest such message is `last_message_at`): the care team's
+    # first reply, and the messages of each side in the period, counted by the database.
+    reply = Q(messages__from_patient=False, messages__is_staff_note=False)
+    in_period = Q(messages__created_at__gte=starts_at, messages__created_at__lt=ends_at)
+    threads = tuple(
+        ThreadRecord(started_at, first_reply_at, patient_messages, replies)
+        for started_at, first_reply_at, patient_messages, replies in MessageThread.objects.filter(
+            patient__in=cohort, created_at__lt=ends_at, last_message_at__gte=starts_at
+        )
+        .order_by()
+        .annotate(
+            first_reply_at=Min("messages__created_at", filter=reply),
+            patient_messages=Count("messages", filter=Q(messages__from_patient=True) & in_period),
+            replies=Count("messages", filter=reply & in_period),
+        )
+        .values_list("created_at", "first_reply_at", "patient_messages", "replies")
+    )
+
     patients = tuple(
         CohortPatient(
             key=p.pk,
@@ -202,6 +223,7 @@ def outcome_data(
         alerts=alerts,
         alert_kinds=tuple(Alert.Kind.values),
         reminders=reminders,
+        threads=threads,
     )
     members = {
         p.pk: CohortMember(p.user.full_name or p.preferred_name, p.public_id) for p in treated

@@ -1,5 +1,7 @@
 """What a message may hold (care.domain.messages): no database."""
 
+from uuid import UUID, uuid5
+
 import pytest
 
 from care.domain.messages import (
@@ -7,6 +9,7 @@ from care.domain.messages import (
     SUBJECT_MAX_LENGTH,
     TextInvalid,
     message_body,
+    message_public_id,
     message_subject,
 )
 
@@ -52,3 +55,13 @@ def test_a_subject_must_say_something_and_be_short():
     assert message_subject("s" * SUBJECT_MAX_LENGTH) == "s" * SUBJECT_MAX_LENGTH
     with pytest.raises(TextInvalid, match=f"at most {SUBJECT_MAX_LENGTH}"):
         message_subject("s" * (SUBJECT_MAX_LENGTH + 1))
+
+
+def test_a_message_id_is_the_same_every_time_and_differs_per_message_and_thread():
+    thread = UUID("6f1c2b1e-8a0c-4e54-9d1b-2c4a0e6f7a10")
+    other = UUID("0b7e4f8a-6a43-4c8e-9d1b-2f5c3e8a9d10")
+
+    assert message_public_id(thread, 7) == message_public_id(str(thread), 7)
+    assert message_public_id(thread, 7) == uuid5(thread, "message:7")
+    assert len({message_public_id(thread, 7), message_public_id(thread, 8)}) == 2
+    assert message_public_id(thread, 7) != message_public_id(other, 7)

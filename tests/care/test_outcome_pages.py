@@ -4,6 +4,7 @@ filters, access, small-count suppression, errors and a flat query count."""
 import csv
 import io
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from care.models import Alert, Assessment, AuditEvent, CheckIn, Patient, TreatmentSession, User
+from care.messages.services import message_post, message_thread_start
+from care.models import (
+    Alert,
+    Assessment,
+    AuditEvent,
+    CheckIn,
+    Message,
+    MessageThread,
+    Patient,
+    TreatmentSession,
+    User,
+)
 from care.outcomes.export import CSV_HEADER
 from care.outcomes.selectors import OutcomeFilters, clinic_outcome_report
 from notifications.models import Delivery
@@ -171,6 +183,39 @@ def test_alerts_of_the_period_with_escalations(clinic, cohort):
     assert total.median_minutes == 45
 
 
+def test_messages_of_the_cohort_in_the_period(clinic, cohort, clinician, other_clinician):
+    ann, bea, foreign = cohort["ann"], cohort["bea"], cohort["foreign"]
+    started = at(date(2026, 3, 6), 17)  # a Friday, 17:00
+
+    def conversation(patient, *, at_time, reply_after=None, staff=clinician):
+        thread = message_thread_start(
+            patient=patient, subject="s", body="b", urgent=False, now=at_time
+        ).message.thread
+        message_post(thread=thread, by=staff, body="note", staff_note=True, now=at_time)
+        if reply_after is not None:
+            message_post(thread=thread, by=staff, body="r", now=at_time + reply_after)
+        return thread
+
+    answered = conversation(ann, at_time=started, reply_after=timedelta(hours=64))
+    message_post(thread=answered, by=ann.user, body="thanks", now=started + timedelta(days=3))
+    conversation(bea, at_time=started, reply_after=timedelta(hours=2))
+    conversation(bea, at_time=started)  # no reply yet
+    # Started before the period, replied to in it: the reply counts, not the wait.
+    conversation(ann, at_time=at(date(2025, 12, 31), 20), reply_after=timedelta(hours=5))
+    # After the end of the period, and another clinic's: not counted.
+    conversation(ann, at_time=at(date(2026, 7, 1)), reply_after=timedelta(hours=1))
+    conversation(foreign, at_time=started, reply_after=timedelta(hours=1), staff=other_clinician)
+
+    figures = report_for(clinic).messages
+
+    assert (figures.patient_messages, figures.replies) == (4, 3)
+    assert (figures.threads_started, figures.replied, figures.no_reply_yet) == (3, 2, 1)
+    # 2 and 63: the weekend counts; 64 hours on the clinic's clock over the night the
+    # clocks went forward (8 March 2026) were 63 hours of waiting.
+    assert figures.median_hours_to_reply == Fraction(65, 2)
+    assert report_for(clinic, condition="anxiety").messages.threads_started == 2  # Bea's
+
+
 # The page
 
 
@@ -185,8 +230,13 @@ def a_small_cohort(clinic, n=3):
     ]
 
 
-def test_the_page_shows_the_figures_and_the_caution(clinician_client, clinic):
-    a_small_cohort(clinic)
+def test_the_page_shows_the_figures_and_the_caution(clinician_client, clinic, clinician):
+    [first, *_] = a_small_cohort(clinic)
+    now = timezone.now()
+    thread = message_thread_start(
+        patient=first, subject="s", body="b", urgent=False, now=now - timedelta(hours=3)
+    ).message.thread
+    message_post(thread=thread, by=clinician, body="r", now=now)
 
     response = clinician_client.get("/staff/outcomes/")
 
@@ -196,6 +246,8 @@ def test_the_page_shows_the_figures_and_the_caution(clinician_client, clinic):
     assert "not proof that treatment caused it" in text
     assert "3 of 3 (100.0%)" in text  # response at the end of induction
     assert 'id="outcomes-data"' in text and "<script>" not in text  # data, no inline script
+    assert response.context["messages"]["median"].text == "3.0 hours"
+    assert '<span class="print-only">left out</span>' in text  # the median of 1 thread
     assert AuditEvent.objects.filter(what="outcomes", action="viewed", channel="page").count() == 1
 
 
@@ -424,11 +476,27 @@ def _bulk_cohort(clinic, count):
     Alert.objects.filter(pk__in=[a.pk for a in alerts[::2]]).update(
         escalated_at=first + timedelta(days=20, minutes=15), escalated_to="x@example.org"
     )
+    started = first + timedelta(days=30)
+    threads = MessageThread.objects.bulk_create(
+        MessageThread(
+            patient=p, subject="s", created_at=started, last_message_at=started + timedelta(hours=3)
+        )
+        for p in patients
+    )
+    Message.objects.bulk_create(
+        Message(thread=t, from_patient=from_patient, is_staff_note=note, body="b", created_at=at)
+        for t in threads
+        for from_patient, note, at in (
+            (True, False, started),
+            (False, True, started + timedelta(hours=1)),
+            (False, False, started + timedelta(hours=3)),
+        )
+    )
 
 
 @pytest.mark.parametrize(
     ("url", "queries"),
-    [("/staff/outcomes/", 15), ("/api/v1/outcomes/", 13), ("/staff/outcomes/export.csv", 13)],
+    [("/staff/outcomes/", 16), ("/api/v1/outcomes/", 14), ("/staff/outcomes/export.csv", 14)],
 )
 def test_the_same_queries_for_10_and_1000_patients(
     clinician_client, clinic, other_clinic, url, queries
@@ -445,11 +513,14 @@ def test_the_same_queries_for_10_and_1000_patients(
     assert response.status_code == 200
     if url == "/api/v1/outcomes/":
         assert response.json()["cohort"]["patients"]["count"] == 1000
+        assert response.json()["messages"]["care_team_replies"]["count"] == 1000
+        assert response.json()["messages"]["median_hours_to_first_reply"] == 3.0
 
-    # 13: session, user, the user's patient profile (none), membership, clinic, the
-    # second-factor check, the audit row, and six for the figures (patients, check-in
-    # counts, questionnaires, held sessions, alerts, reminders by status and reason). The
-    # page adds the nav's open alert count and the clinicians of the filter form.
+    # 14: session, user, the user's patient profile (none), membership, clinic, the
+    # second-factor check, the audit row, and seven for the figures (patients, check-in
+    # counts, questionnaires, held sessions, alerts, reminders by status and reason, message
+    # threads). The page adds the nav's open alert count and the clinicians of the filter
+    # form.
     assert len(small.captured_queries) == len(large.captured_queries) == queries
 
 

@@ -11,18 +11,20 @@ from care.domain.outcomes import (
     CohortPatient,
     OutcomeData,
     Period,
+    ThreadRecord,
     adherence,
     adherence_dropped,
     adherence_windows,
     alert_workload,
     instrument_outcomes,
+    message_figures,
     months_before,
     outcome_report,
     percent,
     questionnaire_adherence,
 )
 from care.domain.rules import ScorePoint
-from care.outcomes.display import chart_data, mean, minutes, share
+from care.outcomes.display import chart_data, hours, mean, minutes, share
 from care.outcomes.export import count_cell, csv_rows, report_json, share_cell
 
 FIRST = datetime(2026, 1, 5, 10, tzinfo=UTC)  # every patient's first held session
@@ -348,6 +350,71 @@ def test_alert_workload_by_kind_with_medians_of_odd_and_even_counts():
     assert minutes(Fraction(75), 2).shared == "left out"
 
 
+# Messages
+
+
+def test_message_volume_and_the_median_wall_clock_hours_to_a_first_reply():
+    t0 = datetime(2026, 6, 5, 17, tzinfo=UTC)  # a Friday evening
+
+    def thread(waited_hours=None, *, at=t0, sent=1, replies=None):
+        replied = at + timedelta(hours=waited_hours) if waited_hours is not None else None
+        return ThreadRecord(
+            at, replied, sent, replies if replies is not None else int(bool(replied))
+        )
+
+    threads = [
+        thread(1),
+        thread(64),  # over the weekend: wall-clock hours count
+        thread(3, sent=2),
+        thread(None, sent=3),  # no reply yet
+        thread(None),
+        # Started before the period, answered in it: its messages count, not its wait.
+        thread(2, at=datetime(2025, 11, 30, 22, tzinfo=UTC), sent=0, replies=1),
+    ]
+
+    figures = message_figures(threads, PERIOD)
+
+    assert (figures.patient_messages, figures.replies) == (8, 4)
+    assert (figures.threads_started, figures.replied, figures.no_reply_yet) == (5, 3, 2)
+    assert figures.median_hours_to_reply == 3  # 1, 3, 64
+    even = message_figures([thread(1), thread(2)], PERIOD)
+    assert even.median_hours_to_reply == Fraction(3, 2)
+    assert message_figures([thread(None)], PERIOD).median_hours_to_reply is None
+    assert hours(Fraction(3, 2), 5).text == "1.5 hours"
+    assert hours(Fraction(1), 5).text == "1.0 hour"
+    assert hours(Fraction(3, 2), 4).shared == "left out"
+    assert hours(None, 0).text == "none"
+
+
+def test_message_figures_leave_the_clinic_with_small_counts_suppressed():
+    t0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    five = tuple(ThreadRecord(t0, t0 + timedelta(hours=n), 1, 1) for n in range(1, 6))
+    few = five[:4]
+
+    def exported(threads):
+        data = OutcomeData(PERIOD, (), threads=threads)
+        return report_json(outcome_report(data, today=TODAY), kind_labels={}, filters={})
+
+    assert exported(five)["messages"] == {
+        "patient_messages": {"count": 5, "text": "5"},
+        "care_team_replies": {"count": 5, "text": "5"},
+        "threads_started": {"count": 5, "text": "5"},
+        "replied": {"count": 5, "text": "5"},
+        "no_reply_yet": {"count": 0, "text": "0"},
+        "median_hours_to_first_reply": 3.0,
+    }
+    small = exported(few)["messages"]
+    assert small["replied"] == {"count": None, "text": "fewer than 5"}
+    assert small["median_hours_to_first_reply"] is None
+    rows = {tuple(r[:4]): r[4:] for r in csv_rows(exported(few))}
+    assert rows[("messages", "", "threads started", "replied to")][0] == "fewer than 5"
+    assert rows[("messages", "", "threads started", "median hours to first reply")][3] is None
+    five_rows = {tuple(r[:4]): r[4:] for r in csv_rows(exported(five))}
+    assert str(
+        five_rows[("messages", "", "threads started", "median hours to first reply")][3]
+    ) == ("3.0")
+
+
 # Empty cohorts, and what leaves the clinic
 
 
@@ -360,6 +427,7 @@ def test_an_empty_cohort_gives_figures_that_say_none():
     assert {(w.at_risk, w.cumulative) for w in phq9.time_to_response} == {(0, 0)}
     assert {w.mean for w in phq9.mean_change} == {None}
     assert (report.adherence.checkins_expected, report.alerts.total.alerts) == (0, 0)
+    assert (report.messages.threads_started, report.messages.median_hours_to_reply) == (0, None)
     figures = report_json(report, kind_labels={}, filters={})
     assert figures["instruments"][0]["time_points"][0]["response"]["percent"] is None
     assert figures["adherence"]["checkins"]["percent"] is None
