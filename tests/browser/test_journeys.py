@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession
 from care.tasks import send_invitation
+from notifications.dispatch.messages import message_notices_dispatch
 from notifications.models import Delivery, ReminderPreference
 from notifications.tasks import dispatch_reminders, send_delivery
 from tests.browser.signin import sign_in, staff_sign_in
@@ -394,7 +395,12 @@ def test_a_patient_changes_reminder_settings_and_unsubscribes_from_one_kind(
     assert preference.checkin_time.strftime("%H:%M") == "20:30"
 
 
-def test_a_patient_writes_to_the_care_team_and_a_clinician_replies(base, clinic, new_page, step):
+def test_a_patient_writes_to_the_care_team_and_a_clinician_replies(
+    base, clinic, new_page, step, mailoutbox
+):
+    clinic.phone = "+12125550100"
+    clinic.after_hours_phone = "+12125550123"
+    clinic.save()
     nurse = StaffFactory(clinic=clinic, user__full_name="Dana Whitfield").user
     robin = PatientFactory(
         clinic=clinic,
@@ -447,7 +453,15 @@ def test_a_patient_writes_to_the_care_team_and_a_clinician_replies(base, clinic,
     follow(phone, "header >> text=Messages")
     assert "New reply" in phone.inner_text("main")
     step(phone, "m-08-patient-new-reply")
-    follow(phone, "text=Parking on session days")
+    # The patient is told by e-mail, without a word of the reply, and opens the thread from it.
+    message_notices_dispatch(now=timezone.now())
+    send_delivery(Delivery.objects.get(patient=robin, kind=Delivery.Kind.MESSAGE).id)
+    (email,) = [m for m in mailoutbox if m.to == [robin.user.email]]
+    words = (email.subject + email.body).lower()
+    assert "parking" not in words and "dana" not in words and "whitfield" not in words
+    open_email(phone, email, step, "m-08b-patient-notice-email")
+    follow(phone, "text=Sign in to read it")
+    assert re.search(r"/me/messages/[0-9a-f-]{36}/$", phone.url)
     text = phone.inner_text("main")
     assert "free parking behind the building" in text and "back entrance" not in text
     # An urgent reply: sent, the care team alerted, the crisis resources shown.
@@ -456,5 +470,7 @@ def test_a_patient_writes_to_the_care_team_and_a_clinician_replies(base, clinic,
     follow(phone, "main button[type=submit]")
     assert phone.url == f"{base}/crisis/"
     assert "your care team has been alerted" in phone.inner_text("main")
+    # The clinic's own lines come first, its after-hours line among them.
+    assert phone.locator("main a[href='tel:+12125550123']").first.is_visible()
     step(phone, "m-09-patient-urgent-crisis")
     assert Alert.objects.get(patient=robin).kind == Alert.Kind.MESSAGE_URGENT
