@@ -138,8 +138,9 @@ def session_reminder_email(delivery, session) -> EmailMultiAlternatives:
     )
 
 
-def digest_email(delivery, counts: dict[str, int]) -> EmailMultiAlternatives:
-    """A clinician's morning digest: open alerts by priority and a link; no patient data."""
+def digest_email(delivery, counts: dict[str, int], unread: int = 0) -> EmailMultiAlternatives:
+    """A clinician's morning digest: open alerts by priority, conversations with unread
+    messages, links; no patient data."""
     membership = StaffMembership.objects.select_related("clinic", "user").get(
         user_id=delivery.recipient_id
     )
@@ -150,6 +151,8 @@ def digest_email(delivery, counts: dict[str, int]) -> EmailMultiAlternatives:
             "counts": counts,
             "total": sum(counts.values()),
             "link": settings.SITE_URL + reverse("care:alert-inbox"),
+            "unread": unread,
+            "messages_link": settings.SITE_URL + reverse("care:staff-messages"),
         },
         to=[delivery.to_email],
         sender_name=membership.clinic.email_sender_name,

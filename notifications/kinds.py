@@ -139,12 +139,22 @@ def open_alert_counts(delivery: Delivery) -> dict[str, int]:
     }
 
 
+def unread_thread_count(delivery: Delivery) -> int:
+    """Conversations of the recipient's clinic with messages nobody has opened."""
+    membership = StaffMembership.objects.get(user_id=delivery.recipient_id)
+    return MessageThread.objects.filter(
+        patient__clinic_id=membership.clinic_id, staff_unread__gt=0
+    ).count()
+
+
 def _digest_no_longer_needed(delivery: Delivery, now: datetime) -> str:
-    return "" if any(open_alert_counts(delivery).values()) else Delivery.SkipReason.NOTHING_OPEN
+    if any(open_alert_counts(delivery).values()) or unread_thread_count(delivery):
+        return ""
+    return Delivery.SkipReason.NOTHING_OPEN
 
 
 def _digest(delivery: Delivery) -> EmailMultiAlternatives:
-    return digest_email(delivery, open_alert_counts(delivery))
+    return digest_email(delivery, open_alert_counts(delivery), unread_thread_count(delivery))
 
 
 def _thread_of(delivery: Delivery) -> MessageThread | None:

@@ -10,6 +10,7 @@ from care.domain.clock import local_date
 from care.models import (
     Alert,
     Clinic,
+    MessageThread,
     StaffMembership,
 )
 from notifications.dispatch.rows import NewDelivery, deliveries_insert
@@ -81,10 +82,12 @@ def escalations_dispatch(*, now: datetime) -> None:
 
 
 def digests_dispatch(*, now: datetime) -> None:
-    """Each clinician's daily digest of the clinic's open alerts (07:30 clinic time).
+    """Each clinician's daily digest of the clinic's open alerts and of the conversations
+    with messages nobody has opened (07:30 clinic time): how the care team hears of the
+    messages written while the clinic was closed (dispatch/messages.py).
 
-    The open alerts are counted only for the clinics whose digest may be due now (a few
-    hours a day), found from their zones first.
+    Both are counted only for the clinics whose digest may be due now (a few hours a day),
+    found from their zones first.
     """
     zones = Clinic.objects.order_by().values_list("tz", flat=True).distinct()
     due_zones = [tz for tz in zones if digest_due(tz=tz, now=now) is not None]
@@ -96,9 +99,15 @@ def digests_dispatch(*, now: datetime) -> None:
         .annotate(n=Count("id"))
         .values_list("patient__clinic_id", "n")
     )
+    with_unread = set(
+        MessageThread.objects.filter(staff_unread__gt=0, patient__clinic__tz__in=due_zones)
+        .order_by()
+        .values_list("patient__clinic_id", flat=True)
+        .distinct()
+    )
     rows = []
     members = StaffMembership.objects.filter(
-        clinic_id__in=[c for c, n in open_by_clinic.items() if n],
+        clinic_id__in={c for c, n in open_by_clinic.items() if n} | with_unread,
         deactivated_at__isnull=True,
         user__is_active=True,
     ).select_related("user", "clinic")

@@ -136,3 +136,25 @@ def test_the_dispatch_reads_a_fixed_number_of_statements(
     # The threads, the recent notices, the clinicians, the insert (and its check).
     with django_assert_max_num_queries(8):
         assert message_notices_dispatch(now=NOW) == 12
+
+
+def test_messages_written_while_closed_are_in_the_morning_digest(
+    thread, clinic, clinician, mailoutbox
+):
+    """No notice while the clinic is closed; the digest counts the conversation, and goes
+    even with no open alert."""
+    from notifications.dispatch.alerts import digests_dispatch
+
+    clinic.tz = "America/New_York"
+    clinic.opening_hours = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu")}
+    clinic.save()
+    morning = datetime(2026, 3, 19, 11, 45, tzinfo=UTC)  # 07:45 in New York, before opening
+
+    assert message_notices_dispatch(now=morning) == 0
+    digests_dispatch(now=morning)
+    (digest,) = Delivery.objects.filter(kind="digest", recipient=clinician)
+    assert delivery_send(delivery_id=digest.id, now=morning) == "sent"
+
+    (mail,) = mailoutbox
+    assert "Conversations with unread messages: 1." in mail.body
+    assert "/staff/messages/" in mail.body and MARKER not in mail.body
