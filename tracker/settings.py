@@ -370,6 +370,9 @@ SPECTACULAR_SETTINGS = {
         "PatientStatusEnum": "care.models.accounts.Patient.Status",
         "SessionStatusEnum": "care.models.sessions.TreatmentSession.Status",
         "AlertKindEnum": "care.models.alerts.Alert.Kind",
+        # What an acknowledgement says was done; what a person may choose is the input's
+        # own enum (AcknowledgeInputActionEnum: not "replied", which a reply records).
+        "ActionEnum": "care.models.alerts.Alert.Action",
     },
 }
 

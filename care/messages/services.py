@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
-from care.alerts.services import alert_raise
+from care.alerts.services import alert_raise, message_waiting_alerts_answer
 from care.audit.services import audit_record
 from care.domain.messages import message_body, message_subject
 from care.domain.rules import AlertDraft
@@ -158,6 +158,8 @@ def message_post(
         threads.update(
             last_message_at=now, waiting_since=None, patient_unread=F("patient_unread") + 1
         )
+        # The reply ends the wait: an alert that it was overdue is answered by it.
+        message_waiting_alerts_answer(thread=thread, by=by, now=now)
     thread.refresh_from_db()
     _audit(thread, AuditEvent.Action.SENT, by, now)
     alert = _raise_urgent(thread, message, now) if urgent else None
