@@ -28,7 +28,8 @@ def send_invitation(invitation_id: int) -> None:
 
 @shared_task(name="care.run_alert_rules", soft_time_limit=600, time_limit=900)
 def run_alert_rules() -> None:
-    """Missed check-ins and booster signals for every active patient (hourly; deduplicated)."""
+    """Missed check-ins and booster signals for every active patient, and messages waiting
+    past their clinic's response target (hourly; deduplicated)."""
     daily_alerts_run_all(now=timezone.now())
 
 

@@ -141,6 +141,8 @@ def open_alert_counts(delivery: Delivery) -> dict[str, int]:
 
 def unread_thread_count(delivery: Delivery) -> int:
     """Conversations of the recipient's clinic with messages nobody has opened."""
+    if delivery.recipient_id is None:
+        raise StaffMembership.DoesNotExist("The digest's recipient no longer exists.")
     membership = StaffMembership.objects.get(user_id=delivery.recipient_id)
     return MessageThread.objects.filter(
         patient__clinic_id=membership.clinic_id, staff_unread__gt=0

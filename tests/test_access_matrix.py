@@ -76,6 +76,7 @@ POLICY = {
     "care:alert-acknowledge": "staff",
     "care:my-messages": "patients",
     "care:my-message-new": "patients",
+    "care:my-call-request": "patients",
     "care:my-message-thread": "own",
     "care:staff-messages": "staff_any",
     "care:staff-message-thread": "staff",
@@ -153,6 +154,7 @@ AUDIT = {
     "care:alert-acknowledge": None,  # POST only
     "care:my-messages": None,  # the patient's own threads
     "care:my-message-new": None,
+    "care:my-call-request": None,  # POST only
     "care:my-message-thread": None,
     "care:staff-messages": (V, W.MESSAGE_THREAD),
     "care:staff-message-thread": (V, W.MESSAGE_THREAD),  # every opening by staff

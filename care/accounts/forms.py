@@ -159,6 +159,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "default_checkin_time",
             "alert_response_minutes",
             "missed_checkin_days",
+            "message_response_hours",
             "bp_hold_systolic",
             "bp_hold_diastolic",
             "country",

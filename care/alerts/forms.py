@@ -13,7 +13,8 @@ from care.models import Alert
 class AlertAcknowledgeForm(forms.Form):
     action = forms.ChoiceField(
         label=_("What was done"),
-        choices=[("", _("Choose…")), *Alert.Action.choices],
+        # "Replied in Messages" is recorded by the reply itself, never chosen.
+        choices=[("", _("Choose…")), *((a.value, a.label) for a in Alert.MANUAL_ACTIONS)],
         error_messages={"required": _("Say what was done.")},
     )
     note = forms.CharField(

@@ -1,10 +1,15 @@
-"""Reads of alerts: the inbox, related safety alerts, a patient's history."""
+"""Reads of alerts: the inbox, related safety alerts, a patient's history, and the threads
+the response-target rule looks at."""
 
-from django.db.models import Case, QuerySet, When
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Case, DurationField, Exists, F, OuterRef, QuerySet, Value, When
 
 from care.models import (
     Alert,
     Clinic,
+    MessageThread,
     Patient,
 )
 
@@ -65,3 +70,68 @@ def patient_alert_history(*, patient: Patient) -> QuerySet[Alert]:
         .annotate(is_closed=Case(When(acknowledged_at__isnull=True, then=0), default=1))
         .order_by("is_closed", PRIORITY_ORDER, "-created_at")
     )
+
+
+@dataclass(frozen=True)
+class WaitingThread:
+    """An open thread whose patient waits for a reply, with what its clinic's response
+    target needs (the hours as stored: care/domain/clinic_hours.py reads them)."""
+
+    thread_id: int
+    patient_id: int
+    waiting_since: datetime
+    clinic_id: int
+    hours: int
+    tz: str
+    opening_hours: object
+
+
+def threads_waiting_for_reply(*, now: datetime) -> list[WaitingThread]:
+    """The open threads waiting for a reply that may have passed their clinic's response
+    target at `now`, in one query.
+
+    Left out: clinics without a target (0); threads waiting for less than the target in
+    hours of the clock (open time passes no faster than the clock, so none of them is due
+    yet); threads that already had a message-waiting alert in this waiting episode (raised
+    at or after `waiting_since`, acknowledged or not); and threads with an open urgent
+    alert, which already stands for the message and escalates sooner.
+    """
+    hour = Value(timedelta(hours=1), output_field=DurationField())
+    earlier_alert = Alert.objects.filter(
+        message_thread=OuterRef("pk"),
+        kind=Alert.Kind.MESSAGE_WAITING,
+        created_at__gte=OuterRef("waiting_since"),
+    )
+    open_urgent = Alert.objects.filter(
+        message_thread=OuterRef("pk"),
+        kind=Alert.Kind.MESSAGE_URGENT,
+        acknowledged_at__isnull=True,
+    )
+    rows = (
+        MessageThread.objects.filter(
+            status=MessageThread.Status.OPEN,
+            waiting_since__isnull=False,
+            patient__clinic__message_response_hours__gt=0,
+        )
+        .alias(
+            threshold=Value(now) - F("patient__clinic__message_response_hours") * hour,
+        )
+        .filter(waiting_since__lte=F("threshold"))
+        .exclude(Exists(earlier_alert))
+        .exclude(Exists(open_urgent))
+        .order_by("waiting_since", "pk")
+        .values_list(
+            "pk",
+            "patient_id",
+            "waiting_since",
+            "patient__clinic_id",
+            "patient__clinic__message_response_hours",
+            "patient__clinic__tz",
+            "patient__clinic__opening_hours",
+        )
+    )
+    return [
+        WaitingThread(pk, patient_id, since, clinic_id, hours, tz, opening_hours)
+        for pk, patient_id, since, clinic_id, hours, tz, opening_hours in rows
+        if since is not None  # none is (waiting_since__isnull=False): for the type checker
+    ]

@@ -1,4 +1,5 @@
-"""Writes of alerts: raise (deduplicated), run the rules when data arrives, acknowledge."""
+"""Writes of alerts: raise (deduplicated), run the rules when data arrives and hourly,
+acknowledge."""
 
 import logging
 from collections.abc import Sequence
@@ -7,8 +8,11 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from care.alerts.selectors import WaitingThread, threads_waiting_for_reply
 from care.audit.services import audit_record
+from care.domain.clinic_hours import CLOSED_WEEK, HoursInvalid, Week, week_from_json
 from care.domain.clock import local_date
+from care.domain.reply_target import message_waiting_alert
 from care.domain.rules import (
     AlertDraft,
     ScorePoint,
@@ -23,6 +27,7 @@ from care.models import (
     AuditEvent,
     CheckIn,
     Invitation,
+    MessageThread,
     Patient,
     TreatmentSession,
     User,
@@ -240,11 +245,93 @@ def alerts_acknowledge(
     return done
 
 
+def _stored_week(opening_hours: object) -> Week:
+    """A clinic's opening hours as stored; a value the forms would refuse (written some
+    other way) counts as none given, so the target is counted on the clock."""
+    try:
+        return week_from_json(opening_hours)  # type: ignore[arg-type]  # checked by the parse
+    except (HoursInvalid, TypeError, ValueError, AttributeError):
+        return CLOSED_WEEK
+
+
+def _waiting_alert(row: WaitingThread, week: Week, now: datetime) -> Alert | None:
+    draft = message_waiting_alert(
+        thread_id=row.thread_id,
+        waiting_since=row.waiting_since,
+        hours=row.hours,
+        week=week,
+        tz=row.tz,
+        now=now,
+    )
+    if draft is None:
+        return None
+    return Alert(
+        patient_id=row.patient_id,
+        kind=draft.kind,
+        priority=draft.priority,
+        cause=draft.cause,
+        reason=draft.reason,
+        created_at=now,
+        message_thread_id=row.thread_id,
+    )
+
+
+def message_waiting_alerts_run(*, now: datetime) -> list[Alert]:
+    """A routine "Message waiting for a reply" alert for every open thread whose patient has
+    waited past the clinic's response target (care/domain/reply_target.py), once per waiting
+    episode. A fixed number of queries whatever the number of threads: one read of the
+    candidates with their clinics' targets and hours, one insert of the new alerts."""
+    weeks: dict[int, Week] = {}
+    alerts = []
+    for row in threads_waiting_for_reply(now=now):
+        if row.clinic_id not in weeks:
+            weeks[row.clinic_id] = _stored_week(row.opening_hours)
+        alert = _waiting_alert(row, weeks[row.clinic_id], now)
+        if alert is not None:
+            alerts.append(alert)
+    if not alerts:
+        return []
+    try:
+        with transaction.atomic():
+            raised = Alert.objects.bulk_create(alerts)
+    except IntegrityError:
+        # A parallel run raised some of them a moment ago: one at a time, skipping those.
+        again = (
+            alert_raise(
+                patient=alert.patient,
+                draft=AlertDraft(alert.kind, alert.priority, alert.cause, alert.reason),
+                now=now,
+                message_thread_id=alert.message_thread_id,
+            )
+            for alert in alerts
+        )
+        return [alert for alert in again if alert is not None]
+    for alert in raised:
+        logger.info("Alert %s raised", alert.id)
+    return raised
+
+
+@transaction.atomic
+def message_waiting_alerts_answer(*, thread: MessageThread, by: User, now: datetime) -> int:
+    """The care team replied to the thread: its open "Message waiting for a reply" alerts
+    are acknowledged by the one who replied, with the action "Replied in Messages" (each
+    with its audit row). Returns how many."""
+    waiting = Alert.objects.filter(
+        message_thread=thread, kind=Alert.Kind.MESSAGE_WAITING, acknowledged_at__isnull=True
+    )
+    return sum(
+        _acknowledge(alert=alert, by=by, action=Alert.Action.REPLIED, note="", now=now)
+        for alert in waiting
+    )
+
+
 def daily_alerts_run_all(*, now: datetime) -> int:
-    """Run the daily rules for every active patient; returns how many alerts were raised."""
+    """Run the hourly rules: the daily ones for every active patient, and the response
+    target of every clinic's waiting messages; returns how many alerts were raised."""
     patients = (
         Patient.objects.filter(status=Patient.Status.ACTIVE, user__is_active=True)
         .select_related("clinic", "user")
         .order_by("pk")
     )
-    return sum(len(daily_alerts_run(patient=p, now=now)) for p in patients.iterator(2000))
+    raised = sum(len(daily_alerts_run(patient=p, now=now)) for p in patients.iterator(2000))
+    return raised + len(message_waiting_alerts_run(now=now))

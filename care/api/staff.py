@@ -258,7 +258,7 @@ class AlertListApi(ListAPIView):
 
 
 class AcknowledgeInput(serializers.Serializer):
-    action = serializers.ChoiceField(choices=Alert.Action.choices)
+    action = serializers.ChoiceField(choices=[(a.value, a.label) for a in Alert.MANUAL_ACTIONS])
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     also = serializers.PrimaryKeyRelatedField(
         many=True,

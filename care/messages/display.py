@@ -1,10 +1,12 @@
 """What the patient's message pages say before the text box: when messages are read (the
-clinic's opening hours), and where to turn instead when it cannot wait."""
+clinic's opening hours), and where to turn instead when it cannot wait; and whether the
+patient can ask to be called."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from care.models import Clinic
+from care.common.phones import phone_display
+from care.models import Clinic, Patient
 from care.records.crisis import crisis_for_clinic
 
 READ_DURING_HOURS = (
@@ -45,3 +47,27 @@ def reading_notice(*, clinic: Clinic, now: datetime) -> ReadingNotice:
             if r.main or r.kind == "clinic"
         ),
     )
+
+
+@dataclass(frozen=True)
+class CallOffer:
+    """The "Please call me" button: offered (`number`: the number the care team would call,
+    as dialled in the clinic's country) only when the patient has a number and agreed to be
+    called; otherwise `missing` says what to add in Contact details."""
+
+    number: str
+    missing: str
+
+    @property
+    def offered(self) -> bool:
+        return bool(self.number)
+
+
+def call_offer(patient: Patient) -> CallOffer:
+    if not patient.phone and not patient.may_call:
+        return CallOffer("", "your phone number, and agree to be called")
+    if not patient.phone:
+        return CallOffer("", "your phone number")
+    if not patient.may_call:
+        return CallOffer("", "that you agree to be called")
+    return CallOffer(phone_display(patient.phone, patient.clinic.country), "")

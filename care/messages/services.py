@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
-from care.alerts.services import alert_raise
+from care.alerts.services import alert_raise, message_waiting_alerts_answer
 from care.audit.services import audit_record
+from care.common.phones import phone_display
 from care.domain.messages import message_body, message_subject
 from care.domain.rules import AlertDraft
 from care.models import (
@@ -37,6 +38,13 @@ URGENT_REASON = (
 
 class NotAllowed(ValueError):
     """A write this user may not make on this thread (views check access first: a bug)."""
+
+
+class CallNotPossible(ValueError):
+    """The patient has no phone number, or has not agreed to be called."""
+
+
+CALL_REQUEST_SUBJECT = "Please call me"
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,8 @@ def message_post(
         threads.update(
             last_message_at=now, waiting_since=None, patient_unread=F("patient_unread") + 1
         )
+        # The reply ends the wait: an alert that it was overdue is answered by it.
+        message_waiting_alerts_answer(thread=thread, by=by, now=now)
     thread.refresh_from_db()
     _audit(thread, AuditEvent.Action.SENT, by, now)
     alert = _raise_urgent(thread, message, now) if urgent else None
@@ -215,3 +225,76 @@ def message_thread_reopen(*, thread: MessageThread, by: User, now: datetime) -> 
     if done:
         _audit(thread, AuditEvent.Action.REOPENED, by, now)
     return bool(done)
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    thread: MessageThread
+    # False: an earlier request of the patient was still waiting for the care team, and
+    # stands; `sent` says whether its details changed since and were added to it.
+    created: bool
+    sent: bool
+
+
+def call_request_body(patient: Patient) -> str:
+    """What a "Please call me" message says: the number to call as it is dialled in the
+    clinic's country (the mobile, else the other; the other too when both are given), the
+    patient's best times if they gave them, and what they agreed to."""
+    country = patient.clinic.country
+    which = "mobile" if patient.phone_mobile else "other phone"
+    lines = [
+        "Please call me.",
+        f"Number: {phone_display(patient.phone, country)} ({which})",
+    ]
+    if patient.phone_mobile and patient.phone_other:
+        lines.append(f"Other number: {phone_display(patient.phone_other, country)}")
+    if patient.contact_times.strip():
+        lines.append(f"Best times to call: {patient.contact_times.strip()}")
+    lines.append(f"Agrees to be called: {'yes' if patient.may_call else 'no'}")
+    lines.append(f"Agrees to text messages: {'yes' if patient.may_text else 'no'}")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def message_call_request(*, patient: Patient, now: datetime) -> CallRequest:
+    """The patient asks their care team to call them: a thread "Please call me" whose one
+    message gives their number, best times and consent (an ordinary message, not urgent:
+    the clinic's response target applies). While an earlier request is open and waiting
+    for the care team, that one stands: a second tap sends nothing, unless the details
+    changed since (a new number, say), which are then added to it as a message.
+
+    The number is only in the message (read by the care team in the app): never in a log
+    line, an audit row, an e-mail or an address. Raises CallNotPossible without a number or
+    without the patient's agreement to calls.
+    """
+    # One request at a time, even from two taps at once: the patient's row is the lock.
+    patient = (
+        Patient.objects.select_for_update().select_related("clinic", "user").get(pk=patient.pk)
+    )
+    if not patient.phone or not patient.may_call:
+        raise CallNotPossible("Add a phone number and agree to calls in Contact details.")
+    waiting = (
+        patient.message_threads.filter(
+            subject=CALL_REQUEST_SUBJECT,
+            status=MessageThread.Status.OPEN,
+            waiting_since__isnull=False,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    body = call_request_body(patient)
+    if waiting is not None:
+        last = (
+            waiting.messages.filter(from_patient=True)
+            .order_by("-created_at", "-id")
+            .values_list("body", flat=True)
+            .first()
+        )
+        if last == body:
+            return CallRequest(thread=waiting, created=False, sent=False)
+        message_post(thread=waiting, by=patient.user, body=body, now=now)
+        return CallRequest(thread=waiting, created=False, sent=True)
+    posted = message_thread_start(
+        patient=patient, subject=CALL_REQUEST_SUBJECT, body=body, urgent=False, now=now
+    )
+    return CallRequest(thread=posted.message.thread, created=True, sent=True)

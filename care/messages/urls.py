@@ -7,6 +7,7 @@ from care.messages import views
 urlpatterns = [
     path("me/messages/", views.my_messages, name="my-messages"),
     path("me/messages/new/", views.my_message_new, name="my-message-new"),
+    path("me/messages/call-me/", views.my_call_request, name="my-call-request"),
     path("me/messages/<uuid:public_id>/", views.my_message_thread, name="my-message-thread"),
     path("staff/messages/", views.staff_messages, name="staff-messages"),
     path(

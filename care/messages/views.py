@@ -24,7 +24,7 @@ from care.common.access import (
     get_own_thread_for_user,
     get_thread_for_user,
 )
-from care.messages.display import reading_notice
+from care.messages.display import call_offer, reading_notice
 from care.messages.forms import (
     MessageStartForm,
     PatientReplyForm,
@@ -38,6 +38,8 @@ from care.messages.selectors import (
     thread_messages,
 )
 from care.messages.services import (
+    CallNotPossible,
+    message_call_request,
     message_post,
     message_thread_assign,
     message_thread_handle,
@@ -74,8 +76,43 @@ def _after_sending(
 def my_messages(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The patient's threads with their care team, those with a new reply marked."""
     patient = get_own_patient_for_user(request.user)
-    context = {"threads": patient_threads_list(patient=patient)}
+    context = {"threads": patient_threads_list(patient=patient), "call": call_offer(patient)}
     return render(request, "care/my_messages.html", context)
+
+
+@require_POST
+def my_call_request(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Please call me" in one tap: a message to the care team with the patient's number,
+    best times and consent (their number travels in no address and no notice: only in the
+    message, which the care team reads in the app)."""
+    patient = get_own_patient_for_user(request.user)
+    try:
+        asked = message_call_request(patient=patient, now=timezone.now())
+    except CallNotPossible:
+        messages.error(
+            request,
+            _(
+                "To ask for a call, add your phone number and agree to be called in "
+                "Contact details."
+            ),
+        )
+        return redirect("care:my-messages")
+    if asked.created:
+        messages.success(
+            request,
+            _(
+                "Your request to be called was sent. Your care team reads messages during "
+                "clinic hours; if you need help now, do not wait for a call."
+            ),
+        )
+    elif asked.sent:
+        messages.success(request, _("Your new contact details were added to your request."))
+    else:
+        messages.info(
+            request,
+            _("You have already asked to be called; your care team has your request."),
+        )
+    return redirect("care:my-message-thread", asked.thread.public_id)
 
 
 @never_cache

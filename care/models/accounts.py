@@ -19,6 +19,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 from care.domain.clinic_hours import HoursInvalid, Week, week_from_json
 from care.domain.clock import local_date
 from care.domain.crisis import COUNTRY_CHOICES, DEFAULT_COUNTRY
+from care.domain.reply_target import DEFAULT_HOURS as DEFAULT_RESPONSE_HOURS
+from care.domain.reply_target import MAX_HOURS as MAX_RESPONSE_HOURS
 
 
 def validate_tz(value: str) -> None:
@@ -191,6 +193,16 @@ class Clinic(models.Model):
         _("missed check-in alert after (days)"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    message_response_hours = models.PositiveSmallIntegerField(
+        _("message response target (working hours)"),
+        default=DEFAULT_RESPONSE_HOURS,
+        validators=[MaxValueValidator(MAX_RESPONSE_HOURS)],
+        help_text=_(
+            "How long a patient's message may wait for a reply, counted in the clinic's "
+            "opening hours (8 = one working day of 8 hours) before a routine alert is raised; "
+            "0 for no target. Without opening hours, counted in hours of the clock."
+        ),
     )
     on_call_email = models.EmailField(_("on-call contact e-mail"), blank=True)
     default_checkin_time = models.TimeField(

@@ -16,6 +16,7 @@ class Alert(models.Model):
         BOOSTER_DUE = "booster_due", _("Booster may be due")
         DELIVERY_FAILURE = "delivery_failure", _("Delivery failure")
         MESSAGE_URGENT = "message_urgent", _("Urgent message")
+        MESSAGE_WAITING = "message_waiting", _("Message waiting for a reply")
 
     class Priority(models.TextChoices):
         URGENT = "urgent", _("Urgent")
@@ -28,6 +29,18 @@ class Alert(models.Model):
         REFERRED = "referred", _("Referred to emergency or crisis services")
         NO_ACTION = "no_action", _("No action needed")
         OTHER = "other", _("Other (see note)")
+        # Recorded by the care team's reply to the thread (a message-waiting alert), never
+        # chosen by hand: the forms and the API offer MANUAL_ACTIONS.
+        REPLIED = "replied", _("Replied in Messages")
+
+    # The actions a person chooses when acknowledging an alert.
+    MANUAL_ACTIONS = (
+        Action.CALLED_PATIENT,
+        Action.SCHEDULED_VISIT,
+        Action.REFERRED,
+        Action.NO_ACTION,
+        Action.OTHER,
+    )
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
@@ -49,7 +62,8 @@ class Alert(models.Model):
     assessment = models.ForeignKey(
         "care.Assessment", on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
     )
-    # An urgent message: its thread (the alert's reason never quotes the message).
+    # An urgent message, or one waiting for a reply: its thread (the alert's reason never
+    # quotes the message).
     message_thread = models.ForeignKey(
         "care.MessageThread",
         on_delete=models.SET_NULL,
@@ -88,3 +102,8 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def action_choices(self) -> list[tuple[str, str]]:
+        """What a person may say was done (the acknowledge form of the inbox)."""
+        return [(action.value, str(action.label)) for action in self.MANUAL_ACTIONS]

@@ -68,6 +68,13 @@ class MessageThread(models.Model):
                 condition=models.Q(staff_unread__gt=0),
                 name="thread_staff_unread",
             ),
+            # The hourly response-target rule: the open threads waiting for a reply, oldest
+            # first (care.alerts.selectors.threads_waiting_for_reply).
+            models.Index(
+                fields=["waiting_since"],
+                condition=models.Q(status="open", waiting_since__isnull=False),
+                name="thread_open_waiting",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

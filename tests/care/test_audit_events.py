@@ -302,6 +302,7 @@ def test_team_changes_and_clinic_settings_are_recorded(admin_client, clinic_admi
             "default_checkin_time": "18:30",
             "alert_response_minutes": "20",
             "missed_checkin_days": "2",
+            "message_response_hours": "8",
             "bp_hold_systolic": "150",
             "bp_hold_diastolic": "95",
             "country": "US",

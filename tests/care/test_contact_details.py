@@ -421,6 +421,7 @@ def settings_form(clinic, **changes):
         "default_checkin_time": "19:00",
         "alert_response_minutes": "30",
         "missed_checkin_days": "3",
+        "message_response_hours": "8",
         "bp_hold_systolic": "140",
         "bp_hold_diastolic": "90",
         "country": "GB",

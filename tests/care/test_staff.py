@@ -239,6 +239,7 @@ def test_clinic_settings_are_saved(admin_client, clinic):
         "default_checkin_time": "18:30",
         "alert_response_minutes": "20",
         "missed_checkin_days": "2",
+        "message_response_hours": "16",
         "bp_hold_systolic": "150",
         "bp_hold_diastolic": "95",
         "country": "US",
@@ -253,6 +254,7 @@ def test_clinic_settings_are_saved(admin_client, clinic):
         "America/Chicago",
         150,
     )
+    assert clinic.message_response_hours == 16
 
 
 @pytest.mark.parametrize(
@@ -266,6 +268,9 @@ def test_clinic_settings_are_saved(admin_client, clinic):
         ({"alert_response_minutes": "soon"}, "alert_response_minutes", "whole number"),
         ({"tz": "Nowhere/City"}, "tz", "valid choice"),
         ({"on_call_email": "not-an-email"}, "on_call_email", "valid email"),
+        ({"message_response_hours": "241"}, "message_response_hours", "less than or equal to 240"),
+        ({"message_response_hours": "-1"}, "message_response_hours", "greater than or equal to 0"),
+        ({"message_response_hours": ""}, "message_response_hours", "required"),
     ],
 )
 def test_clinic_settings_reject_bad_values_and_keep_the_old_ones(
@@ -279,6 +284,7 @@ def test_clinic_settings_reject_bad_values_and_keep_the_old_ones(
         "default_checkin_time": "19:00",
         "alert_response_minutes": "30",
         "missed_checkin_days": "3",
+        "message_response_hours": "8",
         "bp_hold_systolic": "140",
         "bp_hold_diastolic": "90",
         **changes,
