@@ -158,3 +158,23 @@ def test_messages_written_while_closed_are_in_the_morning_digest(
     (mail,) = mailoutbox
     assert "Conversations with unread messages: 1." in mail.body
     assert "/staff/messages/" in mail.body and MARKER not in mail.body
+
+
+def test_no_notice_reveals_the_kind_of_care(thread, patient, clinician, mailoutbox):
+    from care.models import REVEALING_WORDS
+
+    def send_all(now):
+        for delivery in Delivery.objects.filter(status="pending"):
+            assert delivery_send(delivery_id=delivery.id, now=now) == "sent"
+
+    message_notices_dispatch(now=NOW)  # the care team's
+    send_all(NOW)
+    message_thread_read(thread=thread, by=clinician, now=NOW)
+    message_post(thread=thread, by=clinician, body="reply", now=NOW)
+    message_notices_dispatch(now=NOW)  # the patient's
+    send_all(NOW)
+
+    assert {m.to[0] for m in mailoutbox} == {clinician.email, patient.user.email}
+    for mail in mailoutbox:
+        text = (mail.subject + mail.body + mail.alternatives[0][0]).lower()
+        assert [word for word in REVEALING_WORDS if word in text] == [], mail.subject
