@@ -27,7 +27,13 @@ def totp_code(secret: str = TOTP_SECRET) -> str:
     from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    counter = int(time.time()) // app_settings.TOTP_PERIOD
+    period = app_settings.TOTP_PERIOD
+    # A code read in the last seconds of its period may reach the server in the next one,
+    # where it no longer counts (no tolerance): wait for the next period then.
+    left = period - time.time() % period
+    if left < 5:
+        time.sleep(left + 0.1)
+    counter = int(time.time()) // period
     return format_hotp_value(hotp_value(secret, counter))
 
 
