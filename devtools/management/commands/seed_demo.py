@@ -27,6 +27,7 @@ from django.utils import timezone
 from care.alerts.services import assessment_alerts_run, daily_alerts_run
 from care.domain.clock import local_date
 from care.domain.trends import REPEAT_AFTER_DAYS
+from care.messages.services import message_post, message_thread_read, message_thread_start
 from care.models import (
     Alert,
     Assessment,
@@ -173,6 +174,13 @@ class Command(BaseCommand):
             email_sender_name="Riverside Care Team",
             tz="America/New_York",
             on_call_email="on-call@demo.example",
+            # Numbers of the 555-01xx range, reserved for fiction.
+            phone="+12125550100",
+            after_hours_phone="+12125550123",
+            address="12 Riverside Drive, New York, NY 10024",
+            opening_hours={
+                day: [["08:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")
+            },
         )
         staff = {}
         for email, name, role, title in STAFF:
@@ -208,7 +216,12 @@ class Command(BaseCommand):
             if sending:  # none when there were no patients to write
                 self._finish(*sending, now=now)
         self.progress.end()
-        return self.progress.rows + safety_escalations_record(clinic, list(staff.values()), now)
+        conversation = demo_conversation(staff["nurse@demo.example"], now=now)
+        return (
+            self.progress.rows
+            + conversation
+            + safety_escalations_record(clinic, list(staff.values()), now)
+        )
 
     def _start(self, staff, people: list[Planned]) -> Callable[[], int]:
         """Save a chunk's accounts and encode its histories; returns what sends them."""
@@ -486,3 +499,37 @@ class Progress:
     def end(self) -> None:
         if self.shown and self.tty:
             self.out.write("", style_func=str)
+
+
+def demo_conversation(nurse: User, *, now) -> int:
+    """Alex's phone and a conversation with the care team: one answered thread, and one new
+    message nobody has opened yet (the caseload and the navigation count it)."""
+    alex = Patient.objects.filter(user__email="alex@demo.example").first()
+    if alex is None:
+        return 0
+    alex.phone_mobile = "+12125550142"
+    alex.may_call = alex.may_text = True
+    alex.contact_times = "weekdays after 5 pm"
+    alex.save(update_fields=["phone_mobile", "may_call", "may_text", "contact_times"])
+    answered = message_thread_start(
+        patient=alex,
+        subject="Parking on session days",
+        body="Is there parking at the clinic? I will come by car.",
+        urgent=False,
+        now=now - timedelta(days=2, hours=3),
+    ).message.thread
+    message_thread_read(thread=answered, by=nurse, now=now - timedelta(days=2, hours=1))
+    message_post(
+        thread=answered,
+        by=nurse,
+        body="Yes: free parking behind the building, entrance on 81st Street.",
+        now=now - timedelta(days=2, hours=1),
+    )
+    message_thread_start(
+        patient=alex,
+        subject="Question about my next session",
+        body="Can I bring someone with me to the next session?",
+        urgent=False,
+        now=now - timedelta(hours=2),
+    )
+    return 5
