@@ -17,7 +17,11 @@ from care.common.access import (
 )
 from care.models import REMS_FORM_DAYS, AuditEvent, TreatmentSession
 from care.treatment.forms import SessionRecordForm, SessionScheduleForm
-from care.treatment.selectors import clinic_rems_outstanding, clinic_upcoming_sessions
+from care.treatment.selectors import (
+    clinic_rems_outstanding,
+    clinic_sessions_needing_record,
+    clinic_upcoming_sessions,
+)
 from care.treatment.services import (
     SessionAlreadyRecorded,
     session_cancel,
@@ -43,7 +47,8 @@ def _audit_read(
 
 @never_cache
 def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Booked sessions of the next two weeks and REMS monitoring forms still to submit."""
+    """Booked sessions past their day with no record ("needs recording"), those of today and
+    the next two weeks, and REMS monitoring forms still to submit."""
     membership = get_membership_for_user(request.user)
     now = timezone.now()
     rems = [
@@ -51,6 +56,7 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         for s in clinic_rems_outstanding(clinic=membership.clinic)
     ]
     context = {
+        "needs_recording": clinic_sessions_needing_record(clinic=membership.clinic, now=now),
         "upcoming": clinic_upcoming_sessions(clinic=membership.clinic, now=now),
         "now": now,  # "Record" only for sessions that have started
         "rems": rems,
