@@ -9,6 +9,7 @@ from care.domain.clock import local_day_start
 from care.models import (
     Clinic,
     Patient,
+    TreatmentPlanVersion,
     TreatmentSession,
 )
 
@@ -71,3 +72,17 @@ def clinic_rems_outstanding(*, clinic: Clinic) -> QuerySet:
         .select_related("patient__user")
         .order_by("scheduled_at")
     )
+
+
+def patient_plan_versions(*, patient: Patient) -> QuerySet:
+    """Every version of the patient's treatment plan, newest (the current plan) first."""
+    return (
+        TreatmentPlanVersion.objects.filter(plan__patient=patient)
+        .select_related("prescriber", "created_by", "answered_alert")
+        .order_by("-number")
+    )
+
+
+def patient_current_plan(*, patient: Patient) -> TreatmentPlanVersion | None:
+    """The patient's treatment plan as it stands (its latest version), or None."""
+    return patient_plan_versions(patient=patient).first()
