@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from care.models import Alert, AuditEvent, TreatmentPlanVersion
 from care.treatment.selectors import patient_current_plan, patient_plan_versions
@@ -226,3 +227,112 @@ def test_an_acknowledged_another_patients_or_other_kind_of_alert_is_refused(
 
     assert not TreatmentPlanVersion.objects.exists()
     assert Alert.objects.filter(action=Alert.Action.PLAN_ADJUSTED).count() == 0
+
+
+def plan_url(patient, alert=None):
+    url = reverse("care:treatment-plan", args=[patient.public_id])
+    return f"{url}?alert={alert.pk}" if alert else url
+
+
+def plan_form(prescriber, **overrides):
+    data = {
+        "route": "iv",
+        "induction_sessions": "6",
+        "induction_weeks": "3",
+        "target_dose_mg_per_kg": "0.5",
+        "target_dose_mg": "",
+        "maintenance": "every_n_weeks",
+        "maintenance_every_weeks": "4",
+        "questionnaires": ["phq9"],
+        "questionnaire_every_days": "14",
+        "goals": "Enjoy cooking again.",
+        "prescriber": str(prescriber.pk),
+    }
+    return {**data, **overrides}
+
+
+@pytest.mark.django_db
+def test_the_plan_page_writes_the_first_plan_then_a_change(clinician_client, patient, clinician):
+    page = clinician_client.get(plan_url(patient))
+    assert page.status_code == 200
+    assert "reason_code" not in page.context["form"].fields
+    assert AuditEvent.objects.filter(
+        action="viewed", what=AuditEvent.What.TREATMENT_PLAN, patient=patient
+    ).exists()
+
+    response = clinician_client.post(plan_url(patient), plan_form(clinician))
+    assert response.status_code == 302
+
+    refused = clinician_client.post(plan_url(patient), plan_form(clinician, goals="Other"))
+    assert refused.status_code == 200
+    assert "reason" in refused.context["form"].errors
+
+    clinician_client.post(
+        plan_url(patient),
+        plan_form(
+            clinician,
+            maintenance="as_needed",
+            maintenance_every_weeks="",
+            reason_code="response",
+            reason="In remission.",
+        ),
+    )
+    versions = list(patient_plan_versions(patient=patient))
+    assert [v.number for v in versions] == [2, 1]
+    assert versions[0].maintenance == "as_needed" and versions[0].reason == "In remission."
+
+    detail = clinician_client.get(reverse("care:patient-detail", args=[patient.public_id]))
+    html = detail.content.decode()
+    assert "Treatment plan" in html and "As needed by signal" in html
+    assert "In remission." in html and "Adjust plan" in html
+
+
+@pytest.mark.django_db
+def test_the_plan_page_prefills_the_current_version(clinician_client, patient, clinician):
+    create(patient, clinician, esketamine_values(clinician, target_dose_mg=84))
+
+    form = clinician_client.get(plan_url(patient)).context["form"]
+
+    assert form.initial["route"] == "intranasal" and form.initial["target_dose_mg"] == 84
+    assert form.fields["reason_code"].required
+
+
+@pytest.mark.django_db
+def test_adjusting_the_plan_from_an_alert_acknowledges_it(clinician_client, patient, clinician):
+    alert = open_alert(patient)
+    detail = clinician_client.get(reverse("care:patient-detail", args=[patient.public_id]))
+    assert plan_url(patient, alert) in detail.content.decode()
+    inbox = clinician_client.get(reverse("care:alert-inbox"))
+    assert plan_url(patient, alert).replace("&", "&amp;") in inbox.content.decode()
+
+    form = plan_form(clinician, alert=str(alert.pk))
+    response = clinician_client.post(plan_url(patient, alert), form)
+
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.action == Alert.Action.PLAN_ADJUSTED and alert.acknowledged_by == clinician
+    assert patient_current_plan(patient=patient).answered_alert == alert
+
+
+@pytest.mark.django_db
+def test_an_acknowledged_alert_is_refused_on_the_page(clinician_client, patient, clinician):
+    alert = open_alert(patient)
+    Alert.objects.filter(pk=alert.pk).update(acknowledged_at=NOW, action="no_action")
+
+    response = clinician_client.post(plan_url(patient, alert), plan_form(clinician))
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert patient_current_plan(patient=patient) is None
+
+
+@pytest.mark.django_db
+def test_another_patients_alert_or_clinic_is_404(
+    client, clinician_client, patient, other_patient, clinician, other_clinician
+):
+    assert clinician_client.get(plan_url(patient, open_alert(other_patient))).status_code == 404
+    client.force_login(other_clinician)
+
+    assert client.get(plan_url(patient)).status_code == 404
+    assert client.post(plan_url(patient), plan_form(other_clinician)).status_code == 404
+    assert patient_current_plan(patient=patient) is None
