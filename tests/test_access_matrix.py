@@ -87,6 +87,7 @@ POLICY = {
     "care:staff-message-reopen": "staff",
     "care:session-list": "staff_any",
     "care:session-new": "staff",
+    "care:treatment-plan": "staff",
     "care:session-edit": "staff",
     "care:session-cancel": "staff",
     "care:session-record": "staff",
@@ -165,6 +166,7 @@ AUDIT = {
     "care:staff-message-reopen": None,
     "care:session-list": (V, W.SESSION),
     "care:session-new": (V, W.SESSION),
+    "care:treatment-plan": (V, W.TREATMENT_PLAN),
     "care:session-edit": (V, W.SESSION),
     "care:session-cancel": None,  # POST only
     "care:session-record": (V, W.SESSION),

@@ -14,10 +14,20 @@ from care.models.alerts import Alert
 from care.models.audit import AuditEvent, AuditEventImmutable
 from care.models.exports import ExportJob
 from care.models.messages import Message, MessageThread
+from care.models.plans import (
+    PLAN_DOSE_MG_PER_KG_MAX,
+    PLAN_DOSE_MG_PER_KG_MIN,
+    PLAN_ESKETAMINE_DOSES_MG,
+    TreatmentPlan,
+    TreatmentPlanVersion,
+)
 from care.models.records import Assessment, CheckIn, CheckInRevision
 from care.models.sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
 
 __all__ = [
+    "PLAN_DOSE_MG_PER_KG_MAX",
+    "PLAN_DOSE_MG_PER_KG_MIN",
+    "PLAN_ESKETAMINE_DOSES_MG",
     "REMS_FORM_DAYS",
     "REMS_MIN_MONITORING",
     "REVEALING_WORDS",
@@ -35,6 +45,8 @@ __all__ = [
     "MessageThread",
     "Patient",
     "StaffMembership",
+    "TreatmentPlan",
+    "TreatmentPlanVersion",
     "TreatmentSession",
     "User",
     "UserManager",

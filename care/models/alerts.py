@@ -30,8 +30,10 @@ class Alert(models.Model):
         NO_ACTION = "no_action", _("No action needed")
         OTHER = "other", _("Other (see note)")
         # Recorded by the care team's reply to the thread (a message-waiting alert), never
-        # chosen by hand: the forms and the API offer MANUAL_ACTIONS.
+        # chosen by hand: the forms and the API offer MANUAL_ACTIONS (PLAN_ADJUSTED below too).
         REPLIED = "replied", _("Replied in Messages")
+        # Recorded by saving a new treatment plan version that answers the alert.
+        PLAN_ADJUSTED = "plan_adjusted", _("Plan adjusted")
 
     # The actions a person chooses when acknowledging an alert.
     MANUAL_ACTIONS = (

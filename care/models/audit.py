@@ -104,6 +104,7 @@ class AuditEvent(models.Model):
         # A patient's phone numbers, consent to calls and texts, emergency contact, safety
         # plan: the row says they changed, never what they are.
         CONTACT = "contact", _("Contact details")
+        TREATMENT_PLAN = "treatment_plan", _("Treatment plan")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

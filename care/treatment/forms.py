@@ -1,4 +1,5 @@
-"""Forms for treatment sessions: schedule / reschedule, and the session record."""
+"""Forms for treatment sessions: schedule / reschedule, and the session record; and a new
+version of a treatment plan."""
 
 import zoneinfo
 from datetime import datetime
@@ -10,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
-from care.models import TreatmentSession
+from care.models import Assessment, Clinic, TreatmentPlanVersion, TreatmentSession, User
 from care.models.sessions import Severity
+from care.treatment.services import PLAN_VALUE_FIELDS
 
 if TYPE_CHECKING:
     # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
@@ -224,3 +226,87 @@ class SessionRecordForm(_ClinicTimeForm):
         values = dict(self.cleaned_data)
         values.pop("confirm_high_bp", None)
         return values
+
+
+class TreatmentPlanForm(forms.Form):
+    """A new version of a patient's treatment plan (prefilled from the current one). The
+    checks across fields are the model's (`TreatmentPlanVersion.clean`), run by the service."""
+
+    route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+    induction_sessions = forms.IntegerField(
+        label=_("Induction: number of sessions"), min_value=1, max_value=12
+    )
+    induction_weeks = forms.IntegerField(
+        label=_("Induction: over how many weeks"), min_value=1, max_value=8
+    )
+    target_dose_mg_per_kg = forms.DecimalField(
+        label=_("Target dose (mg/kg), IV or IM"),
+        required=False,
+        max_digits=4,
+        decimal_places=2,
+        help_text=_("From the patient's latest weight at each session."),
+    )
+    target_dose_mg = forms.TypedChoiceField(
+        label=_("Target dose, intranasal esketamine"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), (56, "56 mg"), (84, "84 mg")],
+    )
+    maintenance = forms.ChoiceField(
+        label=_("Maintenance"), choices=TreatmentPlanVersion.Maintenance.choices
+    )
+    maintenance_every_weeks = forms.IntegerField(
+        label=_("Maintenance every (weeks)"), required=False, min_value=1, max_value=26
+    )
+    questionnaires = forms.MultipleChoiceField(
+        label=_("Questionnaires"),
+        required=False,
+        choices=Assessment.Instrument.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    questionnaire_every_days = forms.IntegerField(
+        label=_("Questionnaires every (days)"), min_value=1, max_value=90
+    )
+    goals = forms.CharField(
+        label=_("Goals, in the patient's words"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    prescriber = forms.ModelChoiceField(label=_("Prescriber"), queryset=User.objects.none())
+    reason_code = forms.ChoiceField(label=_("Why the plan changes"), required=False)
+    reason = forms.CharField(
+        label=_("In words"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, clinic: Clinic, first: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        prescriber = self.fields["prescriber"]
+        assert isinstance(prescriber, forms.ModelChoiceField)
+        prescriber.queryset = User.objects.filter(
+            is_active=True,
+            staff_membership__clinic=clinic,
+            staff_membership__deactivated_at__isnull=True,
+        ).order_by("full_name")
+        reasons = [(r.value, r.label) for r in TreatmentPlanVersion.CHANGE_REASONS]
+        reason_code = self.fields["reason_code"]
+        assert isinstance(reason_code, forms.ChoiceField)
+        reason_code.choices = [("", "—"), *reasons]
+        if first:  # the first plan needs no reason
+            del self.fields["reason_code"], self.fields["reason"]
+        else:
+            reason_code.required = True
+            self.fields["reason"].required = True
+
+    @staticmethod
+    def initial_for(version: TreatmentPlanVersion | None) -> dict[str, object]:
+        if version is None:
+            return {"questionnaire_every_days": 14, "induction_sessions": 6, "induction_weeks": 3}
+        return {name: getattr(version, name) for name in PLAN_VALUE_FIELDS}
+
+    def plan_values(self) -> dict[str, object]:
+        return {name: self.cleaned_data[name] for name in PLAN_VALUE_FIELDS}

@@ -1,12 +1,15 @@
-"""Reads of treatment sessions: the next, the coming ones, the REMS forms outstanding."""
+"""Reads of treatment sessions: the next, the coming ones, those still to record, the REMS
+forms outstanding."""
 
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
+from care.domain.clock import local_day_start
 from care.models import (
     Clinic,
     Patient,
+    TreatmentPlanVersion,
     TreatmentSession,
 )
 
@@ -22,14 +25,35 @@ def patient_next_session(*, patient: Patient, now: datetime) -> TreatmentSession
     )
 
 
+def _today_start(*, clinic: Clinic, now: datetime) -> datetime:
+    """The instant the clinic's current calendar day began."""
+    return local_day_start(clinic.local_date(now), clinic.tz)
+
+
 def clinic_upcoming_sessions(*, clinic: Clinic, now: datetime, days: int = 14) -> QuerySet:
-    """Booked sessions of the next `days` days, soonest first."""
+    """Booked sessions of the clinic's today (those already begun too) and of the next `days`
+    days, soonest first."""
     return (
         TreatmentSession.objects.filter(
             patient__clinic=clinic,
             status=TreatmentSession.Status.SCHEDULED,
-            scheduled_at__gte=now - timedelta(hours=12),
+            scheduled_at__gte=_today_start(clinic=clinic, now=now),
             scheduled_at__lt=now + timedelta(days=days),
+        )
+        .select_related("patient__user")
+        .order_by("scheduled_at")
+    )
+
+
+def clinic_sessions_needing_record(*, clinic: Clinic, now: datetime) -> QuerySet:
+    """Sessions still booked (neither recorded, cancelled nor marked no-show) whose day, at the
+    clinic, is over, oldest first: each was held and is unrecorded, or did not take place and
+    should be marked so. Today's are in `clinic_upcoming_sessions`, never in both."""
+    return (
+        TreatmentSession.objects.filter(
+            patient__clinic=clinic,
+            status=TreatmentSession.Status.SCHEDULED,
+            scheduled_at__lt=_today_start(clinic=clinic, now=now),
         )
         .select_related("patient__user")
         .order_by("scheduled_at")
@@ -48,3 +72,17 @@ def clinic_rems_outstanding(*, clinic: Clinic) -> QuerySet:
         .select_related("patient__user")
         .order_by("scheduled_at")
     )
+
+
+def patient_plan_versions(*, patient: Patient) -> QuerySet:
+    """Every version of the patient's treatment plan, newest (the current plan) first."""
+    return (
+        TreatmentPlanVersion.objects.filter(plan__patient=patient)
+        .select_related("prescriber", "created_by", "answered_alert")
+        .order_by("-number")
+    )
+
+
+def patient_current_plan(*, patient: Patient) -> TreatmentPlanVersion | None:
+    """The patient's treatment plan as it stands (its latest version), or None."""
+    return patient_plan_versions(patient=patient).first()

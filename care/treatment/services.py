@@ -1,14 +1,26 @@
-"""Writes of treatment sessions: schedule, reschedule, cancel, record (with the BP rule)."""
+"""Writes of treatment sessions: schedule, reschedule, cancel, record (with the BP rule); and
+of treatment plans: a new version, answering an alert."""
 
+from collections.abc import Mapping
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from care.alerts.services import alert_raise
+from care.alerts.services import AlertAlreadyAcknowledged, alert_acknowledge, alert_raise
 from care.audit.services import audit_record
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
-from care.models import Alert, AuditEvent, Patient, TreatmentSession, User
+from care.models import (
+    Alert,
+    AuditEvent,
+    Patient,
+    StaffMembership,
+    TreatmentPlan,
+    TreatmentPlanVersion,
+    TreatmentSession,
+    User,
+)
 
 
 def _audit(session: TreatmentSession, action: str, **actor) -> None:
@@ -120,3 +132,120 @@ def session_record(
         draft = type(draft)(draft.kind, draft.priority, f"bp:session{session.pk}", draft.reason)
         alert = alert_raise(patient=session.patient, draft=draft, now=now, session=session)
     return session, alert
+
+
+# The fields of a plan version a person gives (the rest: who, when, why, which alert).
+PLAN_VALUE_FIELDS = (
+    "route",
+    "induction_sessions",
+    "induction_weeks",
+    "target_dose_mg_per_kg",
+    "target_dose_mg",
+    "maintenance",
+    "maintenance_every_weeks",
+    "questionnaires",
+    "questionnaire_every_days",
+    "goals",
+    "prescriber",
+)
+
+# The alerts a change of plan can answer.
+PLAN_ANSWERABLE_ALERTS = (Alert.Kind.BOOSTER_DUE, Alert.Kind.WORSENING)
+
+
+@transaction.atomic
+def treatment_plan_version_create(
+    *,
+    patient: Patient,
+    by: User,
+    now: datetime,
+    values: Mapping[str, object],
+    reason_code: str,
+    reason: str,
+    answered_alert: Alert | None = None,
+) -> TreatmentPlanVersion:
+    """Add a version to the patient's plan (making the plan with the first one): the plan as
+    it stands from now on, who changed it, when and why. Versions are never changed.
+
+    The first version's reason is "first plan"; every later one names a change reason and says
+    why in words. `answered_alert`, a "booster may be due" or "worsening" alert of the patient
+    still open, is acknowledged "plan adjusted" in the same transaction.
+
+    Raises ValidationError (nothing written) for values a clinician would refuse, a missing
+    reason, a prescriber outside the patient's clinic, or an alert that is not the patient's,
+    not of those kinds, or no longer open.
+    """
+    if set(values) - set(PLAN_VALUE_FIELDS):
+        raise ValueError(f"Unknown plan fields: {sorted(set(values) - set(PLAN_VALUE_FIELDS))}")
+    plan, _created = TreatmentPlan.objects.select_for_update().get_or_create(
+        patient=patient, defaults={"created_at": now}
+    )
+    last = plan.versions.order_by("-number").first()
+    reason = reason.strip()
+    errors: dict[str, str] = {}
+    if last is None:
+        reason_code = reason_code or TreatmentPlanVersion.Reason.FIRST
+    else:
+        if reason_code not in TreatmentPlanVersion.CHANGE_REASONS:
+            errors["reason_code"] = "Choose why the plan changes."
+        if not reason:
+            errors["reason"] = "Say why the plan changes."
+    if answered_alert is not None and (
+        answered_alert.patient_id != patient.pk
+        or answered_alert.kind not in PLAN_ANSWERABLE_ALERTS
+        or answered_alert.acknowledged_at is not None
+    ):
+        errors["answered_alert"] = (
+            "This alert is not an open booster or worsening alert of the patient."
+        )
+    version = TreatmentPlanVersion(
+        plan=plan,
+        number=(last.number + 1) if last else 1,
+        created_by=by,
+        created_at=now,
+        reason_code=reason_code,
+        reason=reason,
+        answered_alert=answered_alert,
+        **values,
+    )
+    try:
+        version.full_clean(exclude=["plan", "created_by", "answered_alert"])
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}  # type: ignore[dict-item]
+    prescriber = values.get("prescriber")
+    if (
+        isinstance(prescriber, User)
+        and not StaffMembership.objects.filter(
+            user=prescriber,
+            clinic_id=patient.clinic_id,
+            deactivated_at__isnull=True,
+            user__is_active=True,
+        ).exists()
+    ):
+        errors["prescriber"] = "The prescriber is a member of the patient's clinic."
+    if errors:
+        raise ValidationError(errors)
+    version.save()
+    audit_record(
+        action=AuditEvent.Action.CREATED if last is None else AuditEvent.Action.CHANGED,
+        what=AuditEvent.What.TREATMENT_PLAN,
+        patient=patient,
+        object_id=version.pk,
+        actor=by,
+        now=now,
+    )
+    if answered_alert is not None:
+        try:
+            alert_acknowledge(
+                alert=answered_alert,
+                by=by,
+                action=Alert.Action.PLAN_ADJUSTED,
+                note=f"Treatment plan version {version.number}",
+                now=now,
+            )
+        except AlertAlreadyAcknowledged:  # acknowledged meanwhile: write nothing
+            transaction.set_rollback(True)
+            raise ValidationError(
+                {"answered_alert": "This alert was acknowledged meanwhile."}
+            ) from None
+    return version

@@ -7,6 +7,11 @@ from care.treatment import views
 urlpatterns = [
     path("staff/sessions/", views.session_list, name="session-list"),
     path(
+        "staff/patients/<uuid:public_id>/plan/",
+        views.treatment_plan_edit,
+        name="treatment-plan",
+    ),
+    path(
         "staff/patients/<uuid:public_id>/sessions/new/",
         views.session_new,
         name="session-new",

@@ -1,7 +1,8 @@
 """Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording."""
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,15 +16,21 @@ from care.common.access import (
     get_patient_for_user,
     get_session_for_user,
 )
-from care.models import REMS_FORM_DAYS, AuditEvent, TreatmentSession
-from care.treatment.forms import SessionRecordForm, SessionScheduleForm
-from care.treatment.selectors import clinic_rems_outstanding, clinic_upcoming_sessions
+from care.models import REMS_FORM_DAYS, Alert, AuditEvent, TreatmentSession
+from care.treatment.forms import SessionRecordForm, SessionScheduleForm, TreatmentPlanForm
+from care.treatment.selectors import (
+    clinic_rems_outstanding,
+    clinic_sessions_needing_record,
+    clinic_upcoming_sessions,
+    patient_current_plan,
+)
 from care.treatment.services import (
     SessionAlreadyRecorded,
     session_cancel,
     session_record,
     session_reschedule,
     session_schedule,
+    treatment_plan_version_create,
 )
 
 
@@ -43,7 +50,8 @@ def _audit_read(
 
 @never_cache
 def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Booked sessions of the next two weeks and REMS monitoring forms still to submit."""
+    """Booked sessions past their day with no record ("needs recording"), those of today and
+    the next two weeks, and REMS monitoring forms still to submit."""
     membership = get_membership_for_user(request.user)
     now = timezone.now()
     rems = [
@@ -51,6 +59,7 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         for s in clinic_rems_outstanding(clinic=membership.clinic)
     ]
     context = {
+        "needs_recording": clinic_sessions_needing_record(clinic=membership.clinic, now=now),
         "upcoming": clinic_upcoming_sessions(clinic=membership.clinic, now=now),
         "now": now,  # "Record" only for sessions that have started
         "rems": rems,
@@ -147,3 +156,53 @@ def session_record_view(request: AuthenticatedHttpRequest, session_id: int) -> H
     _audit_read(request, patient=session.patient, session=session)  # vital signs, doses
     context = {"form": form, "session": session, "patient": session.patient, "clinic": clinic}
     return render(request, "care/session_record.html", context)
+
+
+@never_cache
+def treatment_plan_edit(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
+    """A new version of the patient's treatment plan, prefilled from the current one; with
+    `?alert=<id>` (an open "booster may be due" or "worsening" alert of the patient), saving
+    acknowledges the alert "plan adjusted"."""
+    membership = get_membership_for_user(request.user)
+    patient = get_patient_for_user(request.user, public_id)
+    alert = None
+    alert_id = request.POST.get("alert") or request.GET.get("alert")
+    if alert_id:
+        if not alert_id.isdigit():
+            raise Http404
+        alert = Alert.objects.filter(pk=int(alert_id), patient=patient).first()
+        if alert is None:
+            raise Http404
+    current = patient_current_plan(patient=patient)
+    form = TreatmentPlanForm(
+        request.POST or None,
+        initial=TreatmentPlanForm.initial_for(current),
+        clinic=membership.clinic,
+        first=current is None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            treatment_plan_version_create(
+                patient=patient,
+                by=request.user,
+                now=timezone.now(),
+                values=form.plan_values(),
+                reason_code=form.cleaned_data.get("reason_code", ""),
+                reason=form.cleaned_data.get("reason", ""),
+                answered_alert=alert,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Treatment plan saved."))
+            return redirect("care:patient-detail", patient.public_id)
+    audit_view(  # the form shows the current plan: a read each time it is drawn
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.TREATMENT_PLAN,
+        patient=patient,
+        object_id=current.pk if current else "",
+    )
+    context = {"form": form, "patient": patient, "current": current, "alert": alert}
+    return render(request, "care/treatment_plan_form.html", context)
