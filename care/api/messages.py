@@ -138,14 +138,14 @@ class StaffMessageOutput(PatientMessageOutput):
     )
 
 
+# The thread details' shapes (for the schema): a thread's fields and its messages, written
+# by `_detail` from the thread's output and the messages' output.
 class PatientThreadDetail(PatientThreadOutput):
-    messages = PatientMessageOutput(many=True, source="messages_shown", help_text="Oldest first.")
+    messages = PatientMessageOutput(many=True, help_text="Oldest first.")
 
 
 class StaffThreadDetail(StaffThreadOutput):
-    messages = StaffMessageOutput(
-        many=True, source="messages_shown", help_text="Oldest first, staff notes included."
-    )
+    messages = StaffMessageOutput(many=True, help_text="Oldest first, staff notes included.")
 
 
 class PatientPosted(serializers.Serializer):
@@ -382,20 +382,24 @@ class ThreadDetailApi(APIView):
             thread = get_own_thread_for_user(user, public_id)
             message_thread_read(thread=thread, by=user, now=now)
             messages = thread_messages(thread=thread, for_patient=True)
-            return Response(PatientThreadDetail(_with_messages(thread, messages)).data)
+            return Response(_detail(thread, messages, PatientThreadOutput, PatientMessageOutput))
         thread = _staff_thread(request, public_id)
         message_thread_read(thread=thread, by=user, now=now)
         messages = thread_messages(thread=thread, for_patient=False)
-        return Response(StaffThreadDetail(_with_messages(thread, messages)).data)
+        return Response(_detail(thread, messages, StaffThreadOutput, StaffMessageOutput))
 
 
-def _with_messages(thread: MessageThread, messages: QuerySet[Message]) -> MessageThread:
-    """The thread with the messages shown (`messages_shown`, read by the detail's output)."""
+def _detail(
+    thread: MessageThread,
+    messages: QuerySet[Message],
+    thread_output: type[serializers.Serializer],
+    message_output: type[serializers.Serializer],
+) -> dict:
+    """A thread's fields and its messages shown (PatientThreadDetail, StaffThreadDetail)."""
     rows = list(messages)
     for message in rows:
         message.thread = thread  # one thread: its id for each message's, without a query
-    setattr(thread, "messages_shown", rows)  # noqa: B010  # not a field of the model
-    return thread
+    return {**thread_output(thread).data, "messages": message_output(rows, many=True).data}
 
 
 class ThreadReplyApi(APIView):

@@ -68,6 +68,13 @@ class MessageThread(models.Model):
                 condition=models.Q(staff_unread__gt=0),
                 name="thread_staff_unread",
             ),
+            # The dispatcher's notices, every minute: the threads with unread messages on
+            # either side (notifications/dispatch/messages.py), without reading the others.
+            models.Index(
+                fields=["last_message_at"],
+                condition=models.Q(patient_unread__gt=0) | models.Q(staff_unread__gt=0),
+                name="thread_unread_either",
+            ),
             # The hourly response-target rule: the open threads waiting for a reply, oldest
             # first (care.alerts.selectors.threads_waiting_for_reply).
             models.Index(
