@@ -18,11 +18,19 @@ from care.models.plans import (
     PLAN_DOSE_MG_PER_KG_MAX,
     PLAN_DOSE_MG_PER_KG_MIN,
     PLAN_ESKETAMINE_DOSES_MG,
+    BodyWeight,
     TreatmentPlan,
     TreatmentPlanVersion,
 )
 from care.models.records import Assessment, CheckIn, CheckInRevision
-from care.models.sessions import REMS_FORM_DAYS, REMS_MIN_MONITORING, TreatmentSession
+from care.models.sessions import (
+    REMS_FORM_DAYS,
+    REMS_MIN_MONITORING,
+    SessionMoveRequest,
+    SessionReadiness,
+    SessionReflection,
+    TreatmentSession,
+)
 
 __all__ = [
     "PLAN_DOSE_MG_PER_KG_MAX",
@@ -36,6 +44,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "AuditEventImmutable",
+    "BodyWeight",
     "CheckIn",
     "CheckInRevision",
     "Clinic",
@@ -44,6 +53,9 @@ __all__ = [
     "Message",
     "MessageThread",
     "Patient",
+    "SessionMoveRequest",
+    "SessionReadiness",
+    "SessionReflection",
     "StaffMembership",
     "TreatmentPlan",
     "TreatmentPlanVersion",

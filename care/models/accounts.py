@@ -160,6 +160,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+# What a new clinic tells its patients to prepare for a session; each clinic edits its own.
+DEFAULT_PREP_FASTING = (
+    "No food for 6 hours before your session. Clear fluids (water, clear juice, black tea or "
+    "coffee) are fine until 2 hours before."
+)
+DEFAULT_PREP_MEDICINES = (
+    "Take your usual medicines unless your care team told you otherwise. Tell us about any new "
+    "medicine, supplement or change of dose before your session."
+)
+DEFAULT_PREP_RIDE = (
+    "Arrange a ride home with an adult. Do not drive, cycle or operate machinery until the next "
+    "day after a restful sleep."
+)
+DEFAULT_PREP_BRING = (
+    "A photo ID, a list of your medicines, comfortable clothes, and headphones or an eye mask "
+    "if you like them."
+)
+
+
 class Clinic(models.Model):
     """The tenant: every patient and every staff member belongs to exactly one clinic."""
 
@@ -236,6 +255,52 @@ class Clinic(models.Model):
     address = models.TextField(_("address"), max_length=500, blank=True)
     opening_hours = models.JSONField(
         _("opening hours"), default=dict, blank=True, validators=[validate_opening_hours]
+    )
+    # Treatment: chairs, chair time per session, the weight and dose checks of the session
+    # form, and what patients read to prepare (docs/clinical.md, "Treatment plans").
+    treatment_chairs = models.PositiveSmallIntegerField(
+        _("treatment chairs"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("How many patients can be treated at the same time."),
+    )
+    session_minutes = models.PositiveSmallIntegerField(
+        _("chair time per session (minutes)"),
+        default=120,
+        validators=[MinValueValidator(30), MaxValueValidator(480)],
+        help_text=_(
+            "How long a session holds its chair: dosing and monitoring until discharge "
+            "(at least two hours for intranasal esketamine)."
+        ),
+    )
+    weight_max_age_days = models.PositiveSmallIntegerField(
+        _("weight valid for (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("The session form warns when the latest weight is older than this."),
+    )
+    dose_margin_percent = models.PositiveSmallIntegerField(
+        _("dose departure warning (%)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_(
+            "The session form warns when a recorded dose departs from the plan's by more than this."
+        ),
+    )
+    prep_fasting = models.TextField(
+        _("preparation: eating and drinking"),
+        max_length=1000,
+        blank=True,
+        default=DEFAULT_PREP_FASTING,
+    )
+    prep_medicines = models.TextField(
+        _("preparation: medicines"), max_length=1000, blank=True, default=DEFAULT_PREP_MEDICINES
+    )
+    prep_ride = models.TextField(
+        _("preparation: getting home"), max_length=1000, blank=True, default=DEFAULT_PREP_RIDE
+    )
+    prep_bring = models.TextField(
+        _("preparation: what to bring"), max_length=1000, blank=True, default=DEFAULT_PREP_BRING
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

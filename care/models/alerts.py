@@ -17,6 +17,8 @@ class Alert(models.Model):
         DELIVERY_FAILURE = "delivery_failure", _("Delivery failure")
         MESSAGE_URGENT = "message_urgent", _("Urgent message")
         MESSAGE_WAITING = "message_waiting", _("Message waiting for a reply")
+        NOT_READY = "not_ready", _("Not ready for a session")
+        MOVE_REQUEST = "move_request", _("Asks to move a session")
 
     class Priority(models.TextChoices):
         URGENT = "urgent", _("Urgent")
@@ -34,6 +36,8 @@ class Alert(models.Model):
         REPLIED = "replied", _("Replied in Messages")
         # Recorded by saving a new treatment plan version that answers the alert.
         PLAN_ADJUSTED = "plan_adjusted", _("Plan adjusted")
+        # Recorded by accepting or declining the patient's request to move a session.
+        MOVE_DECIDED = "move_decided", _("Move request answered")
 
     # The actions a person chooses when acknowledging an alert.
     MANUAL_ACTIONS = (

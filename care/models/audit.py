@@ -105,6 +105,10 @@ class AuditEvent(models.Model):
         # plan: the row says they changed, never what they are.
         CONTACT = "contact", _("Contact details")
         TREATMENT_PLAN = "treatment_plan", _("Treatment plan")
+        WEIGHT = "weight", _("Body weight")
+        READINESS = "readiness", _("Readiness check")
+        REFLECTION = "reflection", _("Reflection after a session")
+        MOVE_REQUEST = "move_request", _("Request to move a session")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

@@ -166,3 +166,40 @@ class TreatmentPlanVersion(models.Model):
             errors["questionnaires"] = _("Choose among PHQ-9, GAD-7 and PCL-5.")
         if errors:
             raise ValidationError(errors)
+
+
+# Body weight entry limits (kg): wide, to refuse a slip of the keyboard, not a real weight.
+WEIGHT_KG_MIN = Decimal("20")
+WEIGHT_KG_MAX = Decimal("350")
+KG_PER_LB = Decimal("0.45359237")
+
+
+class BodyWeight(models.Model):
+    """A measured weight: kept in kg (one decimal), with the unit and value as entered."""
+
+    class Unit(models.TextChoices):
+        KG = "kg", _("kg")
+        LB = "lb", _("lb")
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
+    weight_kg = models.DecimalField(
+        _("weight (kg)"),
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(WEIGHT_KG_MIN), MaxValueValidator(WEIGHT_KG_MAX)],
+    )
+    entered_value = models.DecimalField(_("weight as entered"), max_digits=5, decimal_places=1)
+    entered_unit = models.CharField(_("unit"), max_length=2, choices=Unit, default=Unit.KG)
+    measured_on = models.DateField(_("measured on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"))
+
+    class Meta:
+        verbose_name = _("body weight")
+        ordering = ["-measured_on", "-created_at"]
+        indexes = [models.Index(fields=["patient", "-measured_on"], name="weight_latest")]
+
+    def __str__(self) -> str:
+        return f"Weight of patient #{self.patient_id} on {self.measured_on}"

@@ -100,6 +100,16 @@ class TreatmentSession(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The treatment chair (1..the clinic's number of chairs) the booking holds; empty for a
+    # booking made over a conflict (override_reason says why) or before chairs were kept.
+    chair = models.PositiveSmallIntegerField(
+        _("chair"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    # Why a clinician booked it despite a conflict (outside hours, no chair free, the patient
+    # already booked then); empty for a booking without a conflict.
+    override_reason = models.TextField(
+        _("booked despite a conflict because"), max_length=500, blank=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -165,3 +175,93 @@ def first_treatment_at_subquery(
     if before is not None:
         held = held.filter(scheduled_at__lt=before)
     return Subquery(held.order_by("scheduled_at").values("scheduled_at")[:1])
+
+
+class SessionReadiness(models.Model):
+    """The patient's answers the day before a session: one per session, never changed."""
+
+    session = models.OneToOneField(
+        TreatmentSession, on_delete=models.CASCADE, related_name="readiness"
+    )
+    ride_arranged = models.BooleanField(_("a ride home is arranged"))
+    fasting_understood = models.BooleanField(_("I understand when to stop eating and drinking"))
+    feeling_well = models.BooleanField(_("I feel well (no fever, cold or new illness)"))
+    new_medicines = models.BooleanField(_("I have started or changed a medicine"))
+    new_medicines_details = models.TextField(_("which medicines"), max_length=500, blank=True)
+    # True when answered through the e-mailed link without signing in.
+    by_link = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(_("answered"))
+
+    class Meta:
+        verbose_name = _("readiness check")
+
+    def __str__(self) -> str:
+        return f"Readiness for session #{self.session_id}"
+
+    @property
+    def is_ready(self) -> bool:
+        """Ready: ride, fasting understood, feeling well, no new medicine to review."""
+        return (
+            self.ride_arranged
+            and self.fasting_understood
+            and self.feeling_well
+            and not self.new_medicines
+        )
+
+
+class SessionMoveRequest(models.Model):
+    """A patient's request to move a booked session: the care team accepts (moving the
+    session) or declines it; the session never changes without that answer."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the care team")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.CASCADE, related_name="move_requests"
+    )
+    preferred_times = models.TextField(_("times that suit me"), max_length=500)
+    created_at = models.DateTimeField(_("asked"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    decided_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The care team's words to the patient (shown to them).
+    answer = models.TextField(_("answer to the patient"), max_length=500, blank=True)
+    moved_from = models.DateTimeField(null=True, blank=True)
+    moved_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("request to move a session")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(status="pending"),
+                name="move_request_one_pending_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Move request for session #{self.session_id}"
+
+
+class SessionReflection(models.Model):
+    """The patient's short reflection in the days after a held session (integration)."""
+
+    session = models.OneToOneField(
+        TreatmentSession, on_delete=models.CASCADE, related_name="reflection"
+    )
+    what_came_up = models.TextField(_("what came up"), max_length=2000, blank=True)
+    feeling = models.TextField(_("how I feel now"), max_length=2000, blank=True)
+    for_team = models.TextField(_("anything to tell my care team"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("written"))
+
+    class Meta:
+        verbose_name = _("reflection after a session")
+
+    def __str__(self) -> str:
+        return f"Reflection on session #{self.session_id}"
