@@ -88,6 +88,7 @@ POLICY = {
     "care:session-list": "staff_any",
     "care:session-new": "staff",
     "care:treatment-plan": "staff",
+    "care:patient-weight": "staff",
     "care:session-edit": "staff",
     "care:session-cancel": "staff",
     "care:session-record": "staff",
@@ -167,6 +168,7 @@ AUDIT = {
     "care:session-list": (V, W.SESSION),
     "care:session-new": (V, W.SESSION),
     "care:treatment-plan": (V, W.TREATMENT_PLAN),
+    "care:patient-weight": (V, W.WEIGHT),
     "care:session-edit": (V, W.SESSION),
     "care:session-cancel": None,  # POST only
     "care:session-record": (V, W.SESSION),

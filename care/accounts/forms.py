@@ -132,6 +132,15 @@ WEEKDAY_LABELS = (
     _("Sunday"),
 )
 CLINIC_CONTACT_FIELDS = ("country", "phone", "after_hours_phone", "address", *HOURS_FIELDS)
+# Chairs and chair time (booking), the weight and dose checks of the session form.
+CLINIC_TREATMENT_FIELDS = (
+    "treatment_chairs",
+    "session_minutes",
+    "weight_max_age_days",
+    "dose_margin_percent",
+)
+# What patients read to prepare for each session.
+CLINIC_PREPARATION_FIELDS = ("prep_fasting", "prep_medicines", "prep_ride", "prep_bring")
 
 
 class ClinicSettingsForm(forms.ModelForm):
@@ -166,7 +175,10 @@ class ClinicSettingsForm(forms.ModelForm):
             "phone",
             "after_hours_phone",
             "address",
+            *CLINIC_TREATMENT_FIELDS,
+            *CLINIC_PREPARATION_FIELDS,
         ]
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in CLINIC_PREPARATION_FIELDS}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -205,7 +217,16 @@ class ClinicSettingsForm(forms.ModelForm):
 
     @property
     def main_fields(self) -> list:
-        return [f for f in self.visible_fields() if f.name not in CLINIC_CONTACT_FIELDS]
+        grouped = {*CLINIC_CONTACT_FIELDS, *CLINIC_TREATMENT_FIELDS, *CLINIC_PREPARATION_FIELDS}
+        return [f for f in self.visible_fields() if f.name not in grouped]
+
+    @property
+    def treatment_fields(self) -> list:
+        return [self[name] for name in CLINIC_TREATMENT_FIELDS]
+
+    @property
+    def preparation_fields(self) -> list:
+        return [self[name] for name in CLINIC_PREPARATION_FIELDS]
 
     @property
     def contact_fields(self) -> list:

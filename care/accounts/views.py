@@ -101,8 +101,9 @@ def staff_edit(request: AuthenticatedHttpRequest, membership_id: int) -> HttpRes
 
 @never_cache
 def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The clinic's settings: sender name, time zone, on-call contact, thresholds, and its
-    contact details (country, phones, address, opening hours)."""
+    """The clinic's settings: sender name, time zone, on-call contact, thresholds, its
+    contact details (country, phones, address, opening hours), treatment (chairs, chair time,
+    weight and dose checks) and what patients read to prepare for a session."""
     admin = get_admin_membership_for_user(request.user)
     form = ClinicSettingsForm(request.POST or None, instance=admin.clinic)
     if request.method == "POST" and form.is_valid():

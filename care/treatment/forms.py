@@ -1,17 +1,25 @@
-"""Forms for treatment sessions: schedule / reschedule, and the session record; and a new
-version of a treatment plan."""
+"""Forms for treatment sessions: schedule / reschedule, and the session record (with the dose
+the plan proposes and the warnings about it); a new version of a treatment plan; a weight."""
 
 import zoneinfo
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from care.domain.dosing import DoseBasis, DoseCheck, dose_check, dose_proposal
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
-from care.models import Assessment, Clinic, TreatmentPlanVersion, TreatmentSession, User
+from care.models import (
+    Assessment,
+    BodyWeight,
+    Clinic,
+    TreatmentPlanVersion,
+    TreatmentSession,
+    User,
+)
 from care.models.sessions import Severity
 from care.treatment.services import PLAN_VALUE_FIELDS
 
@@ -125,6 +133,10 @@ class SessionRecordForm(_ClinicTimeForm):
         label=_("I have reviewed the blood pressure above the hold threshold; record anyway"),
         required=False,
     )
+    confirm_dose = forms.BooleanField(label=_("I confirm this dose"), required=False)
+
+    # The fields that are the form's questions, not the session's values.
+    CONFIRMATIONS = ("confirm_high_bp", "confirm_dose")
 
     def __init__(
         self,
@@ -133,14 +145,39 @@ class SessionRecordForm(_ClinicTimeForm):
         hold_diastolic: int,
         scheduled_at: datetime,
         now: datetime,
+        dose_basis: DoseBasis,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hold = (hold_systolic, hold_diastolic)
         self.bp_warning = ""
         self.scheduled_at, self.now = scheduled_at, now
+        # The plan's dose for this session, and the warnings about it (no plan, no weight or a
+        # stale one, another route, a dose beyond the clinic's margin): shown, never blocking,
+        # but a departure beyond the margin asks for `confirm_dose`.
+        self.dose_basis = dose_basis
+        self.dose_proposal = dose_proposal(dose_basis)
+        self._prefill_dose()
+        self.dose_check: DoseCheck = dose_check(
+            dose_basis,
+            route=self.initial.get("route"),
+            dose_mg=self.initial.get("dose_mg"),
+            dose_mg_per_kg=self.initial.get("dose_mg_per_kg"),
+        )
         # Shown instead of the save button until the session has started.
         self.not_started = self._problems(None, None).get("scheduled_at", "")
+
+    def _prefill_dose(self) -> None:
+        """A session with no dose yet, of the plan's route, starts with the plan's dose."""
+        proposal, initial = self.dose_proposal, self.initial
+        if (
+            proposal is None
+            or initial.get("route") != self.dose_basis.plan_route
+            or initial.get("dose_mg") is not None
+            or initial.get("dose_mg_per_kg") is not None
+        ):
+            return
+        initial["dose_mg"], initial["dose_mg_per_kg"] = proposal.mg, proposal.mg_per_kg
 
     def _problems(self, started: datetime | None, ended: datetime | None) -> dict[str, str]:
         return session_record_problems(
@@ -207,6 +244,15 @@ class SessionRecordForm(_ClinicTimeForm):
                 self.add_error(
                     "confirm_high_bp", _("Confirm that you reviewed the blood pressure.")
                 )
+        if route and not any(f in self.errors for f in ("route", "dose_mg", "dose_mg_per_kg")):
+            self.dose_check = dose_check(
+                self.dose_basis,
+                route=route,
+                dose_mg=data.get("dose_mg"),
+                dose_mg_per_kg=data.get("dose_mg_per_kg"),
+            )
+            if self.dose_check.departure and not data.get("confirm_dose"):
+                self.add_error("confirm_dose", _("Confirm the dose, or correct it."))
         return data
 
     VITAL_TIMES = (
@@ -224,7 +270,8 @@ class SessionRecordForm(_ClinicTimeForm):
 
     def session_values(self) -> dict:
         values = dict(self.cleaned_data)
-        values.pop("confirm_high_bp", None)
+        for name in self.CONFIRMATIONS:
+            values.pop(name, None)
         return values
 
 
@@ -310,3 +357,35 @@ class TreatmentPlanForm(forms.Form):
 
     def plan_values(self) -> dict[str, object]:
         return {name: self.cleaned_data[name] for name in PLAN_VALUE_FIELDS}
+
+
+class WeightForm(forms.Form):
+    """A measured weight, in kg or lb (the service converts and checks the range)."""
+
+    value = forms.DecimalField(
+        label=_("Weight"),
+        max_digits=5,
+        decimal_places=1,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
+    )
+    unit = forms.ChoiceField(
+        label=_("Unit"),
+        choices=BodyWeight.Unit.choices,
+        initial=BodyWeight.Unit.KG,
+        widget=forms.RadioSelect,
+    )
+    measured_on = forms.DateField(
+        label=_("Measured on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["measured_on"].initial = today
+
+    def clean_measured_on(self) -> date:
+        measured_on = self.cleaned_data["measured_on"]
+        if measured_on > self.today:
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return measured_on

@@ -1,12 +1,17 @@
 """Reads of treatment sessions: the next, the coming ones, those still to record, the REMS
-forms outstanding."""
+forms outstanding; of treatment plans; of the patient's weights and what a session's dose is
+compared with."""
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from care.domain.clock import local_day_start
+from care.domain.dosing import DoseBasis, weight_is_stale
 from care.models import (
+    BodyWeight,
     Clinic,
     Patient,
     TreatmentPlanVersion,
@@ -86,3 +91,67 @@ def patient_plan_versions(*, patient: Patient) -> QuerySet:
 def patient_current_plan(*, patient: Patient) -> TreatmentPlanVersion | None:
     """The patient's treatment plan as it stands (its latest version), or None."""
     return patient_plan_versions(patient=patient).first()
+
+
+def patient_weights(*, patient: Patient) -> QuerySet:
+    """The patient's weights, the latest measured first (the latest recorded first on a day)."""
+    return (
+        BodyWeight.objects.filter(patient=patient)
+        .select_related("recorded_by")
+        .order_by("-measured_on", "-created_at", "-pk")
+    )
+
+
+def latest_weight(*, patient: Patient, on: date | None = None) -> BodyWeight | None:
+    """The patient's latest weight (measured on or before `on`, when given), or None."""
+    weights = patient_weights(patient=patient)
+    if on is not None:
+        weights = weights.filter(measured_on__lte=on)
+    return weights.first()
+
+
+# The weights the patient page lists (the latest first).
+WEIGHT_HISTORY_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class WeightCard:
+    """The patient page's weight: the latest, whether it is older than the clinic's limit
+    at the clinic's today, and the latest `WEIGHT_HISTORY_SHOWN` weights."""
+
+    latest: BodyWeight | None
+    stale: bool
+    max_age_days: int
+    history: list[BodyWeight]
+
+
+def patient_weight_card(*, patient: Patient, now: datetime) -> WeightCard:
+    clinic = patient.clinic
+    history = list(patient_weights(patient=patient)[:WEIGHT_HISTORY_SHOWN])
+    latest = history[0] if history else None
+    stale = latest is not None and weight_is_stale(
+        measured_on=latest.measured_on,
+        session_on=clinic.local_date(now),
+        max_age_days=clinic.weight_max_age_days,
+    )
+    return WeightCard(latest, stale, clinic.weight_max_age_days, history)
+
+
+def session_dose_basis(*, session: TreatmentSession) -> DoseBasis:
+    """What the session's dose is compared with: the patient's current plan, their latest
+    weight on or before the session's local date, and the clinic's weight and dose limits."""
+    patient = session.patient
+    clinic = patient.clinic
+    session_on = clinic.local_date(session.scheduled_at)
+    plan = patient_current_plan(patient=patient)
+    weight = latest_weight(patient=patient, on=session_on)
+    return DoseBasis(
+        session_on=session_on,
+        max_age_days=clinic.weight_max_age_days,
+        margin_percent=clinic.dose_margin_percent,
+        plan_route=plan.route if plan else None,
+        plan_mg_per_kg=plan.target_dose_mg_per_kg if plan else None,
+        plan_mg=Decimal(plan.target_dose_mg) if plan and plan.target_dose_mg else None,
+        weight_kg=weight.weight_kg if weight else None,
+        weighed_on=weight.measured_on if weight else None,
+    )

@@ -1,19 +1,22 @@
-"""Writes of treatment sessions: schedule, reschedule, cancel, record (with the BP rule); and
-of treatment plans: a new version, answering an alert."""
+"""Writes of treatment sessions: schedule, reschedule, cancel, record (with the BP rule); of
+treatment plans: a new version, answering an alert; and of the patient's body weight."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
+from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from care.alerts.services import AlertAlreadyAcknowledged, alert_acknowledge, alert_raise
 from care.audit.services import audit_record
+from care.domain.dosing import lb_from_kg, tenth, weight_in_kg
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import (
     Alert,
     AuditEvent,
+    BodyWeight,
     Patient,
     StaffMembership,
     TreatmentPlan,
@@ -21,6 +24,7 @@ from care.models import (
     TreatmentSession,
     User,
 )
+from care.models.plans import WEIGHT_KG_MAX, WEIGHT_KG_MIN
 
 
 def _audit(session: TreatmentSession, action: str, **actor) -> None:
@@ -249,3 +253,54 @@ def treatment_plan_version_create(
                 {"answered_alert": "This alert was acknowledged meanwhile."}
             ) from None
     return version
+
+
+WEIGHT_OUT_OF_RANGE = (
+    "Enter a weight between {low} and {high} kg ({low_lb} to {high_lb} lb); check the unit."
+)
+
+
+@transaction.atomic
+def weight_record(
+    *, patient: Patient, value: Decimal, unit: str, measured_on: date, by: User, now: datetime
+) -> BodyWeight:
+    """Keep a measured weight, typed in kg or lb, in kg to one decimal (care/domain/dosing.py).
+
+    Raises ValidationError (nothing written) for an unknown unit, a date after the clinic's
+    today, or a weight outside 20-350 kg once converted (a slip of the keyboard or the unit).
+    """
+    errors: dict[str, str] = {}
+    if unit not in BodyWeight.Unit.values:
+        errors["unit"] = "Choose kg or lb."
+    if measured_on > patient.clinic.local_date(now):
+        errors["measured_on"] = "The date cannot be in the future."
+    entered = tenth(value)
+    if "unit" not in errors:
+        kg = weight_in_kg(entered, unit)
+        if not WEIGHT_KG_MIN <= kg <= WEIGHT_KG_MAX:
+            errors["value"] = WEIGHT_OUT_OF_RANGE.format(
+                low=WEIGHT_KG_MIN,
+                high=WEIGHT_KG_MAX,
+                low_lb=lb_from_kg(WEIGHT_KG_MIN).to_integral_value(ROUND_FLOOR),
+                high_lb=lb_from_kg(WEIGHT_KG_MAX).to_integral_value(ROUND_FLOOR),
+            )
+    if errors:
+        raise ValidationError(errors)
+    weight = BodyWeight.objects.create(
+        patient=patient,
+        weight_kg=kg,
+        entered_value=entered,
+        entered_unit=unit,
+        measured_on=measured_on,
+        recorded_by=by,
+        created_at=now,
+    )
+    audit_record(
+        action=AuditEvent.Action.CREATED,
+        what=AuditEvent.What.WEIGHT,
+        patient=patient,
+        object_id=weight.pk,
+        actor=by,
+        now=now,
+    )
+    return weight

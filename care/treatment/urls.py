@@ -12,6 +12,11 @@ urlpatterns = [
         name="treatment-plan",
     ),
     path(
+        "staff/patients/<uuid:public_id>/weight/",
+        views.weight_new,
+        name="patient-weight",
+    ),
+    path(
         "staff/patients/<uuid:public_id>/sessions/new/",
         views.session_new,
         name="session-new",

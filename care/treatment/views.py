@@ -1,4 +1,5 @@
-"""Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording."""
+"""Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording; the
+treatment plan; the patient's weight."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,12 +18,19 @@ from care.common.access import (
     get_session_for_user,
 )
 from care.models import REMS_FORM_DAYS, Alert, AuditEvent, TreatmentSession
-from care.treatment.forms import SessionRecordForm, SessionScheduleForm, TreatmentPlanForm
+from care.treatment.forms import (
+    SessionRecordForm,
+    SessionScheduleForm,
+    TreatmentPlanForm,
+    WeightForm,
+)
 from care.treatment.selectors import (
     clinic_rems_outstanding,
     clinic_sessions_needing_record,
     clinic_upcoming_sessions,
     patient_current_plan,
+    patient_weights,
+    session_dose_basis,
 )
 from care.treatment.services import (
     SessionAlreadyRecorded,
@@ -31,6 +39,7 @@ from care.treatment.services import (
     session_reschedule,
     session_schedule,
     treatment_plan_version_create,
+    weight_record,
 )
 
 
@@ -127,7 +136,7 @@ def session_record_view(request: AuthenticatedHttpRequest, session_id: int) -> H
     initial = {
         name: getattr(session, name)
         for name in SessionRecordForm.base_fields
-        if hasattr(session, name) and name != "confirm_high_bp"
+        if hasattr(session, name) and name not in SessionRecordForm.CONFIRMATIONS
     }
     initial["monitoring_started_at"] = timezone.localtime(
         session.monitoring_started_at or session.scheduled_at
@@ -141,6 +150,7 @@ def session_record_view(request: AuthenticatedHttpRequest, session_id: int) -> H
         hold_diastolic=clinic.bp_hold_diastolic,
         scheduled_at=session.scheduled_at,
         now=now,
+        dose_basis=session_dose_basis(session=session),
     )
     if request.method == "POST" and form.is_valid():
         session, alert = session_record(
@@ -206,3 +216,31 @@ def treatment_plan_edit(request: AuthenticatedHttpRequest, public_id: str) -> Ht
     )
     context = {"form": form, "patient": patient, "current": current, "alert": alert}
     return render(request, "care/treatment_plan_form.html", context)
+
+
+@never_cache
+def weight_new(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
+    """Record the patient's weight (kg or lb, measured on a day up to the clinic's today)."""
+    membership = get_membership_for_user(request.user)
+    patient = get_patient_for_user(request.user, public_id)
+    now = timezone.now()
+    form = WeightForm(request.POST or None, today=membership.clinic.local_date(now))
+    if request.method == "POST" and form.is_valid():
+        try:
+            weight_record(patient=patient, by=request.user, now=now, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Weight recorded."))
+            return redirect("care:patient-detail", patient.public_id)
+    weights = list(patient_weights(patient=patient)[:5])
+    audit_view(  # the page shows the latest weights: a read each time it is drawn
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.WEIGHT,
+        patient=patient,
+        object_id=weights[0].pk if weights else "",
+    )
+    context = {"form": form, "patient": patient, "weights": weights}
+    return render(request, "care/weight_form.html", context)

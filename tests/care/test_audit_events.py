@@ -305,6 +305,10 @@ def test_team_changes_and_clinic_settings_are_recorded(admin_client, clinic_admi
             "message_response_hours": "8",
             "bp_hold_systolic": "150",
             "bp_hold_diastolic": "95",
+            "treatment_chairs": "2",
+            "session_minutes": "120",
+            "weight_max_age_days": "90",
+            "dose_margin_percent": "10",
             "country": "US",
         },
     )

@@ -424,6 +424,10 @@ def settings_form(clinic, **changes):
         "message_response_hours": "8",
         "bp_hold_systolic": "140",
         "bp_hold_diastolic": "90",
+        "treatment_chairs": "2",
+        "session_minutes": "120",
+        "weight_max_age_days": "90",
+        "dose_margin_percent": "10",
         "country": "GB",
         "phone": "020 7946 0018",  # national: read as the country chosen in the same form
         "after_hours_phone": "07911 123456",

@@ -242,6 +242,10 @@ def test_clinic_settings_are_saved(admin_client, clinic):
         "message_response_hours": "16",
         "bp_hold_systolic": "150",
         "bp_hold_diastolic": "95",
+        "treatment_chairs": "2",
+        "session_minutes": "120",
+        "weight_max_age_days": "90",
+        "dose_margin_percent": "10",
         "country": "US",
     }
 
@@ -287,6 +291,10 @@ def test_clinic_settings_reject_bad_values_and_keep_the_old_ones(
         "message_response_hours": "8",
         "bp_hold_systolic": "140",
         "bp_hold_diastolic": "90",
+        "treatment_chairs": "2",
+        "session_minutes": "120",
+        "weight_max_age_days": "90",
+        "dose_margin_percent": "10",
         **changes,
     }
 
