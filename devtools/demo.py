@@ -10,6 +10,8 @@ which answers call for an urgent safety alert.
 
 import random
 import uuid
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,6 +20,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from care.domain.dates import day_month_year
+from care.domain.dosing import kg_from_lb, lb_from_kg, proposed_dose_mg
 from care.domain.induction import SERIES_OFFSETS
 from care.domain.instruments import INSTRUMENTS
 from care.domain.safety import assessment_safety_reason, checkin_safety_reason
@@ -197,12 +200,46 @@ def demo_assessment_rows(
     return rows, causes
 
 
+# Days between weighings: well inside a clinic's usual 90-day limit (care/domain/dosing.py).
+WEIGH_EVERY_DAYS = 56
+DEMO_MG_PER_KG = Decimal("0.50")
+
+
+def demo_weights(*, consultation: date, today: date, tz: str, rng: random.Random) -> list[dict]:
+    """Weights from the consultation on, every WEIGH_EVERY_DAYS up to today, drifting a
+    little; typed in kg or (half of the patients) in pounds, kept in kg as the service does."""
+    zone = ZoneInfo(tz)
+    in_pounds = rng.random() < 0.5
+    kg = Decimal(rng.randint(550, 1100)) / 10
+    rows = []
+    day = consultation
+    while day <= today:
+        entered = lb_from_kg(kg) if in_pounds else kg
+        rows.append({
+            "weight_kg": kg_from_lb(entered) if in_pounds else entered,
+            "entered_value": entered,
+            "entered_unit": "lb" if in_pounds else "kg",
+            "measured_on": day,
+            "created_at": datetime.combine(day, time(9, 30), zone),
+        })  # fmt: skip
+        kg = max(Decimal("40"), kg + Decimal(rng.randint(-15, 15)) / 10)
+        day += timedelta(days=WEIGH_EVERY_DAYS)
+    return rows
+
+
 def demo_sessions(
-    *, route: str, first_session: date, today: date, tz: str, rng: random.Random | None = None
+    *,
+    route: str,
+    first_session: date,
+    today: date,
+    tz: str,
+    rng: random.Random | None = None,
+    weights: Sequence[dict] = (),
 ) -> list[dict]:
     """A treatment timeline: an induction series, then maintenance, one session ahead.
 
-    IV: six infusions, Monday / Wednesday / Friday, then a booster every 4 weeks.
+    IV: six infusions, Monday / Wednesday / Friday, then a booster every 4 weeks, at
+    0.50 mg/kg (and, given `weights`, in mg from the latest weight measured by the day).
     Intranasal esketamine: twice weekly for 4 weeks, then weekly. Past sessions are
     completed, the first one from today on is scheduled.
     """
@@ -213,6 +250,7 @@ def demo_sessions(
     while days[-1] < today:
         days.append(days[-1] + timedelta(days=interval))
     rng = rng or random.Random(0)
+    weighed_on = [w["measured_on"] for w in weights]  # in order, as demo_weights gives them
     sessions = []
     for day in days:
         start = datetime.combine(day, time(10, 0), zone)
@@ -221,8 +259,13 @@ def demo_sessions(
             "status": "completed" if day < today else "scheduled",
             "route": route,
             "dose_mg": Decimal("56") if route == "intranasal" else None,
-            "dose_mg_per_kg": None if route == "intranasal" else Decimal("0.50"),
+            "dose_mg_per_kg": None if route == "intranasal" else DEMO_MG_PER_KG,
         }
+        weighed = bisect_right(weighed_on, day)  # the weights measured by the day
+        if route != "intranasal" and weighed:
+            row["dose_mg"] = proposed_dose_mg(
+                mg_per_kg=DEMO_MG_PER_KG, weight_kg=weights[weighed - 1]["weight_kg"]
+            )
         if day < today:
             systolic, diastolic = rng.randint(112, 136), rng.randint(70, 86)
             row |= {

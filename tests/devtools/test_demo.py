@@ -132,3 +132,40 @@ def test_demo_sessions_follow_the_route_and_leave_one_ahead():
     assert all(s["dose_mg_per_kg"] == Decimal("0.50") for s in iv)
     assert [s["scheduled_at"].day for s in nasal] == [5, 8, 12, 15, 19, 22, 26, 29]
     assert nasal[-1]["dose_mg"] == Decimal("56")
+
+
+def test_demo_weights_are_plausible_recent_and_stored_as_the_service_would():
+    from care.domain.dosing import weight_in_kg
+    from devtools.demo import demo_weights
+
+    today = date(2026, 6, 1)
+    for seed in range(20):
+        rows = demo_weights(
+            consultation=date(2026, 1, 1), today=today, tz="UTC", rng=random.Random(seed)
+        )
+        assert [r["measured_on"] for r in rows] == sorted(r["measured_on"] for r in rows)
+        assert rows[0]["measured_on"] == date(2026, 1, 1)
+        assert (today - rows[-1]["measured_on"]).days <= 90  # never stale at a 90-day limit
+        for row in rows:
+            assert Decimal("20") <= row["weight_kg"] <= Decimal("350")
+            assert row["weight_kg"] == weight_in_kg(row["entered_value"], row["entered_unit"])
+
+
+def test_demo_iv_sessions_are_dosed_from_the_latest_weight_by_their_day():
+    from devtools.demo import demo_sessions
+
+    weights = [
+        {"measured_on": date(2026, 1, 1), "weight_kg": Decimal("82.0")},
+        {"measured_on": date(2026, 1, 9), "weight_kg": Decimal("80.3")},
+    ]
+    iv = demo_sessions(
+        route="iv", first_session=date(2026, 1, 5), today=date(2026, 2, 1), tz="UTC",
+        weights=weights,
+    )  # fmt: skip
+
+    assert [(s["scheduled_at"].day, s["dose_mg"]) for s in iv[:4]] == [
+        (5, Decimal("41.0")),
+        (7, Decimal("41.0")),
+        (9, Decimal("40.2")),  # 40.15, half-up
+        (12, Decimal("40.2")),
+    ]

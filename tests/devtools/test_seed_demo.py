@@ -13,7 +13,16 @@ from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 
-from care.models import Alert, Assessment, CheckIn, Clinic, Patient, TreatmentSession, User
+from care.models import (
+    Alert,
+    Assessment,
+    BodyWeight,
+    CheckIn,
+    Clinic,
+    Patient,
+    TreatmentSession,
+    User,
+)
 from devtools.management.commands import seed_demo
 from notifications.dispatch.alerts import escalations_dispatch
 from notifications.models import Delivery, ReminderPreference
@@ -46,6 +55,8 @@ def snapshot() -> dict[str, list]:
                          "completed_at", "entered_by__email")),
         "sessions": list(TreatmentSession.objects.order_by(email, "scheduled_at").values_list(
             email, *sessions, "recorded_by__email")),
+        "weights": list(BodyWeight.objects.order_by(email, "measured_on").values_list(
+            email, "weight_kg", "entered_value", "entered_unit", "measured_on", "created_at")),
         "alerts": list(Alert.objects.order_by(email, "created_at", "reason").values_list(
             email, "kind", "reason", "created_at", "checkin__local_date",
             "assessment__completed_at")),
@@ -77,6 +88,15 @@ def test_seed_demo_writes_rows_as_the_models_store_them():
     assert len({a.public_id for a in assessments}) == len(assessments)
     for session in TreatmentSession.objects.all():
         session.full_clean()
+    # Patients on IV are weighed (in kg or lb), those on esketamine need not be.
+    weighed = set(BodyWeight.objects.values_list("patient__user__email", flat=True))
+    on_iv = set(
+        TreatmentSession.objects.filter(route="iv").values_list("patient__user__email", flat=True)
+    )
+    assert weighed == on_iv and "morgan@demo.example" not in weighed
+    for weight in BodyWeight.objects.all():
+        weight.full_clean()
+    assert Clinic.objects.get().treatment_chairs == 3
 
 
 def test_seed_demo_points_each_safety_alert_at_its_checkin_or_questionnaire():

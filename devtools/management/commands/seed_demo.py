@@ -31,6 +31,7 @@ from care.messages.services import message_post, message_thread_read, message_th
 from care.models import (
     Alert,
     Assessment,
+    BodyWeight,
     CheckIn,
     Clinic,
     Invitation,
@@ -47,6 +48,7 @@ from devtools.demo import (
     demo_checkin_causes,
     demo_history,
     demo_sessions,
+    demo_weights,
 )
 from notifications.models import Delivery, ReminderPreference
 
@@ -108,6 +110,12 @@ SESSION_FIELDS = [
 ]  # fmt: skip
 
 
+WEIGHT_FIELDS = [
+    "patient_id", "recorded_by_id", "weight_kg", "entered_value", "entered_unit", "measured_on",
+    "created_at",
+]  # fmt: skip
+
+
 def demo_logins() -> list[tuple[str, str]]:
     """(role, e-mail) pairs of the demo accounts that can sign in."""
     rows = [(f"{role.label} ({title})", email) for email, _, role, title in STAFF]
@@ -124,6 +132,7 @@ class Planned:
     checkins: list[dict] = field(default_factory=list)
     assessments: list[dict] = field(default_factory=list)
     sessions: list[dict] = field(default_factory=list)
+    weights: list[dict] = field(default_factory=list)
     causes: list[SafetyCause] = field(default_factory=list)
 
 
@@ -181,6 +190,12 @@ class Command(BaseCommand):
             opening_hours={
                 day: [["08:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")
             },
+            # Treatment: three chairs, two hours each; weight valid 90 days; warn beyond 10%.
+            # The preparation texts are the defaults (care/models/accounts.py).
+            treatment_chairs=3,
+            session_minutes=120,
+            weight_max_age_days=90,
+            dose_margin_percent=10,
         )
         staff = {}
         for email, name, role, title in STAFF:
@@ -197,6 +212,7 @@ class Command(BaseCommand):
             "checkins": RowWriter(CheckIn, CHECKIN_FIELDS),
             "assessments": RowWriter(Assessment, ASSESSMENT_FIELDS),
             "sessions": RowWriter(TreatmentSession, SESSION_FIELDS),
+            "weights": RowWriter(BodyWeight, WEIGHT_FIELDS),
         }
         self.progress = Progress(self.stderr, total=len(specs), shown=self.verbosity > 0)
         # A chunk's COPYs run in a thread (the driver waits for the server without the GIL)
@@ -248,12 +264,14 @@ class Command(BaseCommand):
                 row["patient_id"], row["entered_by_id"] = p.patient.pk, p.user.pk
             for row in p.sessions:
                 row["patient_id"] = p.patient.pk
+            for row in p.weights:
+                row["patient_id"] = p.patient.pk
         encoded = [
             (writer, writer.encode(row for p in active for row in getattr(p, rows)))
             for rows, writer in self.writers.items()
         ]
         for p in active:
-            p.checkins = p.assessments = p.sessions = []  # encoded: free them
+            p.checkins = p.assessments = p.sessions = p.weights = []  # encoded: free them
         return lambda: sum(writer.send(blocks) for writer, blocks in encoded)
 
     def _finish(self, writes: Future, people: list[Planned], *, now) -> None:
@@ -354,14 +372,21 @@ def planned(clinic, staff, spec, password, *, days, now, rng) -> Planned:
     p.checkins, p.causes = history.checkins, demo_checkin_causes(history.checkins)
     p.assessments, causes = demo_assessment_rows(assessments, pcl5_cutoff=clinic.pcl5_cutoff)
     p.causes += causes
+    route = "intranasal" if trajectory == "safety" else "iv"
+    if route == "iv":  # dosed by weight: weighed at the consultation and every 8 weeks
+        p.weights = [
+            row | {"recorded_by_id": staff[clinician].pk}
+            for row in demo_weights(consultation=consultation, today=today, tz=tz, rng=rng)
+        ]
     p.sessions = [
         row | {"recorded_by_id": staff[clinician].pk}
         for row in demo_sessions(
-            route="intranasal" if trajectory == "safety" else "iv",
+            route=route,
             first_session=first_session,
             today=today,
             tz=tz,
             rng=rng,
+            weights=p.weights,
         )
     ]
     return p
