@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 
 from care.domain.clock import local_day_start
+from care.domain.reflections import REFLECTION_DAYS
 from care.models import (
     Clinic,
     Patient,
+    SessionReflection,
     TreatmentPlanVersion,
     TreatmentSession,
 )
@@ -86,3 +88,24 @@ def patient_plan_versions(*, patient: Patient) -> QuerySet:
 def patient_current_plan(*, patient: Patient) -> TreatmentPlanVersion | None:
     """The patient's treatment plan as it stands (its latest version), or None."""
     return patient_plan_versions(patient=patient).first()
+
+
+def patient_session_reflection(*, session: TreatmentSession) -> SessionReflection | None:
+    """The patient's reflection on the session, or None."""
+    return SessionReflection.objects.filter(session=session).first()
+
+
+def patient_reflection_waiting(*, patient: Patient, now: datetime) -> TreatmentSession | None:
+    """The patient's latest held session of the last REFLECTION_DAYS days still without a
+    reflection (the home page's "How was your session?"), or None."""
+    return (
+        TreatmentSession.objects.filter(
+            patient=patient,
+            status=TreatmentSession.Status.COMPLETED,
+            scheduled_at__gte=now - timedelta(days=REFLECTION_DAYS),
+            scheduled_at__lte=now,
+            reflection__isnull=True,
+        )
+        .order_by("-scheduled_at")
+        .first()
+    )

@@ -5,16 +5,18 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from care.alerts.services import AlertAlreadyAcknowledged, alert_acknowledge, alert_raise
 from care.audit.services import audit_record
+from care.domain.reflections import REFLECTION_FIELDS, reflection_open, reflection_problems
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import (
     Alert,
     AuditEvent,
     Patient,
+    SessionReflection,
     StaffMembership,
     TreatmentPlan,
     TreatmentPlanVersion,
@@ -249,3 +251,48 @@ def treatment_plan_version_create(
                 {"answered_alert": "This alert was acknowledged meanwhile."}
             ) from None
     return version
+
+
+class ReflectionAlreadyWritten(Exception):
+    """A session has one reflection; a second is refused."""
+
+
+class ReflectionNotOpen(Exception):
+    """The session is not held, or its reflection's 14 days are over (or not begun)."""
+
+
+@transaction.atomic
+def reflection_submit(
+    *, session: TreatmentSession, values: Mapping[str, str], now: datetime
+) -> SessionReflection:
+    """The patient's reflection on a held session (care.domain.reflections): what came up,
+    how they feel now, anything to tell the care team. One per session, never changed.
+
+    Raises ReflectionNotOpen (not held, or outside its 14 days), ReflectionAlreadyWritten
+    (one exists), or ValidationError for the words (all empty, or too long); nothing is
+    written then.
+    """
+    held = session.status == TreatmentSession.Status.COMPLETED
+    if not reflection_open(held=held, session_at=session.scheduled_at, now=now):
+        raise ReflectionNotOpen
+    cleaned = {name: str(values.get(name, "")).strip() for name in REFLECTION_FIELDS}
+    problems = reflection_problems(cleaned)
+    if problems:
+        raise ValidationError(problems)
+    if SessionReflection.objects.filter(session=session).exists():
+        raise ReflectionAlreadyWritten
+    try:
+        with transaction.atomic():  # a second written at the same moment: the unique session
+            reflection = SessionReflection.objects.create(
+                session=session, created_at=now, **cleaned
+            )
+    except IntegrityError:
+        raise ReflectionAlreadyWritten from None
+    audit_record(
+        action=AuditEvent.Action.CREATED,
+        what=AuditEvent.What.REFLECTION,
+        patient=session.patient,
+        object_id=reflection.pk,
+        now=now,
+    )
+    return reflection

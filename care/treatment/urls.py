@@ -27,4 +27,9 @@ urlpatterns = [
         views.session_record_view,
         name="session-record",
     ),
+    path(
+        "me/sessions/<int:session_id>/reflection/",
+        views.my_session_reflection,
+        name="my-session-reflection",
+    ),
 ]
