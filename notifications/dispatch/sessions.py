@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from care.domain.clock import local_date
 from care.models import (
     Patient,
+    SessionReflection,
     TreatmentSession,
 )
 from notifications.dispatch.rows import NewDelivery, deliveries_insert
@@ -73,16 +74,22 @@ HELD_LOOK_BACK = INTEGRATION_CLOSES + timedelta(days=1)
 
 def _held_awaiting_prompt(*, now: datetime) -> Q:
     """Held sessions of the last HELD_LOOK_BACK, at least INTEGRATION_OPENS ago, with no
-    reflection and no prompt row yet (sent or skipped: one per session)."""
+    prompt row yet (sent or skipped: one per session)."""
     prompted = Delivery.objects.filter(session=OuterRef("pk"), kind=Delivery.Kind.INTEGRATION)
     return Q(
         Q(status=TreatmentSession.Status.COMPLETED),
         Q(scheduled_at__gte=now - HELD_LOOK_BACK),
         Q(scheduled_at__lte=now - INTEGRATION_OPENS),
-        Q(reflection__isnull=True),
         Q(patient__reminder_preference__isnull=False),
         ~Exists(prompted),
     )
+
+
+def _has_reflection(session: TreatmentSession) -> bool:
+    try:
+        return session.reflection is not None
+    except SessionReflection.DoesNotExist:
+        return False
 
 
 def _dispatch_sessions(*, now: datetime, until: datetime):
@@ -99,7 +106,7 @@ def _dispatch_sessions(*, now: datetime, until: datetime):
         booked | _held_awaiting_prompt(now=now),
         patient__status=Patient.Status.ACTIVE,
         patient__user__is_active=True,
-    ).select_related("patient__user", "patient__reminder_preference")
+    ).select_related("patient__user", "patient__reminder_preference", "reflection")
 
 
 def booked_session_reminders_dispatch(*, now: datetime) -> None:
@@ -193,14 +200,15 @@ def questionnaire_reminders_dispatch(*, now: datetime, sessions: list | None = N
 def integration_prompts_dispatch(*, now: datetime, sessions: list | None = None) -> None:
     """The reflection prompt of each held session whose time has come
     (schedule.integration_prompt_decision): one row per session, to send or recorded
-    skipped with the reason. `sessions`: those of _dispatch_sessions, if read already."""
+    skipped with the reason (also "already done": the reflection was written before its
+    time). `sessions`: those of _dispatch_sessions, if read already."""
     if sessions is None:
         sessions = list(
             TreatmentSession.objects.filter(
                 _held_awaiting_prompt(now=now),
                 patient__status=Patient.Status.ACTIVE,
                 patient__user__is_active=True,
-            ).select_related("patient__user", "patient__reminder_preference")
+            ).select_related("patient__user", "patient__reminder_preference", "reflection")
         )
     held = TreatmentSession.Status.COMPLETED
     rows = []
@@ -216,6 +224,9 @@ def integration_prompts_dispatch(*, now: datetime, sessions: list | None = None)
         decision = integration_prompt_decision(chosen, session_at=session.scheduled_at, now=now)
         if decision is None:
             continue
+        reason = decision.skip_reason
+        if not reason and _has_reflection(session):
+            reason = Delivery.SkipReason.ALREADY_DONE  # written before its time came
         day = local_date(session.scheduled_at, patient.tz)  # the session's day
         rows.append(
             _session_delivery(
@@ -224,7 +235,7 @@ def integration_prompts_dispatch(*, now: datetime, sessions: list | None = None)
                 decision.due,
                 session,
                 day,
-                skip_reason=decision.skip_reason,
+                skip_reason=reason,
             )
         )
     deliveries_insert(rows)
