@@ -138,6 +138,15 @@ def session_reminder_email(delivery, session) -> EmailMultiAlternatives:
     )
 
 
+def integration_prompt_email(delivery, session) -> EmailMultiAlternatives:
+    """ "A few minutes to look back": no treatment words, a sign-in link to the reflection
+    page of the session."""
+    link = settings.SITE_URL + reverse("care:my-session-reflection", args=[session.pk])
+    return _patient_reminder(
+        delivery, template="notifications/emails/integration_prompt", context={"link": link}
+    )
+
+
 def digest_email(delivery, counts: dict[str, int], unread: int = 0) -> EmailMultiAlternatives:
     """A clinician's morning digest: open alerts by priority, conversations with unread
     messages, links; no patient data."""

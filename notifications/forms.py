@@ -18,6 +18,7 @@ PATIENT_KINDS = [
     (Delivery.Kind.QUESTIONNAIRE, _("Questionnaires due")),
     (Delivery.Kind.SESSION, _("Session tomorrow")),
     (Delivery.Kind.MESSAGE, _("New message from your care team")),
+    (Delivery.Kind.INTEGRATION, _("A reflection in the days after a session")),
 ]
 MAX_PAUSE_DAYS = 90
 

@@ -14,11 +14,19 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count
 
 from care.domain.clock import local_date
-from care.models import Alert, CheckIn, MessageThread, StaffMembership, TreatmentSession
+from care.models import (
+    Alert,
+    CheckIn,
+    MessageThread,
+    SessionReflection,
+    StaffMembership,
+    TreatmentSession,
+)
 from care.records.selectors import patient_instrument_codes
 from notifications.emails import (
     checkin_reminder_email,
     digest_email,
+    integration_prompt_email,
     message_notice_email,
     questionnaire_reminder_email,
     session_reminder_email,
@@ -28,6 +36,7 @@ from notifications.emails import (
 from notifications.models import Delivery
 from notifications.preferences import reminder_preference_for, reminder_settings
 from notifications.schedule import (
+    INTEGRATION_CLOSES,
     QUESTIONNAIRE_WINDOW,
     local_moment,
     pre_session_questionnaire_due,
@@ -111,6 +120,29 @@ def _session_no_longer_needed(delivery: Delivery, now: datetime) -> str:
 
 def _session_reminder(delivery: Delivery) -> EmailMultiAlternatives:
     return session_reminder_email(delivery, _session_of(delivery))
+
+
+def _integration_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    """The session is no longer held (its record changed), the reflection was written
+    meanwhile, the patient takes no e-mails of this kind, or the 72 hours after the session
+    are over (a send deferred past them)."""
+    session = _session_of(delivery)
+    if session is None or session.status != TreatmentSession.Status.COMPLETED:
+        return Delivery.SkipReason.CHANGED
+    if SessionReflection.objects.filter(session=session).exists():
+        return Delivery.SkipReason.ALREADY_DONE
+    preference = reminder_preference_for(session.patient)
+    if not preference.email_enabled:
+        return Delivery.SkipReason.EMAIL_OFF
+    if delivery.kind in preference.unsubscribed:
+        return Delivery.SkipReason.UNSUBSCRIBED
+    if now > session.scheduled_at + INTEGRATION_CLOSES:
+        return Delivery.SkipReason.WINDOW_PASSED
+    return ""
+
+
+def _integration_prompt(delivery: Delivery) -> EmailMultiAlternatives:
+    return integration_prompt_email(delivery, _session_of(delivery))
 
 
 def _alert_no_longer_needed(delivery: Delivery, now: datetime) -> str:
@@ -218,6 +250,7 @@ ENTRIES = (
         _staff_message_notice,
         to_staff=True,
     ),
+    DeliveryKind(Delivery.Kind.INTEGRATION, _integration_no_longer_needed, _integration_prompt),
 )
 KINDS: dict[str, DeliveryKind] = {entry.kind: entry for entry in ENTRIES}
 

@@ -81,6 +81,8 @@ class Delivery(models.Model):
         # A new message: to the patient (a reply), to the care team (the patient wrote).
         MESSAGE = "message", _("Message notice")
         MESSAGE_STAFF = "message_staff", _("Message notice: care team")
+        # The invitation to write a short reflection 24-72 hours after a held session.
+        INTEGRATION = "integration_prompt", _("Reflection after a session")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -103,6 +105,7 @@ class Delivery(models.Model):
         NOTHING_OPEN = "nothing_open", _("no open alerts")
         ACKNOWLEDGED = "acknowledged", _("the alert was acknowledged")
         READ = "read", _("the message was read before the notice went")
+        WINDOW_PASSED = "window_passed", _("could not go within 72 hours of the session")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     # The idempotency key, e.g. "patient:12:2026-05-04" or "alert:5:user:3": with the kind

@@ -272,3 +272,66 @@ def checkin_time_for_day(settings: ReminderSettings, *, session_at: datetime | N
     ):
         return settings.checkin_time
     return evening
+
+
+# The reflection after a held session ("integration prompt"): offered from 24 hours after
+# the session's start, never later than 72 hours after it.
+INTEGRATION_OPENS = timedelta(hours=24)
+INTEGRATION_CLOSES = timedelta(hours=72)
+WINDOW_PASSED = "window_passed"
+
+
+def _after_quiet_hours(settings: ReminderSettings, due: datetime) -> datetime:
+    """`due`, or, when its wall time falls in quiet hours, the first end of quiet hours after
+    it (the next morning for quiet hours over midnight)."""
+    zone = ZoneInfo(settings.tz)
+    local = due.astimezone(zone)
+    if not in_quiet_hours(local.time(), settings.quiet_start, settings.quiet_end):
+        return due
+    ends = local_moment(local.date(), settings.quiet_end, settings.tz)
+    if ends <= due:
+        ends = local_moment(local.date() + timedelta(days=1), settings.quiet_end, settings.tz)
+    return ends
+
+
+def integration_prompt_due(settings: ReminderSettings, *, session_at: datetime) -> datetime:
+    """When the reflection prompt of a session held at `session_at` is due: at the chosen
+    (check-in reminder) time on the first local day whose chosen time is at least
+    INTEGRATION_OPENS after the session's start, moved to the end of quiet hours when it
+    falls inside them. Real elapsed time, not wall time: across a change of the clocks the
+    24 hours are still 24 hours."""
+    opens = session_at + INTEGRATION_OPENS
+    day = opens.astimezone(ZoneInfo(settings.tz)).date()
+    due = local_moment(day, settings.checkin_time, settings.tz)
+    if due < opens:
+        due = local_moment(day + timedelta(days=1), settings.checkin_time, settings.tz)
+    return _after_quiet_hours(settings, due)
+
+
+def integration_prompt_decision(
+    settings: ReminderSettings, *, session_at: datetime, now: datetime
+) -> ReminderDecision | None:
+    """The reflection prompt of a session held at `session_at`, once its time
+    (integration_prompt_due) has come by `now`, with why it is not sent if it is not; None
+    before its time.
+
+    Not sent, the first reason that holds: reminder e-mails off, paused that day,
+    unsubscribed from the kind, it could not go before INTEGRATION_CLOSES after the session
+    (its time, or `now`, later than that), more than LATE_AFTER late.
+    """
+    due = integration_prompt_due(settings, session_at=session_at)
+    if due > now:
+        return None
+    day = due.astimezone(ZoneInfo(settings.tz)).date()
+    reason = ""
+    if not settings.email_enabled:
+        reason = EMAIL_OFF
+    elif settings.paused_until is not None and day <= settings.paused_until:
+        reason = PAUSED
+    elif "integration_prompt" in settings.unsubscribed:
+        reason = UNSUBSCRIBED
+    elif max(due, now) > session_at + INTEGRATION_CLOSES:
+        reason = WINDOW_PASSED
+    elif now - due > LATE_AFTER:
+        reason = TOO_LATE
+    return ReminderDecision(due, reason)

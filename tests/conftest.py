@@ -205,6 +205,8 @@ def world(clinic, other_clinic):
     session, an alert, a message thread with a staff note and an API token, and a user per
     actor (tests/test_access_matrix.py).
     Returns (users by actor, URL kwargs, per-URL-name ids)."""
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from care.accounts.tokens import api_token_issue
@@ -236,6 +238,10 @@ def world(clinic, other_clinic):
         updated_at=now,
     )
     session = TreatmentSession.objects.create(patient=patient, scheduled_at=now, route="iv")
+    # A held session of yesterday: the patient's reflection on it (care:my-session-reflection).
+    held = TreatmentSession.objects.create(
+        patient=patient, scheduled_at=now - timedelta(days=1), route="iv", status="completed"
+    )
     alert = Alert.objects.create(
         patient=patient, kind="safety", priority="urgent", cause="c", reason="r", created_at=now
     )
@@ -271,6 +277,7 @@ def world(clinic, other_clinic):
     export, _new = export_job_request(clinic=clinic, user=clinician.user, kind="checkins", now=now)
     export_job_run(job_id=export.pk)
     per_name = {
+        "care:my-session-reflection": {"session_id": held.pk},
         "care:clinic-export-download": export.public_id,
         "care:result": assessment.public_id,
         "api:assessment-detail": assessment.public_id,

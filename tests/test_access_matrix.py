@@ -92,6 +92,7 @@ POLICY = {
     "care:session-edit": "staff",
     "care:session-cancel": "staff",
     "care:session-record": "staff",
+    "care:my-session-reflection": "own",
     "care:staff-list": "admins_any",
     "care:staff-add": "admins_any",
     "care:staff-edit": "admins",
@@ -172,6 +173,7 @@ AUDIT = {
     "care:session-edit": (V, W.SESSION),
     "care:session-cancel": None,  # POST only
     "care:session-record": (V, W.SESSION),
+    "care:my-session-reflection": None,  # the patient's own (writing one is recorded)
     "care:staff-list": None,
     "care:staff-add": None,
     "care:staff-edit": None,
@@ -248,7 +250,9 @@ def snapshot(clinic):
 
 def url_for(name, pattern, kwargs, per_name):
     wanted = {key: kwargs[key] for key in pattern.pattern.converters}
-    if name in per_name:
+    if isinstance(per_name.get(name), dict):  # ids of other names than public_id
+        wanted.update(per_name[name])
+    elif name in per_name:
         wanted["public_id"] = per_name[name]
     return reverse(name, kwargs=wanted)
 

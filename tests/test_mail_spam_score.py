@@ -77,6 +77,9 @@ def every_email(production_mail, clinic, clinician, mailoutbox):
     session = TreatmentSession.objects.create(
         patient=patient, route="iv", scheduled_at=NOW + timedelta(days=1, hours=3)
     )
+    held = TreatmentSession.objects.create(
+        patient=patient, route="iv", scheduled_at=NOW - timedelta(days=2), status="completed"
+    )
     Delivery.objects.all().delete()  # the on-call e-mail queued by the answer; made below
     messages = {}
 
@@ -95,6 +98,7 @@ def every_email(production_mail, clinic, clinician, mailoutbox):
         ),
         "safety_oncall": (f"alert:{alert.pk}:oncall", NOW),
         "safety_escalation": (f"alert:{alert.pk}:user:{clinician.pk}", NOW),
+        "integration_prompt": (f"integration:session:{held.pk}", NOW),
     }
     for kind, (subject_key, due_at) in subjects.items():
         staff = kind.startswith("safety")
@@ -104,7 +108,13 @@ def every_email(production_mail, clinic, clinician, mailoutbox):
             due_at=due_at,
             patient=patient,
             alert=alert if staff else None,
-            session=session if kind in ("session_tomorrow", "questionnaire_due") else None,
+            session=(
+                session
+                if kind in ("session_tomorrow", "questionnaire_due")
+                else held
+                if kind == "integration_prompt"
+                else None
+            ),
             recipient=clinician if kind == "safety_escalation" else None,
             to_email=clinician.email if staff else patient.user.email,
         )

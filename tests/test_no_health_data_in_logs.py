@@ -406,6 +406,14 @@ def test_tasks_and_emails_leave_no_health_data_behind(
         TreatmentSession.objects.create(
             patient=marked, scheduled_at=at, route="iv", **session_values(f"may{day}")
         )
+    # Held the day before (marked notes): its reflection prompt goes at 19:00 today.
+    TreatmentSession.objects.create(
+        patient=marked,
+        scheduled_at=datetime(2026, 5, 3, 14, 0, tzinfo=UTC),
+        route="iv",
+        status="completed",
+        **session_values("held"),
+    )
 
     # A message the care team has not opened (its notice to them), and a reply the patient
     # has not read (its notice to the patient): neither notice may carry a word of them.

@@ -34,12 +34,12 @@ from care.records.services import (
     assessment_submit,
     checkin_submit,
 )
-from care.treatment.selectors import patient_next_session
+from care.treatment.selectors import patient_next_session, patient_reflection_waiting
 
 
 @never_cache
 def me(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Home: today's check-in, questionnaires due, next session."""
+    """Home: today's check-in, questionnaires due, a reflection waiting, next session."""
     patient = get_own_patient_for_user(request.user)
     now = timezone.now()
     today = local_date(now, patient.tz)
@@ -53,6 +53,8 @@ def me(request: AuthenticatedHttpRequest) -> HttpResponse:
         "checkin_today": patient_checkin_on(patient=patient, day=today),
         "due": [INSTRUMENTS[code] for code in due],
         "next_session": patient_next_session(patient=patient, now=now),
+        # A held session of the last 14 days without the patient's reflection yet.
+        "reflection_waiting": patient_reflection_waiting(patient=patient, now=now),
     }
     return render(request, "care/me.html", context)
 

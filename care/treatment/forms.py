@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from care.domain.dosing import DoseBasis, DoseCheck, dose_check, dose_proposal
+from care.domain.reflections import REFLECTION_MAX_CHARS, reflection_problems
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import (
@@ -389,3 +390,35 @@ class WeightForm(forms.Form):
         if measured_on > self.today:
             raise forms.ValidationError(_("The date cannot be in the future."))
         return measured_on
+
+
+def _reflection_box(label: "StrPromise", help_text: "StrPromise") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        max_length=REFLECTION_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ReflectionForm(forms.Form):
+    """The patient's reflection after a session: three boxes, at least one filled in."""
+
+    what_came_up = _reflection_box(
+        _("What came up"),
+        _("Thoughts, feelings, images or memories from the session or the days since."),
+    )
+    feeling = _reflection_box(_("How you feel now"), _("In your own words."))
+    for_team = _reflection_box(
+        _("Anything to tell your care team"),
+        _("Your care team reads this with your record. To ask a question, write a message."),
+    )
+
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
+        if not self.errors:
+            for field, message in reflection_problems(cleaned).items():
+                self.add_error(None if field == "__all__" else field, message)
+        return cleaned

@@ -10,10 +10,12 @@ from django.db.models import QuerySet
 
 from care.domain.clock import local_day_start
 from care.domain.dosing import DoseBasis, weight_is_stale
+from care.domain.reflections import REFLECTION_DAYS
 from care.models import (
     BodyWeight,
     Clinic,
     Patient,
+    SessionReflection,
     TreatmentPlanVersion,
     TreatmentSession,
 )
@@ -154,4 +156,25 @@ def session_dose_basis(*, session: TreatmentSession) -> DoseBasis:
         plan_mg=Decimal(plan.target_dose_mg) if plan and plan.target_dose_mg else None,
         weight_kg=weight.weight_kg if weight else None,
         weighed_on=weight.measured_on if weight else None,
+    )
+
+
+def patient_session_reflection(*, session: TreatmentSession) -> SessionReflection | None:
+    """The patient's reflection on the session, or None."""
+    return SessionReflection.objects.filter(session=session).first()
+
+
+def patient_reflection_waiting(*, patient: Patient, now: datetime) -> TreatmentSession | None:
+    """The patient's latest held session of the last REFLECTION_DAYS days still without a
+    reflection (the home page's "How was your session?"), or None."""
+    return (
+        TreatmentSession.objects.filter(
+            patient=patient,
+            status=TreatmentSession.Status.COMPLETED,
+            scheduled_at__gte=now - timedelta(days=REFLECTION_DAYS),
+            scheduled_at__lte=now,
+            reflection__isnull=True,
+        )
+        .order_by("-scheduled_at")
+        .first()
     )

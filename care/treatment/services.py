@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from care.alerts.services import AlertAlreadyAcknowledged, alert_acknowledge, alert_raise
 from care.audit.services import audit_record
 from care.domain.dosing import lb_from_kg, tenth, weight_in_kg
+from care.domain.reflections import REFLECTION_FIELDS, reflection_open, reflection_problems
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import (
@@ -18,6 +19,7 @@ from care.models import (
     AuditEvent,
     BodyWeight,
     Patient,
+    SessionReflection,
     StaffMembership,
     TreatmentPlan,
     TreatmentPlanVersion,
@@ -304,3 +306,48 @@ def weight_record(
         now=now,
     )
     return weight
+
+
+class ReflectionAlreadyWritten(Exception):
+    """A session has one reflection; a second is refused."""
+
+
+class ReflectionNotOpen(Exception):
+    """The session is not held, or its reflection's 14 days are over (or not begun)."""
+
+
+@transaction.atomic
+def reflection_submit(
+    *, session: TreatmentSession, values: Mapping[str, str], now: datetime
+) -> SessionReflection:
+    """The patient's reflection on a held session (care.domain.reflections): what came up,
+    how they feel now, anything to tell the care team. One per session, never changed.
+
+    Raises ReflectionNotOpen (not held, or outside its 14 days), ReflectionAlreadyWritten
+    (one exists), or ValidationError for the words (all empty, or too long); nothing is
+    written then.
+    """
+    held = session.status == TreatmentSession.Status.COMPLETED
+    if not reflection_open(held=held, session_at=session.scheduled_at, now=now):
+        raise ReflectionNotOpen
+    cleaned = {name: str(values.get(name, "")).strip() for name in REFLECTION_FIELDS}
+    problems = reflection_problems(cleaned)
+    if problems:
+        raise ValidationError(problems)
+    if SessionReflection.objects.filter(session=session).exists():
+        raise ReflectionAlreadyWritten
+    try:
+        with transaction.atomic():  # a second written at the same moment: the unique session
+            reflection = SessionReflection.objects.create(
+                session=session, created_at=now, **cleaned
+            )
+    except IntegrityError:
+        raise ReflectionAlreadyWritten from None
+    audit_record(
+        action=AuditEvent.Action.CREATED,
+        what=AuditEvent.What.REFLECTION,
+        patient=session.patient,
+        object_id=reflection.pk,
+        now=now,
+    )
+    return reflection

@@ -32,4 +32,9 @@ urlpatterns = [
         views.session_record_view,
         name="session-record",
     ),
+    path(
+        "me/sessions/<int:session_id>/reflection/",
+        views.my_session_reflection,
+        name="my-session-reflection",
+    ),
 ]

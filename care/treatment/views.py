@@ -1,5 +1,5 @@
 """Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording; the
-treatment plan; the patient's weight."""
+treatment plan; the patient's weight; the patient's reflection after a held session."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,11 +14,14 @@ from care.audit.services import audit_view
 from care.common.access import (
     AuthenticatedHttpRequest,
     get_membership_for_user,
+    get_own_session_for_user,
     get_patient_for_user,
     get_session_for_user,
 )
+from care.domain.reflections import REFLECTION_DAYS, reflection_open
 from care.models import REMS_FORM_DAYS, Alert, AuditEvent, TreatmentSession
 from care.treatment.forms import (
+    ReflectionForm,
     SessionRecordForm,
     SessionScheduleForm,
     TreatmentPlanForm,
@@ -29,11 +32,15 @@ from care.treatment.selectors import (
     clinic_sessions_needing_record,
     clinic_upcoming_sessions,
     patient_current_plan,
+    patient_session_reflection,
     patient_weights,
     session_dose_basis,
 )
 from care.treatment.services import (
+    ReflectionAlreadyWritten,
+    ReflectionNotOpen,
     SessionAlreadyRecorded,
+    reflection_submit,
     session_cancel,
     session_record,
     session_reschedule,
@@ -244,3 +251,50 @@ def weight_new(request: AuthenticatedHttpRequest, public_id: str) -> HttpRespons
     )
     context = {"form": form, "patient": patient, "weights": weights}
     return render(request, "care/weight_form.html", context)
+
+
+ALREADY_WRITTEN = "You have already written your reflection on this session; it cannot be changed."
+
+
+@never_cache
+def my_session_reflection(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    """The patient's reflection on one of their held sessions, within 14 days of it (404
+    otherwise): the crisis links first, then three boxes; once written, shown as written
+    (one per session, a second refused, 409)."""
+    session = get_own_session_for_user(request.user, session_id)
+    now = timezone.now()
+    held = session.status == TreatmentSession.Status.COMPLETED
+    if not reflection_open(held=held, session_at=session.scheduled_at, now=now):
+        raise Http404
+    existing = patient_session_reflection(session=session)
+    form = ReflectionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if existing is not None:
+            form = ReflectionForm()
+            messages.error(request, _(ALREADY_WRITTEN))
+            status = 409
+        elif form.is_valid():
+            try:
+                reflection_submit(session=session, values=form.cleaned_data, now=now)
+            except ReflectionAlreadyWritten:
+                messages.error(request, _(ALREADY_WRITTEN))
+                status = 409
+                existing = patient_session_reflection(session=session)
+            except ReflectionNotOpen:  # the 14 days ended while the form was open
+                raise Http404 from None
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+                status = 400
+            else:
+                messages.success(
+                    request, _("Thank you. Your reflection is saved with your record.")
+                )
+                return redirect("care:me")
+        else:
+            status = 400
+    # The crisis links come first on the page (the `crisis` of every patient's page:
+    # care.context_processors), as on the message pages.
+    context = {"session": session, "reflection": existing, "form": form, "days": REFLECTION_DAYS}
+    return render(request, "care/my_session_reflection.html", context, status=status)

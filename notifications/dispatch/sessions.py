@@ -1,18 +1,25 @@
-"""Reminders about booked sessions: the session itself and the questionnaires before it."""
+"""Reminders about sessions: the booked session itself and the questionnaires before it, and
+the reflection after a held one (the integration prompt)."""
 
 import logging
 from datetime import date, datetime, timedelta
 
+from django.db.models import Exists, OuterRef, Q
+
 from care.domain.clock import local_date
 from care.models import (
     Patient,
+    SessionReflection,
     TreatmentSession,
 )
 from notifications.dispatch.rows import NewDelivery, deliveries_insert
-from notifications.models import Delivery
+from notifications.models import Delivery, ReminderPreference
 from notifications.preferences import reminder_settings
 from notifications.schedule import (
+    INTEGRATION_CLOSES,
+    INTEGRATION_OPENS,
     QUESTIONNAIRE_WINDOW,
+    integration_prompt_decision,
     pre_session_questionnaire_decision,
     session_reminder_decision,
 )
@@ -59,14 +66,62 @@ SESSION_AHEAD = timedelta(days=2)
 QUESTIONNAIRE_AHEAD = QUESTIONNAIRE_WINDOW + timedelta(days=1)
 
 
+# How far back the held sessions are read for their reflection prompt: past the 72 hours (a
+# prompt whose time falls later, moved out of quiet hours, is recorded skipped) by a day, so
+# a stall of the dispatcher up to then leaves its prompts on record as skipped too.
+HELD_LOOK_BACK = INTEGRATION_CLOSES + timedelta(days=1)
+
+
+def _held_awaiting_prompt(*, now: datetime) -> Q:
+    """Held sessions of the last HELD_LOOK_BACK, at least INTEGRATION_OPENS ago, with no
+    prompt row yet (sent or skipped: one per session)."""
+    prompted = Delivery.objects.filter(session=OuterRef("pk"), kind=Delivery.Kind.INTEGRATION)
+    return Q(
+        Q(status=TreatmentSession.Status.COMPLETED),
+        Q(scheduled_at__gte=now - HELD_LOOK_BACK),
+        Q(scheduled_at__lte=now - INTEGRATION_OPENS),
+        Q(patient__reminder_preference__isnull=False),
+        ~Exists(prompted),
+    )
+
+
+def _has_reflection(session: TreatmentSession) -> bool:
+    try:
+        return session.reflection is not None
+    except SessionReflection.DoesNotExist:
+        return False
+
+
+def _dispatch_sessions(*, now: datetime, until: datetime):
+    """In one read: the remindable booked sessions in (now, until], and the held sessions
+    awaiting their reflection prompt (of active patients, whatever their e-mail settings:
+    a prompt they do not take is recorded skipped, once per session)."""
+    booked = Q(
+        status=TreatmentSession.Status.SCHEDULED,
+        scheduled_at__gt=now,
+        scheduled_at__lte=until,
+        patient__reminder_preference__email_enabled=True,
+    )
+    return TreatmentSession.objects.filter(
+        booked | _held_awaiting_prompt(now=now),
+        patient__status=Patient.Status.ACTIVE,
+        patient__user__is_active=True,
+    ).select_related("patient__user", "patient__reminder_preference", "reflection")
+
+
 def booked_session_reminders_dispatch(*, now: datetime) -> None:
-    """session_reminders_dispatch and questionnaire_reminders_dispatch from one read of the
-    booked sessions; the first error is raised once both ran."""
+    """session_reminders_dispatch, questionnaire_reminders_dispatch and
+    integration_prompts_dispatch from one read of the sessions; the first error is raised
+    once all ran."""
     sessions = list(
-        _remindable_sessions(now=now, until=now + max(SESSION_AHEAD, QUESTIONNAIRE_AHEAD))
+        _dispatch_sessions(now=now, until=now + max(SESSION_AHEAD, QUESTIONNAIRE_AHEAD))
     )
     errors = []
-    for dispatch in (session_reminders_dispatch, questionnaire_reminders_dispatch):
+    for dispatch in (
+        session_reminders_dispatch,
+        questionnaire_reminders_dispatch,
+        integration_prompts_dispatch,
+    ):
         try:
             dispatch(now=now, sessions=sessions)
         except Exception as exc:
@@ -80,7 +135,8 @@ def _sessions_until(sessions: list | None, *, now: datetime, until: datetime):
     """The remindable sessions booked in (now, until], from `sessions` if read already."""
     if sessions is None:
         return _remindable_sessions(now=now, until=until)
-    return [session for session in sessions if now < session.scheduled_at <= until]
+    booked = TreatmentSession.Status.SCHEDULED
+    return [s for s in sessions if s.status == booked and now < s.scheduled_at <= until]
 
 
 def session_reminders_dispatch(*, now: datetime, sessions: list | None = None) -> None:
@@ -132,6 +188,50 @@ def questionnaire_reminders_dispatch(*, now: datetime, sessions: list | None = N
             _session_delivery(
                 Delivery.Kind.QUESTIONNAIRE,
                 f"questionnaire:session:{session.pk}:{day}",
+                decision.due,
+                session,
+                day,
+                skip_reason=reason,
+            )
+        )
+    deliveries_insert(rows)
+
+
+def integration_prompts_dispatch(*, now: datetime, sessions: list | None = None) -> None:
+    """The reflection prompt of each held session whose time has come
+    (schedule.integration_prompt_decision): one row per session, to send or recorded
+    skipped with the reason (also "already done": the reflection was written before its
+    time). `sessions`: those of _dispatch_sessions, if read already."""
+    if sessions is None:
+        sessions = list(
+            TreatmentSession.objects.filter(
+                _held_awaiting_prompt(now=now),
+                patient__status=Patient.Status.ACTIVE,
+                patient__user__is_active=True,
+            ).select_related("patient__user", "patient__reminder_preference", "reflection")
+        )
+    held = TreatmentSession.Status.COMPLETED
+    rows = []
+    for session in sessions:
+        if session.status != held:
+            continue
+        patient = session.patient
+        try:
+            preference = patient.reminder_preference
+        except ReminderPreference.DoesNotExist:  # none: not read (the query leaves them out)
+            continue
+        chosen = reminder_settings(preference, patient.tz)
+        decision = integration_prompt_decision(chosen, session_at=session.scheduled_at, now=now)
+        if decision is None:
+            continue
+        reason = decision.skip_reason
+        if not reason and _has_reflection(session):
+            reason = Delivery.SkipReason.ALREADY_DONE  # written before its time came
+        day = local_date(session.scheduled_at, patient.tz)  # the session's day
+        rows.append(
+            _session_delivery(
+                Delivery.Kind.INTEGRATION,
+                f"integration:session:{session.pk}",
                 decision.due,
                 session,
                 day,

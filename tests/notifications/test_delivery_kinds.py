@@ -16,6 +16,7 @@ from notifications.dispatch.patients import (
     maintenance_questionnaire_reminders_dispatch,
 )
 from notifications.dispatch.sessions import (
+    integration_prompts_dispatch,
     questionnaire_reminders_dispatch,
     session_reminders_dispatch,
 )
@@ -91,6 +92,19 @@ def test_session_reminders_name_their_session_and_its_local_day(patient_ny):
     by_kind = {d.kind: columns(d) for d in Delivery.objects.all()}
     about = (patient_ny.pk, None, session.pk, None, date(2026, 5, 6))
     assert by_kind == {"questionnaire_due": about, "session_tomorrow": about}
+
+
+def test_an_integration_prompt_names_its_session_and_its_local_day(patient_ny):
+    held = TreatmentSession.objects.create(
+        patient=patient_ny, scheduled_at=SESSION, route="iv", status="completed"
+    )
+
+    # Thursday 09:00 is under 24 hours after Wednesday 10:00: Friday 09:00.
+    integration_prompts_dispatch(now=datetime(2026, 5, 8, 13, 0, tzinfo=UTC))
+
+    [delivery] = Delivery.objects.all()
+    assert delivery.kind == "integration_prompt"
+    assert columns(delivery) == (patient_ny.pk, None, held.pk, None, date(2026, 5, 6))
 
 
 def test_a_maintenance_questionnaire_reminder_names_its_anchor_and_no_session(clinic):

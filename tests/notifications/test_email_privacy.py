@@ -80,11 +80,15 @@ def full_record(clinic, clinician):
     session = TreatmentSession.objects.create(
         patient=patient, route="iv", scheduled_at=NOW + timedelta(days=1, hours=3)
     )
+    TreatmentSession.objects.create(  # held two days ago: the reflection prompt
+        patient=patient, route="iv", scheduled_at=NOW - timedelta(days=2), status="completed"
+    )
     return patient, session, Alert.objects.filter(patient=patient, kind="safety").first()
 
 
 def test_no_email_kind_reveals_health_information(full_record, clinician, mailoutbox):
     patient, session, alert = full_record
+    held = TreatmentSession.objects.get(patient=patient, status="completed")
     deliveries = [
         Delivery(
             kind="checkin_due",
@@ -126,6 +130,14 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
             recipient=clinician,
             to_email=clinician.email,
         ),
+        Delivery(
+            kind="integration_prompt",
+            subject_key=f"integration:session:{held.pk}",
+            due_at=NOW,
+            patient=patient,
+            session=held,
+            to_email=patient.user.email,
+        ),
     ]
     Delivery.objects.bulk_create(deliveries)
     digests_dispatch(now=NOW)
@@ -141,8 +153,9 @@ def test_no_email_kind_reveals_health_information(full_record, clinician, mailou
         "safety_escalation",
         "digest",
         "questionnaire_due",
+        "integration_prompt",
     }
-    assert len(mailoutbox) == 6
+    assert len(mailoutbox) == 7
     for message in mailoutbox:
         text = mail_words(message)
         assert "riverside team" in text

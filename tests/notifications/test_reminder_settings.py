@@ -20,7 +20,7 @@ def form_data(**overrides):
         "quiet_start": "22:00",
         "quiet_end": "07:00",
         "paused_until": "",
-        "kinds": ["checkin_due", "session_tomorrow", "message"],
+        "kinds": ["checkin_due", "session_tomorrow", "message", "integration_prompt"],
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -33,6 +33,16 @@ def test_a_patient_saves_reminder_settings(patient_client, patient):
     assert response.status_code == 302
     assert preference.checkin_time == time(20, 30) and preference.quiet_end == time(7)
     assert preference.unsubscribed == ["questionnaire_due"]
+
+
+def test_the_reflection_prompt_is_a_kind_the_patient_chooses(patient_client, patient):
+    page = patient_client.get(URL).content.decode()
+    assert 'value="integration_prompt"' in page
+
+    patient_client.post(URL, form_data(kinds=["checkin_due"]))
+
+    preference = ReminderPreference.objects.get(patient=patient)
+    assert "integration_prompt" in preference.unsubscribed
 
 
 @pytest.mark.parametrize(
