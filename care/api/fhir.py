@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         Patient,
         TreatmentPlanVersion,
         TreatmentSession,
+        User,
     )
 
 JSON = dict[str, Any]
@@ -334,7 +335,7 @@ def record_id(patient: Patient, kind: str, key: object) -> uuid.UUID:
     return uuid.uuid5(_uuid(patient.public_id), f"{kind}/{key}")
 
 
-def _person(user) -> JSON:
+def _person(user: User | None) -> JSON:
     return {"display": (user.full_name or str(user)) if user is not None else "Care team"}
 
 

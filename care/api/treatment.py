@@ -247,7 +247,7 @@ class PlanVersionInput(serializers.Serializer):
         super().__init__(*args, **kwargs)
         field = self.fields["prescriber"]
         assert isinstance(field, serializers.PrimaryKeyRelatedField)
-        field.queryset = prescribers if prescribers is not None else User.objects.none()  # type: ignore[assignment]  # stub: Manager read as a descriptor
+        field.queryset = prescribers if prescribers is not None else User.objects.none()  # type: ignore[arg-type]  # stub: Manager read as a descriptor
 
     def validate_questionnaires(self, value: list[str]) -> list[str]:
         return sorted(set(value), key=value.index)

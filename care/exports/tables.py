@@ -3,8 +3,9 @@
 One table per record kind (check-ins, assessments, sessions), the same columns for one
 patient or a whole clinic; a patient's own download adds their messages with the care
 team (never a staff note), their weights, readiness answers, reflections and requests to
-move a session (`OWN_RECORDS`), and, in the JSON, their treatment plan in their terms. Times are UTC in ISO 8601; a check-in's `day` is the patient's
-local day. Cells that a spreadsheet would run as a formula are prefixed with `'`.
+move a session (`OWN_RECORDS`), and, in the JSON, their treatment plan in their terms.
+Times are UTC in ISO 8601; a check-in's `day` is the patient's local day. Cells that a
+spreadsheet would run as a formula are prefixed with `'`.
 The header rows are documented in docs/features.md ("CSV export").
 
 Every file ends with a trailer line, `# rows=N sha256=HEX`: the number of data rows and the
