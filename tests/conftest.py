@@ -242,10 +242,51 @@ def world(clinic, other_clinic):
     held = TreatmentSession.objects.create(
         patient=patient, scheduled_at=now - timedelta(days=1), route="iv", status="completed"
     )
+
+    # What the patient answered about it, a weight, a request to move it and a plan.
+    from care.models import BodyWeight, SessionMoveRequest, SessionReadiness, SessionReflection
+
+    SessionReadiness.objects.create(
+        session=session,
+        ride_arranged=True,
+        fasting_understood=True,
+        feeling_well=True,
+        new_medicines=False,
+        answered_at=now,
+    )
+    SessionReflection.objects.create(session=session, feeling="Calm", created_at=now)
+    SessionMoveRequest.objects.create(session=session, preferred_times="Mornings", created_at=now)
     alert = Alert.objects.create(
         patient=patient, kind="safety", priority="urgent", cause="c", reason="r", created_at=now
     )
     clinician = StaffFactory(clinic=clinic)
+    BodyWeight.objects.create(
+        patient=patient,
+        weight_kg=70,
+        entered_value=70,
+        measured_on=now.date(),
+        recorded_by=clinician.user,
+        created_at=now,
+    )
+    from care.treatment.services import treatment_plan_version_create
+
+    treatment_plan_version_create(
+        patient=patient,
+        by=clinician.user,
+        now=now,
+        values={
+            "route": "iv",
+            "induction_sessions": 6,
+            "induction_weeks": 3,
+            "target_dose_mg_per_kg": "0.5",
+            "maintenance": "as_needed",
+            "questionnaire_every_days": 14,
+            "questionnaires": ["phq9"],
+            "prescriber": clinician.user,
+        },
+        reason_code="",
+        reason="",
+    )
     users = {
         "anonymous": None,
         "patient": patient.user,

@@ -8,6 +8,8 @@ default 15) and the run is derandomised, so CI is repeatable; raise it locally t
 """
 
 import os
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -25,8 +27,16 @@ from schemathesis.specs.openapi.checks import (
 
 from care.accounts.tokens import api_token_issue
 from care.messages.services import message_post, message_thread_start
-from care.models import Alert
+from care.models import (
+    Alert,
+    BodyWeight,
+    SessionMoveRequest,
+    SessionReadiness,
+    SessionReflection,
+    TreatmentSession,
+)
 from care.records.services import assessment_submit
+from care.treatment.services import treatment_plan_version_create
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +89,47 @@ def records(patient, clinician):
     ).message.thread
     message_post(thread=thread, by=clinician, body="Call us", now=now)
     message_post(thread=thread, by=clinician, body=STAFF_NOTE, staff_note=True, now=now)
+    # A plan, a weight and a session with readiness answers, a reflection and a move request:
+    # their endpoints answer with real rows, not only empty lists.
+    treatment_plan_version_create(
+        patient=patient,
+        by=clinician,
+        now=now,
+        values={
+            "route": "iv",
+            "induction_sessions": 6,
+            "induction_weeks": 3,
+            "target_dose_mg_per_kg": Decimal("0.5"),
+            "maintenance": "every_n_weeks",
+            "maintenance_every_weeks": 4,
+            "questionnaires": ["phq9"],
+            "questionnaire_every_days": 14,
+            "prescriber": clinician,
+        },
+        reason_code="",
+        reason="",
+    )
+    BodyWeight.objects.create(
+        patient=patient,
+        weight_kg=Decimal("72.5"),
+        entered_value=Decimal("72.5"),
+        measured_on=now.date(),
+        recorded_by=clinician,
+        created_at=now,
+    )
+    session = TreatmentSession.objects.create(
+        patient=patient, scheduled_at=now + timedelta(days=1), route="iv", chair=1
+    )
+    SessionReadiness.objects.create(
+        session=session,
+        ride_arranged=True,
+        fasting_understood=True,
+        feeling_well=True,
+        new_medicines=False,
+        answered_at=now,
+    )
+    SessionReflection.objects.create(session=session, feeling="Calm", created_at=now)
+    SessionMoveRequest.objects.create(session=session, preferred_times="Mornings", created_at=now)
     return {
         "patient": {"public_id": str(assessment.public_id)},
         "clinician": {

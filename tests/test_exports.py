@@ -20,14 +20,27 @@ from care.exports.tables import (
     CHUNK,
     KINDS,
     MESSAGE_COLUMNS,
+    MOVE_REQUEST_COLUMNS,
+    READINESS_COLUMNS,
+    REFLECTION_COLUMNS,
     SESSION_COLUMNS,
+    WEIGHT_COLUMNS,
     cell,
     csv_trailer_verify,
     export_csv,
     export_queryset,
 )
 from care.messages.services import message_post, message_thread_start
-from care.models import AuditEvent, ExportJob, Patient, TreatmentSession
+from care.models import (
+    AuditEvent,
+    BodyWeight,
+    ExportJob,
+    Patient,
+    SessionMoveRequest,
+    SessionReadiness,
+    SessionReflection,
+    TreatmentSession,
+)
 from care.records.services import assessment_submit
 from tests.factories import CheckInFactory, PatientFactory
 
@@ -226,6 +239,10 @@ def test_clinic_export_query_count_does_not_grow_with_rows(clinician, clinic):
         ("assessments", ASSESSMENT_COLUMNS),
         ("sessions", SESSION_COLUMNS),
         ("messages", MESSAGE_COLUMNS),
+        ("weights", WEIGHT_COLUMNS),
+        ("readiness", READINESS_COLUMNS),
+        ("reflections", REFLECTION_COLUMNS),
+        ("move_requests", MOVE_REQUEST_COLUMNS),
     ],
 )
 def test_the_docs_document_each_header_row(kind, columns):
@@ -372,6 +389,8 @@ def test_settings_page_links_the_downloads(patient_client):
     assert reverse("care:my-export-json") in page
     assert reverse("care:my-export-csv") + "?records=assessments" in page
     assert reverse("care:my-export-csv") + "?records=messages" in page
+    for kind in ("weights", "readiness", "reflections", "move_requests"):
+        assert reverse("care:my-export-csv") + f"?records={kind}" in page
 
 
 def test_staff_have_no_own_data_download(clinician_client):
@@ -478,3 +497,149 @@ def test_a_download_abandoned_mid_stream_leaves_the_connection_usable(
     stream.close()
     assert Patient.objects.filter(clinic=clinic).count() == 2
     assert csv_trailer_verify(b"".join(export_csv("checkins", Patient.objects.all()))) == 3
+
+
+@pytest.fixture
+def treatment(patient, other_patient, clinician):
+    """The patient's plan (two versions), a weight typed in lb, a held session with readiness
+    answers and a reflection, a booked one with a declined move request; another patient's
+    weight and move request."""
+    from care.treatment.services import treatment_plan_version_create
+
+    values = {
+        "route": "iv",
+        "induction_sessions": 6,
+        "induction_weeks": 3,
+        "target_dose_mg_per_kg": Decimal("0.50"),
+        "maintenance": "every_n_weeks",
+        "maintenance_every_weeks": 4,
+        "questionnaires": ["phq9"],
+        "questionnaire_every_days": 14,
+        "goals": "Sleep through the night",
+        "prescriber": clinician,
+    }
+    treatment_plan_version_create(
+        patient=patient, by=clinician, now=MOMENT, values=values, reason_code="", reason=""
+    )
+    treatment_plan_version_create(
+        patient=patient,
+        by=clinician,
+        now=MOMENT,
+        values={**values, "target_dose_mg_per_kg": Decimal("0.65")},
+        reason_code="partial_response",
+        reason="Reason words ZKQ",
+    )
+    for who, kg in ((patient, "74.8"), (other_patient, "60.0")):
+        BodyWeight.objects.create(
+            patient=who,
+            weight_kg=Decimal(kg),
+            entered_value=Decimal("165.0"),
+            entered_unit="lb",
+            measured_on=date(2026, 3, 1),
+            recorded_by=clinician,
+            created_at=MOMENT,
+        )
+    held = TreatmentSession.objects.create(
+        patient=patient, scheduled_at=MOMENT, route="iv", status="completed", chair=2
+    )
+    SessionReadiness.objects.create(
+        session=held,
+        ride_arranged=True,
+        fasting_understood=True,
+        feeling_well=False,
+        new_medicines=False,
+        answered_at=MOMENT,
+    )
+    SessionReflection.objects.create(
+        session=held, what_came_up="=Old memories", feeling="Calm", created_at=MOMENT
+    )
+    coming = TreatmentSession.objects.create(patient=patient, scheduled_at=MOMENT, route="iv")
+    SessionMoveRequest.objects.create(
+        session=coming,
+        preferred_times="Mornings",
+        created_at=MOMENT,
+        status="declined",
+        decided_at=MOMENT,
+        answer="No chair free",
+    )
+    theirs = TreatmentSession.objects.create(patient=other_patient, scheduled_at=MOMENT, route="iv")
+    SessionMoveRequest.objects.create(session=theirs, preferred_times="Theirs", created_at=MOMENT)
+    return held, coming
+
+
+def test_the_json_download_has_the_plan_in_plain_terms_and_the_treatment_records(
+    patient_client, patient, treatment
+):
+    held, coming = treatment
+
+    response = patient_client.get(reverse("care:my-export-json"))
+
+    data = response.json()
+    plan = data["treatment_plan"]
+    assert plan["version"] == 2
+    assert plan["induction"] == "6 sessions over 3 weeks"
+    assert plan["questionnaires"] == ["phq9"]
+    assert plan["goals"] == "Sleep through the night"
+    text = response.content.decode()
+    assert "Reason words ZKQ" not in text and "0.65" not in text and "partial" not in text
+    assert data["weights"] == [
+        {
+            "weight_id": data["weights"][0]["weight_id"],
+            "measured_on": "2026-03-01",
+            "weight_kg": "74.8",
+            "entered_value": "165.0",
+            "entered_unit": "lb",
+            "recorded_at": "2026-03-04T15:30:00Z",
+        }
+    ]
+    (readiness,) = data["readiness"]
+    assert (readiness["session_id"], readiness["ready"], readiness["feeling_well"]) == (
+        held.pk,
+        False,
+        False,
+    )
+    (reflection,) = data["reflections"]
+    assert reflection["what_came_up"] == "=Old memories" and reflection["session_id"] == held.pk
+    (move,) = data["move_requests"]
+    assert (move["session_id"], move["status"], move["answer"]) == (
+        coming.pk,
+        "declined",
+        "No chair free",
+    )
+    sessions = {s["session_id"]: s for s in data["sessions"]}
+    assert sessions[held.pk]["chair"] == 2
+
+
+def test_a_patient_without_a_plan_downloads_a_null_plan(patient_client):
+    assert patient_client.get(reverse("care:my-export-json")).json()["treatment_plan"] is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        ("weights", AuditEvent.What.WEIGHT),
+        ("readiness", AuditEvent.What.READINESS),
+        ("reflections", AuditEvent.What.REFLECTION),
+        ("move_requests", AuditEvent.What.MOVE_REQUEST),
+    ],
+)
+def test_the_treatment_records_download_as_own_csv_and_are_audited(
+    patient_client, patient, treatment, kind, what
+):
+    response = patient_client.get(reverse("care:my-export-csv"), {"records": kind})
+
+    assert response.status_code == 200
+    rows = read(response)
+    assert len(rows) == 1
+    assert {row["patient_id"] for row in rows} == {str(patient.public_id)}
+    exported = AuditEvent.objects.get(actor=patient.user, action=AuditEvent.Action.EXPORTED)
+    assert exported.what == what
+    if kind == "reflections":
+        assert rows[0]["what_came_up"] == "'=Old memories"  # a formula start defused
+
+
+@pytest.mark.parametrize("kind", ["weights", "readiness", "reflections", "move_requests"])
+def test_staff_exports_have_no_patient_only_kinds(clinician_client, patient, kind):
+    url = reverse("care:patient-export", kwargs={"public_id": patient.public_id})
+
+    assert clinician_client.get(url, {"records": kind}).status_code == 400

@@ -3,12 +3,15 @@
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
@@ -19,13 +22,23 @@ from care.domain.instruments import PCL5_DEFAULT_CUTOFF
 from care.domain.messages import message_public_id
 from care.messages.selectors import patient_messages
 from care.messages.services import message_post, message_thread_start
-from care.models import AuditEvent, Message, MessageThread
+from care.models import (
+    AuditEvent,
+    BodyWeight,
+    Message,
+    MessageThread,
+    TreatmentPlanVersion,
+    TreatmentSession,
+)
 from care.records.services import assessment_submit
+from care.treatment.selectors import patient_plan_versions
+from care.treatment.services import treatment_plan_version_create
 
 pytestmark = pytest.mark.django_db
 
 MOMENT = datetime(2026, 3, 4, 15, 30, 12, 345678, tzinfo=UTC)
 LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
 
 # R4 value sets that fhir.resources does not enforce (docs/clinical.md §7).
 OBSERVATION_STATUSES = {
@@ -528,3 +541,252 @@ def test_the_endpoint_costs_the_same_queries_for_3_and_30_assessments(
             assert clinician_client.get(fhir_url(who)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+# Treatment plan, body weight and sessions: CarePlan, Observation (vital signs), Appointment.
+
+CARE_PLAN_STATUSES = {
+    "draft",
+    "active",
+    "on-hold",
+    "revoked",
+    "completed",
+    "entered-in-error",
+    "unknown",
+}
+CARE_PLAN_INTENTS = {"proposal", "plan", "order", "option"}
+ACTIVITY_STATUSES = {
+    "not-started",
+    "scheduled",
+    "in-progress",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "stopped",
+    "unknown",
+    "entered-in-error",
+}
+APPOINTMENT_STATUSES = {
+    "proposed",
+    "pending",
+    "booked",
+    "arrived",
+    "fulfilled",
+    "cancelled",
+    "noshow",
+    "entered-in-error",
+    "checked-in",
+    "waitlist",
+}
+PARTICIPATION_STATUSES = {"accepted", "declined", "tentative", "needs-action"}
+
+
+class StrictCarePlan(CarePlan):
+    @model_validator(mode="after")
+    def _known_codes(self):
+        if self.status not in CARE_PLAN_STATUSES:
+            raise ValueError(f"CarePlan.status {self.status!r} is not an R4 status")
+        if self.intent not in CARE_PLAN_INTENTS:
+            raise ValueError(f"CarePlan.intent {self.intent!r} is not an R4 intent")
+        for activity in self.activity or []:
+            if activity.detail.status not in ACTIVITY_STATUSES:
+                raise ValueError(f"activity status {activity.detail.status!r} is not R4")
+        return self
+
+
+class StrictAppointment(Appointment):
+    @model_validator(mode="after")
+    def _known_codes(self):
+        if self.status not in APPOINTMENT_STATUSES:
+            raise ValueError(f"Appointment.status {self.status!r} is not an R4 status")
+        for participant in self.participant:
+            if participant.status not in PARTICIPATION_STATUSES:
+                raise ValueError(f"participant status {participant.status!r} is not R4")
+        return self
+
+
+STRICT.update({"CarePlan": StrictCarePlan, "Appointment": StrictAppointment})
+
+
+def plan_version(patient, by, *, at, **changes):
+    values = {
+        "route": "iv",
+        "induction_sessions": 6,
+        "induction_weeks": 3,
+        "target_dose_mg_per_kg": Decimal("0.50"),
+        "maintenance": "every_n_weeks",
+        "maintenance_every_weeks": 4,
+        "questionnaires": ["phq9", "gad7"],
+        "questionnaire_every_days": 14,
+        "goals": "Walk the dog again",
+        "prescriber": by,
+        **changes,
+    }
+    first = not TreatmentPlanVersion.objects.filter(plan__patient=patient).exists()
+    return treatment_plan_version_create(
+        patient=patient,
+        by=by,
+        now=at,
+        values=values,
+        reason_code="" if first else "side_effects",
+        reason="" if first else "Nausea after each session",
+    )
+
+
+@pytest.fixture
+def treatment(patient, clinician):
+    """Two plan versions, two weights (one typed in lb) and four sessions, one per status."""
+    plan_version(patient, clinician, at=MOMENT - timedelta(days=30))
+    plan_version(
+        patient,
+        clinician,
+        at=MOMENT - timedelta(days=2),
+        route="intranasal",
+        target_dose_mg_per_kg=None,
+        target_dose_mg=56,
+        maintenance="as_needed",
+        maintenance_every_weeks=None,
+    )
+    for kg, entered, unit, days in (("81.2", "81.2", "kg", 40), ("79.4", "175.0", "lb", 3)):
+        BodyWeight.objects.create(
+            patient=patient,
+            weight_kg=Decimal(kg),
+            entered_value=Decimal(entered),
+            entered_unit=unit,
+            measured_on=(MOMENT - timedelta(days=days)).date(),
+            recorded_by=clinician,
+            created_at=MOMENT,
+        )
+    for days, status in ((-20, "completed"), (-10, "no_show"), (5, "cancelled"), (7, "scheduled")):
+        TreatmentSession.objects.create(
+            patient=patient,
+            scheduled_at=MOMENT + timedelta(days=days),
+            route="iv",
+            status=status,
+        )
+
+
+def treatment_bundle(patient, *, minutes=120):
+    return patient_bundle(
+        patient=patient,
+        assessments=[],
+        pcl5_cutoff=PCL5_DEFAULT_CUTOFF,
+        now=MOMENT,
+        plan_versions=patient_plan_versions(patient=patient),
+        weights=BodyWeight.objects.filter(patient=patient),
+        sessions=TreatmentSession.objects.filter(patient=patient),
+        session_minutes=minutes,
+    )
+
+
+def test_plan_weights_and_sessions_validate_as_r4b_and_references_resolve(patient, treatment):
+    bundle = treatment_bundle(patient)
+
+    Bundle.model_validate(bundle)
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == [
+        "Patient",
+        "CarePlan",
+        "CarePlan",
+        "Observation",
+        "Observation",
+        "Appointment",
+        "Appointment",
+        "Appointment",
+        "Appointment",
+    ]
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        model = STRICT.get(resource["resourceType"]) or get_fhir_model_class(
+            resource["resourceType"]
+        )
+        assert model.model_validate(resource).id == resource["id"]
+        assert entry["fullUrl"] == f"urn:uuid:{resource['id']}"
+    assert set(references(bundle)) <= {e["fullUrl"] for e in bundle["entry"]}
+    assert json.loads(json.dumps(bundle)) == bundle
+    # The strict models do refuse codes outside R4's value sets.
+    plan = resources(bundle, "CarePlan")[0]
+    with pytest.raises(ValidationError, match="not an R4 status"):
+        StrictCarePlan.model_validate(plan | {"status": "superseded"})
+    visit = resources(bundle, "Appointment")[0]
+    with pytest.raises(ValidationError, match="not an R4 status"):
+        StrictAppointment.model_validate(visit | {"status": "no_show"})
+
+
+def test_each_plan_version_is_a_careplan_the_earlier_revoked_and_replaced(
+    patient, clinician, treatment
+):
+    first, second = resources(treatment_bundle(patient), "CarePlan")
+
+    assert (first["status"], second["status"]) == ("revoked", "active")
+    assert {first["intent"], second["intent"]} == {"plan"}
+    assert second["replaces"] == [{"reference": f"urn:uuid:{first['id']}", "type": "CarePlan"}]
+    assert "replaces" not in first
+    assert first["period"] == {"start": "2026-02-02T15:30:12.345678Z", "end": second["created"]}
+    assert second["period"] == {"start": "2026-03-02T15:30:12.345678Z"}
+    assert second["author"] == {"display": clinician.full_name}
+    assert second["subject"]["reference"] == f"urn:uuid:{patient.public_id}"
+    induction, maintenance, questionnaires = (a["detail"] for a in first["activity"])
+    assert induction["scheduledTiming"]["repeat"] == {
+        "count": 6,
+        "boundsDuration": {"value": 3, "unit": "weeks", "system": UCUM, "code": "wk"},
+    }
+    assert "0.50 mg/kg" in induction["description"]
+    assert maintenance["scheduledTiming"]["repeat"] == {
+        "frequency": 1,
+        "period": 4,
+        "periodUnit": "wk",
+    }
+    assert questionnaires["kind"] == "Task" and "PHQ-9, GAD-7" in questionnaires["description"]
+    assert {a["detail"]["status"] for a in first["activity"]} == {"stopped"}
+    # "As needed by signal" has no timing; esketamine's dose is in mg.
+    as_needed = second["activity"][1]["detail"]
+    assert "scheduledTiming" not in as_needed and "as needed" in as_needed["description"]
+    assert "56 mg" in second["activity"][0]["detail"]["description"]
+    notes = [n["text"] for n in second["note"]]
+    assert "Goals, in the patient's words: Walk the dog again" in notes
+    assert "Why the plan changed: Side effects. Nausea after each session" in notes
+
+
+def test_body_weight_is_a_vital_signs_observation_in_kg(patient, treatment):
+    older, latest = resources(treatment_bundle(patient), "Observation")
+
+    assert latest["code"]["coding"] == [
+        {"system": LOINC, "code": "29463-7", "display": "Body weight"}
+    ]
+    assert latest["category"][0]["coding"][0]["code"] == "vital-signs"
+    assert latest["valueQuantity"] == {"value": 79.4, "unit": "kg", "system": UCUM, "code": "kg"}
+    assert latest["effectiveDateTime"] == "2026-03-01"
+    assert latest["note"] == [{"text": "Entered as 175.0 lb"}]
+    assert older["valueQuantity"]["value"] == 81.2 and "note" not in older
+
+
+def test_sessions_are_appointments_with_the_clinics_chair_time(patient, treatment):
+    visits = resources(treatment_bundle(patient, minutes=90), "Appointment")
+
+    assert [v["status"] for v in visits] == ["fulfilled", "noshow", "cancelled", "booked"]
+    booked = visits[-1]
+    start = datetime.fromisoformat(booked["start"])
+    assert datetime.fromisoformat(booked["end"]) - start == timedelta(minutes=90)
+    assert booked["minutesDuration"] == 90
+    assert booked["serviceType"] == [{"text": "IV infusion"}]
+    assert booked["participant"] == [
+        {
+            "actor": {"reference": f"urn:uuid:{patient.public_id}", "type": "Patient"},
+            "status": "accepted",
+        }
+    ]
+    # Stable ids: the same records give the same resources.
+    assert resources(treatment_bundle(patient, minutes=90), "Appointment") == visits
+
+
+def test_the_endpoint_carries_the_plan_weights_and_sessions(clinician_client, patient, treatment):
+    patient.clinic.session_minutes = 150
+    patient.clinic.save()
+
+    bundle = clinician_client.get(fhir_url(patient)).json()
+
+    Bundle.model_validate(bundle)
+    assert len(resources(bundle, "CarePlan")) == 2
+    assert len(resources(bundle, "Appointment")) == 4
+    assert {v["minutesDuration"] for v in resources(bundle, "Appointment")} == {150}
+    assert {o["code"]["coding"][0]["code"] for o in resources(bundle, "Observation")} == {"29463-7"}

@@ -372,6 +372,8 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "care.models.sessions.TreatmentSession.Status",
         "AlertKindEnum": "care.models.alerts.Alert.Kind",
         "MessageThreadStatusEnum": "care.models.messages.MessageThread.Status",
+        "MoveRequestStatusEnum": "care.models.sessions.SessionMoveRequest.Status",
+        "InstrumentEnum": "care.models.records.Assessment.Instrument",
         # What an acknowledgement says was done; what a person may choose is the input's
         # own enum (AcknowledgeInputActionEnum: not "replied", which a reply records).
         "ActionEnum": "care.models.alerts.Alert.Action",

@@ -31,13 +31,32 @@ output). Shapes follow docs/clinical.md §7:
   API gives. Staff notes are left out: a note is the care team's internal record about the
   thread, not a communication with the patient, and a Bundle that leaves the clinic (to
   another system, or to the patient) must not carry it.
+- CarePlan: one per version of the treatment plan, oldest first: the current one `active`,
+  each earlier one `revoked` with its `period` ended when the next began; each later
+  version `replaces` the one before. `intent` plan, `author` the prescriber and
+  `contributor` who made the version (display text: staff have no resource here),
+  `activity` the induction (an Appointment kind, `scheduledTiming` count over a bounds
+  duration), the maintenance (every N weeks, or "as needed by signal" without a timing) and
+  the questionnaires (a Task kind, every N days); the goals in the patient's words, the
+  reason for a change and the alert it answered as `note`. The target dose is in the
+  activities' `description` (CarePlan has no per-session dose element). The id is a uuid5
+  of the patient's id and the version number.
+- Observation of body weight: LOINC 29463-7 "Body weight", category `vital-signs`,
+  `effectiveDateTime` the day it was measured (a date), `valueQuantity` in UCUM `kg` (one
+  decimal, as stored); a weight typed in lb says so in `note`. Id: uuid5 of the patient's
+  id and the row.
+- Appointment: one per treatment session, oldest first: `status` booked (still booked,
+  whether or not its day has passed), fulfilled (recorded as held), cancelled or noshow;
+  `start` the booked time, `end` start plus the clinic's `session_minutes` (the chair time),
+  `serviceType` the route as text, `participant` the Patient (accepted). Id: uuid5 of the
+  patient's id and the session.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from care.domain.instruments import INSTRUMENTS, AnswerOption, Instrument, Item
@@ -45,7 +64,15 @@ from care.domain.messages import message_public_id
 from care.domain.scoring import band_for_code, instrument_bands
 
 if TYPE_CHECKING:
-    from care.models import Assessment, Message, Patient
+    from care.models import (
+        Assessment,
+        BodyWeight,
+        Message,
+        Patient,
+        TreatmentPlanVersion,
+        TreatmentSession,
+        User,
+    )
 
 JSON = dict[str, Any]
 
@@ -64,6 +91,10 @@ def patient_bundle(
     pcl5_cutoff: int,
     now: datetime,
     messages: Iterable[Message] = (),
+    plan_versions: Iterable[TreatmentPlanVersion] = (),
+    weights: Iterable[BodyWeight] = (),
+    sessions: Iterable[TreatmentSession] = (),
+    session_minutes: int = 120,
 ) -> JSON:
     """A FHIR R4 collection Bundle of `patient`, their current questionnaire results and
     their messages with the care team.
@@ -72,7 +103,9 @@ def patient_bundle(
     another one in the list supersedes is left out. `pcl5_cutoff` is the clinic's
     probable-PTSD cut-off, used for the PCL-5 reference range. `now` (aware) is the
     Bundle's timestamp. `messages` are the patient's messages with their thread and author
-    loaded; staff notes among them are left out.
+    loaded; staff notes among them are left out. `plan_versions` (with prescriber and
+    author loaded), `weights` and `sessions` are the patient's; `session_minutes` is the
+    clinic's chair time of a session, each Appointment's length.
     """
     patient_url = _urn(patient.public_id)
     entries = [_entry(patient_url, patient_resource(patient))]
@@ -101,6 +134,22 @@ def patient_bundle(
     entries += [
         _entry(_urn(resource["id"]), resource)
         for resource in communications(messages, patient_ref=patient_url)
+    ]
+    entries += [
+        _entry(_urn(resource["id"]), resource)
+        for resource in [
+            *care_plans(plan_versions, patient=patient, patient_ref=patient_url),
+            *(
+                weight_observation(weight, patient=patient, patient_ref=patient_url)
+                for weight in sorted(weights, key=lambda w: (w.measured_on, w.pk))
+            ),
+            *(
+                appointment(
+                    session, patient=patient, patient_ref=patient_url, minutes=session_minutes
+                )
+                for session in sorted(sessions, key=lambda s: (s.scheduled_at, s.pk))
+            ),
+        ]
     ]
     return {
         "resourceType": "Bundle",
@@ -265,6 +314,201 @@ def communication(message: Message, *, message_id: uuid.UUID, patient_ref: str) 
         "sender": patient if message.from_patient else care_team,
         "recipient": [{"display": "Care team"} if message.from_patient else patient],
         "payload": [{"contentString": message.body}],
+    }
+
+
+BODY_WEIGHT_LOINC = "29463-7"
+ACTIVITY_STOPPED = "stopped"
+ACTIVITY_UNKNOWN = "unknown"
+# A session's status as an Appointment's (R4 AppointmentStatus).
+APPOINTMENT_STATUS = {
+    "scheduled": "booked",
+    "completed": "fulfilled",
+    "cancelled": "cancelled",
+    "no_show": "noshow",
+}
+
+
+def record_id(patient: Patient, kind: str, key: object) -> uuid.UUID:
+    """A stable id for a record without a public id of its own: the same record of the same
+    patient gives the same id in every export."""
+    return uuid.uuid5(_uuid(patient.public_id), f"{kind}/{key}")
+
+
+def _person(user: User | None) -> JSON:
+    return {"display": (user.full_name or str(user)) if user is not None else "Care team"}
+
+
+def _weeks(value: int) -> JSON:
+    return {"value": value, "unit": "weeks" if value != 1 else "week", "system": UCUM, "code": "wk"}
+
+
+def _plan_dose(version: TreatmentPlanVersion) -> str:
+    if version.target_dose_mg is not None:
+        return f"{version.target_dose_mg} mg"
+    if version.target_dose_mg_per_kg is not None:
+        return f"{version.target_dose_mg_per_kg} mg/kg"
+    return ""
+
+
+def _plan_activities(version: TreatmentPlanVersion, *, stopped: bool) -> list[JSON]:
+    status = ACTIVITY_STOPPED if stopped else ACTIVITY_UNKNOWN
+    route = str(version.get_route_display())
+    product = {"text": "Esketamine" if version.route == "intranasal" else "Ketamine"}
+    dose = _plan_dose(version)
+    per_session = f", target dose {dose} a session" if dose else ""
+    sessions, weeks = version.induction_sessions, version.induction_weeks
+    induction: JSON = {
+        "kind": "Appointment",
+        "code": {"text": "Induction"},
+        "status": status,
+        "description": (
+            f"Induction: {sessions} {route} session{'s' if sessions != 1 else ''} over "
+            f"{weeks} week{'s' if weeks != 1 else ''}{per_session}"
+        ),
+        "scheduledTiming": {"repeat": {"count": sessions, "boundsDuration": _weeks(weeks)}},
+        "productCodeableConcept": product,
+    }
+    maintenance: JSON = {
+        "kind": "Appointment",
+        "code": {"text": "Maintenance"},
+        "status": status,
+        "productCodeableConcept": product,
+    }
+    every = version.maintenance_every_weeks
+    if version.maintenance == "every_n_weeks" and every:
+        maintenance["description"] = (
+            f"Maintenance: a {route} session every {every} week{'s' if every != 1 else ''}"
+            f"{per_session}"
+        )
+        maintenance["scheduledTiming"] = {
+            "repeat": {"frequency": 1, "period": every, "periodUnit": "wk"}
+        }
+    else:
+        maintenance["description"] = (
+            f"Maintenance: a {route} session as needed by signal (a booster alert){per_session}"
+        )
+    activities = [{"detail": induction}, {"detail": maintenance}]
+    if version.questionnaires:
+        days = version.questionnaire_every_days
+        names = ", ".join(INSTRUMENTS[c].name for c in version.questionnaires if c in INSTRUMENTS)
+        activities.append(
+            {
+                "detail": {
+                    "kind": "Task",
+                    "code": {"text": "Questionnaires"},
+                    "status": status,
+                    "description": f"Questionnaires: {names}, every {days} days",
+                    "scheduledTiming": {
+                        "repeat": {"frequency": 1, "period": days, "periodUnit": "d"}
+                    },
+                }
+            }
+        )
+    return activities
+
+
+def care_plans(
+    versions: Iterable[TreatmentPlanVersion], *, patient: Patient, patient_ref: str
+) -> list[JSON]:
+    """One CarePlan per plan version, oldest first: the latest `active`, the earlier ones
+    `revoked` (their period ended by the next), each later one `replaces` the one before."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    resources: list[JSON] = []
+    for index, version in enumerate(ordered):
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        plan_id = record_id(patient, "care-plan", version.number)
+        period: JSON = {"start": _instant(version.created_at)}
+        if following is not None:
+            period["end"] = _instant(following.created_at)
+        notes: list[JSON] = []
+        if version.goals:
+            notes.append({"text": f"Goals, in the patient's words: {version.goals}"})
+        if version.reason_code != "first":
+            why = str(version.get_reason_code_display())
+            notes.append({"text": f"Why the plan changed: {why}. {version.reason}".strip()})
+        if version.answered_alert_id is not None:
+            notes.append({"text": f"Answers alert {version.answered_alert_id}."})
+        resource: JSON = {
+            "resourceType": "CarePlan",
+            "id": str(plan_id),
+            "identifier": [_identifier(plan_id)],
+            "status": "active" if following is None else "revoked",
+            "intent": "plan",
+            "title": f"Treatment plan, version {version.number}",
+            "description": (
+                f"{version.get_route_display()}: induction {version.induction_sessions} "
+                f"sessions over {version.induction_weeks} weeks, then "
+                f"{version.get_maintenance_display().lower()}"
+            ),
+            "subject": _reference(patient_ref, "Patient"),
+            "period": period,
+            "created": _instant(version.created_at),
+            "author": _person(version.prescriber),
+            "contributor": [_person(version.created_by)],
+            "activity": _plan_activities(version, stopped=following is not None),
+        }
+        if resources:
+            resource["replaces"] = [_reference(_urn(resources[-1]["id"]), "CarePlan")]
+        if notes:
+            resource["note"] = notes
+        resources.append(resource)
+    return resources
+
+
+def weight_observation(weight: BodyWeight, *, patient: Patient, patient_ref: str) -> JSON:
+    """A body weight as a vital-signs Observation (LOINC 29463-7, UCUM kg)."""
+    observation_id = record_id(patient, "body-weight", weight.pk)
+    resource: JSON = {
+        "resourceType": "Observation",
+        "id": str(observation_id),
+        "identifier": [_identifier(observation_id)],
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": OBSERVATION_CATEGORY,
+                        "code": "vital-signs",
+                        "display": "Vital Signs",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [{"system": LOINC, "code": BODY_WEIGHT_LOINC, "display": "Body weight"}],
+            "text": "Body weight",
+        },
+        "subject": _reference(patient_ref, "Patient"),
+        "effectiveDateTime": weight.measured_on.isoformat(),
+        "valueQuantity": {
+            "value": float(weight.weight_kg),
+            "unit": "kg",
+            "system": UCUM,
+            "code": "kg",
+        },
+    }
+    if weight.entered_unit != "kg":
+        resource["note"] = [{"text": f"Entered as {weight.entered_value} {weight.entered_unit}"}]
+    return resource
+
+
+def appointment(
+    session: TreatmentSession, *, patient: Patient, patient_ref: str, minutes: int
+) -> JSON:
+    """A treatment session as an Appointment of the patient, `minutes` long."""
+    appointment_id = record_id(patient, "appointment", session.pk)
+    return {
+        "resourceType": "Appointment",
+        "id": str(appointment_id),
+        "identifier": [_identifier(appointment_id)],
+        "status": APPOINTMENT_STATUS[session.status],
+        "serviceType": [{"text": str(session.get_route_display())}],
+        "start": _instant(session.scheduled_at),
+        "end": _instant(session.scheduled_at + timedelta(minutes=minutes)),
+        "minutesDuration": minutes,
+        "created": _instant(session.created_at),
+        "participant": [{"actor": _reference(patient_ref, "Patient"), "status": "accepted"}],
     }
 
 

@@ -20,12 +20,14 @@ from care.api.errors import Conflict
 from care.api.fhir import patient_bundle
 from care.api.filters import AlertFilter, CaseloadFilter, SessionFilter
 from care.api.schema import CONFLICT
+from care.api.treatment import ReadinessOutput, ReflectionOutput
 from care.audit.services import audit_view
 from care.caseload.selectors import caseload_patients, caseload_rows
 from care.caseload.trends import patient_trends
 from care.common.access import get_alert_for_user, get_membership_for_user, get_patient_for_user
 from care.messages.selectors import patient_messages
-from care.models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
+from care.models import Alert, Assessment, AuditEvent, BodyWeight, Patient, TreatmentSession
+from care.treatment.selectors import patient_plan_versions
 
 
 class ScoreSummaryOutput(serializers.Serializer):
@@ -177,6 +179,10 @@ class PatientTrendsApi(APIView):
 
 class SessionOutput(serializers.ModelSerializer):
     patient = serializers.UUIDField(source="patient.public_id")
+    readiness = ReadinessOutput(allow_null=True, help_text="The patient's answers; null: none.")
+    reflection = ReflectionOutput(
+        allow_null=True, help_text="The patient's reflection after it; null: none."
+    )
 
     class Meta:
         model = TreatmentSession
@@ -194,6 +200,10 @@ class SessionOutput(serializers.ModelSerializer):
             "dissociation",
             "sedation",
             "rems_submitted_on",
+            "chair",
+            "override_reason",
+            "readiness",
+            "reflection",
         ]
 
 
@@ -208,7 +218,7 @@ class SessionListApi(ListAPIView):
         membership = get_membership_for_user(self.request.user)
         return (
             TreatmentSession.objects.filter(patient__clinic=membership.clinic)
-            .select_related("patient")
+            .select_related("patient", "readiness", "reflection")
             .order_by("-scheduled_at", "-pk")
         )
 
@@ -318,7 +328,8 @@ class AlertAcknowledgeApi(APIView):
 class FhirEntryOutput(serializers.Serializer):
     fullUrl = serializers.CharField(help_text="urn:uuid:<id>")
     resource = serializers.DictField(
-        help_text="A Patient, QuestionnaireResponse, Observation or Communication (FHIR R4)."
+        help_text="A Patient, QuestionnaireResponse, Observation, Communication, CarePlan or "
+        "Appointment (FHIR R4)."
     )
 
 
@@ -330,11 +341,12 @@ class FhirBundleOutput(serializers.Serializer):
 
 
 class PatientFhirApi(APIView):
-    """The patient's questionnaire results and messages as a FHIR R4 Bundle (collection):
-    the Patient, a QuestionnaireResponse per questionnaire (LOINC items and answers), an
-    Observation per total score (LOINC 44261-6, 70274-6, 101698-9; unit `{score}`) and a
-    Communication per message between the patient and the care team (staff notes left
-    out)."""
+    """The patient's questionnaire results, messages, treatment plan, weights and sessions
+    as a FHIR R4 Bundle (collection): the Patient, a QuestionnaireResponse per questionnaire
+    (LOINC items and answers), an Observation per total score (LOINC 44261-6, 70274-6,
+    101698-9; unit `{score}`), a Communication per message between the patient and the care
+    team (staff notes left out), a CarePlan per plan version, an Observation per body weight
+    (LOINC 29463-7, kg) and an Appointment per treatment session."""
 
     @extend_schema(responses=FhirBundleOutput)
     def get(self, request: Request, public_id: str) -> Response:
@@ -353,5 +365,9 @@ class PatientFhirApi(APIView):
             pcl5_cutoff=patient.clinic.pcl5_cutoff,
             now=timezone.now(),
             messages=patient_messages(patient=patient),
+            plan_versions=patient_plan_versions(patient=patient),
+            weights=BodyWeight.objects.filter(patient=patient),
+            sessions=TreatmentSession.objects.filter(patient=patient),
+            session_minutes=patient.clinic.session_minutes,
         )
         return Response(bundle)

@@ -3,13 +3,16 @@ endpoints (tracker/urls.py)."""
 
 from django.urls import path
 
-from care.api import messages, outcomes, staff, tokens, views
+from care.api import messages, outcomes, staff, tokens, treatment, views
 from care.api.routing import api
 
 urlpatterns = [
     path("auth/tokens/", api(tokens.TokenListApi), name="token-list"),
     path("auth/tokens/<uuid:public_id>/", api(tokens.TokenDetailApi), name="token-detail"),
     path("me/", api(views.MeApi), name="me"),
+    path("me/plan/", api(treatment.MyPlanApi), name="my-plan"),
+    path("me/sessions/", api(treatment.MySessionListApi), name="my-session-list"),
+    path("me/move-requests/", api(treatment.MyMoveRequestListApi), name="my-move-request-list"),
     path("checkins/", api(views.CheckInListApi), name="checkin-list"),
     path("instruments/", api(views.InstrumentListApi), name="instrument-list"),
     path("instruments/<slug:code>/", api(views.InstrumentDetailApi), name="instrument-detail"),
@@ -18,6 +21,17 @@ urlpatterns = [
     path("patients/", api(staff.PatientListApi), name="patient-list"),
     path("patients/<uuid:public_id>/trends/", api(staff.PatientTrendsApi), name="patient-trends"),
     path("patients/<uuid:public_id>/fhir/", api(staff.PatientFhirApi), name="patient-fhir"),
+    path("patients/<uuid:public_id>/plan/", api(treatment.PatientPlanApi), name="patient-plan"),
+    path(
+        "patients/<uuid:public_id>/weights/",
+        api(treatment.PatientWeightListApi),
+        name="patient-weights",
+    ),
+    path(
+        "patients/<uuid:public_id>/move-requests/",
+        api(treatment.PatientMoveRequestListApi),
+        name="patient-move-requests",
+    ),
     path("sessions/", api(staff.SessionListApi), name="session-list"),
     path("alerts/", api(staff.AlertListApi), name="alert-list"),
     path(

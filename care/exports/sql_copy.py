@@ -143,6 +143,8 @@ SELECTS = {
             "notes": _text("r.notes"),
             "lot_number": _text("r.lot_number"),
             "rems_submitted_on": _day("r.rems_submitted_on"),
+            "chair": "r.chair",
+            "override_reason": _text("r.override_reason"),
         },
         "r.scheduled_at, r.id",
         [],

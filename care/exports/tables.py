@@ -2,8 +2,10 @@
 
 One table per record kind (check-ins, assessments, sessions), the same columns for one
 patient or a whole clinic; a patient's own download adds their messages with the care
-team (never a staff note). Times are UTC in ISO 8601; a check-in's `day` is the patient's
-local day. Cells that a spreadsheet would run as a formula are prefixed with `'`.
+team (never a staff note), their weights, readiness answers, reflections and requests to
+move a session (`OWN_RECORDS`), and, in the JSON, their treatment plan in their terms.
+Times are UTC in ISO 8601; a check-in's `day` is the patient's local day. Cells that a
+spreadsheet would run as a formula are prefixed with `'`.
 The header rows are documented in docs/features.md ("CSV export").
 
 Every file ends with a trailer line, `# rows=N sha256=HEX`: the number of data rows and the
@@ -28,7 +30,19 @@ from django.db.models import F, Model, QuerySet
 from care.domain.messages import message_public_id
 from care.exports.sql_copy import FORMULA_STARTS, copy_rows
 from care.messages.selectors import patient_messages
-from care.models import Assessment, CheckIn, Message, Patient, TreatmentSession
+from care.models import (
+    Assessment,
+    BodyWeight,
+    CheckIn,
+    Message,
+    Patient,
+    SessionMoveRequest,
+    SessionReadiness,
+    SessionReflection,
+    TreatmentSession,
+)
+from care.treatment.plan_terms import plan_terms
+from care.treatment.selectors import patient_plan_versions
 
 CHUNK = 500
 # Rows are sent to the client in pieces of about this many bytes.
@@ -109,6 +123,8 @@ SESSION_COLUMNS: list[Column] = [
     ("notes", lambda s: s.notes),
     ("lot_number", lambda s: s.lot_number),
     ("rems_submitted_on", lambda s: s.rems_submitted_on),
+    ("chair", lambda s: s.chair),
+    ("override_reason", lambda s: s.override_reason),
 ]
 
 KINDS = ("checkins", "assessments", "sessions")
@@ -140,8 +156,86 @@ MESSAGE_COLUMNS: list[Column] = [
     ("body", lambda m: m.body),
 ]
 
-# What a patient downloads of their own: the staff's kinds and their messages.
-PATIENT_KINDS = (*KINDS, "messages")
+# A patient's own records about their treatment, in their own download (JSON and CSV): the
+# weights the care team measured, their readiness answers before a session, their
+# reflections after one, and their requests to move one with the care team's answers.
+WEIGHT_COLUMNS: list[Column] = [
+    ("patient_id", lambda w: w.patient_public_id),
+    ("weight_id", lambda w: w.pk),
+    ("measured_on", lambda w: w.measured_on),
+    ("weight_kg", lambda w: w.weight_kg),
+    ("entered_value", lambda w: w.entered_value),
+    ("entered_unit", lambda w: w.entered_unit),
+    ("recorded_at", lambda w: w.created_at),
+]
+
+READINESS_COLUMNS: list[Column] = [
+    ("patient_id", lambda r: r.patient_public_id),
+    ("session_id", lambda r: r.session_id),
+    ("answered_at", lambda r: r.answered_at),
+    ("ready", lambda r: r.is_ready),
+    ("ride_arranged", lambda r: r.ride_arranged),
+    ("fasting_understood", lambda r: r.fasting_understood),
+    ("feeling_well", lambda r: r.feeling_well),
+    ("new_medicines", lambda r: r.new_medicines),
+    ("new_medicines_details", lambda r: r.new_medicines_details),
+    ("by_link", lambda r: r.by_link),
+]
+
+REFLECTION_COLUMNS: list[Column] = [
+    ("patient_id", lambda r: r.patient_public_id),
+    ("session_id", lambda r: r.session_id),
+    ("written_at", lambda r: r.created_at),
+    ("what_came_up", lambda r: r.what_came_up),
+    ("feeling", lambda r: r.feeling),
+    ("for_team", lambda r: r.for_team),
+]
+
+MOVE_REQUEST_COLUMNS: list[Column] = [
+    ("patient_id", lambda m: m.patient_public_id),
+    ("request_id", lambda m: m.pk),
+    ("session_id", lambda m: m.session_id),
+    ("asked_at", lambda m: m.created_at),
+    ("preferred_times", lambda m: m.preferred_times),
+    ("status", lambda m: m.status),
+    ("answered_at", lambda m: m.decided_at),
+    ("answer", lambda m: m.answer),
+    ("moved_from", lambda m: m.moved_from),
+    ("moved_to", lambda m: m.moved_to),
+]
+
+
+def _own_rows(kind: str, patient: Patient) -> QuerySet:
+    """The patient's rows of one of their own treatment record kinds, oldest first."""
+    if kind == "weights":
+        return (
+            BodyWeight.objects.filter(patient=patient)
+            .annotate(patient_public_id=F("patient__public_id"))
+            .order_by("measured_on", "created_at", "pk")
+        )
+    model, order = {
+        "readiness": (SessionReadiness, "answered_at"),
+        "reflections": (SessionReflection, "created_at"),
+        "move_requests": (SessionMoveRequest, "created_at"),
+    }[kind]
+    return (
+        model._default_manager.filter(session__patient=patient)
+        .annotate(patient_public_id=F("session__patient__public_id"))
+        .order_by(order, "pk")
+    )
+
+
+# The kinds only a patient's own download has, with their columns.
+OWN_RECORDS: dict[str, list[Column]] = {
+    "messages": MESSAGE_COLUMNS,
+    "weights": WEIGHT_COLUMNS,
+    "readiness": READINESS_COLUMNS,
+    "reflections": REFLECTION_COLUMNS,
+    "move_requests": MOVE_REQUEST_COLUMNS,
+}
+
+# What a patient downloads of their own: the staff's kinds and theirs.
+PATIENT_KINDS = (*KINDS, *OWN_RECORDS)
 
 
 # Per record kind: its model, its columns, its order after the patient.
@@ -220,15 +314,22 @@ def export_csv(kind: str, patients: QuerySet[Patient]) -> Iterator[bytes]:
     return with_trailer(export_lines(kind, patients))
 
 
-def message_csv(patient: Patient) -> Iterator[bytes]:
-    """The patient's own messages as CSV (one patient's: written row by row through `cell`,
-    not by COPY), trailer included."""
+def _own_records(kind: str, patient: Patient) -> Iterator:
+    if kind == "messages":
+        return _own_messages(patient)
+    return _own_rows(kind, patient).iterator(chunk_size=CHUNK)
+
+
+def own_csv(kind: str, patient: Patient) -> Iterator[bytes]:
+    """One of the kinds only the patient's own download has (`OWN_RECORDS`), as CSV written
+    row by row through `cell` (one patient's rows, not COPY), trailer included."""
+    columns = OWN_RECORDS[kind]
     writer = csv.writer(_Line())
 
     def lines() -> Iterator[bytes]:
-        yield writer.writerow([name for name, _ in MESSAGE_COLUMNS]).encode()
-        for message in _own_messages(patient):
-            yield writer.writerow([cell(value(message)) for _, value in MESSAGE_COLUMNS]).encode()
+        yield writer.writerow([name for name, _ in columns]).encode()
+        for row in _own_records(kind, patient):
+            yield writer.writerow([cell(value(row)) for _, value in columns]).encode()
 
     return with_trailer(lines())
 
@@ -250,6 +351,8 @@ def _plain(value):
     """A JSON-ready value (UUIDs, decimals and times as text; the rest as is)."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return str(value)
@@ -265,10 +368,12 @@ def patient_data(patient: Patient, *, now: datetime) -> dict:
             {name: _plain(value(row)) for name, value in columns if name != "patient_id"}
             for row in rows.iterator(chunk_size=CHUNK)
         ]
-    records["messages"] = [
-        {name: _plain(value(row)) for name, value in MESSAGE_COLUMNS if name != "patient_id"}
-        for row in _own_messages(patient)
-    ]
+    for kind, columns in OWN_RECORDS.items():
+        records[kind] = [
+            {name: _plain(value(row)) for name, value in columns if name != "patient_id"}
+            for row in _own_records(kind, patient)
+        ]
+    current = patient_plan_versions(patient=patient).first()
     return {
         "exported_at": _plain(now),
         "patient": {
@@ -288,5 +393,9 @@ def patient_data(patient: Patient, *, now: datetime) -> dict:
             # Phones in E.164; consent as true/false; empty strings for what is not given.
             "contact": {name: _plain(getattr(patient, name)) for name in Patient.CONTACT_FIELDS},
         },
+        # The plan as it stands, in the patient's terms (no reasons, no dose); null if none.
+        "treatment_plan": {name: _plain(value) for name, value in plan_terms(current).items()}
+        if current
+        else None,
         **records,
     }

@@ -26,7 +26,14 @@ from care.exports.services import (
     export_job_request,
     export_path,
 )
-from care.exports.tables import KINDS, PATIENT_KINDS, export_csv, message_csv, patient_data
+from care.exports.tables import (
+    KINDS,
+    OWN_RECORDS,
+    PATIENT_KINDS,
+    export_csv,
+    own_csv,
+    patient_data,
+)
 from care.models import AuditEvent, ExportJob, Patient
 
 # Pieces of an export file sent at once.
@@ -40,6 +47,10 @@ AUDIT_KINDS = {
     "assessments": AuditEvent.What.ASSESSMENT,
     "sessions": AuditEvent.What.SESSION,
     "messages": AuditEvent.What.MESSAGE_THREAD,
+    "weights": AuditEvent.What.WEIGHT,
+    "readiness": AuditEvent.What.READINESS,
+    "reflections": AuditEvent.What.REFLECTION,
+    "move_requests": AuditEvent.What.MOVE_REQUEST,
 }
 
 
@@ -62,8 +73,8 @@ def _csv(
         message = _("Choose the records to export: %(kinds)s.") % {"kinds": ", ".join(kinds)}
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     audit_view(request, action=AuditEvent.Action.EXPORTED, what=AUDIT_KINDS[kind], patient=patient)
-    if kind == "messages" and patient is not None:
-        rows = message_csv(patient)
+    if kind in OWN_RECORDS and patient is not None:
+        rows = own_csv(kind, patient)
     else:
         rows = export_csv(kind, patients)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
