@@ -1,5 +1,6 @@
-"""Reads of treatment sessions: the next, the coming ones, those still to record, the REMS
-forms outstanding."""
+"""Reads of treatment sessions: the next, the coming ones (the clinic's; a patient's with
+their readiness checks and move requests), those still to record, the REMS forms
+outstanding."""
 
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from care.domain.clock import local_day_start
 from care.models import (
     Clinic,
     Patient,
+    SessionReadiness,
     TreatmentPlanVersion,
     TreatmentSession,
 )
@@ -86,3 +88,21 @@ def patient_plan_versions(*, patient: Patient) -> QuerySet:
 def patient_current_plan(*, patient: Patient) -> TreatmentPlanVersion | None:
     """The patient's treatment plan as it stands (its latest version), or None."""
     return patient_plan_versions(patient=patient).first()
+
+
+def patient_upcoming_sessions(*, patient: Patient, now: datetime) -> QuerySet:
+    """The patient's booked sessions not yet started, soonest first, each with its readiness
+    check (`readiness`, if answered) and its move requests (newest first) loaded."""
+    return (
+        TreatmentSession.objects.filter(
+            patient=patient, status=TreatmentSession.Status.SCHEDULED, scheduled_at__gt=now
+        )
+        .select_related("readiness")
+        .prefetch_related("move_requests")
+        .order_by("scheduled_at")
+    )
+
+
+def session_readiness(*, session: TreatmentSession) -> SessionReadiness | None:
+    """The session's readiness check, or None before it is answered."""
+    return SessionReadiness.objects.filter(session=session).first()
