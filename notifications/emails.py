@@ -127,11 +127,15 @@ def staff_alert_email(delivery) -> EmailMultiAlternatives:
 
 
 def session_reminder_email(delivery, session) -> EmailMultiAlternatives:
-    """ "Your appointment is tomorrow": the time only, no treatment words."""
+    """ "Your appointment is tomorrow": the time only, no treatment words; a link to tell the
+    care team you are ready."""
     local = session.scheduled_at.astimezone(zoneinfo.ZoneInfo(delivery.patient.tz))
+    # Signed, single use, for this reminder's session only, until it starts.
+    token = readiness_link_token(delivery_id=delivery.id)
     context = {
         "when": local.strftime("%A at %-I:%M %p"),
         "link": settings.SITE_URL + reverse("care:me"),
+        "ready_link": settings.SITE_URL + reverse("notifications:ready-link", args=[token]),
     }
     return _patient_reminder(
         delivery, template="notifications/emails/session_reminder", context=context
@@ -180,6 +184,19 @@ def checkin_link_token(*, delivery_id: int) -> str:
 def read_checkin_link_token(token: str) -> int:
     """The delivery id behind a check-in link token; signing.BadSignature if tampered."""
     return int(signing.loads(token, salt=CHECKIN_LINK_SALT)["d"])
+
+
+READINESS_LINK_SALT = "notifications.readiness-link"
+
+
+def readiness_link_token(*, delivery_id: int) -> str:
+    """A signed token for one "session tomorrow" reminder's readiness link."""
+    return signing.dumps({"d": delivery_id}, salt=READINESS_LINK_SALT)
+
+
+def read_readiness_link_token(token: str) -> int:
+    """The delivery id behind a readiness link token; signing.BadSignature if tampered."""
+    return int(signing.loads(token, salt=READINESS_LINK_SALT)["d"])
 
 
 def questionnaire_reminder_email(delivery) -> EmailMultiAlternatives:

@@ -10,4 +10,6 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("r/checkin/", views.checkin_link_form, name="checkin-link-form"),
     path("r/checkin/<str:token>/", views.checkin_link_open, name="checkin-link"),
+    path("r/ready/", views.readiness_link_form, name="ready-link-form"),
+    path("r/ready/<str:token>/", views.readiness_link_open, name="ready-link"),
 ]

@@ -1,10 +1,12 @@
 """Pages of the notifications app."""
 
 import uuid
+import zoneinfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,12 +18,19 @@ from django.views.decorators.csrf import csrf_exempt
 from care.audit.services import audit_view
 from care.common.access import get_membership_for_user, get_own_patient_for_user
 from care.domain.clock import local_date
+from care.domain.patient_plan import readiness_opens_at, readiness_window, route_words
 from care.models import AuditEvent
 from care.records.crisis import crisis_for_clinic
 from care.records.forms import CheckInForm
 from care.records.services import ClientIdConflict
+from care.treatment.forms import ReadinessForm
+from care.treatment.services import ReadinessAlreadyAnswered, SessionNotOpen
 from notifications.checkin_link import CheckInLinkInvalid, checkin_link_delivery, checkin_link_use
-from notifications.emails import read_checkin_link_token, read_unsubscribe_token
+from notifications.emails import (
+    read_checkin_link_token,
+    read_readiness_link_token,
+    read_unsubscribe_token,
+)
 from notifications.forms import ReminderPreferenceForm
 from notifications.models import Delivery
 from notifications.outbox import outbox_folder, outbox_messages
@@ -29,6 +38,11 @@ from notifications.preferences import (
     reminder_preference_for,
     reminder_preference_update,
     reminder_unsubscribe,
+)
+from notifications.readiness_link import (
+    ReadinessLinkInvalid,
+    readiness_link_delivery,
+    readiness_link_use,
 )
 
 OUTBOX_PAGE_SIZE = 20
@@ -137,3 +151,57 @@ def checkin_link_form(request: HttpRequest) -> HttpResponse:
         return render(request, "care/checkin_saved.html", context)
     context = {"form": form, "existing": None, "first_name": patient.preferred_name}
     return render(request, "care/checkin_form.html", context)
+
+
+READINESS_LINK_SESSION_KEY = "readiness_link_delivery"
+
+
+@login_not_required
+def readiness_link_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a "session tomorrow" reminder: remember it in the session, continue
+    without it (the token leaves the address before the form is shown)."""
+    try:
+        request.session[READINESS_LINK_SESSION_KEY] = read_readiness_link_token(token)
+    except signing.BadSignature:
+        request.session.pop(READINESS_LINK_SESSION_KEY, None)
+    return redirect("notifications:ready-link-form")
+
+
+@login_not_required
+@never_cache
+def readiness_link_form(request: HttpRequest) -> HttpResponse:
+    """The readiness check of the reminder's session, opened without signing in."""
+    delivery_id = request.session.get(READINESS_LINK_SESSION_KEY)
+    now = timezone.now()
+    invalid = "notifications/readiness_link_invalid.html"
+    try:
+        if delivery_id is None:
+            raise ReadinessLinkInvalid
+        delivery, session, patient = readiness_link_delivery(delivery_id=delivery_id, now=now)
+    except ReadinessLinkInvalid:
+        return render(request, invalid, status=410)
+    opens = readiness_window(scheduled_at=session.scheduled_at, now=now) == "not_yet"
+    form = ReadinessForm(None if opens else request.POST or None)
+    if request.method == "POST" and not opens and form.is_valid():
+        try:
+            readiness_link_use(delivery_id=delivery.id, values=form.readiness_values(), now=now)
+        except (ReadinessLinkInvalid, ReadinessAlreadyAnswered, SessionNotOpen):
+            return render(request, invalid, status=410)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            del request.session[READINESS_LINK_SESSION_KEY]
+            return render(request, "notifications/readiness_link_saved.html")
+    context = {
+        "form": form,
+        "session": session,
+        "route": route_words(session.route),
+        "first_name": patient.preferred_name,
+        "opens": opens,
+        "opens_at": readiness_opens_at(session.scheduled_at),
+        "by_link": True,
+    }
+    # Not signed in: times in the patient's own zone, as their pages show them.
+    with timezone.override(zoneinfo.ZoneInfo(patient.tz)):
+        return render(request, "care/readiness_form.html", context)

@@ -63,6 +63,9 @@ POLICY = {
     "care:my-export-json": "patients",
     "care:my-export-csv": "patients",
     "care:my-contact": "patients",
+    "care:my-plan": "patients",
+    "care:my-session-ready": "own",
+    "care:my-session-move": "own",
     "care:patient-list": "staff_any",
     "care:patient-enroll": "staff_any",
     "care:patient-detail": "staff",
@@ -150,6 +153,9 @@ AUDIT = {
     "care:my-export-json": (E, W.ALL_RECORDS),
     "care:my-export-csv": (E, W.CHECKIN),  # 400 without ?records=: nothing then
     "care:my-contact": None,  # the patient's own contact details (a change is recorded)
+    "care:my-plan": None,  # the patient's own plan and sessions
+    "care:my-session-ready": None,  # (their answers are recorded)
+    "care:my-session-move": None,
     "care:patient-list": (V, W.CASELOAD),
     "care:patient-enroll": None,
     "care:patient-detail": (V, W.PATIENT),

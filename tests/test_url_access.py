@@ -23,6 +23,8 @@ PUBLIC = {
     "notifications:unsubscribe",
     "notifications:checkin-link",
     "notifications:checkin-link-form",
+    "notifications:ready-link",
+    "notifications:ready-link-form",
 }
 PUBLIC_PREFIXES = ("account_", "mfa_", "admin:")  # allauth (accounts, MFA) and the admin
 SAMPLE_ARGS = {"uuid": uuid.uuid4(), "int": 1, "string": "x", "slug": "x", "path": "x"}

@@ -114,8 +114,11 @@ def patient_detail(request: AuthenticatedHttpRequest, public_id: str) -> HttpRes
         "trends": patient_trends(patient=patient, now=timezone.now()),
         "checkins": patient_recent_checkins(patient=patient),
         "assessments": patient_recent_assessments(patient=patient),
-        # Each with the patient's reflection, shown beside it (read with the page).
-        "sessions": patient.sessions.select_related("reflection").order_by("-scheduled_at")[:20],
+        # With each session's readiness check (the patient's answers before it) and the
+        # patient's reflection after it, shown beside it (read with the page).
+        "sessions": patient.sessions.select_related("readiness", "reflection").order_by(
+            "-scheduled_at"
+        )[:20],
         "now": timezone.now(),  # "Record" only for sessions that have started
         "deliveries": patient.deliveries.order_by("-due_at")[:20],
         "threads": patient_threads_list(patient=patient),

@@ -163,11 +163,11 @@ def get_own_session_for_user(user, session_id: int) -> TreatmentSession:
     """One of the signed-in patient's own treatment sessions; 404 for anything else."""
     patient = get_own_patient_for_user(user)
     try:
-        return TreatmentSession.objects.select_related("patient__clinic").get(
-            id=session_id, patient=patient
-        )
+        session = TreatmentSession.objects.get(id=session_id, patient=patient)
     except (TreatmentSession.DoesNotExist, ValueError) as exc:
         raise RecordNotFound(AuditEvent.What.SESSION, session_id) from exc
+    session.patient = patient
+    return session
 
 
 def get_own_thread_for_user(user, public_id: uuid.UUID | str) -> MessageThread:

@@ -34,12 +34,13 @@ from care.records.services import (
     assessment_submit,
     checkin_submit,
 )
-from care.treatment.selectors import patient_next_session, patient_reflection_waiting
+from care.treatment.display import upcoming_for_patient
+from care.treatment.selectors import patient_reflection_waiting, patient_upcoming_sessions
 
 
 @never_cache
 def me(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Home: today's check-in, questionnaires due, a reflection waiting, next session."""
+    """Home: today's check-in, questionnaires due, a reflection waiting, every coming session."""
     patient = get_own_patient_for_user(request.user)
     now = timezone.now()
     today = local_date(now, patient.tz)
@@ -52,7 +53,10 @@ def me(request: AuthenticatedHttpRequest) -> HttpResponse:
         "patient": patient,
         "checkin_today": patient_checkin_on(patient=patient, day=today),
         "due": [INSTRUMENTS[code] for code in due],
-        "next_session": patient_next_session(patient=patient, now=now),
+        "upcoming": upcoming_for_patient(
+            patient_upcoming_sessions(patient=patient, now=now), now=now
+        ),
+        "clinic": patient.clinic,
         # A held session of the last 14 days without the patient's reflection yet.
         "reflection_waiting": patient_reflection_waiting(patient=patient, now=now),
     }

@@ -422,3 +422,59 @@ class ReflectionForm(forms.Form):
             for field, message in reflection_problems(cleaned).items():
                 self.add_error(None if field == "__all__" else field, message)
         return cleaned
+
+
+def _yes_no(label: "str | StrPromise") -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please answer yes or no.")},
+    )
+
+
+class ReadinessForm(forms.Form):
+    """The readiness check: every question answered yes or no, none taken for granted."""
+
+    ride_arranged = _yes_no(_("Is a ride home arranged? You must not drive until the next day."))
+    fasting_understood = _yes_no(_("Do you know when to stop eating and drinking before?"))
+    feeling_well = _yes_no(_("Do you feel well (no fever, cold or new illness)?"))
+    new_medicines = _yes_no(_("Have you started or changed a medicine since your last visit?"))
+    new_medicines_details = forms.CharField(
+        label=_("If so, which medicine, and what changed?"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text=_("Up to 500 characters. Your care team reads it before the session."),
+    )
+
+    def clean(self) -> dict:
+        super().clean()
+        cleaned = self.cleaned_data
+        details = (cleaned.get("new_medicines_details") or "").strip()
+        if cleaned.get("new_medicines") and not details:
+            self.add_error("new_medicines_details", _("Say which medicine you started or changed."))
+        return cleaned
+
+    def readiness_values(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in (
+                "ride_arranged",
+                "fasting_understood",
+                "feeling_well",
+                "new_medicines",
+                "new_medicines_details",
+            )
+        }
+
+
+class MoveRequestForm(forms.Form):
+    preferred_times = forms.CharField(
+        label=_("Which days and times would suit you?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+        help_text=_("Up to 500 characters. Your care team will answer here."),
+        error_messages={"required": _("Say which days and times would suit you.")},
+    )

@@ -1,6 +1,6 @@
 """Reads of treatment sessions: the next, the coming ones, those still to record, the REMS
-forms outstanding; of treatment plans; of the patient's weights and what a session's dose is
-compared with."""
+forms outstanding; a patient's coming sessions with their readiness checks and move requests;
+of treatment plans; of the patient's weights and what a session's dose is compared with."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,6 +15,7 @@ from care.models import (
     BodyWeight,
     Clinic,
     Patient,
+    SessionReadiness,
     SessionReflection,
     TreatmentPlanVersion,
     TreatmentSession,
@@ -178,3 +179,21 @@ def patient_reflection_waiting(*, patient: Patient, now: datetime) -> TreatmentS
         .order_by("-scheduled_at")
         .first()
     )
+
+
+def patient_upcoming_sessions(*, patient: Patient, now: datetime) -> QuerySet:
+    """The patient's booked sessions not yet started, soonest first, each with its readiness
+    check (`readiness`, if answered) and its move requests (newest first) loaded."""
+    return (
+        TreatmentSession.objects.filter(
+            patient=patient, status=TreatmentSession.Status.SCHEDULED, scheduled_at__gt=now
+        )
+        .select_related("readiness")
+        .prefetch_related("move_requests")
+        .order_by("scheduled_at")
+    )
+
+
+def session_readiness(*, session: TreatmentSession) -> SessionReadiness | None:
+    """The session's readiness check, or None before it is answered."""
+    return SessionReadiness.objects.filter(session=session).first()

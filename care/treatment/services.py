@@ -1,6 +1,8 @@
 """Writes of treatment sessions: schedule, reschedule, cancel, record (with the BP rule); of
-treatment plans: a new version, answering an alert; and of the patient's body weight."""
+treatment plans: a new version, answering an alert; of the patient's body weight; and the
+patient's side of a session: the readiness check, a request to move it, the reflection after it."""
 
+import zoneinfo
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -10,15 +12,19 @@ from django.db import IntegrityError, transaction
 
 from care.alerts.services import AlertAlreadyAcknowledged, alert_acknowledge, alert_raise
 from care.audit.services import audit_record
+from care.domain.dates import weekday_moment
 from care.domain.dosing import lb_from_kg, tenth, weight_in_kg
+from care.domain.patient_plan import not_ready_reasons, readiness_opens_at, readiness_window
 from care.domain.reflections import REFLECTION_FIELDS, reflection_open, reflection_problems
-from care.domain.rules import blood_pressure_alert
+from care.domain.rules import AlertDraft, blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import (
     Alert,
     AuditEvent,
     BodyWeight,
     Patient,
+    SessionMoveRequest,
+    SessionReadiness,
     SessionReflection,
     StaffMembership,
     TreatmentPlan,
@@ -351,3 +357,167 @@ def reflection_submit(
         now=now,
     )
     return reflection
+
+
+class SessionNotOpen(Exception):
+    """The session is no longer booked, has started, or (the readiness check) is more than
+    two days ahead; `message` says which, in words for the patient."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ReadinessAlreadyAnswered(Exception):
+    """The session's readiness check is answered already (once per session, never changed)."""
+
+
+class MoveRequestPending(Exception):
+    """The session already has a request to move it waiting for the care team."""
+
+
+READINESS_FIELDS = (
+    "ride_arranged",
+    "fasting_understood",
+    "feeling_well",
+    "new_medicines",
+    "new_medicines_details",
+)
+
+
+def _locked_booked_session(session: TreatmentSession, now: datetime) -> TreatmentSession:
+    """The session's row, locked, if still booked and not yet started (else SessionNotOpen)."""
+    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if locked.status != TreatmentSession.Status.SCHEDULED:
+        raise SessionNotOpen("This session is no longer booked.")
+    if now >= locked.scheduled_at:
+        raise SessionNotOpen("This session has started.")
+    return locked
+
+
+def _session_moment(session: TreatmentSession) -> str:
+    """'Wed, May 6, 10:00' in the clinic's zone (for the care team's alert reasons)."""
+    return weekday_moment(
+        session.scheduled_at.astimezone(zoneinfo.ZoneInfo(session.patient.clinic.tz))
+    )
+
+
+@transaction.atomic
+def readiness_submit(
+    *, session: TreatmentSession, values: Mapping[str, object], now: datetime, by_link: bool
+) -> tuple[SessionReadiness, Alert | None]:
+    """Save the patient's readiness check for a coming session: once per session, within the
+    two days before it starts (`care.domain.patient_plan.readiness_window`).
+
+    `by_link`: answered through the reminder's e-mailed link, not signed in (audited with
+    the channel "e-mailed link"). A "not ready" answer (no ride, fasting not understood, not
+    feeling well, or a new medicine) raises a routine `not_ready` alert for the session,
+    whose reason lists which answers, never the patient's words.
+
+    Raises SessionNotOpen, ReadinessAlreadyAnswered, or ValidationError for bad values.
+    """
+    if set(values) - set(READINESS_FIELDS):
+        raise ValueError(f"Unknown readiness fields: {sorted(set(values) - set(READINESS_FIELDS))}")
+    session = _locked_booked_session(session, now)
+    if readiness_window(scheduled_at=session.scheduled_at, now=now) == "not_yet":
+        opens = readiness_opens_at(session.scheduled_at).astimezone(
+            zoneinfo.ZoneInfo(session.patient.tz)
+        )
+        raise SessionNotOpen(f"The readiness check opens on {weekday_moment(opens)}.")
+    if SessionReadiness.objects.filter(session=session).exists():
+        raise ReadinessAlreadyAnswered
+    readiness = SessionReadiness(session=session, by_link=by_link, answered_at=now, **values)
+    readiness.new_medicines_details = readiness.new_medicines_details.strip()
+    if not readiness.new_medicines:
+        readiness.new_medicines_details = ""
+    errors: dict[str, list[str]] = {}
+    try:
+        readiness.full_clean(exclude=["session"])
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if readiness.new_medicines and not readiness.new_medicines_details:
+        errors["new_medicines_details"] = ["Say which medicine you started or changed."]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            readiness.save()
+    except IntegrityError:  # answered a moment ago in another request
+        raise ReadinessAlreadyAnswered from None
+    patient = session.patient
+    audit_record(
+        action=AuditEvent.Action.CREATED,
+        what=AuditEvent.What.READINESS,
+        patient=patient,
+        object_id=readiness.pk,
+        actor=patient.user,
+        channel=AuditEvent.Channel.LINK if by_link else None,
+        now=now,
+    )
+    reasons = not_ready_reasons(
+        ride_arranged=readiness.ride_arranged,
+        fasting_understood=readiness.fasting_understood,
+        feeling_well=readiness.feeling_well,
+        new_medicines=readiness.new_medicines,
+    )
+    alert = None
+    if reasons:
+        draft = AlertDraft(
+            kind=Alert.Kind.NOT_READY,
+            priority=Alert.Priority.ROUTINE,
+            cause=f"readiness:session{session.pk}",
+            reason=(
+                f"Readiness check for the session on {_session_moment(session)}: "
+                + "; ".join(reasons)
+                + "."
+            ),
+        )
+        alert = alert_raise(patient=patient, draft=draft, now=now, session=session)
+    return readiness, alert
+
+
+@transaction.atomic
+def move_request_create(
+    *, session: TreatmentSession, preferred_times: str, now: datetime
+) -> tuple[SessionMoveRequest, Alert | None]:
+    """The patient asks to move a booked session that has not started: a pending request
+    (one per session at a time) and a routine `move_request` alert for the care team, who
+    accept or decline it. The session itself is not changed.
+
+    Raises SessionNotOpen, MoveRequestPending, or ValidationError (times missing or over
+    500 characters).
+    """
+    session = _locked_booked_session(session, now)
+    if SessionMoveRequest.objects.filter(
+        session=session, status=SessionMoveRequest.Status.PENDING
+    ).exists():
+        raise MoveRequestPending
+    request = SessionMoveRequest(
+        session=session, preferred_times=preferred_times.strip(), created_at=now
+    )
+    request.full_clean(exclude=["session"])
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:  # a parallel request made one a moment ago
+        raise MoveRequestPending from None
+    patient = session.patient
+    audit_record(
+        action=AuditEvent.Action.CREATED,
+        what=AuditEvent.What.MOVE_REQUEST,
+        patient=patient,
+        object_id=request.pk,
+        actor=patient.user,
+        now=now,
+    )
+    draft = AlertDraft(
+        kind=Alert.Kind.MOVE_REQUEST,
+        priority=Alert.Priority.ROUTINE,
+        cause=f"move:{request.pk}",
+        reason=(
+            f"Asks to move the session on {_session_moment(session)}; "
+            "the times that suit them are in the request."
+        ),
+    )
+    alert = alert_raise(patient=patient, draft=draft, now=now, session=session)
+    return request, alert

@@ -5,6 +5,9 @@ from django.urls import path
 from care.treatment import views
 
 urlpatterns = [
+    path("me/plan/", views.my_plan, name="my-plan"),
+    path("me/sessions/<int:session_id>/ready/", views.my_session_ready, name="my-session-ready"),
+    path("me/sessions/<int:session_id>/move/", views.my_session_move, name="my-session-move"),
     path("staff/sessions/", views.session_list, name="session-list"),
     path(
         "staff/patients/<uuid:public_id>/plan/",

@@ -1,5 +1,6 @@
 """Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording; the
-treatment plan; the patient's weight; the patient's reflection after a held session."""
+treatment plan; the patient's weight; the patient's "My plan", readiness check, request to
+move a session and reflection after a held session."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,13 +15,18 @@ from care.audit.services import audit_view
 from care.common.access import (
     AuthenticatedHttpRequest,
     get_membership_for_user,
+    get_own_patient_for_user,
     get_own_session_for_user,
     get_patient_for_user,
     get_session_for_user,
 )
+from care.domain.patient_plan import readiness_opens_at, readiness_window, route_words
 from care.domain.reflections import REFLECTION_DAYS, reflection_open
 from care.models import REMS_FORM_DAYS, Alert, AuditEvent, TreatmentSession
+from care.treatment.display import plan_for_patient, upcoming_for_patient
 from care.treatment.forms import (
+    MoveRequestForm,
+    ReadinessForm,
     ReflectionForm,
     SessionRecordForm,
     SessionScheduleForm,
@@ -33,13 +39,20 @@ from care.treatment.selectors import (
     clinic_upcoming_sessions,
     patient_current_plan,
     patient_session_reflection,
+    patient_upcoming_sessions,
     patient_weights,
     session_dose_basis,
+    session_readiness,
 )
 from care.treatment.services import (
+    MoveRequestPending,
+    ReadinessAlreadyAnswered,
     ReflectionAlreadyWritten,
     ReflectionNotOpen,
     SessionAlreadyRecorded,
+    SessionNotOpen,
+    move_request_create,
+    readiness_submit,
     reflection_submit,
     session_cancel,
     session_record,
@@ -298,3 +311,96 @@ def my_session_reflection(request: AuthenticatedHttpRequest, session_id: int) ->
     # care.context_processors), as on the message pages.
     context = {"session": session, "reflection": existing, "form": form, "days": REFLECTION_DAYS}
     return render(request, "care/my_session_reflection.html", context, status=status)
+
+
+def _my_plan_context(patient, now) -> dict:
+    return {
+        "patient": patient,
+        "clinic": patient.clinic,
+        "plan": plan_for_patient(patient_current_plan(patient=patient)),
+        "upcoming": upcoming_for_patient(
+            patient_upcoming_sessions(patient=patient, now=now), now=now
+        ),
+    }
+
+
+@never_cache
+def my_plan(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The plan in plain words, every coming session with where, how to prepare, the
+    readiness check and asking to move it."""
+    patient = get_own_patient_for_user(request.user)
+    context = _my_plan_context(patient, timezone.now())
+    context["move_form"] = MoveRequestForm()
+    return render(request, "care/my_plan.html", context)
+
+
+def _session_closed(request: AuthenticatedHttpRequest, message: str) -> HttpResponse:
+    """The patient's own session can no longer take this (started, cancelled, not yet open)."""
+    return render(request, "care/my_session_closed.html", {"message": message}, status=410)
+
+
+@never_cache
+def my_session_ready(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    """The readiness check of one of the patient's own coming sessions."""
+    session = get_own_session_for_user(request.user, session_id)
+    now = timezone.now()
+    if session.status != TreatmentSession.Status.SCHEDULED or session.scheduled_at <= now:
+        return _session_closed(request, _("This session has started or is no longer booked."))
+    if session_readiness(session=session) is not None:
+        return _session_closed(request, _("You have already answered for this session."))
+    opens = readiness_window(scheduled_at=session.scheduled_at, now=now) == "not_yet"
+    form = ReadinessForm(None if opens else request.POST or None)
+    if request.method == "POST" and not opens and form.is_valid():
+        try:
+            readiness_submit(
+                session=session, values=form.readiness_values(), now=now, by_link=False
+            )
+        except SessionNotOpen as exc:
+            return _session_closed(request, exc.message)
+        except ReadinessAlreadyAnswered:
+            return _session_closed(request, _("You have already answered for this session."))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Thank you. Your care team has your answers."))
+            return redirect("care:my-plan")
+    context = {
+        "form": form,
+        "session": session,
+        "route": route_words(session.route),
+        "opens": opens,
+        "opens_at": readiness_opens_at(session.scheduled_at),
+    }
+    return render(request, "care/readiness_form.html", context)
+
+
+@never_cache
+def my_session_move(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    """Ask the care team to move one of the patient's own coming sessions."""
+    session = get_own_session_for_user(request.user, session_id)
+    now = timezone.now()
+    if session.status != TreatmentSession.Status.SCHEDULED or session.scheduled_at <= now:
+        return _session_closed(request, _("This session has started or is no longer booked."))
+    form = MoveRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            move_request_create(
+                session=session, preferred_times=form.cleaned_data["preferred_times"], now=now
+            )
+        except SessionNotOpen as exc:
+            return _session_closed(request, exc.message)
+        except MoveRequestPending:
+            messages.error(
+                request,
+                _("You have already asked to move this session; your care team will answer."),
+            )
+            return redirect("care:my-plan")
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Your request is sent. Your care team will answer here."))
+            return redirect("care:my-plan")
+    context = {"form": form, "session": session, "route": route_words(session.route)}
+    return render(request, "care/move_request_form.html", context)
