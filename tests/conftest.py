@@ -208,7 +208,7 @@ def world(clinic, other_clinic):
     from django.utils import timezone
 
     from care.accounts.tokens import api_token_issue
-    from care.models import Alert, CheckIn, TreatmentSession
+    from care.models import Alert, CheckIn, SessionMoveRequest, TreatmentSession
     from care.records.services import assessment_submit
     from tests.factories import PatientFactory, StaffFactory
 
@@ -236,6 +236,9 @@ def world(clinic, other_clinic):
         updated_at=now,
     )
     session = TreatmentSession.objects.create(patient=patient, scheduled_at=now, route="iv")
+    move = SessionMoveRequest.objects.create(
+        session=session, preferred_times="Mornings", created_at=now
+    )
     alert = Alert.objects.create(
         patient=patient, kind="safety", priority="urgent", cause="c", reason="r", created_at=now
     )
@@ -253,6 +256,7 @@ def world(clinic, other_clinic):
         "public_id": patient.public_id,
         "alert_id": alert.pk,
         "session_id": session.pk,
+        "request_id": move.pk,
         "membership_id": clinician.pk,
         "code": "phq9",
         "day": checkin.local_date.isoformat(),

@@ -18,6 +18,11 @@ urlpatterns = [
     path("patients/", api(staff.PatientListApi), name="patient-list"),
     path("patients/<uuid:public_id>/trends/", api(staff.PatientTrendsApi), name="patient-trends"),
     path("patients/<uuid:public_id>/fhir/", api(staff.PatientFhirApi), name="patient-fhir"),
+    path(
+        "patients/<uuid:public_id>/sessions/",
+        api(staff.PatientSessionBookApi),
+        name="patient-session-book",
+    ),
     path("sessions/", api(staff.SessionListApi), name="session-list"),
     path("alerts/", api(staff.AlertListApi), name="alert-list"),
     path(

@@ -26,7 +26,7 @@ from care.common.access import (
 from care.messages.selectors import patient_threads_list
 from care.models import AuditEvent
 from care.records.selectors import patient_recent_assessments, patient_recent_checkins
-from care.treatment.selectors import patient_plan_versions
+from care.treatment.selectors import patient_plan_versions, pending_move_requests
 
 CASELOAD_FILTERS = "caseload_filters"
 
@@ -119,6 +119,7 @@ def patient_detail(request: AuthenticatedHttpRequest, public_id: str) -> HttpRes
         "deliveries": patient.deliveries.order_by("-due_at")[:20],
         "threads": patient_threads_list(patient=patient),
         "plan_versions": list(patient_plan_versions(patient=patient)),
+        "move_requests": list(pending_move_requests(clinic=patient.clinic, patient=patient)),
     }
     return render(request, "care/patient_detail.html", context)
 

@@ -13,7 +13,7 @@ from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import Assessment, Clinic, TreatmentPlanVersion, TreatmentSession, User
 from care.models.sessions import Severity
-from care.treatment.services import PLAN_VALUE_FIELDS
+from care.treatment.services import PLAN_VALUE_FIELDS, BookingConflict
 
 if TYPE_CHECKING:
     # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
@@ -54,12 +54,128 @@ class _ClinicTimeForm(forms.Form):
         return value
 
 
+def override_reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Book anyway because"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only to book over the conflict above (outside hours, no chair free, the patient "
+            "already booked that day); kept with the session."
+        ),
+    )
+
+
 class SessionScheduleForm(_ClinicTimeForm):
+    """A session's time and route, and the reason to book over a conflict (drawn once the
+    booking met one: `conflict`)."""
+
     scheduled_at = local_datetime_field(_("Date and time"))
     route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+    override_reason = override_reason_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflict: BookingConflict | None = None
 
     def clean_scheduled_at(self) -> datetime:
         return self._aware(self.cleaned_data["scheduled_at"])
+
+    def show_conflict(self, conflict: BookingConflict) -> None:
+        self.conflict = conflict
+        self.add_error("scheduled_at", [p.message for p in conflict.problems])
+
+
+class MoveRequestDecisionForm(_ClinicTimeForm):
+    """The care team's answer to a request to move a session."""
+
+    decision = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[("accept", _("Accept: move the session")), ("decline", _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    new_start = local_datetime_field(_("New date and time"), required=False)
+    answer = forms.CharField(
+        label=_("Words to the patient"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the patient with the answer."),
+    )
+    override_reason = override_reason_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflict: BookingConflict | None = None
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        accept = data.get("decision") == "accept"
+        if accept and not data.get("new_start") and "new_start" not in self.errors:
+            self.add_error("new_start", _("Give the new time to accept the request."))
+        if data.get("decision") == "decline" and not (data.get("answer") or "").strip():
+            self.add_error("answer", _("Tell the patient why the session cannot move."))
+        return data
+
+    def show_conflict(self, conflict: BookingConflict) -> None:
+        self.conflict = conflict
+        self.add_error("new_start", [p.message for p in conflict.problems])
+
+
+class SeriesProposalForm(_ClinicTimeForm):
+    """What to propose from the plan: its induction series or the next session, from when."""
+
+    kind = forms.ChoiceField(
+        label=_("Propose"),
+        choices=[("induction", _("The induction series")), ("next", _("The next session"))],
+    )
+    first = local_datetime_field(_("From"))
+
+
+SERIES_MAX = 12
+
+
+class SeriesBookingForm(_ClinicTimeForm):
+    """The proposed sessions as the clinician confirms or adjusts them (`count` time fields;
+    one left empty is left out), booked all or none."""
+
+    route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+
+    def __init__(self, *args, count: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.count = max(1, min(count, SERIES_MAX))
+        self.conflict_target = ""  # the id of the time field a conflict is about
+        for index in range(self.count):
+            field = local_datetime_field(
+                _("Session %(number)s") % {"number": index + 1}, required=False
+            )
+            field.help_text = ""
+            self.fields[f"start_{index}"] = field
+
+    def clean(self) -> dict:
+        super().clean()
+        if not self.errors and not self.starts():
+            raise forms.ValidationError(_("Give at least one session's time."))
+        return self.cleaned_data
+
+    def starts(self) -> list[datetime]:
+        """The times given, in field order (what the `index` of a conflict counts)."""
+        return [
+            value
+            for index in range(self.count)
+            if (value := self.cleaned_data.get(f"start_{index}")) is not None
+        ]
+
+    def start_fields(self) -> list[forms.BoundField]:
+        return [self[f"start_{index}"] for index in range(self.count)]
+
+    def show_conflict(self, conflict: BookingConflict) -> None:
+        given = [i for i in range(self.count) if self.cleaned_data.get(f"start_{i}") is not None]
+        index = given[conflict.index or 0]
+        self.conflict_target = self[f"start_{index}"].auto_id
+        self.add_error(f"start_{index}", [p.message for p in conflict.problems])
 
 
 def vital_field(label: "str | StrPromise", low: int, high: int) -> forms.IntegerField:

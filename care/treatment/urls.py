@@ -6,6 +6,18 @@ from care.treatment import views
 
 urlpatterns = [
     path("staff/sessions/", views.session_list, name="session-list"),
+    path("staff/sessions/day/", views.session_day, name="session-day-today"),
+    path("staff/sessions/day/<str:day>/", views.session_day, name="session-day"),
+    path(
+        "staff/move-requests/<int:request_id>/",
+        views.move_request_detail,
+        name="move-request",
+    ),
+    path(
+        "staff/patients/<uuid:public_id>/sessions/from-plan/",
+        views.sessions_from_plan,
+        name="sessions-from-plan",
+    ),
     path(
         "staff/patients/<uuid:public_id>/plan/",
         views.treatment_plan_edit,
