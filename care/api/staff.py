@@ -25,6 +25,7 @@ from care.audit.services import audit_view
 from care.caseload.selectors import caseload_patients, caseload_rows
 from care.caseload.trends import patient_trends
 from care.common.access import get_alert_for_user, get_membership_for_user, get_patient_for_user
+from care.domain.booking import out_of_range
 from care.messages.selectors import patient_messages
 from care.models import Alert, Assessment, AuditEvent, Patient, TreatmentSession
 from care.treatment.services import BookingConflict, session_schedule
@@ -233,6 +234,12 @@ class SessionBookInput(serializers.Serializer):
         help_text="Why to book it despite a conflict (outside hours, no chair free, the "
         "patient already booked that day); without it a conflict answers 409.",
     )
+
+    def validate_scheduled_at(self, value):
+        problem = out_of_range(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class SessionBookedOutput(SessionOutput):

@@ -46,6 +46,18 @@ NO_CHAIR = "no_chair"
 PATIENT_BOOKED = "patient_booked"
 
 
+# The instants a booking may start between (anything else is a typing slip, and would
+# overflow the date arithmetic of the free-slot search).
+BOOKABLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+BOOKABLE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+OUT_OF_RANGE = "Choose a time between the years 2000 and 2099."
+
+
+def out_of_range(start: datetime) -> str | None:
+    """Why `start` cannot be booked at all (None when it is within the bookable years)."""
+    return None if BOOKABLE_FROM <= _aware(start) < BOOKABLE_UNTIL else OUT_OF_RANGE
+
+
 @dataclass(frozen=True)
 class Rules:
     """A clinic's booking rules: its week (in zone `tz`), chairs and chair time."""

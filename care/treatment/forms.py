@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from care.domain.booking import out_of_range
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import Assessment, Clinic, TreatmentPlanVersion, TreatmentSession, User
@@ -53,6 +54,12 @@ class _ClinicTimeForm(forms.Form):
     def _aware[D: datetime | None](self, value: D) -> D:
         return value
 
+    @staticmethod
+    def _bookable(value: datetime | None) -> datetime | None:
+        if value is not None and (problem := out_of_range(value)):
+            raise forms.ValidationError(problem)
+        return value
+
 
 def override_reason_field() -> forms.CharField:
     return forms.CharField(
@@ -80,7 +87,7 @@ class SessionScheduleForm(_ClinicTimeForm):
         self.conflict: BookingConflict | None = None
 
     def clean_scheduled_at(self) -> datetime:
-        return self._aware(self.cleaned_data["scheduled_at"])
+        return self._bookable(self._aware(self.cleaned_data["scheduled_at"]))
 
     def show_conflict(self, conflict: BookingConflict) -> None:
         self.conflict = conflict
@@ -109,6 +116,9 @@ class MoveRequestDecisionForm(_ClinicTimeForm):
         super().__init__(*args, **kwargs)
         self.conflict: BookingConflict | None = None
 
+    def clean_new_start(self) -> datetime | None:
+        return self._bookable(self.cleaned_data.get("new_start"))
+
     def clean(self) -> dict:
         super().clean()
         data = self.cleaned_data
@@ -133,6 +143,9 @@ class SeriesProposalForm(_ClinicTimeForm):
     )
     first = local_datetime_field(_("From"))
 
+    def clean_first(self) -> datetime | None:
+        return self._bookable(self.cleaned_data.get("first"))
+
 
 SERIES_MAX = 12
 
@@ -156,6 +169,11 @@ class SeriesBookingForm(_ClinicTimeForm):
 
     def clean(self) -> dict:
         super().clean()
+        for index in range(self.count):
+            name = f"start_{index}"
+            value = self.cleaned_data.get(name)
+            if value is not None and (problem := out_of_range(value)):
+                self.add_error(name, problem)
         if not self.errors and not self.starts():
             raise forms.ValidationError(_("Give at least one session's time."))
         return self.cleaned_data

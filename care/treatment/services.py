@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from care.alerts.services import AlertAlreadyAcknowledged, alert_acknowledge, alert_raise
 from care.audit.services import FROM_REQUEST, audit_record
-from care.domain.booking import Problem, booking_problems, free_chair, nearest_free_slots
+from care.domain.booking import (
+    Problem,
+    booking_problems,
+    free_chair,
+    nearest_free_slots,
+    out_of_range,
+)
 from care.domain.rules import blood_pressure_alert
 from care.domain.session_rules import session_record_problems
 from care.models import (
@@ -74,6 +80,8 @@ def _book(
 
     The clinic's row is locked until the transaction ends, so two clerks booking in the same
     clinic at once take turns: the second sees the first one's chair taken."""
+    if out_of_range(scheduled_at):
+        raise ValueError(out_of_range(scheduled_at))
     clinic = Clinic.objects.select_for_update().get(pk=patient.clinic_id)
     rules = booking_rules(clinic=clinic)
     others, own = clinic_bookings(

@@ -507,3 +507,19 @@ def test_another_clinics_move_request_is_not_found(client, move, other_clinician
     request, _alert = move
     client.force_login(other_clinician)
     assert client.get(reverse("care:move-request", args=[request.pk])).status_code == 404
+
+
+def test_a_time_outside_the_bookable_years_is_refused_as_input(clinician_client, patient, hours):
+    response = clinician_client.post(
+        reverse("care:session-new", args=[patient.public_id]),
+        {"scheduled_at": "0001-01-01T10:00", "route": "iv"},
+    )
+    assert response.status_code == 200
+    assert "between the years 2000 and 2099" in response.content.decode()
+    api = clinician_client.post(
+        f"/api/v1/patients/{patient.public_id}/sessions/",
+        {"scheduled_at": "9999-12-31T23:59:00+00:00", "route": "iv"},
+        "application/json",
+    )
+    assert api.status_code == 400
+    assert not TreatmentSession.objects.exists()
