@@ -37,8 +37,15 @@ GRID_MINUTES = 15
 SLOT_COUNT = 3
 # How many days either side of the asked-for day the free-slot search looks at.
 SEARCH_DAYS = 21
-FULL_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays")
-FULL_DAY_NAMES += ("Sundays",)
+FULL_DAY_NAMES = (
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+)
 
 CLOSED = "closed"
 OUTSIDE_HOURS = "outside_hours"

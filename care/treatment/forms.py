@@ -55,7 +55,7 @@ class _ClinicTimeForm(forms.Form):
         return value
 
     @staticmethod
-    def _bookable(value: datetime | None) -> datetime | None:
+    def _bookable[D: datetime | None](value: D) -> D:
         if value is not None and (problem := out_of_range(value)):
             raise forms.ValidationError(problem)
         return value

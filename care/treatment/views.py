@@ -288,7 +288,7 @@ def sessions_from_plan(request: AuthenticatedHttpRequest, public_id: str) -> Htt
     if request.method == "POST":
         count_text = request.POST.get("count", "")
         count = int(count_text) if count_text.isdigit() else 1
-    initial = {"route": plan.route}
+    initial: dict[str, object] = {"route": plan.route}
     initial.update(
         {f"start_{i}": p.start.astimezone(ZoneInfo(clinic.tz)) for i, p in enumerate(placed)}
     )
