@@ -292,3 +292,63 @@ def demo_sessions(
             }
         sessions.append(row)
     return sessions
+
+
+# The demo clinic's chairs: its opening hours (Mon-Fri 08:30-17:30 in its zone), its chair
+# time (120 minutes) and its chairs, filled one session at a time without a conflict.
+DEMO_CHAIRS = 4
+DEMO_SLOTS = (time(10, 30), time(8, 30), time(12, 30), time(14, 30))  # 10:30 first
+DEMO_SEARCH_DAYS = 60
+
+
+class ChairPlanner:
+    """Puts the demo sessions into the clinic's chairs: each at a start of DEMO_SLOTS on an
+    open weekday, in a free chair, at most one a day per patient, on the session's own day
+    or the nearest day (past sessions stay before `today`, booked ones from it on). The
+    sessions care.domain.booking would refuse are never made: one that finds no place
+    within DEMO_SEARCH_DAYS is booked without a chair, with the reason saying so."""
+
+    def __init__(self, *, tz: str, today: date, chairs: int = DEMO_CHAIRS) -> None:
+        self.zone = ZoneInfo(tz)
+        self.today = today
+        self.chairs = chairs
+        self.taken: dict[tuple[date, time], int] = {}
+
+    def _days(self, wanted: date, past: bool):
+        for step in range(DEMO_SEARCH_DAYS):
+            for day in (wanted + timedelta(days=step), wanted - timedelta(days=step)):
+                if day.weekday() < 5 and (day < self.today) == past:
+                    yield day
+                if not step:
+                    break
+
+    def place(self, rows: list[dict]) -> list[dict]:
+        """One patient's session rows, moved into free chairs (their monitoring times with
+        them); in the clinic's zone."""
+        used: set[date] = set()
+        placed = []
+        for row in rows:
+            start = row["scheduled_at"].astimezone(self.zone)
+            past = row["status"] == "completed"
+            for day in self._days(start.date(), past):
+                if day in used:
+                    continue
+                slot = next(
+                    (s for s in DEMO_SLOTS if self.taken.get((day, s), 0) < self.chairs), None
+                )
+                if slot is not None:
+                    break
+            else:
+                placed.append(row | {"chair": None, "override_reason": "Demo: no chair free"})
+                continue
+            chair = self.taken.get((day, slot), 0) + 1
+            self.taken[(day, slot)] = chair
+            used.add(day)
+            new = datetime.combine(day, slot, self.zone)
+            shift = new - row["scheduled_at"]
+            moved = row | {"scheduled_at": new, "chair": chair, "override_reason": ""}
+            for name in ("monitoring_started_at", "monitoring_ended_at"):
+                if row.get(name) is not None:
+                    moved[name] = row[name] + shift
+            placed.append(moved)
+        return placed

@@ -210,7 +210,7 @@ def world(clinic, other_clinic):
     from django.utils import timezone
 
     from care.accounts.tokens import api_token_issue
-    from care.models import Alert, CheckIn, TreatmentSession
+    from care.models import Alert, CheckIn, SessionMoveRequest, TreatmentSession
     from care.records.services import assessment_submit
     from tests.factories import PatientFactory, StaffFactory
 
@@ -244,7 +244,7 @@ def world(clinic, other_clinic):
     )
 
     # What the patient answered about it, a weight, a request to move it and a plan.
-    from care.models import BodyWeight, SessionMoveRequest, SessionReadiness, SessionReflection
+    from care.models import BodyWeight, SessionReadiness, SessionReflection
 
     SessionReadiness.objects.create(
         session=session,
@@ -255,7 +255,9 @@ def world(clinic, other_clinic):
         answered_at=now,
     )
     SessionReflection.objects.create(session=session, feeling="Calm", created_at=now)
-    SessionMoveRequest.objects.create(session=session, preferred_times="Mornings", created_at=now)
+    move = SessionMoveRequest.objects.create(
+        session=session, preferred_times="Mornings", created_at=now
+    )
     alert = Alert.objects.create(
         patient=patient, kind="safety", priority="urgent", cause="c", reason="r", created_at=now
     )
@@ -300,6 +302,7 @@ def world(clinic, other_clinic):
         "public_id": patient.public_id,
         "alert_id": alert.pk,
         "session_id": session.pk,
+        "request_id": move.pk,
         "membership_id": clinician.pk,
         "code": "phq9",
         "day": checkin.local_date.isoformat(),

@@ -96,6 +96,10 @@ POLICY = {
     "care:session-cancel": "staff",
     "care:session-record": "staff",
     "care:my-session-reflection": "own",
+    "care:session-day-today": "staff_any",
+    "care:session-day": "staff_any",
+    "care:sessions-from-plan": "staff",
+    "care:move-request": "staff",
     "care:staff-list": "admins_any",
     "care:staff-add": "admins_any",
     "care:staff-edit": "admins",
@@ -126,6 +130,7 @@ POLICY = {
     "api:session-list": "staff_any",
     "api:alert-list": "staff_any",
     "api:alert-acknowledge": "staff",
+    "api:patient-session-book": "staff",
     "api:outcomes": "staff_any",
     "api:message-thread-list": "signed_in",  # a patient's own threads; staff their clinic's
     "api:message-thread-detail": "own_or_staff",
@@ -186,6 +191,10 @@ AUDIT = {
     "care:session-cancel": None,  # POST only
     "care:session-record": (V, W.SESSION),
     "care:my-session-reflection": None,  # the patient's own (writing one is recorded)
+    "care:session-day-today": (V, W.SESSION),
+    "care:session-day": (V, W.SESSION),
+    "care:sessions-from-plan": (V, W.SESSION),
+    "care:move-request": (V, W.MOVE_REQUEST),
     "care:staff-list": None,
     "care:staff-add": None,
     "care:staff-edit": None,
@@ -216,6 +225,7 @@ AUDIT = {
     "api:session-list": (V, W.SESSION),
     "api:alert-list": (V, W.ALERT),
     "api:alert-acknowledge": None,  # POST only
+    "api:patient-session-book": None,  # POST only
     "api:outcomes": (V, W.OUTCOMES),
     # By who reads: staff reads of threads are audited, a patient's of their own are not.
     "api:message-thread-list": {"staff": (V, W.MESSAGE_THREAD), "patients": None},

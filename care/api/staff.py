@@ -1,12 +1,13 @@
 """The staff API (v1): caseload, a patient's trends, sessions and alerts of the clinic."""
 
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -25,9 +26,11 @@ from care.audit.services import audit_view
 from care.caseload.selectors import caseload_patients, caseload_rows
 from care.caseload.trends import patient_trends
 from care.common.access import get_alert_for_user, get_membership_for_user, get_patient_for_user
+from care.domain.booking import out_of_range
 from care.messages.selectors import patient_messages
 from care.models import Alert, Assessment, AuditEvent, BodyWeight, Patient, TreatmentSession
 from care.treatment.selectors import patient_plan_versions
+from care.treatment.services import BookingConflict, session_schedule
 
 
 class ScoreSummaryOutput(serializers.Serializer):
@@ -371,3 +374,58 @@ class PatientFhirApi(APIView):
             session_minutes=patient.clinic.session_minutes,
         )
         return Response(bundle)
+
+
+class SessionBookInput(serializers.Serializer):
+    scheduled_at = serializers.DateTimeField(
+        help_text="The start, with its offset (e.g. 2026-06-15T10:00:00-04:00)."
+    )
+    route = serializers.ChoiceField(choices=TreatmentSession.Route.choices)
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Why to book it despite a conflict (outside hours, no chair free, the "
+        "patient already booked that day); without it a conflict answers 409.",
+    )
+
+    def validate_scheduled_at(self, value):
+        problem = out_of_range(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class SessionBookedOutput(SessionOutput):
+    class Meta(SessionOutput.Meta):
+        fields = [*SessionOutput.Meta.fields, "chair", "override_reason"]
+
+
+class PatientSessionBookApi(APIView):
+    """Book a session for the patient, in the lowest free chair. A conflict with the clinic's
+    opening hours, its chairs or the patient's other bookings answers 409, its `errors`
+    holding the problems (`scheduled_at`) and the nearest free starts (`free_slots`, ISO
+    8601 in the clinic's zone); send `override_reason` to book it anyway."""
+
+    @extend_schema(request=SessionBookInput, responses={201: SessionBookedOutput, 409: CONFLICT})
+    def post(self, request: Request, public_id: str) -> Response:
+        get_membership_for_user(request.user)
+        patient = get_patient_for_user(request.user, public_id, related=("clinic",))
+        data = SessionBookInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            session = session_schedule(
+                patient=patient, by=api_user(request), now=timezone.now(), **data.validated_data
+            )
+        except BookingConflict as conflict:
+            zone = ZoneInfo(patient.clinic.tz)
+            raise Conflict(
+                "The session conflicts with the clinic's hours, chairs or the patient's "
+                "other bookings; see errors.",
+                errors={
+                    "scheduled_at": [p.message for p in conflict.problems],
+                    "free_slots": [s.astimezone(zone).isoformat() for s in conflict.free_slots],
+                },
+            ) from conflict
+        return Response(SessionBookedOutput(session).data, status=status.HTTP_201_CREATED)

@@ -32,6 +32,11 @@ urlpatterns = [
         api(treatment.PatientMoveRequestListApi),
         name="patient-move-requests",
     ),
+    path(
+        "patients/<uuid:public_id>/sessions/",
+        api(staff.PatientSessionBookApi),
+        name="patient-session-book",
+    ),
     path("sessions/", api(staff.SessionListApi), name="session-list"),
     path("alerts/", api(staff.AlertListApi), name="alert-list"),
     path(

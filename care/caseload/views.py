@@ -26,7 +26,11 @@ from care.common.access import (
 from care.messages.selectors import patient_threads_list
 from care.models import AuditEvent
 from care.records.selectors import patient_recent_assessments, patient_recent_checkins
-from care.treatment.selectors import patient_plan_versions, patient_weight_card
+from care.treatment.selectors import (
+    patient_plan_versions,
+    patient_weight_card,
+    pending_move_requests,
+)
 
 CASELOAD_FILTERS = "caseload_filters"
 
@@ -123,6 +127,7 @@ def patient_detail(request: AuthenticatedHttpRequest, public_id: str) -> HttpRes
         "deliveries": patient.deliveries.order_by("-due_at")[:20],
         "threads": patient_threads_list(patient=patient),
         "plan_versions": list(patient_plan_versions(patient=patient)),
+        "move_requests": list(pending_move_requests(clinic=patient.clinic, patient=patient)),
         "weight_card": patient_weight_card(patient=patient, now=timezone.now()),
     }
     return render(request, "care/patient_detail.html", context)

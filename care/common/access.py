@@ -17,6 +17,7 @@ from care.models import (
     AuditEvent,
     MessageThread,
     Patient,
+    SessionMoveRequest,
     StaffMembership,
     TreatmentSession,
     User,
@@ -191,3 +192,15 @@ def get_thread_for_user(user, public_id: uuid.UUID | str) -> MessageThread:
         )
     except (MessageThread.DoesNotExist, ValidationError, ValueError) as exc:
         raise RecordNotFound(AuditEvent.What.MESSAGE_THREAD, public_id) from exc
+
+
+def get_move_request_for_user(user, request_id: int) -> SessionMoveRequest:
+    """A request to move a session of a patient of the staff member's clinic; 404 for
+    anyone else."""
+    membership = get_membership_for_user(user)
+    try:
+        return SessionMoveRequest.objects.select_related(
+            "session__patient__user", "session__patient__clinic", "decided_by"
+        ).get(id=request_id, session__patient__clinic_id=membership.clinic_id)
+    except (SessionMoveRequest.DoesNotExist, ValueError) as exc:
+        raise RecordNotFound(AuditEvent.What.MOVE_REQUEST, request_id) from exc

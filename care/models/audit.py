@@ -80,6 +80,9 @@ class AuditEvent(models.Model):
         NOTE_ADDED = "note_added", _("Staff note added")
         ASSIGNED = "assigned", _("Assigned")
         HANDLED = "handled", _("Marked handled")
+        # A session booked or moved over a conflict (outside hours, no chair, the patient
+        # already booked): the reason is on the session, never in the row.
+        OVERRIDDEN = "overridden", _("Booked despite a conflict")
         REOPENED = "reopened", _("Reopened")
 
     class What(models.TextChoices):

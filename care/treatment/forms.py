@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from care.domain.booking import out_of_range
 from care.domain.dosing import DoseBasis, DoseCheck, dose_check, dose_proposal
 from care.domain.reflections import REFLECTION_MAX_CHARS, reflection_problems
 from care.domain.rules import blood_pressure_alert
@@ -22,7 +23,7 @@ from care.models import (
     User,
 )
 from care.models.sessions import Severity
-from care.treatment.services import PLAN_VALUE_FIELDS
+from care.treatment.services import PLAN_VALUE_FIELDS, BookingConflict
 
 if TYPE_CHECKING:
     # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
@@ -48,6 +49,19 @@ def local_datetime_field(label, *, required=True) -> forms.DateTimeField:
     )
 
 
+def override_reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Book anyway because"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only to book over the conflict above (outside hours, no chair free, the patient "
+            "already booked that day); kept with the session."
+        ),
+    )
+
+
 class _ClinicTimeForm(forms.Form):
     """Date-times typed in the clinic's zone (whatever zone the request runs in)."""
 
@@ -62,13 +76,31 @@ class _ClinicTimeForm(forms.Form):
     def _aware[D: datetime | None](self, value: D) -> D:
         return value
 
+    @staticmethod
+    def _bookable[D: datetime | None](value: D) -> D:
+        if value is not None and (problem := out_of_range(value)):
+            raise forms.ValidationError(problem)
+        return value
+
 
 class SessionScheduleForm(_ClinicTimeForm):
+    """A session's time and route, and the reason to book over a conflict (drawn once the
+    booking met one: `conflict`)."""
+
     scheduled_at = local_datetime_field(_("Date and time"))
     route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+    override_reason = override_reason_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflict: BookingConflict | None = None
 
     def clean_scheduled_at(self) -> datetime:
-        return self._aware(self.cleaned_data["scheduled_at"])
+        return self._bookable(self._aware(self.cleaned_data["scheduled_at"]))
+
+    def show_conflict(self, conflict: BookingConflict) -> None:
+        self.conflict = conflict
+        self.add_error("scheduled_at", [p.message for p in conflict.problems])
 
 
 def vital_field(label: "str | StrPromise", low: int, high: int) -> forms.IntegerField:
@@ -478,3 +510,105 @@ class MoveRequestForm(forms.Form):
         help_text=_("Up to 500 characters. Your care team will answer here."),
         error_messages={"required": _("Say which days and times would suit you.")},
     )
+
+
+class MoveRequestDecisionForm(_ClinicTimeForm):
+    """The care team's answer to a request to move a session."""
+
+    decision = forms.ChoiceField(
+        label=_("Answer"),
+        choices=[("accept", _("Accept: move the session")), ("decline", _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    new_start = local_datetime_field(_("New date and time"), required=False)
+    answer = forms.CharField(
+        label=_("Words to the patient"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the patient with the answer."),
+    )
+    override_reason = override_reason_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflict: BookingConflict | None = None
+
+    def clean_new_start(self) -> datetime | None:
+        return self._bookable(self.cleaned_data.get("new_start"))
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        accept = data.get("decision") == "accept"
+        if accept and not data.get("new_start") and "new_start" not in self.errors:
+            self.add_error("new_start", _("Give the new time to accept the request."))
+        if data.get("decision") == "decline" and not (data.get("answer") or "").strip():
+            self.add_error("answer", _("Tell the patient why the session cannot move."))
+        return data
+
+    def show_conflict(self, conflict: BookingConflict) -> None:
+        self.conflict = conflict
+        self.add_error("new_start", [p.message for p in conflict.problems])
+
+
+class SeriesProposalForm(_ClinicTimeForm):
+    """What to propose from the plan: its induction series or the next session, from when."""
+
+    kind = forms.ChoiceField(
+        label=_("Propose"),
+        choices=[("induction", _("The induction series")), ("next", _("The next session"))],
+    )
+    first = local_datetime_field(_("From"))
+
+    def clean_first(self) -> datetime | None:
+        return self._bookable(self.cleaned_data.get("first"))
+
+
+SERIES_MAX = 12
+
+
+class SeriesBookingForm(_ClinicTimeForm):
+    """The proposed sessions as the clinician confirms or adjusts them (`count` time fields;
+    one left empty is left out), booked all or none."""
+
+    route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+
+    def __init__(self, *args, count: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.count = max(1, min(count, SERIES_MAX))
+        self.conflict_target = ""  # the id of the time field a conflict is about
+        for index in range(self.count):
+            field = local_datetime_field(
+                _("Session %(number)s") % {"number": index + 1}, required=False
+            )
+            field.help_text = ""
+            self.fields[f"start_{index}"] = field
+
+    def clean(self) -> dict:
+        super().clean()
+        for index in range(self.count):
+            name = f"start_{index}"
+            value = self.cleaned_data.get(name)
+            if value is not None and (problem := out_of_range(value)):
+                self.add_error(name, problem)
+        if not self.errors and not self.starts():
+            raise forms.ValidationError(_("Give at least one session's time."))
+        return self.cleaned_data
+
+    def starts(self) -> list[datetime]:
+        """The times given, in field order (what the `index` of a conflict counts)."""
+        return [
+            value
+            for index in range(self.count)
+            if (value := self.cleaned_data.get(f"start_{index}")) is not None
+        ]
+
+    def start_fields(self) -> list[forms.BoundField]:
+        return [self[f"start_{index}"] for index in range(self.count)]
+
+    def show_conflict(self, conflict: BookingConflict) -> None:
+        given = [i for i in range(self.count) if self.cleaned_data.get(f"start_{i}") is not None]
+        index = given[conflict.index or 0]
+        self.conflict_target = self[f"start_{index}"].auto_id
+        self.add_error(f"start_{index}", [p.message for p in conflict.problems])

@@ -1,20 +1,26 @@
 """Reads of treatment sessions: the next, the coming ones, those still to record, the REMS
-forms outstanding; a patient's coming sessions with their readiness checks and move requests;
-of treatment plans; of the patient's weights and what a session's dose is compared with."""
+forms outstanding; the bookings a new one must fit between, a day of the clinic's sessions,
+and the patients' requests to move one; a patient's coming sessions with their readiness
+checks and move requests; of treatment plans; of the patient's weights and what a session's
+dose is compared with."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from care.domain.clock import local_day_start
+from care.domain.booking import SEARCH_DAYS, Booking, Placed, Rules, series_proposal
+from care.domain.clock import local_day_start, local_instant
 from care.domain.dosing import DoseBasis, weight_is_stale
 from care.domain.reflections import REFLECTION_DAYS
 from care.models import (
     BodyWeight,
     Clinic,
     Patient,
+    SessionMoveRequest,
     SessionReadiness,
     SessionReflection,
     TreatmentPlanVersion,
@@ -197,3 +203,132 @@ def patient_upcoming_sessions(*, patient: Patient, now: datetime) -> QuerySet:
 def session_readiness(*, session: TreatmentSession) -> SessionReadiness | None:
     """The session's readiness check, or None before it is answered."""
     return SessionReadiness.objects.filter(session=session).first()
+
+
+# The statuses that hold a chair and the patient's day (a cancelled session or a no-show
+# holds neither).
+BOOKED_STATUSES = (TreatmentSession.Status.SCHEDULED, TreatmentSession.Status.COMPLETED)
+
+
+# How far either side of a wanted time the bookings are read: the free-slot search's days
+# and two more for a session running over midnight and the clocks changing.
+BOOKINGS_MARGIN = timedelta(days=SEARCH_DAYS + 2)
+
+
+def booking_rules(*, clinic: Clinic) -> Rules:
+    """The clinic's opening hours, zone, chairs and chair time, for care.domain.booking."""
+    return Rules(
+        week=clinic.week,
+        tz=clinic.tz,
+        chairs=clinic.treatment_chairs,
+        minutes=clinic.session_minutes,
+    )
+
+
+def clinic_bookings(
+    *,
+    clinic: Clinic,
+    patient: Patient,
+    since: datetime,
+    until: datetime,
+    exclude: Iterable[int] = (),
+) -> tuple[list[Booking], list[datetime]]:
+    """The clinic's bookings starting in [since - margin, until + margin) (each with its
+    chair) and, of those, the starts of `patient`'s; without the sessions `exclude` (the one
+    being moved)."""
+    rows = (
+        TreatmentSession.objects.filter(
+            patient__clinic=clinic,
+            status__in=BOOKED_STATUSES,
+            scheduled_at__gte=since - BOOKINGS_MARGIN,
+            scheduled_at__lt=until + BOOKINGS_MARGIN,
+        )
+        .exclude(pk__in=list(exclude))
+        .values_list("scheduled_at", "chair", "patient_id")
+    )
+    others, own = [], []
+    for start, chair, patient_id in rows:
+        others.append(Booking(start, chair))
+        if patient_id == patient.pk:
+            own.append(start)
+    return others, own
+
+
+def clinic_day_sessions(*, clinic: Clinic, day: date) -> QuerySet:
+    """The clinic's sessions (not cancelled) of its local `day`, with their patients and
+    readiness answers, in time order."""
+    return (
+        TreatmentSession.objects.filter(
+            patient__clinic=clinic,
+            scheduled_at__gte=local_day_start(day, clinic.tz),
+            scheduled_at__lt=local_day_start(day + timedelta(days=1), clinic.tz),
+        )
+        .exclude(status=TreatmentSession.Status.CANCELLED)
+        .select_related("patient__user", "readiness")
+        .order_by("scheduled_at", "chair", "pk")
+    )
+
+
+def pending_move_requests(*, clinic: Clinic, patient: Patient | None = None) -> QuerySet:
+    """Patients' requests to move a session still waiting for the care team, oldest first."""
+    requests = SessionMoveRequest.objects.filter(
+        session__patient__clinic=clinic, status=SessionMoveRequest.Status.PENDING
+    )
+    if patient is not None:
+        requests = requests.filter(session__patient=patient)
+    return requests.select_related("session__patient__user").order_by("created_at")
+
+
+def patient_has_sessions(*, patient: Patient) -> bool:
+    """Whether the patient has any session held or booked (then "Book from plan" proposes
+    the next session rather than the induction series)."""
+    return TreatmentSession.objects.filter(patient=patient, status__in=BOOKED_STATUSES).exists()
+
+
+def patient_latest_booking(*, patient: Patient) -> datetime | None:
+    """The start of the patient's latest session held or booked, or None."""
+    latest = (
+        TreatmentSession.objects.filter(patient=patient, status__in=BOOKED_STATUSES)
+        .order_by("-scheduled_at")
+        .first()
+    )
+    return latest.scheduled_at if latest else None
+
+
+def plan_proposal_start(
+    *, patient: Patient, plan: TreatmentPlanVersion, kind: str, now: datetime
+) -> datetime:
+    """Where a proposal from the plan starts by default: tomorrow at the clinic's first
+    opening (09:00 without hours) for the induction series or an "as needed" session; for
+    the next maintenance session, the patient's latest booking plus the plan's weeks at the
+    same wall-clock time, not before that."""
+    clinic = patient.clinic
+    tomorrow = clinic.local_date(now) + timedelta(days=1)
+    opening = min((i.opens for day in clinic.week for i in day), default=9 * 60)
+    default = local_instant(tomorrow, time(opening // 60, opening % 60), clinic.tz)
+    if kind != "next" or not plan.maintenance_every_weeks:
+        return default
+    latest = patient_latest_booking(patient=patient)
+    if latest is None:
+        return default
+    zone = ZoneInfo(clinic.tz)
+    local = latest.astimezone(zone)
+    every = timedelta(weeks=plan.maintenance_every_weeks)
+    due = datetime.combine(local.date() + every, local.time(), tzinfo=zone)
+    return max(due, default)
+
+
+def plan_proposal(
+    *, patient: Patient, plan: TreatmentPlanVersion, kind: str, first: datetime, now: datetime
+) -> list[Placed]:
+    """The plan's induction series (`kind` "induction": its sessions over its weeks) or its
+    next session ("next"), from `first`, each in the nearest free slot from `now` on."""
+    sessions, weeks = (
+        (plan.induction_sessions, plan.induction_weeks) if kind == "induction" else (1, 1)
+    )
+    clinic = patient.clinic
+    others, own = clinic_bookings(
+        clinic=clinic, patient=patient, since=first, until=first + timedelta(weeks=weeks)
+    )
+    rules = booking_rules(clinic=clinic)
+    return series_proposal(rules, first, sessions, weeks, others, own, not_before=now)

@@ -1,17 +1,28 @@
-"""Writes of treatment sessions: schedule, reschedule, cancel, record (with the BP rule); of
-treatment plans: a new version, answering an alert; of the patient's body weight; and the
-patient's side of a session: the readiness check, a request to move it, the reflection after it."""
+"""Writes of treatment sessions: schedule (checked against the clinic's hours, chairs and the
+patient's other bookings), reschedule, cancel, record (with the BP rule); the care team's
+answer to a patient's request to move a session; of treatment plans: a new version, answering
+an alert; of the patient's body weight; and the patient's side of a session: the readiness
+check, a request to move it, the reflection after it."""
 
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from care.alerts.services import AlertAlreadyAcknowledged, alert_acknowledge, alert_raise
-from care.audit.services import audit_record
+from care.audit.services import FROM_REQUEST, audit_record
+from care.domain.booking import (
+    Problem,
+    booking_problems,
+    free_chair,
+    nearest_free_slots,
+    out_of_range,
+)
 from care.domain.dates import weekday_moment
 from care.domain.dosing import lb_from_kg, tenth, weight_in_kg
 from care.domain.patient_plan import not_ready_reasons, readiness_opens_at, readiness_window
@@ -22,6 +33,7 @@ from care.models import (
     Alert,
     AuditEvent,
     BodyWeight,
+    Clinic,
     Patient,
     SessionMoveRequest,
     SessionReadiness,
@@ -33,6 +45,7 @@ from care.models import (
     User,
 )
 from care.models.plans import WEIGHT_KG_MAX, WEIGHT_KG_MIN
+from care.treatment.selectors import booking_rules, clinic_bookings
 
 
 def _audit(session: TreatmentSession, action: str, **actor) -> None:
@@ -47,13 +60,32 @@ def _audit(session: TreatmentSession, action: str, **actor) -> None:
 
 @transaction.atomic
 def session_schedule(
-    *, patient: Patient, scheduled_at: datetime, route: str, by: User
+    *,
+    patient: Patient,
+    scheduled_at: datetime,
+    route: str,
+    by: User,
+    override_reason: str = "",
+    now: datetime | None = None,
 ) -> TreatmentSession:
-    """Book a session."""
+    """Book a session in the lowest free chair (care.domain.booking). Raises BookingConflict
+    (nothing written) outside the clinic's hours, with no chair free or the patient already
+    booked that day, unless `override_reason` says why it is booked anyway: then it is kept,
+    audited "booked despite a conflict", and the session takes a chair only if one is free."""
+    now = now or timezone.now()
+    chair, reason = _book(
+        patient=patient, scheduled_at=scheduled_at, override_reason=override_reason, now=now
+    )
     session = TreatmentSession.objects.create(
-        patient=patient, scheduled_at=scheduled_at, route=route, recorded_by=by
+        patient=patient,
+        scheduled_at=scheduled_at,
+        route=route,
+        recorded_by=by,
+        chair=chair,
+        override_reason=reason,
     )
     _audit(session, AuditEvent.Action.CREATED, actor=by)
+    _audit_override(session, by=by, now=now)
     return session
 
 
@@ -63,18 +95,38 @@ class SessionAlreadyRecorded(Exception):
 
 @transaction.atomic
 def session_reschedule(
-    *, session: TreatmentSession, scheduled_at: datetime, route: str
+    *,
+    session: TreatmentSession,
+    scheduled_at: datetime,
+    route: str,
+    override_reason: str = "",
+    by: User | None = None,
+    now: datetime | None = None,
 ) -> TreatmentSession:
-    """Move a booked session (a cancelled one or a no-show is booked again)."""
-    moved = (
-        TreatmentSession.objects.filter(pk=session.pk)
-        .exclude(status=TreatmentSession.Status.COMPLETED)
-        .update(scheduled_at=scheduled_at, route=route, status=TreatmentSession.Status.SCHEDULED)
-    )
-    if not moved:
+    """Move a booked session (a cancelled one or a no-show is booked again), checked as
+    `session_schedule` checks a booking (BookingConflict unless `override_reason`); its
+    chair is chosen again."""
+    now = now or timezone.now()
+    current = TreatmentSession.objects.select_for_update().filter(pk=session.pk).first()
+    if current is None or current.status == TreatmentSession.Status.COMPLETED:
         raise SessionAlreadyRecorded
+    chair, reason = _book(
+        patient=session.patient,
+        scheduled_at=scheduled_at,
+        override_reason=override_reason,
+        now=now,
+        exclude=[session.pk],
+    )
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        scheduled_at=scheduled_at,
+        route=route,
+        status=TreatmentSession.Status.SCHEDULED,
+        chair=chair,
+        override_reason=reason,
+    )
     session.refresh_from_db()
     _audit(session, AuditEvent.Action.CHANGED)
+    _audit_override(session, by=by, now=now)
     return session
 
 
@@ -521,3 +573,164 @@ def move_request_create(
     )
     alert = alert_raise(patient=patient, draft=draft, now=now, session=session)
     return request, alert
+
+
+OVERRIDE_REASON_LENGTH = TreatmentSession._meta.get_field("override_reason").max_length or 500
+
+
+class BookingConflict(Exception):
+    """The booking is outside the clinic's hours, no chair is free for it or the patient
+    already has a session then (or that day): `problems` (care.domain.booking.Problem, each
+    a code and words) and the nearest `free_slots` (aware instants, in time order). Give an
+    `override_reason` to book it anyway. For a series, `index` says which session."""
+
+    def __init__(
+        self,
+        problems: Sequence[Problem],
+        free_slots: Sequence[datetime],
+        *,
+        index: int | None = None,
+    ) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = list(problems)
+        self.free_slots = list(free_slots)
+        self.index = index
+
+
+def _book(
+    *,
+    patient: Patient,
+    scheduled_at: datetime,
+    override_reason: str,
+    now: datetime,
+    exclude: Sequence[int] = (),
+) -> tuple[int | None, str]:
+    """The chair and the override reason a booking is saved with, or BookingConflict.
+
+    The clinic's row is locked until the transaction ends, so two clerks booking in the same
+    clinic at once take turns: the second sees the first one's chair taken."""
+    if out_of_range(scheduled_at):
+        raise ValueError(out_of_range(scheduled_at))
+    clinic = Clinic.objects.select_for_update().get(pk=patient.clinic_id)
+    rules = booking_rules(clinic=clinic)
+    others, own = clinic_bookings(
+        clinic=clinic, patient=patient, since=scheduled_at, until=scheduled_at, exclude=exclude
+    )
+    problems = booking_problems(rules, scheduled_at, others, own)
+    chair = free_chair(rules, scheduled_at, others)
+    if not problems:
+        return chair, ""
+    reason = override_reason.strip()
+    if reason:
+        return chair, reason[:OVERRIDE_REASON_LENGTH]
+    raise BookingConflict(
+        problems, nearest_free_slots(rules, scheduled_at, others, own, not_before=now)
+    )
+
+
+def _audit_override(session: TreatmentSession, *, by: User | None, now: datetime) -> None:
+    if session.override_reason:
+        audit_record(
+            action=AuditEvent.Action.OVERRIDDEN,
+            what=AuditEvent.What.SESSION,
+            patient=session.patient,
+            object_id=session.pk,
+            actor=by if by is not None else FROM_REQUEST,
+            now=now,
+        )
+
+
+@transaction.atomic
+def sessions_schedule_series(
+    *,
+    patient: Patient,
+    starts: Sequence[datetime],
+    route: str,
+    by: User,
+    now: datetime | None = None,
+) -> list[TreatmentSession]:
+    """Book several sessions, all or none: each checked as `session_schedule` checks it,
+    against the others too. Raises BookingConflict (with `index`, from 0) for the first
+    that cannot be booked; nothing is then written."""
+    booked = []
+    for index, start in enumerate(starts):
+        try:
+            booked.append(
+                session_schedule(patient=patient, scheduled_at=start, route=route, by=by, now=now)
+            )
+        except BookingConflict as conflict:
+            conflict.index = index
+            raise
+    return booked
+
+
+class MoveRequestAnswered(Exception):
+    """The request was already answered (or withdrawn): it cannot be answered again."""
+
+
+ANSWER_LENGTH = SessionMoveRequest._meta.get_field("answer").max_length or 500
+
+
+@transaction.atomic
+def move_request_decide(
+    *,
+    request: SessionMoveRequest,
+    accept: bool,
+    new_start: datetime | None,
+    answer: str,
+    by: User,
+    now: datetime,
+    override_reason: str = "",
+) -> SessionMoveRequest:
+    """The care team's answer to a patient's request to move a session: accepting moves the
+    session to `new_start` through `session_reschedule` (BookingConflict unless
+    `override_reason`, and nothing is written), declining leaves it; either way the request
+    records who answered, when and the words for the patient (`answer`), and any open "asks
+    to move a session" alert of the session is acknowledged "move request answered".
+
+    Raises MoveRequestAnswered for a request no longer pending, ValueError for an accept
+    without a new time, SessionAlreadyRecorded for a session recorded meanwhile."""
+    locked = SessionMoveRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != SessionMoveRequest.Status.PENDING:
+        raise MoveRequestAnswered
+    session = locked.session
+    if accept:
+        if new_start is None:
+            raise ValueError("Accepting a move needs the new time.")
+        moved_from = session.scheduled_at
+        session = session_reschedule(
+            session=session,
+            scheduled_at=new_start,
+            route=session.route,
+            override_reason=override_reason,
+            by=by,
+            now=now,
+        )
+        locked.moved_from, locked.moved_to = moved_from, session.scheduled_at
+    locked.status = (
+        SessionMoveRequest.Status.ACCEPTED if accept else SessionMoveRequest.Status.DECLINED
+    )
+    locked.decided_at, locked.decided_by = now, by
+    locked.answer = answer.strip()[:ANSWER_LENGTH]
+    locked.save()
+    audit_record(
+        action=AuditEvent.Action.CHANGED,
+        what=AuditEvent.What.MOVE_REQUEST,
+        patient=session.patient,
+        object_id=locked.pk,
+        actor=by,
+        now=now,
+    )
+    for alert in Alert.objects.filter(
+        session=session, kind=Alert.Kind.MOVE_REQUEST, acknowledged_at__isnull=True
+    ):
+        with suppress(AlertAlreadyAcknowledged):  # someone acknowledged it meanwhile
+            alert_acknowledge(
+                alert=alert,
+                by=by,
+                action=Alert.Action.MOVE_DECIDED,
+                note="Accepted" if accept else "Declined",
+                now=now,
+            )
+    request.refresh_from_db()
+    return request

@@ -9,6 +9,18 @@ urlpatterns = [
     path("me/sessions/<int:session_id>/ready/", views.my_session_ready, name="my-session-ready"),
     path("me/sessions/<int:session_id>/move/", views.my_session_move, name="my-session-move"),
     path("staff/sessions/", views.session_list, name="session-list"),
+    path("staff/sessions/day/", views.session_day, name="session-day-today"),
+    path("staff/sessions/day/<str:day>/", views.session_day, name="session-day"),
+    path(
+        "staff/move-requests/<int:request_id>/",
+        views.move_request_detail,
+        name="move-request",
+    ),
+    path(
+        "staff/patients/<uuid:public_id>/sessions/from-plan/",
+        views.sessions_from_plan,
+        name="sessions-from-plan",
+    ),
     path(
         "staff/patients/<uuid:public_id>/plan/",
         views.treatment_plan_edit,

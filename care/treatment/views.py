@@ -1,6 +1,10 @@
-"""Treatment sessions: the clinic's schedule, booking, moving, cancelling and recording; the
+"""Treatment sessions: the clinic's schedule and day view, booking (one, or from the plan),
+moving, cancelling and recording; the answer to a patient's request to move one; the
 treatment plan; the patient's weight; the patient's "My plan", readiness check, request to
 move a session and reflection after a held session."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,6 +19,7 @@ from care.audit.services import audit_view
 from care.common.access import (
     AuthenticatedHttpRequest,
     get_membership_for_user,
+    get_move_request_for_user,
     get_own_patient_for_user,
     get_own_session_for_user,
     get_patient_for_user,
@@ -22,29 +27,47 @@ from care.common.access import (
 )
 from care.domain.patient_plan import readiness_opens_at, readiness_window, route_words
 from care.domain.reflections import REFLECTION_DAYS, reflection_open
-from care.models import REMS_FORM_DAYS, Alert, AuditEvent, TreatmentSession
+from care.models import (
+    REMS_FORM_DAYS,
+    Alert,
+    AuditEvent,
+    SessionMoveRequest,
+    TreatmentSession,
+)
+from care.treatment.day_view import day_grid
 from care.treatment.display import plan_for_patient, upcoming_for_patient
 from care.treatment.forms import (
+    MoveRequestDecisionForm,
     MoveRequestForm,
     ReadinessForm,
     ReflectionForm,
+    SeriesBookingForm,
+    SeriesProposalForm,
     SessionRecordForm,
     SessionScheduleForm,
     TreatmentPlanForm,
     WeightForm,
 )
 from care.treatment.selectors import (
+    booking_rules,
+    clinic_day_sessions,
     clinic_rems_outstanding,
     clinic_sessions_needing_record,
     clinic_upcoming_sessions,
     patient_current_plan,
+    patient_has_sessions,
     patient_session_reflection,
     patient_upcoming_sessions,
     patient_weights,
+    pending_move_requests,
+    plan_proposal,
+    plan_proposal_start,
     session_dose_basis,
     session_readiness,
 )
 from care.treatment.services import (
+    BookingConflict,
+    MoveRequestAnswered,
     MoveRequestPending,
     ReadinessAlreadyAnswered,
     ReflectionAlreadyWritten,
@@ -52,15 +75,20 @@ from care.treatment.services import (
     SessionAlreadyRecorded,
     SessionNotOpen,
     move_request_create,
+    move_request_decide,
     readiness_submit,
     reflection_submit,
     session_cancel,
     session_record,
     session_reschedule,
     session_schedule,
+    sessions_schedule_series,
     treatment_plan_version_create,
     weight_record,
 )
+
+# The days the day view answers (others: 404).
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def _audit_read(
@@ -100,32 +128,45 @@ def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @never_cache
 def session_new(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
-    """Book a session for a patient."""
+    """Book a session for a patient: checked against the clinic's hours, chairs and the
+    patient's other bookings; a conflict shows the nearest free slots and the reason field
+    to book it anyway."""
     get_membership_for_user(request.user)
     patient = get_patient_for_user(request.user, public_id)
     form = SessionScheduleForm(request.POST or None, tz=patient.clinic.tz)
     if request.method == "POST" and form.is_valid():
-        session_schedule(patient=patient, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Session booked."))
-        return redirect("care:patient-detail", patient.public_id)
+        try:
+            session = session_schedule(
+                patient=patient, by=request.user, now=timezone.now(), **form.cleaned_data
+            )
+        except BookingConflict as conflict:
+            form.show_conflict(conflict)
+        else:
+            messages.success(request, _booked_words(session))
+            return redirect("care:patient-detail", patient.public_id)
     _audit_read(request, patient=patient)
     return render(request, "care/session_form.html", {"form": form, "patient": patient})
 
 
 @never_cache
 def session_edit(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
-    """Move a booked session, or mark it cancelled / a no-show."""
+    """Move a booked session (checked as a booking is), or mark it cancelled / a no-show."""
     session = get_session_for_user(request.user, session_id)
     initial = {"scheduled_at": timezone.localtime(session.scheduled_at), "route": session.route}
     form = SessionScheduleForm(request.POST or None, initial=initial, tz=session.patient.clinic.tz)
     if request.method == "POST" and form.is_valid():
         try:
-            session_reschedule(session=session, **form.cleaned_data)
+            session = session_reschedule(
+                session=session, by=request.user, now=timezone.now(), **form.cleaned_data
+            )
         except SessionAlreadyRecorded:
             messages.error(request, _("This session is already recorded; book a new one."))
+            return redirect("care:patient-detail", session.patient.public_id)
+        except BookingConflict as conflict:
+            form.show_conflict(conflict)
         else:
-            messages.success(request, _("Session moved."))
-        return redirect("care:patient-detail", session.patient.public_id)
+            messages.success(request, _booked_words(session, "moved"))
+            return redirect("care:patient-detail", session.patient.public_id)
     _audit_read(request, patient=session.patient, session=session)
     context = {"form": form, "patient": session.patient, "session": session}
     return render(request, "care/session_form.html", context)
@@ -404,3 +445,172 @@ def my_session_move(request: AuthenticatedHttpRequest, session_id: int) -> HttpR
             return redirect("care:my-plan")
     context = {"form": form, "session": session, "route": route_words(session.route)}
     return render(request, "care/move_request_form.html", context)
+
+
+def _booked_words(session: TreatmentSession, verb: str = "booked") -> str:
+    if session.chair is not None:
+        return _("Session %(verb)s in chair %(chair)s.") % {"verb": verb, "chair": session.chair}
+    return _("Session %(verb)s without a chair (over a conflict).") % {"verb": verb}
+
+
+@never_cache
+def sessions_from_plan(request: AuthenticatedHttpRequest, public_id: str) -> HttpResponse:
+    """ "Book from plan": the plan's induction series (or its next session) proposed in free
+    slots for the clinician to confirm or adjust, then booked all or none, each in its
+    chair. GET ?kind=induction|next&first=<local date-time> proposes again."""
+    get_membership_for_user(request.user)
+    patient = get_patient_for_user(request.user, public_id)
+    clinic = patient.clinic
+    plan = patient_current_plan(patient=patient)
+    if plan is None:
+        messages.info(request, _("Write the treatment plan first."))
+        return redirect("care:treatment-plan", patient.public_id)
+    now = timezone.now()
+    kind = "next" if patient_has_sessions(patient=patient) else "induction"
+    proposal = SeriesProposalForm(
+        request.GET if "first" in request.GET else None,
+        initial={"kind": kind, "first": timezone.localtime(now)},
+        tz=clinic.tz,
+    )
+    if proposal.is_bound and proposal.is_valid():
+        kind, first = proposal.cleaned_data["kind"], proposal.cleaned_data["first"]
+    else:
+        first = plan_proposal_start(patient=patient, plan=plan, kind=kind, now=now)
+        proposal = SeriesProposalForm(initial={"kind": kind, "first": first}, tz=clinic.tz)
+    placed = plan_proposal(patient=patient, plan=plan, kind=kind, first=first, now=now)
+    count = len(placed)
+    if request.method == "POST":
+        count_text = request.POST.get("count", "")
+        count = int(count_text) if count_text.isdigit() else 1
+    initial: dict[str, object] = {"route": plan.route}
+    initial.update(
+        {f"start_{i}": p.start.astimezone(ZoneInfo(clinic.tz)) for i, p in enumerate(placed)}
+    )
+    form = SeriesBookingForm(request.POST or None, initial=initial, count=count, tz=clinic.tz)
+    free_slots: list[datetime] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            booked = sessions_schedule_series(
+                patient=patient,
+                starts=form.starts(),
+                route=form.cleaned_data["route"],
+                by=request.user,
+                now=now,
+            )
+        except BookingConflict as conflict:
+            form.show_conflict(conflict)
+            free_slots = conflict.free_slots
+        else:
+            messages.success(
+                request, _("%(count)s session(s) booked from the plan.") % {"count": len(booked)}
+            )
+            return redirect("care:patient-detail", patient.public_id)
+    _audit_read(request, patient=patient)
+    audit_view(  # the proposal is the plan's
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.TREATMENT_PLAN,
+        patient=patient,
+        object_id=plan.pk,
+    )
+    rows = [
+        {"field": field, "placed": placed[i] if i < len(placed) else None}
+        for i, field in enumerate(form.start_fields())
+    ]
+    context = {
+        "patient": patient,
+        "plan": plan,
+        "kind": kind,
+        "proposal": proposal,
+        "form": form,
+        "rows": rows,
+        "free_slots": free_slots,
+    }
+    return render(request, "care/sessions_from_plan.html", context)
+
+
+@never_cache
+def session_day(request: AuthenticatedHttpRequest, day: str | None = None) -> HttpResponse:
+    """A day of the clinic's sessions in its zone: chairs as columns, a row every 30 minutes
+    of the opening hours, each session with the patient's preferred name, route, time and
+    readiness; a column for sessions booked without a chair. Today by default."""
+    membership = get_membership_for_user(request.user)
+    clinic = membership.clinic
+    if day is None:
+        on = clinic.local_date(timezone.now())
+    else:
+        try:
+            on = date.fromisoformat(day)
+        except ValueError:
+            raise Http404 from None
+        if len(day) != 10 or not MIN_DAY <= on <= MAX_DAY:
+            raise Http404
+    sessions = list(clinic_day_sessions(clinic=clinic, day=on))
+    pending = {
+        r.session_id: r.pk
+        for r in pending_move_requests(clinic=clinic).filter(session__in=[s.pk for s in sessions])
+    }
+    grid = day_grid(
+        rules=booking_rules(clinic=clinic), day=on, sessions=sessions, move_requests=pending
+    )
+    audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.SESSION)
+    context = {
+        "day": on,
+        "grid": grid,
+        "sessions": sessions,
+        "previous": on - timedelta(days=1),
+        "next": on + timedelta(days=1),
+        "today": clinic.local_date(timezone.now()),
+    }
+    return render(request, "care/session_day.html", context)
+
+
+@never_cache
+def move_request_detail(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    """A patient's request to move a session: accept it (choosing the new time; the booking
+    checks apply, with the reason to book over a conflict) or decline it, with words to the
+    patient. An answered request shows its answer."""
+    move = get_move_request_for_user(request.user, request_id)
+    session = move.session
+    clinic = session.patient.clinic
+    pending = move.status == SessionMoveRequest.Status.PENDING
+    form = MoveRequestDecisionForm(
+        (request.POST or None) if pending else None,
+        initial={"new_start": timezone.localtime(session.scheduled_at)},
+        tz=clinic.tz,
+    )
+    if request.method == "POST" and pending and form.is_valid():
+        data = form.cleaned_data
+        accept = data["decision"] == "accept"
+        try:
+            move_request_decide(
+                request=move,
+                accept=accept,
+                new_start=data.get("new_start") if accept else None,
+                answer=data.get("answer", ""),
+                by=request.user,
+                now=timezone.now(),
+                override_reason=data.get("override_reason", ""),
+            )
+        except BookingConflict as conflict:
+            form.show_conflict(conflict)
+        except MoveRequestAnswered:
+            messages.error(request, _("This request was already answered."))
+            return redirect("care:move-request", move.pk)
+        except SessionAlreadyRecorded:
+            messages.error(request, _("This session is already recorded; it cannot move."))
+            return redirect("care:move-request", move.pk)
+        else:
+            messages.success(
+                request, _("Session moved.") if accept else _("The request is declined.")
+            )
+            return redirect("care:patient-detail", session.patient.public_id)
+    audit_view(
+        request,
+        action=AuditEvent.Action.VIEWED,
+        what=AuditEvent.What.MOVE_REQUEST,
+        patient=session.patient,
+        object_id=move.pk,
+    )
+    context = {"move": move, "session": session, "patient": session.patient, "form": form}
+    return render(request, "care/move_request.html", context)

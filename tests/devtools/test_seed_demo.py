@@ -213,3 +213,28 @@ def test_the_demo_safety_alerts_owe_no_escalation_mail_on_the_first_tick():
     for alert in open_safety:
         assert alert.escalated_at is not None and "nurse@demo.example" in alert.escalated_to
         assert alert.deliveries.filter(kind=Delivery.Kind.SAFETY_ONCALL, status="sent").exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_seed_demo_books_every_session_in_a_chair_without_a_conflict():
+    from care.domain.booking import booking_problems
+    from care.treatment.selectors import booking_rules, clinic_bookings
+
+    seed(patients=12, days=60)
+
+    clinic = Clinic.objects.get()
+    rules = booking_rules(clinic=clinic)
+    sessions = list(TreatmentSession.objects.select_related("patient"))
+    assert sessions
+    assert all(s.chair is not None and s.override_reason == "" for s in sessions)
+    for s in sessions:
+        others, own = clinic_bookings(
+            clinic=clinic,
+            patient=s.patient,
+            since=s.scheduled_at,
+            until=s.scheduled_at,
+            exclude=[s.pk],
+        )
+        assert booking_problems(rules, s.scheduled_at, others, own) == [], s.scheduled_at
+        taken = {o.chair for o in others if o.start == s.scheduled_at}
+        assert s.chair not in taken

@@ -42,7 +42,9 @@ from care.models import (
 )
 from devtools.bulk import RowWriter
 from devtools.demo import (
+    DEMO_CHAIRS,
     TRAJECTORIES,
+    ChairPlanner,
     SafetyCause,
     demo_assessment_rows,
     demo_checkin_causes,
@@ -106,7 +108,7 @@ ASSESSMENT_FIELDS = [
 SESSION_FIELDS = [
     "patient_id", "recorded_by_id", "scheduled_at", "status", "route", "dose_mg",
     "dose_mg_per_kg", "monitoring_started_at", "monitoring_ended_at", "dissociation",
-    "sedation", "rems_submitted_on", *TreatmentSession.VITAL_FIELDS,
+    "sedation", "rems_submitted_on", *TreatmentSession.VITAL_FIELDS, "chair", "override_reason",
 ]  # fmt: skip
 
 
@@ -190,13 +192,14 @@ class Command(BaseCommand):
             opening_hours={
                 day: [["08:30", "17:30"]] for day in ("mon", "tue", "wed", "thu", "fri")
             },
-            # Treatment: three chairs, two hours each; weight valid 90 days; warn beyond 10%.
+            # Treatment: four chairs, two hours each; weight valid 90 days; warn beyond 10%.
             # The preparation texts are the defaults (care/models/accounts.py).
-            treatment_chairs=3,
+            treatment_chairs=DEMO_CHAIRS,
             session_minutes=120,
             weight_max_age_days=90,
             dose_margin_percent=10,
         )
+        self.chairs = ChairPlanner(tz=clinic.tz, today=local_date(now, clinic.tz))
         staff = {}
         for email, name, role, title in STAFF:
             user = User.objects.create(email=email, full_name=name, password=password)
@@ -225,6 +228,8 @@ class Command(BaseCommand):
                     planned(clinic, staff, spec, password, days=days, now=now, rng=rng)
                     for spec in chunk
                 ]
+                for p in people:  # into the clinic's chairs, without a conflict
+                    p.sessions = self.chairs.place(p.sessions)
                 if sending:
                     self._finish(*sending, now=now)
                 send = self._start(staff, people)
