@@ -9,7 +9,7 @@ browser and follows their links.
 """
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -474,3 +474,146 @@ def test_a_patient_writes_to_the_care_team_and_a_clinician_replies(
     assert phone.locator("main a[href='tel:+12125550123']").first.is_visible()
     step(phone, "m-09-patient-urgent-crisis")
     assert Alert.objects.get(patient=robin).kind == Alert.Kind.MESSAGE_URGENT
+
+
+def test_booster_alert_adjusted_plan_booked_in_a_free_chair_patient_ready_by_email_link(
+    base, new_page, step, mailoutbox, enqueued
+):
+    """Issue 21's journey: "Adjust plan" on a booster alert, the booster booked from the plan
+    into the free chair, "My plan" with its preparation, the readiness check from the e-mail's
+    link, and the day view showing "ready"."""
+    from care.models import SessionReadiness, TreatmentPlanVersion
+    from care.treatment.services import treatment_plan_version_create
+
+    now = timezone.now()
+    tz = daytime_zone(now)  # the reminder, at its time a few minutes ago, is due now
+    every_day = [["08:00", "18:00"]]
+    clinic = ClinicFactory(
+        name="Riverside Wellness",
+        email_sender_name="Riverside Care Team",
+        tz=tz,
+        treatment_chairs=2,
+        session_minutes=120,
+        opening_hours={d: every_day for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    )
+    nurse = StaffFactory(clinic=clinic, user__full_name="Dana Whitfield", title="RN").user
+    jordan = PatientFactory(
+        clinic=clinic,
+        user__full_name="Jordan Lee",
+        user__email="jordan.lee@example.org",
+        preferred_name="Jordan",
+        primary_clinician=nurse,
+        tz=tz,
+    )
+    # The induction held weeks ago; the plan's first version; the booster signal.
+    for days_ago in (40, 38, 35, 33, 31, 28):
+        TreatmentSession.objects.create(
+            patient=jordan,
+            scheduled_at=now - timedelta(days=days_ago),
+            route="iv",
+            status="completed",
+            dose_mg_per_kg="0.50",
+        )
+    treatment_plan_version_create(
+        patient=jordan,
+        by=nurse,
+        now=now - timedelta(days=41),
+        values={
+            "route": "iv",
+            "induction_sessions": 6,
+            "induction_weeks": 2,
+            "target_dose_mg_per_kg": "0.50",
+            "maintenance": "every_n_weeks",
+            "maintenance_every_weeks": 6,
+            "questionnaires": ["phq9"],
+            "questionnaire_every_days": 14,
+            "goals": "Enjoy walks again",
+            "prescriber": nurse,
+        },
+        reason_code="",
+        reason="",
+    )
+    booster = Alert.objects.create(
+        patient=jordan,
+        kind=Alert.Kind.BOOSTER_DUE,
+        priority=Alert.Priority.ROUTINE,
+        cause="booster:phq9",
+        reason="PHQ-9 rising since the last session",
+        created_at=now - timedelta(hours=2),
+    )
+    # Tomorrow at 10:00 at the clinic, chair 1 is taken by another patient.
+    tomorrow = now.astimezone(ZoneInfo(tz)).date() + timedelta(days=1)
+    ten = datetime.combine(tomorrow, time(10), tzinfo=ZoneInfo(tz))
+    other = PatientFactory(clinic=clinic, preferred_name="Sam", tz=tz)
+    TreatmentSession.objects.create(patient=other, scheduled_at=ten, route="iv", chair=1)
+
+    # The clinician answers the alert with a change of plan.
+    desk = new_page(*DESKTOP)
+    staff_sign_in(desk, base, nurse.email)
+    desk.goto(f"{base}/staff/alerts/")
+    step(desk, "p-01-staff-alert-booster")
+    follow(desk, "main >> text=Adjust plan")
+    step(desk, "p-02-staff-plan-adjust")
+    desk.fill("#id_maintenance_every_weeks", "4")
+    desk.select_option("#id_reason_code", "booster_signal")
+    desk.fill("#id_reason", "Mood slipping five weeks after the last infusion: boosters every 4.")
+    follow(desk, "main button[type=submit]")
+    booster.refresh_from_db()
+    assert booster.acknowledged_at is not None and booster.action == "plan_adjusted"
+    assert TreatmentPlanVersion.objects.filter(plan__patient=jordan).count() == 2
+
+    # Booked from the plan, at 10:00 tomorrow: the free chair is chair 2.
+    desk.goto(f"{base}/staff/patients/{jordan.public_id}/")
+    follow(desk, "main >> text=Book from plan")
+    step(desk, "p-03-staff-book-from-plan")
+    desk.fill("#id_start_0", f"{tomorrow:%Y-%m-%d}T10:00")
+    follow(desk, "main button:has-text('Book these sessions')")
+    assert "booked from the plan" in desk.inner_text("main")
+    booked = TreatmentSession.objects.get(patient=jordan, status="scheduled")
+    assert booked.scheduled_at == ten and booked.chair == 2
+
+    # The patient sees it under "My plan", with how to prepare.
+    phone = new_page(*PHONE)
+    sign_in(phone, base, "jordan.lee@example.org")
+    phone.wait_for_url(f"{base}/me/")
+    follow(phone, "header >> text=My plan")
+    main = phone.inner_text("main")
+    assert f"{ten:%A}, {ten:%B} {ten.day}, 10:00 AM" in main
+    assert "Arrange a ride home" in main and "Enjoy walks again" in main
+    assert "mg" not in main  # no dose shown to the patient
+    step(phone, "p-04-patient-my-plan")
+
+    # The evening before: "session tomorrow" with its readiness link.
+    local_now = now.astimezone(ZoneInfo(tz))
+    ReminderPreference.objects.update_or_create(
+        patient=jordan,
+        defaults={"checkin_time": (local_now - timedelta(minutes=3)).time().replace(second=0)},
+    )
+    dispatch_reminders()
+    delivery = Delivery.objects.get(patient=jordan, kind=Delivery.Kind.SESSION)
+    send_delivery(delivery.id)
+    (email,) = [m for m in mailoutbox if "appointment tomorrow" in m.body]
+    for word in ("ketamine", "infusion", "depression", "dose"):
+        assert word not in email.body.lower()
+    reader = new_page(*PHONE)  # the mail app: not signed in
+    open_email(reader, email, step, "p-05-patient-reminder-email")
+    follow(reader, "text=Tell us you are ready")
+    step(reader, "p-06-patient-readiness-check")
+    for name in ("ride_arranged", "fasting_understood", "feeling_well"):
+        reader.check(f"input[name={name}][value=yes]")
+    reader.check("input[name=new_medicines][value=no]")
+    follow(reader, "main button[type=submit]")
+    step(reader, "p-07-patient-readiness-saved")
+    assert SessionReadiness.objects.get(session=booked).is_ready
+    # The link was for one use: opened again, it is gone (asked outside the page, whose
+    # console would log the 410).
+    link = re.search(r"https?://\S+/r/ready/\S+/", email.body).group(0)
+    assert reader.request.get(link).status == 410
+
+    # The day view of tomorrow: chair 2 holds Jordan, ready.
+    desk.goto(f"{base}/staff/sessions/day/{tomorrow:%Y-%m-%d}/")
+    step(desk, "p-08-staff-day-view")
+    headers = desk.locator("table.day-grid thead th").all_text_contents()
+    assert headers[1:] == ["Chair 1", "Chair 2", "No chair"]
+    chair_two = desk.locator("table.day-grid tbody td:nth-child(3) .day-entry")
+    assert "Jordan" in chair_two.inner_text() and "Readiness: ready" in chair_two.inner_text()
