@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -307,7 +308,9 @@ def weight_new(request: AuthenticatedHttpRequest, public_id: str) -> HttpRespons
     return render(request, "care/weight_form.html", context)
 
 
-ALREADY_WRITTEN = "You have already written your reflection on this session; it cannot be changed."
+ALREADY_WRITTEN = gettext_lazy(
+    "You have already written your reflection on this session; it cannot be changed."
+)
 
 
 @never_cache
@@ -326,13 +329,13 @@ def my_session_reflection(request: AuthenticatedHttpRequest, session_id: int) ->
     if request.method == "POST":
         if existing is not None:
             form = ReflectionForm()
-            messages.error(request, _(ALREADY_WRITTEN))
+            messages.error(request, ALREADY_WRITTEN)
             status = 409
         elif form.is_valid():
             try:
                 reflection_submit(session=session, values=form.cleaned_data, now=now)
             except ReflectionAlreadyWritten:
-                messages.error(request, _(ALREADY_WRITTEN))
+                messages.error(request, ALREADY_WRITTEN)
                 status = 409
                 existing = patient_session_reflection(session=session)
             except ReflectionNotOpen:  # the 14 days ended while the form was open

@@ -617,3 +617,59 @@ def test_booster_alert_adjusted_plan_booked_in_a_free_chair_patient_ready_by_ema
     assert headers[1:] == ["Chair 1", "Chair 2", "No chair"]
     chair_two = desk.locator("table.day-grid tbody td:nth-child(3) .day-entry")
     assert "Jordan" in chair_two.inner_text() and "Readiness: ready" in chair_two.inner_text()
+
+
+def test_a_patient_writes_a_reflection_from_the_prompt_and_the_clinician_reads_it(
+    base, clinic, new_page, step, mailoutbox, enqueued
+):
+    nurse = StaffFactory(clinic=clinic, user__full_name="Dana Whitfield").user
+    now = timezone.now()
+    sam = PatientFactory(
+        clinic=clinic,
+        user__full_name="Sam Rivera",
+        preferred_name="Sam",
+        primary_clinician=nurse,
+        tz=daytime_zone(now),
+    )
+    # Held 30 hours ago; today's reminder time, a few minutes ago, is over 24 hours after it.
+    held = TreatmentSession.objects.create(
+        patient=sam, scheduled_at=now - timedelta(hours=30), route="iv", status="completed"
+    )
+    local_now = now.astimezone(ZoneInfo(sam.tz))
+    ReminderPreference.objects.update_or_create(
+        patient=sam,
+        defaults={"checkin_time": (local_now - timedelta(minutes=3)).time().replace(second=0)},
+    )
+    enqueued.clear()
+    dispatch_reminders()
+    prompt = Delivery.objects.get(patient=sam, kind=Delivery.Kind.INTEGRATION)
+    assert prompt.id in enqueued
+    send_delivery(prompt.id)
+    (email,) = [m for m in mailoutbox if m.subject == "A few minutes to look back"]
+
+    phone = new_page(*PHONE)
+    sign_in(phone, base, sam.user.email)
+    phone.wait_for_url(f"{base}/me/")
+    assert "How was your session?" in phone.inner_text("main")
+    step(phone, "r-01-patient-home-reflection-waiting")
+    open_email(phone, email, step, "r-02-patient-prompt-email")
+    follow(phone, "text=Sign in to write it")
+    assert phone.url == f"{base}/me/sessions/{held.id}/reflection/"
+    # The crisis links come before the boxes.
+    notice = phone.locator("section[aria-labelledby=not-emergencies-heading]")
+    assert notice.locator("a.crisis-button").first.is_visible()
+    assert notice.bounding_box()["y"] < phone.locator("textarea").first.bounding_box()["y"]
+    step(phone, "r-03-patient-reflection")  # (an empty form, answered 400: test_reflections)
+    phone.fill("textarea[name=what_came_up]", "I thought about my father and the lake.")
+    phone.fill("textarea[name=feeling]", "Tired but lighter.")
+    follow(phone, "main button[type=submit]")
+    assert "Your reflection is saved" in phone.inner_text("main")
+    assert "How was your session?" not in phone.inner_text("main")
+    step(phone, "r-04-patient-home-after")
+
+    desk = new_page(*DESKTOP)
+    staff_sign_in(desk, base, nurse.email)
+    follow(desk, "text=Sam Rivera")
+    sessions = desk.locator("section[aria-labelledby=sessions-heading]")
+    assert "the lake" in sessions.locator("tr.reflection-row").inner_text()
+    step(desk, "r-05-staff-patient-reflection")
