@@ -23,6 +23,7 @@ from care.models import (
     TreatmentSession,
     User,
 )
+from devtools.demo import DEMO_CHAIRS
 from devtools.management.commands import seed_demo
 from notifications.dispatch.alerts import escalations_dispatch
 from notifications.models import Delivery, ReminderPreference
@@ -96,7 +97,7 @@ def test_seed_demo_writes_rows_as_the_models_store_them():
     assert weighed == on_iv and "morgan@demo.example" not in weighed
     for weight in BodyWeight.objects.all():
         weight.full_clean()
-    assert Clinic.objects.get().treatment_chairs == 3
+    assert Clinic.objects.get().treatment_chairs == DEMO_CHAIRS
 
 
 def test_seed_demo_points_each_safety_alert_at_its_checkin_or_questionnaire():
