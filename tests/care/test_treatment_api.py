@@ -566,9 +566,7 @@ def test_a_new_medicine_needs_its_name_and_makes_an_alert(patient_client, patien
     assert missing.status_code == 400
     assert "new_medicines_details" in missing.json()["errors"]
     assert left_out.status_code == 400
-    assert {"ride_arranged", "fasting_understood", "feeling_well"} <= set(
-        left_out.json()["errors"]
-    )
+    assert {"ride_arranged", "fasting_understood", "feeling_well"} <= set(left_out.json()["errors"])
     assert named.status_code == 201 and named.json()["ready"] is False
     alert = Alert.objects.get(patient=patient, kind="not_ready")
     assert "Sertraline" not in alert.reason
