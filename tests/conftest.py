@@ -322,6 +322,7 @@ def world(clinic, other_clinic):
     export_job_run(job_id=export.pk)
     per_name = {
         "care:my-session-reflection": {"session_id": held.pk},
+        "api:my-session-reflection": {"session_id": held.pk},
         "care:clinic-export-download": export.public_id,
         "care:result": assessment.public_id,
         "api:assessment-detail": assessment.public_id,

@@ -124,6 +124,9 @@ POLICY = {
     "api:patient-move-requests": "staff",
     "api:my-plan": "patients",
     "api:my-session-list": "patients",
+    "api:my-session-readiness": "own",
+    "api:my-session-reflection": "own",
+    "api:my-session-move-request": "own",
     "api:my-move-request-list": "patients",
     "api:token-list": "signed_in",
     "api:token-detail": "own",
@@ -219,6 +222,9 @@ AUDIT = {
     "api:patient-move-requests": (V, W.MOVE_REQUEST),
     "api:my-plan": None,  # the patient's own plan, sessions and requests
     "api:my-session-list": None,
+    "api:my-session-readiness": None,  # POST only (the answers are recorded)
+    "api:my-session-reflection": None,
+    "api:my-session-move-request": None,
     "api:my-move-request-list": None,
     "api:token-list": None,
     "api:token-detail": None,

@@ -130,8 +130,13 @@ def records(patient, clinician):
     )
     SessionReflection.objects.create(session=session, feeling="Calm", created_at=now)
     SessionMoveRequest.objects.create(session=session, preferred_times="Mornings", created_at=now)
+    # A session with nothing answered yet, in its readiness window: the patient's writes
+    # about a session (me/sessions/{session_id}/...) can succeed, not only be refused.
+    open_session = TreatmentSession.objects.create(
+        patient=patient, scheduled_at=now + timedelta(days=1, hours=1), route="iv", chair=2
+    )
     return {
-        "patient": {"public_id": str(assessment.public_id)},
+        "patient": {"public_id": str(assessment.public_id), "session_id": open_session.pk},
         "clinician": {
             "public_id": str(patient.public_id),
             "alert_id": Alert.objects.get(patient=patient).pk,

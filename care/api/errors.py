@@ -6,8 +6,9 @@
 
 `code` is stable and meant for programs (`invalid`, `not_authenticated`, `authentication_failed`,
 `permission_denied`, `not_found`, `method_not_allowed`, `unsupported_media_type`, `parse_error`,
-`conflict`, `throttled`, `unavailable` (a 503 with Retry-After: the database or Redis is
-unreachable, see care/common/outages.py), ...); `detail` is a sentence for people; `errors` maps a
+`conflict`, `not_open` (a 409: the session does not take that answer now), `throttled`,
+`unavailable` (a 503 with Retry-After: the database or Redis is unreachable, see
+care/common/outages.py), ...); `detail` is a sentence for people; `errors` maps a
 field (nested fields joined with dots) to its messages and is empty when no field is at fault.
 """
 

@@ -3,38 +3,47 @@
 
 The care team: a patient's plan with every version (who, when, why, the alert it answered)
 and a new version through the page's service (`treatment_plan_version_create`, the same
-checks and audit row); the patient's weights; their requests to move a session. Readiness
-answers and reflections come with each session in `sessions/` (care/api/staff.py). Every
-read is audited; another clinic's patient is a 404.
+checks and audit row); the patient's weights, and a new one (`weight_record`); their
+requests to move a session. Readiness answers and reflections come with each session in
+`sessions/` (care/api/staff.py). Every read is audited; another clinic's patient is a 404.
 
 The patient (their own only, not audited, as their other reads are not): the plan in plain
 terms (care/treatment/plan_terms.py: no reasons, no alert, no dose) with the clinic's
 preparation texts, their sessions with their readiness answers, reflections and move
-requests, and those requests on their own.
+requests, and those requests on their own. They answer a session's readiness check, write
+their reflection on a held one and ask to move a booked one through the pages' services
+(care/treatment/services.py: the same checks, alerts and audit rows); a session that is not
+theirs is a 404, one that no longer takes the answer a 409 `not_open`, a second answer a
+409 `conflict`.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 import django_filters as filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import ListAPIView
+from rest_framework.fields import empty
+from rest_framework.generics import ListAPIView, ListCreateAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from care.api.authentication import api_user
+from care.api.errors import Conflict, ErrorSerializer
 from care.api.messages import PersonOutput
 from care.audit.services import audit_view
 from care.common.access import (
     get_membership_for_user,
     get_own_patient_for_user,
+    get_own_session_for_user,
     get_patient_for_user,
 )
+from care.domain.reflections import REFLECTION_MAX_CHARS
 from care.models import (
     Alert,
     Assessment,
@@ -56,7 +65,44 @@ from care.models.plans import (
 )
 from care.treatment.plan_terms import plan_terms
 from care.treatment.selectors import patient_plan_versions
-from care.treatment.services import PLAN_VALUE_FIELDS, treatment_plan_version_create
+from care.treatment.services import (
+    PLAN_VALUE_FIELDS,
+    MoveRequestPending,
+    ReadinessAlreadyAnswered,
+    ReflectionAlreadyWritten,
+    ReflectionNotOpen,
+    SessionNotOpen,
+    move_request_create,
+    readiness_submit,
+    reflection_submit,
+    treatment_plan_version_create,
+    weight_record,
+)
+
+
+class NotOpen(Conflict):
+    """The session no longer takes this answer (started, no longer booked, the readiness
+    check not yet open, the reflection's 14 days over or the session not held)."""
+
+    default_code = "not_open"
+
+
+NOT_OPEN = OpenApiResponse(
+    ErrorSerializer,
+    description="`conflict`: answered already (once per session, never changed); "
+    "`not_open`: the session does not take it now (`detail` says why).",
+)
+
+
+def field_errors(exc: DjangoValidationError) -> ValidationError:
+    """A service's ValidationError as the API's 400 (its fields, `__all__` as non_field_errors)."""
+    return ValidationError(
+        {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    )
+
 
 # Output: both sides
 
@@ -298,12 +344,7 @@ class PatientPlanApi(APIView):
                 answered_alert=alert,
             )
         except DjangoValidationError as exc:
-            raise ValidationError(
-                {
-                    ("non_field_errors" if field == "__all__" else field): messages
-                    for field, messages in exc.message_dict.items()
-                }
-            ) from exc
+            raise field_errors(exc) from exc
         return Response(_plan_body(patient), status=status.HTTP_201_CREATED)
 
 
@@ -327,9 +368,23 @@ class WeightOutput(serializers.ModelSerializer):
         ]
 
 
-class PatientWeightListApi(ListAPIView):
-    """The patient's body weights, the latest measured first: in kg (one decimal) and as
-    entered (kg or lb)."""
+class WeightInput(serializers.Serializer):
+    """A measured weight as typed: the service keeps it in kg to one decimal."""
+
+    value = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        min_value=Decimal("0"),
+        help_text="As measured, in `unit`; 20-350 kg (44-771 lb) once converted.",
+    )
+    unit = serializers.ChoiceField(choices=BodyWeight.Unit.choices)
+    measured_on = serializers.DateField(help_text="Up to the clinic's today.")
+
+
+class PatientWeightListApi(ListCreateAPIView):
+    """GET: the patient's body weights, the latest measured first: in kg (one decimal) and
+    as entered (kg or lb). POST: record a measured weight (kg or lb, measured on a day up to
+    the clinic's today; 20-350 kg once converted)."""
 
     queryset = BodyWeight.objects.none()  # names the model for the schema
     serializer_class = WeightOutput
@@ -354,6 +409,20 @@ class PatientWeightListApi(ListAPIView):
             object_id=self.patient.public_id,
         )
         return response
+
+    @extend_schema(request=WeightInput, responses={201: WeightOutput})
+    def post(self, request: Request, public_id: str) -> Response:
+        get_membership_for_user(request.user)
+        patient = get_patient_for_user(request.user, public_id, related=("clinic",))
+        data = WeightInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            weight = weight_record(
+                patient=patient, by=api_user(request), now=timezone.now(), **data.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        return Response(WeightOutput(weight).data, status=status.HTTP_201_CREATED)
 
 
 class MoveRequestFilter(filters.FilterSet):
@@ -548,3 +617,130 @@ class MyMoveRequestListApi(ListAPIView):
             .select_related("session")
             .order_by("-created_at", "-pk")
         )
+
+
+# The patient: answers about their own sessions
+
+
+class AnswerField(serializers.BooleanField):
+    """A yes/no the patient must give: never taken as "no" when left out."""
+
+    default_empty_html = empty
+
+
+class ReadinessInput(serializers.Serializer):
+    """The readiness check: every question answered, none taken for granted."""
+
+    ride_arranged = AnswerField(help_text="A ride home is arranged (no driving until next day).")
+    fasting_understood = AnswerField(help_text="They know when to stop eating and drinking.")
+    feeling_well = AnswerField(help_text="No fever, cold or new illness.")
+    new_medicines = AnswerField(help_text="A medicine started or changed since the last visit.")
+    new_medicines_details = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Which medicine and what changed: required with new_medicines true "
+        "(ignored without).",
+    )
+
+
+class ReflectionInput(serializers.Serializer):
+    """Three boxes, at least one saying something."""
+
+    what_came_up = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REFLECTION_MAX_CHARS
+    )
+    feeling = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REFLECTION_MAX_CHARS
+    )
+    for_team = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=REFLECTION_MAX_CHARS,
+        help_text="Anything for the care team.",
+    )
+
+
+class MoveRequestInput(serializers.Serializer):
+    preferred_times = serializers.CharField(
+        max_length=500, help_text="Which days and times would suit, in the patient's words."
+    )
+
+
+class MySessionReadinessApi(APIView):
+    """Answer the readiness check of one of the signed-in patient's coming sessions: once,
+    within the two days before it starts. A "not ready" answer raises an alert for the
+    care team."""
+
+    @extend_schema(request=ReadinessInput, responses={201: ReadinessOutput, 409: NOT_OPEN})
+    def post(self, request: Request, session_id: int) -> Response:
+        session = get_own_session_for_user(request.user, session_id)
+        data = ReadinessInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            readiness, _alert = readiness_submit(
+                session=session, values=data.validated_data, now=timezone.now(), by_link=False
+            )
+        except SessionNotOpen as exc:
+            raise NotOpen(exc.message) from exc
+        except ReadinessAlreadyAnswered as exc:
+            raise Conflict("This session's readiness check is answered already.") from exc
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        return Response(ReadinessOutput(readiness).data, status=status.HTTP_201_CREATED)
+
+
+class MySessionReflectionApi(APIView):
+    """Write the reflection on one of the signed-in patient's held sessions: once, within
+    14 days of it; never changed."""
+
+    @extend_schema(request=ReflectionInput, responses={201: ReflectionOutput, 409: NOT_OPEN})
+    def post(self, request: Request, session_id: int) -> Response:
+        session = get_own_session_for_user(request.user, session_id)
+        data = ReflectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            reflection = reflection_submit(
+                session=session, values=data.validated_data, now=timezone.now()
+            )
+        except ReflectionNotOpen as exc:
+            raise NotOpen(
+                "A reflection can be written only on a held session, within 14 days of it."
+            ) from exc
+        except ReflectionAlreadyWritten as exc:
+            raise Conflict(
+                "The reflection on this session is written already; it cannot be changed."
+            ) from exc
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        return Response(ReflectionOutput(reflection).data, status=status.HTTP_201_CREATED)
+
+
+class MySessionMoveRequestApi(APIView):
+    """Ask the care team to move one of the signed-in patient's booked sessions that has
+    not started: one waiting request per session; the care team accept or decline it."""
+
+    @extend_schema(
+        request=MoveRequestInput, responses={201: PatientMoveRequestOutput, 409: NOT_OPEN}
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session = get_own_session_for_user(request.user, session_id)
+        data = MoveRequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            move, _alert = move_request_create(
+                session=session,
+                preferred_times=data.validated_data["preferred_times"],
+                now=timezone.now(),
+            )
+        except SessionNotOpen as exc:
+            raise NotOpen(exc.message) from exc
+        except MoveRequestPending as exc:
+            raise Conflict(
+                "A request to move this session is waiting for the care team already."
+            ) from exc
+        except DjangoValidationError as exc:
+            raise field_errors(exc) from exc
+        return Response(PatientMoveRequestOutput(move).data, status=status.HTTP_201_CREATED)

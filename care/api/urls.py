@@ -12,6 +12,21 @@ urlpatterns = [
     path("me/", api(views.MeApi), name="me"),
     path("me/plan/", api(treatment.MyPlanApi), name="my-plan"),
     path("me/sessions/", api(treatment.MySessionListApi), name="my-session-list"),
+    path(
+        "me/sessions/<int:session_id>/readiness/",
+        api(treatment.MySessionReadinessApi),
+        name="my-session-readiness",
+    ),
+    path(
+        "me/sessions/<int:session_id>/reflection/",
+        api(treatment.MySessionReflectionApi),
+        name="my-session-reflection",
+    ),
+    path(
+        "me/sessions/<int:session_id>/move-request/",
+        api(treatment.MySessionMoveRequestApi),
+        name="my-session-move-request",
+    ),
     path("me/move-requests/", api(treatment.MyMoveRequestListApi), name="my-move-request-list"),
     path("checkins/", api(views.CheckInListApi), name="checkin-list"),
     path("instruments/", api(views.InstrumentListApi), name="instrument-list"),

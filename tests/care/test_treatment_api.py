@@ -453,3 +453,231 @@ def test_a_deactivated_prescriber_is_refused(clinician_client, clinician, patien
 
     assert response.status_code == 400
     assert "prescriber" in response.json()["errors"]
+
+
+# Writes: the care team's weights, the patient's answers about their sessions
+
+
+def post_json(client, path, body):
+    return client.post(path, body, content_type="application/json")
+
+
+def test_staff_record_a_weight_in_lb_kept_in_kg_and_audited(clinician_client, clinician, patient):
+    path = WEIGHTS_PATH.format(public_id=patient.public_id)
+    today = timezone.localdate().isoformat()
+
+    response = post_json(
+        clinician_client, path, {"value": "165.0", "unit": "lb", "measured_on": today}
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    documented_body(WEIGHTS_PATH, "post", "201").validate(body)
+    assert (body["weight_kg"], body["entered_value"], body["entered_unit"]) == (
+        "74.8",
+        "165.0",
+        "lb",
+    )
+    weight = BodyWeight.objects.get(patient=patient)
+    assert weight.weight_kg == Decimal("74.8") and weight.recorded_by == clinician
+    assert audit_rows(clinician, AuditEvent.What.WEIGHT) == [AuditEvent.Action.CREATED]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"value": "7.5", "unit": "kg"}, "value"),  # 7.5 kg: a slip of the keyboard
+        ({"value": "70", "unit": "st"}, "unit"),
+        ({"value": "70", "unit": "kg", "days": -1}, "measured_on"),  # tomorrow
+        ({"value": "abc", "unit": "kg"}, "value"),
+    ],
+)
+def test_a_weight_a_clinician_would_refuse_is_a_400_naming_the_field(
+    clinician_client, patient, body, field
+):
+    day = timezone.localdate() - timedelta(days=body.pop("days", 0))
+
+    response = post_json(
+        clinician_client,
+        WEIGHTS_PATH.format(public_id=patient.public_id),
+        {**body, "measured_on": day.isoformat()},
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not BodyWeight.objects.exists()
+
+
+def test_a_weight_for_another_clinics_patient_or_by_a_patient_is_404(
+    clinician_client, foreign_patient, patient_client, patient
+):
+    body = {"value": "70", "unit": "kg", "measured_on": timezone.localdate().isoformat()}
+
+    foreign = post_json(
+        clinician_client, WEIGHTS_PATH.format(public_id=foreign_patient.public_id), body
+    )
+    own = post_json(patient_client, WEIGHTS_PATH.format(public_id=patient.public_id), body)
+
+    assert (foreign.status_code, own.status_code) == (404, 404)
+    assert not BodyWeight.objects.exists()
+
+
+READY = {
+    "ride_arranged": True,
+    "fasting_understood": True,
+    "feeling_well": True,
+    "new_medicines": False,
+}
+
+
+def ready_path(session):
+    return f"/api/v1/me/sessions/{session.pk}/readiness/"
+
+
+def test_the_patient_answers_the_readiness_check_once(patient_client, patient):
+    session = booked(patient, days=1)
+
+    response = post_json(patient_client, ready_path(session), READY)
+    again = post_json(patient_client, ready_path(session), READY)
+
+    assert response.status_code == 201
+    documented_body("/api/v1/me/sessions/{session_id}/readiness/", "post", "201").validate(
+        response.json()
+    )
+    assert response.json()["ready"] is True and response.json()["by_link"] is False
+    readiness = SessionReadiness.objects.get(session=session)
+    assert readiness.by_link is False
+    assert not Alert.objects.filter(kind="not_ready").exists()
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+    assert "answered already" in again.json()["detail"]
+
+
+def test_a_new_medicine_needs_its_name_and_makes_an_alert(patient_client, patient):
+    session = booked(patient, days=1)
+
+    missing = post_json(patient_client, ready_path(session), {**READY, "new_medicines": True})
+    left_out = post_json(patient_client, ready_path(session), {"new_medicines": False})
+    named = post_json(
+        patient_client,
+        ready_path(session),
+        {**READY, "new_medicines": True, "new_medicines_details": "Sertraline, 50 mg"},
+    )
+
+    assert missing.status_code == 400
+    assert "new_medicines_details" in missing.json()["errors"]
+    assert left_out.status_code == 400
+    assert {"ride_arranged", "fasting_understood", "feeling_well"} <= set(left_out.json()["errors"])
+    assert named.status_code == 201 and named.json()["ready"] is False
+    alert = Alert.objects.get(patient=patient, kind="not_ready")
+    assert "Sertraline" not in alert.reason
+
+
+def test_a_readiness_check_not_yet_open_or_for_a_started_session_is_refused(
+    patient_client, patient
+):
+    far = booked(patient, days=5)
+    started = booked(patient, days=-0.01)
+
+    early = post_json(patient_client, ready_path(far), READY)
+    late = post_json(patient_client, ready_path(started), READY)
+
+    assert early.status_code == 409 and early.json()["code"] == "not_open"
+    assert early.json()["detail"].startswith("The readiness check opens on")
+    assert late.status_code == 409 and late.json()["detail"] == "This session has started."
+    assert not SessionReadiness.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["readiness", "reflection", "move-request"])
+def test_another_patients_session_is_404_and_staff_have_none(
+    patient_client, clinician_client, other_patient, patient, kind
+):
+    theirs = booked(other_patient, days=1)
+    mine = booked(patient, days=1)
+
+    other = post_json(patient_client, f"/api/v1/me/sessions/{theirs.pk}/{kind}/", {})
+    staff = post_json(clinician_client, f"/api/v1/me/sessions/{mine.pk}/{kind}/", {})
+
+    assert (other.status_code, staff.status_code) == (404, 404)
+
+
+def reflection_path(session):
+    return f"/api/v1/me/sessions/{session.pk}/reflection/"
+
+
+def test_the_patient_writes_a_reflection_once(patient_client, patient):
+    held = booked(patient, days=-2, status="completed")
+    words = {"what_came_up": "My grandmother's garden", "feeling": "Lighter"}
+
+    response = post_json(patient_client, reflection_path(held), words)
+    again = post_json(patient_client, reflection_path(held), {"feeling": "Changed my mind"})
+
+    assert response.status_code == 201
+    documented_body("/api/v1/me/sessions/{session_id}/reflection/", "post", "201").validate(
+        response.json()
+    )
+    reflection = SessionReflection.objects.get(session=held)
+    assert (reflection.what_came_up, reflection.feeling, reflection.for_team) == (
+        "My grandmother's garden",
+        "Lighter",
+        "",
+    )
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+    assert SessionReflection.objects.get(session=held).feeling == "Lighter"
+
+
+def test_an_empty_or_too_long_reflection_is_a_400(patient_client, patient):
+    held = booked(patient, days=-2, status="completed")
+
+    empty = post_json(patient_client, reflection_path(held), {"feeling": "   "})
+    long = post_json(patient_client, reflection_path(held), {"feeling": "x" * 2001})
+
+    assert empty.status_code == 400 and empty.json()["errors"]
+    assert long.status_code == 400 and "feeling" in long.json()["errors"]
+    assert not SessionReflection.objects.exists()
+
+
+def test_a_reflection_on_a_session_not_held_or_too_old_is_refused(patient_client, patient):
+    coming = booked(patient, days=1)
+    old = booked(patient, days=-15, status="completed")
+
+    for session in (coming, old):
+        response = post_json(patient_client, reflection_path(session), {"feeling": "Calm"})
+        assert response.status_code == 409 and response.json()["code"] == "not_open"
+    assert not SessionReflection.objects.exists()
+
+
+def move_path(session):
+    return f"/api/v1/me/sessions/{session.pk}/move-request/"
+
+
+def test_the_patient_asks_to_move_a_session_once_while_it_waits(patient_client, patient):
+    session = booked(patient, days=6)
+
+    response = post_json(patient_client, move_path(session), {"preferred_times": " Mornings "})
+    again = post_json(patient_client, move_path(session), {"preferred_times": "Evenings"})
+
+    assert response.status_code == 201
+    body = response.json()
+    documented_body("/api/v1/me/sessions/{session_id}/move-request/", "post", "201").validate(body)
+    assert (body["session"], body["preferred_times"], body["status"]) == (
+        session.pk,
+        "Mornings",
+        "pending",
+    )
+    assert Alert.objects.filter(patient=patient, kind="move_request").count() == 1
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+    assert SessionMoveRequest.objects.filter(session=session).count() == 1
+
+
+def test_a_move_request_needs_times_and_a_booked_session(patient_client, patient):
+    session = booked(patient, days=6)
+    cancelled = booked(patient, days=6, status="cancelled")
+
+    blank = post_json(patient_client, move_path(session), {"preferred_times": ""})
+    long = post_json(patient_client, move_path(session), {"preferred_times": "x" * 501})
+    closed = post_json(patient_client, move_path(cancelled), {"preferred_times": "Mornings"})
+
+    assert blank.status_code == 400 and "preferred_times" in blank.json()["errors"]
+    assert long.status_code == 400 and "preferred_times" in long.json()["errors"]
+    assert closed.status_code == 409 and closed.json()["code"] == "not_open"
+    assert not SessionMoveRequest.objects.exists()
