@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
         "MessageThreadStatusEnum": "care.models.messages.MessageThread.Status",
         "MoveRequestStatusEnum": "care.models.sessions.SessionMoveRequest.Status",
         "InstrumentEnum": "care.models.records.Assessment.Instrument",
+        "WeightUnitEnum": "care.models.plans.BodyWeight.Unit",
         # What an acknowledgement says was done; what a person may choose is the input's
         # own enum (AcknowledgeInputActionEnum: not "replied", which a reply records).
         "ActionEnum": "care.models.alerts.Alert.Action",
