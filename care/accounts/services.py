@@ -24,9 +24,9 @@ from care.models import (
     Invitation,
     Patient,
     StaffMembership,
-    TreatmentSession,
     User,
 )
+from care.treatment.services import sessions_schedule_series
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,15 @@ def patient_enroll(
     sessions: Sequence[datetime] = (),
     session_route: str = "iv",
     contact: Mapping[str, object] | None = None,
+    booking_override_reason: str = "",
 ) -> Patient:
     """Create an inactive patient account with its contact details (`Patient.CONTACT_FIELDS`), book
-    the first sessions, queue the invitation."""
+    the first sessions, queue the invitation.
+
+    The sessions are booked as "Book from plan" books them (care.treatment.services,
+    `sessions_schedule_series`: opening hours, chairs, one a day), all or none: a
+    BookingConflict leaves nothing written, the patient included, unless
+    `booking_override_reason` says why they are booked anyway."""
     user = User.objects.create_user(email=email, full_name=full_name, is_active=False)
     patient = Patient.objects.create(
         **_contact_values(contact or {}),
@@ -85,12 +91,15 @@ def patient_enroll(
     )
     # The notifications app creates the reminder preference (care/accounts/events.py).
     patient_enrolled.send(sender=Patient, patient=patient)
-    TreatmentSession.objects.bulk_create(
-        TreatmentSession(
-            patient=patient, scheduled_at=at, route=session_route, recorded_by=enrolled_by
+    if sessions:
+        sessions_schedule_series(
+            patient=patient,
+            starts=sessions,
+            route=session_route,
+            by=enrolled_by,
+            now=now,
+            override_reason=booking_override_reason,
         )
-        for at in sessions
-    )
     invitation_create(user=user, created_by=enrolled_by, now=now)
     audit_record(
         action=AuditEvent.Action.ENROLLED,

@@ -6,6 +6,7 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from care.accounts.forms import CONTACT_FIELDS, ContactDetailsForm, validate_email_unused
@@ -16,6 +17,8 @@ from care.domain.crisis import country_resources
 from care.domain.induction import induction_times
 from care.domain.timezones import country_name, timezone_groups, zone_outside
 from care.models import Clinic, Patient, TreatmentSession, User
+from care.treatment.forms import override_reason_field
+from care.treatment.services import BookingConflict
 
 CONDITION_CHOICES = [
     ("depression", _("Depression")),
@@ -178,8 +181,51 @@ class EnrollmentForm(PatientProfileForm):
         choices=TreatmentSession.Route.choices,
         required=False,
     )
+    # Shown only once a session could not be booked as asked (template: form.conflict).
+    booking_override_reason = override_reason_field()
 
     field_order = ["full_name", "preferred_name", "email"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflict: BookingConflict | None = None
+        self.conflict_target = ""  # the time field the free slots fill (the first session's)
+
+    BOOKING_FIELDS = ("first_session_at", "induction", "first_session_route")
+
+    @property
+    def profile_fields(self) -> list:
+        skip = {*self.BOOKING_FIELDS, "booking_override_reason"}
+        return [f for f in super().profile_fields if f.name not in skip]
+
+    @property
+    def booking_fields(self) -> list:
+        """The first sessions' fields (a conflict's free times and reason follow them)."""
+        return [self[name] for name in self.BOOKING_FIELDS]
+
+    def show_conflict(self, conflict: BookingConflict) -> None:
+        """Say which session of those asked for cannot be booked, and why (the view shows
+        the nearest free times and the "book anyway" reason)."""
+        self.conflict = conflict
+        index = conflict.index or 0
+        problems = [p.message for p in conflict.problems]
+        if index == 0:
+            self.conflict_target = self["first_session_at"].auto_id
+            self.add_error("first_session_at", problems)
+            return
+        starts = self.profile_data()["sessions"]
+        when = date_format(
+            starts[index].astimezone(zoneinfo.ZoneInfo(self.clinic_tz)), "D, M j, H:i"
+        )
+        self.add_error(
+            "induction",
+            _(
+                "Session %(number)s of the series (%(when)s) cannot be booked: %(problems)s "
+                "Choose another first session, give a reason to book anyway, or book only the "
+                "first session now and the rest with “Book from plan”."
+            )
+            % {"number": index + 1, "when": when, "problems": " ".join(problems)},
+        )
 
     def clean_email(self) -> str:
         return validate_email_unused(self.cleaned_data["email"], clinic=self.clinic)

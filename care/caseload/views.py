@@ -31,6 +31,7 @@ from care.treatment.selectors import (
     patient_weight_card,
     pending_move_requests,
 )
+from care.treatment.services import BookingConflict
 
 CASELOAD_FILTERS = "caseload_filters"
 
@@ -88,6 +89,8 @@ def patient_enroll_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         except IntegrityError:  # the same address, enrolled at the same moment
             form.add_error("email", EMAIL_UNAVAILABLE)
+        except BookingConflict as conflict:  # nothing written: the form says which and why
+            form.show_conflict(conflict)
         else:
             messages.success(request, _("Patient enrolled. An invitation e-mail is on its way."))
             if form.zone_warning:

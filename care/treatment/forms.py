@@ -573,11 +573,14 @@ class SeriesBookingForm(_ClinicTimeForm):
     one left empty is left out), booked all or none."""
 
     route = forms.ChoiceField(label=_("Route"), choices=TreatmentSession.Route.choices)
+    # Shown once a session could not be booked as asked: books those that conflict anyway.
+    override_reason = override_reason_field()
 
     def __init__(self, *args, count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.count = max(1, min(count, SERIES_MAX))
         self.conflict_target = ""  # the id of the time field a conflict is about
+        self.conflict: BookingConflict | None = None
         for index in range(self.count):
             field = local_datetime_field(
                 _("Session %(number)s") % {"number": index + 1}, required=False
@@ -611,4 +614,5 @@ class SeriesBookingForm(_ClinicTimeForm):
         given = [i for i in range(self.count) if self.cleaned_data.get(f"start_{i}") is not None]
         index = given[conflict.index or 0]
         self.conflict_target = self[f"start_{index}"].auto_id
+        self.conflict = conflict
         self.add_error(f"start_{index}", [p.message for p in conflict.problems])

@@ -648,15 +648,24 @@ def sessions_schedule_series(
     route: str,
     by: User,
     now: datetime | None = None,
+    override_reason: str = "",
 ) -> list[TreatmentSession]:
     """Book several sessions, all or none: each checked as `session_schedule` checks it,
     against the others too. Raises BookingConflict (with `index`, from 0) for the first
-    that cannot be booked; nothing is then written."""
+    that cannot be booked; nothing is then written. With `override_reason`, those that
+    conflict are booked anyway, each audited as `session_schedule` audits it."""
     booked = []
     for index, start in enumerate(starts):
         try:
             booked.append(
-                session_schedule(patient=patient, scheduled_at=start, route=route, by=by, now=now)
+                session_schedule(
+                    patient=patient,
+                    scheduled_at=start,
+                    route=route,
+                    by=by,
+                    now=now,
+                    override_reason=override_reason,
+                )
             )
         except BookingConflict as conflict:
             conflict.index = index

@@ -499,6 +499,7 @@ def sessions_from_plan(request: AuthenticatedHttpRequest, public_id: str) -> Htt
                 route=form.cleaned_data["route"],
                 by=request.user,
                 now=now,
+                override_reason=form.cleaned_data["override_reason"],
             )
         except BookingConflict as conflict:
             form.show_conflict(conflict)

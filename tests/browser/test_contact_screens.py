@@ -2,6 +2,7 @@
 violation, a screenshot of each screen (var/screenshots/contact-*.png)."""
 
 import pytest
+from django.utils import timezone
 
 from care.models import Patient, StaffMembership
 from tests.browser.signin import sign_in, staff_sign_in
@@ -99,3 +100,17 @@ def test_staff_see_the_patients_phone_and_safety_plan_in_the_header(
         page.click("main button[type=submit]")  # refused (fields missing): the warning shows
     assert page.locator("p.message-warning").is_visible()
     step(page, "contact-5-enrollment-zone-warning")
+
+    # A first session after closing time: refused with the nearest free times, nothing saved.
+    next_year = timezone.localdate().year + 1
+    page.fill("#id_preferred_name", "Robin")
+    page.fill("#id_email", "robin@example.org")
+    page.fill("#id_date_of_birth", "1990-02-03")
+    page.fill("#id_consultation_on", timezone.localdate().isoformat())
+    page.check("input[name=conditions][value=depression]")
+    page.fill("#id_first_session_at", f"{next_year}-03-03T20:00")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert "Nearest free times" in page.inner_text("main")
+    assert not Patient.objects.filter(user__email="robin@example.org").exists()
+    step(page, "contact-6-enrollment-booking-conflict")

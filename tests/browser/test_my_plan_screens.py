@@ -4,6 +4,7 @@ var/screenshots/."""
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,8 @@ from care.models import SessionMoveRequest, SessionReadiness, TreatmentSession
 from care.treatment.services import treatment_plan_version_create
 from tests.browser.signin import sign_in, staff_sign_in
 from tests.factories import ClinicFactory, PatientFactory, StaffFactory
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -88,3 +91,22 @@ def test_my_plan_readiness_and_asking_to_move(live_server, phone, new_page, plan
     staff.goto(f"{base}/staff/patients/{planned['patient'].public_id}/")
     assert "Ready" in staff.inner_text(".sessions-table")
     step(staff, "staff-patient-readiness")
+
+    # The care team answers the request: first into the day of the patient's other session
+    # (a conflict: free times and "book anyway" shown), then at a free time it offers.
+    staff.click("text=Answer the request")
+    step(staff, "staff-move-request")
+    clash = planned["soon"].scheduled_at + timedelta(minutes=30)
+    staff.check("input[name=decision][value='accept']")
+    staff.fill("#id_new_start", clash.astimezone(NEW_YORK).strftime("%Y-%m-%dT%H:%M"))
+    staff.fill("#id_answer", "Moved as you asked.")
+    staff.click("main button[type=submit]")
+    assert "Nearest free times" in staff.inner_text("main")
+    step(staff, "staff-move-request-conflict")
+    staff.click("button[data-slot-for='id_new_start'] >> nth=0")
+    staff.click("main button[type=submit]")
+    staff.wait_for_url("**/staff/patients/**")
+    move = SessionMoveRequest.objects.get(session_id=later)
+    assert move.status == "accepted"
+    planned["later"].refresh_from_db()
+    assert planned["later"].scheduled_at == move.moved_to != clash

@@ -298,6 +298,35 @@ def test_book_from_plan_shows_a_conflict_and_books_none(
     assert not TreatmentSession.objects.filter(patient=patient).exists()
 
 
+def test_book_from_plan_books_a_conflicting_series_with_a_reason(
+    clinician_client, patient, others, clinician
+):
+    write_plan(patient, clinician)
+    book(others[0], MONDAY_10, clinician)
+    book(others[1], MONDAY_10, clinician)
+    url = reverse("care:sessions-from-plan", args=[patient.public_id])
+    data = {
+        "count": "2",
+        "route": "iv",
+        "start_0": "2030-06-17T10:00",
+        "start_1": "2030-06-19T10:00",
+    }
+
+    refused = clinician_client.post(url, data)
+    assert "Book anyway because" in refused.content.decode()
+    response = clinician_client.post(url, {**data, "override_reason": "Third chair borrowed"})
+
+    assert response.status_code == 302
+    booked = list(TreatmentSession.objects.filter(patient=patient).order_by("scheduled_at"))
+    assert [(s.chair, s.override_reason) for s in booked] == [
+        (None, "Third chair borrowed"),
+        (1, ""),
+    ]
+    assert (
+        AuditEvent.objects.filter(action=AuditEvent.Action.OVERRIDDEN, patient=patient).count() == 1
+    )
+
+
 def test_book_from_plan_without_a_plan_goes_to_the_plan(clinician_client, patient):
     response = clinician_client.get(reverse("care:sessions-from-plan", args=[patient.public_id]))
     assert response.status_code == 302

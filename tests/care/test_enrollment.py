@@ -1,7 +1,7 @@
 """Enrollment: staff create an inactive patient account and an invitation is e-mailed."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,7 +9,8 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from care import tasks
-from care.models import Invitation, Patient, TreatmentSession, User
+from care.models import AuditEvent, Invitation, Patient, TreatmentSession, User
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -299,3 +300,97 @@ def test_enrollment_refuses_a_series_without_a_date_or_a_date_in_the_past(
     assert "Give the date" in no_date.context["form"].errors["first_session_at"][0]
     assert "cannot be in the past" in past.context["form"].errors["first_session_at"][0]
     assert not Patient.objects.exists()
+
+
+# Enrollment books its sessions with the booking checks (hours, chairs, one a day).
+
+WEEKDAYS_9_TO_5 = {key: [["09:00", "17:00"]] for key in ("mon", "tue", "wed", "thu", "fri")}
+
+
+@pytest.fixture
+def weekday_clinic(clinic):
+    clinic.opening_hours = WEEKDAYS_9_TO_5
+    clinic.treatment_chairs = 1
+    clinic.session_minutes = 120
+    clinic.save()
+    return clinic
+
+
+def test_an_induction_that_falls_on_a_closed_day_is_refused_with_nothing_saved(
+    clinician_client, clinician, weekday_clinic
+):
+    data = enrollment_data(clinician)
+    # Days 0, 2, 4, 7, 9, 11 from a Friday: the second is a Sunday.
+    data.update(first_session_at="2099-03-06T10:00", induction="iv")
+
+    response = clinician_client.post(ENROLL_URL, data)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    error = str(form.errors["induction"])
+    assert "Session 2 of the series (Sun, Mar 8, 10:00)" in error
+    assert "closed on Sundays" in error
+    assert form.conflict.free_slots  # the nearest free times for that session
+    page = response.content.decode()
+    assert "Nearest free times" in page and "Book anyway because" in page
+    assert not Patient.objects.exists()
+    assert not User.objects.filter(email="robin@example.org").exists()
+    assert not TreatmentSession.objects.exists()
+
+
+def test_a_first_session_in_a_taken_chair_offers_free_times_for_that_field(
+    clinician_client, clinician, weekday_clinic
+):
+    other = PatientFactory(clinic=weekday_clinic)
+    taken = datetime(2099, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    TreatmentSession.objects.create(patient=other, scheduled_at=taken, route="iv", chair=1)
+
+    response = clinician_client.post(
+        ENROLL_URL, enrollment_data(clinician, first_session_at="2099-03-02T11:00")
+    )
+
+    form = response.context["form"]
+    assert "No chair is free" in str(form.errors["first_session_at"])
+    assert form.conflict_target == form["first_session_at"].auto_id
+    assert f'data-slot-for="{form.conflict_target}"' in response.content.decode()
+    assert not Patient.objects.filter(user__email="robin@example.org").exists()
+
+
+def test_a_reason_books_the_conflicting_series_anyway_and_is_audited(
+    clinician_client, clinician, weekday_clinic, django_capture_on_commit_callbacks
+):
+    data = enrollment_data(clinician, booking_override_reason="Weekend opening for the series")
+    data.update(first_session_at="2099-03-06T10:00", induction="iv")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = clinician_client.post(ENROLL_URL, data)
+
+    assert response.status_code == 302
+    patient = Patient.objects.get(user__email="robin@example.org")
+    sessions = list(patient.sessions.order_by("scheduled_at"))
+    assert len(sessions) == 6
+    # Fri, Sun, Tue, Fri, Sun, Tue: the Sundays kept with the reason, the others without one.
+    assert [bool(s.override_reason) for s in sessions] == [False, True, False, False, True, False]
+    assert {s.chair for s in sessions} == {1}
+    overrides = AuditEvent.objects.filter(
+        action=AuditEvent.Action.OVERRIDDEN, patient=patient, actor=clinician
+    )
+    assert overrides.count() == 2
+
+
+def test_enrollment_sessions_take_free_chairs_beside_other_patients(
+    clinician_client, clinician, weekday_clinic, django_capture_on_commit_callbacks
+):
+    weekday_clinic.treatment_chairs = 2
+    weekday_clinic.save()
+    other = PatientFactory(clinic=weekday_clinic)
+    at = datetime(2099, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    TreatmentSession.objects.create(patient=other, scheduled_at=at, route="iv", chair=1)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        clinician_client.post(
+            ENROLL_URL, enrollment_data(clinician, first_session_at="2099-03-02T10:00")
+        )
+
+    patient = Patient.objects.get(user__email="robin@example.org")
+    assert [s.chair for s in patient.sessions.all()] == [2]
