@@ -239,3 +239,29 @@ def test_seed_demo_books_every_session_in_a_chair_without_a_conflict():
         assert booking_problems(rules, s.scheduled_at, others, own) == [], s.scheduled_at
         taken = {o.chair for o in others if o.start == s.scheduled_at}
         assert s.chair not in taken
+
+
+def test_the_named_demo_patients_have_treatment_plans_one_adjusted():
+    from care.models import TreatmentPlanVersion
+
+    seed(patients=5, days=60)
+
+    versions = TreatmentPlanVersion.objects.select_related("plan__patient__user")
+    by_email: dict[str, list] = {}
+    for v in versions.order_by("number"):
+        by_email.setdefault(v.plan.patient.user.email, []).append(v)
+    assert sorted(by_email) == [
+        "alex@demo.example",
+        "casey@demo.example",
+        "jordan@demo.example",
+        "morgan@demo.example",
+    ]
+    jordan = by_email["jordan@demo.example"]
+    assert [v.reason_code for v in jordan] == ["first", "booster_signal"]
+    assert (jordan[0].maintenance_every_weeks, jordan[1].maintenance_every_weeks) == (4, 3)
+    morgan = by_email["morgan@demo.example"][0]
+    assert (morgan.route, morgan.target_dose_mg, morgan.target_dose_mg_per_kg) == (
+        "intranasal",
+        56,
+        None,
+    )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from decimal import Decimal
 from itertools import batched
 
 from allauth.account.models import EmailAddress
@@ -40,6 +41,8 @@ from care.models import (
     TreatmentSession,
     User,
 )
+from care.records.selectors import patient_instrument_codes
+from care.treatment.services import treatment_plan_version_create
 from devtools.bulk import RowWriter
 from devtools.demo import (
     DEMO_CHAIRS,
@@ -238,9 +241,11 @@ class Command(BaseCommand):
                 self._finish(*sending, now=now)
         self.progress.end()
         conversation = demo_conversation(staff["nurse@demo.example"], now=now)
+        plans = demo_plans(staff["prescriber@demo.example"], now=now)
         return (
             self.progress.rows
             + conversation
+            + plans
             + safety_escalations_record(clinic, list(staff.values()), now)
         )
 
@@ -563,3 +568,56 @@ def demo_conversation(nurse: User, *, now) -> int:
         now=now - timedelta(hours=2),
     )
     return 5
+
+
+# The named patients' treatment plans: the route of their demo sessions, an induction of six
+# infusions over three weeks (esketamine: twice weekly for four weeks), then maintenance.
+DEMO_PLANS = {
+    "alex@demo.example": ("iv", "Sleep through the night and go back to running."),
+    "jordan@demo.example": ("iv", "Fewer nightmares; get back to work full time."),
+    "casey@demo.example": ("iv", "Feel calm enough to drive on the highway again."),
+    "morgan@demo.example": ("intranasal", "Have more good days than bad ones."),
+}
+
+
+def demo_plans(prescriber: User, *, now) -> int:
+    """A treatment plan for each named patient, written when they were enrolled; Jordan's
+    (worse again) adjusted a week ago to a shorter maintenance interval."""
+    written = 0
+    for email, (route, goals) in DEMO_PLANS.items():
+        patient = Patient.objects.filter(user__email=email, user__is_active=True).first()
+        if patient is None:
+            continue
+        values: dict[str, object] = {
+            "route": route,
+            "induction_sessions": 8 if route == "intranasal" else 6,
+            "induction_weeks": 4 if route == "intranasal" else 3,
+            "target_dose_mg_per_kg": None if route == "intranasal" else Decimal("0.50"),
+            "target_dose_mg": 56 if route == "intranasal" else None,
+            "maintenance": "every_n_weeks",
+            "maintenance_every_weeks": 1 if route == "intranasal" else 4,
+            "questionnaires": patient_instrument_codes(patient=patient),
+            "questionnaire_every_days": 14,
+            "goals": goals,
+            "prescriber": prescriber,
+        }
+        treatment_plan_version_create(
+            patient=patient,
+            by=prescriber,
+            now=patient.enrolled_at or now,
+            values=values,
+            reason_code="",
+            reason="",
+        )
+        written += 1
+        if email == "jordan@demo.example":
+            treatment_plan_version_create(
+                patient=patient,
+                by=prescriber,
+                now=now - timedelta(days=7),
+                values=values | {"maintenance_every_weeks": 3},
+                reason_code="booster_signal",
+                reason="PHQ-9 back up four weeks after the last infusion; boosters every 3 weeks.",
+            )
+            written += 1
+    return written
