@@ -23,6 +23,21 @@ PATIENT_KINDS = [
 MAX_PAUSE_DAYS = 90
 
 
+def validate_text_choice(
+    *, text_kinds: list[str], state: str, consent: bool
+) -> dict[str, "StrPromise"]:
+    """Errors for choosing kinds by text (shared by the page and the API): texts need a
+    mobile number, and the patient's consent to texts (given here or in their contact
+    details). `state`: notifications.preferences.text_number_state of the patient."""
+    if not text_kinds:
+        return {}
+    if state == "no_mobile":
+        return {"text_kinds": _("Add your mobile number in your contact details first.")}
+    if state == "no_consent" and not consent:
+        return {"text_consent": _("To get texts, agree to receive text messages.")}
+    return {}
+
+
 def validate_reminder_values(
     *,
     checkin_time: time,
@@ -50,6 +65,21 @@ class ReminderPreferenceForm(forms.ModelForm):
         required=False,
     )
 
+    text_kinds = forms.MultipleChoiceField(
+        label=_("Text me about"),
+        choices=PATIENT_KINDS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "To your mobile number, between 08:00 and 21:00 and outside your quiet hours. "
+            "Texts never mention your health: reply STOP to end them, HELP for our number."
+        ),
+    )
+    text_consent = forms.BooleanField(
+        label=_("I agree to receive text messages from my care team at my mobile number"),
+        required=False,
+    )
+
     class Meta:
         model = ReminderPreference
         fields = ["email_enabled", "checkin_time", "quiet_start", "quiet_end", "paused_until"]
@@ -64,12 +94,16 @@ class ReminderPreferenceForm(forms.ModelForm):
             "paused_until": _("No reminders up to and including this day (for a holiday, say)."),
         }
 
-    def __init__(self, *args, today: date, **kwargs) -> None:
+    def __init__(self, *args, today: date, text_state: str = "no_mobile", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        self.text_state = text_state  # notifications.preferences.text_number_state
         self.fields["kinds"].initial = [
             kind for kind, _ in PATIENT_KINDS if kind not in self.instance.unsubscribed
         ]
+        self.fields["text_kinds"].initial = list(self.instance.text_kinds)
+        if text_state != "no_consent":  # asked only while it is missing
+            del self.fields["text_consent"]
 
     def clean(self) -> dict:
         super().clean()
@@ -84,7 +118,21 @@ class ReminderPreferenceForm(forms.ModelForm):
             )
             for field, message in errors.items():
                 self.add_error(field, message)
+        errors = validate_text_choice(
+            text_kinds=cleaned.get("text_kinds") or [],
+            state=self.text_state,
+            consent=bool(cleaned.get("text_consent")),
+        )
+        for field, message in errors.items():
+            self.add_error(field, message)
         return cleaned
+
+    def chosen_text_kinds(self) -> list[str]:
+        wanted = set(self.cleaned_data.get("text_kinds") or [])
+        return [kind for kind, _ in PATIENT_KINDS if kind in wanted]
+
+    def consent_given(self) -> bool:
+        return bool(self.cleaned_data.get("text_consent"))
 
     def unsubscribed(self) -> list[str]:
         wanted = set(self.cleaned_data.get("kinds") or [])

@@ -9,6 +9,7 @@ that every `Delivery.Kind` has exactly one entry.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count
@@ -33,7 +34,7 @@ from notifications.emails import (
     staff_alert_email,
     staff_message_notice_email,
 )
-from notifications.models import Delivery
+from notifications.models import Delivery, TextNumberBlock
 from notifications.preferences import reminder_preference_for, reminder_settings
 from notifications.schedule import (
     INTEGRATION_CLOSES,
@@ -41,8 +42,10 @@ from notifications.schedule import (
     local_moment,
     pre_session_questionnaire_due,
     session_reminder_due,
+    text_allowed,
 )
 from notifications.selectors import questionnaires_done_since
+from notifications.texts import text_body
 
 
 @dataclass(frozen=True)
@@ -258,3 +261,38 @@ KINDS: dict[str, DeliveryKind] = {entry.kind: entry for entry in ENTRIES}
 def kind_of(delivery: Delivery) -> DeliveryKind:
     """The entry of the delivery's kind (KeyError for a kind without one)."""
     return KINDS[delivery.kind]
+
+
+# Skips of an e-mail that say nothing of its text (the patient's e-mail settings).
+EMAIL_ONLY_SKIPS = (Delivery.SkipReason.EMAIL_OFF, Delivery.SkipReason.UNSUBSCRIBED)
+
+
+def text_no_longer_needed(delivery: Delivery, now: datetime) -> str:
+    """Why a text is no longer needed at `now` (a Delivery.SkipReason), or "": the patient
+    no longer takes the kind by text, paused reminders, the number changed or lost its
+    consent, texts to it are stopped, `now` is outside the text hours or in quiet hours;
+    then whatever its kind's entry says, but the e-mail settings."""
+    patient = delivery.patient
+    if patient is None:
+        return ""
+    preference = reminder_preference_for(patient)
+    if delivery.kind not in preference.text_kinds:
+        return Delivery.SkipReason.UNSUBSCRIBED
+    if preference.paused_until is not None and local_date(now, patient.tz) <= (
+        preference.paused_until
+    ):
+        return Delivery.SkipReason.PAUSED
+    if str(patient.phone_mobile or "") != delivery.to_phone or not patient.may_text:
+        return Delivery.SkipReason.NO_TEXT_CONSENT
+    if TextNumberBlock.objects.filter(number=delivery.to_phone).exists():
+        return Delivery.SkipReason.TEXT_STOPPED
+    wall = now.astimezone(ZoneInfo(patient.tz)).time()
+    if not text_allowed(wall, preference.quiet_start, preference.quiet_end):
+        return Delivery.SkipReason.TEXT_HOURS
+    reason = kind_of(delivery).no_longer_needed(delivery, now)
+    return "" if reason in EMAIL_ONLY_SKIPS else reason
+
+
+def build_text(delivery: Delivery) -> str:
+    """The words of a text (notifications.texts)."""
+    return text_body(delivery, session=_session_of(delivery))

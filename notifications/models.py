@@ -55,6 +55,9 @@ class ReminderPreference(models.Model):
     paused_until = models.DateField(_("paused until"), null=True, blank=True)
     # Kinds the patient unsubscribed from with a one-click link.
     unsubscribed = models.JSONField(_("unsubscribed from"), default=list, blank=True)
+    # Kinds the patient takes as text messages too (or instead, with e-mail off): sent only
+    # to a mobile number with the patient's consent to texts, not stopped (TextNumberBlock).
+    text_kinds = models.JSONField(_("by text message"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("reminder preference")
@@ -84,6 +87,10 @@ class Delivery(models.Model):
         # The invitation to write a short reflection 24-72 hours after a held session.
         INTEGRATION = "integration_prompt", _("Reflection after a session")
 
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        TEXT = "text", _("Text message")
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
@@ -106,6 +113,9 @@ class Delivery(models.Model):
         ACKNOWLEDGED = "acknowledged", _("the alert was acknowledged")
         READ = "read", _("the message was read before the notice went")
         WINDOW_PASSED = "window_passed", _("could not go within 72 hours of the session")
+        TEXT_HOURS = "text_hours", _("texts go only between 08:00 and 21:00")
+        TEXT_STOPPED = "text_stopped", _("texts to this number are stopped")
+        NO_TEXT_CONSENT = "no_text_consent", _("no mobile number with consent to texts")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     # The idempotency key, e.g. "patient:12:2026-05-04" or "alert:5:user:3": with the kind
@@ -162,7 +172,21 @@ class Delivery(models.Model):
         related_name="deliveries",
         db_index=False,
     )
-    to_email = models.EmailField(_("to"))
+    channel = models.CharField(
+        _("channel"), max_length=5, choices=Channel, default=Channel.EMAIL, db_default="email"
+    )
+    # The address of an e-mail; empty for a text, which goes to `to_phone` (E.164).
+    to_email = models.EmailField(_("to"), blank=True)
+    to_phone = models.CharField(_("to number"), max_length=16, blank=True, db_default="")
+    # A text's provider message id (Twilio's SID) and its latest status from the provider's
+    # callbacks (queued, sent, delivered, undelivered, failed); GSM-7 or UCS-2 and how many
+    # segments it was billed as.
+    provider_id = models.CharField(_("provider id"), max_length=64, blank=True, db_default="")
+    provider_status = models.CharField(
+        _("provider status"), max_length=20, blank=True, db_default=""
+    )
+    encoding = models.CharField(_("encoding"), max_length=5, blank=True, db_default="")
+    segments = models.PositiveSmallIntegerField(_("segments"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     # Set when (and only when) the status is skipped.
     skip_reason = models.CharField(_("skip reason"), max_length=20, choices=SkipReason, blank=True)
@@ -182,8 +206,10 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         ordering = ["-due_at"]
         constraints = [
+            # Once per due item and channel (an e-mail and a text of the same reminder).
             models.UniqueConstraint(
-                fields=["kind", "subject_key", "due_at"], name="delivery_once_per_due_item"
+                fields=["kind", "subject_key", "due_at", "channel"],
+                name="delivery_once_per_due_item_and_channel",
             ),
         ]
         indexes = [
@@ -209,6 +235,12 @@ class Delivery(models.Model):
                 condition=models.Q(session__isnull=False),
                 name="delivery_session",
             ),
+            # A status callback finds its text by the provider's id.
+            models.Index(
+                fields=["provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="delivery_provider_id",
+            ),
             models.Index(
                 fields=["recipient"],
                 condition=models.Q(recipient__isnull=False),
@@ -218,3 +250,57 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.subject_key} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class TextNumberBlock(models.Model):
+    """A phone number no text goes to: it replied STOP (or UNSUBSCRIBE, CANCEL, END, QUIT),
+    or the provider refused it for good (invalid, unsubscribed at the carrier, a landline).
+    START (or UNSTOP) from the number removes a STOP block; a failure block lasts until the
+    patient's number changes (a new number has no block)."""
+
+    class Reason(models.TextChoices):
+        STOP = "stop", _("replied STOP")
+        FAILED = "failed", _("the provider refused the number")
+
+    number = models.CharField(_("number"), max_length=16, unique=True)  # E.164
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason)
+    # The provider's error code of a failure block (e.g. 21211 invalid, 21610 unsubscribed).
+    error_code = models.PositiveIntegerField(_("error code"), null=True, blank=True)
+    since = models.DateTimeField(_("since"))
+
+    class Meta:
+        verbose_name = _("blocked text number")
+        verbose_name_plural = _("blocked text numbers")
+
+    def __str__(self) -> str:
+        return f"Texts blocked ({self.reason}) since {self.since:%Y-%m-%d %H:%M}"
+
+
+class TextReply(models.Model):
+    """A text a patient's number sent us, as the provider's webhook told it: what it asked
+    (STOP, START, HELP, or anything else) and what we answered. The words themselves are not
+    kept: replies are not messages to the care team (the answer points to the app and the
+    crisis line), and they may carry health words."""
+
+    class Keyword(models.TextChoices):
+        STOP = "stop", _("STOP")
+        START = "start", _("START")
+        HELP = "help", _("HELP")
+        OTHER = "other", _("something else")
+
+    # The provider's id of the incoming message: a webhook delivered twice is one reply.
+    provider_id = models.CharField(_("provider id"), max_length=64, unique=True)
+    number = models.CharField(_("from"), max_length=16, db_index=True)
+    keyword = models.CharField(_("keyword"), max_length=5, choices=Keyword)
+    received_at = models.DateTimeField(_("received"))
+    # Whether we answered it (a second STOP, or an "other" reply soon after the last one
+    # answered, gets no answer: one confirmation, no loops with automatic senders).
+    answered = models.BooleanField(_("answered"), default=False)
+
+    class Meta:
+        verbose_name = _("text reply")
+        verbose_name_plural = _("text replies")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_keyword_display()} reply at {self.received_at:%Y-%m-%d %H:%M}"

@@ -5,7 +5,7 @@ from django.db import transaction
 from care.models import (
     Patient,
 )
-from notifications.models import ReminderPreference
+from notifications.models import ReminderPreference, TextNumberBlock
 from notifications.schedule import (
     ReminderSettings,
 )
@@ -60,11 +60,36 @@ def reminder_unsubscribe(*, patient_id: int, kind: str) -> bool:
 
 
 def reminder_preference_update(
-    *, preference: ReminderPreference, values: dict, unsubscribed: list[str]
+    *,
+    preference: ReminderPreference,
+    values: dict,
+    unsubscribed: list[str],
+    text_kinds: list[str] | None = None,
 ) -> ReminderPreference:
-    """Save the patient's reminder settings."""
+    """Save the patient's reminder settings (`text_kinds`, the kinds also sent as texts:
+    left as they are when None)."""
     for name, value in values.items():
         setattr(preference, name, value)
     preference.unsubscribed = unsubscribed
+    if text_kinds is not None:
+        preference.text_kinds = text_kinds
     preference.save()
     return preference
+
+
+# Whether texts can go to a patient (text_number_state): to their mobile number, with their
+# consent, unless the number replied STOP or the provider refused it.
+TEXTS_OK = "ok"
+NO_MOBILE = "no_mobile"
+NO_CONSENT = "no_consent"
+
+
+def text_number_state(patient: Patient) -> str:
+    """TEXTS_OK, NO_MOBILE, NO_CONSENT, or the TextNumberBlock reason of the patient's
+    mobile number (stop, failed)."""
+    if not patient.phone_mobile:
+        return NO_MOBILE
+    if not patient.may_text:
+        return NO_CONSENT
+    block = TextNumberBlock.objects.filter(number=str(patient.phone_mobile)).first()
+    return block.reason if block is not None else TEXTS_OK

@@ -335,3 +335,54 @@ def integration_prompt_decision(
     elif now - due > LATE_AFTER:
         reason = TOO_LATE
     return ReminderDecision(due, reason)
+
+
+# Texts go only between these wall times of the patient's zone (and outside their quiet
+# hours): a text wakes a phone, an e-mail does not.
+TEXT_DAY_START = time(8, 0)
+TEXT_DAY_END = time(21, 0)
+TEXT_HOURS = "text_hours"
+# A text whose time falls outside those hours waits for them, unless that is too long for
+# what it says: a day's reminders (the check-in, a questionnaire, tomorrow's session) wait
+# within their local day only; a new message's notice or a reflection prompt up to a day.
+TEXT_MAY_WAIT = timedelta(hours=24)
+SAME_DAY_KINDS = ("checkin_due", "questionnaire_due", "session_tomorrow")
+
+
+def text_allowed(local_wall: time, quiet_start: time, quiet_end: time) -> bool:
+    """Whether a text may go at this wall time: in the day's text hours and not in quiet
+    hours."""
+    in_day = TEXT_DAY_START <= local_wall < TEXT_DAY_END
+    return in_day and not in_quiet_hours(local_wall, quiet_start, quiet_end)
+
+
+def text_send_at(
+    *, kind: str, due: datetime, tz: str, quiet_start: time, quiet_end: time
+) -> datetime | None:
+    """When a text of `kind` due at `due` may go: `due` itself, or the first moment after
+    it inside the text hours and outside quiet hours (on the same local day for a day's
+    reminders, within TEXT_MAY_WAIT for the rest); None when there is none (recorded
+    skipped, TEXT_HOURS).
+
+    The candidates are the wall times where "allowed" can change (08:00, the end of quiet
+    hours) on the due day and the next, each as an instant of that day (DST-exact, as
+    local_moment)."""
+    zone = ZoneInfo(tz)
+    local = due.astimezone(zone)
+    if text_allowed(local.time(), quiet_start, quiet_end):
+        return due
+    limit = (
+        local_moment(local.date() + timedelta(days=1), time(0), tz)
+        if kind in SAME_DAY_KINDS
+        else due + TEXT_MAY_WAIT
+    )
+    moments = sorted(
+        local_moment(local.date() + timedelta(days=d), at, tz)
+        for d in (0, 1)
+        for at in (TEXT_DAY_START, quiet_end)
+    )
+    for moment in moments:
+        wall = moment.astimezone(zone).time()
+        if due < moment < limit and text_allowed(wall, quiet_start, quiet_end):
+            return moment
+    return None

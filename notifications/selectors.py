@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import (
     Count,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -108,9 +109,9 @@ def last_reminder_tick() -> datetime | None:
 
 def _remindable() -> QuerySet:
     return Patient.objects.filter(
+        Q(reminder_preference__email_enabled=True) | ~Q(reminder_preference__text_kinds=[]),
         status=Patient.Status.ACTIVE,
         user__is_active=True,
-        reminder_preference__email_enabled=True,
     ).order_by()
 
 

@@ -24,8 +24,16 @@ from care.alerts.services import alert_raise
 from care.common import taskqueue
 from care.domain.rules import AlertDraft
 from care.models import Alert
-from notifications.kinds import kind_of
-from notifications.models import Delivery
+from notifications.kinds import build_text, kind_of, text_no_longer_needed
+from notifications.models import Delivery, TextNumberBlock
+from notifications.sms import (
+    OutgoingText,
+    PermanentTextError,
+    TextSendError,
+    encoding_and_segments,
+    get_text_backend,
+)
+from notifications.textnumbers import text_number_block, text_status_callback
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +130,8 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
         # Every try ended without an outcome (the worker died, a time limit struck): a
         # message that kills its worker must not come back for ever.
         return _fail(delivery, f"gave up after {MAX_ATTEMPTS} attempts", now)
+    if delivery.channel == Delivery.Channel.TEXT:
+        return _send_text(delivery, now)
     try:
         reason = _no_longer_needed(delivery, now)
         if reason:
@@ -150,6 +160,46 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
     except (smtplib.SMTPException, OSError) as exc:
         return _defer(delivery, type(exc).__name__, now)
     _mark_sent(delivery, now)
+    return Delivery.Status.SENT
+
+
+def _send_text(delivery: Delivery, now: datetime) -> str:
+    """`delivery_send` for a text: still needed? (notifications.kinds.text_no_longer_needed),
+    its words (notifications.texts), the provider (notifications.sms, SMS_URL). A transient
+    error defers it with the e-mails' backoff; a permanent one fails it, raises the
+    delivery-failure alert and stops texts to that number (TextNumberBlock) until the
+    patient's number changes."""
+    try:
+        reason = text_no_longer_needed(delivery, now)
+        if reason:
+            _mark(delivery, Delivery.Status.SKIPPED, skip_reason=reason)
+            return Delivery.Status.SKIPPED
+        body = build_text(delivery)
+    except Exception as exc:
+        logger.exception("Delivery %s could not be prepared", delivery.id)
+        return _fail(delivery, f"could not prepare: {type(exc).__name__}", now)
+    text = OutgoingText(to=delivery.to_phone, body=body, status_callback=text_status_callback())
+    try:
+        sent = get_text_backend().send(text)
+    except PermanentTextError as exc:
+        text_number_block(
+            number=delivery.to_phone,
+            reason=TextNumberBlock.Reason.FAILED,
+            error_code=exc.code,
+            now=now,
+        )
+        return _fail(delivery, exc.reason, now)
+    except TextSendError as exc:
+        return _defer(delivery, exc.reason, now)
+    encoding, segments = encoding_and_segments(body)
+    _mark_sent(
+        delivery,
+        now,
+        provider_id=sent.provider_id[:64],
+        provider_status=sent.status[:20],
+        encoding=encoding,
+        segments=segments,
+    )
     return Delivery.Status.SENT
 
 
@@ -192,18 +242,19 @@ def _mark(delivery: Delivery, status: str, **fields) -> None:
 MARK_SENT_PAUSES = (0.5, 1, 2, 4, 8)
 
 
-def _mark_sent(delivery: Delivery, now: datetime) -> None:
-    """Record the send, riding out a short database outage: the mail server has the message,
-    and a row left `sending` would be sent again once its claim expires."""
+def _mark_sent(delivery: Delivery, now: datetime, **fields) -> None:
+    """Record the send, riding out a short database outage: the mail server (or the text
+    provider) has the message, and a row left `sending` would be sent again once its claim
+    expires."""
     for pause in MARK_SENT_PAUSES:
         try:
-            _mark(delivery, Delivery.Status.SENT, sent_at=now)
+            _mark(delivery, Delivery.Status.SENT, sent_at=now, **fields)
             return
         except (OperationalError, InterfaceError):
             logger.warning("Delivery %s sent; database unavailable to record it", delivery.id)
             connection.close()  # the next try connects again
             sleep(pause)
-    _mark(delivery, Delivery.Status.SENT, sent_at=now)
+    _mark(delivery, Delivery.Status.SENT, sent_at=now, **fields)
 
 
 def _defer(delivery: Delivery, error: str, now: datetime) -> str:
@@ -217,6 +268,13 @@ def _defer(delivery: Delivery, error: str, now: datetime) -> str:
     return DEFERRED
 
 
+def _failure_words(delivery: Delivery, error: str) -> str:
+    kind = delivery.get_kind_display().lower()
+    if delivery.channel == Delivery.Channel.TEXT:
+        return f"A {kind} text could not be delivered ({error}); check the patient's mobile number."
+    return f"A {kind} e-mail could not be delivered ({error}); check the patient's e-mail address."
+
+
 def _fail(delivery: Delivery, error: str, now: datetime) -> str:
     _mark(delivery, Delivery.Status.FAILED, last_error=error[:300])
     if delivery.patient is not None and not kind_of(delivery).to_staff:
@@ -224,8 +282,7 @@ def _fail(delivery: Delivery, error: str, now: datetime) -> str:
             Alert.Kind.DELIVERY_FAILURE,
             Alert.Priority.ROUTINE,
             f"delivery:{delivery.id}",
-            f"A {delivery.get_kind_display().lower()} e-mail could not be delivered "
-            f"({error}); check the patient's e-mail address.",
+            _failure_words(delivery, error),
         )
         alert_raise(patient=delivery.patient, draft=draft, now=now)
     logger.warning("Delivery %s failed: %s", delivery.id, error)

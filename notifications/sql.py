@@ -64,7 +64,7 @@ INSTRUMENT_FLAGS = {"phq9": "has_depression", "gad7": "has_anxiety", "pcl5": "ha
 
 # Who may have the daily check-in reminder due, with what the rules need (Candidate's
 # fields, in order): of the patients of the zones with a window (`zone`, one row per zone,
-# from arrays) who take reminder e-mails and are not paused on their local day (and, if
+# from arrays) who take reminder e-mails or texts and are not paused on their local day (and, if
 # given, are among the patients listed), those whose chosen time is in the window, or, after
 # a stall, earlier that day back to the last tick (`look_back`: a reminder too late, recorded
 # as skipped), or whose session may move it there;
@@ -94,7 +94,7 @@ JOIN zone z ON z.tz = p.tz
 JOIN notifications_reminderpreference r ON r.patient_id = p.id
 JOIN care_user u ON u.id = p.user_id AND u.is_active
 LEFT JOIN LATERAL (
-    SELECT d.due_at FROM notifications_delivery d
+    SELECT DISTINCT d.due_at FROM notifications_delivery d
     WHERE d.patient_id = p.id AND d.kind = 'checkin_due' AND d.status = 'sent'
     ORDER BY d.due_at DESC OFFSET 2 LIMIT 1
 ) t ON true
@@ -103,7 +103,7 @@ LEFT JOIN LATERAL (
     WHERE s.patient_id = p.id AND s.status IN ('scheduled', 'completed')
         AND s.scheduled_at >= z.day_starts_at AND s.scheduled_at < z.day_ends_at
 ) s ON true
-WHERE p.status = 'active' AND r.email_enabled
+WHERE p.status = 'active' AND (r.email_enabled OR r.text_kinds <> '[]'::jsonb)
     AND (r.paused_until IS NULL OR r.paused_until < z.today)
     AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
     AND (r.checkin_time BETWEEN z.look_back AND z.latest OR p.id IN (
@@ -151,7 +151,7 @@ CROSS JOIN LATERAL (VALUES
     ('gad7', p.has_anxiety, z.gad7_recent),
     ('pcl5', p.has_ptsd, z.pcl5_recent)
 ) AS i (code, by_condition, recent_from)
-WHERE p.status = 'active' AND r.email_enabled
+WHERE p.status = 'active' AND (r.email_enabled OR r.text_kinds <> '[]'::jsonb)
     AND (r.paused_until IS NULL OR r.paused_until < z.today)
     AND (%b::bigint[] IS NULL OR p.id = ANY(%b::bigint[]))
     AND p.treatment_phase = 'maintenance' AND r.checkin_time BETWEEN z.earliest AND z.latest

@@ -3,6 +3,7 @@
 import uuid
 import zoneinfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
@@ -14,7 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
+from care.accounts.services import patient_contact_update
 from care.audit.services import audit_view
 from care.common.access import get_membership_for_user, get_own_patient_for_user
 from care.domain.clock import local_date
@@ -38,12 +43,16 @@ from notifications.preferences import (
     reminder_preference_for,
     reminder_preference_update,
     reminder_unsubscribe,
+    text_number_state,
 )
 from notifications.readiness_link import (
     ReadinessLinkInvalid,
     readiness_link_delivery,
     readiness_link_use,
 )
+from notifications.sms import get_text_backend
+from notifications.textreplies import text_reply_receive, text_status_receive
+from notifications.texts import read_text_link_code
 
 OUTBOX_PAGE_SIZE = 20
 
@@ -86,17 +95,27 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
     """The patient's reminder settings: e-mails on or off, time, quiet hours, pause, kinds."""
     patient = get_own_patient_for_user(request.user)
     preference = reminder_preference_for(patient)
+    text_state = text_number_state(patient)
     form = ReminderPreferenceForm(
-        request.POST or None, instance=preference, today=local_date(timezone.now(), patient.tz)
+        request.POST or None,
+        instance=preference,
+        today=local_date(timezone.now(), patient.tz),
+        text_state=text_state,
     )
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        if form.consent_given():
+            patient_contact_update(patient=patient, contact={"may_text": True})
         reminder_preference_update(
-            preference=preference, values=values, unsubscribed=form.unsubscribed()
+            preference=preference,
+            values=values,
+            unsubscribed=form.unsubscribed(),
+            text_kinds=form.chosen_text_kinds(),
         )
         messages.success(request, _("Reminder settings saved."))
         return redirect("notifications:settings")
-    return render(request, "notifications/settings.html", {"form": form, "patient": patient})
+    context = {"form": form, "patient": patient, "text_state": text_state}
+    return render(request, "notifications/settings.html", context)
 
 
 CHECKIN_LINK_SESSION_KEY = "checkin_link_delivery"
@@ -205,3 +224,95 @@ def readiness_link_form(request: HttpRequest) -> HttpResponse:
     # Not signed in: times in the patient's own zone, as their pages show them.
     with timezone.override(zoneinfo.ZoneInfo(patient.tz)):
         return render(request, "care/readiness_form.html", context)
+
+
+@login_not_required
+@never_cache
+def text_link(request: HttpRequest, code: str) -> HttpResponse:
+    """The short link of a text reminder (notifications.texts): what the e-mail's link
+    opens. The check-in and the readiness check open once without signing in (the same
+    single-use rules, on the text's own delivery row); the rest after signing in."""
+    try:
+        delivery_id = read_text_link_code(code)
+    except signing.BadSignature:
+        return render(request, "notifications/checkin_link_invalid.html", status=410)
+    delivery = (
+        Delivery.objects.filter(id=delivery_id, channel=Delivery.Channel.TEXT)
+        .only("id", "kind", "session_id", "thread_id", "patient_id")
+        .first()
+    )
+    if delivery is None:
+        return render(request, "notifications/checkin_link_invalid.html", status=410)
+    if delivery.kind == Delivery.Kind.CHECKIN:
+        request.session[CHECKIN_LINK_SESSION_KEY] = delivery.id
+        return redirect("notifications:checkin-link-form")
+    if delivery.kind == Delivery.Kind.SESSION:
+        request.session[READINESS_LINK_SESSION_KEY] = delivery.id
+        return redirect("notifications:ready-link-form")
+    if delivery.kind == Delivery.Kind.INTEGRATION and delivery.session_id is not None:
+        return redirect("care:my-session-reflection", delivery.session_id)
+    if delivery.kind == Delivery.Kind.MESSAGE and delivery.thread_id is not None:
+        thread = delivery.thread
+        if thread is not None:
+            return redirect("care:my-message-thread", thread.public_id)
+    return redirect("care:me")
+
+
+def _text_provider_token() -> str | None:
+    """The auth token the provider signs its webhook requests with (Twilio's), None when
+    texts go through no provider (the file or test backends)."""
+    backend = get_text_backend()
+    return getattr(backend, "auth_token", None)
+
+
+def _verified_text_webhook(request: HttpRequest) -> HttpResponse | None:
+    """None if the request is the provider's (its signature over our URL and the form
+    verifies), else the answer to give: 404 without a provider, 403 (audited) otherwise."""
+    token = _text_provider_token()
+    if token is None:
+        raise Http404
+    url = settings.SITE_URL + request.get_full_path()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if RequestValidator(token).validate(url, request.POST.dict(), signature):
+        return None
+    audit_view(request, action=AuditEvent.Action.DENIED, what=AuditEvent.What.TEXT_WEBHOOK)
+    return HttpResponse("Signature did not verify.", status=403, content_type="text/plain")
+
+
+@login_not_required
+@csrf_exempt  # the provider signs its requests instead (X-Twilio-Signature)
+@require_POST
+def text_status_webhook(request: HttpRequest) -> HttpResponse:
+    """The provider's report of a text's fate (Twilio's status callback)."""
+    refused = _verified_text_webhook(request)
+    if refused is not None:
+        return refused
+    code_text = request.POST.get("ErrorCode", "")
+    text_status_receive(
+        provider_id=request.POST.get("MessageSid", "")[:64],
+        status=request.POST.get("MessageStatus", ""),
+        error_code=int(code_text) if code_text.isdigit() else None,
+        now=timezone.now(),
+    )
+    return HttpResponse(status=204)
+
+
+@login_not_required
+@csrf_exempt  # the provider signs its requests instead (X-Twilio-Signature)
+@require_POST
+def text_inbound_webhook(request: HttpRequest) -> HttpResponse:
+    """A text sent to our number (Twilio's incoming-message webhook): answered in TwiML."""
+    refused = _verified_text_webhook(request)
+    if refused is not None:
+        return refused
+    sid = request.POST.get("MessageSid", "")[:64]
+    number = request.POST.get("From", "")[:16]
+    answer = ""
+    if sid and number:
+        answer = text_reply_receive(
+            provider_id=sid, number=number, body=request.POST.get("Body", ""), now=timezone.now()
+        )
+    twiml = MessagingResponse()
+    if answer:
+        twiml.message(answer)
+    return HttpResponse(str(twiml), content_type="text/xml")

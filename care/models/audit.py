@@ -112,6 +112,8 @@ class AuditEvent(models.Model):
         READINESS = "readiness", _("Readiness check")
         REFLECTION = "reflection", _("Reflection after a session")
         MOVE_REQUEST = "move_request", _("Request to move a session")
+        # The text-message provider's webhook: a request whose signature did not verify.
+        TEXT_WEBHOOK = "text_webhook", _("Text-message webhook")
 
     class Channel(models.TextChoices):
         PAGE = "page", _("Web page")

@@ -1,15 +1,18 @@
 """New delivery rows: inserted once per due item (the unique key makes a second try a no-op)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import partial
 from itertools import batched
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Q, Subquery
 
 from notifications import sending
-from notifications.models import Delivery
+from notifications.models import Delivery, ReminderPreference, TextNumberBlock
+from notifications.preferences import NO_CONSENT, NO_MOBILE, TEXTS_OK
+from notifications.schedule import text_send_at
 from notifications.sql import binding_cursor
 
 # Rows per statement when looking up which are taken already.
@@ -32,6 +35,11 @@ class NewDelivery(NamedTuple):
     day: date | None = None
     # The message thread a message notice is about.
     thread_id: int | None = None
+    # E-mail (to `to_email`) or text (to `to_phone`); a text due outside its hours waits
+    # for them (`next_attempt_at`: the sender does not claim it before; the sweeper sends it).
+    channel: str = "email"
+    to_phone: str = ""
+    next_attempt_at: datetime | None = None
     # A reminder the rules skip is a row too (status skipped, with the reason), never sent.
     status: str = Delivery.Status.PENDING
     skip_reason: str = ""
@@ -66,6 +74,7 @@ def _insert_in_transaction(rows: list[NewDelivery], taken_known: bool, if_missin
         for chunk in map(list, batched(rows, INSERT_BATCH)):
             if not taken_known:
                 chunk = _not_taken(chunk)
+            chunk = _with_texts(chunk)
             if chunk:
                 inserted += _insert_new(chunk, if_missing=if_missing)
         for delivery_ids in map(list, batched(sorted(inserted), settings.DELIVERY_SEND_CHUNK)):
@@ -93,6 +102,116 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
     ]
 
 
+# The kinds a patient may take by text (notifications.texts.TEXT_KINDS, which imports the
+# text layer: kept apart here so that making rows needs none of it).
+TEXT_KINDS = frozenset(
+    {
+        Delivery.Kind.CHECKIN,
+        Delivery.Kind.QUESTIONNAIRE,
+        Delivery.Kind.SESSION,
+        Delivery.Kind.MESSAGE,
+        Delivery.Kind.INTEGRATION,
+    }
+)
+# Skips of the e-mail that say nothing of a text of the same reminder.
+EMAIL_ONLY_SKIPS = frozenset({Delivery.SkipReason.UNSUBSCRIBED, Delivery.SkipReason.EMAIL_OFF})
+STATE_SKIPS = {
+    NO_MOBILE: Delivery.SkipReason.NO_TEXT_CONSENT,
+    NO_CONSENT: Delivery.SkipReason.NO_TEXT_CONSENT,
+    TextNumberBlock.Reason.STOP: Delivery.SkipReason.TEXT_STOPPED,
+    TextNumberBlock.Reason.FAILED: Delivery.SkipReason.TEXT_STOPPED,
+}
+
+
+class TextFacts(NamedTuple):
+    """What deciding a patient's texts needs (one read for a batch of rows)."""
+
+    email_enabled: bool
+    text_kinds: list[str]
+    tz: str
+    quiet_start: time
+    quiet_end: time
+    phone: str
+    state: str  # notifications.preferences.text_number_state
+
+
+def _text_facts(patient_ids: set[int]) -> dict[int, TextFacts]:
+    """Of these patients, those who take some reminders by text or none by e-mail."""
+    blocked = TextNumberBlock.objects.filter(number=OuterRef("patient__phone_mobile"))
+    found = (
+        ReminderPreference.objects.filter(patient_id__in=patient_ids)
+        .filter(Q(email_enabled=False) | ~Q(text_kinds=[]))
+        .annotate(block=Subquery(blocked.values("reason")[:1]))
+        .values_list(
+            "patient_id",
+            "email_enabled",
+            "text_kinds",
+            "patient__tz",
+            "quiet_start",
+            "quiet_end",
+            "patient__phone_mobile",
+            "patient__may_text",
+            "block",
+        )
+    )
+    facts = {}
+    for pk, email, kinds, tz, start, end, phone, may_text, block in found:
+        phone = str(phone or "")
+        state = NO_MOBILE if not phone else NO_CONSENT if not may_text else block or TEXTS_OK
+        facts[pk] = TextFacts(email, list(kinds), tz, start, end, phone, state)
+    return facts
+
+
+def _with_texts(rows: list[NewDelivery]) -> list[NewDelivery]:
+    """The rows with, beside each patient reminder of a kind the patient takes by text, its
+    text (a row of its own, channel "text"); the e-mail of a patient who takes none is
+    recorded skipped, "e-mails off". One read, only when some row is a patient's reminder."""
+    ids = {r.patient_id for r in rows if r.kind in TEXT_KINDS and r.recipient_id is None}
+    ids.discard(None)
+    facts = _text_facts(ids) if ids else {}  # type: ignore[arg-type]  # None discarded
+    if not facts:
+        return rows
+    out = []
+    for row in rows:
+        patient = facts.get(row.patient_id) if row.kind in TEXT_KINDS else None  # type: ignore[arg-type]
+        if patient is None or row.recipient_id is not None:
+            out.append(row)
+            continue
+        if patient.email_enabled or row.status == Delivery.Status.SKIPPED:
+            out.append(row)
+        else:
+            out.append(row._replace(status=Delivery.Status.SKIPPED, skip_reason="email_off"))
+        if row.kind in patient.text_kinds:
+            out.append(_text_row(row, patient))
+    return out
+
+
+def _text_row(row: NewDelivery, patient: TextFacts) -> NewDelivery:
+    """The text of a reminder: skipped as its e-mail is (unless for e-mail reasons), or
+    when the number cannot take texts, or when no moment in the text hours is left for it;
+    else due when its e-mail is, or waiting for the text hours (`next_attempt_at`)."""
+    text = row._replace(channel="text", to_email="", to_phone=patient.phone)
+    if row.status == Delivery.Status.SKIPPED and row.skip_reason not in EMAIL_ONLY_SKIPS:
+        return text
+    skipped = partial(text._replace, status=Delivery.Status.SKIPPED)
+    if patient.state != TEXTS_OK:
+        return skipped(skip_reason=str(STATE_SKIPS[patient.state]))
+    at = text_send_at(
+        kind=row.kind,
+        due=row.due_at,
+        tz=patient.tz,
+        quiet_start=patient.quiet_start,
+        quiet_end=patient.quiet_end,
+    )
+    if at is None:
+        return skipped(skip_reason=str(Delivery.SkipReason.TEXT_HOURS))
+    return text._replace(
+        status=Delivery.Status.PENDING,
+        skip_reason="",
+        next_attempt_at=None if at == row.due_at else at,
+    )
+
+
 # One statement per kind in a batch on PostgreSQL: the values travel as a few arrays, in
 # binary (%b), and the new ids come back. created_at is the column's default, the
 # database's clock (never the inserting worker's: the sweeper reads it by that clock).
@@ -101,15 +220,17 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
 INSERT_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-         day, thread_id, status, skip_reason, attempts, last_error)
+         day, thread_id, channel, to_phone, next_attempt_at, status, skip_reason, attempts,
+         last_error)
     SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-        day, thread_id, %b, '', 0, ''
+        day, thread_id, channel, to_phone, next_attempt_at, %b, '', 0, ''
     FROM unnest(
         %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
-        %b::bigint[], %b::bigint[], %b::date[], %b::bigint[]
+        %b::bigint[], %b::bigint[], %b::date[], %b::bigint[], %b::varchar[], %b::varchar[],
+        %b::timestamptz[]
     ) AS new (
         subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id, day,
-        thread_id
+        thread_id, channel, to_phone, next_attempt_at
     )
 """
 
@@ -126,15 +247,17 @@ INSERT_MISSING = INSERT_NEW + " ON CONFLICT DO NOTHING RETURNING id"
 INSERT_SKIPPED_NEW = """
     INSERT INTO notifications_delivery
         (kind, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-         day, thread_id, status, skip_reason, attempts, last_error)
+         day, thread_id, channel, to_phone, next_attempt_at, status, skip_reason, attempts,
+         last_error)
     SELECT %b, subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id,
-        day, thread_id, %b, skip_reason, 0, ''
+        day, thread_id, channel, to_phone, next_attempt_at, %b, skip_reason, 0, ''
     FROM unnest(
         %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[],
-        %b::bigint[], %b::bigint[], %b::date[], %b::bigint[], %b::varchar[]
+        %b::bigint[], %b::bigint[], %b::date[], %b::bigint[], %b::varchar[], %b::varchar[],
+        %b::timestamptz[], %b::varchar[]
     ) AS new (
         subject_key, due_at, to_email, patient_id, alert_id, session_id, recipient_id, day,
-        thread_id, skip_reason
+        thread_id, channel, to_phone, next_attempt_at, skip_reason
     )
 """
 

@@ -48,16 +48,26 @@ def _session_delivery(
     )
 
 
+def _takes_reminders() -> Q:
+    """The session's patient takes reminder e-mails, or some reminders by text."""
+    return Q(patient__reminder_preference__email_enabled=True) | ~Q(
+        patient__reminder_preference__text_kinds=[]
+    )
+
+
 def _remindable_sessions(*, now: datetime, until: datetime):
     """Booked sessions in (now, until] of active patients who take reminder e-mails."""
-    return TreatmentSession.objects.filter(
-        status=TreatmentSession.Status.SCHEDULED,
-        scheduled_at__gt=now,
-        scheduled_at__lte=until,
-        patient__status=Patient.Status.ACTIVE,
-        patient__user__is_active=True,
-        patient__reminder_preference__email_enabled=True,
-    ).select_related("patient__user", "patient__reminder_preference")
+    return (
+        TreatmentSession.objects.filter(
+            status=TreatmentSession.Status.SCHEDULED,
+            scheduled_at__gt=now,
+            scheduled_at__lte=until,
+            patient__status=Patient.Status.ACTIVE,
+            patient__user__is_active=True,
+        )
+        .filter(_takes_reminders())
+        .select_related("patient__user", "patient__reminder_preference")
+    )
 
 
 SESSION_AHEAD = timedelta(days=2)
@@ -97,10 +107,10 @@ def _dispatch_sessions(*, now: datetime, until: datetime):
     awaiting their reflection prompt (of active patients, whatever their e-mail settings:
     a prompt they do not take is recorded skipped, once per session)."""
     booked = Q(
+        _takes_reminders(),
         status=TreatmentSession.Status.SCHEDULED,
         scheduled_at__gt=now,
         scheduled_at__lte=until,
-        patient__reminder_preference__email_enabled=True,
     )
     return TreatmentSession.objects.filter(
         booked | _held_awaiting_prompt(now=now),

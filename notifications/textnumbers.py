@@ -1,0 +1,41 @@
+"""Phone numbers texts may not go to (TextNumberBlock): stopped by the patient's STOP, or
+refused for good by the provider; and the address the provider reports a text's fate to."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+
+from notifications.models import TextNumberBlock
+
+
+def text_number_block(
+    *, number: str, reason: str, now: datetime, error_code: int | None = None
+) -> bool:
+    """Stop texts to `number` (E.164). A STOP block replaces a failure block (the number
+    works: it wrote to us), a failure block never replaces a STOP one. Returns whether the
+    number was free of blocks before."""
+    if not number:
+        return False
+    block = TextNumberBlock.objects.filter(number=number).first()
+    if block is None:
+        _, created = TextNumberBlock.objects.get_or_create(
+            number=number, defaults={"reason": reason, "error_code": error_code, "since": now}
+        )
+        return created
+    if reason == TextNumberBlock.Reason.STOP and block.reason != reason:
+        TextNumberBlock.objects.filter(pk=block.pk).update(
+            reason=reason, error_code=None, since=now
+        )
+    return False
+
+
+def text_number_unblock(*, number: str) -> bool:
+    """Texts to `number` again (START); returns whether it was blocked."""
+    deleted, _ = TextNumberBlock.objects.filter(number=number).delete()
+    return bool(deleted)
+
+
+def text_status_callback() -> str:
+    """The webhook the provider reports each text's status to (notifications.views)."""
+    return settings.SITE_URL + reverse("notifications:text-status")
