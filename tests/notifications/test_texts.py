@@ -1,0 +1,344 @@
+"""Reminders by text message: the patient's choice, the rows the dispatcher makes beside the
+e-mails, the text hours, the words (one GSM-7 segment, nothing revealing), the short
+single-use link, sending through the provider layer, and what a failure does."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from django.core import signing
+from django.test import override_settings
+from django.urls import reverse
+
+from care.models import Alert, TreatmentSession
+from notifications.dispatch.patients import checkin_reminders_dispatch
+from notifications.dispatch.sessions import booked_session_reminders_dispatch
+from notifications.models import Delivery, ReminderPreference, TextNumberBlock
+from notifications.schedule import text_send_at
+from notifications.sending import delivery_send
+from notifications.sms import backends as sms_backends
+from notifications.sms import encoding_and_segments
+from notifications.sms.backends import PermanentTextError, TransientTextError
+from notifications.texts import read_text_link_code, text_body, text_link_code
+from tests.factories import PatientFactory
+from tests.notifications.test_email_privacy import FORBIDDEN
+
+pytestmark = pytest.mark.django_db
+
+NINE_NY = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)  # 09:00 in New York (EDT)
+MOBILE = "+12125550142"
+
+
+@pytest.fixture
+def outbox():
+    sms_backends.outbox.clear()
+    yield sms_backends.outbox
+    sms_backends.outbox.clear()
+
+
+@pytest.fixture
+def texter(clinic):
+    clinic.name = "Riverside Ketamine Wellness Clinic"  # the clinic's name reveals the care
+    clinic.email_sender_name = "Riverside Team"
+    clinic.save()
+    patient = PatientFactory(
+        clinic=clinic,
+        tz="America/New_York",
+        preferred_name="Jo",
+        has_depression=True,
+        phone_mobile=MOBILE,
+        may_text=True,
+    )
+    ReminderPreference.objects.create(
+        patient=patient, checkin_time=time(9, 0), text_kinds=["checkin_due"]
+    )
+    return patient
+
+
+def _rows(patient):
+    return {d.channel: d for d in Delivery.objects.filter(patient=patient)}
+
+
+# The dispatcher: a text beside the e-mail, each on its own row.
+
+
+def test_a_patient_who_takes_texts_gets_a_text_row_beside_the_email(texter):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=2))
+
+    rows = _rows(texter)
+    assert set(rows) == {"email", "text"}
+    text = rows["text"]
+    assert (text.status, text.to_phone, text.to_email, text.due_at) == (
+        "pending",
+        MOBILE,
+        "",
+        NINE_NY,
+    )
+    assert text.next_attempt_at is None
+    assert Delivery.objects.count() == 2  # once, however often the dispatcher runs
+
+
+def test_with_emails_off_the_email_is_recorded_skipped_and_the_text_goes(texter):
+    ReminderPreference.objects.filter(patient=texter).update(email_enabled=False)
+
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+
+    rows = _rows(texter)
+    assert (rows["email"].status, rows["email"].skip_reason) == ("skipped", "email_off")
+    assert rows["text"].status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"may_text": False}, "no_text_consent"),
+        ({"phone_mobile": ""}, "no_text_consent"),
+    ],
+)
+def test_no_consent_or_no_mobile_records_the_text_skipped(texter, change, reason):
+    for name, value in change.items():
+        setattr(texter, name, value)
+    texter.save()
+
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+
+    rows = _rows(texter)
+    assert rows["email"].status == "pending"
+    assert (rows["text"].status, rows["text"].skip_reason) == ("skipped", reason)
+
+
+def test_a_stopped_number_records_the_text_skipped(texter):
+    TextNumberBlock.objects.create(number=MOBILE, reason="stop", since=NINE_NY)
+
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+
+    assert _rows(texter)["text"].skip_reason == "text_stopped"
+
+
+def test_an_early_reminder_waits_for_eight_oclock_for_its_text(texter):
+    ReminderPreference.objects.filter(patient=texter).update(
+        checkin_time=time(7, 0), quiet_end=time(6, 0)
+    )
+    seven = NINE_NY - timedelta(hours=2)
+
+    checkin_reminders_dispatch(now=seven + timedelta(minutes=1))
+
+    rows = _rows(texter)
+    assert rows["email"].status == "pending"
+    assert rows["text"].status == "pending"
+    assert rows["text"].next_attempt_at == seven + timedelta(hours=1)
+    # Not claimed before then: the sweeper sends it once its time has come.
+    assert delivery_send(delivery_id=rows["text"].id, now=seven) == "not claimed"
+
+
+def test_the_session_reminder_is_texted_when_chosen(texter, clinician):
+    ReminderPreference.objects.filter(patient=texter).update(text_kinds=["session_tomorrow"])
+    TreatmentSession.objects.create(
+        patient=texter, scheduled_at=NINE_NY + timedelta(days=1, hours=1), route="iv"
+    )
+
+    booked_session_reminders_dispatch(now=NINE_NY + timedelta(hours=1))
+
+    kinds = set(Delivery.objects.filter(patient=texter).values_list("kind", "channel"))
+    assert ("session_tomorrow", "text") in kinds
+    assert ("session_tomorrow", "email") in kinds
+
+
+# Text hours (08:00-21:00 in the patient's zone, and the quiet hours), DST-exact.
+
+
+@pytest.mark.parametrize(
+    ("kind", "due_local", "quiet", "expected_local"),
+    [
+        ("checkin_due", "2026-05-04 09:00", (time(22), time(8)), "2026-05-04 09:00"),
+        ("checkin_due", "2026-05-04 07:00", (time(22), time(6)), "2026-05-04 08:00"),
+        ("checkin_due", "2026-05-04 07:00", (time(22), time(9)), "2026-05-04 09:00"),
+        ("checkin_due", "2026-05-04 21:30", (time(23), time(6)), None),
+        ("message", "2026-05-04 21:30", (time(23), time(6)), "2026-05-05 08:00"),
+        ("message", "2026-05-04 20:59", (time(20, 30), time(8)), "2026-05-05 08:00"),
+        ("integration_prompt", "2026-05-04 02:00", (time(0), time(0)), "2026-05-04 08:00"),
+        # The clocks go forward at 02:00 on 8 March 2026 in New York: 08:00 is still 08:00.
+        ("checkin_due", "2026-03-08 07:00", (time(22), time(6)), "2026-03-08 08:00"),
+        # ... and back on 1 November: a quiet end at 01:30 happens twice; 08:00 once.
+        ("message", "2026-11-01 01:10", (time(23), time(1, 30)), "2026-11-01 08:00"),
+    ],
+)
+def test_texts_go_only_between_eight_and_nine_and_outside_quiet_hours(
+    kind, due_local, quiet, expected_local
+):
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("America/New_York")
+    due = datetime.fromisoformat(due_local).replace(tzinfo=zone)
+
+    at = text_send_at(kind=kind, due=due, tz="America/New_York", quiet_start=quiet[0], quiet_end=quiet[1])
+
+    if expected_local is None:
+        assert at is None
+    else:
+        assert at.astimezone(zone).strftime("%Y-%m-%d %H:%M") == expected_local
+
+
+# The words and the link.
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["checkin_due", "questionnaire_due", "session_tomorrow", "message", "integration_prompt"],
+)
+@pytest.mark.parametrize(
+    "sender",
+    ["Riverside Team", "Clínica Señora Ñúñez del Río Mental Health and Wellbeing Team Øresund"],
+)
+def test_every_text_kind_is_one_gsm7_segment_with_no_health_word(texter, kind, sender):
+    texter.clinic.email_sender_name = sender
+    texter.clinic.save()
+    session = TreatmentSession.objects.create(
+        patient=texter, scheduled_at=NINE_NY + timedelta(days=1), route="iv"
+    )
+    delivery = Delivery.objects.create(
+        kind=kind,
+        subject_key=f"test:{kind}",
+        due_at=NINE_NY,
+        patient=texter,
+        session=session,
+        channel="text",
+        to_phone=MOBILE,
+    )
+
+    body = text_body(delivery, session=session)
+
+    assert encoding_and_segments(body) == ("GSM-7", 1), body
+    assert len(body) <= 160
+    assert body.endswith("Reply STOP to end texts")
+    assert f"/t/{text_link_code(delivery_id=delivery.id)}/" in body
+    lowered = body.lower()
+    assert not [word for word in FORBIDDEN if word in lowered], body
+    assert "jo" not in lowered.split()  # no first name on a lock screen
+
+
+def test_the_link_code_names_its_delivery_and_refuses_any_other():
+    code = text_link_code(delivery_id=12345)
+
+    assert read_text_link_code(code) == 12345
+    for bad in (code[:-1] + ("a" if code[-1] != "a" else "b"), "9ix-" + code.split("-")[1], "x", ""):
+        with pytest.raises(signing.BadSignature):
+            read_text_link_code(bad)
+
+
+def test_the_texts_link_opens_todays_checkin_once(client, texter, outbox):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    url = reverse("notifications:text-link", args=[text_link_code(delivery_id=text.id)])
+
+    import time_machine
+
+    with time_machine.travel(NINE_NY + timedelta(minutes=5), tick=False):
+        opened = client.get(url)
+        assert opened.status_code == 302
+        form = client.get(opened["Location"])
+        assert form.status_code == 200
+        saved = client.post(
+            opened["Location"],
+            {"mood": "6", "anxiety": "3", "sleep_hours": "7", "self_harm": "no"},
+        )
+        again = client.get(client.get(url)["Location"])
+
+    assert saved.status_code == 200, saved.content[:500]
+    text.refresh_from_db()
+    assert text.link_used_at is not None
+    assert again.status_code == 410
+
+
+# Sending.
+
+
+def test_a_text_is_sent_through_the_backend_and_recorded(texter, outbox):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+
+    assert delivery_send(delivery_id=text.id, now=NINE_NY + timedelta(minutes=1)) == "sent"
+
+    [sent] = outbox
+    assert sent.to == MOBILE
+    assert "Reply STOP" in sent.body
+    assert sent.status_callback.endswith(reverse("notifications:text-status"))
+    text.refresh_from_db()
+    assert (text.status, text.encoding, text.segments) == ("sent", "GSM-7", 1)
+    assert text.provider_id
+
+
+class _Refusing:
+    def __init__(self, error):
+        self.error = error
+
+    def send(self, text):
+        raise self.error
+
+
+def test_a_permanent_refusal_fails_the_text_alerts_and_stops_the_number(
+    texter, monkeypatch
+):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    error = PermanentTextError("permanent: twilio 21211 invalid number", code=21211)
+    monkeypatch.setattr("notifications.sending.get_text_backend", lambda: _Refusing(error))
+
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "failed"
+
+    text.refresh_from_db()
+    assert text.last_error == "permanent: twilio 21211 invalid number"
+    alert = Alert.objects.get(patient=texter, kind="delivery_failure")
+    assert "text could not be delivered" in alert.summary
+    assert "mobile number" in alert.summary
+    block = TextNumberBlock.objects.get(number=MOBILE)
+    assert (block.reason, block.error_code) == ("failed", 21211)
+    # The next day's text is recorded skipped; the e-mail still goes.
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(days=1, minutes=1))
+    tomorrow = Delivery.objects.filter(patient=texter, day=date(2026, 5, 5))
+    assert {(d.channel, d.status) for d in tomorrow} == {("email", "pending"), ("text", "skipped")}
+
+
+def test_a_transient_refusal_defers_the_text_with_the_backoff(texter, monkeypatch):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    error = TransientTextError("transient: twilio 429 too many requests", code=20429)
+    monkeypatch.setattr("notifications.sending.get_text_backend", lambda: _Refusing(error))
+
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "deferred"
+
+    text.refresh_from_db()
+    assert (text.status, text.attempts) == ("pending", 1)
+    assert text.next_attempt_at is not None
+    assert not TextNumberBlock.objects.exists()
+
+
+def test_a_text_whose_number_changed_meanwhile_is_skipped(texter, outbox):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    texter.phone_mobile = "+12125550199"
+    texter.save()
+
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "skipped"
+    text.refresh_from_db()
+    assert text.skip_reason == "no_text_consent"
+    assert outbox == []
+
+
+def test_a_text_deferred_past_nine_in_the_evening_is_skipped(texter, outbox):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+
+    late = NINE_NY + timedelta(hours=12, minutes=5)  # 21:05 in New York
+    assert delivery_send(delivery_id=text.id, now=late) == "skipped"
+    text.refresh_from_db()
+    assert text.skip_reason == "text_hours"
+
+
+@override_settings(SMS_URL="locmem://")
+def test_the_email_of_the_same_reminder_is_unchanged(texter, mailoutbox, outbox):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    email = _rows(texter)["email"]
+
+    assert delivery_send(delivery_id=email.id, now=NINE_NY) == "sent"
+    assert len(mailoutbox) == 1 and outbox == []
