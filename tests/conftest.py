@@ -13,6 +13,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "012345678
 # Mail stays in memory (Django's test outbox; worker processes started by tests drop it):
 # with debug off, mail to files or the console is refused unless DEMO_MODE says "demo".
 os.environ["EMAIL_URL"] = "memorymail://"
+# Text messages too (notifications.sms.backends.outbox, emptied before each test).
+os.environ["SMS_URL"] = "locmem://"
 os.environ["DEMO_MODE"] = "false"
 # Authenticator secrets are encrypted at rest (a Fernet key: 32 url-safe base64 bytes).
 os.environ.setdefault("MFA_ENCRYPTION_KEYS", "dGVzdHMtb25seS1tZmEtZW5jcnlwdGlvbi1rZXktMDA=")
@@ -115,6 +117,21 @@ def _no_broker_publishing(request, monkeypatch):
 
         monkeypatch.setattr("care.common.taskqueue.enqueue", record)
     return enqueued
+
+
+@pytest.fixture(autouse=True)
+def _sms_outbox():
+    """The in-memory backend's texts (SMS_URL=locmem://), empty at the start of each test."""
+    from notifications.sms import outbox
+
+    outbox.clear()
+    return outbox
+
+
+@pytest.fixture
+def sms_outbox(_sms_outbox):
+    """The texts sent during the test, oldest first (notifications.sms.StoredText)."""
+    return _sms_outbox
 
 
 @pytest.fixture

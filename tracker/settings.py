@@ -473,6 +473,11 @@ if (
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="care-team@tracker.invalid")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Text messages (notifications.sms): file:// writes each under var/sms/, file:///folder
+# elsewhere, locmem:// keeps them in memory (tests), twilio://ACCOUNT_SID:AUTH_TOKEN@?from=...
+# sends through Twilio (docs/configuration.md). Read when the first text is sent.
+SMS_URL = env.str("SMS_URL", default="file://")
+
 # Reminder delivery timing, in seconds (notifications.sending, notifications.tasks). The
 # fault tests (tests/faults) shorten them through the environment; give web, worker and beat
 # the same values (a task's time limits travel in the message from its publisher). A claim
