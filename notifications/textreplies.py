@@ -124,7 +124,7 @@ def text_status_receive(*, provider_id: str, status: str, error_code: int | None
     delivery-failure alert once; a code that says the number will never take texts stops
     texts to it until the patient's number changes."""
     delivery = (
-        Delivery.objects.select_for_update()
+        Delivery.objects.select_for_update(of=("self",))
         .select_related("patient")
         .filter(provider_id=provider_id, channel=Delivery.Channel.TEXT)
         .first()

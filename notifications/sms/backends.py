@@ -305,6 +305,8 @@ class TwilioBackend:
                 "Twilio needs a sender: a from number or a messaging service."
             )
         self.account_sid = account_sid
+        # The key of the provider's webhook signatures (notifications.views); never shown.
+        self.auth_token = auth_token
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.api_base = api_base

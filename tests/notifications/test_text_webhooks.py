@@ -123,9 +123,7 @@ def test_help_answers_with_the_clinics_name_and_phone(client, texter):
     assert not TextNumberBlock.objects.exists()
 
 
-def test_any_other_reply_gets_one_answer_a_day_pointing_to_the_app_and_crisis_line(
-    client, texter
-):
+def test_any_other_reply_gets_one_answer_a_day_pointing_to_the_app_and_crisis_line(client, texter):
     first = inbound(client, "feeling awful today, can someone call", sid="SM1")
     second = inbound(client, "hello?", sid="SM2")
 
@@ -137,9 +135,7 @@ def test_any_other_reply_gets_one_answer_a_day_pointing_to_the_app_and_crisis_li
     replies = list(TextReply.objects.order_by("received_at"))
     assert [(r.keyword, r.answered) for r in replies] == [("other", True), ("other", False)]
     # The words are never kept.
-    assert not any(
-        "awful" in str(value) for r in replies for value in r.__dict__.values()
-    )
+    assert not any("awful" in str(value) for r in replies for value in r.__dict__.values())
 
 
 def test_a_webhook_delivered_twice_is_one_reply_answered_once(client, texter):
