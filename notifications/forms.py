@@ -20,6 +20,8 @@ PATIENT_KINDS = [
     (Delivery.Kind.MESSAGE, _("New message from your care team")),
     (Delivery.Kind.INTEGRATION, _("A reflection in the days after a session")),
 ]
+# Their codes: the API's ReminderKindEnum (unsubscribed from, taken by text).
+PATIENT_KIND_CODES = [str(kind) for kind, _ in PATIENT_KINDS]
 MAX_PAUSE_DAYS = 90
 
 

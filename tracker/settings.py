@@ -375,6 +375,8 @@ SPECTACULAR_SETTINGS = {
         "MoveRequestStatusEnum": "care.models.sessions.SessionMoveRequest.Status",
         "InstrumentEnum": "care.models.records.Assessment.Instrument",
         "WeightUnitEnum": "care.models.plans.BodyWeight.Unit",
+        # The reminder kinds a patient unsubscribes from or takes by text.
+        "ReminderKindEnum": "notifications.forms.PATIENT_KIND_CODES",
         # What an acknowledgement says was done; what a person may choose is the input's
         # own enum (AcknowledgeInputActionEnum: not "replied", which a reply records).
         "ActionEnum": "care.models.alerts.Alert.Action",
