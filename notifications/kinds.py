@@ -45,6 +45,7 @@ from notifications.schedule import (
     text_allowed,
 )
 from notifications.selectors import questionnaires_done_since
+from notifications.sms.backends import texts_enabled
 from notifications.texts import text_body
 
 
@@ -268,13 +269,16 @@ EMAIL_ONLY_SKIPS = (Delivery.SkipReason.EMAIL_OFF, Delivery.SkipReason.UNSUBSCRI
 
 
 def text_no_longer_needed(delivery: Delivery, now: datetime) -> str:
-    """Why a text is no longer needed at `now` (a Delivery.SkipReason), or "": the patient
+    """Why a text is no longer needed at `now` (a Delivery.SkipReason), or "": texts are
+    off at this installation (SMS_URL emptied since), the patient
     no longer takes the kind by text, paused reminders, the number changed or lost its
     consent, texts to it are stopped, `now` is outside the text hours or in quiet hours;
     then whatever its kind's entry says, but the e-mail settings."""
     patient = delivery.patient
     if patient is None:
         return ""
+    if not texts_enabled():
+        return Delivery.SkipReason.TEXTS_OFF
     preference = reminder_preference_for(patient)
     if delivery.kind not in preference.text_kinds:
         return Delivery.SkipReason.UNSUBSCRIBED

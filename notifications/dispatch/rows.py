@@ -13,6 +13,7 @@ from notifications import sending
 from notifications.models import Delivery, ReminderPreference, TextNumberBlock
 from notifications.preferences import NO_CONSENT, NO_MOBILE, TEXTS_OK
 from notifications.schedule import text_send_at
+from notifications.sms.backends import texts_enabled
 from notifications.sql import binding_cursor
 
 # Rows per statement when looking up which are taken already.
@@ -171,6 +172,7 @@ def _with_texts(rows: list[NewDelivery]) -> list[NewDelivery]:
     facts = _text_facts(ids) if ids else {}  # type: ignore[arg-type]  # None discarded
     if not facts:
         return rows
+    texts = texts_enabled()  # without, the e-mail settings alone count
     out = []
     for row in rows:
         patient = facts.get(row.patient_id) if row.kind in TEXT_KINDS else None  # type: ignore[arg-type]
@@ -181,7 +183,7 @@ def _with_texts(rows: list[NewDelivery]) -> list[NewDelivery]:
             out.append(row)
         else:
             out.append(row._replace(status=Delivery.Status.SKIPPED, skip_reason="email_off"))
-        if row.kind in patient.text_kinds:
+        if texts and row.kind in patient.text_kinds:
             out.append(_text_row(row, patient))
     return out
 
