@@ -28,14 +28,7 @@ TEXT_LINK_SALT = "notifications.text-link"
 MAC_LENGTH = 12
 ONE_SEGMENT = 160
 
-# The kinds a patient may take by text (the care team's notices stay e-mails).
-TEXT_KINDS = (
-    Delivery.Kind.CHECKIN,
-    Delivery.Kind.QUESTIONNAIRE,
-    Delivery.Kind.SESSION,
-    Delivery.Kind.MESSAGE,
-    Delivery.Kind.INTEGRATION,
-)
+TEXT_KINDS = Delivery.TEXT_KINDS
 
 
 def _mac(delivery_id: int) -> str:

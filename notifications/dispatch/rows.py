@@ -103,17 +103,7 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
     ]
 
 
-# The kinds a patient may take by text (notifications.texts.TEXT_KINDS, which imports the
-# text layer: kept apart here so that making rows needs none of it).
-TEXT_KINDS = frozenset(
-    {
-        Delivery.Kind.CHECKIN,
-        Delivery.Kind.QUESTIONNAIRE,
-        Delivery.Kind.SESSION,
-        Delivery.Kind.MESSAGE,
-        Delivery.Kind.INTEGRATION,
-    }
-)
+TEXT_KINDS = frozenset(Delivery.TEXT_KINDS)
 # Skips of the e-mail that say nothing of a text of the same reminder.
 EMAIL_ONLY_SKIPS = frozenset({Delivery.SkipReason.UNSUBSCRIBED, Delivery.SkipReason.EMAIL_OFF})
 STATE_SKIPS = {
