@@ -87,6 +87,8 @@ def text_body(delivery: Delivery, *, session=None) -> str:
     if delivery.kind not in TEXT_KINDS:
         raise ValueError(f"{delivery.kind} is not sent as a text.")
     patient = delivery.patient
+    if patient is None:
+        raise ValueError("A text goes to a patient.")
     context: dict[str, str] = {"link": text_link(delivery.id)}
     if delivery.kind == Delivery.Kind.SESSION:
         if session is None:
