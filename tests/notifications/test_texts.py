@@ -439,3 +439,17 @@ def test_the_api_takes_text_kinds_with_consent(client, clinic):
     assert accepted.status_code == 200
     assert accepted.json()["text_kinds"] == ["checkin_due", "message"]
     assert accepted.json()["text_state"] == "ok"
+
+
+def test_a_text_sent_outside_its_hours_waits_for_them_without_using_a_try(texter, outbox):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    ReminderPreference.objects.filter(patient=texter).update(quiet_end=time(10, 30))
+
+    # 09:00 is now in quiet hours: the text waits for their end, the same day.
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "waits for text hours"
+
+    text.refresh_from_db()
+    assert (text.status, text.attempts) == ("pending", 0)
+    assert text.next_attempt_at == NINE_NY + timedelta(hours=1, minutes=30)
+    assert outbox == []
