@@ -109,7 +109,8 @@ def last_reminder_tick() -> datetime | None:
 
 def _remindable() -> QuerySet:
     return Patient.objects.filter(
-        Q(reminder_preference__email_enabled=True) | ~Q(reminder_preference__text_kinds=[]),
+        Q(reminder_preference__email_enabled=True)
+        | Q(reminder_preference__isnull=False) & ~Q(reminder_preference__text_kinds=[]),
         status=Patient.Status.ACTIVE,
         user__is_active=True,
     ).order_by()

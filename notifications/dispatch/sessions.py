@@ -49,10 +49,12 @@ def _session_delivery(
 
 
 def _takes_reminders() -> Q:
-    """The session's patient takes reminder e-mails, or some reminders by text."""
-    return Q(patient__reminder_preference__email_enabled=True) | ~Q(
+    """The session's patient takes reminder e-mails, or some reminders by text (a patient
+    without a reminder preference takes neither: the negation alone would let them in)."""
+    takes_texts = Q(patient__reminder_preference__isnull=False) & ~Q(
         patient__reminder_preference__text_kinds=[]
     )
+    return Q(patient__reminder_preference__email_enabled=True) | takes_texts
 
 
 def _remindable_sessions(*, now: datetime, until: datetime):

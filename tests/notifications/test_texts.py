@@ -453,3 +453,14 @@ def test_a_text_sent_outside_its_hours_waits_for_them_without_using_a_try(texter
     assert (text.status, text.attempts) == ("pending", 0)
     assert text.next_attempt_at == NINE_NY + timedelta(hours=1, minutes=30)
     assert outbox == []
+
+
+def test_a_patient_without_reminder_settings_gets_no_session_reminder(clinic):
+    patient = PatientFactory(clinic=clinic, tz="America/New_York")  # no ReminderPreference
+    TreatmentSession.objects.create(
+        patient=patient, scheduled_at=NINE_NY + timedelta(days=1, hours=1), route="iv"
+    )
+
+    booked_session_reminders_dispatch(now=NINE_NY + timedelta(hours=1))
+
+    assert not Delivery.objects.filter(patient=patient).exists()
