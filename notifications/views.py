@@ -38,7 +38,7 @@ from notifications.emails import (
 )
 from notifications.forms import ReminderPreferenceForm
 from notifications.models import Delivery
-from notifications.outbox import outbox_folder, outbox_messages
+from notifications.outbox import outbox_folder, outbox_items, outbox_text_backend
 from notifications.preferences import (
     reminder_preference_for,
     reminder_preference_update,
@@ -59,16 +59,28 @@ OUTBOX_PAGE_SIZE = 20
 
 @never_cache
 def outbox(request: HttpRequest) -> HttpResponse:
-    """E-mails written to files (demo set-up) to the clinic's own people; staff only. No
-    account-security e-mail (reset, address confirmation, used invitation) is ever shown."""
+    """E-mails and texts written to files (demo set-up) to the clinic's own people, in one
+    list; staff only. No account-security e-mail (reset, address confirmation, used
+    invitation) is ever shown, and no text but a reminder."""
     membership = get_membership_for_user(request.user)
-    folder = outbox_folder()
-    if folder is None:
+    folder, text_backend = outbox_folder(), outbox_text_backend()
+    if folder is None and text_backend is None:
         raise Http404
-    messages = outbox_messages(folder=folder, clinic=membership.clinic, now=timezone.now())
-    page = Paginator(messages, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = outbox_items(
+        folder=folder, text_backend=text_backend, clinic=membership.clinic, now=timezone.now()
+    )
+    page = Paginator(items, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     audit_view(request, action=AuditEvent.Action.VIEWED, what=AuditEvent.What.OUTBOX)
-    return render(request, "notifications/outbox.html", {"page": page, "noun": "e-mails"})
+    emails_on, texts_on = folder is not None, text_backend is not None
+    nouns = [noun for noun, on in (("e-mails", emails_on), ("texts", texts_on)) if on]
+    context = {
+        "page": page,
+        "noun": " and ".join(nouns),  # in the heading and the pagination
+        "emails_on": emails_on,
+        "texts_on": texts_on,
+        "country": membership.clinic.country,  # numbers as the clinic's country writes them
+    }
+    return render(request, "notifications/outbox.html", context)
 
 
 @login_not_required

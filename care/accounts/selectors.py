@@ -9,6 +9,7 @@ from care.models import (
     ApiToken,
     Clinic,
     Invitation,
+    Patient,
     StaffMembership,
     User,
 )
@@ -51,6 +52,12 @@ def clinic_email_addresses(*, clinic: Clinic) -> set[str]:
     if clinic.on_call_email:
         emails.add(clinic.on_call_email)
     return {e.lower() for e in emails}
+
+
+def clinic_patient_phone_numbers(*, clinic: Clinic) -> set[str]:
+    """The clinic's patients' phone numbers (mobile and other), in E.164 as stored."""
+    numbers = Patient.objects.filter(clinic=clinic).values_list("phone_mobile", "phone_other")
+    return {str(number) for pair in numbers for number in pair if number}
 
 
 def user_api_tokens(*, user: User) -> QuerySet[ApiToken]:

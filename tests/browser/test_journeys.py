@@ -19,6 +19,7 @@ from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession
 from care.tasks import send_invitation
 from notifications.dispatch.messages import message_notices_dispatch
 from notifications.models import Delivery, ReminderPreference
+from notifications.sms.backends import parse_text_file
 from notifications.tasks import dispatch_reminders, send_delivery
 from tests.browser.signin import sign_in, staff_sign_in
 from tests.factories import ClinicFactory, PatientFactory, StaffFactory, build_history
@@ -351,6 +352,105 @@ def test_a_patient_checks_in_from_the_link_in_the_daily_reminder(
     phone.console_errors.remove(logged.value.text)
     assert "This link no longer works" in phone.inner_text("main")
     step(phone, "d-05-patient-link-used")
+
+
+def test_a_patient_chooses_texts_and_checks_in_from_the_link_in_the_text(
+    base, clinic, new_page, step, settings, tmp_path, enqueued
+):
+    """The daily reminder by text: chosen in Settings with consent, written by the file
+    backend (SMS_URL=file://folder, as `./dev run` writes under var/sms/), its short link
+    opened on the phone (not signed in: the text app opens the browser), once; and the
+    clinic's Outbox showing the text beside the e-mail of the same reminder."""
+    # The live server runs in this process: these settings hold for its requests too.
+    settings.DEMO_MODE = True  # the Outbox exists only in debug or a declared demo
+    settings.SMS_URL = f"file://{tmp_path / 'sms'}"
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(tmp_path / "mail")},
+        }
+    }
+    nurse = StaffFactory(clinic=clinic, user__full_name="Dana Whitfield", title="RN").user
+    now = timezone.now()
+    alex = PatientFactory(
+        clinic=clinic,
+        user__full_name="Alex Rivera",
+        preferred_name="Alex",
+        primary_clinician=nurse,
+        tz=daytime_zone(now),
+        phone_mobile="+12125550142",  # given in their contact details, no consent to texts yet
+    )
+    # Their reminder time was a few minutes ago: today's reminder is due once they save.
+    local_now = now.astimezone(ZoneInfo(alex.tz))
+    reminder_at = (local_now - timedelta(minutes=3)).time().replace(second=0, microsecond=0)
+    ReminderPreference.objects.create(patient=alex, checkin_time=reminder_at)
+
+    phone = new_page(*PHONE)
+    sign_in(phone, base, alex.user.email)
+    phone.wait_for_url(f"{base}/me/")
+    follow(phone, "header >> text=Settings")
+    phone.check("input[name=text_kinds][value=checkin_due]")
+    phone.check("input[name=text_consent]")
+    step(phone, "t-01-patient-settings-texts-chosen")
+    follow(phone, "main button[type=submit]")
+    assert "Reminder settings saved." in phone.inner_text("main")
+    assert phone.is_checked("input[name=text_kinds][value=checkin_due]")
+    assert phone.locator("input[name=text_consent]").count() == 0  # given: not asked again
+    step(phone, "t-02-patient-settings-texts-saved")
+    alex.refresh_from_db()
+    assert alex.may_text
+    assert ReminderPreference.objects.get(patient=alex).text_kinds == ["checkin_due"]
+
+    # Beat's dispatcher makes the e-mail and the text; the workers send them.
+    enqueued.clear()
+    dispatch_reminders()
+    rows = {d.channel: d for d in Delivery.objects.filter(patient=alex, kind="checkin_due")}
+    assert set(rows) == {"email", "text"} and rows["text"].id in enqueued
+    for delivery in rows.values():
+        send_delivery(delivery.id)
+        delivery.refresh_from_db()
+        assert delivery.status == Delivery.Status.SENT
+    (written,) = (tmp_path / "sms").glob("*.txt")
+    text = parse_text_file(written.read_text(encoding="utf-8"))
+    assert text.to == "+12125550142" and text.body.endswith("Reply STOP to end texts")
+    assert "Alex" not in text.body  # a lock screen shows it to whoever holds the phone
+    link = re.search(rf"{re.escape(base)}/t/[0-9a-z]+-[0-9a-z]+/", text.body).group(0)
+
+    reader = new_page(*PHONE)  # the browser the text app opens: not signed in
+    reader.goto(link)
+    reader.wait_for_url(f"{base}/r/checkin/")
+    assert "Hi Alex, how has today been?" in reader.inner_text("main")
+    step(reader, "t-03-patient-checkin-from-text")
+    reader.check("input[name=mood][value='7']")
+    reader.check("input[name=anxiety][value='3']")
+    reader.check("input[name=energy][value='6']")
+    reader.fill("input[name=sleep_hours]", "8")
+    reader.check("input[name=sleep_quality][value='3']")
+    reader.check("input[name=has_self_harm_thoughts][value='no']")
+    follow(reader, "main button[type=submit]")
+    assert "your check-in is saved" in reader.inner_text("main")
+    step(reader, "t-04-patient-checkin-saved-from-text")
+    today = timezone.now().astimezone(ZoneInfo(alex.tz)).date()
+    assert CheckIn.objects.get(patient=alex, local_date=today).mood == 7
+    rows["text"].refresh_from_db()
+    assert rows["text"].link_used_at is not None
+    with reader.expect_console_message(lambda m: m.type == "error") as logged:
+        again = reader.goto(link)  # the link works once
+    assert again.status == 410
+    assert "status of 410" in logged.value.text  # Chromium logs the page's own status
+    reader.console_errors.remove(logged.value.text)
+    assert "This link no longer works" in reader.inner_text("main")
+    step(reader, "t-05-patient-text-link-used")
+
+    desk = new_page(*DESKTOP)
+    staff_sign_in(desk, base, nurse.email)
+    follow(desk, "header >> text=Outbox")
+    texts = desk.locator("main .outbox-text")
+    assert texts.count() == 1
+    assert "(212) 555-0142" in texts.inner_text() and link in texts.inner_text()
+    assert texts.locator(f"a[href='{link}']").count() == 1
+    assert desk.locator("main .outbox-email").count() == 1  # the same reminder's e-mail
+    step(desk, "t-06-staff-outbox-text-beside-email")
 
 
 def test_a_patient_changes_reminder_settings_and_unsubscribes_from_one_kind(

@@ -265,3 +265,37 @@ def test_the_named_demo_patients_have_treatment_plans_one_adjusted():
         56,
         None,
     )
+
+
+def test_alex_takes_the_daily_checkin_and_session_reminders_by_text_too(client, settings, tmp_path):
+    """So `./dev run` shows texts arriving in the staff Outbox beside the e-mails."""
+    from notifications.dispatch.patients import checkin_reminders_dispatch
+    from notifications.preferences import TEXTS_OK, text_number_state
+    from notifications.sending import delivery_send
+
+    settings.DEMO_MODE = True  # as `./dev run`'s debug mode: the Outbox exists, and staff
+    settings.MFA_REQUIRED_FOR_STAFF = False  # sign in without a second factor
+    settings.SMS_URL = f"file://{tmp_path}"  # the demo's default, file://, in a folder of its own
+    with time_machine.travel(NOW, tick=False):
+        seed()
+    alex = Patient.objects.get(user__email="alex@demo.example")
+    preference = ReminderPreference.objects.get(patient=alex)
+    assert preference.text_kinds == ["checkin_due", "session_tomorrow"]
+    assert text_number_state(alex) == TEXTS_OK
+    others = ReminderPreference.objects.exclude(patient=alex)
+    assert not others.exclude(text_kinds=[]).exists()  # Alex alone has a mobile number
+
+    # 19:00 in New York, Alex's reminder time: the e-mail and the text.
+    evening = datetime.fromisoformat("2026-05-04T23:01:00+00:00")
+    with time_machine.travel(evening, tick=False):
+        checkin_reminders_dispatch(now=evening, patient_ids=[alex.pk])
+        text = Delivery.objects.get(patient=alex, kind="checkin_due", channel="text")
+        assert delivery_send(delivery_id=text.id, now=evening) == "sent"
+        client.force_login(User.objects.get(email="nurse@demo.example"))
+        response = client.get(reverse("notifications:outbox"))
+    assert response.status_code == 200
+    page = response.content.decode()
+
+    (written,) = tmp_path.glob("*.txt")
+    assert "To: +12125550142" in written.read_text()
+    assert "(212) 555-0142" in page and "your check-in for today is ready" in page

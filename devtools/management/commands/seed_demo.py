@@ -537,8 +537,10 @@ class Progress:
 
 
 def demo_conversation(nurse: User, *, now) -> int:
-    """Alex's phone and a conversation with the care team: one answered thread, and one new
-    message nobody has opened yet (the caseload and the navigation count it)."""
+    """Alex's phone, reminders by text too (the daily check-in and the session reminder: the
+    Outbox shows them beside the e-mails), and a conversation with the care team: one
+    answered thread, and one new message nobody has opened yet (the caseload and the
+    navigation count it)."""
     alex = Patient.objects.filter(user__email="alex@demo.example").first()
     if alex is None:
         return 0
@@ -546,6 +548,9 @@ def demo_conversation(nurse: User, *, now) -> int:
     alex.may_call = alex.may_text = True
     alex.contact_times = "weekdays after 5 pm"
     alex.save(update_fields=["phone_mobile", "may_call", "may_text", "contact_times"])
+    ReminderPreference.objects.filter(patient=alex).update(
+        text_kinds=[Delivery.Kind.CHECKIN, Delivery.Kind.SESSION]
+    )
     answered = message_thread_start(
         patient=alex,
         subject="Parking on session days",
