@@ -99,7 +99,9 @@ class ReminderPreferenceForm(forms.ModelForm):
             "paused_until": _("No reminders up to and including this day (for a holiday, say)."),
         }
 
-    def __init__(self, *args, today: date, text_state: str = "no_mobile", **kwargs) -> None:
+    def __init__(
+        self, *args, today: date, text_state: str = "no_mobile", mobile: str = "", **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
         self.text_state = text_state  # notifications.preferences.text_number_state
@@ -109,6 +111,10 @@ class ReminderPreferenceForm(forms.ModelForm):
         self.fields["text_kinds"].initial = list(self.instance.text_kinds)
         if text_state != "no_consent" or not texts_enabled():  # asked only while missing
             del self.fields["text_consent"]
+        elif mobile:
+            self.fields["text_consent"].label = _(
+                "I agree to receive text messages from my care team at %(number)s"
+            ) % {"number": mobile}
         if not texts_enabled():  # this installation sends no texts: none offered
             del self.fields["text_kinds"]
 

@@ -22,6 +22,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from care.accounts.services import patient_contact_update
 from care.audit.services import audit_view
 from care.common.access import get_membership_for_user, get_own_patient_for_user
+from care.common.phones import phone_display
 from care.domain.clock import local_date
 from care.domain.patient_plan import readiness_opens_at, readiness_window, route_words
 from care.models import AuditEvent
@@ -113,6 +114,7 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
         instance=preference,
         today=local_date(timezone.now(), patient.tz),
         text_state=text_state,
+        mobile=phone_display(patient.phone_mobile, patient.clinic.country),
     )
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in form.Meta.fields}

@@ -392,6 +392,7 @@ def test_the_patient_turns_texts_on_with_their_consent(client, clinic):
 
     asked = client.post(url, _settings_form())
     assert "agree to receive text messages" in asked.content.decode()
+    assert "at (212) 555-0142" in asked.content.decode()
     assert ReminderPreference.objects.get(patient=patient).text_kinds == []
 
     saved = client.post(url, _settings_form(text_consent="on"))
