@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Delivery, ReminderPreference
 from notifications.schedule import in_quiet_hours
+from notifications.sms.backends import texts_enabled
 
 if TYPE_CHECKING:
     # The type of gettext_lazy's strings; django-stubs-ext is a dev dependency only.
@@ -33,6 +34,8 @@ def validate_text_choice(
     details). `state`: notifications.preferences.text_number_state of the patient."""
     if not text_kinds:
         return {}
+    if not texts_enabled():
+        return {"text_kinds": _("This clinic sends no text messages.")}
     if state == "no_mobile":
         return {"text_kinds": _("Add your mobile number in your contact details first.")}
     if state == "no_consent" and not consent:
@@ -104,8 +107,10 @@ class ReminderPreferenceForm(forms.ModelForm):
             kind for kind, _ in PATIENT_KINDS if kind not in self.instance.unsubscribed
         ]
         self.fields["text_kinds"].initial = list(self.instance.text_kinds)
-        if text_state != "no_consent":  # asked only while it is missing
+        if text_state != "no_consent" or not texts_enabled():  # asked only while missing
             del self.fields["text_consent"]
+        if not texts_enabled():  # this installation sends no texts: none offered
+            del self.fields["text_kinds"]
 
     def clean(self) -> dict:
         super().clean()

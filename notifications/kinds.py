@@ -9,7 +9,6 @@ that every `Delivery.Kind` has exactly one entry.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Count
@@ -42,9 +41,10 @@ from notifications.schedule import (
     local_moment,
     pre_session_questionnaire_due,
     session_reminder_due,
-    text_allowed,
+    text_send_at,
 )
 from notifications.selectors import questionnaires_done_since
+from notifications.sms.backends import texts_enabled
 from notifications.texts import text_body
 
 
@@ -268,13 +268,17 @@ EMAIL_ONLY_SKIPS = (Delivery.SkipReason.EMAIL_OFF, Delivery.SkipReason.UNSUBSCRI
 
 
 def text_no_longer_needed(delivery: Delivery, now: datetime) -> str:
-    """Why a text is no longer needed at `now` (a Delivery.SkipReason), or "": the patient
+    """Why a text is no longer needed at `now` (a Delivery.SkipReason), or "": texts are
+    off at this installation (SMS_URL emptied since), the patient
     no longer takes the kind by text, paused reminders, the number changed or lost its
-    consent, texts to it are stopped, `now` is outside the text hours or in quiet hours;
-    then whatever its kind's entry says, but the e-mail settings."""
+    consent, texts to it are stopped, no moment in the text hours is left for it (one later
+    than `now` makes the send wait: text_moment); then whatever its kind's entry says, but
+    the e-mail settings."""
     patient = delivery.patient
     if patient is None:
         return ""
+    if not texts_enabled():
+        return Delivery.SkipReason.TEXTS_OFF
     preference = reminder_preference_for(patient)
     if delivery.kind not in preference.text_kinds:
         return Delivery.SkipReason.UNSUBSCRIBED
@@ -286,11 +290,27 @@ def text_no_longer_needed(delivery: Delivery, now: datetime) -> str:
         return Delivery.SkipReason.NO_TEXT_CONSENT
     if TextNumberBlock.objects.filter(number=delivery.to_phone).exists():
         return Delivery.SkipReason.TEXT_STOPPED
-    wall = now.astimezone(ZoneInfo(patient.tz)).time()
-    if not text_allowed(wall, preference.quiet_start, preference.quiet_end):
+    if text_moment(delivery, now) is None:
         return Delivery.SkipReason.TEXT_HOURS
     reason = kind_of(delivery).no_longer_needed(delivery, now)
     return "" if reason in EMAIL_ONLY_SKIPS else reason
+
+
+def text_moment(delivery: Delivery, now: datetime) -> datetime | None:
+    """When the text may go, from `now` on (schedule.text_send_at): `now`, a later moment
+    in the text hours (the send waits for it), or None (too late for the text hours)."""
+    patient = delivery.patient
+    if patient is None:
+        return None
+    preference = reminder_preference_for(patient)
+    return text_send_at(
+        kind=delivery.kind,
+        due=delivery.due_at,
+        tz=patient.tz,
+        quiet_start=preference.quiet_start,
+        quiet_end=preference.quiet_end,
+        not_before=now,
+    )
 
 
 def build_text(delivery: Delivery) -> str:

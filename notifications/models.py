@@ -116,6 +116,16 @@ class Delivery(models.Model):
         TEXT_HOURS = "text_hours", _("texts go only between 08:00 and 21:00")
         TEXT_STOPPED = "text_stopped", _("texts to this number are stopped")
         NO_TEXT_CONSENT = "no_text_consent", _("no mobile number with consent to texts")
+        TEXTS_OFF = "texts_off", _("this installation sends no texts")
+
+    # The kinds a patient may take by text too (the care team's notices stay e-mails).
+    TEXT_KINDS = (
+        Kind.CHECKIN,
+        Kind.QUESTIONNAIRE,
+        Kind.SESSION,
+        Kind.MESSAGE,
+        Kind.INTEGRATION,
+    )
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     # The idempotency key, e.g. "patient:12:2026-05-04" or "alert:5:user:3": with the kind

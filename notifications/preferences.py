@@ -5,22 +5,27 @@ from django.db import transaction
 from care.models import (
     Patient,
 )
-from notifications.models import ReminderPreference, TextNumberBlock
+from notifications.models import Delivery, ReminderPreference, TextNumberBlock
 from notifications.schedule import (
     ReminderSettings,
 )
 
 
-def reminder_preference_create(*, patient: Patient) -> ReminderPreference:
-    """A new patient's preference: the clinic's default check-in time, the rest defaults."""
+def reminder_preference_create(*, patient: Patient, by_text: bool = False) -> ReminderPreference:
+    """A new patient's preference: the clinic's default check-in time, the rest defaults;
+    `by_text`: every kind a patient may take by text, as texts too."""
     return ReminderPreference.objects.create(
-        patient=patient, checkin_time=patient.clinic.default_checkin_time
+        patient=patient,
+        checkin_time=patient.clinic.default_checkin_time,
+        text_kinds=[str(kind) for kind in Delivery.TEXT_KINDS] if by_text else [],
     )
 
 
-def on_patient_enrolled(sender, *, patient: Patient, **kwargs) -> None:
+def on_patient_enrolled(
+    sender, *, patient: Patient, reminders_by_text: bool = False, **kwargs
+) -> None:
     """Receiver of care.accounts.events.patient_enrolled (inside the enrollment's transaction)."""
-    reminder_preference_create(patient=patient)
+    reminder_preference_create(patient=patient, by_text=reminders_by_text)
 
 
 def reminder_preference_for(patient: Patient) -> ReminderPreference:

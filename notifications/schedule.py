@@ -357,25 +357,35 @@ def text_allowed(local_wall: time, quiet_start: time, quiet_end: time) -> bool:
 
 
 def text_send_at(
-    *, kind: str, due: datetime, tz: str, quiet_start: time, quiet_end: time
+    *,
+    kind: str,
+    due: datetime,
+    tz: str,
+    quiet_start: time,
+    quiet_end: time,
+    not_before: datetime | None = None,
 ) -> datetime | None:
-    """When a text of `kind` due at `due` may go: `due` itself, or the first moment after
-    it inside the text hours and outside quiet hours (on the same local day for a day's
-    reminders, within TEXT_MAY_WAIT for the rest); None when there is none (recorded
-    skipped, TEXT_HOURS).
+    """When a text of `kind` due at `due` may go, from `not_before` on (`due` if not
+    given; a send that comes later asks again): that moment itself, or the first one after
+    it inside the text hours and outside quiet hours, on the due day's local date for a
+    day's reminders, within TEXT_MAY_WAIT of `due` for the rest; None when there is none
+    (recorded skipped, TEXT_HOURS).
 
     The candidates are the wall times where "allowed" can change (08:00, the end of quiet
-    hours) on the due day and the next, each as an instant of that day (DST-exact, as
+    hours) on that local day and the next, each as an instant of its day (DST-exact, as
     local_moment)."""
     zone = ZoneInfo(tz)
-    local = due.astimezone(zone)
-    if text_allowed(local.time(), quiet_start, quiet_end):
-        return due
+    start = max(due, not_before) if not_before is not None else due
     limit = (
-        local_moment(local.date() + timedelta(days=1), time(0), tz)
+        local_moment(due.astimezone(zone).date() + timedelta(days=1), time(0), tz)
         if kind in SAME_DAY_KINDS
         else due + TEXT_MAY_WAIT
     )
+    if start >= limit:
+        return None
+    local = start.astimezone(zone)
+    if text_allowed(local.time(), quiet_start, quiet_end):
+        return start
     moments = sorted(
         local_moment(local.date() + timedelta(days=d), at, tz)
         for d in (0, 1)
@@ -383,6 +393,6 @@ def text_send_at(
     )
     for moment in moments:
         wall = moment.astimezone(zone).time()
-        if due < moment < limit and text_allowed(wall, quiet_start, quiet_end):
+        if start < moment < limit and text_allowed(wall, quiet_start, quiet_end):
             return moment
     return None

@@ -223,17 +223,17 @@ def outcome_reminder_counts(cohort, starts_at: datetime, ends_at: datetime):
     """The outcome report's reminder counts (care.outcomes.reminders): the cohort's patient
     reminders due in [starts_at, ends_at), by status and skip reason."""
     return (
-        ReminderCount(status, skip_reason, n)
-        for status, skip_reason, n in Delivery.objects.filter(
+        ReminderCount(status, skip_reason, n, channel)
+        for status, skip_reason, channel, n in Delivery.objects.filter(
             patient__in=cohort,
             kind__in=PATIENT_REMINDER_KINDS,
             due_at__gte=starts_at,
             due_at__lt=ends_at,
         )
-        .values("status", "skip_reason")
+        .values("status", "skip_reason", "channel")
         .annotate(n=Count("id"))
         .order_by()
-        .values_list("status", "skip_reason", "n")
+        .values_list("status", "skip_reason", "channel", "n")
     )
 
 

@@ -24,7 +24,7 @@ from care.alerts.services import alert_raise
 from care.common import taskqueue
 from care.domain.rules import AlertDraft
 from care.models import Alert
-from notifications.kinds import build_text, kind_of, text_no_longer_needed
+from notifications.kinds import build_text, kind_of, text_moment, text_no_longer_needed
 from notifications.models import Delivery, TextNumberBlock
 from notifications.sms import (
     OutgoingText,
@@ -50,6 +50,8 @@ RETRY = timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
 MAX_ATTEMPTS = 6
 # What `delivery_send` returns for a try the mail server deferred (the row stays pending).
 DEFERRED = "deferred"
+# ... and for a text whose time falls outside the text hours (pending, waiting for them).
+TEXT_WAITS = "waits for text hours"
 
 
 def _enqueue(delivery_id: int) -> None:
@@ -175,9 +177,20 @@ def _send_text(delivery: Delivery, now: datetime) -> str:
             _mark(delivery, Delivery.Status.SKIPPED, skip_reason=reason)
             return Delivery.Status.SKIPPED
         body = build_text(delivery)
+        at = text_moment(delivery, now)
     except Exception as exc:
         logger.exception("Delivery %s could not be prepared", delivery.id)
         return _fail(delivery, f"could not prepare: {type(exc).__name__}", now)
+    if at is not None and at > now:
+        # Outside the text hours (a retry, a send late or early): wait for them, without
+        # using up a try; the sweeper sends it then.
+        _mark(
+            delivery,
+            Delivery.Status.PENDING,
+            next_attempt_at=at,
+            attempts=F("attempts") - 1,
+        )
+        return TEXT_WAITS
     text = OutgoingText(to=delivery.to_phone, body=body, status_callback=text_status_callback())
     try:
         sent = get_text_backend().send(text)

@@ -28,14 +28,7 @@ TEXT_LINK_SALT = "notifications.text-link"
 MAC_LENGTH = 12
 ONE_SEGMENT = 160
 
-# The kinds a patient may take by text (the care team's notices stay e-mails).
-TEXT_KINDS = (
-    Delivery.Kind.CHECKIN,
-    Delivery.Kind.QUESTIONNAIRE,
-    Delivery.Kind.SESSION,
-    Delivery.Kind.MESSAGE,
-    Delivery.Kind.INTEGRATION,
-)
+TEXT_KINDS = Delivery.TEXT_KINDS
 
 
 def _mac(delivery_id: int) -> str:
@@ -94,6 +87,8 @@ def text_body(delivery: Delivery, *, session=None) -> str:
     if delivery.kind not in TEXT_KINDS:
         raise ValueError(f"{delivery.kind} is not sent as a text.")
     patient = delivery.patient
+    if patient is None:
+        raise ValueError("A text goes to a patient.")
     context: dict[str, str] = {"link": text_link(delivery.id)}
     if delivery.kind == Delivery.Kind.SESSION:
         if session is None:

@@ -50,7 +50,7 @@ from notifications.readiness_link import (
     readiness_link_delivery,
     readiness_link_use,
 )
-from notifications.sms import get_text_backend
+from notifications.sms import get_text_backend, texts_enabled
 from notifications.textreplies import text_reply_receive, text_status_receive
 from notifications.texts import read_text_link_code
 
@@ -95,7 +95,7 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
     """The patient's reminder settings: e-mails on or off, time, quiet hours, pause, kinds."""
     patient = get_own_patient_for_user(request.user)
     preference = reminder_preference_for(patient)
-    text_state = text_number_state(patient)
+    text_state = text_number_state(patient) if texts_enabled() else ""
     form = ReminderPreferenceForm(
         request.POST or None,
         instance=preference,
@@ -110,7 +110,7 @@ def reminder_settings(request: HttpRequest) -> HttpResponse:
             preference=preference,
             values=values,
             unsubscribed=form.unsubscribed(),
-            text_kinds=form.chosen_text_kinds(),
+            text_kinds=form.chosen_text_kinds() if "text_kinds" in form.fields else None,
         )
         messages.success(request, _("Reminder settings saved."))
         return redirect("notifications:settings")
@@ -260,9 +260,10 @@ def text_link(request: HttpRequest, code: str) -> HttpResponse:
 
 def _text_provider_token() -> str | None:
     """The auth token the provider signs its webhook requests with (Twilio's), None when
-    texts go through no provider (the file or test backends)."""
-    backend = get_text_backend()
-    return getattr(backend, "auth_token", None)
+    texts go through no provider (the file or test backends, or no texts at all)."""
+    if not texts_enabled():
+        return None
+    return getattr(get_text_backend(), "auth_token", None)
 
 
 def _verified_text_webhook(request: HttpRequest) -> HttpResponse | None:

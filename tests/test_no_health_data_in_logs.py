@@ -398,9 +398,15 @@ def test_the_api_leaves_no_health_data_behind(marked, clinician, mailoutbox, enq
 
 
 def test_tasks_and_emails_leave_no_health_data_behind(
-    marked, clinician, mailoutbox, enqueued, django_capture_on_commit_callbacks, seen
+    marked, clinician, mailoutbox, sms_outbox, enqueued, django_capture_on_commit_callbacks, seen
 ):
     plant_record(marked, now=MIDNIGHT - timedelta(hours=3))  # the evening before
+    # Every reminder by text too: the texts' words and the logs of sending them are checked.
+    marked.may_text = True
+    marked.save(update_fields=["may_text"])
+    ReminderPreference.objects.filter(patient=marked).update(
+        text_kinds=[str(kind) for kind in Delivery.TEXT_KINDS]
+    )
     for day in (5, 6):  # "session tomorrow"; a questionnaire in the 48 hours before
         at = datetime(2026, 5, day, 14, 0, tzinfo=UTC)
         TreatmentSession.objects.create(
@@ -444,10 +450,17 @@ def test_tasks_and_emails_leave_no_health_data_behind(
         assert phone.get(link.removeprefix("http://testserver"), follow=True).status_code == 200
         assert phone.post("/r/checkin/", form, follow=True).status_code == 200
 
-    kinds = {d.kind for d in Delivery.objects.filter(status="sent")}
+    kinds = {d.kind for d in Delivery.objects.filter(status="sent", channel="email")}
     assert kinds == set(Delivery.Kind.values)  # every kind of e-mail, patients' and staff's
+    texted = {d.kind for d in Delivery.objects.filter(status="sent", channel="text")}
+    # Every kind of text, but the notice of the reply written at 23:00: it waits for 08:00.
+    assert texted == set(Delivery.TEXT_KINDS) - {Delivery.Kind.MESSAGE}
+    waiting = Delivery.objects.get(channel="text", status="pending")
+    assert (waiting.kind, waiting.next_attempt_at) == ("message", MIDNIGHT + timedelta(hours=8))
     made = Delivery.objects.exclude(status="skipped")
-    assert len(mailoutbox) == made.count() == len(enqueued)
+    assert len(mailoutbox) + len(sms_outbox) + 1 == made.count() == len(enqueued)
+    assert len(sms_outbox) == made.filter(channel="text", status="sent").count()
+    assert not [text.body for text in sms_outbox if leaks(text.body)]
     # Reminders of the sessions whose time had passed before the first tick: on record, unsent.
     for skipped in Delivery.objects.filter(status="skipped"):
         assert skipped.skip_reason == "too_late" and skipped.due_at < MIDNIGHT, skipped

@@ -477,8 +477,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Text messages (notifications.sms): file:// writes each under var/sms/, file:///folder
 # elsewhere, locmem:// keeps them in memory (tests), twilio://ACCOUNT_SID:AUTH_TOKEN@?from=...
-# sends through Twilio (docs/configuration.md). Read when the first text is sent.
-SMS_URL = env.str("SMS_URL", default="file://")
+# sends through Twilio (docs/configuration.md). Read when the first text is sent. Empty:
+# no texts (patients are not offered them), the default outside DEBUG and demos, so that an
+# installation never writes texts to files nobody sends.
+SMS_URL = env.str("SMS_URL", default="file://" if DEBUG or DEMO_MODE else "")
 
 # Reminder delivery timing, in seconds (notifications.sending, notifications.tasks). The
 # fault tests (tests/faults) shorten them through the environment; give web, worker and beat

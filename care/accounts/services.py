@@ -64,6 +64,7 @@ def patient_enroll(
     session_route: str = "iv",
     contact: Mapping[str, object] | None = None,
     booking_override_reason: str = "",
+    reminders_by_text: bool = False,
 ) -> Patient:
     """Create an inactive patient account with its contact details (`Patient.CONTACT_FIELDS`), book
     the first sessions, queue the invitation.
@@ -71,7 +72,8 @@ def patient_enroll(
     The sessions are booked as "Book from plan" books them (care.treatment.services,
     `sessions_schedule_series`: opening hours, chairs, one a day), all or none: a
     BookingConflict leaves nothing written, the patient included, unless
-    `booking_override_reason` says why they are booked anyway."""
+    `booking_override_reason` says why they are booked anyway. `reminders_by_text`: the
+    patient, who agreed to texts, takes their reminders by text too."""
     user = User.objects.create_user(email=email, full_name=full_name, is_active=False)
     patient = Patient.objects.create(
         **_contact_values(contact or {}),
@@ -90,7 +92,7 @@ def patient_enroll(
         enrolled_by=enrolled_by,
     )
     # The notifications app creates the reminder preference (care/accounts/events.py).
-    patient_enrolled.send(sender=Patient, patient=patient)
+    patient_enrolled.send(sender=Patient, patient=patient, reminders_by_text=reminders_by_text)
     if sessions:
         sessions_schedule_series(
             patient=patient,

@@ -111,12 +111,24 @@ class SkipReasonOutput(serializers.Serializer):
     count = CountOutput()
 
 
+class ChannelFiguresOutput(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=["email", "text"])
+    sent = CountOutput()
+    failed = CountOutput(help_text="Refused by the mail server or the text provider.")
+    skipped = CountOutput()
+    waiting = CountOutput()
+    delivered_share = ShareOutput(help_text="Delivery success: sent, of sent and failed.")
+
+
 class ReminderFiguresOutput(serializers.Serializer):
     sent = CountOutput(help_text="Reminders due in the period and sent.")
     skipped = CountOutput(help_text="Due in the period and not sent, on record with a reason.")
     skipped_by_reason = SkipReasonOutput(many=True, help_text="The skipped ones, most first.")
     failed = CountOutput()
     waiting = CountOutput(help_text="Not sent yet (waiting or being sent).")
+    by_channel = ChannelFiguresOutput(
+        many=True, help_text="The same by channel (e-mail first), with delivery success."
+    )
 
 
 class MessageFiguresOutput(serializers.Serializer):

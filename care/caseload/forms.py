@@ -4,6 +4,7 @@ import zoneinfo
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -183,11 +184,23 @@ class EnrollmentForm(PatientProfileForm):
     )
     # Shown only once a session could not be booked as asked (template: form.conflict).
     booking_override_reason = override_reason_field()
+    # Offered only where this installation sends texts (SMS_URL); the patient can change
+    # which reminders come as texts in their settings.
+    reminders_by_text = forms.BooleanField(
+        label=_("Send the patient's reminders by text message too"),
+        required=False,
+        help_text=_(
+            "Only with the patient's consent to texts (above). Texts say only that something "
+            "is waiting, with a link; the patient can reply STOP."
+        ),
+    )
 
     field_order = ["full_name", "preferred_name", "email"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not settings.SMS_URL:
+            del self.fields["reminders_by_text"]
         self.conflict: BookingConflict | None = None
         self.conflict_target = ""  # the time field the free slots fill (the first session's)
 
@@ -195,8 +208,12 @@ class EnrollmentForm(PatientProfileForm):
 
     @property
     def profile_fields(self) -> list:
-        skip = {*self.BOOKING_FIELDS, "booking_override_reason"}
+        skip = {*self.BOOKING_FIELDS, "booking_override_reason", "reminders_by_text"}
         return [f for f in super().profile_fields if f.name not in skip]
+
+    @property
+    def reminders_by_text_fields(self) -> list:
+        return [self["reminders_by_text"]] if "reminders_by_text" in self.fields else []
 
     @property
     def booking_fields(self) -> list:
@@ -241,6 +258,11 @@ class EnrollmentForm(PatientProfileForm):
                 self.add_error("first_session_at", _("The first session cannot be in the past."))
         elif cleaned.get("induction"):
             self.add_error("first_session_at", _("Give the date of the first session."))
+        if cleaned.get("reminders_by_text") and not cleaned.get("may_text"):
+            self.add_error(
+                "reminders_by_text",
+                _("Record the patient's consent to texts (and a mobile number) first."),
+            )
         return cleaned
 
     def profile_data(self) -> dict:
@@ -252,6 +274,7 @@ class EnrollmentForm(PatientProfileForm):
             induction_times(first, series) if first and series else ([first] if first else [])
         )
         data["session_route"] = route
+        data["reminders_by_text"] = bool(data.pop("reminders_by_text", False))
         return data
 
 

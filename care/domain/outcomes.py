@@ -153,6 +153,7 @@ class ReminderCount:
     status: str
     skip_reason: str
     count: int
+    channel: str = "email"  # or "text"
 
 
 @dataclass(frozen=True)
@@ -279,12 +280,25 @@ class AlertWorkload:
 
 
 @dataclass(frozen=True)
+class ChannelFigures:
+    """One channel's reminders (e-mail, text): sent and failed (what delivery success is
+    the share of: sent of sent and failed), skipped, waiting."""
+
+    channel: str
+    sent: int
+    failed: int
+    skipped: int
+    waiting: int
+
+
+@dataclass(frozen=True)
 class ReminderFigures:
     sent: int
     skipped: int
     skipped_by_reason: tuple[tuple[str, int], ...]  # most first
     failed: int
     waiting: int  # pending or being sent
+    by_channel: tuple[ChannelFigures, ...] = ()  # e-mail first, each channel with any
 
 
 @dataclass(frozen=True)
@@ -580,17 +594,30 @@ def reminder_figures(counts: Sequence[ReminderCount]) -> ReminderFigures:
     """Reminders sent, skipped (by reason, most first), failed and still waiting."""
     by_status: dict[str, int] = {}
     by_reason: dict[str, int] = {}
+    channels: dict[str, dict[str, int]] = {}
     for c in counts:
         by_status[c.status] = by_status.get(c.status, 0) + c.count
         if c.status == "skipped":
             reason = c.skip_reason or "unknown"
             by_reason[reason] = by_reason.get(reason, 0) + c.count
+        of_channel = channels.setdefault(c.channel, {})
+        of_channel[c.status] = of_channel.get(c.status, 0) + c.count
     return ReminderFigures(
         sent=by_status.get("sent", 0),
         skipped=by_status.get("skipped", 0),
         skipped_by_reason=tuple(sorted(by_reason.items(), key=lambda item: (-item[1], item[0]))),
         failed=by_status.get("failed", 0),
         waiting=by_status.get("pending", 0) + by_status.get("sending", 0),
+        by_channel=tuple(
+            ChannelFigures(
+                channel=channel,
+                sent=statuses.get("sent", 0),
+                failed=statuses.get("failed", 0),
+                skipped=statuses.get("skipped", 0),
+                waiting=statuses.get("pending", 0) + statuses.get("sending", 0),
+            )
+            for channel, statuses in sorted(channels.items(), key=lambda i: i[0] != "email")
+        ),
     )
 
 

@@ -239,7 +239,21 @@ def _reminders(figures: ReminderFigures) -> dict:
         ],
         "failed": count(figures.failed),
         "waiting": count(figures.waiting),
+        "channels": [
+            {
+                "label": CHANNEL_WORDS.get(c.channel, c.channel),
+                "sent": count(c.sent),
+                "failed": count(c.failed),
+                "skipped": count(c.skipped),
+                "waiting": count(c.waiting),
+                "success": share(c.sent, c.sent + c.failed),
+            }
+            for c in figures.by_channel
+        ],
     }
+
+
+CHANNEL_WORDS = {"email": "E-mail", "text": "Text message"}
 
 
 def _messages(figures: MessageFigures) -> dict:

@@ -160,6 +160,17 @@ def report_json(
             ],
             "failed": count_cell(reminders.failed),
             "waiting": count_cell(reminders.waiting),
+            "by_channel": [
+                {
+                    "channel": c.channel,
+                    "sent": count_cell(c.sent),
+                    "failed": count_cell(c.failed),
+                    "skipped": count_cell(c.skipped),
+                    "waiting": count_cell(c.waiting),
+                    "delivered_share": share_cell(c.sent, c.sent + c.failed),
+                }
+                for c in reminders.by_channel
+            ],
         },
         "messages": {
             "patient_messages": count_cell(messages.patient_messages),

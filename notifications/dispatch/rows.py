@@ -13,6 +13,7 @@ from notifications import sending
 from notifications.models import Delivery, ReminderPreference, TextNumberBlock
 from notifications.preferences import NO_CONSENT, NO_MOBILE, TEXTS_OK
 from notifications.schedule import text_send_at
+from notifications.sms.backends import texts_enabled
 from notifications.sql import binding_cursor
 
 # Rows per statement when looking up which are taken already.
@@ -102,17 +103,7 @@ def _not_taken(rows: list[NewDelivery]) -> list[NewDelivery]:
     ]
 
 
-# The kinds a patient may take by text (notifications.texts.TEXT_KINDS, which imports the
-# text layer: kept apart here so that making rows needs none of it).
-TEXT_KINDS = frozenset(
-    {
-        Delivery.Kind.CHECKIN,
-        Delivery.Kind.QUESTIONNAIRE,
-        Delivery.Kind.SESSION,
-        Delivery.Kind.MESSAGE,
-        Delivery.Kind.INTEGRATION,
-    }
-)
+TEXT_KINDS = frozenset(Delivery.TEXT_KINDS)
 # Skips of the e-mail that say nothing of a text of the same reminder.
 EMAIL_ONLY_SKIPS = frozenset({Delivery.SkipReason.UNSUBSCRIBED, Delivery.SkipReason.EMAIL_OFF})
 STATE_SKIPS = {
@@ -171,6 +162,7 @@ def _with_texts(rows: list[NewDelivery]) -> list[NewDelivery]:
     facts = _text_facts(ids) if ids else {}  # type: ignore[arg-type]  # None discarded
     if not facts:
         return rows
+    texts = texts_enabled()  # without, the e-mail settings alone count
     out = []
     for row in rows:
         patient = facts.get(row.patient_id) if row.kind in TEXT_KINDS else None  # type: ignore[arg-type]
@@ -181,7 +173,7 @@ def _with_texts(rows: list[NewDelivery]) -> list[NewDelivery]:
             out.append(row)
         else:
             out.append(row._replace(status=Delivery.Status.SKIPPED, skip_reason="email_off"))
-        if row.kind in patient.text_kinds:
+        if texts and row.kind in patient.text_kinds:
             out.append(_text_row(row, patient))
     return out
 

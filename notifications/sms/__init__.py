@@ -20,6 +20,7 @@ from notifications.sms.backends import (
     backend_from_url,
     get_text_backend,
     outbox,
+    texts_enabled,
 )
 from notifications.sms.gsm import encoding_and_segments, fits_one_segment
 
@@ -39,4 +40,5 @@ __all__ = [
     "fits_one_segment",
     "get_text_backend",
     "outbox",
+    "texts_enabled",
 ]

@@ -447,4 +447,11 @@ def _backend_for(url: str) -> TextBackend:
 def get_text_backend() -> TextBackend:
     """The backend of `settings.SMS_URL`, made once per URL (a settings override in a test
     gets its own)."""
+    if not settings.SMS_URL:
+        raise ImproperlyConfigured("Texts are off: SMS_URL is empty.")
     return _backend_for(settings.SMS_URL)
+
+
+def texts_enabled() -> bool:
+    """Whether this installation sends texts at all (SMS_URL set)."""
+    return bool(settings.SMS_URL)

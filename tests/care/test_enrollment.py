@@ -394,3 +394,42 @@ def test_enrollment_sessions_take_free_chairs_beside_other_patients(
 
     patient = Patient.objects.get(user__email="robin@example.org")
     assert [s.chair for s in patient.sessions.all()] == [2]
+
+
+def test_staff_turn_on_texts_at_enrollment_only_with_the_patients_consent(
+    clinician_client, clinician, django_capture_on_commit_callbacks
+):
+    from notifications.models import ReminderPreference
+
+    no_consent = clinician_client.post(
+        ENROLL_URL, enrollment_data(clinician, phone_mobile="212 555 0142", reminders_by_text="on")
+    )
+    assert "consent to texts" in str(no_consent.context["form"].errors["reminders_by_text"])
+    assert not Patient.objects.filter(user__email="robin@example.org").exists()
+
+    data = enrollment_data(
+        clinician, phone_mobile="212 555 0142", may_text="on", reminders_by_text="on"
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        clinician_client.post(ENROLL_URL, data)
+
+    patient = Patient.objects.get(user__email="robin@example.org")
+    assert patient.may_text
+    preference = ReminderPreference.objects.get(patient=patient)
+    assert preference.text_kinds == [
+        "checkin_due",
+        "questionnaire_due",
+        "session_tomorrow",
+        "message",
+        "integration_prompt",
+    ]
+
+
+def test_without_texts_at_this_installation_enrollment_does_not_offer_them(
+    clinician_client, settings
+):
+    settings.SMS_URL = ""
+
+    page = clinician_client.get(ENROLL_URL).content.decode()
+
+    assert "by text message too" not in page

@@ -579,3 +579,31 @@ def test_reminders_of_the_period_are_counted_sent_and_skipped_by_reason(
         ("too_late", 5),
         ("capped", None),
     ]
+
+
+def test_delivery_success_is_shown_by_channel(clinician_client, clinic):
+    patient = treated(clinic, first_on=date(2026, 3, 2))
+    for hour in range(8):
+        _reminder(patient, at(date(2026, 3, 3), hour), "sent")
+    for hour in range(6):
+        text = _reminder(patient, at(date(2026, 3, 4), hour), "sent")
+        Delivery.objects.filter(pk=text.pk).update(channel="text", to_email="", to_phone="+1")
+    for hour in range(6, 12):
+        text = _reminder(patient, at(date(2026, 3, 4), hour), "failed")
+        Delivery.objects.filter(pk=text.pk).update(channel="text", to_email="", to_phone="+1")
+
+    figures = report_for(clinic).reminders
+    period = f"start={PERIOD['start']}&end={PERIOD['end']}"
+    page = clinician_client.get(f"/staff/outcomes/?{period}").content.decode()
+    api = clinician_client.get(f"/api/v1/outcomes/?{period}").json()["reminders"]
+
+    assert [(c.channel, c.sent, c.failed) for c in figures.by_channel] == [
+        ("email", 8, 0),
+        ("text", 6, 6),
+    ]
+    assert "Delivery success" in page
+    assert "6 of 12 (50.0%)" in page
+    assert [(c["channel"], c["delivered_share"]["percent"]) for c in api["by_channel"]] == [
+        ("email", 100.0),
+        ("text", 50.0),
+    ]

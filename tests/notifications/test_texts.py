@@ -346,3 +346,110 @@ def test_the_email_of_the_same_reminder_is_unchanged(texter, mailoutbox, outbox)
 
     assert delivery_send(delivery_id=email.id, now=NINE_NY) == "sent"
     assert len(mailoutbox) == 1 and outbox == []
+
+
+@override_settings(SMS_URL="")
+def test_an_installation_without_texts_offers_none_and_makes_none(client, texter):
+    ReminderPreference.objects.filter(patient=texter).update(email_enabled=False)
+    client.force_login(texter.user)
+
+    page = client.get(reverse("notifications:settings")).content.decode()
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+
+    assert "Text me about" not in page
+    # The e-mail settings alone count: e-mails off, so nothing goes.
+    assert {(d.channel, d.status, d.skip_reason) for d in Delivery.objects.all()} == {
+        ("email", "skipped", "email_off")
+    }
+    # A text made before SMS_URL was emptied is recorded skipped when its time comes.
+    with override_settings(SMS_URL="locmem://"):
+        checkin_reminders_dispatch(now=NINE_NY + timedelta(days=1, minutes=1))
+    text = Delivery.objects.get(channel="text")
+    assert delivery_send(delivery_id=text.id, now=NINE_NY + timedelta(days=1)) == "skipped"
+    text.refresh_from_db()
+    assert text.skip_reason == "texts_off"
+
+
+def _settings_form(**overrides):
+    data = {
+        "email_enabled": "on",
+        "checkin_time": "19:00",
+        "quiet_start": "22:00",
+        "quiet_end": "08:00",
+        "kinds": ["checkin_due", "questionnaire_due", "session_tomorrow"],
+        "text_kinds": ["checkin_due"],
+    }
+    return data | overrides
+
+
+def test_the_patient_turns_texts_on_with_their_consent(client, clinic):
+    from care.models import AuditEvent
+
+    patient = PatientFactory(clinic=clinic, phone_mobile=MOBILE, may_text=False)
+    ReminderPreference.objects.create(patient=patient)
+    client.force_login(patient.user)
+    url = reverse("notifications:settings")
+
+    asked = client.post(url, _settings_form())
+    assert "agree to receive text messages" in asked.content.decode()
+    assert ReminderPreference.objects.get(patient=patient).text_kinds == []
+
+    saved = client.post(url, _settings_form(text_consent="on"))
+
+    assert saved.status_code == 302
+    patient.refresh_from_db()
+    assert patient.may_text
+    assert ReminderPreference.objects.get(patient=patient).text_kinds == ["checkin_due"]
+    assert AuditEvent.objects.filter(patient=patient, what="contact", action="changed").exists()
+
+
+def test_texts_need_a_mobile_number_first(client, clinic):
+    patient = PatientFactory(clinic=clinic, phone_mobile="", may_text=False)
+    ReminderPreference.objects.create(patient=patient)
+    client.force_login(patient.user)
+
+    page = client.get(reverse("notifications:settings")).content.decode()
+    refused = client.post(reverse("notifications:settings"), _settings_form())
+
+    assert "add your mobile number" in page
+    assert "Add your mobile number in your contact details first." in refused.content.decode()
+    assert ReminderPreference.objects.get(patient=patient).text_kinds == []
+
+
+def test_the_api_takes_text_kinds_with_consent(client, clinic):
+    patient = PatientFactory(clinic=clinic, phone_mobile=MOBILE, may_text=False)
+    ReminderPreference.objects.create(patient=patient)
+    client.force_login(patient.user)
+    body = {
+        "email_enabled": True,
+        "checkin_time": "19:00",
+        "quiet_start": "22:00",
+        "quiet_end": "08:00",
+        "text_kinds": ["checkin_due", "message"],
+    }
+
+    refused = client.put(reverse("api:reminder-preferences"), body, content_type="application/json")
+    accepted = client.put(
+        reverse("api:reminder-preferences"),
+        body | {"text_consent": True},
+        content_type="application/json",
+    )
+
+    assert refused.status_code == 400 and "text_consent" in refused.json()["errors"]
+    assert accepted.status_code == 200
+    assert accepted.json()["text_kinds"] == ["checkin_due", "message"]
+    assert accepted.json()["text_state"] == "ok"
+
+
+def test_a_text_sent_outside_its_hours_waits_for_them_without_using_a_try(texter, outbox):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    ReminderPreference.objects.filter(patient=texter).update(quiet_end=time(10, 30))
+
+    # 09:00 is now in quiet hours: the text waits for their end, the same day.
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "waits for text hours"
+
+    text.refresh_from_db()
+    assert (text.status, text.attempts) == ("pending", 0)
+    assert text.next_attempt_at == NINE_NY + timedelta(hours=1, minutes=30)
+    assert outbox == []
