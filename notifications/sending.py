@@ -191,7 +191,9 @@ def _send_text(delivery: Delivery, now: datetime) -> str:
             attempts=F("attempts") - 1,
         )
         return TEXT_WAITS
-    text = OutgoingText(to=delivery.to_phone, body=body, status_callback=text_status_callback())
+    text = OutgoingText(
+        to=delivery.to_phone, body=body, status_callback=text_status_callback(delivery.id)
+    )
     try:
         sent = get_text_backend().send(text)
     except PermanentTextError as exc:

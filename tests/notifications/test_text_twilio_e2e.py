@@ -107,7 +107,7 @@ def test_a_text_reminder_goes_to_twilio_and_its_row_records_the_message(
     assert f"http://testserver/t/{code}/" in body
     assert body.endswith("Reply STOP to end texts")
     assert len(body) <= 160
-    assert fields["StatusCallback"] == "http://testserver/sms/status/"
+    assert fields["StatusCallback"] == f"http://testserver/sms/status/?delivery={text.id}"
     [message] = twilio_api.accepted
     sent = _row(text)
     assert sent.status == "sent"

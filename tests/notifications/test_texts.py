@@ -268,7 +268,8 @@ def test_a_text_is_sent_through_the_backend_and_recorded(texter, outbox):
     [sent] = outbox
     assert sent.to == MOBILE
     assert "Reply STOP" in sent.body
-    assert sent.status_callback.endswith(reverse("notifications:text-status"))
+    callback = reverse("notifications:text-status") + f"?delivery={text.id}"
+    assert sent.status_callback.endswith(callback)
     text.refresh_from_db()
     assert (text.status, text.encoding, text.segments) == ("sent", "GSM-7", 1)
     assert text.provider_id
