@@ -16,6 +16,15 @@ the answers queued by `answer` / `error`, and can be switched while it runs (`mo
 
 `requests` holds every request received (path, form fields, basic-auth user and password),
 `accepted` every message made (its sid and fields), oldest first.
+
+With `callbacks` on (`serve_fake_twilio(callbacks=True)`), it also reports each message it
+makes as Twilio does: once the message is made (before any held answer goes), a thread of
+its own POSTs each of `callback_statuses` ("queued" unless changed) to the message's
+StatusCallback address, a form with MessageSid, MessageStatus, AccountSid, To and From,
+signed as Twilio signs (X-Twilio-Signature: twilio's RequestValidator with the auth token
+the request authenticated with, over the callback address and the form). `status_callbacks`
+records each report made: the sid, the status, the address and the HTTP status answered
+(None when nothing answered: the address unreachable).
 """
 
 import base64
@@ -28,16 +37,23 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote
 
+import requests
+from twilio.request_validator import RequestValidator
+
 MODES = ("accept", "hang", "hold")
 
 
 class FakeTwilio:
-    def __init__(self):
+    def __init__(self, *, callbacks: bool = False):
         self.requests: list[dict] = []
         self.accepted: list[dict] = []
         self.answers: list[tuple] = []  # (status, body, delay seconds); empty: 201, a new message
         self.mode = "accept"
         self.base = ""
+        self.callbacks = callbacks
+        self.callback_statuses: tuple[str, ...] = ("queued",)
+        self.status_callbacks: list[dict] = []
+        self._reporters: list[threading.Thread] = []
 
     def sms_url(self, *, account_sid: str, auth_token: str, sender: str, timeout: float = 5):
         """An SMS_URL for the real TwilioBackend, sending here."""
@@ -66,6 +82,44 @@ class FakeTwilio:
     def accepted_with(self, words: str) -> list[dict]:
         """The messages accepted whose body holds `words` (e.g. a delivery's link code)."""
         return [m for m in self.accepted if words in (m["body"] or "")]
+
+    def report(self, message: dict, *, callback: str, auth_token: str) -> None:
+        """Make the message's status callbacks in a thread of their own, as Twilio does
+        within seconds of taking it, whatever becomes of the answer to its sender."""
+        thread = threading.Thread(
+            target=self._report, args=(message, callback, auth_token), daemon=True
+        )
+        self._reporters.append(thread)
+        thread.start()
+
+    def _report(self, message: dict, callback: str, auth_token: str) -> None:
+        for status in self.callback_statuses:
+            params = {
+                "MessageSid": message["sid"],
+                "MessageStatus": status,
+                "AccountSid": message["account_sid"],
+                "To": message["to"],
+                "From": message["from"],
+            }
+            signature = RequestValidator(auth_token).compute_signature(callback, params)
+            try:
+                response = requests.post(
+                    callback,
+                    data=params,
+                    headers={"X-Twilio-Signature": signature},
+                    timeout=10,
+                    allow_redirects=False,
+                )
+                code = response.status_code
+            except requests.RequestException:
+                code = None
+            self.status_callbacks.append(
+                {"sid": message["sid"], "status": status, "url": callback, "code": code}
+            )
+
+    def wait_for_reports(self, timeout: float = 15) -> None:
+        for thread in list(self._reporters):
+            thread.join(timeout=timeout)
 
     def wait_while(self, mode: str) -> None:
         while self.mode == mode:
@@ -135,6 +189,9 @@ def _handler_for(api: FakeTwilio):
                 time.sleep(delay)
             if body is None:
                 body = api.create(self.path, fields)
+                callback = fields.get("StatusCallback")
+                if api.callbacks and callback:
+                    api.report(body, callback=callback, auth_token=password or "")
             if api.mode == "hold":
                 api.wait_while("hold")
             payload = (json.dumps(body) if isinstance(body, dict) else body).encode()
@@ -155,9 +212,10 @@ def _handler_for(api: FakeTwilio):
 
 
 @contextlib.contextmanager
-def serve_fake_twilio() -> Iterator[FakeTwilio]:
-    """A FakeTwilio on a spare loopback port, stopped (any held request let go) at the end."""
-    api = FakeTwilio()
+def serve_fake_twilio(*, callbacks: bool = False) -> Iterator[FakeTwilio]:
+    """A FakeTwilio on a spare loopback port, stopped (any held request let go, any status
+    callback under way ended) at the end. `callbacks`: make status callbacks (see above)."""
+    api = FakeTwilio(callbacks=callbacks)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(api))
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -169,3 +227,4 @@ def serve_fake_twilio() -> Iterator[FakeTwilio]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+        api.wait_for_reports(timeout=5)
