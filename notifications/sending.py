@@ -15,7 +15,7 @@ from time import monotonic, sleep
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.functions import Now
 from kombu.exceptions import OperationalError as BrokerError
@@ -191,7 +191,9 @@ def _send_text(delivery: Delivery, now: datetime) -> str:
             attempts=F("attempts") - 1,
         )
         return TEXT_WAITS
-    text = OutgoingText(to=delivery.to_phone, body=body, status_callback=text_status_callback())
+    text = OutgoingText(
+        to=delivery.to_phone, body=body, status_callback=text_status_callback(delivery.id)
+    )
     try:
         sent = get_text_backend().send(text)
     except PermanentTextError as exc:
@@ -203,7 +205,20 @@ def _send_text(delivery: Delivery, now: datetime) -> str:
         )
         return _fail(delivery, exc.reason, now)
     except TextSendError as exc:
-        return _defer(delivery, exc.reason, now)
+        with transaction.atomic():
+            # The provider may have taken the text and its status report reached us while
+            # the answer was lost (a timeout, a reset, a 5xx after the create): the report
+            # recorded the row sent (notifications.textreplies.text_status_receive, which
+            # locks the row too). Deferring it now would send it again.
+            status = (
+                Delivery.objects.select_for_update()
+                .values_list("status", flat=True)
+                .get(id=delivery.id)
+            )
+            if status != Delivery.Status.SENDING:
+                logger.info("Delivery %s recorded by the provider's report meanwhile", delivery.id)
+                return status
+            return _defer(delivery, exc.reason, now)
     encoding, segments = encoding_and_segments(body)
     _mark_sent(
         delivery,

@@ -36,6 +36,10 @@ def text_number_unblock(*, number: str) -> bool:
     return bool(deleted)
 
 
-def text_status_callback() -> str:
-    """The webhook the provider reports each text's status to (notifications.views)."""
-    return settings.SITE_URL + reverse("notifications:text-status")
+def text_status_callback(delivery_id: int) -> str:
+    """The webhook the provider reports the text's status to (notifications.views), naming
+    its delivery: the provider signs the whole address, so the id cannot be forged, and its
+    first report ("queued") records a text whose sender died before the provider's answer
+    came back as sent (notifications.textreplies.text_status_receive), so the sweeper does
+    not send it again."""
+    return settings.SITE_URL + reverse("notifications:text-status") + f"?delivery={delivery_id}"

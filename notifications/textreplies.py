@@ -117,21 +117,43 @@ def text_reply_receive(*, provider_id: str, number: str, body: str, now: datetim
 
 
 @transaction.atomic
-def text_status_receive(*, provider_id: str, status: str, error_code: int | None, now) -> bool:
+def text_status_receive(
+    *,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+    now,
+    delivery_id: int | None = None,
+) -> bool:
     """Record the provider's status of a text we sent; returns whether the text is ours.
+
+    `delivery_id` (from the callback's signed address) finds a text whose provider id was
+    never recorded: its sender died, or timed out, after the provider took it. Such a text
+    (still pending or being sent) is recorded as sent with the provider's id: the provider
+    has it, and sending it again would reach the phone twice.
 
     A text that did not arrive fails (last_error names the code), raising the
     delivery-failure alert once; a code that says the number will never take texts stops
     texts to it until the patient's number changes."""
-    delivery = (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("patient")
-        .filter(provider_id=provider_id, channel=Delivery.Channel.TEXT)
-        .first()
-    )
+    texts = Delivery.objects.select_for_update(of=("self",)).select_related("patient")
+    delivery = texts.filter(provider_id=provider_id, channel=Delivery.Channel.TEXT).first()
+    fields: dict[str, object] = {"provider_status": status[:20]}
+    if delivery is None and delivery_id is not None and provider_id:
+        delivery = texts.filter(
+            pk=delivery_id,
+            channel=Delivery.Channel.TEXT,
+            provider_id="",
+            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING],
+        ).first()
+        if delivery is not None:
+            fields |= {
+                "provider_id": provider_id,
+                "status": Delivery.Status.SENT,
+                "sent_at": now,
+                "lease_until": None,
+            }
     if delivery is None:
         return False
-    fields: dict[str, object] = {"provider_status": status[:20]}
     undelivered = status in UNDELIVERED and delivery.status != Delivery.Status.FAILED
     if undelivered:
         fields |= {

@@ -303,11 +303,13 @@ def text_status_webhook(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     code_text = request.POST.get("ErrorCode", "")
+    delivery_text = request.GET.get("delivery", "")
     text_status_receive(
         provider_id=request.POST.get("MessageSid", "")[:64],
         status=request.POST.get("MessageStatus", ""),
         error_code=int(code_text) if code_text.isdigit() else None,
         now=timezone.now(),
+        delivery_id=int(delivery_text) if delivery_text.isdigit() else None,
     )
     return HttpResponse(status=204)
 

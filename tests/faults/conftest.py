@@ -199,9 +199,12 @@ class Stack:
         self._assert_on_own_broker(process)
         return process
 
-    def web(self, name: str = "web", *, workers: int = 1, **env) -> tuple[Process, str]:
-        """gunicorn (sync workers) on a spare loopback port; returns the process and its URL."""
-        port = free_port()
+    def web(
+        self, name: str = "web", *, workers: int = 1, port: int | None = None, **env
+    ) -> tuple[Process, str]:
+        """gunicorn (sync workers) on `port` (a spare loopback port unless given, e.g. to put
+        its address in its own SITE_URL); returns the process and its URL."""
+        port = port or free_port()
         command = [sys.executable, "-m", "gunicorn", "tracker.wsgi:application",
                    "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                    "--timeout", "30"]  # fmt: skip

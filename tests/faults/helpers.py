@@ -51,9 +51,9 @@ def dispatch(*patients) -> list[Delivery]:
     return list(Delivery.objects.filter(patient__in=patients).order_by("id"))
 
 
-def message_id(delivery: Delivery) -> str:
+def message_id(delivery: Delivery, *, site_url: str = STACK_SITE_URL) -> str:
     """The Message-ID the stack's workers give the delivery (their SITE_URL, not this one's)."""
-    with override_settings(SITE_URL=STACK_SITE_URL):
+    with override_settings(SITE_URL=site_url):
         return delivery_message_id(delivery.id)
 
 

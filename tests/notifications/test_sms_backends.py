@@ -2,21 +2,15 @@
 client against a local stand-in of its Messages API; how each failure is classified, and
 that no error's reason holds the number or the words."""
 
-import base64
-import json
 import logging
 import os
 import re
 import socket
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 from django.conf import settings as django_settings
@@ -34,6 +28,7 @@ from notifications.sms import (
     backend_from_url,
     get_text_backend,
 )
+from tests.fake_twilio import serve_fake_twilio
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,107 +41,13 @@ BODY = "Care tracker: time for your check-in, Alex. How is your mood today?"
 CALLBACK = "https://tracker.example.org/sms/status/41/"
 
 
-# A local stand-in of Twilio's Messages API
-
-
-class FakeTwilio:
-    """Answers POST /2010-04-01/Accounts/{sid}/Messages.json as Twilio does, and records
-    each request (path, form fields, the basic-auth user and password)."""
-
-    def __init__(self):
-        self.requests = []
-        self.answers = []  # (status, body, delay seconds); empty: 201 with a queued message
-        self.base = ""
-
-    def answer(self, status, body, *, delay=0.0):
-        self.answers.append((status, body, delay))
-
-    def error(self, status, code, message):
-        """An error answer in Twilio's JSON form."""
-        self.answer(
-            status,
-            {
-                "code": code,
-                "message": message,
-                "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                "status": status,
-            },
-        )
-
-    def created(self, fields):
-        return {
-            "sid": "SM" + uuid.uuid4().hex,
-            "account_sid": SID,
-            "to": fields.get("To"),
-            "from": fields.get("From"),
-            "messaging_service_sid": fields.get("MessagingServiceSid"),
-            "body": fields.get("Body"),
-            "status": "queued" if "From" in fields else "accepted",
-            "num_segments": "1",
-            "direction": "outbound-api",
-            "api_version": "2010-04-01",
-            "date_created": "Mon, 07 Dec 2026 12:00:00 +0000",
-            "date_updated": "Mon, 07 Dec 2026 12:00:00 +0000",
-            "date_sent": None,
-            "error_code": None,
-            "error_message": None,
-            "price": None,
-            "uri": f"/2010-04-01/Accounts/{SID}/Messages/SM.json",
-        }
-
-
-def handler_for(api: FakeTwilio):
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length", 0))
-            form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
-            fields = {name: values[0] for name, values in form.items()}
-            user = password = None
-            scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
-            if scheme == "Basic":
-                user, _, password = base64.b64decode(encoded).decode().partition(":")
-            api.requests.append(
-                {
-                    "path": self.path,
-                    "fields": fields,
-                    "user": user,
-                    "password": password,
-                    "content_type": self.headers.get("Content-Type"),
-                }
-            )
-            status, body, delay = api.answers.pop(0) if api.answers else (201, None, 0)
-            if delay:
-                time.sleep(delay)
-            if body is None:
-                body = api.created(fields)
-            payload = (json.dumps(body) if isinstance(body, dict) else body).encode()
-            try:
-                self.send_response(status)
-                content_type = "application/json" if isinstance(body, dict) else "text/html"
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except OSError:
-                pass  # the client gave up (a timeout test)
-
-        def log_message(self, format, *args):
-            pass
-
-    return Handler
+# A local stand-in of Twilio's Messages API (tests/fake_twilio.py)
 
 
 @pytest.fixture
 def twilio_api():
-    api = FakeTwilio()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(api))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    api.base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield api
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve_fake_twilio() as api:
+        yield api
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ def texter(clinic):
     return patient
 
 
-def post(client, name, params, *, token=TOKEN, signature=None):
-    path = reverse(f"notifications:{name}")
+def post(client, name, params, *, token=TOKEN, signature=None, query=""):
+    path = reverse(f"notifications:{name}") + query
     url = settings.SITE_URL + path
     if signature is None:
         signature = RequestValidator(token).compute_signature(url, params)
@@ -185,3 +185,40 @@ def test_an_unknown_status_is_accepted_and_changes_nothing(client, texter):
 @override_settings(SMS_URL="locmem://")
 def test_without_a_provider_the_webhooks_are_not_there(client, texter):
     assert client.post(reverse("notifications:text-inbound"), {"Body": "STOP"}).status_code == 404
+
+
+def test_the_first_report_of_a_text_whose_sender_died_records_it_sent(client, texter):
+    # The worker died after Twilio took the text, before its answer came back: the row is
+    # still "sending" without a provider id. Twilio's "queued" report names the delivery.
+    text = Delivery.objects.create(
+        kind="checkin_due",
+        subject_key="patient:1:2026-05-04",
+        due_at=NOW,
+        patient=texter,
+        channel="text",
+        to_phone=MOBILE,
+        status="sending",
+        attempts=1,
+    )
+    query = f"?delivery={text.pk}"
+    params = {"MessageSid": "SMlost", "MessageStatus": "queued"}
+
+    # The id is part of what Twilio signs: another delivery's id with this signature fails.
+    url = settings.SITE_URL + reverse("notifications:text-status") + query
+    signature = RequestValidator(TOKEN).compute_signature(url, params)
+    forged = client.post(
+        reverse("notifications:text-status") + f"?delivery={text.pk + 1}",
+        params,
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )
+    assert forged.status_code == 403
+
+    assert post(client, "text-status", params, query=query).status_code == 204
+    text.refresh_from_db()
+    assert (text.status, text.provider_id, text.provider_status) == ("sent", "SMlost", "queued")
+    assert text.lease_until is None
+    # A later report finds it by the provider's id; a second text's id is not taken over.
+    post(client, "text-status", {"MessageSid": "SMlost", "MessageStatus": "delivered"}, query=query)
+    post(client, "text-status", {"MessageSid": "SMother", "MessageStatus": "queued"}, query=query)
+    text.refresh_from_db()
+    assert (text.provider_id, text.provider_status) == ("SMlost", "delivered")

@@ -14,10 +14,11 @@ from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.dispatch.sessions import booked_session_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference, TextNumberBlock
 from notifications.schedule import text_send_at
-from notifications.sending import delivery_send
+from notifications.sending import MAX_ATTEMPTS, delivery_send
 from notifications.sms import backends as sms_backends
 from notifications.sms import encoding_and_segments
 from notifications.sms.backends import PermanentTextError, TransientTextError
+from notifications.textreplies import text_status_receive
 from notifications.texts import read_text_link_code, text_body, text_link_code
 from tests.factories import PatientFactory
 from tests.notifications.test_checkin_link import answers
@@ -268,7 +269,8 @@ def test_a_text_is_sent_through_the_backend_and_recorded(texter, outbox):
     [sent] = outbox
     assert sent.to == MOBILE
     assert "Reply STOP" in sent.body
-    assert sent.status_callback.endswith(reverse("notifications:text-status"))
+    callback = reverse("notifications:text-status") + f"?delivery={text.id}"
+    assert sent.status_callback.endswith(callback)
     text.refresh_from_db()
     assert (text.status, text.encoding, text.segments) == ("sent", "GSM-7", 1)
     assert text.provider_id
@@ -315,6 +317,42 @@ def test_a_transient_refusal_defers_the_text_with_the_backoff(texter, monkeypatc
     assert (text.status, text.attempts) == ("pending", 1)
     assert text.next_attempt_at is not None
     assert not TextNumberBlock.objects.exists()
+
+
+class _ReportedThenLost:
+    """The provider takes the text and its status report ("queued", naming the delivery)
+    reaches us, but the answer to the sender is lost (a read timeout)."""
+
+    def __init__(self, delivery_id):
+        self.delivery_id = delivery_id
+
+    def send(self, text):
+        assert text_status_receive(
+            provider_id="SM0123", status="queued", error_code=None, now=NINE_NY,
+            delivery_id=self.delivery_id,
+        )  # fmt: skip
+        raise TransientTextError("transient: twilio ReadTimeout")
+
+
+@pytest.mark.parametrize("tries_before", [0, MAX_ATTEMPTS - 1])
+def test_a_lost_answer_after_the_providers_report_leaves_the_text_sent(
+    texter, monkeypatch, tries_before
+):
+    """The report recorded the text sent: the sender's error must neither defer it (the
+    sweeper would send it again) nor, at its last try, fail it and alert."""
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    Delivery.objects.filter(id=text.id).update(attempts=tries_before)
+    monkeypatch.setattr(
+        "notifications.sending.get_text_backend", lambda: _ReportedThenLost(text.id)
+    )
+
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "sent"
+
+    text.refresh_from_db()
+    assert (text.status, text.provider_id, text.attempts) == ("sent", "SM0123", tries_before + 1)
+    assert (text.next_attempt_at, text.last_error, text.lease_until) == (None, "", None)
+    assert not Alert.objects.exists()
 
 
 def test_a_text_whose_number_changed_meanwhile_is_skipped(texter, outbox):
