@@ -7,7 +7,7 @@ that every `Delivery.Kind` has exactly one entry.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from django.core.mail import EmailMultiAlternatives
@@ -38,6 +38,7 @@ from notifications.preferences import reminder_preference_for, reminder_settings
 from notifications.schedule import (
     INTEGRATION_CLOSES,
     QUESTIONNAIRE_WINDOW,
+    ReminderSettings,
     local_moment,
     pre_session_questionnaire_due,
     session_reminder_due,
@@ -79,6 +80,27 @@ def _session_of(delivery: Delivery) -> TreatmentSession | None:
     return TreatmentSession.objects.filter(pk=delivery.session_id, patient=delivery.patient).first()
 
 
+def _chosen_settings(delivery: Delivery, patient) -> ReminderSettings:
+    """The patient's reminder settings as they bear on this delivery: a text's are the
+    same without the e-mail ones (e-mails off, unsubscribed), which say nothing of texts."""
+    chosen = reminder_settings(reminder_preference_for(patient), patient.tz)
+    if delivery.channel == Delivery.Channel.TEXT:
+        return replace(chosen, email_enabled=True, unsubscribed=())
+    return chosen
+
+
+def _email_settings_skip(delivery: Delivery, preference) -> str:
+    """EMAIL_OFF or UNSUBSCRIBED for an e-mail the patient no longer takes; "" for a text
+    (its own settings are checked by text_no_longer_needed)."""
+    if delivery.channel == Delivery.Channel.TEXT:
+        return ""
+    if not preference.email_enabled:
+        return Delivery.SkipReason.EMAIL_OFF
+    if delivery.kind in preference.unsubscribed:
+        return Delivery.SkipReason.UNSUBSCRIBED
+    return ""
+
+
 def _questionnaire_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     patient = delivery.patient
     if patient is None:
@@ -98,7 +120,7 @@ def _questionnaire_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     session = _session_of(delivery)
     if session is None or session.status != TreatmentSession.Status.SCHEDULED:
         return Delivery.SkipReason.CHANGED
-    chosen = reminder_settings(reminder_preference_for(patient), patient.tz)
+    chosen = _chosen_settings(delivery, patient)
     expected = pre_session_questionnaire_due(
         chosen, session_at=session.scheduled_at, now=delivery.due_at
     )
@@ -116,7 +138,7 @@ def _session_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     session = _session_of(delivery)
     if session is None or session.status != TreatmentSession.Status.SCHEDULED:
         return Delivery.SkipReason.CHANGED
-    chosen = reminder_settings(reminder_preference_for(patient), patient.tz)
+    chosen = _chosen_settings(delivery, patient)
     expected = session_reminder_due(chosen, session_at=session.scheduled_at, now=delivery.due_at)
     return Delivery.SkipReason.CHANGED if expected != delivery.due_at else ""
 
@@ -134,14 +156,9 @@ def _integration_no_longer_needed(delivery: Delivery, now: datetime) -> str:
         return Delivery.SkipReason.CHANGED
     if SessionReflection.objects.filter(session=session).exists():
         return Delivery.SkipReason.ALREADY_DONE
-    preference = reminder_preference_for(session.patient)
-    if not preference.email_enabled:
-        return Delivery.SkipReason.EMAIL_OFF
-    if delivery.kind in preference.unsubscribed:
-        return Delivery.SkipReason.UNSUBSCRIBED
     if now > session.scheduled_at + INTEGRATION_CLOSES:
         return Delivery.SkipReason.WINDOW_PASSED
-    return ""
+    return _email_settings_skip(delivery, reminder_preference_for(session.patient))
 
 
 def _integration_prompt(delivery: Delivery) -> EmailMultiAlternatives:
@@ -205,12 +222,7 @@ def _message_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     thread = _thread_of(delivery)
     if thread is None or thread.patient_unread == 0:
         return Delivery.SkipReason.READ
-    preference = reminder_preference_for(thread.patient)
-    if not preference.email_enabled:
-        return Delivery.SkipReason.EMAIL_OFF
-    if delivery.kind in preference.unsubscribed:
-        return Delivery.SkipReason.UNSUBSCRIBED
-    return ""
+    return _email_settings_skip(delivery, reminder_preference_for(thread.patient))
 
 
 def _staff_message_no_longer_needed(delivery: Delivery, now: datetime) -> str:

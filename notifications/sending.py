@@ -33,7 +33,11 @@ from notifications.sms import (
     encoding_and_segments,
     get_text_backend,
 )
-from notifications.textnumbers import text_number_block, text_status_callback
+from notifications.textnumbers import (
+    NUMBER_DEAD_CODES,
+    text_number_block,
+    text_status_callback,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -197,12 +201,13 @@ def _send_text(delivery: Delivery, now: datetime) -> str:
     try:
         sent = get_text_backend().send(text)
     except PermanentTextError as exc:
-        text_number_block(
-            number=delivery.to_phone,
-            reason=TextNumberBlock.Reason.FAILED,
-            error_code=exc.code,
-            now=now,
-        )
+        if exc.code in NUMBER_DEAD_CODES:  # the number itself: no more texts to it
+            text_number_block(
+                number=delivery.to_phone,
+                reason=TextNumberBlock.Reason.FAILED,
+                error_code=exc.code,
+                now=now,
+            )
         return _fail(delivery, exc.reason, now)
     except TextSendError as exc:
         with transaction.atomic():
@@ -220,13 +225,19 @@ def _send_text(delivery: Delivery, now: datetime) -> str:
                 return status
             return _defer(delivery, exc.reason, now)
     encoding, segments = encoding_and_segments(body)
+    # Only over its own claim: the provider's report may have recorded the text meanwhile
+    # (sent, or failed with its alert), which this answer must not undo.
     _mark_sent(
         delivery,
         now,
+        only_sending=True,
         provider_id=sent.provider_id[:64],
         provider_status=sent.status[:20],
         encoding=encoding,
         segments=segments,
+    )
+    Delivery.objects.filter(id=delivery.id, provider_id=sent.provider_id[:64]).update(
+        encoding=encoding, segments=segments
     )
     return Delivery.Status.SENT
 
@@ -261,8 +272,11 @@ def _build(delivery: Delivery) -> EmailMultiAlternatives:
     return kind_of(delivery).build(delivery)
 
 
-def _mark(delivery: Delivery, status: str, **fields) -> None:
-    Delivery.objects.filter(id=delivery.id).update(status=status, lease_until=None, **fields)
+def _mark(delivery: Delivery, status: str, *, only_sending: bool = False, **fields) -> None:
+    rows = Delivery.objects.filter(id=delivery.id)
+    if only_sending:
+        rows = rows.filter(status=Delivery.Status.SENDING)
+    rows.update(status=status, lease_until=None, **fields)
 
 
 # Waits between tries to record a send while the database is away (a restart, a failover):
@@ -270,19 +284,19 @@ def _mark(delivery: Delivery, status: str, **fields) -> None:
 MARK_SENT_PAUSES = (0.5, 1, 2, 4, 8)
 
 
-def _mark_sent(delivery: Delivery, now: datetime, **fields) -> None:
+def _mark_sent(delivery: Delivery, now: datetime, *, only_sending: bool = False, **fields) -> None:
     """Record the send, riding out a short database outage: the mail server (or the text
     provider) has the message, and a row left `sending` would be sent again once its claim
     expires."""
     for pause in MARK_SENT_PAUSES:
         try:
-            _mark(delivery, Delivery.Status.SENT, sent_at=now, **fields)
+            _mark(delivery, Delivery.Status.SENT, only_sending=only_sending, sent_at=now, **fields)
             return
         except (OperationalError, InterfaceError):
             logger.warning("Delivery %s sent; database unavailable to record it", delivery.id)
             connection.close()  # the next try connects again
             sleep(pause)
-    _mark(delivery, Delivery.Status.SENT, sent_at=now, **fields)
+    _mark(delivery, Delivery.Status.SENT, only_sending=only_sending, sent_at=now, **fields)
 
 
 def _defer(delivery: Delivery, error: str, now: datetime) -> str:

@@ -8,6 +8,12 @@ from django.urls import reverse
 
 from notifications.models import TextNumberBlock
 
+# The provider's error codes that say the number itself will never take a text (Twilio: 21211
+# and 21217 invalid, 21610 unsubscribed at the carrier, 21614 not a mobile, 30005 unknown,
+# 30006 a landline): only these stop texts to it. Others (a phone off for the evening, 30003;
+# the account's settings; a text refused for its words) fail that text alone.
+NUMBER_DEAD_CODES = frozenset({21211, 21217, 21610, 21614, 30005, 30006})
+
 
 def text_number_block(
     *, number: str, reason: str, now: datetime, error_code: int | None = None

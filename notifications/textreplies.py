@@ -20,18 +20,23 @@ from care.domain.crisis import country_resources
 from care.domain.rules import AlertDraft
 from care.models import Alert, Patient
 from notifications.models import Delivery, TextNumberBlock, TextReply
-from notifications.textnumbers import text_number_block, text_number_unblock
+from notifications.textnumbers import (
+    NUMBER_DEAD_CODES,
+    text_number_block,
+    text_number_unblock,
+)
 
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-START_WORDS = frozenset({"START", "UNSTOP"})
+# Twilio's own opt-out and opt-in keywords (it acts on them too: ours must agree with it).
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 OTHER_ANSWER_EVERY = timedelta(hours=24)
 
-# The provider's final statuses of a text that did not arrive, and the error codes that say
-# the number will never take one (Twilio: 30003 unreachable, 30005 unknown, 30006 landline,
-# 30004 blocked, 30007 filtered as spam is not the number's fault: it is retried next time).
+# The provider's final statuses of a text that did not arrive (notifications.textnumbers'
+# NUMBER_DEAD_CODES say which also stop texts to the number).
 UNDELIVERED = frozenset({"undelivered", "failed"})
-NUMBER_DEAD_CODES = frozenset({21211, 21610, 21614, 30003, 30004, 30005, 30006})
 
 
 def keyword_of(body: str) -> str:
@@ -135,6 +140,8 @@ def text_status_receive(
     A text that did not arrive fails (last_error names the code), raising the
     delivery-failure alert once; a code that says the number will never take texts stops
     texts to it until the patient's number changes."""
+    if not provider_id:
+        return False  # a report that names no message is about none of ours
     texts = Delivery.objects.select_for_update(of=("self",)).select_related("patient")
     delivery = texts.filter(provider_id=provider_id, channel=Delivery.Channel.TEXT).first()
     fields: dict[str, object] = {"provider_status": status[:20]}

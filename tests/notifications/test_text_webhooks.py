@@ -222,3 +222,28 @@ def test_the_first_report_of_a_text_whose_sender_died_records_it_sent(client, te
     post(client, "text-status", {"MessageSid": "SMother", "MessageStatus": "queued"}, query=query)
     text.refresh_from_db()
     assert (text.provider_id, text.provider_status) == ("SMlost", "delivered")
+
+
+def test_yes_resumes_texts_as_twilio_does(client, texter):
+    inbound(client, "STOP", sid="SM1")
+    answer = answer_of(inbound(client, "yes", sid="SM2"))
+
+    assert "texts are on again" in answer
+    assert not TextNumberBlock.objects.exists()
+
+
+def test_a_status_report_that_names_no_message_changes_nothing(client, texter):
+    waiting = Delivery.objects.create(
+        kind="checkin_due",
+        subject_key="patient:1:2026-05-04",
+        due_at=NOW,
+        patient=texter,
+        channel="text",
+        to_phone=MOBILE,
+    )
+
+    post(client, "text-status", {"MessageStatus": "failed", "ErrorCode": "30006"})
+
+    waiting.refresh_from_db()
+    assert waiting.status == "pending"
+    assert not TextNumberBlock.objects.exists()

@@ -503,3 +503,86 @@ def test_a_patient_without_reminder_settings_gets_no_session_reminder(clinic):
     booked_session_reminders_dispatch(now=NINE_NY + timedelta(hours=1))
 
     assert not Delivery.objects.filter(patient=patient).exists()
+
+
+# What a review found: e-mail settings must not decide a text's fate, nor a passing error
+# block a number for good, nor a late answer undo the provider's report.
+
+
+def test_with_emails_off_the_session_text_is_still_sent(texter, outbox):
+    ReminderPreference.objects.filter(patient=texter).update(
+        email_enabled=False, text_kinds=["session_tomorrow"]
+    )
+    TreatmentSession.objects.create(
+        patient=texter, scheduled_at=NINE_NY + timedelta(days=1, hours=1), route="iv"
+    )
+    booked_session_reminders_dispatch(now=NINE_NY + timedelta(hours=1))
+    text = Delivery.objects.get(patient=texter, kind="session_tomorrow", channel="text")
+
+    outcome = delivery_send(delivery_id=text.id, now=max(text.due_at, NINE_NY + timedelta(hours=1)))
+
+    assert outcome == "sent", Delivery.objects.get(pk=text.pk).skip_reason
+    assert len(outbox) == 1
+
+
+def test_a_reflection_text_after_the_72_hours_is_skipped_even_with_emails_off(texter, outbox):
+    ReminderPreference.objects.filter(patient=texter).update(
+        email_enabled=False, text_kinds=["integration_prompt"]
+    )
+    session = TreatmentSession.objects.create(
+        patient=texter, scheduled_at=NINE_NY - timedelta(days=4), route="iv", status="completed"
+    )
+    text = Delivery.objects.create(
+        kind="integration_prompt",
+        subject_key=f"integration:{session.pk}",
+        due_at=NINE_NY - timedelta(hours=1),
+        patient=texter,
+        session=session,
+        channel="text",
+        to_phone=MOBILE,
+    )
+
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "skipped"
+    text.refresh_from_db()
+    assert text.skip_reason == "window_passed"
+
+
+def test_a_refusal_that_is_not_the_numbers_fault_blocks_nothing(texter, monkeypatch):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    error = PermanentTextError("permanent: twilio 21408 region not enabled", code=21408)
+    monkeypatch.setattr("notifications.sending.get_text_backend", lambda: _Refusing(error))
+
+    assert delivery_send(delivery_id=text.id, now=NINE_NY) == "failed"
+    assert not TextNumberBlock.objects.exists()
+
+
+class _ReportFirst:
+    """A provider whose status report (undelivered) reaches us before its answer."""
+
+    def __init__(self, delivery_id):
+        self.delivery_id = delivery_id
+
+    def send(self, text):
+        from notifications.sms import SentText
+        from notifications.textreplies import text_status_receive
+
+        Delivery.objects.filter(pk=self.delivery_id).update(provider_id="SMfast")
+        text_status_receive(
+            provider_id="SMfast", status="undelivered", error_code=30003, now=NINE_NY
+        )
+        return SentText(provider_id="SMfast", status="queued")
+
+
+def test_the_senders_late_answer_does_not_undo_the_providers_report(texter, monkeypatch):
+    checkin_reminders_dispatch(now=NINE_NY + timedelta(minutes=1))
+    text = _rows(texter)["text"]
+    monkeypatch.setattr("notifications.sending.get_text_backend", lambda: _ReportFirst(text.id))
+
+    delivery_send(delivery_id=text.id, now=NINE_NY)
+
+    text.refresh_from_db()
+    assert (text.status, text.provider_status) == ("failed", "undelivered")
+    assert Alert.objects.filter(patient=texter, kind="delivery_failure").count() == 1
+    # 30003 (a phone switched off) fails this text but does not stop texts to the number.
+    assert not TextNumberBlock.objects.exists()
