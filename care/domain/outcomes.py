@@ -1,9 +1,11 @@
 """Clinic outcomes: pure functions over plain values (no database, no clock).
 
-The figures of the outcomes page, its CSV and `/api/v1/outcomes/`, computed from frozen
-dataclasses that `care.outcomes.selectors` builds in a fixed number of queries. Time is an
-argument (`today`, the clinic's calendar date). The page shows these definitions in the
-same plain words:
+The figures of the outcomes page, its CSV and `/api/v1/outcomes/`. The database applies
+the per-patient part of these definitions where the rows are and sums it over the cohort
+(`care.outcomes.sql`: a few dozen rows whatever the clinic's size); these functions take
+those counts as frozen dataclasses and work out the rest (the Kaplan-Meier curve, means,
+medians, shares). Time is an argument (`today`, the clinic's calendar date). The page shows
+these definitions in the same plain words:
 
 - **Cohort**: the clinic's patients who match the filters (condition; route: at least one
   held session of that route; primary clinician; current treatment phase), were enrolled
@@ -51,19 +53,15 @@ Counts are exact here; `suppressed` and the CSV / API shapes in `care.outcomes.e
 write counts of 1 to 4 as "fewer than 5".
 """
 
-from bisect import bisect_left
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import median
-from zoneinfo import ZoneInfo
 
 from care.domain.clock import local_day_start
 from care.domain.instruments import INSTRUMENTS
-from care.domain.rules import ScorePoint, baseline, is_remission, is_response
 
 INSTRUMENT_CODES = ("phq9", "gad7")
 LAST_WEEK = 26
@@ -73,6 +71,7 @@ RECENT_DAYS = 14
 DROP_POINTS = Fraction(1, 4)
 DROP_FROM_AT_LEAST = Fraction(1, 2)
 SMALL_COUNT_BELOW = 5
+ADHERENCE_ROWS = 100  # the patients the page lists by lowest check-in share
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,6 @@ TIME_POINTS = (
     TimePoint("month_3", "3 months", 70, 112),
     TimePoint("month_6", "6 months", 154, 210),
 )
-# Scores the figures can use: up to this many days after the first held session.
-FOLLOW_UP_DAYS = max(TIME_POINTS[-1].last_day, LAST_WEEK * 7 + 6) + 1
 
 
 # Inputs
@@ -114,27 +111,32 @@ class Period:
 
 
 @dataclass(frozen=True)
-class CheckInCounts:
-    """Check-ins done in the windows of `adherence_windows` (counted by the database)."""
+class PointCounts:
+    """At one time point, the patients with a baseline and a score in its window, and how
+    many of those scores are a response and a remission."""
 
-    period: int = 0
-    recent: int = 0
-    earlier: int = 0
+    scored: int = 0
+    responders: int = 0
+    remitters: int = 0
 
 
 @dataclass(frozen=True)
-class CohortPatient:
-    key: int
-    tz: str
-    status: str  # "active", "paused", "discharged"
-    phase: str  # "induction", "maintenance", "discharged"
-    enrolled_on: date  # the patient's local date
-    first_held_at: datetime
-    instruments: tuple[str, ...] = ()  # the questionnaires the patient is asked for
-    scores: Mapping[str, Sequence[ScorePoint]] = field(default_factory=dict)  # not superseded
-    held_sessions: tuple[datetime, ...] = ()
-    completions: tuple[tuple[str, datetime], ...] = ()  # (instrument, completed at)
-    checkins: CheckInCounts = CheckInCounts()
+class InstrumentCounts:
+    """One questionnaire's counts over the cohort, as the database sums them
+    (`care.outcomes.sql`): the patients with and without a baseline; per time point (in the
+    order of TIME_POINTS); per week since the first held session, the patients whose first
+    response fell in it (`responded`), whose last score did without a response
+    (`censored`), and the number and sum of each patient's latest score minus baseline
+    (`changes`)."""
+
+    code: str
+    with_baseline: int = 0
+    no_baseline: int = 0  # scored, but only after the first held session
+    never_scored: int = 0
+    points: tuple[PointCounts, ...] = ()
+    responded: Mapping[int, int] = field(default_factory=dict)
+    censored: Mapping[int, int] = field(default_factory=dict)
+    changes: Mapping[int, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,8 +172,10 @@ class ThreadRecord:
 @dataclass(frozen=True)
 class OutcomeData:
     period: Period
-    patients: tuple[CohortPatient, ...]
+    patients: int  # the cohort: treated by the end of the period
     not_treated_yet: int = 0
+    instruments: tuple[InstrumentCounts, ...] = ()
+    adherence: "AdherenceFigures | None" = None  # None: nobody to count
     alerts: tuple[AlertRecord, ...] = ()
     alert_kinds: tuple[str, ...] = ()  # every kind, in the order tables list them
     reminders: tuple[ReminderCount, ...] = ()
@@ -246,21 +250,16 @@ class AdherenceWindows:
 @dataclass(frozen=True)
 class AdherenceFigures:
     windows: AdherenceWindows | None
-    patients: tuple[PatientAdherence, ...]  # active patients with at least one day expected
+    patients: int  # active patients with at least one day expected
     left_out: int  # cohort patients not active (paused or discharged)
     checkins_done: int
     checkins_expected: int
     questionnaires_done: int
     questionnaires_expected: int
-
-    @property
-    def dropped(self) -> tuple[PatientAdherence, ...]:
-        return tuple(p for p in self.patients if p.dropped)
-
-    @property
-    def with_earlier_share(self) -> int:
-        """Patients for whom the drop rule could be checked (days in both 14-day windows)."""
-        return sum(1 for p in self.patients if p.earlier_expected and p.recent_expected)
+    with_earlier_share: int  # patients the drop rule could be checked for (both windows)
+    dropped: tuple[PatientAdherence, ...] = ()  # every patient whose adherence dropped
+    # The lowest check-in shares, lowest first (ties by name), at most ADHERENCE_ROWS.
+    lowest: tuple[PatientAdherence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -326,118 +325,56 @@ class OutcomeReport:
 # Questionnaire outcomes
 
 
-@dataclass(frozen=True)
-class _Followed:
-    """One patient with a baseline: their baseline and scores after the first held session
-    as (days since it, time, total), oldest first."""
-
-    baseline: int
-    scores: tuple[tuple[int, datetime, int], ...]
-
-
-def _followed(
-    code: str, patients: Sequence[CohortPatient], period: Period
-) -> tuple[list[_Followed], int, int]:
-    """The patients with a baseline of `code`, and the counts of those without one."""
-    followed, no_baseline, never = [], 0, 0
-    ends_at = period.ends_at
-    for patient in patients:
-        points = sorted(
-            (p for p in patient.scores.get(code, ()) if p.at < ends_at), key=lambda p: p.at
-        )
-        if not points:
-            never += 1
-            continue
-        first_at = patient.first_held_at
-        base = baseline(points, first_session_at=first_at)
-        if base is None:
-            no_baseline += 1
-            continue
-        zone = ZoneInfo(patient.tz)
-        first_day = first_at.astimezone(zone).date()
-        after = tuple(
-            ((p.at.astimezone(zone).date() - first_day).days, p.at, p.total)
-            for p in points
-            if p.at > first_at
-        )
-        followed.append(_Followed(base.total, after))
-    return followed, no_baseline, never
-
-
 def time_point_figures(
-    code: str, followed: Sequence[_Followed], point: TimePoint
+    point: TimePoint, with_baseline: int, counts: PointCounts
 ) -> TimePointFigures:
-    """Response and remission at one time point among the patients with a baseline."""
-    scored = responders = remitters = 0
-    for patient in followed:
-        inside = [
-            total for day, _, total in patient.scores if point.first_day <= day <= point.last_day
-        ]
-        if not inside:
-            continue
-        latest = inside[-1]
-        scored += 1
-        responders += is_response(patient.baseline, latest)
-        remitters += is_remission(code, latest)
-    return TimePointFigures(point, len(followed), scored, responders, remitters)
+    return TimePointFigures(
+        point, with_baseline, counts.scored, counts.responders, counts.remitters
+    )
 
 
-def time_to_response(followed: Sequence[_Followed]) -> tuple[ResponseWeek, ...]:
-    """Kaplan-Meier cumulative share with a first response, weeks 0..LAST_WEEK."""
-    # Per patient: the week of the first response (an event) or of the last score (censored).
-    events: Counter[int] = Counter()
-    censored: Counter[int] = Counter()
-    for patient in followed:
-        weeks = [(day // 7, total) for day, _, total in patient.scores if day >= 0]
-        if not weeks:
-            continue
-        first = next((w for w, total in weeks if is_response(patient.baseline, total)), None)
-        if first is not None:
-            events[first] += 1
-        else:
-            censored[weeks[-1][0]] += 1
+def time_to_response(
+    responded: Mapping[int, int], censored: Mapping[int, int]
+) -> tuple[ResponseWeek, ...]:
+    """Kaplan-Meier cumulative share with a first response, weeks 0..LAST_WEEK, from the
+    weeks of each patient's first response (an event) or last score (censored)."""
     # Those seen beyond the last week shown are at risk throughout it.
-    at_risk = sum(events.values()) + sum(censored.values())
+    at_risk = sum(responded.values()) + sum(censored.values())
     survival = Fraction(1)
     rows = []
     for week in range(LAST_WEEK + 1):
-        responded = events[week]
-        gone = censored[week]
+        events = responded.get(week, 0)
+        gone = censored.get(week, 0)
         if at_risk:
-            survival *= 1 - Fraction(responded, at_risk)
-        rows.append(ResponseWeek(week, at_risk, responded, gone, 1 - survival))
-        at_risk -= responded + gone
+            survival *= 1 - Fraction(events, at_risk)
+        rows.append(ResponseWeek(week, at_risk, events, gone, 1 - survival))
+        at_risk -= events + gone
     return tuple(rows)
 
 
-def mean_change_by_week(followed: Sequence[_Followed]) -> tuple[ChangeWeek, ...]:
-    """Mean score minus baseline per week (each patient's latest score that week)."""
-    latest: dict[int, dict[int, int]] = {}
-    for index, patient in enumerate(followed):
-        for day, _, total in patient.scores:
-            if 0 <= day // 7 <= LAST_WEEK:
-                latest.setdefault(day // 7, {})[index] = total - patient.baseline
+def mean_change_by_week(changes: Mapping[int, tuple[int, int]]) -> tuple[ChangeWeek, ...]:
+    """Mean score minus baseline per week, from (patients, sum of changes) per week."""
     rows = []
     for week in range(LAST_WEEK + 1):
-        changes = list(latest.get(week, {}).values())
-        mean = Fraction(sum(changes), len(changes)) if changes else None
-        rows.append(ChangeWeek(week, len(changes), mean))
+        patients, total = changes.get(week, (0, 0))
+        rows.append(ChangeWeek(week, patients, Fraction(total, patients) if patients else None))
     return tuple(rows)
 
 
-def instrument_outcomes(
-    code: str, patients: Sequence[CohortPatient], period: Period
-) -> InstrumentOutcomes:
-    followed, no_baseline, never = _followed(code, patients, period)
+def instrument_outcomes(counts: InstrumentCounts) -> InstrumentOutcomes:
+    points = counts.points or tuple(PointCounts() for _ in TIME_POINTS)
     return InstrumentOutcomes(
-        code=code,
-        name=INSTRUMENTS[code].name,
-        with_baseline=len(followed),
-        no_baseline=no_baseline,
-        never_scored=never,
-        time_points=tuple(time_point_figures(code, followed, p) for p in TIME_POINTS),
-        time_to_response=time_to_response(followed),
-        mean_change=mean_change_by_week(followed),
+        code=counts.code,
+        name=INSTRUMENTS[counts.code].name,
+        with_baseline=counts.with_baseline,
+        no_baseline=counts.no_baseline,
+        never_scored=counts.never_scored,
+        time_points=tuple(
+            time_point_figures(point, counts.with_baseline, c)
+            for point, c in zip(TIME_POINTS, points, strict=True)
+        ),
+        time_to_response=time_to_response(counts.responded, counts.censored),
+        mean_change=mean_change_by_week(counts.changes),
     )
 
 
@@ -459,99 +396,13 @@ def adherence_windows(period: Period, *, today: date) -> AdherenceWindows | None
     )
 
 
-def _days(first: date, last: date) -> int:
-    return max((last - first).days + 1, 0)
-
-
 def share(done: int, expected: int) -> Fraction | None:
     return Fraction(done, expected) if expected else None
 
 
-def adherence_dropped(
-    *, recent_done: int, recent_expected: int, earlier_done: int, earlier_expected: int
-) -> bool:
-    """The recent share at least 25 points below an earlier share of 50% or more."""
-    if not recent_expected or not earlier_expected:
-        return False
-    earlier = Fraction(earlier_done, earlier_expected)
-    recent = Fraction(recent_done, recent_expected)
-    return earlier >= DROP_FROM_AT_LEAST and earlier - recent >= DROP_POINTS
-
-
-def questionnaire_adherence(patient: CohortPatient, first: date, last: date) -> tuple[int, int]:
-    """(done, expected) questionnaires of one patient on the days first..last."""
-    zone = ZoneInfo(patient.tz)
-    wanted = set(patient.instruments)
-    done_at = sorted(at for code, at in patient.completions if code in wanted)
-    sessions = [s for s in patient.held_sessions if first <= s.astimezone(zone).date() <= last]
-    expected = len(sessions)
-    done = 0
-    for session in sessions:  # the first completion from 48 hours before: by the session?
-        index = bisect_left(done_at, session - QUESTIONNAIRE_LEAD)
-        done += index < len(done_at) and done_at[index] <= session
-    if patient.phase == "maintenance":
-        # Full 14-day blocks from `first`, by number; those without a held session expect
-        # a questionnaire in them.
-        def block(at: datetime) -> int:
-            return (at.astimezone(zone).date() - first).days // BLOCK_DAYS
-
-        with_session = {block(s) for s in sessions}
-        with_questionnaire = {block(at) for at in done_at}
-        blocks = ((last - first).days + 1) // BLOCK_DAYS
-        free = [n for n in range(blocks) if n not in with_session]
-        expected += len(free)
-        done += sum(1 for n in free if n in with_questionnaire)
-    return done, expected
-
-
-def patient_adherence(patient: CohortPatient, windows: AdherenceWindows) -> PatientAdherence | None:
-    """One active patient's adherence, from their enrolment; None if no day is expected."""
-    first = max(windows.first, patient.enrolled_on)
-    expected = _days(first, windows.last)
-    if not expected:
-        return None
-    counts = patient.checkins
-    recent_expected = _days(max(windows.recent_first, patient.enrolled_on), windows.last)
-    earlier_expected = _days(max(windows.earlier_first, patient.enrolled_on), windows.earlier_last)
-    recent_done = min(counts.recent, recent_expected)
-    earlier_done = min(counts.earlier, earlier_expected)
-    q_done, q_expected = questionnaire_adherence(patient, first, windows.last)
-    return PatientAdherence(
-        key=patient.key,
-        checkins_done=min(counts.period, expected),
-        checkins_expected=expected,
-        questionnaires_done=q_done,
-        questionnaires_expected=q_expected,
-        recent_done=recent_done,
-        recent_expected=recent_expected,
-        earlier_done=earlier_done,
-        earlier_expected=earlier_expected,
-        dropped=adherence_dropped(
-            recent_done=recent_done,
-            recent_expected=recent_expected,
-            earlier_done=earlier_done,
-            earlier_expected=earlier_expected,
-        ),
-    )
-
-
-def adherence(
-    patients: Sequence[CohortPatient], period: Period, *, today: date
-) -> AdherenceFigures:
-    windows = adherence_windows(period, today=today)
-    active = [p for p in patients if p.status == "active"]
-    rows = []
-    if windows is not None:
-        rows = [row for p in active if (row := patient_adherence(p, windows)) is not None]
-    return AdherenceFigures(
-        windows=windows,
-        patients=tuple(rows),
-        left_out=len(patients) - len(active),
-        checkins_done=sum(r.checkins_done for r in rows),
-        checkins_expected=sum(r.checkins_expected for r in rows),
-        questionnaires_done=sum(r.questionnaires_done for r in rows),
-        questionnaires_expected=sum(r.questionnaires_expected for r in rows),
-    )
+def no_adherence(windows: AdherenceWindows | None, *, left_out: int = 0) -> AdherenceFigures:
+    """Adherence with nobody counted."""
+    return AdherenceFigures(windows, 0, left_out, 0, 0, 0, 0, 0)
 
 
 # Alert workload
@@ -648,15 +499,18 @@ def message_figures(threads: Sequence[ThreadRecord], period: Period) -> MessageF
 
 
 def outcome_report(data: OutcomeData, *, today: date) -> OutcomeReport:
-    """Every figure of the outcomes page for the cohort in `data`."""
+    """Every figure of the outcomes page for the cohort in `data` (each questionnaire of
+    INSTRUMENT_CODES, with nobody counted where `data` has none)."""
+    given = {counts.code: counts for counts in data.instruments}
     return OutcomeReport(
         period=data.period,
-        patients=len(data.patients),
+        patients=data.patients,
         not_treated_yet=data.not_treated_yet,
         instruments=tuple(
-            instrument_outcomes(code, data.patients, data.period) for code in INSTRUMENT_CODES
+            instrument_outcomes(given.get(code) or InstrumentCounts(code))
+            for code in INSTRUMENT_CODES
         ),
-        adherence=adherence(data.patients, data.period, today=today),
+        adherence=data.adherence or no_adherence(adherence_windows(data.period, today=today)),
         alerts=alert_workload(data.alerts, data.period, kinds=data.alert_kinds),
         reminders=reminder_figures(data.reminders),
         messages=message_figures(data.threads, data.period),

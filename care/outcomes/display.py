@@ -32,7 +32,6 @@ from care.outcomes.selectors import CohortMember
 
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 # Per-patient adherence rows shown (lowest first); the figures above count everyone.
-PATIENT_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -303,10 +302,6 @@ def outcome_page(
 ) -> dict:
     """Everything the outcomes template places."""
     adherence = report.adherence
-    ordered = sorted(
-        adherence.patients,
-        key=lambda r: (Fraction(r.checkins_done, r.checkins_expected), members[r.key].name),
-    )
     windows = adherence.windows
     return {
         "period": f"{day_month_year(report.period.start)} \u2013 "
@@ -325,7 +320,7 @@ def outcome_page(
                 if windows
                 else ""
             ),
-            "patients": count(len(adherence.patients)),
+            "patients": count(adherence.patients),
             "left_out": count(adherence.left_out),
             "checkins": share(
                 adherence.checkins_done, adherence.checkins_expected, none="none expected"
@@ -339,9 +334,9 @@ def outcome_page(
             "dropped_patients": _patients(
                 sorted(adherence.dropped, key=lambda r: members[r.key].name.casefold()), members
             ),
-            "rows": _patients(ordered[:PATIENT_ROWS], members),
-            "rows_total": len(ordered),
-            "rows_cut": len(ordered) > PATIENT_ROWS,
+            "rows": _patients(adherence.lowest, members),
+            "rows_total": adherence.patients,
+            "rows_cut": adherence.patients > len(adherence.lowest),
         },
         "alerts": [_alerts(k, kind_labels.get(k.kind, k.kind)) for k in report.alerts.kinds],
         "alerts_total": _alerts(report.alerts.total, "All kinds"),

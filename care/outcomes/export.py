@@ -135,7 +135,7 @@ def report_json(
         "adherence": {
             "first_day": windows.first.isoformat() if windows else None,
             "last_day": windows.last.isoformat() if windows else None,
-            "patients": count_cell(len(adherence.patients)),
+            "patients": count_cell(adherence.patients),
             "left_out": count_cell(adherence.left_out),
             "checkins": share_cell(adherence.checkins_done, adherence.checkins_expected),
             "questionnaires": share_cell(

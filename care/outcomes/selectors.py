@@ -1,42 +1,49 @@
 """Reads for the outcomes page: a clinic's cohort as the plain values of `care.domain.outcomes`.
 
-Seven queries whatever the number of patients: the cohort's patients (with their first held
-session), their check-in counts (counted by the database, per patient, with conditional
-counts: no check-in row is fetched), their questionnaire scores and completions (only those
-the figures can use), their held sessions in the period, their alerts raised in it, their
-reminders due in it (counted by status and skip reason), and their message threads active
-in it (one row a thread, its messages counted by the database).
-The later queries select the cohort by a subquery, not by a list of ids.
+Five queries whatever the number of patients, none of which brings a patient's rows into
+Python: the questionnaire figures and the cohort's size, summed by the database
+(`care.outcomes.sql`), adherence (sums, and the patients the page lists), the alerts raised in
+the period, the reminders due in it (counted by status and skip reason), and the message
+threads active in it (one row a thread, its messages counted by the database). Each selects
+the cohort by a subquery, not by a list of ids.
 """
 
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from care.caseload.selectors import CONDITIONS
-from care.domain.clock import local_date
 from care.domain.outcomes import (
-    FOLLOW_UP_DAYS,
+    ADHERENCE_ROWS,
+    BLOCK_DAYS,
+    DROP_FROM_AT_LEAST,
+    DROP_POINTS,
     INSTRUMENT_CODES,
+    LAST_WEEK,
     QUESTIONNAIRE_LEAD,
+    TIME_POINTS,
+    AdherenceFigures,
+    AdherenceWindows,
     AlertRecord,
-    CheckInCounts,
-    CohortPatient,
+    InstrumentCounts,
     OutcomeData,
     OutcomeReport,
+    PatientAdherence,
     Period,
+    PointCounts,
     ThreadRecord,
     adherence_windows,
+    no_adherence,
     outcome_report,
 )
-from care.domain.rules import ScorePoint
-from care.models import Alert, Assessment, CheckIn, Clinic, MessageThread, Patient
+from care.domain.rules import REMISSION_BELOW
+from care.models import Alert, Clinic, MessageThread, Patient
 from care.models.sessions import first_treatment_at_subquery, held_sessions
+from care.outcomes import sql as outcome_sql
 from care.outcomes.reminders import reminder_counts
-from care.records.selectors import patient_instrument_codes
 
 
 @dataclass(frozen=True)
@@ -77,96 +84,52 @@ def cohort_patients(*, clinic: Clinic, filters: OutcomeFilters, period: Period) 
 def outcome_data(
     *, clinic: Clinic, filters: OutcomeFilters, today: date
 ) -> tuple[OutcomeData, dict[int, CohortMember]]:
-    """The cohort's plain values for `outcomes.outcome_report`, and who each patient is."""
+    """The cohort's counts for `outcomes.outcome_report`, and who the listed patients are."""
     period = Period(filters.start, filters.end, clinic.tz)
-    candidates = cohort_patients(clinic=clinic, filters=filters, period=period)
+    candidates = cohort_patients(clinic=clinic, filters=filters, period=period).annotate(
+        display_name=Coalesce(NullIf("user__full_name", Value("")), "preferred_name")
+    )
     cohort = candidates.filter(first_held_at__isnull=False).values("pk")
     starts_at, ends_at = period.starts_at, period.ends_at
 
-    # 1. The patients, with what the figures need of each.
-    rows = list(
-        candidates.select_related("user").only(
-            "user__full_name",
-            "preferred_name",
-            "public_id",
-            "tz",
-            "status",
-            "treatment_phase",
-            "enrolled_at",
-            "questionnaires",
-            "has_depression",
-            "has_anxiety",
-            "has_ptsd",
-        )
-    )
-    treated = [p for p in rows if p.first_held_at is not None]
+    # 1. The questionnaires' figures, and how many patients the cohort has.
+    patients = not_treated_yet = left_out = 0
+    instruments = {code: _InstrumentSums() for code in INSTRUMENT_CODES}
+    remission = [(code, below) for code, below in REMISSION_BELOW.items()]
+    for kind, code, key, a, b, c in outcome_sql.instrument_rows(
+        candidates,
+        {
+            "codes": list(INSTRUMENT_CODES),
+            "ends_at": ends_at,
+            "remission_codes": [code for code, _ in remission],
+            "remission_below": [below for _, below in remission],
+            "last_day_of_weeks": LAST_WEEK * 7 + 6,
+        },
+        points=[(p.first_day, p.last_day) for p in TIME_POINTS],
+    ):
+        if kind == "cohort":
+            patients, not_treated_yet, left_out = b, a - b, c
+            continue
+        sums = instruments[code]
+        if kind == "baseline":
+            sums.with_baseline, sums.no_baseline = a, b
+        elif kind == "point":
+            sums.points[key - 1] = PointCounts(a, b, c)
+        elif kind == "week":
+            sums.changes[key] = (a, int(b))
+        elif kind == "responded":
+            sums.responded[key] = a
+        elif kind == "censored":
+            sums.censored[key] = a
 
-    # 2. Check-ins done per patient in the adherence windows, counted by the database.
-    counts: dict[int, CheckInCounts] = {}
+    # 2. Adherence of the cohort's active patients, and who the listed ones are.
     windows = adherence_windows(period, today=today)
-    if windows is not None:
-        span = (windows.first, windows.last)
-        recent = (windows.recent_first, windows.last)
-        earlier = (windows.earlier_first, windows.earlier_last)
-        for pk, done, done_recent, done_earlier in (
-            CheckIn.objects.filter(
-                patient__in=cohort,
-                local_date__gte=min(windows.first, windows.earlier_first),
-                local_date__lte=windows.last,
-            )
-            .order_by()
-            .values("patient_id")
-            .annotate(
-                period=Count("pk", filter=Q(local_date__range=span)),
-                recent=Count("pk", filter=Q(local_date__range=recent)),
-                earlier=Count("pk", filter=Q(local_date__range=earlier)),
-            )
-            .values_list("patient_id", "period", "recent", "earlier")
-        ):
-            counts[pk] = CheckInCounts(done, done_recent, done_earlier)
+    adherence = no_adherence(windows, left_out=left_out)
+    members: dict[int, CohortMember] = {}
+    if windows is not None and patients:
+        adherence, members = _adherence(candidates, windows, period, left_out=left_out)
 
-    # 3. Questionnaires: those the adherence of the period looks at, and those up to
-    # FOLLOW_UP_DAYS after the first held session (baseline, time points, weeks): no held
-    # session more than FOLLOW_UP_DAYS before them (an index probe that stops at the first).
-    too_late = held_sessions().filter(
-        patient=OuterRef("patient_id"),
-        scheduled_at__lt=OuterRef("completed_at") - timedelta(days=FOLLOW_UP_DAYS),
-    )
-    scores: defaultdict[int, defaultdict[str, list[ScorePoint]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    completions = defaultdict(list)
-    for pk, code, at, total, is_correction, superseded_by in (
-        Assessment.objects.filter(patient__in=cohort, completed_at__lt=ends_at)
-        .filter(
-            Q(completed_at__gte=starts_at - QUESTIONNAIRE_LEAD - timedelta(days=1))
-            | ~Exists(too_late)
-        )
-        .order_by()
-        .values_list(
-            "patient_id", "instrument", "completed_at", "total", "supersedes", "superseded_by"
-        )
-    ):
-        if code in INSTRUMENT_CODES and total is not None and superseded_by is None:
-            scores[pk][code].append(ScorePoint(at, total))
-        if is_correction is None:  # a correction re-enters answers given earlier
-            completions[pk].append((code, at))
-
-    # 4. Held sessions in the period (a day either side: patients' zones differ).
-    sessions = defaultdict(list)
-    for pk, at in (
-        held_sessions()
-        .filter(
-            patient__in=cohort,
-            scheduled_at__gte=starts_at - timedelta(days=1),
-            scheduled_at__lt=ends_at + timedelta(days=1),
-        )
-        .order_by()
-        .values_list("patient_id", "scheduled_at")
-    ):
-        sessions[pk].append(at)
-
-    # 5. Alerts about the cohort raised in the period; an escalated one records when it
+    # 3. Alerts about the cohort raised in the period; an escalated one records when it
     # escalated (set with the escalation e-mails).
     alerts = tuple(
         AlertRecord(kind, created_at, acknowledged_at, escalated_at is not None)
@@ -177,11 +140,11 @@ def outcome_data(
         .values_list("kind", "created_at", "acknowledged_at", "escalated_at")
     )
 
-    # 6. The cohort's reminders due in the period, counted by status and skip reason (from
+    # 4. The cohort's reminders due in the period, counted by status and skip reason (from
     # the app that sends them: care.outcomes.reminders).
     reminders = reminder_counts(cohort=cohort, starts_at=starts_at, ends_at=ends_at)
 
-    # 7. The cohort's message threads started before the end with a message the patient can
+    # 5. The cohort's message threads started before the end with a message the patient can
     # see from the start on (the latest such message is `last_message_at`): the care team's
     # first reply, and the messages of each side in the period, counted by the database.
     reply = Q(messages__from_patient=False, messages__is_staff_note=False)
@@ -200,35 +163,98 @@ def outcome_data(
         .values_list("created_at", "first_reply_at", "patient_messages", "replies")
     )
 
-    patients = tuple(
-        CohortPatient(
-            key=p.pk,
-            tz=p.tz,
-            status=p.status,
-            phase=p.treatment_phase,
-            enrolled_on=local_date(p.enrolled_at, p.tz),
-            first_held_at=p.first_held_at,
-            instruments=tuple(patient_instrument_codes(patient=p)),
-            scores={code: tuple(points) for code, points in scores[p.pk].items()},
-            held_sessions=tuple(sorted(sessions[p.pk])),
-            completions=tuple(completions[p.pk]),
-            checkins=counts.get(p.pk, CheckInCounts()),
-        )
-        for p in treated
-    )
     data = OutcomeData(
         period=period,
         patients=patients,
-        not_treated_yet=len(rows) - len(treated),
+        not_treated_yet=not_treated_yet,
+        instruments=tuple(
+            sums.counts(code, treated=patients) for code, sums in instruments.items()
+        ),
+        adherence=adherence,
         alerts=alerts,
         alert_kinds=tuple(Alert.Kind.values),
         reminders=reminders,
         threads=threads,
     )
-    members = {
-        p.pk: CohortMember(p.user.full_name or p.preferred_name, p.public_id) for p in treated
-    }
     return data, members
+
+
+@dataclass
+class _InstrumentSums:
+    with_baseline: int = 0
+    no_baseline: int = 0
+    points: list[PointCounts] = field(default_factory=lambda: [PointCounts()] * len(TIME_POINTS))
+    responded: dict[int, int] = field(default_factory=dict)
+    censored: dict[int, int] = field(default_factory=dict)
+    changes: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def counts(self, code: str, *, treated: int) -> InstrumentCounts:
+        return InstrumentCounts(
+            code=code,
+            with_baseline=self.with_baseline,
+            no_baseline=self.no_baseline,
+            never_scored=treated - self.with_baseline - self.no_baseline,
+            points=tuple(self.points),
+            responded=self.responded,
+            censored=self.censored,
+            changes=self.changes,
+        )
+
+
+def _patient_adherence(row: tuple) -> PatientAdherence:
+    key, done, expected, q_done, q_expected, recent, of_recent, earlier, of_earlier = (
+        int(value) for value in row[1:10]
+    )
+    return PatientAdherence(
+        key, done, expected, q_done, q_expected, recent, of_recent, earlier, of_earlier, row[10]
+    )
+
+
+def _adherence(
+    candidates: QuerySet, windows: AdherenceWindows, period: Period, *, left_out: int
+) -> tuple[AdherenceFigures, dict[int, CohortMember]]:
+    """The adherence figures (sums, the dropped and the lowest), and the listed patients."""
+    rows = outcome_sql.adherence_rows(
+        candidates,
+        {
+            "first": windows.first,
+            "last": windows.last,
+            "recent_first": windows.recent_first,
+            "earlier_first": windows.earlier_first,
+            "earlier_last": windows.earlier_last,
+            "ends_at": period.ends_at,
+            "lead": QUESTIONNAIRE_LEAD,
+            "block_days": BLOCK_DAYS,
+            # Held sessions a day either side of the period: patients' zones differ.
+            "sessions_from": period.starts_at - timedelta(days=1),
+            "sessions_to": period.ends_at + timedelta(days=1),
+            "drop_from": [DROP_FROM_AT_LEAST.numerator, DROP_FROM_AT_LEAST.denominator],
+            "drop_points": [DROP_POINTS.numerator, DROP_POINTS.denominator],
+            "rows": ADHERENCE_ROWS,
+        },
+    )
+    totals = next(row for row in rows if row[0] == 0)
+    listed = {row[1]: row for row in rows if row[0] == 1}
+    lines = {key: _patient_adherence(row) for key, row in listed.items()}
+    ordered = sorted(
+        (line for line in lines.values() if listed[line.key][13] is not None),
+        key=lambda line: listed[line.key][13],
+    )
+    _, counted, done, expected, q_done, q_expected, with_earlier, _dropped = totals[:8]
+    figures = AdherenceFigures(
+        windows=windows,
+        patients=counted,
+        left_out=left_out,
+        checkins_done=int(done),
+        checkins_expected=int(expected),
+        questionnaires_done=int(q_done),
+        questionnaires_expected=int(q_expected),
+        with_earlier_share=with_earlier,
+        dropped=tuple(line for line in lines.values() if line.dropped),
+        lowest=tuple(ordered),
+    )
+    members = {key: CohortMember(row[11], row[12]) for key, row in listed.items()}
+    return figures, members
 
 
 def clinic_outcome_report(

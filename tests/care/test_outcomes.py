@@ -1,4 +1,5 @@
-"""Clinic outcome figures from hand-built cohorts (pure functions: no database)."""
+"""Clinic outcome figures from plain values (pure functions: no database). The per-patient
+definitions, which the database applies, are tested in test_outcome_definitions.py."""
 
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -7,173 +8,44 @@ import pytest
 
 from care.domain.outcomes import (
     AlertRecord,
-    CheckInCounts,
-    CohortPatient,
+    InstrumentCounts,
     OutcomeData,
     Period,
     ThreadRecord,
-    adherence,
-    adherence_dropped,
     adherence_windows,
     alert_workload,
-    instrument_outcomes,
+    mean_change_by_week,
     message_figures,
     months_before,
     outcome_report,
     percent,
-    questionnaire_adherence,
+    time_to_response,
 )
-from care.domain.rules import ScorePoint
 from care.outcomes.display import chart_data, hours, mean, minutes, share
 from care.outcomes.export import count_cell, csv_rows, report_json, share_cell
 
-FIRST = datetime(2026, 1, 5, 10, tzinfo=UTC)  # every patient's first held session
 PERIOD = Period(date(2025, 12, 1), date(2026, 11, 30), "UTC")
 TODAY = date(2026, 12, 15)
 
 
-def day(n: int, hour: int = 12) -> datetime:
-    """`n` days after the first session's day, at `hour` (UTC)."""
-    return FIRST.replace(hour=hour) + timedelta(days=n)
+def report_of(*instruments: InstrumentCounts, patients=None):
+    counts = {c.code: c for c in instruments}
+    data = OutcomeData(
+        PERIOD,
+        patients
+        if patients is not None
+        else max((c.with_baseline for c in instruments), default=0),
+        instruments=tuple(counts.get(code, InstrumentCounts(code)) for code in ("phq9", "gad7")),
+    )
+    return outcome_report(data, today=TODAY)
 
 
-def points(*scores: tuple[int, int]) -> tuple[ScorePoint, ...]:
-    return tuple(ScorePoint(day(n), total) for n, total in scores)
-
-
-def person(key=1, *, phq9=(), gad7=(), **fields) -> CohortPatient:
-    values = {
-        "key": key,
-        "tz": "UTC",
-        "status": "active",
-        "phase": "induction",
-        "enrolled_on": date(2025, 12, 20),
-        "first_held_at": FIRST,
-        "instruments": ("phq9",),
-        "scores": {"phq9": points(*phq9), "gad7": points(*gad7)},
-    }
-    return CohortPatient(**(values | fields))
-
-
-def figures(code, *patients, period=PERIOD):
-    return instrument_outcomes(code, patients, period)
-
-
-def at_point(outcomes, key):
-    [tp] = [tp for tp in outcomes.time_points if tp.point.key == key]
-    return tp.with_baseline, tp.scored, tp.responders, tp.remitters
-
-
-# Baseline, time points, response and remission
-
-
-def test_patients_without_a_baseline_are_left_out_and_counted():
-    with_baseline = person(1, phq9=[(-3, 20), (30, 10)])
-    first_scored_after = person(2, phq9=[(10, 15), (30, 5)])  # no score before the session
-    never = person(3, phq9=[], gad7=[(-2, 12)])
-
-    phq9 = figures("phq9", with_baseline, first_scored_after, never)
-
-    assert (phq9.with_baseline, phq9.no_baseline, phq9.never_scored) == (1, 1, 1)
-    assert at_point(phq9, "induction_end") == (1, 1, 1, 0)
-
-
-def test_a_score_on_the_first_session_day_is_a_baseline_only_if_taken_before_it():
-    after = person(phq9=[(0, 18)])  # at noon; the session began at 10:00
-    before = person(scores={"phq9": (ScorePoint(FIRST - timedelta(hours=1), 18),)})
-
-    assert (figures("phq9", after).with_baseline, figures("phq9", after).no_baseline) == (0, 1)
-    assert figures("phq9", before).with_baseline == 1
-
-
-def test_each_time_point_takes_the_latest_score_in_its_window():
-    patient = person(phq9=[(-3, 20), (25, 8), (40, 12), (90, 4), (180, 5)])
-
-    phq9 = figures("phq9", patient)
-
-    assert at_point(phq9, "induction_end") == (1, 1, 0, 0)  # 12 on day 40, not 8 on day 25
-    assert at_point(phq9, "month_3") == (1, 1, 1, 1)  # 4: response and remission
-    assert at_point(phq9, "month_6") == (1, 1, 1, 0)  # 5: response, not remission
-
-
-@pytest.mark.parametrize(
-    ("score_day", "inside"),
-    [(20, False), (21, True), (42, True), (43, False), (69, False), (70, True), (112, True)],
-)
-def test_window_edges(score_day, inside):
-    patient = person(phq9=[(-1, 20), (score_day, 6)])
-
-    phq9 = figures("phq9", patient)
-
-    scored = sum(tp.scored for tp in phq9.time_points)
-    assert scored == (1 if inside else 0)
-
-
-@pytest.mark.parametrize(
-    ("baseline", "score", "response", "remission"),
-    [
-        (20, 10, True, False),  # exactly 50% below: a response
-        (20, 11, False, False),  # 45% below
-        (9, 4, True, True),  # 4.5 is half of 9: 4 is below it; 4 is below 5
-        (9, 5, False, False),  # 5 is above 4.5; 5 is not below 5
-        (8, 4, True, True),  # exactly half, and below 5
-        (0, 0, False, True),  # a baseline of 0 cannot respond; 0 is a remission
-    ],
-)
-def test_response_and_remission_boundaries(baseline, score, response, remission):
-    phq9 = figures("phq9", person(phq9=[(-1, baseline), (30, score)]))
-
-    assert at_point(phq9, "induction_end") == (1, 1, int(response), int(remission))
-
-
-def test_patients_discharged_early_are_absent_from_later_time_points():
-    stayed = person(1, phq9=[(-2, 20), (30, 9), (80, 6), (160, 3)])
-    discharged = person(2, status="discharged", phase="discharged", phq9=[(-2, 18), (28, 15)])
-
-    phq9 = figures("phq9", stayed, discharged)
-
-    assert at_point(phq9, "induction_end") == (2, 2, 1, 0)
-    assert at_point(phq9, "month_3") == (2, 1, 1, 0)  # "1 with a score of 2 with a baseline"
-    assert at_point(phq9, "month_6") == (2, 1, 1, 1)
-
-
-def test_gad7_is_counted_apart_from_phq9():
-    patient = person(phq9=[(-1, 20), (30, 15)], gad7=[(-1, 12), (30, 4)])
-
-    report = outcome_report(OutcomeData(PERIOD, (patient,)), today=TODAY)
-    phq9, gad7 = report.instruments
-
-    assert (phq9.code, gad7.code) == ("phq9", "gad7")
-    assert at_point(phq9, "induction_end") == (1, 1, 0, 0)
-    assert at_point(gad7, "induction_end") == (1, 1, 1, 1)
-
-
-def test_scores_after_the_end_of_the_period_are_not_used():
-    patient = person(phq9=[(-1, 20), (30, 8)])
-    period = Period(date(2025, 12, 1), day(29).date(), "UTC")
-
-    phq9 = figures("phq9", patient, period=period)
-
-    assert at_point(phq9, "induction_end") == (1, 0, 0, 0)
-
-
-# Time to first response (Kaplan-Meier)
-
-
-def km_cohort():
-    return [
-        person(1, phq9=[(-1, 20), (1, 19), (3, 15), (14, 10)]),  # responds in week 2
-        person(2, phq9=[(-1, 20), (3, 18), (10, 16)]),  # last seen week 1: censored
-        person(3, phq9=[(-1, 20), (20, 9)]),  # responds in week 2
-        person(4, phq9=[(-1, 20), (30, 15), (60, 12)]),  # last seen week 8: censored
-        person(5, phq9=[(-1, 20), (50, 10)]),  # responds in week 7
-        person(6, phq9=[(-1, 20)]),  # never seen after baseline: not at risk
-        person(7, phq9=[(2, 20), (9, 5)]),  # no baseline: left out
-    ]
+# Time to first response (Kaplan-Meier) and mean change, from the weeks' counts
 
 
 def test_time_to_first_response_is_a_kaplan_meier_curve_censored_at_the_last_score():
-    weeks = figures("phq9", *km_cohort()).time_to_response
+    # First responses in weeks 2, 2 and 7; last scores without one in weeks 1 and 8.
+    weeks = time_to_response({2: 2, 7: 1}, {1: 1, 8: 1})
 
     table = {w.week: (w.at_risk, w.responded, w.censored, w.cumulative) for w in weeks}
     assert [w.week for w in weeks] == list(range(27))
@@ -188,27 +60,19 @@ def test_time_to_first_response_is_a_kaplan_meier_curve_censored_at_the_last_sco
 
 
 def test_patients_seen_after_week_26_stay_at_risk_to_the_end():
-    late = person(phq9=[(-1, 20), (5, 18), (200, 17)])
+    weeks = time_to_response({30: 1}, {28: 2})
 
-    weeks = figures("phq9", late).time_to_response
-
-    assert [w.at_risk for w in weeks] == [1] * 27
-    assert sum(w.censored for w in weeks) == 0
+    assert [w.at_risk for w in weeks] == [3] * 27
+    assert sum(w.censored for w in weeks) == sum(w.responded for w in weeks) == 0
 
 
-# Mean change from baseline by week
-
-
-def test_mean_change_by_week_uses_each_patients_latest_score_that_week():
-    change = figures("phq9", *km_cohort()).mean_change
+def test_mean_change_by_week_from_the_number_and_sum_of_changes():
+    change = mean_change_by_week({0: (2, -7), 1: (1, -4), 2: (2, -21)})
 
     table = {w.week: (w.patients, w.mean) for w in change}
-    assert table[0] == (2, Fraction(-7, 2))  # patient 1: 15 (latest of 19, 15); patient 2: 18
+    assert table[0] == (2, Fraction(-7, 2))
     assert table[1] == (1, Fraction(-4))
     assert table[2] == (2, Fraction(-21, 2))
-    assert table[4] == (1, Fraction(-5))
-    assert table[7] == (1, Fraction(-10))
-    assert table[8] == (1, Fraction(-8))
     assert table[3] == (0, None)
     assert mean(table[0][1], 2).text == "\u22123.5"
     assert mean(Fraction(-17, 4), 5).text == "\u22124.3"  # halves away from zero
@@ -231,87 +95,6 @@ def test_adherence_windows_end_yesterday_and_split_the_last_28_days():
         date(2026, 3, 26),
     )
     assert adherence_windows(period, today=date(2026, 3, 1)) is None
-
-
-@pytest.mark.parametrize(
-    ("earlier", "recent", "dropped"),
-    [
-        ((10, 20), (5, 20), True),  # 50% -> 25%: exactly 25 points
-        ((10, 20), (6, 20), False),  # 50% -> 30%: 20 points
-        ((9, 20), (0, 20), False),  # 45% before: below 50%, not counted
-        ((14, 14), (10, 14), True),  # 100% -> 71.4%: 28.6 points
-        ((14, 14), (11, 14), False),  # 100% -> 78.6%: 21.4 points
-        ((0, 0), (0, 14), False),  # no earlier days (just enrolled)
-    ],
-)
-def test_adherence_dropped_at_its_boundaries(earlier, recent, dropped):
-    assert (
-        adherence_dropped(
-            earlier_done=earlier[0],
-            earlier_expected=earlier[1],
-            recent_done=recent[0],
-            recent_expected=recent[1],
-        )
-        is dropped
-    )
-
-
-def test_checkin_adherence_from_enrolment_to_yesterday_with_the_drop_rule():
-    period = Period(date(2026, 3, 1), date(2026, 3, 31), "UTC")
-    today = date(2026, 4, 10)  # last day counted: 31 March
-    steady = person(1, checkins=CheckInCounts(period=31, recent=14, earlier=14))
-    dropping = person(2, checkins=CheckInCounts(period=20, recent=3, earlier=14))
-    enrolled_late = person(  # 10 March: 22 days expected, 8 of the earlier 14
-        3, enrolled_on=date(2026, 3, 10), checkins=CheckInCounts(period=22, recent=7, earlier=8)
-    )
-    paused = person(4, status="paused", checkins=CheckInCounts(period=1))
-
-    figures = adherence([steady, dropping, enrolled_late, paused], period, today=today)
-
-    rows = {r.key: r for r in figures.patients}
-    assert sorted(rows) == [1, 2, 3] and figures.left_out == 1
-    assert (rows[1].checkins_done, rows[1].checkins_expected, rows[1].dropped) == (31, 31, False)
-    assert (rows[2].recent_done, rows[2].earlier_done, rows[2].dropped) == (3, 14, True)
-    late = rows[3]
-    assert (late.checkins_expected, late.earlier_expected, late.recent_expected) == (22, 8, 14)
-    assert late.dropped  # 8/8 before, 7/14 since: 50 points down
-    assert (figures.checkins_done, figures.checkins_expected) == (73, 84)
-    assert [r.key for r in figures.dropped] == [2, 3]
-    assert figures.with_earlier_share == 3
-
-
-def test_questionnaire_adherence_before_sessions_and_in_maintenance_blocks():
-    first, last = date(2026, 3, 1), date(2026, 4, 4)  # 35 days: two full blocks and 7 days
-    session = datetime(2026, 3, 5, 10, tzinfo=UTC)
-    later = datetime(2026, 3, 8, 10, tzinfo=UTC)
-    completions = (
-        ("phq9", session - timedelta(hours=48)),  # exactly 48 h before: counts
-        ("pcl5", later - timedelta(hours=2)),  # not one of this patient's questionnaires
-        ("phq9", later - timedelta(hours=49)),  # too early for the session on 8 March
-        ("phq9", datetime(2026, 3, 20, 18, tzinfo=UTC)),  # in the second block (15-28 March)
-        ("phq9", datetime(2026, 4, 2, 18, tzinfo=UTC)),  # in the part block: not expected
-    )
-    maintenance = person(
-        phase="maintenance",
-        instruments=("phq9",),
-        held_sessions=(session, later),
-        completions=completions,
-    )
-    induction = person(
-        phase="induction", instruments=("phq9",), held_sessions=(session, later),
-        completions=completions,
-    )  # fmt: skip
-
-    assert questionnaire_adherence(maintenance, first, last) == (2, 3)
-    assert questionnaire_adherence(induction, first, last) == (1, 2)
-
-
-@pytest.mark.parametrize(("days", "blocks"), [(13, 0), (14, 1), (27, 1), (28, 2), (41, 2)])
-def test_only_full_14_day_blocks_expect_a_questionnaire(days, blocks):
-    first = date(2026, 3, 1)
-    patient = person(phase="maintenance")
-
-    assert questionnaire_adherence(patient, first, first + timedelta(days=days - 1)) == (0, blocks)
 
 
 # Alert workload
@@ -392,7 +175,7 @@ def test_message_figures_leave_the_clinic_with_small_counts_suppressed():
     few = five[:4]
 
     def exported(threads):
-        data = OutcomeData(PERIOD, (), threads=threads)
+        data = OutcomeData(PERIOD, 0, threads=threads)
         return report_json(outcome_report(data, today=TODAY), kind_labels={}, filters={})
 
     assert exported(five)["messages"] == {
@@ -419,7 +202,7 @@ def test_message_figures_leave_the_clinic_with_small_counts_suppressed():
 
 
 def test_an_empty_cohort_gives_figures_that_say_none():
-    report = outcome_report(OutcomeData(PERIOD, ()), today=TODAY)
+    report = outcome_report(OutcomeData(PERIOD, 0), today=TODAY)
 
     phq9 = report.instruments[0]
     assert report.patients == 0 and phq9.with_baseline == 0
@@ -456,8 +239,8 @@ def test_a_share_with_a_small_count_or_denominator_loses_its_percentage():
 
 
 def test_means_and_curves_resting_on_fewer_than_5_are_left_out_of_exports():
-    small = [person(k, phq9=[(-1, 20), (3, 10)]) for k in range(1, 4)]
-    report = outcome_report(OutcomeData(PERIOD, tuple(small)), today=TODAY)
+    # Three patients with a baseline of 20 and a 10 in week 0.
+    report = report_of(InstrumentCounts("phq9", 3, responded={0: 3}, changes={0: (3, -30)}))
 
     phq9 = report_json(report, kind_labels={}, filters={})["instruments"][0]
 
@@ -472,9 +255,12 @@ def test_means_and_curves_resting_on_fewer_than_5_are_left_out_of_exports():
 
 
 def test_charts_draw_means_of_fewer_than_5_apart_and_print_without_them():
-    many = [person(k, phq9=[(-1, 20), (3, 10)]) for k in range(5)]  # week 0
-    few = [person(k, phq9=[(-1, 20), (10, 14)]) for k in range(5, 7)]  # week 1
-    report = outcome_report(OutcomeData(PERIOD, tuple(many + few)), today=TODAY)
+    # Five patients (baseline 20) score 10 in week 0; two score 14 in week 1.
+    report = report_of(
+        InstrumentCounts(
+            "phq9", 7, responded={0: 5}, censored={1: 2}, changes={0: (5, -50), 1: (2, -12)}
+        )
+    )
 
     phq9 = chart_data(report)["series"][0]
 

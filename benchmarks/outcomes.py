@@ -1,0 +1,75 @@
+"""Phase: the clinic outcomes page, its CSV and its API on one care data set, against the
+floor page.
+
+    DATABASE_URL=... python -m benchmarks.outcomes OUT.json [--repeats 7]
+
+Signed in as the demo nurse (a clinician) through Django's test client (the full middleware
+stack, no network), the default period (the last six months), every patient of the clinic:
+`GET /staff/outcomes/`, `GET /staff/outcomes/export.csv` and `GET /api/v1/outcomes/`, each
+the median of repeated runs, round-robin with the floor page (a signed-in page in the site's
+layout with nothing of its own). Query counts come from one more run of each. The process
+does nothing else, so its peak resident memory is what a web worker serving the page holds.
+"""
+
+import argparse
+import hashlib
+
+from benchmarks.common import django_setup, interleaved_medians, peak_rss_mb, write_result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    django_setup()
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from benchmarks.data import STAFF_EMAIL
+    from care.models import Assessment, Patient, User
+
+    client = Client()
+    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    urls = {
+        "floor_page": reverse("bench-floor-page"),
+        "outcomes": reverse("care:outcomes"),
+        "outcomes_csv": reverse("care:outcomes-export"),
+        "outcomes_api": reverse("api:outcomes"),
+    }
+
+    def fetch(url: str):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        return response
+
+    queries, digests = {}, {}
+    for name, url in urls.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = fetch(url)
+        queries[name] = len(captured)
+        digests[name] = hashlib.sha256(response.content).hexdigest()[:16]
+    seconds = interleaved_medians(
+        {name: (lambda url=url: fetch(url)) for name, url in urls.items()},
+        repeats=args.repeats,
+    )
+    write_result(
+        args.out,
+        {
+            "patients": Patient.objects.count(),
+            "questionnaires": Assessment.objects.count(),
+            "seconds": seconds,
+            "queries": queries,
+            "sha256": digests,
+            "repeats": args.repeats,
+            "peak_rss_mb": peak_rss_mb(),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""The outcomes page's two hand-written statements: the database reduces a cohort's
+questionnaires, check-ins and sessions to counts before Python sees them.
+
+Reading every score of a cohort into Python took seconds and hundreds of megabytes at a few
+thousand patients; these statements return a few dozen rows whatever the cohort's size (plus
+the adherence rows the page lists). They apply the per-patient part of the definitions in
+`care.domain.outcomes` (its module docstring, in words) where the rows are:
+
+- `INSTRUMENT_SQL`: one ordered pass over the cohort's scores (a window per patient and
+  questionnaire): the first score (a baseline if taken at or before the first held
+  session), the latest score inside each time point's window and of each week (the score
+  whose next one falls later, or that has none: local days only grow), the week of the
+  first responding score and of the last score; summed over the cohort into counts per
+  questionnaire, time point and week. Response (`rules.is_response`): a baseline above 0
+  and twice the score at most the baseline (in integers, exactly "at least 50% below");
+  remission: below the questionnaire's `rules.REMISSION_BELOW`.
+- `ADHERENCE_SQL`: per active patient, the check-ins done in the windows of
+  `outcomes.adherence_windows`, the held sessions with one of the patient's questionnaires
+  in the 48 hours before, and in maintenance the full 14-day blocks without a held session
+  and those of them with a questionnaire; the drop rule; summed into totals, with the rows
+  the page lists (the lowest check-in shares, ties by name, and every patient whose
+  adherence dropped).
+
+Days are the patient's local days (`AT TIME ZONE` the patient's zone). Of two scores at the
+same instant, the one stored later counts as the later. The tests hold every figure equal
+to the plain-Python definitions that read each row, case by case and on generated cohorts
+(tests/care/test_outcome_definitions.py). The cohort is the ORM's
+(`selectors.cohort_patients`), compiled into each statement.
+"""
+
+import re
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import QuerySet
+
+COHORT_COLUMNS = (
+    "id",
+    "tz",
+    "status",
+    "treatment_phase",
+    "enrolled_at",
+    "questionnaires",
+    "has_depression",
+    "has_anxiety",
+    "has_ptsd",
+    "first_held_at",
+    "display_name",
+    "public_id",
+)
+
+INSTRUMENT_SQL = """
+WITH cohort AS MATERIALIZED ({cohort}),
+treated AS MATERIALIZED (
+    SELECT id, tz, first_held_at, (first_held_at AT TIME ZONE tz)::date AS first_day
+    FROM cohort WHERE first_held_at IS NOT NULL
+),
+marked AS MATERIALIZED (
+    SELECT patient, code, before, day, total,
+           first_value(total) OVER w AS baseline,
+           first_value(before) OVER w AS has_baseline,
+           lead(day) OVER w AS next_day
+    FROM (
+        SELECT a.patient_id AS patient, a.instrument AS code, a.completed_at AS at, a.id,
+               a.total, a.completed_at <= t.first_held_at AS before,
+               (a.completed_at AT TIME ZONE t.tz)::date - t.first_day AS day
+        FROM care_assessment a
+        JOIN treated t ON t.id = a.patient_id
+        WHERE a.instrument = ANY(%(codes)s) AND a.total IS NOT NULL
+          AND a.completed_at < %(ends_at)s
+          AND NOT EXISTS (SELECT 1 FROM care_assessment c WHERE c.supersedes_id = a.id)
+    ) scores
+    WINDOW w AS (PARTITION BY patient, code ORDER BY at, id)
+),
+followed AS MATERIALIZED (
+    SELECT * FROM marked WHERE has_baseline AND NOT before
+),
+patients AS MATERIALIZED (
+    SELECT code, min(baseline) AS baseline,
+           {points},
+           min(day / 7) FILTER (WHERE baseline > 0 AND 2 * total <= baseline) AS responded,
+           max(day / 7) AS last_seen
+    FROM followed WHERE day >= 0 GROUP BY patient, code
+),
+remission AS (
+    SELECT * FROM unnest(%(remission_codes)s::text[], %(remission_below)s::int[]) AS r(code, below)
+)
+SELECT 'cohort', '', 0, count(*), count(first_held_at),
+       count(*) FILTER (WHERE first_held_at IS NOT NULL AND status <> 'active')
+FROM cohort
+UNION ALL
+SELECT 'baseline', code, 0, count(*) FILTER (WHERE has_baseline),
+       count(*) FILTER (WHERE NOT has_baseline), 0
+FROM (SELECT DISTINCT ON (patient, code) code, has_baseline FROM marked) firsts GROUP BY code
+{point_counts}
+UNION ALL
+SELECT 'week', code, day / 7, count(*), sum(total - baseline), 0 FROM followed
+WHERE day BETWEEN 0 AND %(last_day_of_weeks)s AND (next_day IS NULL OR next_day / 7 > day / 7)
+GROUP BY code, day / 7
+UNION ALL
+SELECT 'responded', code, responded, count(*), 0, 0 FROM patients
+WHERE responded IS NOT NULL GROUP BY code, responded
+UNION ALL
+SELECT 'censored', code, last_seen, count(*), 0, 0 FROM patients
+WHERE responded IS NULL GROUP BY code, last_seen
+"""
+
+# A time point's latest score: the score in its window whose next one (days only grow) falls
+# after the window or does not exist.
+POINT_LATEST = """max(total) FILTER (
+               WHERE day BETWEEN {first} AND {last} AND (next_day IS NULL OR next_day > {last})
+           ) AS point_{n}"""
+POINT_COUNTS = """UNION ALL
+SELECT 'point', p.code, {n}, count(point_{n}),
+       count(*) FILTER (WHERE p.baseline > 0 AND 2 * p.point_{n} <= p.baseline),
+       count(*) FILTER (WHERE p.point_{n} < r.below)
+FROM patients p LEFT JOIN remission r USING (code) GROUP BY p.code"""
+
+
+# The questionnaires a patient is asked for (`records.selectors.patient_instrument_codes`):
+# those the care team chose, else those that fit the conditions.
+WANTED = """
+ARRAY(
+    SELECT code FROM unnest(ARRAY['phq9', 'gad7', 'pcl5']) AS code
+    WHERE CASE
+        WHEN questionnaires IS NOT NULL
+             AND questionnaires NOT IN ('[]', '{}', '""', '0', 'false', 'null')
+        THEN questionnaires ? code
+        ELSE (code = 'phq9' AND has_depression) OR (code = 'gad7' AND has_anxiety)
+             OR (code = 'pcl5' AND has_ptsd)
+    END
+)
+"""
+
+ADHERENCE_SQL = """
+WITH cohort AS MATERIALIZED ({cohort}),
+active AS MATERIALIZED (
+    SELECT id, tz, display_name, public_id, treatment_phase = 'maintenance' AS maintenance,
+           (enrolled_at AT TIME ZONE tz)::date AS enrolled_on,
+           greatest(%(first)s::date, (enrolled_at AT TIME ZONE tz)::date) AS first,
+           {wanted} AS wanted
+    FROM cohort WHERE first_held_at IS NOT NULL AND status = 'active'
+),
+counted AS MATERIALIZED (
+    SELECT a.*, %(last)s::date - a.first + 1 AS expected,
+           greatest(%(last)s::date - greatest(%(recent_first)s::date, a.enrolled_on) + 1, 0)
+               AS recent_expected,
+           greatest(
+               %(earlier_last)s::date - greatest(%(earlier_first)s::date, a.enrolled_on) + 1, 0
+           ) AS earlier_expected
+    FROM active a WHERE a.first <= %(last)s::date
+),
+done AS MATERIALIZED (
+    SELECT c.id, c.display_name, c.public_id, c.expected, c.recent_expected, c.earlier_expected,
+           least(k.period, c.expected) AS checkins_done,
+           least(k.recent, c.recent_expected) AS recent_done,
+           least(k.earlier, c.earlier_expected) AS earlier_done,
+           s.expected + b.expected AS q_expected,
+           s.done + b.done AS q_done
+    FROM counted c
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE i.local_date >= %(first)s::date) AS period,
+               count(*) FILTER (WHERE i.local_date >= %(recent_first)s::date) AS recent,
+               count(*) FILTER (
+                   WHERE i.local_date BETWEEN %(earlier_first)s::date AND %(earlier_last)s::date
+               ) AS earlier
+        FROM care_checkin i
+        WHERE i.patient_id = c.id
+          AND i.local_date BETWEEN least(%(first)s::date, %(earlier_first)s::date)
+                               AND %(last)s::date
+    ) k
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS expected,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM care_assessment q
+                   WHERE q.patient_id = c.id AND q.supersedes_id IS NULL
+                     AND q.instrument = ANY(c.wanted)
+                     AND q.completed_at BETWEEN t.scheduled_at - %(lead)s AND t.scheduled_at
+                     AND q.completed_at < %(ends_at)s
+               )) AS done
+        FROM care_treatmentsession t
+        WHERE t.patient_id = c.id AND t.status = 'completed'
+          AND t.scheduled_at >= %(sessions_from)s AND t.scheduled_at < %(sessions_to)s
+          AND (t.scheduled_at AT TIME ZONE c.tz)::date BETWEEN c.first AND %(last)s::date
+    ) s
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS expected,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM care_assessment q
+                   WHERE q.patient_id = c.id AND q.supersedes_id IS NULL
+                     AND q.instrument = ANY(c.wanted) AND q.completed_at < %(ends_at)s
+                     AND q.completed_at >= %(sessions_from)s
+                     AND (q.completed_at AT TIME ZONE c.tz)::date
+                         BETWEEN c.first + %(block_days)s * n
+                             AND c.first + %(block_days)s * (n + 1) - 1
+               )) AS done
+        FROM generate_series(
+            0, CASE WHEN c.maintenance THEN c.expected / %(block_days)s ELSE 0 END - 1
+        ) AS n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM care_treatmentsession t
+            WHERE t.patient_id = c.id AND t.status = 'completed'
+              AND t.scheduled_at >= %(sessions_from)s AND t.scheduled_at < %(sessions_to)s
+              AND (t.scheduled_at AT TIME ZONE c.tz)::date
+                  BETWEEN c.first + %(block_days)s * n
+                             AND c.first + %(block_days)s * (n + 1) - 1
+        )
+    ) b
+),
+flagged AS MATERIALIZED (
+    SELECT d.*,
+           d.earlier_expected > 0 AND d.recent_expected > 0
+           AND (%(drop_from)s::int[])[2] * d.earlier_done
+               >= (%(drop_from)s::int[])[1] * d.earlier_expected
+           AND (%(drop_points)s::int[])[2]
+               * (d.earlier_done * d.recent_expected - d.recent_done * d.earlier_expected)
+               >= (%(drop_points)s::int[])[1] * d.earlier_expected * d.recent_expected
+           AS dropped
+    FROM done d
+),
+lowest AS (
+    SELECT id, row_number() OVER (
+        ORDER BY checkins_done::float8 / expected, display_name COLLATE "C", id
+    ) AS rank
+    FROM flagged
+    ORDER BY rank
+    LIMIT %(rows)s
+)
+SELECT 0 AS listed, count(*), coalesce(sum(checkins_done), 0), coalesce(sum(expected), 0),
+       coalesce(sum(q_done), 0), coalesce(sum(q_expected), 0),
+       count(*) FILTER (WHERE earlier_expected > 0 AND recent_expected > 0),
+       count(*) FILTER (WHERE dropped), 0, 0, false, '', NULL::uuid, NULL::bigint
+FROM flagged
+UNION ALL
+SELECT 1, f.id, f.checkins_done, f.expected, f.q_done, f.q_expected, f.recent_done,
+       f.recent_expected, f.earlier_done, f.earlier_expected, f.dropped, f.display_name,
+       f.public_id, l.rank
+FROM flagged f LEFT JOIN lowest l USING (id)
+WHERE f.dropped OR l.rank IS NOT NULL
+"""
+
+
+def _named(sql: str, params: tuple) -> tuple[str, dict]:
+    """Django's compiled SQL with its %s placeholders named c0, c1, ... (literal percent
+    signs are already doubled in it)."""
+    names = iter(range(len(params)))
+    text = re.sub(r"(?<!%)%s", lambda _: f"%(c{next(names)})s", sql.replace("%%", "\0"))
+    return text.replace("\0", "%%"), {f"c{i}": value for i, value in enumerate(params)}
+
+
+def _run(template: str, cohort: QuerySet, params: dict, **parts: str) -> list[tuple]:
+    cohort_sql, cohort_params = cohort.order_by().values(*COHORT_COLUMNS).query.sql_with_params()
+    text, named = _named(cohort_sql, cohort_params)
+    with connection.cursor() as cursor:
+        cursor.execute(template.format(cohort=text, **parts), named | params)
+        return cursor.fetchall()
+
+
+def instrument_rows(
+    cohort: QuerySet, params: dict, *, points: Sequence[tuple[int, int]]
+) -> list[tuple]:
+    """(kind, code, key, a, b, c) rows of `INSTRUMENT_SQL`, for the time points given as
+    (first day, last day) windows (key 1, 2, ... in that order)."""
+    numbered = list(enumerate(points, start=1))
+    return _run(
+        INSTRUMENT_SQL,
+        cohort,
+        params,
+        points=",\n           ".join(
+            POINT_LATEST.format(n=n, first=int(first), last=int(last))
+            for n, (first, last) in numbered
+        ),
+        point_counts="\n".join(POINT_COUNTS.format(n=n) for n, _ in numbered),
+    )
+
+
+def adherence_rows(cohort: QuerySet, params: dict) -> list[tuple]:
+    """The totals row (listed 0) and the listed patients' rows (listed 1) of
+    `ADHERENCE_SQL`."""
+    return _run(ADHERENCE_SQL, cohort, params, wanted=WANTED.strip())
