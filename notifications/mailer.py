@@ -1,17 +1,17 @@
 """One mail connection for a chunk of deliveries (notifications.sending.deliveries_send).
 
-Opening an SMTP connection (connect, greeting, EHLO, STARTTLS and login on a real server,
-QUIT at the end) cost more than sending the e-mail itself: a chunk sent each of its e-mails
-on a connection of its own. `ChunkMailer` opens Django's default mailer (MAILERS "default")
-at the first e-mail actually sent, sends every following e-mail of the chunk over it, and is
-closed once at the end.
+A chunk used to send each of its e-mails on a connection of its own: connect, greeting, EHLO
+(on a real server also STARTTLS and a login), the e-mail, QUIT. `ChunkMailer` opens Django's
+default mailer (MAILERS "default") at the first e-mail actually sent, sends every following
+e-mail of the chunk over it, and is closed once at the end.
 
-After a send that failed in any way the session is not trusted again: a reply cut off, a
-timeout in the middle of DATA, a 421 that closes the channel or a RSET that failed leave it
-in a state the next e-mail must not inherit (its commands could end up inside the message
-being sent). The connection is dropped without a QUIT (which would wait out a timeout once
-more) and the next e-mail opens a new one; the failed e-mail's fate is its caller's, as
-before (notifications.sending: deferred or failed by its error).
+After a send that failed in any way the session is not used again. smtplib closes it itself
+on a dropped connection, a timeout or a 421, and the next e-mail would fail on it for nothing
+("please run connect() first"); an error that interrupts a command (the task's time limit)
+leaves it open in the middle of an exchange the next e-mail must not inherit. The connection
+is dropped without a QUIT (which could wait out a timeout once more) and the next e-mail
+opens a new one; the failed e-mail's fate is its caller's, as before (notifications.sending:
+deferred or failed by its error).
 """
 
 import logging
@@ -35,7 +35,8 @@ class ChunkMailer:
         """Send one e-mail, raising the mailer's error (smtplib's, an OSError) if it fails."""
         if not message.recipients():
             return  # as EmailMessage.send: nobody to send to, nothing to connect for
-        if self._backend is None:
+        backend = self._backend
+        if backend is None:
             backend = mail.mailers.default
             try:
                 backend.open()
@@ -44,11 +45,11 @@ class ChunkMailer:
                 raise
             self._backend = backend
         try:
-            self._backend.send_messages([message])
+            backend.send_messages([message])
         except BaseException:
             # Whatever went wrong (an SMTP error, a timeout, the task's time limit), the
             # next e-mail gets a new connection.
-            self._backend, backend = None, self._backend
+            self._backend = None
             _drop(backend)
             raise
 
