@@ -206,6 +206,15 @@ def main() -> None:
             env=env,
             database=database,
         )
+    smallest = min(dispatch_sizes)
+    say(f"Sending e-mails to a local SMTP sink ({smallest:,}-patient dispatch set)")
+    results["sending"] = phase(
+        "sending",
+        "sending",
+        *(["--emails", "300", "--repeats", "1"] if args.quick else ["--emails", "2000"]),
+        env=env,
+        database=dispatch_dbs[smallest],
+    )
     if not args.no_throughput:
         largest = max(care_sizes)
         copy = f"{prefix}_throughput"

@@ -25,6 +25,7 @@ from care.common import taskqueue
 from care.domain.rules import AlertDraft
 from care.models import Alert
 from notifications.kinds import build_text, kind_of, text_moment, text_no_longer_needed
+from notifications.mailer import ChunkMailer
 from notifications.models import Delivery, TextNumberBlock
 from notifications.sms import (
     OutgoingText,
@@ -115,13 +116,22 @@ def deliveries_sweep(*, older_than: timedelta = LEASE) -> int:
     return len(ids)
 
 
-def delivery_send(*, delivery_id: int, now: datetime) -> str:
+def delivery_send(*, delivery_id: int, now: datetime, mailer: ChunkMailer | None = None) -> str:
     """Claim, build, send and mark one delivery; returns its resulting status.
 
     When the mail server defers, the row goes back to pending with its backoff
     (`next_attempt_at`) and "deferred" is returned: the sweeper sends it again once that time
     has come. That is the one retry mechanism (the task does not retry itself).
+
+    An e-mail goes over `mailer`, the connection of the chunk it belongs to
+    (`deliveries_send`); without one, over a connection of its own, closed before returning.
     """
+    if mailer is None:
+        own = ChunkMailer()
+        try:
+            return delivery_send(delivery_id=delivery_id, now=now, mailer=own)
+        finally:
+            own.close()
     claimed = Delivery.objects.filter(
         Q(status=Delivery.Status.PENDING) & _due_for_attempt()
         | Q(status=Delivery.Status.SENDING, lease_until__lt=_db_now()),
@@ -149,7 +159,7 @@ def delivery_send(*, delivery_id: int, now: datetime) -> str:
         logger.exception("Delivery %s could not be prepared", delivery.id)
         return _fail(delivery, f"could not prepare: {type(exc).__name__}", now)
     try:
-        message.send()
+        mailer.send(message)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         if codes and all(400 <= code < 500 for code in codes):
@@ -249,16 +259,25 @@ def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta
     and the others still go. Ids not reached within `budget` go on in a new message, so each
     claim is made early enough to end within the task's time limits, below the lease. Any
     other error stops the chunk: rows not reached stay pending, for the sweeper.
+
+    The chunk's e-mails share one mail connection (notifications.mailer), opened at the first
+    e-mail sent and closed at the end; a send that fails drops it, and the next e-mail
+    connects again.
     """
     started = monotonic()
     outcomes: Counter[str] = Counter()
-    for index, delivery_id in enumerate(delivery_ids):
-        elapsed = timedelta(seconds=monotonic() - started)
-        if index and elapsed > budget:  # the first always goes: a chunk makes progress
-            enqueue_deliveries(delivery_ids[index:])
-            outcomes["handed on"] = len(delivery_ids) - index
-            break
-        outcomes[delivery_send(delivery_id=delivery_id, now=now + elapsed)] += 1
+    mailer = ChunkMailer()
+    try:
+        for index, delivery_id in enumerate(delivery_ids):
+            elapsed = timedelta(seconds=monotonic() - started)
+            if index and elapsed > budget:  # the first always goes: a chunk makes progress
+                enqueue_deliveries(delivery_ids[index:])
+                outcomes["handed on"] = len(delivery_ids) - index
+                break
+            status = delivery_send(delivery_id=delivery_id, now=now + elapsed, mailer=mailer)
+            outcomes[status] += 1
+    finally:
+        mailer.close()
     return outcomes
 
 

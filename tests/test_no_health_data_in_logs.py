@@ -29,7 +29,7 @@ from unittest.mock import Mock
 import pytest
 import time_machine
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends import locmem
 from django.db import OperationalError
 from django.test import Client
 from django.test.client import ClientHandler
@@ -479,13 +479,13 @@ def test_failing_tasks_and_deliveries_leave_no_health_data_behind(
     refusals = [smtplib.SMTPServerDisconnected("Connection unexpectedly closed")]
     refusals += [smtplib.SMTPRecipientsRefused({marked.user.email: (550, b"5.1.1 Unknown")})]
 
-    def refuse(message):
+    def refuse(mailer, messages):
         raise refusals.pop(0)
 
     def bad_row(*args, now, **kwargs):  # a bug: a task writes a row the database refuses
         validation_gap(patient=marked, values=checkin_values("task"), client_id=None, now=now)
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", refuse)
     for minutes in (0, 5):  # deferred (its row waits out the backoff), then refused for good
         deliveries_age(timedelta(minutes=minutes))  # the backoff, by the database's clock
         with time_machine.travel(reminder_at + timedelta(minutes=minutes), tick=False):

@@ -8,19 +8,19 @@ import os
 import sys
 
 from celery.__main__ import main
-from django.core.mail import EmailMessage
+from django.core.mail.backends import smtp
 
 POISON = os.environ["FAULTS_POISON_ADDRESS"]
-_send = EmailMessage.send
+_send_messages = smtp.EmailBackend.send_messages
 
 
-def send(self, *args, **kwargs):
-    if POISON in self.to:
+def send_messages(self, messages):
+    if any(POISON in message.to for message in messages):
         os._exit(1)
-    return _send(self, *args, **kwargs)
+    return _send_messages(self, messages)
 
 
-EmailMessage.send = send
+smtp.EmailBackend.send_messages = send_messages
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,7 @@ attempts, a send the database could not record at once is recorded late, not sen
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends import locmem
 from django.db import OperationalError
 
 from care.models import Alert
@@ -34,7 +34,9 @@ def test_a_delivery_whose_every_try_killed_its_worker_is_given_up_unsent(deliver
         status=Delivery.Status.SENDING, attempts=MAX_ATTEMPTS, lease_until=NINE + LEASE
     )
     sent = []
-    monkeypatch.setattr(EmailMultiAlternatives, "send", lambda message: sent.append(message))
+    monkeypatch.setattr(
+        locmem.EmailBackend, "send_messages", lambda self, messages: sent.extend(messages)
+    )
 
     status = delivery_send(delivery_id=delivery.id, now=NINE + LEASE + timedelta(minutes=1))
 
@@ -49,7 +51,9 @@ def test_a_delivery_is_still_tried_on_its_last_attempt(delivery, monkeypatch):
         status=Delivery.Status.SENDING, attempts=MAX_ATTEMPTS - 1, lease_until=NINE + LEASE
     )
     sent = []
-    monkeypatch.setattr(EmailMultiAlternatives, "send", lambda message: sent.append(message))
+    monkeypatch.setattr(
+        locmem.EmailBackend, "send_messages", lambda self, messages: sent.extend(messages)
+    )
 
     status = delivery_send(delivery_id=delivery.id, now=NINE + LEASE + timedelta(minutes=1))
 
@@ -61,7 +65,9 @@ def test_a_send_the_database_could_not_record_at_once_is_recorded_when_it_return
     delivery, monkeypatch, caplog
 ):
     sent, pauses = [], []
-    monkeypatch.setattr(EmailMultiAlternatives, "send", lambda message: sent.append(message))
+    monkeypatch.setattr(
+        locmem.EmailBackend, "send_messages", lambda self, messages: sent.extend(messages)
+    )
     monkeypatch.setattr(sending, "sleep", pauses.append)
     mark = sending._mark
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.utils import timezone
 
@@ -167,10 +167,10 @@ def test_a_tampered_unsubscribe_link_is_refused(client, patient_ny):
 
 
 def test_a_permanent_refusal_fails_the_delivery_and_alerts_the_care_team(patient_ny, monkeypatch):
-    def refuse(self):
+    def refuse(self, messages):
         raise smtplib.SMTPRecipientsRefused({"x": (550, b"no such user")})
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", refuse)
     checkin_reminders_dispatch(now=NINE_NY)
 
     status = delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY)
@@ -181,10 +181,10 @@ def test_a_permanent_refusal_fails_the_delivery_and_alerts_the_care_team(patient
 
 
 def test_a_deferral_is_retried_then_given_up(patient_ny, monkeypatch):
-    def defer(self):
+    def defer(self, messages):
         raise smtplib.SMTPResponseException(451, b"try later")
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", defer)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", defer)
     checkin_reminders_dispatch(now=NINE_NY)
     delivery = Delivery.objects.get()
 
@@ -277,10 +277,10 @@ def test_a_broker_outage_leaves_the_delivery_for_the_sweeper(
 
 
 def test_the_care_team_sees_a_patients_deliveries(clinician_client, patient_ny, monkeypatch):
-    def defer(self):
+    def defer(self, messages):
         raise smtplib.SMTPResponseException(451, b"try later")
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", defer)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", defer)
     checkin_reminders_dispatch(now=NINE_NY)
     assert delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY) == "deferred"
 
@@ -353,10 +353,10 @@ def test_the_work_is_cut_into_batches_of_the_patients_with_a_reminder_due(clinic
 def test_a_deferred_delivery_waits_for_its_backoff(patient_ny, monkeypatch):
     from notifications.sending import deliveries_sweep
 
-    def defer(self):
+    def defer(self, messages):
         raise smtplib.SMTPResponseException(451, b"try later")
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", defer)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", defer)
     checkin_reminders_dispatch(now=NINE_NY)
     Delivery.objects.update(created_at=NINE_NY)
     delivery = Delivery.objects.get()
@@ -374,10 +374,10 @@ def test_a_deferred_delivery_waits_for_its_backoff(patient_ny, monkeypatch):
 
 
 def test_a_greylisted_recipient_is_deferred_not_failed(patient_ny, monkeypatch):
-    def greylist(self):
+    def greylist(self, messages):
         raise smtplib.SMTPRecipientsRefused({"x": (451, b"greylisted")})
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", greylist)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", greylist)
     checkin_reminders_dispatch(now=NINE_NY)
 
     assert delivery_send(delivery_id=Delivery.objects.get().id, now=NINE_NY) == "deferred"
