@@ -92,21 +92,30 @@ def outcome_data(
     cohort = candidates.filter(first_held_at__isnull=False).values("pk")
     starts_at, ends_at = period.starts_at, period.ends_at
 
-    # 1. The questionnaires' figures, and how many patients the cohort has.
+    # 1. The questionnaires' figures and the cohort's size, then adherence, from the cohort
+    # written once into a temporary table.
+    windows = adherence_windows(period, today=today)
+    remission = list(REMISSION_BELOW.items())
+    with outcome_sql.cohort_table(candidates) as cursor:
+        instrument_rows = outcome_sql.instrument_rows(
+            cursor,
+            {
+                "codes": list(INSTRUMENT_CODES),
+                "ends_at": ends_at,
+                "remission_codes": [code for code, _ in remission],
+                "remission_below": [below for _, below in remission],
+                "last_day_of_weeks": LAST_WEEK * 7 + 6,
+            },
+            points=[(p.first_day, p.last_day) for p in TIME_POINTS],
+        )
+        adherence_rows = (
+            None
+            if windows is None
+            else outcome_sql.adherence_rows(cursor, _adherence_params(windows, period))
+        )
     patients = not_treated_yet = left_out = 0
     instruments = {code: _InstrumentSums() for code in INSTRUMENT_CODES}
-    remission = [(code, below) for code, below in REMISSION_BELOW.items()]
-    for kind, code, key, a, b, c in outcome_sql.instrument_rows(
-        candidates,
-        {
-            "codes": list(INSTRUMENT_CODES),
-            "ends_at": ends_at,
-            "remission_codes": [code for code, _ in remission],
-            "remission_below": [below for _, below in remission],
-            "last_day_of_weeks": LAST_WEEK * 7 + 6,
-        },
-        points=[(p.first_day, p.last_day) for p in TIME_POINTS],
-    ):
+    for kind, code, key, a, b, c in instrument_rows:
         if kind == "cohort":
             patients, not_treated_yet, left_out = b, a - b, c
             continue
@@ -123,11 +132,10 @@ def outcome_data(
             sums.censored[key] = a
 
     # 2. Adherence of the cohort's active patients, and who the listed ones are.
-    windows = adherence_windows(period, today=today)
     adherence = no_adherence(windows, left_out=left_out)
     members: dict[int, CohortMember] = {}
-    if windows is not None and patients:
-        adherence, members = _adherence(candidates, windows, period, left_out=left_out)
+    if adherence_rows is not None:
+        adherence, members = _adherence(adherence_rows, windows, left_out=left_out)
 
     # 3. Alerts about the cohort raised in the period; an escalated one records when it
     # escalated (set with the escalation e-mails).
@@ -210,29 +218,29 @@ def _patient_adherence(row: tuple) -> PatientAdherence:
     )
 
 
+def _adherence_params(windows: AdherenceWindows, period: Period) -> dict:
+    return {
+        "first": windows.first,
+        "last": windows.last,
+        "recent_first": windows.recent_first,
+        "earlier_first": windows.earlier_first,
+        "earlier_last": windows.earlier_last,
+        "ends_at": period.ends_at,
+        "lead": QUESTIONNAIRE_LEAD,
+        "block_days": BLOCK_DAYS,
+        # Held sessions a day either side of the period: patients' zones differ.
+        "sessions_from": period.starts_at - timedelta(days=1),
+        "sessions_to": period.ends_at + timedelta(days=1),
+        "drop_from": [DROP_FROM_AT_LEAST.numerator, DROP_FROM_AT_LEAST.denominator],
+        "drop_points": [DROP_POINTS.numerator, DROP_POINTS.denominator],
+        "rows": ADHERENCE_ROWS,
+    }
+
+
 def _adherence(
-    candidates: QuerySet, windows: AdherenceWindows, period: Period, *, left_out: int
+    rows: list[tuple], windows: AdherenceWindows | None, *, left_out: int
 ) -> tuple[AdherenceFigures, dict[int, CohortMember]]:
     """The adherence figures (sums, the dropped and the lowest), and the listed patients."""
-    rows = outcome_sql.adherence_rows(
-        candidates,
-        {
-            "first": windows.first,
-            "last": windows.last,
-            "recent_first": windows.recent_first,
-            "earlier_first": windows.earlier_first,
-            "earlier_last": windows.earlier_last,
-            "ends_at": period.ends_at,
-            "lead": QUESTIONNAIRE_LEAD,
-            "block_days": BLOCK_DAYS,
-            # Held sessions a day either side of the period: patients' zones differ.
-            "sessions_from": period.starts_at - timedelta(days=1),
-            "sessions_to": period.ends_at + timedelta(days=1),
-            "drop_from": [DROP_FROM_AT_LEAST.numerator, DROP_FROM_AT_LEAST.denominator],
-            "drop_points": [DROP_POINTS.numerator, DROP_POINTS.denominator],
-            "rows": ADHERENCE_ROWS,
-        },
-    )
     totals = next(row for row in rows if row[0] == 0)
     listed = {row[1]: row for row in rows if row[0] == 1}
     lines = {key: _patient_adherence(row) for key, row in listed.items()}

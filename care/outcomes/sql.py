@@ -25,13 +25,15 @@ Days are the patient's local days (`AT TIME ZONE` the patient's zone). Of two sc
 same instant, the one stored later counts as the later. The tests hold every figure equal
 to the plain-Python definitions that read each row, case by case and on generated cohorts
 (tests/care/test_outcome_definitions.py). The cohort is the ORM's
-(`selectors.cohort_patients`), compiled into each statement.
+(`selectors.cohort_patients`), written once into a temporary table both statements read.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 
 COHORT_COLUMNS = (
@@ -50,7 +52,7 @@ COHORT_COLUMNS = (
 )
 
 INSTRUMENT_SQL = """
-WITH cohort AS MATERIALIZED ({cohort}),
+WITH cohort AS (TABLE outcome_cohort),
 treated AS MATERIALIZED (
     SELECT id, tz, first_held_at, (first_held_at AT TIME ZONE tz)::date AS first_day
     FROM cohort WHERE first_held_at IS NOT NULL
@@ -133,7 +135,7 @@ ARRAY(
 """
 
 ADHERENCE_SQL = """
-WITH cohort AS MATERIALIZED ({cohort}),
+WITH cohort AS (TABLE outcome_cohort),
 active AS MATERIALIZED (
     SELECT id, tz, display_name, public_id, treatment_phase = 'maintenance' AS maintenance,
            (enrolled_at AT TIME ZONE tz)::date AS enrolled_on,
@@ -150,62 +152,76 @@ counted AS MATERIALIZED (
            ) AS earlier_expected
     FROM active a WHERE a.first <= %(last)s::date
 ),
+checkins AS (
+    SELECT i.patient_id AS id,
+           count(*) FILTER (WHERE i.local_date >= %(first)s::date) AS period,
+           count(*) FILTER (WHERE i.local_date >= %(recent_first)s::date) AS recent,
+           count(*) FILTER (
+               WHERE i.local_date BETWEEN %(earlier_first)s::date AND %(earlier_last)s::date
+           ) AS earlier
+    FROM care_checkin i
+    WHERE i.patient_id IN (SELECT id FROM counted)
+      AND i.local_date BETWEEN least(%(first)s::date, %(earlier_first)s::date) AND %(last)s::date
+    GROUP BY i.patient_id
+),
+sessions AS MATERIALIZED (
+    SELECT c.id, c.wanted, t.scheduled_at AS at,
+           ((t.scheduled_at AT TIME ZONE c.tz)::date - c.first) / %(block_days)s AS block
+    FROM counted c
+    JOIN care_treatmentsession t ON t.patient_id = c.id
+    WHERE t.status = 'completed'
+      AND t.scheduled_at >= %(sessions_from)s AND t.scheduled_at < %(sessions_to)s
+      AND (t.scheduled_at AT TIME ZONE c.tz)::date BETWEEN c.first AND %(last)s::date
+),
+before_sessions AS (
+    SELECT s.id, count(*) AS expected,
+           count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM care_assessment q
+               WHERE q.patient_id = s.id AND q.supersedes_id IS NULL
+                 AND q.instrument = ANY(s.wanted)
+                 AND q.completed_at BETWEEN s.at - %(lead)s AND s.at
+                 AND q.completed_at < %(ends_at)s
+           )) AS done
+    FROM sessions s GROUP BY s.id
+),
+blocks AS MATERIALIZED (
+    SELECT id, first, wanted, tz, expected / %(block_days)s AS blocks
+    FROM counted WHERE maintenance AND expected >= %(block_days)s
+),
+session_blocks AS MATERIALIZED (
+    SELECT DISTINCT s.id, s.block FROM sessions s JOIN blocks b USING (id) WHERE s.block < b.blocks
+),
+questionnaire_blocks AS (
+    SELECT DISTINCT b.id, ((q.completed_at AT TIME ZONE b.tz)::date - b.first) / %(block_days)s
+        AS block
+    FROM blocks b
+    JOIN care_assessment q ON q.patient_id = b.id
+    WHERE q.supersedes_id IS NULL AND q.instrument = ANY(b.wanted)
+      AND q.completed_at >= %(sessions_from)s AND q.completed_at < %(ends_at)s
+      AND (q.completed_at AT TIME ZONE b.tz)::date
+          BETWEEN b.first AND b.first + b.blocks * %(block_days)s - 1
+),
+in_blocks AS (
+    SELECT b.id, b.blocks - coalesce(s.blocks, 0) AS expected, coalesce(q.blocks, 0) AS done
+    FROM blocks b
+    LEFT JOIN (SELECT id, count(*) AS blocks FROM session_blocks GROUP BY id) s USING (id)
+    LEFT JOIN (
+        SELECT q.id, count(*) AS blocks
+        FROM questionnaire_blocks q LEFT JOIN session_blocks s USING (id, block)
+        WHERE s.id IS NULL GROUP BY q.id
+    ) q USING (id)
+),
 done AS MATERIALIZED (
     SELECT c.id, c.display_name, c.public_id, c.expected, c.recent_expected, c.earlier_expected,
-           least(k.period, c.expected) AS checkins_done,
-           least(k.recent, c.recent_expected) AS recent_done,
-           least(k.earlier, c.earlier_expected) AS earlier_done,
-           s.expected + b.expected AS q_expected,
-           s.done + b.done AS q_done
+           least(coalesce(k.period, 0), c.expected) AS checkins_done,
+           least(coalesce(k.recent, 0), c.recent_expected) AS recent_done,
+           least(coalesce(k.earlier, 0), c.earlier_expected) AS earlier_done,
+           coalesce(s.expected, 0) + coalesce(b.expected, 0) AS q_expected,
+           coalesce(s.done, 0) + coalesce(b.done, 0) AS q_done
     FROM counted c
-    CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE i.local_date >= %(first)s::date) AS period,
-               count(*) FILTER (WHERE i.local_date >= %(recent_first)s::date) AS recent,
-               count(*) FILTER (
-                   WHERE i.local_date BETWEEN %(earlier_first)s::date AND %(earlier_last)s::date
-               ) AS earlier
-        FROM care_checkin i
-        WHERE i.patient_id = c.id
-          AND i.local_date BETWEEN least(%(first)s::date, %(earlier_first)s::date)
-                               AND %(last)s::date
-    ) k
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS expected,
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM care_assessment q
-                   WHERE q.patient_id = c.id AND q.supersedes_id IS NULL
-                     AND q.instrument = ANY(c.wanted)
-                     AND q.completed_at BETWEEN t.scheduled_at - %(lead)s AND t.scheduled_at
-                     AND q.completed_at < %(ends_at)s
-               )) AS done
-        FROM care_treatmentsession t
-        WHERE t.patient_id = c.id AND t.status = 'completed'
-          AND t.scheduled_at >= %(sessions_from)s AND t.scheduled_at < %(sessions_to)s
-          AND (t.scheduled_at AT TIME ZONE c.tz)::date BETWEEN c.first AND %(last)s::date
-    ) s
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS expected,
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM care_assessment q
-                   WHERE q.patient_id = c.id AND q.supersedes_id IS NULL
-                     AND q.instrument = ANY(c.wanted) AND q.completed_at < %(ends_at)s
-                     AND q.completed_at >= %(sessions_from)s
-                     AND (q.completed_at AT TIME ZONE c.tz)::date
-                         BETWEEN c.first + %(block_days)s * n
-                             AND c.first + %(block_days)s * (n + 1) - 1
-               )) AS done
-        FROM generate_series(
-            0, CASE WHEN c.maintenance THEN c.expected / %(block_days)s ELSE 0 END - 1
-        ) AS n
-        WHERE NOT EXISTS (
-            SELECT 1 FROM care_treatmentsession t
-            WHERE t.patient_id = c.id AND t.status = 'completed'
-              AND t.scheduled_at >= %(sessions_from)s AND t.scheduled_at < %(sessions_to)s
-              AND (t.scheduled_at AT TIME ZONE c.tz)::date
-                  BETWEEN c.first + %(block_days)s * n
-                             AND c.first + %(block_days)s * (n + 1) - 1
-        )
-    ) b
+    LEFT JOIN checkins k USING (id)
+    LEFT JOIN before_sessions s USING (id)
+    LEFT JOIN in_blocks b USING (id)
 ),
 flagged AS MATERIALIZED (
     SELECT d.*,
@@ -248,33 +264,41 @@ def _named(sql: str, params: tuple) -> tuple[str, dict]:
     return text.replace("\0", "%%"), {f"c{i}": value for i, value in enumerate(params)}
 
 
-def _run(template: str, cohort: QuerySet, params: dict, **parts: str) -> list[tuple]:
+@contextmanager
+def cohort_table(cohort: QuerySet) -> Iterator[CursorWrapper]:
+    """A cursor in a transaction that holds the cohort (`COHORT_COLUMNS` of the patients of
+    `cohort`) as the temporary table `outcome_cohort`, analysed, so that the planner knows
+    how many patients each step keeps (over a common table expression it guesses, and
+    loops over thousands of patients one by one); dropped at the end."""
     cohort_sql, cohort_params = cohort.order_by().values(*COHORT_COLUMNS).query.sql_with_params()
     text, named = _named(cohort_sql, cohort_params)
-    with connection.cursor() as cursor:
-        cursor.execute(template.format(cohort=text, **parts), named | params)
-        return cursor.fetchall()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE outcome_cohort ON COMMIT DROP AS {text}", named)
+        cursor.execute("ANALYZE outcome_cohort; SET LOCAL work_mem = '32MB'")
+        yield cursor
+        # Inside an outer transaction (a test's, say) the commit is not this block's.
+        cursor.execute("DROP TABLE outcome_cohort")
 
 
 def instrument_rows(
-    cohort: QuerySet, params: dict, *, points: Sequence[tuple[int, int]]
+    cursor: CursorWrapper, params: dict, *, points: Sequence[tuple[int, int]]
 ) -> list[tuple]:
-    """(kind, code, key, a, b, c) rows of `INSTRUMENT_SQL`, for the time points given as
-    (first day, last day) windows (key 1, 2, ... in that order)."""
+    """(kind, code, key, a, b, c) rows of `INSTRUMENT_SQL` over `outcome_cohort`, for the
+    time points given as (first day, last day) windows (key 1, 2, ... in that order)."""
     numbered = list(enumerate(points, start=1))
-    return _run(
-        INSTRUMENT_SQL,
-        cohort,
-        params,
+    statement = INSTRUMENT_SQL.format(
         points=",\n           ".join(
             POINT_LATEST.format(n=n, first=int(first), last=int(last))
             for n, (first, last) in numbered
         ),
         point_counts="\n".join(POINT_COUNTS.format(n=n) for n, _ in numbered),
     )
+    cursor.execute(statement, params)
+    return cursor.fetchall()
 
 
-def adherence_rows(cohort: QuerySet, params: dict) -> list[tuple]:
+def adherence_rows(cursor: CursorWrapper, params: dict) -> list[tuple]:
     """The totals row (listed 0) and the listed patients' rows (listed 1) of
-    `ADHERENCE_SQL`."""
-    return _run(ADHERENCE_SQL, cohort, params, wanted=WANTED.strip())
+    `ADHERENCE_SQL` over `outcome_cohort`."""
+    cursor.execute(ADHERENCE_SQL.format(wanted=WANTED.strip()), params)
+    return cursor.fetchall()
