@@ -132,6 +132,8 @@ def main() -> None:
 
     care_sizes, dispatch_sizes, days = ((20, 200), (1000, 10000), 60) if args.quick else (
         (50, 5000), (10_000, 100_000), 365)  # fmt: skip
+    # The outcomes page also at ten times the larger clinic (issue 23: it must not grow with it).
+    outcome_sizes = care_sizes if args.quick else (*care_sizes, 50_000)
     web_repeats = args.repeats or (5 if args.quick else 15)
     dispatch_repeats = args.repeats or (3 if args.quick else 5)
     server = Server(os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
@@ -161,7 +163,7 @@ def main() -> None:
     )
     results: dict = {"quick": args.quick, "days": days, "care": {}, "dispatch": {}}
     care_dbs = {}
-    for patients in care_sizes:
+    for patients in sorted({*care_sizes, *outcome_sizes}):
         name = f"{prefix}_care_{patients}_{days}"
         care_dbs[patients] = ensure(
             server,
@@ -181,10 +183,22 @@ def main() -> None:
             env=env,
             rebuild=args.rebuild,
         )
-    for patients, database in care_dbs.items():
+    for patients in care_sizes:
+        database = care_dbs[patients]
         say(f"Pages and trends, {patients:,} patients")
         results["care"][patients] = phase(
             "web", f"web-{patients}", "--repeats", str(web_repeats), env=env, database=database
+        )
+    results["outcomes"] = {}
+    for patients in outcome_sizes:
+        say(f"Outcomes page, CSV and API, {patients:,} patients")
+        results["outcomes"][patients] = phase(
+            "outcomes",
+            f"outcomes-{patients}",
+            "--repeats",
+            str(args.repeats or (3 if args.quick or patients > 5000 else 7)),
+            env=env,
+            database=care_dbs[patients],
         )
     largest = max(care_sizes)
     say(f"Whole-clinic CSV exports, {largest:,} patients")

@@ -55,6 +55,34 @@ def report(results: dict) -> str:
             ratio,
             _check(ratio, at_most=3) if span == 730 else None,
         )
+    outcomes = {int(k): v for k, v in results.get("outcomes", {}).items()}
+    for size in sorted(outcomes):
+        # Issue 23: at most 10 floors at 5,000 patients; 10 times the clinic at most 3 times.
+        o = outcomes[size]["seconds"]
+        for name, label in (
+            ("outcomes", "Outcomes page"),
+            ("outcomes_csv", "Outcomes CSV"),
+            ("outcomes_api", "Outcomes API"),
+        ):
+            ratio = o[name] / o["floor_page"]
+            row(
+                f"{label}, {size:,} patients",
+                _ms(o[name]),
+                _ms(o["floor_page"]),
+                "/ floor page",
+                ratio,
+                _check(ratio, at_most=10) if size == 5000 and name == "outcomes" else None,
+            )
+    if 5000 in outcomes and 50_000 in outcomes:
+        ratio = outcomes[50_000]["seconds"]["outcomes"] / outcomes[5000]["seconds"]["outcomes"]
+        row(
+            "Outcomes page, 50,000 / 5,000 patients",
+            "",
+            "",
+            "ratio",
+            ratio,
+            _check(ratio, at_most=3),
+        )
     for size in sorted(dispatch):
         d = dispatch[size]
         ratio = d["seconds"]["tick"] / d["seconds"]["floor"]
@@ -141,6 +169,19 @@ def report(results: dict) -> str:
         counts = [care[n]["queries"][name] for n in sorted(care)]
         verdict = "same" if len(set(counts)) == 1 else "DIFFERENT"
         lines.append(f"| {label} | " + " | ".join(str(c) for c in counts) + f" | {verdict} |")
+    if outcomes:
+        lines += [
+            "",
+            "| Outcomes | Patients | Questionnaires | SQL statements | Peak RSS | Target | |",
+        ]
+        lines += ["|---|---:|---:|---:|---:|---|---|"]
+        for size in sorted(outcomes):
+            o = outcomes[size]
+            verdict = "ok" if o["peak_rss_mb"] < 150 else "MISSED"
+            lines.append(
+                f"| {size:,} patients | {o['patients']:,} | {o['questionnaires']:,} "
+                f"| {o['queries']['outcomes']} | {o['peak_rss_mb']:.0f} MB | < 150 MB | {verdict} |"
+            )
     if "exports" in results:
         # Issue 18: 1.55 million check-ins in at most 10 s of server time.
         lines += ["", "| Export (whole clinic) | Rows | Server time | Rows/s | Target | |"]

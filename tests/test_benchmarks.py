@@ -107,6 +107,35 @@ def test_the_report_gives_each_exports_rows_per_second_against_its_target():
     assert "Check-ins export" not in report(RESULTS)
 
 
+def _outcomes(page: float, *, rss: float = 120.0) -> dict:
+    return {
+        "patients": 5001,
+        "questionnaires": 205_000,
+        "seconds": {
+            "floor_page": 0.005,
+            "outcomes": page,
+            "outcomes_csv": page,
+            "outcomes_api": page,
+        },
+        "queries": {"outcomes": 14},
+        "peak_rss_mb": rss,
+    }
+
+
+def test_the_report_gives_the_outcomes_page_against_its_floor_and_clinic_size():
+    results = copy.deepcopy(RESULTS)
+    results["outcomes"] = {5000: _outcomes(0.045), 50_000: _outcomes(0.120, rss=160.0)}
+    table = report(results)
+
+    assert _line(table, "Outcomes page, 5,000 patients").endswith("| 9.00 | <= 10 | ok |")
+    assert _line(table, "Outcomes page, 50,000 / 5,000").endswith("| 2.67 | <= 3 | ok |")
+    assert _line(table, "5,000 patients | 5,001").endswith("| 120 MB | < 150 MB | ok |")
+    assert _line(table, "50,000 patients | 5,001").endswith("| 160 MB | < 150 MB | MISSED |")
+    results["outcomes"][5000]["seconds"]["outcomes"] = 0.060
+    assert _line(report(results), "Outcomes page, 5,000 patients").endswith("| MISSED |")
+    assert "Outcomes" not in report(RESULTS)
+
+
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="benchmarks.urls")
 def test_the_floors_need_a_sign_in_and_the_post_inserts_one_row(client, clinician):
