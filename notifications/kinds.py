@@ -62,6 +62,10 @@ class DeliveryKind:
     # E-mailed to the clinic's staff about an alert: its failure raises no "could not be
     # delivered" alert of its own (that alert is for a patient's e-mail address).
     to_staff: bool = False
+    # `no_longer_needed` for many rows of the kind at once, in a fixed number of queries
+    # (their reasons by id, "" for those still needed), where the kind has one: a chunk of
+    # sends asks it for its rows at its start (notifications.sending.deliveries_send).
+    no_longer_needed_many: Callable[[list[Delivery], datetime], dict[int, str]] | None = None
 
 
 def _checkin_no_longer_needed(delivery: Delivery, now: datetime) -> str:
@@ -71,6 +75,27 @@ def _checkin_no_longer_needed(delivery: Delivery, now: datetime) -> str:
     day = local_date(delivery.due_at, patient.tz)
     done = CheckIn.objects.filter(patient=patient, local_date=day).exists()
     return Delivery.SkipReason.ALREADY_DONE if done else ""
+
+
+def _checkins_no_longer_needed(deliveries: list[Delivery], now: datetime) -> dict[int, str]:
+    """`_checkin_no_longer_needed` of many rows, in one query."""
+    days = {
+        delivery.id: local_date(delivery.due_at, delivery.patient.tz)
+        for delivery in deliveries
+        if delivery.patient is not None
+    }
+    done = set(
+        CheckIn.objects.filter(
+            patient_id__in={delivery.patient_id for delivery in deliveries},
+            local_date__in=set(days.values()),
+        ).values_list("patient_id", "local_date")
+    )
+    return {
+        delivery.id: Delivery.SkipReason.ALREADY_DONE
+        if (delivery.patient_id, days.get(delivery.id)) in done
+        else ""
+        for delivery in deliveries
+    }
 
 
 def _session_of(delivery: Delivery) -> TreatmentSession | None:
@@ -241,7 +266,12 @@ def _staff_message_notice(delivery: Delivery) -> EmailMultiAlternatives:
 
 # One entry per Delivery.Kind (a test checks).
 ENTRIES = (
-    DeliveryKind(Delivery.Kind.CHECKIN, _checkin_no_longer_needed, checkin_reminder_email),
+    DeliveryKind(
+        Delivery.Kind.CHECKIN,
+        _checkin_no_longer_needed,
+        checkin_reminder_email,
+        no_longer_needed_many=_checkins_no_longer_needed,
+    ),
     DeliveryKind(
         Delivery.Kind.QUESTIONNAIRE,
         _questionnaire_no_longer_needed,

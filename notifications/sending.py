@@ -9,6 +9,7 @@ transaction as what caused them; the sends are published after commit (docs/deli
 import logging
 import smtplib
 from collections import Counter
+from contextlib import suppress
 from datetime import datetime, timedelta
 from itertools import batched
 from time import monotonic, sleep
@@ -34,6 +35,7 @@ from notifications.sms import (
     encoding_and_segments,
     get_text_backend,
 )
+from notifications.sql import deliveries_claim, deliveries_release, delivery_mark_sent
 from notifications.textnumbers import (
     NUMBER_DEAD_CODES,
     text_number_block,
@@ -107,12 +109,19 @@ def deliveries_sweep(*, older_than: timedelta = LEASE) -> int:
             | Q(status=Delivery.Status.SENDING, lease_until__lt=_db_now())
         )
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "status")
     )
-    ids = list(stuck[:1000])
-    # In chunks, like the new rows (one message alone goes as send_delivery).
-    for chunk in batched(ids, settings.DELIVERY_SEND_CHUNK):
+    rows = list(stuck[:1000])
+    ids = [delivery_id for delivery_id, _ in rows]
+    # In chunks, like the new rows (one message alone goes as send_delivery); but a row whose
+    # claim expired goes alone: the try that held it may have killed its worker (a chunk
+    # claims all its rows at once), and must not take the rows sent beside it down again.
+    pending = [delivery_id for delivery_id, status in rows if status == Delivery.Status.PENDING]
+    for chunk in batched(pending, settings.DELIVERY_SEND_CHUNK):
         enqueue_deliveries(list(chunk))
+    for delivery_id, status in rows:
+        if status != Delivery.Status.PENDING:
+            _enqueue(delivery_id)
     return len(ids)
 
 
@@ -132,16 +141,28 @@ def delivery_send(*, delivery_id: int, now: datetime, mailer: ChunkMailer | None
             return delivery_send(delivery_id=delivery_id, now=now, mailer=own)
         finally:
             own.close()
-    claimed = Delivery.objects.filter(
-        Q(status=Delivery.Status.PENDING) & _due_for_attempt()
-        | Q(status=Delivery.Status.SENDING, lease_until__lt=_db_now()),
-        id=delivery_id,
-    ).update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, lease_until=_db_now(LEASE))
+    claimed = _claim([delivery_id])
     if not claimed:
         return "not claimed"  # sent already, or another worker holds it
-    delivery = Delivery.objects.select_related("patient__user", "patient__clinic").get(
-        id=delivery_id
-    )
+    return _deliver(claimed[0], now, mailer)
+
+
+def _claim(delivery_ids: list[int]) -> list[Delivery]:
+    """Claim the rows of `delivery_ids` free to send (notifications.sql.deliveries_claim: one
+    statement) and read them with what building their messages needs (one more), in the
+    order of the ids."""
+    claimed = deliveries_claim(delivery_ids, LEASE)
+    if not claimed:
+        return []
+    rows = Delivery.objects.select_related("patient__user", "patient__clinic").in_bulk(claimed)
+    return [rows[delivery_id] for delivery_id in dict.fromkeys(delivery_ids) if delivery_id in rows]
+
+
+def _deliver(
+    delivery: Delivery, now: datetime, mailer: ChunkMailer, reason: str | None = None
+) -> str:
+    """Check, build, send and mark one claimed delivery; its resulting status. `reason`: its
+    "still needed?" answer when the chunk asked for all its rows at once (None: ask now)."""
     if delivery.attempts > MAX_ATTEMPTS:
         # Every try ended without an outcome (the worker died, a time limit struck): a
         # message that kills its worker must not come back for ever.
@@ -149,7 +170,8 @@ def delivery_send(*, delivery_id: int, now: datetime, mailer: ChunkMailer | None
     if delivery.channel == Delivery.Channel.TEXT:
         return _send_text(delivery, now)
     try:
-        reason = _no_longer_needed(delivery, now)
+        if reason is None:
+            reason = _no_longer_needed(delivery, now)
         if reason:
             _mark(delivery, Delivery.Status.SKIPPED, skip_reason=reason)
             return Delivery.Status.SKIPPED
@@ -255,10 +277,17 @@ def _send_text(delivery: Delivery, now: datetime) -> str:
 def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta) -> Counter:
     """Send a chunk of deliveries one by one, as `delivery_send` does; counts the outcomes.
 
+    The chunk's rows free to send are claimed at its start in one statement and read in one
+    more (`_claim`); whether each e-mail is still needed is asked of the chunk's rows of a kind
+    at once where the kind can (notifications.kinds.no_longer_needed_many). Each row is then
+    checked, built, sent and marked sent on its own, right after its send.
+
     A deferral leaves its row pending with its backoff (the sweeper sends it again, alone)
-    and the others still go. Ids not reached within `budget` go on in a new message, so each
-    claim is made early enough to end within the task's time limits, below the lease. Any
-    other error stops the chunk: rows not reached stay pending, for the sweeper.
+    and the others still go. Rows not reached within `budget` are released (pending again,
+    the attempt not counted) and go on in a new message, so each send starts early enough to
+    end within the task's time limits, below the lease. Any other error stops the chunk: the
+    rows not reached are released, for the sweeper (if the database lets them be; otherwise
+    they wait for their claims to expire, as after a worker's death).
 
     The chunk's e-mails share one mail connection (notifications.mailer), opened at the first
     e-mail sent and closed at the end; a send that fails drops it, and the next e-mail
@@ -266,19 +295,52 @@ def deliveries_send(*, delivery_ids: list[int], now: datetime, budget: timedelta
     """
     started = monotonic()
     outcomes: Counter[str] = Counter()
+    deliveries = _claim(delivery_ids)
+    if len(deliveries) < len(set(delivery_ids)):
+        # Sent already, or another worker holds them.
+        outcomes["not claimed"] = len(set(delivery_ids)) - len(deliveries)
+    reasons = _no_longer_needed_many(deliveries, now)
     mailer = ChunkMailer()
+    reached = 0
     try:
-        for index, delivery_id in enumerate(delivery_ids):
+        for index, delivery in enumerate(deliveries):
             elapsed = timedelta(seconds=monotonic() - started)
             if index and elapsed > budget:  # the first always goes: a chunk makes progress
-                enqueue_deliveries(delivery_ids[index:])
-                outcomes["handed on"] = len(delivery_ids) - index
+                rest = [row.id for row in deliveries[index:]]
+                deliveries_release(rest)
+                reached = len(deliveries)
+                enqueue_deliveries(rest)
+                outcomes["handed on"] = len(rest)
                 break
-            status = delivery_send(delivery_id=delivery_id, now=now + elapsed, mailer=mailer)
+            reached = index + 1
+            status = _deliver(delivery, now + elapsed, mailer, reasons.get(delivery.id))
             outcomes[status] += 1
+        else:
+            reached = len(deliveries)
+    except BaseException:
+        # The row being sent keeps its claim (it may have gone); the ones after it are free.
+        with suppress(Exception):
+            deliveries_release([row.id for row in deliveries[reached:]])
+        raise
     finally:
         mailer.close()
     return outcomes
+
+
+def _no_longer_needed_many(deliveries: list[Delivery], now: datetime) -> dict[int, str]:
+    """The "still needed?" answers of a chunk's e-mails whose kind answers for many rows at
+    once (notifications.kinds); the others are asked one by one when sent."""
+    by_kind: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        if delivery.channel == Delivery.Channel.EMAIL and delivery.attempts <= MAX_ATTEMPTS:
+            by_kind.setdefault(delivery.kind, []).append(delivery)
+    reasons: dict[int, str] = {}
+    for rows in by_kind.values():
+        many = kind_of(rows[0]).no_longer_needed_many
+        if many is not None:
+            with suppress(Exception):  # asked again one by one, failing visibly there
+                reasons.update(many(rows, now))
+    return reasons
 
 
 def _no_longer_needed(delivery: Delivery, now: datetime) -> str:
@@ -292,6 +354,9 @@ def _build(delivery: Delivery) -> EmailMultiAlternatives:
 
 
 def _mark(delivery: Delivery, status: str, *, only_sending: bool = False, **fields) -> None:
+    if status == Delivery.Status.SENT and not only_sending and fields.keys() == {"sent_at"}:
+        delivery_mark_sent(delivery.id, fields["sent_at"])  # an e-mail sent: the same, cheaper
+        return
     rows = Delivery.objects.filter(id=delivery.id)
     if only_sending:
         rows = rows.filter(status=Delivery.Status.SENDING)

@@ -203,3 +203,62 @@ def candidate_rows(
 def _recent_from(today: date, code: str, tz: str) -> datetime:
     """The start of the first local day on which a completion still counts as recent."""
     return local_day_start(today - timedelta(days=REPEAT_AFTER_DAYS[code] - 1), tz)
+
+
+# The claim of a chunk's rows (notifications.sending): each row pending and due (no backoff
+# left), or `sending` with an expired claim, becomes `sending` with attempts + 1 and a claim
+# until the database's now + the lease. The rows are locked in id order, so that two workers
+# claiming overlapping chunks wait for each other rather than deadlock; a row a concurrent
+# claim took meanwhile is checked again after the wait (and not taken).
+CLAIM = """
+WITH due AS (
+    SELECT id FROM notifications_delivery
+    WHERE id = ANY(%s::bigint[])
+      AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
+           OR (status = 'sending' AND lease_until < now()))
+    ORDER BY id
+    FOR UPDATE
+)
+UPDATE notifications_delivery AS d
+SET status = 'sending', attempts = d.attempts + 1,
+    lease_until = now() + %s * interval '1 second'
+FROM due WHERE d.id = due.id
+RETURNING d.id
+"""
+
+
+def deliveries_claim(ids: list[int], lease: timedelta) -> set[int]:
+    """Claim the rows of `ids` that are free to send, in one statement; the ids claimed."""
+    if not ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, [ids, lease.total_seconds()])
+        return {row[0] for row in cursor.fetchall()}
+
+
+# Undo the claim of rows a chunk did not reach: pending again, the attempt not counted.
+RELEASE = """
+UPDATE notifications_delivery
+SET status = 'pending', attempts = attempts - 1, lease_until = NULL
+WHERE id = ANY(%s::bigint[]) AND status = 'sending'
+"""
+
+
+def deliveries_release(ids: list[int]) -> int:
+    """Give back the claims of rows claimed and never tried; how many were given back."""
+    if not ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(RELEASE, [ids])
+        return cursor.rowcount
+
+
+def delivery_mark_sent(delivery_id: int, sent_at: datetime) -> None:
+    """Record a sent e-mail (`sent`, its claim ended): notifications.sending's most frequent
+    statement, written here to spare the ORM's building of it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE notifications_delivery SET status = 'sent', lease_until = NULL, sent_at = %s"
+            " WHERE id = %s",
+            [sent_at, delivery_id],
+        )

@@ -1,16 +1,21 @@
 """The dispatcher's sends go out a chunk of ids to a message; each row still on its own."""
 
 import smtplib
+import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.mail.backends import locmem
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from notifications import sending
 from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
-from notifications.sending import deliveries_send, deliveries_sweep
+from notifications.sending import LEASE, deliveries_send, deliveries_sweep
+from notifications.sql import deliveries_claim
 from notifications.tasks import send_deliveries
-from tests.factories import PatientFactory
+from tests.factories import CheckInFactory, PatientFactory
 from tests.notifications.clock import deliveries_age
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +104,127 @@ def test_what_a_chunk_does_not_reach_in_its_time_goes_on_in_a_new_one(
     assert outcome == {"sent": 1, "handed on": 2}  # the first always goes
     assert enqueued == due_ids[1:]
     assert len(mailoutbox) == 1
+
+
+def make_due_many(clinic, count: int) -> list[int]:
+    for n in range(count):
+        patient = PatientFactory(clinic=clinic, tz="UTC", user__email=f"m{n}@example.org")
+        ReminderPreference.objects.create(patient=patient, checkin_time=time(9))
+    checkin_reminders_dispatch(now=NINE)
+    return list(Delivery.objects.order_by("id").values_list("id", flat=True))
+
+
+@pytest.mark.parametrize("count", [3, 12])
+def test_a_chunk_claims_its_rows_in_one_statement_and_reads_them_in_a_fixed_number(
+    clinic, mailoutbox, count
+):
+    ids = make_due_many(clinic, count)
+
+    with CaptureQueriesContext(connection) as queries:
+        outcome = deliveries_send(delivery_ids=ids, now=NINE, budget=timedelta(seconds=30))
+
+    assert outcome == {"sent": count} and len(mailoutbox) == count
+    statements = [query["sql"] for query in queries.captured_queries]
+    claims = [sql for sql in statements if "FOR UPDATE" in sql]
+    marks = [sql for sql in statements if sql.startswith("UPDATE") and "'sent'" in sql]
+    others = [sql for sql in statements if sql not in claims and sql not in marks]
+    assert len(claims) == 1  # every row of the chunk claimed at once
+    assert len(marks) == count  # each e-mail marked sent on its own, right after its send
+    # Reading the rows, their patients and whether each is still needed: the same statements
+    # whatever the chunk's size.
+    assert len(others) == 2, others
+
+
+def test_a_row_another_worker_holds_is_not_sent_by_a_chunk(due_ids, mailoutbox):
+    held = due_ids[1]
+    assert deliveries_claim([held], LEASE) == {held}  # another worker's claim
+
+    outcome = deliveries_send(delivery_ids=due_ids, now=NINE, budget=timedelta(seconds=30))
+
+    assert outcome == {"sent": 2, "not claimed": 1}
+    assert sorted(m.to[0] for m in mailoutbox) == ["p0@example.org", "p2@example.org"]
+    row = Delivery.objects.get(id=held)
+    assert (row.status, row.attempts) == ("sending", 1)  # still the other worker's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_one_chunk_at_once_send_each_email_once(clinic, mailoutbox):
+    ids = make_due_many(clinic, 20)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            outcomes.append(
+                deliveries_send(delivery_ids=ids, now=NINE, budget=timedelta(seconds=30))
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(f"m{n}@example.org" for n in range(20))
+    assert sum(outcome["sent"] for outcome in outcomes) == 20
+    assert sum(outcome["not claimed"] for outcome in outcomes) == 20
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_rows_a_chunk_does_not_reach_go_back_unclaimed(due_ids, enqueued, mailoutbox):
+    enqueued.clear()
+
+    deliveries_send(delivery_ids=due_ids, now=NINE, budget=timedelta(0))
+
+    rows = Delivery.objects.order_by("id").values_list("status", "attempts", "lease_until")
+    assert list(rows)[1:] == [("pending", 0, None), ("pending", 0, None)]
+
+
+def test_an_error_mid_chunk_keeps_the_claim_in_hand_and_frees_the_rows_after_it(
+    due_ids, mailoutbox, monkeypatch
+):
+    mark_sent = sending._mark_sent
+
+    def time_limit_at_the_second(delivery, now, **fields):
+        if delivery.id == due_ids[1]:
+            raise RuntimeError("soft time limit")
+        mark_sent(delivery, now, **fields)
+
+    monkeypatch.setattr(sending, "_mark_sent", time_limit_at_the_second)
+
+    with pytest.raises(RuntimeError):
+        deliveries_send(delivery_ids=due_ids, now=NINE, budget=timedelta(seconds=30))
+
+    rows = list(Delivery.objects.order_by("id").values_list("status", "attempts"))
+    # Sent; sent but not recorded (the duplicate window: its claim expires); never tried.
+    assert rows == [("sent", 1), ("sending", 1), ("pending", 0)]
+    assert len(mailoutbox) == 2
+
+
+def test_the_sweeper_sends_rows_whose_claim_expired_alone(due_ids, monkeypatch):
+    """A chunk claims all its rows at once: if a row's try killed its worker, the rows
+    claimed beside it must not go with it again."""
+    deliveries_claim(due_ids, LEASE)
+    deliveries_age(LEASE + timedelta(minutes=1))
+    messages = []
+    monkeypatch.setattr(
+        "care.common.taskqueue.enqueue", lambda name, ids, **options: messages.append((name, ids))
+    )
+
+    assert deliveries_sweep() == 3
+
+    assert messages == [("notifications.send_delivery", delivery_id) for delivery_id in due_ids]
+
+
+def test_a_chunk_skips_a_reminder_whose_check_in_was_done_meanwhile(due_ids, mailoutbox):
+    done = Delivery.objects.select_related("patient").get(id=due_ids[1])
+    CheckInFactory(patient=done.patient, local_date=NINE.date())
+
+    outcome = deliveries_send(delivery_ids=due_ids, now=NINE, budget=timedelta(seconds=30))
+
+    assert outcome == {"sent": 2, "skipped": 1}
+    done.refresh_from_db()
+    assert (done.status, done.skip_reason) == ("skipped", "already_done")
