@@ -13,12 +13,10 @@ LATE_AFTER, no more.
 """
 
 import json
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from operator import attrgetter
 from typing import NamedTuple
 
-from django.db import connection, transaction
 from django.db.models import (
     Count,
     OuterRef,
@@ -35,7 +33,7 @@ from care.models import (
 from care.records.selectors import patient_instrument_codes
 from notifications.models import Delivery, Heartbeat
 from notifications.schedule import AFTER_SESSION, LATE_AFTER, ChosenTimeWindow, chosen_time_window
-from notifications.sql import candidate_rows, patient_zones
+from notifications.sql import candidate_batches, patient_zones
 
 # A session moves the day's check-in reminder to about AFTER_SESSION after it; wall-clock
 # arithmetic on a DST day and rounding to the minute move it by up to an hour more.
@@ -126,53 +124,52 @@ def reminder_windows(
     return {tz: window for tz, window in windows.items() if window is not None}
 
 
-@contextmanager
-def _without_jit():
-    """PostgreSQL compiles a query whose estimated cost is high (JIT) before running it. The
-    candidate query's lookups make its estimate high while it runs in milliseconds, and the
-    compiling would take seconds, every tick: off for it (until its transaction ends).
+def reminder_candidate_batches(
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    windows: dict[str, ChosenTimeWindow] | None = None,
+    patient_ids: list[int] | None = None,
+    size: int = 2000,
+) -> Iterator[list[Candidate]]:
+    """Patients who may have a daily check-in or maintenance questionnaire reminder due at
+    `now` (of those given, if any), with what the rules need, by key, `size` at a time (a
+    patient may come twice, once for each kind; at most once per kind). `windows`: those
+    of reminder_windows, if already read (with the same `since`). `since`: the earliest due
+    time of a check-in reminder to decide on (schedule.look_back_start; None: LATE_AFTER
+    before `now`).
+
+    The database keeps the candidates until they are read (notifications.sql.
+    candidate_batches): however many there are, this process holds one batch. The two lists
+    come as JSON text, decoded only when not empty (which they nearly always are).
     """
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
+    since = now - LATE_AFTER if since is None else since
+    windows = reminder_windows(now=now, since=since) if windows is None else windows
+    if not windows or patient_ids == []:
+        return
+    batches = candidate_batches(
+        windows,
+        sessions_from=since - SESSIONS_MOVING_BEFORE,
+        sessions_until=now - SESSIONS_MOVING_UNTIL,
+        patient_ids=patient_ids,
+        size=size,
+    )
+    for rows in batches:
+        yield [
+            Candidate._make((*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]))
+            for row in rows
+        ]
 
 
 def reminder_candidates(
     *,
     now: datetime,
     since: datetime | None = None,
-    windows: dict[str, ChosenTimeWindow] | None = None,
     patient_ids: list[int] | None = None,
 ) -> list[Candidate]:
-    """Patients who may have a daily check-in or maintenance questionnaire reminder due at
-    `now` (of those given, if any), with what the rules need, sorted by key: a query for
-    each kind (a patient may come twice, once for each). `windows`: those of
-    reminder_windows, if already read (with the same `since`). `since`: the earliest due
-    time of a check-in reminder to decide on (schedule.look_back_start; None: LATE_AFTER
-    before `now`).
-
-    The two lists come as JSON text, decoded only when not empty (which they nearly always
-    are).
-    """
-    since = now - LATE_AFTER if since is None else since
-    windows = reminder_windows(now=now, since=since) if windows is None else windows
-    if not windows or patient_ids == []:
-        return []
-    with _without_jit():
-        # One pass over the patients for both kinds (notifications.sql.CANDIDATES).
-        rows = candidate_rows(
-            windows,
-            sessions_from=since - SESSIONS_MOVING_BEFORE,
-            sessions_until=now - SESSIONS_MOVING_UNTIL,
-            patient_ids=patient_ids,
-        )
-        candidates = [
-            Candidate._make((*row[:9], _json_list(row[9]), _json_list(row[10]), *row[11:]))
-            for row in rows
-        ]
-    candidates.sort(key=attrgetter("pk"))
-    return candidates
+    """All of reminder_candidate_batches at once (for a look at a few patients)."""
+    batches = reminder_candidate_batches(now=now, since=since, patient_ids=patient_ids)
+    return [candidate for batch in batches for candidate in batch]
 
 
 def _sent_checkin_reminders(patient: str) -> QuerySet:

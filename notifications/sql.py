@@ -5,10 +5,12 @@ Table and column names are the models' (migrations would break these statements 
 the dispatcher's tests run them on PostgreSQL); values always travel as parameters.
 """
 
+import itertools
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from care.domain.clock import local_day_start
 from care.domain.trends import REPEAT_AFTER_DAYS
@@ -138,11 +140,12 @@ WITH zone AS (
 )
 SELECT
     p.id, p.tz, p.enrolled_at,
-    (SELECT u.email FROM care_user u WHERE u.id = p.user_id AND u.is_active),
+    (SELECT u.email FROM care_user u WHERE u.id = p.user_id AND u.is_active) AS email,
     p.treatment_phase, r.checkin_time, r.quiet_start,
     r.quiet_end, r.paused_until, r.unsubscribed::text, p.questionnaires::text,
     p.has_depression, p.has_anxiety, p.has_ptsd,
-    NULL::timestamptz, NULL::timestamptz, false, true
+    NULL::timestamptz AS third_sent_at, NULL::timestamptz AS session_at,
+    false AS checkin_open, true AS questionnaire_open
 FROM care_patient p
 JOIN zone z ON z.tz = p.tz
 JOIN notifications_reminderpreference r ON r.patient_id = p.id
@@ -163,15 +166,46 @@ WHERE p.status = 'active' AND (r.email_enabled OR r.text_kinds <> '[]'::jsonb)
 """
 
 
-def candidate_rows(
+# Both kinds' candidates, written once into a temporary table (CREATE TABLE AS may use
+# PostgreSQL's parallel workers, which a cursor's query never does), dropped when its
+# transaction commits: a patient may come twice, once for each kind, and once per kind (one
+# row per questionnaire maybe due is one too many: DISTINCT ON; and only with an address).
+CANDIDATES_INTO = """
+CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS
+SELECT * FROM ({checkin}) AS c
+UNION ALL
+SELECT * FROM (
+    SELECT DISTINCT ON (m.id) * FROM ({maintenance}) AS m WHERE m.email IS NOT NULL
+) AS m
+"""
+
+CANDIDATES_READ = "SELECT * FROM {table} ORDER BY id, questionnaire_open"
+
+# More than a batch: a cursor WITH HOLD over the table, kept (read-only, in the server)
+# when the transaction commits, before the table is dropped.
+CANDIDATES_CURSOR = "DECLARE {name} NO SCROLL CURSOR WITH HOLD FOR " + CANDIDATES_READ
+
+# The temporary tables and cursors of the ticks of this process (one connection may serve
+# several ticks, one after the other; a name is never used twice).
+_serial = itertools.count()
+
+
+def candidate_batches(
     windows: dict[str, ChosenTimeWindow],
     *,
     sessions_from: datetime,
     sessions_until: datetime,
     patient_ids: list[int] | None,
-) -> list[tuple]:
+    size: int,
+) -> Iterator[list[tuple]]:
     """The rows of CHECKIN_CANDIDATES and MAINTENANCE_CANDIDATES for these windows
-    (selectors.reminder_candidates): a patient may come twice, once for each."""
+    (selectors.reminder_candidate_batches), by patient, `size` rows at a time: the database
+    holds them all, this process one batch. A patient may come twice, once for each kind.
+
+    The rows are written into a temporary table; up to `size` of them are read at once, more
+    through a cursor WITH HOLD, which outlives its transaction (the caller's batches commit
+    between two reads) and is closed at the end (or goes with the connection).
+    """
     zones: list[tuple] = [
         (
             tz,
@@ -188,16 +222,45 @@ def candidate_rows(
     ]
     columns = [list(column) for column in zip(*zones, strict=True)]
     days = sorted({window.today for window in windows.values()})
+    serial = next(_serial)  # (the names are this module's own: nothing of a user's)
+    table, name = f"tick_candidate_{serial}", f"tick_candidates_{serial}"
+    statement = CANDIDATES_INTO.format(
+        table=table, checkin=CHECKIN_CANDIDATES, maintenance=MAINTENANCE_CANDIDATES
+    )
+    params = [*columns, patient_ids, patient_ids, sessions_from, sessions_until, days]
+    params += [*columns, patient_ids, patient_ids]
     with binding_cursor() as cursor:
-        cursor.execute(
-            CHECKIN_CANDIDATES,
-            [*columns, patient_ids, patient_ids, sessions_from, sessions_until, days],
-        )
-        rows = cursor.fetchall()
-        cursor.execute(MAINTENANCE_CANDIDATES, [*columns, patient_ids, patient_ids])
-        # One row per questionnaire maybe due: one per patient is enough (with an address).
-        maintenance = {row[0]: row for row in cursor.fetchall() if row[3] is not None}
-        return rows + list(maintenance.values())
+        with transaction.atomic():
+            # The candidates' lookups make the estimated cost high while the statement runs
+            # in milliseconds: compiling it (JIT) would take seconds, every tick.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(statement, params)
+            count = cursor.rowcount
+            if count <= size:
+                cursor.execute(CANDIDATES_READ.format(table=table))
+                rows = cursor.fetchall()
+            else:
+                cursor.execute(CANDIDATES_CURSOR.format(name=name, table=table))
+        if count <= size:
+            if rows:
+                yield rows
+            return
+        try:
+            for _ in range(0, count, size):
+                cursor.execute(f"FETCH {size} FROM {name}")
+                yield cursor.fetchall()
+        finally:
+            _close(cursor, name)
+
+
+def _close(cursor, name: str) -> None:
+    """Close the cursor, unless the transaction or connection it belongs to is gone already
+    (it went with it)."""
+    try:
+        with transaction.atomic():
+            cursor.execute(f"CLOSE {name}")
+    except DatabaseError:
+        pass
 
 
 def _recent_from(today: date, code: str, tz: str) -> datetime:

@@ -30,7 +30,12 @@ from notifications.schedule import (
     look_back_start,
     reminders_capped,
 )
-from notifications.selectors import Candidate, CapFacts, cap_facts, reminder_candidates
+from notifications.selectors import (
+    Candidate,
+    CapFacts,
+    cap_facts,
+    reminder_candidate_batches,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,18 +72,19 @@ def patient_reminders_dispatch(
     `now`, whichever is earlier: schedule.look_back_start) are decided on, so those a stall
     dropped are recorded as skipped, too late.
 
-    One query (selectors.reminder_candidates) finds the patients who may have one due, with
-    what the rules need of them; the pure rules decide for each, in batches of BATCH, each
-    batch one transaction with a fixed number of statements. A batch that fails does not
-    hold back the others; the first error is raised at the end (the next tick tries the
-    failed batch's patients again).
+    One query (selectors.reminder_candidate_batches) finds the patients who may have one
+    due, with what the rules need of them, and the database hands them over BATCH at a time
+    (this process never holds more, however many patients fall due at once); the pure rules
+    decide for each batch, one transaction with a fixed number of statements. A batch that
+    fails does not hold back the others; the first error is raised at the end (the next tick
+    tries the failed batch's patients again).
     """
     since = look_back_start(now=now, last_tick=last_tick)
-    candidates = reminder_candidates(now=now, since=since, patient_ids=patient_ids)
+    batches = reminder_candidate_batches(now=now, since=since, patient_ids=patient_ids, size=BATCH)
     made, errors = 0, []
-    for start in range(0, len(candidates), BATCH):
+    for candidates in batches:
         try:
-            made += _patient_batch(candidates[start : start + BATCH], now, since, kinds)
+            made += _patient_batch(candidates, now, since, kinds)
         except Exception as exc:
             logger.exception("A batch of reminder candidates failed")
             errors.append(exc)

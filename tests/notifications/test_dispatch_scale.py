@@ -88,7 +88,8 @@ def test_statements_grow_with_the_batches_not_with_the_patients(clinic, monkeypa
     monkeypatch.setattr("notifications.dispatch.patients.BATCH", 4)
     counts = {}
     due = []
-    for patients in [3, 4, 5, 8, 9]:  # in batches of 4: 1, 1, 2, 2 and 3
+    # In batches of 4: 1, 1, 2, 2, 3, 3 and 4 (from 5 on, read through a cursor).
+    for patients in [3, 4, 5, 8, 9, 12, 13]:
         due += [patient(clinic, time(9)) for _ in range(patients - len(due))]
         Delivery.objects.all().delete()  # all due again
         counts[patients] = statements_of_a_tick()
@@ -96,7 +97,8 @@ def test_statements_grow_with_the_batches_not_with_the_patients(clinic, monkeypa
 
     assert counts[3] == counts[4]  # one batch, however full
     assert counts[5] == counts[8]
-    assert counts[9] - counts[8] == counts[5] - counts[4] > 0  # a fixed cost per batch
+    assert counts[9] == counts[12]
+    assert counts[13] - counts[12] == counts[9] - counts[8] > 0  # a fixed cost per batch
 
 
 def test_a_failing_batch_does_not_hold_back_the_others(clinic, monkeypatch, caplog):
@@ -179,3 +181,37 @@ def test_skips_recorded_in_a_tick_cost_no_statements_per_patient(clinic, monkeyp
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
         dispatch_reminders()
     assert Delivery.objects.count() == 55
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_committed_one_by_one_read_the_rest_from_the_database(clinic, monkeypatch):
+    """Outside a test's transaction, as in the worker: each batch commits on its own while
+    the rest of the candidates wait in the database (a cursor that outlives the commits); a
+    failing batch costs only its own patients; nothing of the tick is left behind."""
+    from notifications.dispatch import patients as patient_dispatch
+
+    monkeypatch.setattr(patient_dispatch, "BATCH", 2)
+    due = [patient(clinic, time(9)) for _ in range(7)]  # 4 batches: 2, 2, 2 and 1
+    rows_of = patient_dispatch._checkin_rows
+    seen = []
+
+    def failing_second(candidates, now, since):
+        seen.append([c.pk for c in candidates])
+        if len(seen) == 2:
+            raise RuntimeError("a bad row")
+        return rows_of(candidates, now, since)
+
+    monkeypatch.setattr(patient_dispatch, "_checkin_rows", failing_second)
+
+    with pytest.raises(RuntimeError), time_machine.travel(NOW, tick=False):
+        patient_dispatch.patient_reminders_dispatch(now=NOW)
+
+    pks = [p.pk for p in due]
+    assert seen == [pks[0:2], pks[2:4], pks[4:6], pks[6:]]
+    made = set(Delivery.objects.values_list("patient_id", flat=True))
+    assert made == set(pks) - set(pks[2:4])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors")
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relname LIKE 'tick_candidate%%'")
+        assert cursor.fetchone() == (0,)
