@@ -3,6 +3,8 @@
     ./dev bench                       # everything (a first run also builds the data: ~1 min)
     ./dev bench --quick               # small sizes, a minute or two: does it all work?
     ./dev bench --rebuild             # build the data sets again
+    ./dev bench --million             # and the dispatch tick at 1,000,000 patients (its data
+                                      # set: a few minutes more, once)
 
 Each figure is compared with a floor measured in the same run on the same stack, because
 absolute times on a shared machine drift; docs/benchmarks.md explains each row. Data sets
@@ -128,10 +130,15 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the data sets again")
     parser.add_argument("--repeats", type=int, default=None, help="runs per figure")
     parser.add_argument("--no-throughput", action="store_true", help="skip the gunicorn rounds")
+    parser.add_argument(
+        "--million", action="store_true", help="the dispatch tick at 1,000,000 patients too"
+    )
     args = parser.parse_args()
 
     care_sizes, dispatch_sizes, days = ((20, 200), (1000, 10000), 60) if args.quick else (
         (50, 5000), (10_000, 100_000), 365)  # fmt: skip
+    if args.million:
+        dispatch_sizes = (*dispatch_sizes, 1_000_000)
     # The outcomes page also at ten times the larger clinic (issue 23: it must not grow with it).
     outcome_sizes = care_sizes if args.quick else (*care_sizes, 50_000)
     web_repeats = args.repeats or (5 if args.quick else 15)

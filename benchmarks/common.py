@@ -21,8 +21,36 @@ def django_setup() -> None:
     django.setup()
 
 
+# Runs before the measured ones, the same in every phase (docs/benchmarks.md).
+WARMUP = 3
+
+
+def vacuum(tables: list[str]) -> dict:
+    """VACUUM (ANALYZE) the tables a phase writes, before it measures anything.
+
+    The benchmark databases run without autovacuum and every phase deletes or undoes what
+    it wrote, so dead rows pile up between runs and slow the reads that pass over them:
+    each figure is taken on vacuumed tables and records the dead rows found then and left
+    (PostgreSQL's statistics; Django's connection, outside a transaction)."""
+    from django.db import connection
+
+    def dead() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_user_tables"
+                " WHERE relname = ANY(%s)",
+                [tables],
+            )
+            return int(cursor.fetchone()[0])
+
+    found = dead()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+    return {"tables": tables, "vacuumed": found, "at_start": dead()}
+
+
 def interleaved_medians(
-    runs: dict[str, Callable[[], object]], *, repeats: int, warmup: int = 3
+    runs: dict[str, Callable[[], object]], *, repeats: int, warmup: int = WARMUP
 ) -> dict[str, float]:
     """Median seconds of each callable, run round-robin so drift hits all of them alike."""
     for _ in range(warmup):

@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from benchmarks.common import django_setup, peak_rss_mb, write_result
+from benchmarks.common import WARMUP, django_setup, peak_rss_mb, vacuum, write_result
 
 
 def main() -> None:
@@ -27,12 +27,16 @@ def main() -> None:
     from care.exports.tables import KINDS, csv_trailer_verify, export_csv
     from care.models import Patient, User
 
+    dead_rows = vacuum(["care_exportjob", "care_auditevent"])
     clinic_id = User.objects.get(email=STAFF_EMAIL).staff_membership.clinic_id
     patients = Patient.objects.filter(clinic_id=clinic_id)
     result: dict = {}
     for kind in KINDS:
         body = b"".join(export_csv(kind, patients))
         rows = csv_trailer_verify(body)
+        del body
+        for _ in range(WARMUP - 1):  # the checked one was the first
+            sum(len(piece) for piece in export_csv(kind, patients))
         seconds = []
         for _ in range(args.repeats):
             started = time.perf_counter()
@@ -49,6 +53,7 @@ def main() -> None:
               f"({rows / best:,.0f} rows/s)", flush=True)  # fmt: skip
     result["checkins_job"] = job_figures(clinic_id, args.repeats)
     result["peak_rss_mb"] = peak_rss_mb()
+    result["dead_rows"] = dead_rows
     write_result(args.out, result)
 
 

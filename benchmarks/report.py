@@ -1,5 +1,6 @@
 """The benchmark table: figures, floors, ratios and the targets of issue 9."""
 
+import itertools
 import math
 
 
@@ -94,8 +95,9 @@ def report(results: dict) -> str:
             ratio,
             _check(ratio, at_most=3),
         )
-    if len(dispatch) > 1:
-        low, high = min(dispatch), max(dispatch)
+    sizes = sorted(dispatch)
+    for low, high in itertools.pairwise(sizes):
+        # Linear at most (10 times the patients, at most 12 times the time: issues 9 and 23).
         ratio = dispatch[high]["seconds"]["tick"] / dispatch[low]["seconds"]["tick"]
         row(
             f"Dispatch tick, {high:,} / {low:,} patients",
@@ -216,9 +218,31 @@ def report(results: dict) -> str:
             f"peak) sent within 5 minutes by {processes} processes at "
             f"this rate ({per_process:,.0f} each).",
         ]
+    lines += ["", "| Phase | Tables vacuumed first | Dead rows found | Left at start |"]
+    lines += ["|---|---|---:|---:|"]
+    for phase, dead in _dead_rows(results):
+        lines.append(
+            f"| {phase} | {', '.join(dead['tables'])} | {_count(dead['vacuumed'])} "
+            f"| {_count(dead['at_start'])} |"
+        )
     sizes = ", ".join(f"{n:,} patients / {care[n]['checkins']:,} check-ins" for n in sorted(care))
     lines += ["", f"Care data sets: {sizes}."]
+    if "machine" in results:
+        load = ", ".join(f"{value:.2f}" for value in results["machine"]["load"])
+        lines += [f"Machine: {results['machine']['cores']} cores, load average at the end {load}."]
     return "\n".join(lines)
+
+
+def _dead_rows(results: dict):
+    """Each phase's vacuum before it measured: (phase, figures)."""
+    for group, label in (("care", "Pages"), ("outcomes", "Outcomes"), ("dispatch", "Dispatch")):
+        for size, result in sorted(results.get(group, {}).items(), key=lambda i: int(i[0])):
+            if "tables" in result.get("dead_rows", {}):
+                yield f"{label}, {int(size):,} patients", result["dead_rows"]
+    phases = (("exports", "Exports"), ("sending", "Sending"), ("throughput", "Throughput"))
+    for name, label in phases:
+        if "tables" in results.get(name, {}).get("dead_rows", {}):
+            yield label, results[name]["dead_rows"]
 
 
 def _count(value) -> str:

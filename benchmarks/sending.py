@@ -35,7 +35,7 @@ import sys
 import time
 from datetime import timedelta
 
-from benchmarks.common import ROOT, django_setup, peak_rss_mb, write_result
+from benchmarks.common import ROOT, WARMUP, django_setup, peak_rss_mb, vacuum, write_result
 
 # Beside each chunk, a quarter as many e-mails are sent alone (a connection each: slower).
 PER_EMAIL_SHARE = 4
@@ -86,7 +86,6 @@ def main() -> None:
 
 def measure(sink: Sink, *, emails: int, repeats: int) -> dict:
     from django.conf import settings
-    from django.db import connection
 
     from benchmarks.data import DISPATCH_NOW
     from notifications.kinds import kind_of
@@ -100,13 +99,7 @@ def measure(sink: Sink, *, emails: int, repeats: int) -> dict:
     blocks = math.ceil(emails / chunk)
     ids = make_reminders(emails + blocks * alone)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s",
-                ["notifications_delivery"],
-            )
-            dead_found = cursor.fetchone()[0]
-            cursor.execute("VACUUM (ANALYZE) notifications_delivery")
+        dead_rows = vacuum(["notifications_delivery"])
         chunked, single = ids[:emails], ids[emails:]
         sample = Delivery.objects.select_related("patient__user", "patient__clinic").get(id=ids[0])
         wire = kind_of(sample).build(sample).message(policy=email.policy.SMTP).as_bytes()
@@ -171,10 +164,11 @@ def measure(sink: Sink, *, emails: int, repeats: int) -> dict:
             reset()
             return totals
 
-        # Warm-up: each way on a few rows.
-        for name, run in ways.items():
-            run((single if name == "per_email" else chunked)[:20])
-        reset()
+        # Warm-up: each way on a few rows, WARMUP times.
+        for _ in range(WARMUP):
+            for name, run in ways.items():
+                run((single if name == "per_email" else chunked)[:20])
+            reset()
         rounds = [one_round() for _ in range(repeats)]
         per_second = {
             name: statistics.median(r[name][2] / r[name][0] for r in rounds) for name in ways
@@ -197,7 +191,7 @@ def measure(sink: Sink, *, emails: int, repeats: int) -> dict:
             "samples": {name: [r[name][2] / r[name][0] for r in rounds] for name in ways},
             "connections": {name: rounds[0][name][3] for name in ways},
             "repeats": repeats,
-            "dead_rows": {"vacuumed": dead_found},
+            "dead_rows": dead_rows,
             "peak_rss_mb": peak_rss_mb(),
         }
     finally:

@@ -90,6 +90,29 @@ def test_the_report_gives_the_dead_rows_vacuumed_before_each_dispatch_figure():
     assert _line(table, "10,000 patients |").endswith("| ? | ? | ok |")  # an older result
 
 
+def test_the_report_gives_each_phases_vacuum_and_the_million_patient_tick():
+    results = copy.deepcopy(RESULTS)
+    dead = {"tables": ["notifications_delivery", "care_alert"], "vacuumed": 1_200, "at_start": 3}
+    results["dispatch"][10_000]["dead_rows"] = dead
+    results["care"][50]["dead_rows"] = {"tables": ["care_auditevent"], "vacuumed": 0, "at_start": 0}
+    results["dispatch"][1_000_000] = copy.deepcopy(RESULTS["dispatch"][100_000])
+    results["dispatch"][1_000_000] |= {"due": 100_000, "peak_rss_mb": 110.0}
+    results["dispatch"][1_000_000]["seconds"] = {"tick": 6.5, "floor": 2.0}
+    results["machine"] = {"cores": 2, "load": (0.9, 1.1, 1.25)}
+    table = report(results)
+
+    assert _line(table, "Dispatch, 10,000 patients").endswith(
+        "| notifications_delivery, care_alert | 1,200 | 3 |"
+    )
+    assert _line(table, "Pages, 50 patients").endswith("| care_auditevent | 0 | 0 |")
+    assert "Dispatch, 100,000 patients" not in table  # an older result: no tables named
+    assert _line(table, "Dispatch tick, 1,000,000 patients").endswith("| 3.25 | <= 3 | MISSED |")
+    assert _line(table, "Dispatch tick, 1,000,000 / 100,000").endswith("| 13.00 | <= 12 | MISSED |")
+    assert _line(table, "Dispatch tick, 100,000 / 10,000").endswith("| 10.00 | <= 12 | ok |")
+    assert _line(table, "1,000,000 patients | 100,000").endswith("| 110 MB | 40 MB | ? | ? | ok |")
+    assert "load average at the end 0.90, 1.10, 1.25" in table
+
+
 def test_the_report_gives_each_exports_rows_per_second_against_its_target():
     results = copy.deepcopy(RESULTS)
     results["exports"] = {
