@@ -169,13 +169,15 @@ WHERE p.status = 'active' AND (r.email_enabled OR r.text_kinds <> '[]'::jsonb)
 # Both kinds' candidates, written once into a temporary table (CREATE TABLE AS may use
 # PostgreSQL's parallel workers, which a cursor's query never does), dropped when its
 # transaction commits: a patient may come twice, once for each kind, and once per kind (one
-# row per questionnaire maybe due is one too many: DISTINCT ON; and only with an address).
+# row per questionnaire maybe due is one too many: DISTINCT ON; and only with an address,
+# asked after the questionnaires: OFFSET 0 keeps the planner from asking it of every
+# patient in maintenance first).
 CANDIDATES_INTO = """
 CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS
 SELECT * FROM ({checkin}) AS c
 UNION ALL
 SELECT * FROM (
-    SELECT DISTINCT ON (m.id) * FROM ({maintenance}) AS m WHERE m.email IS NOT NULL
+    SELECT DISTINCT ON (m.id) * FROM ({maintenance} OFFSET 0) AS m WHERE m.email IS NOT NULL
 ) AS m
 """
 
