@@ -53,7 +53,7 @@ class AlertCountOutput(serializers.Serializer):
 
 class CaseloadRowOutput(serializers.Serializer):
     id = serializers.UUIDField(source="patient.public_id")
-    name = serializers.CharField(source="patient.user.full_name")
+    name = serializers.CharField(source="patient.full_name")
     preferred_name = serializers.CharField(source="patient.preferred_name")
     status = serializers.ChoiceField(source="patient.status", choices=Patient.Status.choices)
     phase = serializers.ChoiceField(source="patient.treatment_phase", choices=Patient.Phase.choices)
@@ -69,7 +69,7 @@ class CaseloadRowOutput(serializers.Serializer):
     next_session_at = serializers.DateTimeField(allow_null=True)
 
     def get_primary_clinician(self, row) -> str:
-        return str(row.patient.primary_clinician or "")
+        return row.patient.primary_clinician
 
 
 class PatientListApi(ListAPIView):

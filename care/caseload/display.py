@@ -126,13 +126,13 @@ def caseload_lines(
         facts = [phases.get(patient.treatment_phase, ""), named]
         if patient.status != Patient.Status.ACTIVE:
             facts.append(statuses.get(patient.status, patient.status))
-        if not patient.user.is_active:
+        if not patient.is_active:
             facts.append("not activated")
         top = row.alerts[0].priority if row.alerts else ""
         last, note, note_class = _checkin(row, missed_checkin_days)
         lines.append(
             CaseloadLine(
-                name=patient.user.full_name or patient.preferred_name,
+                name=patient.name,
                 url=detail.replace(PLACEHOLDER, str(patient.public_id)),
                 subtitle=" · ".join(facts),
                 row_class={"urgent": "row-urgent", "high": "row-high"}.get(top, ""),
@@ -154,7 +154,7 @@ def caseload_lines(
                 phq9=_score(row.scores.get("phq9")),
                 gad7=_score(row.scores.get("gad7")),
                 next_session=session_moment(row.next_session_at) if row.next_session_at else "",
-                clinician=str(patient.primary_clinician or "—"),
+                clinician=patient.primary_clinician or "—",
                 messages=_unread(row.unread_messages),
                 phone=phone_display(patient.phone, country),
                 phone_href=phone_href(patient.phone),

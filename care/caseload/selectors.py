@@ -1,8 +1,9 @@
 """The caseload: the clinic's patients, who needs attention first, in a fixed number of queries.
 
 One query sorts and pages the patients (attention first: open safety alerts, then high
-alerts, then missed check-ins, then the rest); a handful more fetch what the page shows
-for those patients only, so the cost does not grow with the size of the clinic.
+alerts, then missed check-ins, then the rest); one more, hand-written (care.caseload.sql),
+brings what the page shows for those patients only, so the cost does not grow with the size
+of the clinic.
 """
 
 from bisect import bisect_right
@@ -11,37 +12,31 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 
 from care.accounts.selectors import latest_invitation_sent_at
+from care.caseload.sql import CaseloadPatient, PageFacts, page_facts
 from care.domain.clock import local_date
 from care.domain.rules import ScorePoint, baseline, mood_direction, score_outcome
 from care.domain.trends import TrendPoint, rolling_average_at
-from care.messages.selectors import unread_messages_subquery
-from care.models import (
-    Alert,
-    Assessment,
-    CheckIn,
-    Clinic,
-    Patient,
-    TreatmentSession,
-)
-from care.models.sessions import first_treatment_at_subquery
+from care.models import Alert, Clinic, Patient
 
 
 @dataclass(frozen=True)
 class CaseloadEntry:
-    """One patient of a caseload page and what its row needs beyond the patient itself,
-    read with the page (see CaseloadSequence.__getitem__)."""
+    """One patient of a caseload page and what its row needs, read with the page (see
+    CaseloadSequence.__getitem__): plain values, no model objects."""
 
-    patient: Patient
+    patient: CaseloadPatient
     last_checkin_on: date | None
     next_session_at: datetime | None
     first_treatment_at: datetime | None
     # (kind, priority) of each open alert.
     open_alerts: tuple[tuple[str, str], ...]
-    # Of each summarised questionnaire: the first, previous and latest score's id.
-    score_ids: tuple[int | None, ...]
+    # Of each summarised questionnaire: its first kept score and the latest two, by time.
+    scores: dict[str, list[ScorePoint]] = field(default_factory=dict)
+    # The check-ins of the last RECENT_DAYS days (moods by day), oldest first.
+    moods: list[TrendPoint] = field(default_factory=list)
     # The patient's messages nobody of the care team has opened yet.
     unread_messages: int = 0
 
@@ -50,6 +45,10 @@ PAGE_SIZE = 50
 
 
 SCORED = ("phq9", "gad7")  # the questionnaires a row summarises
+
+# The check-ins a row reads for its two 7-day averages (this week's, and the one a week or
+# more ago).
+RECENT_DAYS = 16
 
 
 CONDITIONS = {"depression": "has_depression", "anxiety": "has_anxiety", "ptsd": "has_ptsd"}
@@ -85,7 +84,7 @@ class AlertCount:
 
 @dataclass
 class CaseloadRow:
-    patient: Patient
+    patient: CaseloadPatient
     last_checkin_on: date | None
     days_since_checkin: int | None
     mood_avg: float | None
@@ -186,65 +185,38 @@ class CaseloadSequence:
             .order_by("user__full_name", "user_id")
             .values_list("pk", flat=True)[skip : skip + max(wanted, 1)]
         )[:wanted]
-        # Then the page's patients by key, with what the rows show.
-        last_checkin = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
-        sessions = TreatmentSession.objects.filter(patient=OuterRef("pk")).order_by("scheduled_at")
-        next_session = sessions.filter(
-            status=TreatmentSession.Status.SCHEDULED, scheduled_at__gte=self.now
-        )
-        # Of each questionnaire the row summarises, only the first score (the baseline, when
-        # it came before the first held session), the previous and the latest: their keys,
-        # by index lookups.
-        scores = {}
-        for code in SCORED:
-            kept = Assessment.objects.filter(
-                patient=OuterRef("pk"),
-                instrument=code,
-                total__isnull=False,
-                superseded_by__isnull=True,
-            ).values("pk")
-            scores[f"{code}_first"] = Subquery(kept.order_by("completed_at")[:1])
-            scores[f"{code}_previous"] = Subquery(kept.order_by("-completed_at")[1:2])
-            scores[f"{code}_latest"] = Subquery(kept.order_by("-completed_at")[:1])
-        facts = {
-            "last_checkin_on": Subquery(last_checkin.values("local_date")[:1]),
-            "next_session_at": Subquery(next_session.values("scheduled_at")[:1]),
-            "first_treatment_at": first_treatment_at_subquery(),
-            "unread_messages": unread_messages_subquery(),
-            **scores,
-        }
-        found = {
-            patient.pk: patient
-            for patient in Patient.objects.filter(pk__in=[*chosen, *rest])
-            .select_related("user", "primary_clinician")
-            .annotate(**facts)
-            .order_by()
-        }
+        # Then what the rows show of the page's patients, in one hand-written statement.
+        since = (self.now - timedelta(days=RECENT_DAYS)).date()
+        found = page_facts([*chosen, *rest], now=self.now, since=since, codes=SCORED)
         open_alerts = self.open_alerts()
         return [
-            _entry(found[pk], open_alerts.get(pk, []), score_names=list(scores))
-            for pk in [*chosen, *rest]
-            if pk in found
+            _entry(found[pk], open_alerts.get(pk, [])) for pk in [*chosen, *rest] if pk in found
         ]
 
     def __len__(self) -> int:
         return self.count()
 
 
-def _entry(
-    patient: Patient, open_alerts: list[tuple[str, str]], *, score_names: list[str]
-) -> CaseloadEntry:
-    """The entry of a patient read with the page's annotations (its instance attributes)."""
-    facts = vars(patient)
+def _entry(facts: PageFacts, open_alerts: list[tuple[str, str]]) -> CaseloadEntry:
+    scores = {}
+    for code, score in facts.scores.items():
+        # The first kept score may be one of the latest two: each score once, by time.
+        kept = dict.fromkeys([*score.latest, *([score.first] if score.first else [])])
+        scores[code] = [ScorePoint(at, total) for _, at, total in sorted(kept, key=_by_time)]
     return CaseloadEntry(
-        patient=patient,
-        last_checkin_on=facts["last_checkin_on"],
-        next_session_at=facts["next_session_at"],
-        first_treatment_at=facts["first_treatment_at"],
+        patient=facts.patient,
+        last_checkin_on=facts.last_checkin_on,
+        next_session_at=facts.next_session_at,
+        first_treatment_at=facts.first_treatment_at,
         open_alerts=tuple(open_alerts),
-        score_ids=tuple(facts[name] for name in score_names),
-        unread_messages=facts["unread_messages"],
+        scores=scores,
+        moods=[TrendPoint(day, mood) for day, mood in facts.moods],
+        unread_messages=facts.unread_messages,
     )
+
+
+def _by_time(score: tuple[int, datetime, int]) -> datetime:
+    return score[1]
 
 
 def caseload_patients(*, clinic: Clinic, filters: CaseloadFilters, now: datetime):
@@ -263,54 +235,30 @@ def caseload_page(
 
 def caseload_rows(*, entries: list[CaseloadEntry], now: datetime) -> list[CaseloadRow]:
     """The caseload rows of these entries (a slice of `caseload_patients`, which brings
-    their open alerts and first treatment along), in two more queries."""
-    ids = [entry.patient.pk for entry in entries]
-    recent = defaultdict(list)
-    since = (now - timedelta(days=16)).date()
-    for pid, day, mood in CheckIn.objects.filter(
-        patient_id__in=ids, local_date__gte=since
-    ).values_list("patient_id", "local_date", "mood"):
-        recent[pid].append(TrendPoint(day, mood))
-    scores = defaultdict(list)
-    wanted = {pk for entry in entries for pk in entry.score_ids if pk is not None}
-    for pid, code, at, total in (
-        Assessment.objects.filter(pk__in=wanted)
-        .order_by("completed_at")
-        .values_list("patient_id", "instrument", "completed_at", "total")
-    ):
-        if total is not None:  # always (the ids are of totals): narrows the type
-            scores[(pid, code)].append(ScorePoint(at, total))
-    alert_counts = {}
+    everything they show along): no more queries."""
     kinds: dict[str, object] = dict(Alert.Kind.choices)
     rank: dict[str, int] = {
         Alert.Priority.URGENT: 0,
         Alert.Priority.HIGH: 1,
         Alert.Priority.ROUTINE: 2,
     }
+    rows = []
     for entry in entries:
         counted: Counter[tuple[str, str]] = Counter(entry.open_alerts)
-        alert_counts[entry.patient.pk] = sorted(
+        alerts = sorted(
             (AlertCount(priority, str(kinds[kind]), n) for (kind, priority), n in counted.items()),
             key=lambda c: (rank[c.priority], c.label),
         )
-    return [
-        _row(entry, recent[entry.patient.pk], scores, alert_counts[entry.patient.pk], now)
-        for entry in entries
-    ]
+        rows.append(_row(entry, alerts, now))
+    return rows
 
 
-def _row(
-    entry: CaseloadEntry,
-    moods: list[TrendPoint],
-    scores: dict[tuple[int, str], list[ScorePoint]],
-    alerts: list[AlertCount],
-    now: datetime,
-) -> CaseloadRow:
+def _row(entry: CaseloadEntry, alerts: list[AlertCount], now: datetime) -> CaseloadRow:
     patient, first_treatment_at = entry.patient, entry.first_treatment_at
     today = local_date(now, patient.tz)
     # The 7-day averages the row needs: at the last check-in of the past week and at the
     # last one a week or more ago (the same values `rolling_average` gives on those days).
-    ordered = sorted(moods, key=lambda p: p.day)
+    ordered = entry.moods  # by day
     days = [p.day for p in ordered]
     week_ago = today - timedelta(days=7)
     week = [rolling_average_at(ordered, days[-1])] if days and days[-1] >= week_ago else []
@@ -319,7 +267,7 @@ def _row(
     direction = mood_direction([earlier[-1], week[-1]]) if week and earlier else "flat"
     summaries = {}
     for code in SCORED:
-        points = scores.get((patient.pk, code), [])
+        points = entry.scores.get(code, [])
         summary = ScoreSummary()
         if points:
             latest = points[-1]

@@ -150,6 +150,6 @@ def test_staff_see_a_patients_open_safety_alert_first(clinician_client, patient,
     listing = clinician_client.get(reverse("care:patient-list"))
     detail = clinician_client.get(detail_url(other_patient)).content.decode()
 
-    assert listing.context["page"].object_list[0].patient == other_patient
+    assert listing.context["page"].object_list[0].patient.pk == other_patient.pk
     assert "Safety" in listing.content.decode()
     assert "Answered yes to thoughts of harming themself." in detail

@@ -9,6 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from care.caseload.selectors import CaseloadEntry, CaseloadFilters, caseload_page
+from care.caseload.sql import CaseloadPatient
+from care.domain.trends import TrendPoint
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession, User
 from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 
@@ -298,22 +300,25 @@ def test_pages_continue_from_the_patients_needing_attention_to_the_others_by_nam
     assert names(page("1", search="e")[1]) == ["Bea", "Eve", "Dee"]
 
 
-def test_a_page_holds_plain_entries_and_leaves_the_patients_as_they_are(clinic):
-    """What a row needs comes in a small frozen dataclass, not as attributes hung on the
-    patient objects (which other code could take for model fields)."""
-    someone = PatientFactory(clinic=clinic, preferred_name="Eve", user__full_name="Eve E")
+def test_a_page_holds_plain_entries_not_model_objects(clinic):
+    """What a row needs comes in small frozen values read by one statement, not as model
+    objects (which other code could save) or attributes hung on them."""
+    someone = PatientFactory(
+        clinic=clinic, preferred_name="Eve", user__full_name="Eve E", phone_other="+12025550143"
+    )
     alert(someone, "worsening", "high")
-    CheckInFactory(patient=someone, local_date=NOW.date() - timedelta(days=1))
+    CheckInFactory(patient=someone, local_date=NOW.date() - timedelta(days=1), mood=6)
 
     page, rows = page_for(clinic)
 
     [entry] = page.object_list
-    assert isinstance(entry, CaseloadEntry) and entry.patient == someone
+    assert isinstance(entry, CaseloadEntry) and isinstance(entry.patient, CaseloadPatient)
+    assert (entry.patient.pk, entry.patient.public_id) == (someone.pk, someone.public_id)
+    assert (entry.patient.name, entry.patient.phone) == ("Eve E", "+12025550143")
     assert entry.open_alerts == (("worsening", "high"),)
     assert entry.last_checkin_on == NOW.date() - timedelta(days=1)
-    assert len(entry.score_ids) == 6  # first, previous, latest of PHQ-9 and GAD-7
-    for hung in ("open_alerts", "score_ids"):
-        assert not hasattr(entry.patient, hung)
+    assert entry.moods == [TrendPoint(NOW.date() - timedelta(days=1), 6)]
+    assert entry.scores == {"phq9": [], "gad7": []}
     with pytest.raises(AttributeError):
         entry.open_alerts = ()  # frozen
     assert rows[0].last_checkin_on == entry.last_checkin_on

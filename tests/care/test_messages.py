@@ -450,7 +450,7 @@ def test_an_urgent_message_brings_the_patient_to_the_top_of_the_caseload(clinici
 
     rows = clinician_client.get(reverse("care:patient-list")).context["rows"]
 
-    assert [row.patient for row in rows] == [last, first]
+    assert [row.patient.pk for row in rows] == [last.pk, first.pk]
 
 
 def test_the_caseloads_queries_do_not_grow_with_messages(clinician_client, clinic):
