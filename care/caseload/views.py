@@ -14,7 +14,7 @@ from care.accounts.selectors import user_latest_invitation
 from care.accounts.services import invitation_reissue, patient_enroll, patient_update
 from care.alerts.selectors import alerts_with_related, patient_alert_history
 from care.audit.services import audit_view
-from care.caseload.display import caseload_lines, filter_controls
+from care.caseload.display import caseload_lines, caseload_rows_html, filter_controls
 from care.caseload.forms import CaseloadFilterForm, EnrollmentForm, PatientEditForm
 from care.caseload.selectors import caseload_page
 from care.caseload.trends import patient_trends
@@ -67,6 +67,7 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "lines": lines,
+        "rows_html": caseload_rows_html(lines),
         "form": form,
         "controls": filter_controls(form),
         "clinic": membership.clinic,

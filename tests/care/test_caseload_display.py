@@ -1,10 +1,22 @@
 """How caseload rows read: score changes, check-in notes, dates and averages."""
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
+from django.template import engines
 
-from care.caseload.display import _checkin, _one_decimal, _score
+from care.caseload.display import (
+    TRENDS,
+    Badge,
+    CaseloadLine,
+    ScoreCell,
+    _checkin,
+    _one_decimal,
+    _score,
+    caseload_rows_html,
+)
 from care.caseload.selectors import CaseloadRow, ScoreSummary
 from care.domain.dates import day_month
 
@@ -71,3 +83,58 @@ def test_a_check_in_as_old_as_the_clinics_missed_days_is_overdue():
 def test_dates_and_averages_are_written_as_people_write_them():
     assert day_month(date(2026, 1, 5)) == "Jan 5"
     assert (_one_decimal(6.25), _one_decimal(6.24), _one_decimal(5.0)) == ("6.3", "6.2", "5.0")
+
+
+# The caseload rows as the page's template made them until they were made in Python
+# (care.caseload.display.caseload_rows_html): the same HTML, whitespace aside.
+TEMPLATE_ROWS = (
+    Path(__file__).parent.parent / "fixtures" / "caseload_rows_template.html"
+).read_text()
+
+
+def _line(**changes) -> CaseloadLine:
+    line = CaseloadLine(
+        name='Ann <script>alert("x")</script> O\'Neil & co',
+        url="/staff/patients/0f/",
+        subtitle="Acute · Depression, Anxiety",
+        row_class="row-urgent",
+        alerts=[
+            Badge("badge badge-urgent", "Urgent", "Safety"),
+            Badge("badge", "Routine", "Missed check-ins \u00d72"),
+        ],
+        last_checkin="Nov 27",
+        last_checkin_note="(3 days ago)",
+        last_checkin_class="overdue",
+        mood="6.3",
+        trend=TRENDS["up"],
+        phq9=ScoreCell("17", "(+10 from 7; -1 from baseline 18)", "Response"),
+        gad7=ScoreCell(),
+        next_session="Thu, Nov 27, 09:30",
+        clinician='Dr "Q" <b>',
+        messages="2 unread messages",
+        phone="(202) 555-0143",
+        phone_href="tel:+12025550143",
+    )
+    return CaseloadLine(**(vars(line) | changes))
+
+
+LINES = [
+    _line(),
+    _line(row_class="", alerts=[], messages="", phone="", mood="", gad7=ScoreCell("4")),
+    _line(alerts=[], messages="1 unread message", trend=TRENDS["flat"], next_session=""),
+    _line(messages="", phq9=ScoreCell("9", "", "Remission"), clinician="—"),
+]
+
+
+def _squeezed(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+
+def test_the_rows_made_in_python_are_the_html_the_template_made():
+    template = engines["django"].from_string(TEMPLATE_ROWS)
+
+    made = caseload_rows_html(LINES)
+
+    assert _squeezed(made) == _squeezed(template.render({"lines": LINES}))
+    assert "<script>" not in made and "&lt;script&gt;" in made
+    assert "O&#x27;Neil &amp; co" in made and "Dr &quot;Q&quot; &lt;b&gt;" in made
