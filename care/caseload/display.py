@@ -8,10 +8,11 @@ that of an empty page. The template only places these strings (and escapes them)
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from html import escape
 
+from django import forms
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from care.caseload.selectors import CaseloadRow, ScoreSummary
@@ -166,87 +167,60 @@ def caseload_lines(
 
 
 # The rows of the caseload table, made here rather than by a template loop: Django's template
-# engine resolves each of a row's two dozen variables through its lookup rules, which on a
-# page of 50 rows cost more than everything else the page does beyond an empty page
-# (docs/benchmarks.md). format_html escapes every value; the pieces it is given that are
-# already HTML are its own results.
-ROW = (
-    "<tr{}>\n"
-    '<th scope="row"><a href="{}">{}</a>\n'
-    '<div class="muted small">{}</div>\n'
-    "{}</th>\n"
-    "<td>{}</td>\n"
-    '<td>{} <span class="{}">{}</span></td>\n'
-    "<td>{}</td>\n"
-    "<td>{}</td><td>{}</td>\n"
-    "<td>{}</td>\n"
-    "<td>{}</td>\n"
-    "</tr>\n"
-)
-NONE = format_html('<span class="muted">{}</span>', "—")
+# engine resolves each of a row's two dozen variables through its lookup rules, and
+# format_html escapes through lazy-text wrappers; on a page of 50 rows either costs more than
+# everything else the page does beyond an empty page (docs/benchmarks.md). Every value goes
+# through `html.escape`, which is what Django's `escape` does; the rest is fixed markup.
+NONE = '<span class="muted">—</span>'
 
 
 def caseload_rows_html(lines: list[CaseloadLine]) -> SafeString:
     """The caseload table's rows (its <tbody>), every value escaped."""
-    return format_html_join("", "{}", ((_row_html(line),) for line in lines))
+    return SafeString("".join(_row_html(line) for line in lines))
 
 
-def _row_html(line: CaseloadLine) -> SafeString:
+def _row_html(line: CaseloadLine) -> str:
+    e = escape
+    row_class = f' class="{e(line.row_class)}"' if line.row_class else ""
     phone = (
-        format_html(
-            '<div class="small no-print">Call <a href="{}">{}</a></div>',
-            line.phone_href,
-            line.phone,
-        )
+        f'<div class="small no-print">Call <a href="{e(line.phone_href)}">{e(line.phone)}</a></div>'
         if line.phone
         else ""
     )
-    badges = ((a.css, a.title, a.text) for a in line.alerts)
-    attention = format_html_join("", '<span class="{}" title="{}">{}</span> ', badges)
+    attention = "".join(
+        f'<span class="{e(a.css)}" title="{e(a.title)}">{e(a.text)}</span> ' for a in line.alerts
+    )
     if line.messages:
-        attention += format_html('<span class="badge badge-messages">{}</span>', line.messages)
+        attention += f'<span class="badge badge-messages">{e(line.messages)}</span>'
     elif not line.alerts:
         attention = NONE
     css, title, arrow = line.trend
-    mood = (
-        format_html(
-            '{} <span class="trend {}"{}>{}</span>',
-            line.mood,
-            css,
-            format_html(' title="{}"', title) if title else "",
-            arrow,
-        )
-        if line.mood
-        else NONE
-    )
-    return format_html(
-        ROW,
-        format_html(' class="{}"', line.row_class) if line.row_class else "",
-        line.url,
-        line.name,
-        line.subtitle,
-        phone,
-        attention,
-        line.last_checkin,
-        line.last_checkin_class,
-        line.last_checkin_note,
-        mood,
-        _score_html(line.phq9),
-        _score_html(line.gad7),
-        line.next_session or format_html('<span class="muted">{}</span>', "none booked"),
-        line.clinician,
+    titled = f' title="{e(title)}"' if title else ""
+    mood = f'{e(line.mood)} <span class="trend {e(css)}"{titled}>{e(arrow)}</span>'
+    unbooked = '<span class="muted">none booked</span>'
+    session = e(line.next_session) if line.next_session else unbooked
+    return (
+        f"<tr{row_class}>\n"
+        f'<th scope="row"><a href="{e(line.url)}">{e(line.name)}</a>\n'
+        f'<div class="muted small">{e(line.subtitle)}</div>\n'
+        f"{phone}</th>\n"
+        f"<td>{attention}</td>\n"
+        f"<td>{e(line.last_checkin)} "
+        f'<span class="{e(line.last_checkin_class)}">{e(line.last_checkin_note)}</span></td>\n'
+        f"<td>{mood if line.mood else NONE}</td>\n"
+        f"<td>{_score_html(line.phq9)}</td><td>{_score_html(line.gad7)}</td>\n"
+        f"<td>{session}</td>\n"
+        f"<td>{e(line.clinician)}</td>\n"
+        "</tr>\n"
     )
 
 
-def _score_html(cell: ScoreCell) -> SafeString:
+def _score_html(cell: ScoreCell) -> str:
     if not cell.latest:
         return NONE
-    return format_html(
-        "<strong>{}</strong>{}{}",
-        cell.latest,
-        format_html(' <span class="muted">{}</span>', cell.change) if cell.change else "",
-        format_html(' <span class="badge badge-ok">{}</span>', cell.badge) if cell.badge else "",
-    )
+    change = f' <span class="muted">{escape(cell.change)}</span>' if cell.change else ""
+    badge = f' <span class="badge badge-ok">{escape(cell.badge)}</span>' if cell.badge else ""
+    return f"<strong>{escape(cell.latest)}</strong>{change}{badge}"
 
 
 @dataclass(frozen=True)
@@ -269,6 +243,11 @@ def filter_controls(form) -> list[FilterControl]:
         value = field.value()
         value = "" if value is None else str(value)
         choices = getattr(field.field, "choices", None)
+        if isinstance(field.field, forms.ModelChoiceField):
+            # As its own choices would list them, from one plain read (they iterate the
+            # query through a server-side cursor: three round trips for a handful of rows).
+            objects = field.field.queryset if field.field.queryset is not None else []
+            choices = [("", field.field.empty_label or ""), *((o.pk, str(o)) for o in objects)]
         options: tuple[tuple[str, str, bool], ...] = ()
         if choices is not None:
             options = tuple(

@@ -204,10 +204,29 @@ def test_the_caseload_page_costs_the_same_queries_for_10_and_1000_patients(
         response = clinician_client.get("/staff/patients/")
 
     assert response.context["page"].paginator.count == 1000
-    # 16: session, user, membership, the second-factor check, the audit row, the nav's
-    # alert counts, and the page: count, the open alerts, the next patients by name, the
-    # page's patients, and two for what their rows show (recent moods, questionnaire totals).
-    assert len(large.captured_queries) == len(small.captured_queries) <= 16
+    # Session, user, membership and clinic, the second-factor check, the audit row, the
+    # nav's alert counts, the filter form's clinicians, and the page: count, the open alerts,
+    # the next patients by name, and one for everything the page's rows show.
+    assert len(large.captured_queries) == len(small.captured_queries) <= 13
+
+
+def test_the_clinician_filter_lists_the_clinics_clinicians_from_one_read(
+    clinician_client, clinician, clinic
+):
+    from tests.factories import StaffFactory
+
+    other = StaffFactory(clinic=clinic, user__full_name="Dr Other").user
+    clinician_client.post("/staff/patients/", {"clinician": str(other.pk)})
+
+    with CaptureQueriesContext(connection) as queries:
+        response = clinician_client.get("/staff/patients/")
+
+    [control] = [c for c in response.context["controls"] if c.name == "clinician"]
+    assert control.options[0] == ("", "Anyone", False)
+    assert (str(other.pk), "Dr Other", True) in control.options
+    assert (str(clinician.pk), str(clinician), False) in control.options
+    assert f'<option value="{other.pk}" selected>Dr Other</option>' in response.text
+    assert not [q for q in queries.captured_queries if "CURSOR" in q["sql"]]
 
 
 def test_patients_of_other_clinics_never_appear(clinician_client, foreign_patient):
