@@ -113,8 +113,13 @@ SELECT
     m.days, m.moods,
     {score_columns}
 FROM care_patient p
-JOIN care_user u ON u.id = p.user_id
-LEFT JOIN care_user c ON c.id = p.primary_clinician_id
+-- (Looked up by key for the page's patients: a join let the planner read every account.)
+CROSS JOIN LATERAL (
+    SELECT u.full_name, u.is_active FROM care_user u WHERE u.id = p.user_id LIMIT 1
+) u
+LEFT JOIN LATERAL (
+    SELECT c.full_name, c.email FROM care_user c WHERE c.id = p.primary_clinician_id LIMIT 1
+) c ON true
 LEFT JOIN LATERAL (
     SELECT array_agg(k.local_date ORDER BY k.local_date) AS days,
            array_agg(k.mood ORDER BY k.local_date) AS moods
