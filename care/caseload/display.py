@@ -6,7 +6,7 @@ that of an empty page. The template only places these strings (and escapes them)
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
@@ -64,9 +64,9 @@ class CaseloadLine:
     phone_href: str = ""  # its tel: link
 
 
-def session_moment(at: datetime) -> str:
-    """'Thu, Nov 27, 09:30' in the viewer's time zone."""
-    return weekday_moment(timezone.localtime(at))
+def session_moment(at: datetime, tz: tzinfo | None = None) -> str:
+    """'Thu, Nov 27, 09:30' in the viewer's time zone (`tz`, if already looked up)."""
+    return weekday_moment(at.astimezone(tz or timezone.get_current_timezone()))
 
 
 def _one_decimal(value: float) -> str:
@@ -118,6 +118,7 @@ def caseload_lines(
     """The page's reading of each row (same order); phone numbers as dialled in `country`
     (the clinic's)."""
     detail = reverse("care:patient-detail", args=[PLACEHOLDER])
+    viewer_tz = timezone.get_current_timezone()
     # Labels are translated once per page, not once per row.
     phases = {value: str(label) for value, label in Patient.Phase.choices}
     statuses = {value: str(label) for value, label in Patient.Status.choices}
@@ -156,7 +157,9 @@ def caseload_lines(
                 trend=TRENDS[row.mood_direction],
                 phq9=_score(row.scores.get("phq9")),
                 gad7=_score(row.scores.get("gad7")),
-                next_session=session_moment(row.next_session_at) if row.next_session_at else "",
+                next_session=session_moment(row.next_session_at, viewer_tz)
+                if row.next_session_at
+                else "",
                 clinician=patient.primary_clinician or "—",
                 messages=_unread(row.unread_messages),
                 phone=phone_display(patient.phone, country),
