@@ -15,7 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
 from care.accounts.selectors import latest_invitation_sent_at
-from care.caseload.sql import CaseloadPatient, PageFacts, page_facts
+from care.caseload.sql import CaseloadPatient, Filters, PageFacts, overview, page_facts
 from care.domain.clock import local_date
 from care.domain.rules import ScorePoint, baseline, mood_direction, score_outcome
 from care.domain.trends import TrendPoint, rolling_average_at
@@ -95,57 +95,54 @@ class CaseloadRow:
     unread_messages: int = 0
 
 
-def _filtered(*, clinic: Clinic, filters: CaseloadFilters) -> QuerySet[Patient]:
-    patients = Patient.objects.filter(clinic=clinic)
-    if filters.status:
-        patients = patients.filter(status=filters.status)
-    if filters.clinician:
-        patients = patients.filter(primary_clinician_id=filters.clinician)
-    if filters.condition in CONDITIONS:
-        patients = patients.filter(**{CONDITIONS[filters.condition]: True})
-    if filters.phase:
-        patients = patients.filter(treatment_phase=filters.phase)
-    if filters.search.strip():
-        term = filters.search.strip()
-        patients = patients.filter(
-            Q(user__full_name__icontains=term) | Q(preferred_name__icontains=term)
-        )
-    return patients
+def _filters(*, clinic: Clinic, filters: CaseloadFilters) -> Filters:
+    """The values the caseload's statements filter on (care.caseload.sql.FILTERS)."""
+    chosen = Filters.of(
+        clinic=clinic.pk,
+        status=filters.status,
+        clinician=filters.clinician or None,
+        phase=filters.phase,
+        condition=filters.condition if filters.condition in CONDITIONS else "",
+    )
+    return chosen.searching(filters.search.strip())
 
 
 class CaseloadSequence:
     """The clinic's patients, filtered, attention first, as a sliceable sequence.
 
     The patients with an open safety (or other urgent), high-priority or missed check-in
-    alert come first
-    (in that order, then by name); the others follow by name. Both parts are read apart:
-    the first from the open alerts (few), the second by name with a limit, so a page costs
-    the same few queries whether the clinic has fifty patients or five thousand.
-    Paginator (page and API) calls `count()` and slices it.
+    alert come first (in that order, then by name); the others follow by name. Two
+    hand-written statements (care.caseload.sql): the count with the open alerts (few), then
+    the page: those needing attention on it and the next ones by name, with everything their
+    rows show. So a page costs the same two whether the clinic has fifty patients or five
+    thousand. Paginator (page and API) calls `count()` and slices it.
     """
 
     def __init__(self, *, clinic: Clinic, filters: CaseloadFilters, now: datetime) -> None:
-        self.patients = _filtered(clinic=clinic, filters=filters)
+        self.filters = _filters(clinic=clinic, filters=filters)
         self.now = now
         self._attention: list[int] | None = None
+        self._count = 0
         self._open: dict[int, list[tuple[str, str]]] | None = None
         self._names: dict[int, str] = {}
 
+    def _overview(self) -> None:
+        if self._open is None:
+            self._count, alerts = overview(self.filters)
+            self._open, self._names = defaultdict(list), {}
+            for patient_id, kind, priority, name in alerts:
+                self._open[patient_id].append((kind, priority))
+                self._names[patient_id] = name
+
     def count(self) -> int:
-        return self.patients.count()
+        self._overview()
+        return self._count
 
     def open_alerts(self) -> dict[int, list[tuple[str, str]]]:
         """(kind, priority) of every open alert of the filtered patients, by patient: the
         clinic's open work, which stays small however many patients it has."""
-        if self._open is None:
-            self._open, self._names = defaultdict(list), {}
-            for patient_id, kind, priority, name in (
-                Alert.objects.filter(patient__in=self.patients, acknowledged_at__isnull=True)
-                .order_by()
-                .values_list("patient_id", "kind", "priority", "patient__user__full_name")
-            ):
-                self._open[patient_id].append((kind, priority))
-                self._names[patient_id] = name
+        self._overview()
+        assert self._open is not None
         return self._open
 
     def attention(self) -> list[int]:
@@ -174,24 +171,18 @@ class CaseloadSequence:
         start, stop = index.start or 0, index.stop
         first = self.attention()
         chosen = first[start:stop]
-        skip = max(start - len(first), 0)
-        # The next ones by name: the database walks the name index (user_full_name) and
-        # stops at the page's end; the tie-break is the user's id (one user, one patient).
-        # (At least one is asked for, so a page full of patients needing attention costs
-        # the same queries as any other.)
-        wanted = stop - start - len(chosen)
-        rest = list(
-            self.patients.exclude(pk__in=first)
-            .order_by("user__full_name", "user_id")
-            .values_list("pk", flat=True)[skip : skip + max(wanted, 1)]
-        )[:wanted]
-        # Then what the rows show of the page's patients, in one hand-written statement.
-        since = (self.now - timedelta(days=RECENT_DAYS)).date()
-        found = page_facts([*chosen, *rest], now=self.now, since=since, codes=SCORED)
+        facts = page_facts(
+            self.filters,
+            chosen=chosen,
+            attention=first,
+            skip=max(start - len(first), 0),
+            wanted=stop - start - len(chosen),
+            now=self.now,
+            since=(self.now - timedelta(days=RECENT_DAYS)).date(),
+            codes=SCORED,
+        )
         open_alerts = self.open_alerts()
-        return [
-            _entry(found[pk], open_alerts.get(pk, [])) for pk in [*chosen, *rest] if pk in found
-        ]
+        return [_entry(f, open_alerts.get(f.patient.pk, [])) for f in facts]
 
     def __len__(self) -> int:
         return self.count()

@@ -1,12 +1,19 @@
-"""The caseload page's one hand-written read: everything its rows show, for one page.
+"""The caseload's two hand-written reads (care.caseload.selectors.CaseloadSequence).
 
-The page's patients are known by then (CaseloadSequence orders and pages them); this
-statement brings, for each, what its row shows: the patient and account fields, the primary
-clinician's name, the last check-in day, the next booked session, the first held session,
-the unread messages, the moods of the last days, and of each summarised questionnaire the
-first kept score and the latest two (kept: with a total and not corrected by a later one).
-One round trip, no query to build: on the caseload page, building and compiling the ORM's
-statements cost more than running them (docs/benchmarks.md, the caseload page).
+OVERVIEW: how many patients the filters leave, and the open alerts among them (with each
+patient's name, for the "attention first" order, which the selector works out).
+
+PAGE: the page's patients (those needing attention given by the selector, then the others by
+name from where the page starts) and what each row shows: the patient and account fields,
+the primary clinician's name, the last check-in day, the next booked session, the first held
+session, the unread messages, the moods of the last days, and of each summarised
+questionnaire the first kept score and the latest two (kept: with a total and not corrected
+by a later one).
+
+Two round trips and no query to build: on the caseload page, building and compiling the
+ORM's statements cost more than running them (docs/benchmarks.md, the caseload page). The
+filters are fixed SQL with the values as parameters (Django's cursor inlines them, so the
+planner drops the conditions of the filters not chosen).
 
 Table and column names are the models' (a migration that renames one breaks this statement
 loudly, and the caseload tests run it on PostgreSQL); values travel as parameters.
@@ -74,6 +81,34 @@ class PageFacts(NamedTuple):
     scores: dict[str, ScoreFacts]
 
 
+# The filtered patients (care.caseload.selectors.CaseloadFilters; a name searched for as
+# Django's icontains does it, on the account's full name or the preferred name).
+FILTERS = """
+    p.clinic_id = %(clinic)s
+    AND (%(status)s = '' OR p.status = %(status)s)
+    AND (%(clinician)s::bigint IS NULL OR p.primary_clinician_id = %(clinician)s::bigint)
+    AND (%(phase)s = '' OR p.treatment_phase = %(phase)s)
+    AND (NOT %(depression)s OR p.has_depression)
+    AND (NOT %(anxiety)s OR p.has_anxiety)
+    AND (NOT %(ptsd)s OR p.has_ptsd)
+    AND (%(search)s = '' OR UPPER(p.preferred_name::text) LIKE UPPER(%(search)s) OR EXISTS (
+        SELECT 1 FROM care_user s
+        WHERE s.id = p.user_id AND UPPER(s.full_name::text) LIKE UPPER(%(search)s)
+    ))
+"""
+
+# The count (a row with no patient) and the open alerts of the filtered patients.
+_OVERVIEW = """
+SELECT NULL::bigint, NULL, NULL, NULL, count(*) FROM care_patient p WHERE {filters}
+UNION ALL
+SELECT a.patient_id, a.kind, a.priority, u.full_name, NULL
+FROM care_alert a
+JOIN care_patient p ON p.id = a.patient_id
+JOIN care_user u ON u.id = p.user_id
+WHERE a.acknowledged_at IS NULL AND {filters}
+"""
+OVERVIEW = _OVERVIEW.format(filters=FILTERS)
+
 # Of each summarised questionnaire (care.caseload.selectors.SCORED), its first kept score
 # and its latest two (ids, times and totals as arrays, newest first). The codes are the
 # module's constants, never a user's input.
@@ -97,6 +132,23 @@ LEFT JOIN LATERAL (
 """
 
 PAGE = """
+WITH rest AS (
+    -- The next patients by name from where the page starts, those needing attention left
+    -- out (the database walks the name index and stops at the page's end; the tie-break is
+    -- the account's key: one account, one patient), numbered in that order.
+    SELECT n.id, row_number() OVER (ORDER BY n.full_name, n.user_id) AS place
+    FROM (
+        SELECT p.id, u.full_name, p.user_id
+        FROM care_patient p JOIN care_user u ON u.id = p.user_id
+        WHERE p.id <> ALL(%(attention)s::bigint[]) AND {filters}
+        ORDER BY u.full_name, p.user_id OFFSET %(skip)s LIMIT %(wanted)s
+    ) n
+),
+page AS (
+    SELECT c.id, c.place FROM unnest(%(chosen)s::bigint[]) WITH ORDINALITY AS c (id, place)
+    UNION ALL
+    SELECT rest.id, cardinality(%(chosen)s::bigint[]) + rest.place FROM rest
+)
 SELECT
     p.id, p.public_id, p.preferred_name, p.status, p.treatment_phase, p.tz,
     p.has_depression, p.has_anxiety, p.has_ptsd, p.phone_mobile, p.phone_other,
@@ -112,7 +164,7 @@ SELECT
               WHERE t.patient_id = p.id AND t.staff_unread > 0), 0)::int,
     m.days, m.moods,
     {score_columns}
-FROM care_patient p
+FROM page JOIN care_patient p ON p.id = page.id
 -- (Looked up by key for the page's patients: a join let the planner read every account.)
 CROSS JOIN LATERAL (
     SELECT u.full_name, u.is_active FROM care_user u WHERE u.id = p.user_id LIMIT 1
@@ -126,7 +178,7 @@ LEFT JOIN LATERAL (
     FROM care_checkin k WHERE k.patient_id = p.id AND k.local_date >= %(since)s
 ) m ON true
 {score_joins}
-WHERE p.id = ANY(%(ids)s)
+ORDER BY page.place
 """
 
 
@@ -137,42 +189,97 @@ def _statement(codes: tuple[str, ...]) -> str:
         for code in codes
     )
     joins = "".join(_SCORES.format(code=code, kept=_KEPT.format(code=code)) for code in codes)
-    return PAGE.format(score_columns=columns, score_joins=joins)
+    return PAGE.format(score_columns=columns, score_joins=joins, filters=FILTERS)
 
 
 _statements: dict[tuple[str, ...], str] = {}
 
 
-def page_facts(
-    ids: list[int], *, now: datetime, since: date, codes: tuple[str, ...]
-) -> dict[int, PageFacts]:
-    """What the caseload rows of these patients show (moods from `since` on; the scores of
-    the questionnaires `codes`), by patient key."""
-    if not ids:
-        return {}
-    statement = _statements.get(codes) or _statements.setdefault(codes, _statement(codes))
+class Filters(NamedTuple):
+    """The values of FILTERS (from care.caseload.selectors.CaseloadFilters)."""
+
+    clinic: int
+    status: str  # "" for any
+    clinician: int | None
+    phase: str  # "" for any
+    depression: bool  # only patients treated for it
+    anxiety: bool
+    ptsd: bool
+    search: str  # a LIKE pattern ("%name%", escaped), "" for any name
+
+    @classmethod
+    def of(
+        cls, *, clinic: int, status: str, clinician: int | None, phase: str, condition: str
+    ) -> "Filters":
+        flags = {"depression": False, "anxiety": False, "ptsd": False}
+        if condition in flags:
+            flags[condition] = True
+        return cls(clinic, status, clinician, phase, **flags, search="")
+
+    def searching(self, term: str) -> "Filters":
+        """The same filters, for names containing `term` (as Django's icontains)."""
+        if not term:
+            return self._replace(search="")
+        return self._replace(search=f"%{connection.ops.prep_for_like_query(term)}%")
+
+
+def overview(filters: Filters) -> tuple[int, list[tuple[int, str, str, str]]]:
+    """How many patients the filters leave, and (patient key, kind, priority, name) of each
+    of their open alerts."""
     with connection.cursor() as cursor:
-        cursor.execute(statement, {"now": now, "since": since, "ids": ids})
+        cursor.execute(OVERVIEW, filters._asdict())
         rows = cursor.fetchall()
-    facts = {}
+    count = next(row[4] for row in rows if row[0] is None)
+    return count, [row[:4] for row in rows if row[0] is not None]
+
+
+def page_facts(
+    filters: Filters,
+    *,
+    chosen: list[int],
+    attention: list[int],
+    skip: int,
+    wanted: int,
+    now: datetime,
+    since: date,
+    codes: tuple[str, ...],
+) -> list[PageFacts]:
+    """A page's patients and what their rows show: `chosen` (of those needing attention, in
+    that order), then `wanted` more by name after the first `skip`, leaving out every one
+    in `attention`. Moods from `since` on; the scores of the questionnaires `codes`."""
+    statement = _statements.get(codes) or _statements.setdefault(codes, _statement(codes))
+    params = filters._asdict() | {
+        "chosen": chosen,
+        "attention": attention,
+        "skip": skip,
+        "wanted": max(wanted, 0),
+        "now": now,
+        "since": since,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    facts = []
     for row in rows:
         patient = CaseloadPatient._make(row[:14])
         last_checkin_on, next_session_at, first_treatment_at, unread, days, moods = row[14:20]
         scores, at = {}, 20
         for code in codes:
-            first_id, first_at, first_total, ids_, ats, totals = row[at : at + 6]
+            first_id, first_at, first_total, ids, ats, totals = row[at : at + 6]
             at += 6
             scores[code] = ScoreFacts(
                 (first_id, first_at, first_total) if first_id is not None else None,
-                list(zip(ids_, ats, totals, strict=True)) if ids_ else [],
+                list(zip(ids, ats, totals, strict=True)) if ids else [],
             )
-        facts[patient.pk] = PageFacts(
-            patient,
-            last_checkin_on,
-            next_session_at,
-            first_treatment_at,
-            unread,
-            list(zip(days, moods, strict=True)) if days else [],
-            scores,
+        facts.append(
+            PageFacts(
+                patient,
+                last_checkin_on,
+                next_session_at,
+                first_treatment_at,
+                unread,
+                list(zip(days, moods, strict=True)) if days else [],
+                scores,
+            )
         )
     return facts

@@ -127,6 +127,21 @@ def test_filters_and_search(clinic, clinician):
     assert names(page_for(clinic, status="paused")[1]) == ["Cy"]
     assert names(page_for(clinic, status="")[1]) == ["Ann", "Bo", "Cy"]
     assert names(page_for(clinic, search="smi")[1]) == [a.preferred_name]
+    assert names(page_for(clinic, search="BO")[1]) == ["Bo"]  # the preferred name too
+    assert names(page_for(clinic, condition="depression", clinician=clinician.pk)[1]) == ["Ann"]
+    assert page_for(clinic, condition="anxiety")[0].paginator.count == 0
+
+
+def test_a_searched_name_is_matched_as_typed_wildcards_and_all(clinic):
+    """The search is "contains", case-insensitive, with % and _ as plain characters."""
+    for name in ["Ann 100% Smith", "Bo 1000 Smith", "Cy A_B", "Dee AxB", "Émile Zola"]:
+        PatientFactory(clinic=clinic, preferred_name=name.split()[0], user__full_name=name)
+
+    assert names(page_for(clinic, search="100%")[1]) == ["Ann"]
+    assert names(page_for(clinic, search="a_b")[1]) == ["Cy"]
+    assert names(page_for(clinic, search="émile")[1]) == ["Émile"]
+    assert names(page_for(clinic, search="\\")[1]) == []
+    assert page_for(clinic, search="%")[0].paginator.count == 1
 
 
 def test_the_page_filters_from_the_query_string_and_ignores_bad_values(clinician_client, clinic):
