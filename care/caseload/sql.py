@@ -103,9 +103,12 @@ SELECT NULL::bigint, NULL, NULL, NULL, count(*) FROM care_patient p WHERE {filte
 UNION ALL
 SELECT a.patient_id, a.kind, a.priority, u.full_name, NULL
 FROM care_alert a
-JOIN care_patient p ON p.id = a.patient_id
-JOIN care_user u ON u.id = p.user_id
-WHERE a.acknowledged_at IS NULL AND {filters}
+-- (Each open alert's patient looked up by key: a join let the planner read them all.)
+CROSS JOIN LATERAL (
+    SELECT p.user_id FROM care_patient p WHERE p.id = a.patient_id AND {filters} LIMIT 1
+) p
+CROSS JOIN LATERAL (SELECT u.full_name FROM care_user u WHERE u.id = p.user_id LIMIT 1) u
+WHERE a.acknowledged_at IS NULL
 """
 OVERVIEW = _OVERVIEW.format(filters=FILTERS)
 
@@ -164,8 +167,10 @@ SELECT
               WHERE t.patient_id = p.id AND t.staff_unread > 0), 0)::int,
     m.days, m.moods,
     {score_columns}
-FROM page JOIN care_patient p ON p.id = page.id
--- (Looked up by key for the page's patients: a join let the planner read every account.)
+FROM page
+-- (The page's patients and their accounts looked up by key: joins let the planner read
+-- every patient and account to find fifty.)
+CROSS JOIN LATERAL (SELECT * FROM care_patient p WHERE p.id = page.id LIMIT 1) p
 CROSS JOIN LATERAL (
     SELECT u.full_name, u.is_active FROM care_user u WHERE u.id = p.user_id LIMIT 1
 ) u
