@@ -49,6 +49,29 @@ def vacuum(tables: list[str]) -> dict:
     return {"tables": tables, "vacuumed": found, "at_start": dead()}
 
 
+# The tables a signed-in page's requests write: reads are audited, the sign-in is a session.
+PAGE_WRITES = ["care_auditevent", "django_session"]
+
+
+def signed_in_fetch(email: str) -> Callable:
+    """GET through Django's test client (the full middleware stack, no network), signed in
+    as the user `email`; a page that does not answer 200 stops the benchmark."""
+    from django.test import Client
+
+    from care.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(email=email))
+
+    def fetch(url: str):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        return response
+
+    return fetch
+
+
 def interleaved_medians(
     runs: dict[str, Callable[[], object]], *, repeats: int, warmup: int = WARMUP
 ) -> dict[str, float]:

@@ -15,15 +15,14 @@ import argparse
 import hashlib
 
 from benchmarks.common import (
+    PAGE_WRITES,
     django_setup,
     interleaved_medians,
     peak_rss_mb,
+    signed_in_fetch,
     vacuum,
     write_result,
 )
-
-# The tables these requests write: reads are audited, the sign-in is a session.
-WRITTEN = ["care_auditevent", "django_session"]
 
 
 def main() -> None:
@@ -34,28 +33,20 @@ def main() -> None:
     django_setup()
 
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from benchmarks.data import STAFF_EMAIL
-    from care.models import Assessment, Patient, User
+    from care.models import Assessment, Patient
 
-    dead_rows = vacuum(WRITTEN)
-    client = Client()
-    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    dead_rows = vacuum(PAGE_WRITES)
+    fetch = signed_in_fetch(STAFF_EMAIL)
     urls = {
         "floor_page": reverse("bench-floor-page"),
         "outcomes": reverse("care:outcomes"),
         "outcomes_csv": reverse("care:outcomes-export"),
         "outcomes_api": reverse("api:outcomes"),
     }
-
-    def fetch(url: str):
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-        return response
 
     queries, digests = {}, {}
     for name, url in urls.items():

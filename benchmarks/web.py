@@ -11,15 +11,14 @@ the median of repeated runs, round-robin; query counts come from one more run of
 import argparse
 
 from benchmarks.common import (
+    PAGE_WRITES,
     django_setup,
     interleaved_medians,
     peak_rss_mb,
+    signed_in_fetch,
     vacuum,
     write_result,
 )
-
-# The tables these requests write: reads are audited, the sign-in is a session.
-WRITTEN = ["care_auditevent", "django_session"]
 
 
 def main() -> None:
@@ -30,16 +29,14 @@ def main() -> None:
     django_setup()
 
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from benchmarks.data import LONG_HISTORY_EMAIL, STAFF_EMAIL
-    from care.models import CheckIn, Patient, User
+    from care.models import CheckIn, Patient
 
-    dead_rows = vacuum(WRITTEN)
-    client = Client()
-    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    dead_rows = vacuum(PAGE_WRITES)
+    fetch = signed_in_fetch(STAFF_EMAIL)
     named = Patient.objects.get(user__email="alex@demo.example")
     long_history = Patient.objects.get(user__email=LONG_HISTORY_EMAIL)
     trends = reverse("api:patient-trends", args=[long_history.public_id])
@@ -51,12 +48,6 @@ def main() -> None:
         "trends_90": f"{trends}?days=90",
         "trends_730": f"{trends}?days=730",
     }
-
-    def fetch(url: str):
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}")
-        return response
 
     queries, sizes = {}, {}
     for name, url in urls.items():
