@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import Error as DjangoDatabaseError
+from django.db import connection, transaction
 
 from care.domain.clock import local_day_start
 from care.domain.trends import REPEAT_AFTER_DAYS
@@ -261,7 +262,7 @@ def _close(cursor, name: str) -> None:
     try:
         with transaction.atomic():
             cursor.execute(f"CLOSE {name}")
-    except DatabaseError:
+    except DjangoDatabaseError:  # DatabaseError, InterfaceError
         pass
 
 

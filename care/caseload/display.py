@@ -249,8 +249,16 @@ def filter_controls(form) -> list[FilterControl]:
         if isinstance(field.field, forms.ModelChoiceField):
             # As its own choices would list them, from one plain read (they iterate the
             # query through a server-side cursor: three round trips for a handful of rows).
-            objects = field.field.queryset if field.field.queryset is not None else []
-            choices = [("", field.field.empty_label or ""), *((o.pk, str(o)) for o in objects)]
+            model_field = field.field
+            objects = model_field.queryset if model_field.queryset is not None else []
+            empty = [] if model_field.empty_label is None else [("", model_field.empty_label)]
+            choices = [
+                *empty,
+                *(
+                    (model_field.prepare_value(o), model_field.label_from_instance(o))
+                    for o in objects
+                ),
+            ]
         options: tuple[tuple[str, str, bool], ...] = ()
         if choices is not None:
             options = tuple(

@@ -206,8 +206,9 @@ def _entry(facts: PageFacts, open_alerts: list[tuple[str, str]]) -> CaseloadEntr
     )
 
 
-def _by_time(score: tuple[int, datetime, int]) -> datetime:
-    return score[1]
+def _by_time(score: tuple[int, datetime, int]) -> tuple[datetime, int]:
+    """Of two scores at the same instant, the one stored later counts as the later."""
+    return score[1], score[0]
 
 
 def caseload_patients(*, clinic: Clinic, filters: CaseloadFilters, now: datetime):

@@ -122,14 +122,15 @@ _KEPT = """
 """
 _SCORES = """
 LEFT JOIN LATERAL (
-    SELECT a.id, a.completed_at, a.total {kept} ORDER BY a.completed_at LIMIT 1
+    SELECT a.id, a.completed_at, a.total {kept} ORDER BY a.completed_at, a.id LIMIT 1
 ) {code}_first ON true
 LEFT JOIN LATERAL (
-    SELECT array_agg(l.id ORDER BY l.completed_at DESC) AS ids,
-           array_agg(l.completed_at ORDER BY l.completed_at DESC) AS ats,
-           array_agg(l.total ORDER BY l.completed_at DESC) AS totals
+    SELECT array_agg(l.id ORDER BY l.completed_at DESC, l.id DESC) AS ids,
+           array_agg(l.completed_at ORDER BY l.completed_at DESC, l.id DESC) AS ats,
+           array_agg(l.total ORDER BY l.completed_at DESC, l.id DESC) AS totals
     FROM (
-        SELECT a.id, a.completed_at, a.total {kept} ORDER BY a.completed_at DESC LIMIT 2
+        SELECT a.id, a.completed_at, a.total {kept} ORDER BY a.completed_at DESC, a.id DESC
+        LIMIT 2
     ) l
 ) {code}_latest ON true
 """

@@ -89,6 +89,19 @@ def test_a_row_shows_the_change_since_the_previous_score_and_from_baseline(clini
     assert (phq9.baseline, phq9.change) == (18, -1)
 
 
+def test_of_two_scores_at_the_same_instant_the_one_stored_later_is_the_latest(clinic):
+    patient = PatientFactory(clinic=clinic)
+    at = NOW - timedelta(days=3)
+    for total in [11, 5, 8]:  # the last two at the same instant
+        AssessmentFactory(patient=patient, total=total, completed_at=at)
+        at = NOW - timedelta(days=1)
+
+    [row] = page_for(clinic)[1]
+
+    phq9 = row.scores["phq9"]
+    assert (phq9.latest, phq9.previous, phq9.since_previous) == (8, 5, 3)
+
+
 def test_a_row_shows_the_last_checkin_and_the_7_day_mood_direction(clinic):
     patient = PatientFactory(clinic=clinic, tz="UTC")
     today = NOW.date()
