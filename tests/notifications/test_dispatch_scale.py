@@ -84,8 +84,10 @@ def test_a_tick_with_nothing_due_reads_only_a_few_statements(clinic):
     assert statements_of_a_tick() <= 17
 
 
-def test_statements_grow_with_the_batches_not_with_the_patients(clinic, monkeypatch):
+@pytest.mark.parametrize("read_at_once", [1, 10], ids=["through a cursor", "at once"])
+def test_statements_grow_with_the_batches_not_with_the_patients(clinic, monkeypatch, read_at_once):
     monkeypatch.setattr("notifications.dispatch.patients.BATCH", 4)
+    monkeypatch.setattr("notifications.sql.READ_AT_ONCE", read_at_once)
     counts = {}
     due = []
     # In batches of 4: 1, 1, 2, 2, 3, 3 and 4 (from 5 on, read through a cursor).
@@ -184,13 +186,18 @@ def test_skips_recorded_in_a_tick_cost_no_statements_per_patient(clinic, monkeyp
 
 
 @pytest.mark.django_db(transaction=True)
-def test_batches_committed_one_by_one_read_the_rest_from_the_database(clinic, monkeypatch):
+@pytest.mark.parametrize("read_at_once", [1, 10], ids=["through a cursor", "at once"])
+def test_batches_committed_one_by_one_read_the_rest_from_the_database(
+    clinic, monkeypatch, read_at_once
+):
     """Outside a test's transaction, as in the worker: each batch commits on its own while
-    the rest of the candidates wait in the database (a cursor that outlives the commits); a
-    failing batch costs only its own patients; nothing of the tick is left behind."""
+    the rest of the candidates wait in the database (more than READ_AT_ONCE batches: a
+    cursor that outlives the commits); a failing batch costs only its own patients; nothing
+    of the tick is left behind."""
     from notifications.dispatch import patients as patient_dispatch
 
     monkeypatch.setattr(patient_dispatch, "BATCH", 2)
+    monkeypatch.setattr("notifications.sql.READ_AT_ONCE", read_at_once)
     due = [patient(clinic, time(9)) for _ in range(7)]  # 4 batches: 2, 2, 2 and 1
     rows_of = patient_dispatch._checkin_rows
     seen = []
