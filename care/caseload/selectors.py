@@ -18,7 +18,7 @@ from care.accounts.selectors import latest_invitation_sent_at
 from care.caseload.sql import CaseloadPatient, Filters, PageFacts, overview, page_facts
 from care.domain.clock import local_date
 from care.domain.rules import ScorePoint, baseline, mood_direction, score_outcome
-from care.domain.trends import TrendPoint, rolling_average_at
+from care.domain.trends import window_average
 from care.models import Alert, Clinic, Patient
 
 
@@ -35,8 +35,9 @@ class CaseloadEntry:
     open_alerts: tuple[tuple[str, str], ...]
     # Of each summarised questionnaire: its first kept score and the latest two, by time.
     scores: dict[str, list[ScorePoint]] = field(default_factory=dict)
-    # The check-ins of the last RECENT_DAYS days (moods by day), oldest first.
-    moods: list[TrendPoint] = field(default_factory=list)
+    # The check-ins of the last RECENT_DAYS days: their days, oldest first, and moods.
+    mood_days: list[date] = field(default_factory=list)
+    moods: list[int] = field(default_factory=list)
     # The patient's messages nobody of the care team has opened yet.
     unread_messages: int = 0
 
@@ -201,7 +202,8 @@ def _entry(facts: PageFacts, open_alerts: list[tuple[str, str]]) -> CaseloadEntr
         first_treatment_at=facts.first_treatment_at,
         open_alerts=tuple(open_alerts),
         scores=scores,
-        moods=[TrendPoint(day, mood) for day, mood in facts.moods],
+        mood_days=facts.mood_days,
+        moods=facts.moods,
         unread_messages=facts.unread_messages,
     )
 
@@ -250,12 +252,11 @@ def _row(entry: CaseloadEntry, alerts: list[AlertCount], now: datetime) -> Casel
     today = local_date(now, patient.tz)
     # The 7-day averages the row needs: at the last check-in of the past week and at the
     # last one a week or more ago (the same values `rolling_average` gives on those days).
-    ordered = entry.moods  # by day
-    days = [p.day for p in ordered]
+    days, moods = entry.mood_days, entry.moods  # by day
     week_ago = today - timedelta(days=7)
-    week = [rolling_average_at(ordered, days[-1])] if days and days[-1] >= week_ago else []
+    week = [window_average(days, moods, days[-1])] if days and days[-1] >= week_ago else []
     cut = bisect_right(days, week_ago)
-    earlier = [rolling_average_at(ordered, days[cut - 1])] if cut else []
+    earlier = [window_average(days, moods, days[cut - 1])] if cut else []
     direction = mood_direction([earlier[-1], week[-1]]) if week and earlier else "flat"
     summaries = {}
     for code in SCORED:

@@ -76,8 +76,9 @@ class PageFacts(NamedTuple):
     next_session_at: datetime | None
     first_treatment_at: datetime | None
     unread_messages: int
-    # (day, mood) of the check-ins since the day asked for, oldest first.
-    moods: list[tuple[date, int]]
+    # The check-ins since the day asked for: their days, oldest first, and moods.
+    mood_days: list[date]
+    moods: list[int]
     scores: dict[str, ScoreFacts]
 
 
@@ -284,7 +285,8 @@ def page_facts(
                 next_session_at,
                 first_treatment_at,
                 unread,
-                list(zip(days, moods, strict=True)) if days else [],
+                days or [],
+                moods or [],
                 scores,
             )
         )

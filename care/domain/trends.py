@@ -67,9 +67,16 @@ def rolling_windows(days: Sequence[date], *, window_days: int = 7) -> list[tuple
 
 def rolling_average_at(ordered: Sequence[TrendPoint], day: date, *, window_days: int = 7) -> float:
     """The `rolling_average` value of one day that has a point (`ordered` sorted by day)."""
-    days = [p.day for p in ordered]
+    days, values = [p.day for p in ordered], [p.value for p in ordered]
+    return window_average(days, values, day, window_days=window_days)
+
+
+def window_average(
+    days: Sequence[date], values: Sequence[float], day: date, *, window_days: int = 7
+) -> float:
+    """`rolling_average_at` of the points given as two lists (`days` sorted, one value each)."""
     span = timedelta(days=window_days - 1)
-    window = [p.value for p in ordered[bisect_left(days, day - span) : bisect_right(days, day)]]
+    window = values[bisect_left(days, day - span) : bisect_right(days, day)]
     return round(sum(window) / len(window), 2)
 
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from care.caseload.selectors import CaseloadEntry, CaseloadFilters, caseload_page
 from care.caseload.sql import CaseloadPatient
-from care.domain.trends import TrendPoint
 from care.models import Alert, Assessment, CheckIn, Patient, TreatmentSession, User
 from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 
@@ -364,7 +363,7 @@ def test_a_page_holds_plain_entries_not_model_objects(clinic):
     assert (entry.patient.name, entry.patient.phone) == ("Eve E", "+12025550143")
     assert entry.open_alerts == (("worsening", "high"),)
     assert entry.last_checkin_on == NOW.date() - timedelta(days=1)
-    assert entry.moods == [TrendPoint(NOW.date() - timedelta(days=1), 6)]
+    assert (entry.mood_days, entry.moods) == ([NOW.date() - timedelta(days=1)], [6])
     assert entry.scores == {"phq9": [], "gad7": []}
     with pytest.raises(AttributeError):
         entry.open_alerts = ()  # frozen
