@@ -190,11 +190,10 @@ class CaseloadSequence:
 
 
 def _entry(facts: PageFacts, open_alerts: list[tuple[str, str]]) -> CaseloadEntry:
-    scores = {}
-    for code, score in facts.scores.items():
-        # The first kept score may be one of the latest two: each score once, by time.
-        kept = dict.fromkeys([*score.latest, *([score.first] if score.first else [])])
-        scores[code] = [ScorePoint(at, total) for _, at, total in sorted(kept, key=_by_time)]
+    scores = {
+        code: [ScorePoint(at, total) for at, total in points]
+        for code, points in facts.scores.items()
+    }
     return CaseloadEntry(
         patient=facts.patient,
         last_checkin_on=facts.last_checkin_on,
@@ -206,11 +205,6 @@ def _entry(facts: PageFacts, open_alerts: list[tuple[str, str]]) -> CaseloadEntr
         moods=facts.moods,
         unread_messages=facts.unread_messages,
     )
-
-
-def _by_time(score: tuple[int, datetime, int]) -> tuple[datetime, int]:
-    """Of two scores at the same instant, the one stored later counts as the later."""
-    return score[1], score[0]
 
 
 def caseload_patients(*, clinic: Clinic, filters: CaseloadFilters, now: datetime):

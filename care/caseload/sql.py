@@ -62,14 +62,6 @@ class CaseloadPatient(NamedTuple):
         return self.phone_mobile or self.phone_other
 
 
-class ScoreFacts(NamedTuple):
-    """Of one questionnaire: the first kept score and the latest two, newest first, each
-    as (id, completed at, total); the first may be one of the latest."""
-
-    first: tuple[int, datetime, int] | None
-    latest: list[tuple[int, datetime, int]]
-
-
 class PageFacts(NamedTuple):
     patient: CaseloadPatient
     last_checkin_on: date | None
@@ -79,7 +71,9 @@ class PageFacts(NamedTuple):
     # The check-ins since the day asked for: their days, oldest first, and moods.
     mood_days: list[date]
     moods: list[int]
-    scores: dict[str, ScoreFacts]
+    # Of each questionnaire: its first kept score and its latest two, each once, by time
+    # (of two at one instant, the one stored later counts as the later), as (at, total).
+    scores: dict[str, list[tuple[datetime, int]]]
 
 
 # The filtered patients (care.caseload.selectors.CaseloadFilters; a name searched for as
@@ -123,17 +117,15 @@ _KEPT = """
 """
 _SCORES = """
 LEFT JOIN LATERAL (
-    SELECT a.id, a.completed_at, a.total {kept} ORDER BY a.completed_at, a.id LIMIT 1
-) {code}_first ON true
-LEFT JOIN LATERAL (
-    SELECT array_agg(l.id ORDER BY l.completed_at DESC, l.id DESC) AS ids,
-           array_agg(l.completed_at ORDER BY l.completed_at DESC, l.id DESC) AS ats,
-           array_agg(l.total ORDER BY l.completed_at DESC, l.id DESC) AS totals
+    SELECT array_agg(k.completed_at ORDER BY k.completed_at, k.id) AS ats,
+           array_agg(k.total ORDER BY k.completed_at, k.id) AS totals
     FROM (
-        SELECT a.id, a.completed_at, a.total {kept} ORDER BY a.completed_at DESC, a.id DESC
-        LIMIT 2
-    ) l
-) {code}_latest ON true
+        (SELECT a.id, a.completed_at, a.total {kept} ORDER BY a.completed_at, a.id LIMIT 1)
+        UNION
+        (SELECT a.id, a.completed_at, a.total {kept}
+         ORDER BY a.completed_at DESC, a.id DESC LIMIT 2)
+    ) k
+) {code} ON true
 """
 
 PAGE = """
@@ -190,11 +182,7 @@ ORDER BY page.place
 
 
 def _statement(codes: tuple[str, ...]) -> str:
-    columns = ",\n    ".join(
-        f"{code}_first.id, {code}_first.completed_at, {code}_first.total, "
-        f"{code}_latest.ids, {code}_latest.ats, {code}_latest.totals"
-        for code in codes
-    )
+    columns = ",\n    ".join(f"{code}.ats, {code}.totals" for code in codes)
     joins = "".join(_SCORES.format(code=code, kept=_KEPT.format(code=code)) for code in codes)
     return PAGE.format(score_columns=columns, score_joins=joins, filters=FILTERS)
 
@@ -272,12 +260,9 @@ def page_facts(
         last_checkin_on, next_session_at, first_treatment_at, unread, days, moods = row[14:20]
         scores, at = {}, 20
         for code in codes:
-            first_id, first_at, first_total, ids, ats, totals = row[at : at + 6]
-            at += 6
-            scores[code] = ScoreFacts(
-                (first_id, first_at, first_total) if first_id is not None else None,
-                list(zip(ids, ats, totals, strict=True)) if ids else [],
-            )
+            ats, totals = row[at : at + 2]
+            at += 2
+            scores[code] = list(zip(ats, totals, strict=True)) if ats else []
         facts.append(
             PageFacts(
                 patient,
