@@ -169,6 +169,7 @@ def main() -> None:
         check=True,
     )
     results: dict = {"quick": args.quick, "days": days, "care": {}, "dispatch": {}}
+    load_at_start = os.getloadavg()
     care_dbs = {}
     for patients in sorted({*care_sizes, *outcome_sizes}):
         name = f"{prefix}_care_{patients}_{days}"
@@ -251,7 +252,11 @@ def main() -> None:
             )
         finally:
             server.drop(copy)
-    results["machine"] = {"cores": os.cpu_count(), "load": os.getloadavg()}
+    results["machine"] = {
+        "cores": os.cpu_count(),
+        "load_at_start": load_at_start,
+        "load": os.getloadavg(),
+    }
     (OUT / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
     table = report(results)
     (OUT / "results.md").write_text(table + "\n")

@@ -228,8 +228,11 @@ def report(results: dict) -> str:
     sizes = ", ".join(f"{n:,} patients / {care[n]['checkins']:,} check-ins" for n in sorted(care))
     lines += ["", f"Care data sets: {sizes}."]
     if "machine" in results:
-        load = ", ".join(f"{value:.2f}" for value in results["machine"]["load"])
-        lines += [f"Machine: {results['machine']['cores']} cores, load average at the end {load}."]
+        machine = results["machine"]
+        start = ", ".join(f"{value:.2f}" for value in machine.get("load_at_start", ()))
+        end = ", ".join(f"{value:.2f}" for value in machine["load"])
+        at_start = f"at the start {start}, " if start else ""
+        lines += [f"Machine: {machine['cores']} cores, load average {at_start}at the end {end}."]
     return "\n".join(lines)
 
 

@@ -98,7 +98,7 @@ def test_the_report_gives_each_phases_vacuum_and_the_million_patient_tick():
     results["dispatch"][1_000_000] = copy.deepcopy(RESULTS["dispatch"][100_000])
     results["dispatch"][1_000_000] |= {"due": 100_000, "peak_rss_mb": 110.0}
     results["dispatch"][1_000_000]["seconds"] = {"tick": 6.5, "floor": 2.0}
-    results["machine"] = {"cores": 2, "load": (0.9, 1.1, 1.25)}
+    results["machine"] = {"cores": 2, "load_at_start": (0.3, 0.5, 0.6), "load": (0.9, 1.1, 1.25)}
     table = report(results)
 
     assert _line(table, "Dispatch, 10,000 patients").endswith(
@@ -110,7 +110,7 @@ def test_the_report_gives_each_phases_vacuum_and_the_million_patient_tick():
     assert _line(table, "Dispatch tick, 1,000,000 / 100,000").endswith("| 13.00 | <= 12 | MISSED |")
     assert _line(table, "Dispatch tick, 100,000 / 10,000").endswith("| 10.00 | <= 12 | ok |")
     assert _line(table, "1,000,000 patients | 100,000").endswith("| 110 MB | 40 MB | ? | ? | ok |")
-    assert "load average at the end 0.90, 1.10, 1.25" in table
+    assert "load average at the start 0.30, 0.50, 0.60, at the end 0.90, 1.10, 1.25" in table
 
 
 def test_the_report_gives_each_exports_rows_per_second_against_its_target():
