@@ -130,7 +130,7 @@ def _text_facts(patient_ids: set[int]) -> dict[int, TextFacts]:
     """Of these patients, those who take some reminders by text or none by e-mail."""
     blocked = TextNumberBlock.objects.filter(number=OuterRef("patient__phone_mobile"))
     found = (
-        ReminderPreference.objects.filter(patient_id__in=patient_ids)
+        ReminderPreference.objects.filter(patient_id__any_of=list(patient_ids))
         .filter(Q(email_enabled=False) | ~Q(text_kinds=[]))
         .annotate(block=Subquery(blocked.values("reason")[:1]))
         .values_list(
