@@ -17,6 +17,7 @@ from notifications.sql import deliveries_claim
 from notifications.tasks import send_deliveries
 from tests.factories import CheckInFactory, PatientFactory
 from tests.notifications.clock import deliveries_age
+from tests.notifications.due import due_checkin_reminders
 
 pytestmark = pytest.mark.django_db
 
@@ -107,11 +108,7 @@ def test_what_a_chunk_does_not_reach_in_its_time_goes_on_in_a_new_one(
 
 
 def make_due_many(clinic, count: int) -> list[int]:
-    for n in range(count):
-        patient = PatientFactory(clinic=clinic, tz="UTC", user__email=f"m{n}@example.org")
-        ReminderPreference.objects.create(patient=patient, checkin_time=time(9))
-    checkin_reminders_dispatch(now=NINE)
-    return list(Delivery.objects.order_by("id").values_list("id", flat=True))
+    return due_checkin_reminders(clinic, count, now=NINE, prefix="m")
 
 
 @pytest.mark.parametrize("count", [3, 12])

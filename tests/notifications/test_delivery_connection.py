@@ -17,6 +17,7 @@ from notifications.sending import deliveries_send, delivery_send
 from notifications.sms import backends as sms_backends
 from tests.factories import CheckInFactory, PatientFactory
 from tests.fake_twilio import serve_fake_twilio
+from tests.notifications.due import due_checkin_reminders
 
 pytestmark = pytest.mark.django_db
 
@@ -86,11 +87,7 @@ def sink(settings):
 
 
 def due_reminders(clinic, count: int) -> list[int]:
-    for n in range(count):
-        patient = PatientFactory(clinic=clinic, tz="UTC", user__email=f"p{n}@example.org")
-        ReminderPreference.objects.create(patient=patient, checkin_time=time(9))
-    checkin_reminders_dispatch(now=NINE)
-    return list(Delivery.objects.order_by("id").values_list("id", flat=True))
+    return due_checkin_reminders(clinic, count, now=NINE, prefix="p")
 
 
 def statuses() -> dict[str, str]:
