@@ -9,6 +9,7 @@ from django.utils import timezone
 from care.accounts.services import invitation_send
 from care.alerts.services import daily_alerts_run_all
 from care.exports.services import export_job_run, export_jobs_sweep
+from care.outcomes.services import outcome_facts_refresh
 
 
 @shared_task(
@@ -50,3 +51,9 @@ def run_export(job_id: int) -> None:
 def sweep_exports() -> None:
     """Remove expired export files; hand on exports whose worker was lost (every minute)."""
     export_jobs_sweep(now=timezone.now())
+
+
+@shared_task(name="care.refresh_outcome_facts", soft_time_limit=240, time_limit=300)
+def refresh_outcome_facts() -> None:
+    """Store the outcome facts of the patients whose rows changed (every minute)."""
+    outcome_facts_refresh()

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # ArrayField (care.models.outcomes)
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -565,6 +566,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-exports": {
         "task": "care.sweep_exports",
+        "schedule": crontab(minute="*"),
+    },
+    # The outcomes page reads each patient's stored facts; this stores them again for the
+    # patients whose rows changed (until then the page works theirs out itself).
+    "refresh-outcome-facts": {
+        "task": "care.refresh_outcome_facts",
         "schedule": crontab(minute="*"),
     },
 }

@@ -14,6 +14,7 @@ from care.models.alerts import Alert
 from care.models.audit import AuditEvent, AuditEventImmutable
 from care.models.exports import ExportJob
 from care.models.messages import Message, MessageThread
+from care.models.outcomes import InstrumentFacts, OutcomeFactsStale, PatientOutcomeFacts
 from care.models.plans import (
     PLAN_DOSE_MG_PER_KG_MAX,
     PLAN_DOSE_MG_PER_KG_MIN,
@@ -49,10 +50,13 @@ __all__ = [
     "CheckInRevision",
     "Clinic",
     "ExportJob",
+    "InstrumentFacts",
     "Invitation",
     "Message",
     "MessageThread",
+    "OutcomeFactsStale",
     "Patient",
+    "PatientOutcomeFacts",
     "SessionMoveRequest",
     "SessionReadiness",
     "SessionReflection",

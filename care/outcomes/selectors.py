@@ -12,7 +12,20 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, NullIf
 
 from care.caseload.selectors import CONDITIONS
@@ -40,10 +53,13 @@ from care.domain.outcomes import (
     outcome_report,
 )
 from care.domain.rules import REMISSION_BELOW
-from care.models import Alert, Clinic, MessageThread, Patient
+from care.models import Alert, Clinic, MessageThread, OutcomeFactsStale, Patient
 from care.models.sessions import first_treatment_at_subquery, held_sessions
 from care.outcomes import sql as outcome_sql
 from care.outcomes.reminders import reminder_counts
+
+
+POINT_WINDOWS = tuple((point.first_day, point.last_day) for point in TIME_POINTS)
 
 
 @dataclass(frozen=True)
@@ -64,9 +80,13 @@ class CohortMember:
     public_id: uuid.UUID
 
 
-def cohort_patients(*, clinic: Clinic, filters: OutcomeFilters, period: Period) -> QuerySet:
+def cohort_patients(
+    *, clinic: Clinic, filters: OutcomeFilters, period: Period, stored_facts: bool = True
+) -> QuerySet:
     """The clinic's patients matching the filters and enrolled by the end of the period,
-    with `first_held_at` (their first held session before the end, or None)."""
+    with `first_held_at` (their first held session before the end, or None) and `stored`:
+    whether their stored outcome facts stand for the period (not marked stale, nothing of
+    theirs after its end; never with `stored_facts` False), else read from their sessions."""
     ends_at = period.ends_at
     held = held_sessions().filter(patient=OuterRef("pk"), scheduled_at__lt=ends_at)
     patients = Patient.objects.filter(clinic=clinic, enrolled_at__lt=ends_at)
@@ -76,9 +96,20 @@ def cohort_patients(*, clinic: Clinic, filters: OutcomeFilters, period: Period) 
         patients = patients.filter(primary_clinician_id=filters.clinician)
     if filters.phase:
         patients = patients.filter(treatment_phase=filters.phase)
+    stale = Exists(OutcomeFactsStale.objects.filter(patient_id=OuterRef("pk")))
+    fresh = Q(~stale, outcome_facts__last_at__lt=ends_at) if stored_facts else Value(False)
+    patients = patients.annotate(stored=ExpressionWrapper(fresh, output_field=BooleanField()))
     if filters.route:
-        patients = patients.filter(Exists(held.filter(route=filters.route)))
-    return patients.annotate(first_held_at=first_treatment_at_subquery(before=ends_at))
+        patients = patients.filter(
+            Q(stored=True, outcome_facts__routes__contains=[filters.route])
+            | Q(Exists(held.filter(route=filters.route)), stored=False)
+        )
+    return patients.annotate(
+        first_held_at=Case(
+            When(stored=True, then=F("outcome_facts__first_held_at")),
+            default=first_treatment_at_subquery(before=ends_at),
+        )
+    )
 
 
 def outcome_data(
@@ -104,9 +135,9 @@ def outcome_data(
                 "ends_at": ends_at,
                 "remission_codes": [code for code, _ in remission],
                 "remission_below": [below for _, below in remission],
-                "last_day_of_weeks": LAST_WEEK * 7 + 6,
             },
-            points=[(p.first_day, p.last_day) for p in TIME_POINTS],
+            points=POINT_WINDOWS,
+            weeks=LAST_WEEK + 1,
         )
         adherence_rows = (
             None
@@ -115,21 +146,16 @@ def outcome_data(
         )
     patients = not_treated_yet = left_out = 0
     instruments = {code: _InstrumentSums() for code in INSTRUMENT_CODES}
-    for kind, code, key, a, b, c in instrument_rows:
+    for kind, code, figures in instrument_rows:
         if kind == "cohort":
-            patients, not_treated_yet, left_out = b, a - b, c
-            continue
-        sums = instruments[code]
-        if kind == "baseline":
-            sums.with_baseline, sums.no_baseline = a, b
-        elif kind == "point":
-            sums.points[key - 1] = PointCounts(a, b, c)
-        elif kind == "week":
-            sums.changes[key] = (a, int(b))
+            everyone, patients, left_out = figures
+            not_treated_yet = everyone - patients
+        elif kind == "code":
+            instruments[code].add(figures)
         elif kind == "responded":
-            sums.responded[key] = a
+            instruments[code].responded[figures[0]] = figures[1]
         elif kind == "censored":
-            sums.censored[key] = a
+            instruments[code].censored[figures[0]] = figures[1]
 
     # 2. Adherence of the cohort's active patients, and who the listed ones are.
     adherence = no_adherence(windows, left_out=left_out)
@@ -195,6 +221,19 @@ class _InstrumentSums:
     responded: dict[int, int] = field(default_factory=dict)
     censored: dict[int, int] = field(default_factory=dict)
     changes: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def add(self, figures: list[int]) -> None:
+        """A 'code' row's figures: with and without a baseline, then three per time point,
+        then the patients and their sum of changes per week (weeks without one left out)."""
+        self.with_baseline, self.no_baseline = figures[0], figures[1]
+        rest = figures[2:]
+        self.points = [PointCounts(*rest[3 * n : 3 * n + 3]) for n in range(len(TIME_POINTS))]
+        weekly = rest[3 * len(TIME_POINTS) :]
+        self.changes = {
+            week: (weekly[2 * week], int(weekly[2 * week + 1]))
+            for week in range(LAST_WEEK + 1)
+            if weekly[2 * week]
+        }
 
     def counts(self, code: str, *, treated: int) -> InstrumentCounts:
         return InstrumentCounts(

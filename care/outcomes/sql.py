@@ -49,15 +49,15 @@ COHORT_COLUMNS = (
     "first_held_at",
     "display_name",
     "public_id",
+    "stored",
 )
 
-INSTRUMENT_SQL = """
-WITH cohort AS (TABLE outcome_cohort),
-treated AS MATERIALIZED (
-    SELECT id, tz, first_held_at, (first_held_at AT TIME ZONE tz)::date AS first_day
-    FROM cohort WHERE first_held_at IS NOT NULL
-),
-marked AS MATERIALIZED (
+# Each treated patient's facts per questionnaire (`care.models.outcomes.InstrumentFacts`)
+# from their scores before %(ends_at)s, for the patients of `treated` (id, tz,
+# first_held_at, first_day): one ordered pass over the scores, a window per patient and
+# questionnaire. Used by the page for the patients without stored facts, and to store them.
+FACTS = """
+scored AS MATERIALIZED (
     SELECT patient, code, before, day, total,
            first_value(total) OVER w AS baseline,
            first_value(before) OVER w AS has_baseline,
@@ -69,54 +69,101 @@ marked AS MATERIALIZED (
         FROM care_assessment a
         JOIN treated t ON t.id = a.patient_id
         WHERE a.instrument = ANY(%(codes)s) AND a.total IS NOT NULL
-          AND a.completed_at < %(ends_at)s
+          AND a.completed_at < %(ends_at)s::timestamptz
           AND NOT EXISTS (SELECT 1 FROM care_assessment c WHERE c.supersedes_id = a.id)
     ) scores
     WINDOW w AS (PARTITION BY patient, code ORDER BY at, id)
 ),
-followed AS MATERIALIZED (
-    SELECT * FROM marked WHERE has_baseline AND NOT before
-),
-patients AS MATERIALIZED (
-    SELECT code, min(baseline) AS baseline,
+computed AS (
+    SELECT patient AS patient_id, code, bool_and(has_baseline) AS has_baseline,
+           min(baseline) AS baseline,
+           min(day / 7) FILTER (
+               WHERE has_baseline AND NOT before AND baseline > 0 AND 2 * total <= baseline
+           ) AS responded,
+           max(day / 7) FILTER (WHERE has_baseline AND NOT before) AS last_seen,
            {points},
-           min(day / 7) FILTER (WHERE baseline > 0 AND 2 * total <= baseline) AS responded,
-           max(day / 7) AS last_seen
-    FROM followed WHERE day >= 0 GROUP BY patient, code
+           {weeks}
+    FROM scored GROUP BY patient, code
+)"""
+
+# A time point's latest score: the score in its window whose next one (days only grow) falls
+# after the window or does not exist; a week's likewise.
+POINT_LATEST = """max(total) FILTER (
+               WHERE has_baseline AND NOT before AND day BETWEEN {first} AND {last}
+                 AND (next_day IS NULL OR next_day > {last})
+           ) AS point_{n}"""
+WEEK_LATEST = """max(total - baseline) FILTER (
+               WHERE has_baseline AND NOT before AND day / 7 = {week}
+                 AND (next_day IS NULL OR next_day / 7 > {week})
+           ) AS week_{week}"""
+
+# The figures of the cohort (`outcome_cohort`): its size, then each questionnaire's counts
+# summed over the patients' facts, stored ones for the patients marked `stored`, worked out
+# now for the others. Rows of (kind, code, figures): 'cohort' (patients, treated, treated
+# but not active), 'code' (with and without a baseline; per time point the scored,
+# responders and remitters; per week the patients and their sum of score minus baseline),
+# 'responded' and 'censored' (week, patients).
+INSTRUMENT_SQL = """
+WITH cohort AS (TABLE outcome_cohort),
+treated AS MATERIALIZED (
+    SELECT id, tz, first_held_at, (first_held_at AT TIME ZONE tz)::date AS first_day
+    FROM cohort WHERE first_held_at IS NOT NULL AND NOT stored
+),
+{facts},
+facts AS MATERIALIZED (
+    SELECT {columns} FROM care_outcomefacts_instrument f
+    JOIN cohort c ON c.id = f.patient_id
+    WHERE c.stored AND f.code = ANY(%(codes)s)
+    UNION ALL
+    SELECT {columns} FROM computed
 ),
 remission AS (
     SELECT * FROM unnest(%(remission_codes)s::text[], %(remission_below)s::int[]) AS r(code, below)
 )
-SELECT 'cohort', '', 0, count(*), count(first_held_at),
-       count(*) FILTER (WHERE first_held_at IS NOT NULL AND status <> 'active')
+SELECT 'cohort', '', ARRAY[count(*), count(first_held_at),
+       count(*) FILTER (WHERE first_held_at IS NOT NULL AND status <> 'active')]
 FROM cohort
 UNION ALL
-SELECT 'baseline', code, 0, count(*) FILTER (WHERE has_baseline),
-       count(*) FILTER (WHERE NOT has_baseline), 0
-FROM (SELECT DISTINCT ON (patient, code) code, has_baseline FROM marked) firsts GROUP BY code
-{point_counts}
+SELECT 'code', code, ARRAY[
+           count(*) FILTER (WHERE has_baseline), count(*) FILTER (WHERE NOT has_baseline),
+           {point_counts},
+           {week_sums}
+       ]
+FROM facts f LEFT JOIN remission r USING (code) GROUP BY code
 UNION ALL
-SELECT 'week', code, day / 7, count(*), sum(total - baseline), 0 FROM followed
-WHERE day BETWEEN 0 AND %(last_day_of_weeks)s AND (next_day IS NULL OR next_day / 7 > day / 7)
-GROUP BY code, day / 7
-UNION ALL
-SELECT 'responded', code, responded, count(*), 0, 0 FROM patients
+SELECT 'responded', code, ARRAY[responded, count(*)] FROM facts
 WHERE responded IS NOT NULL GROUP BY code, responded
 UNION ALL
-SELECT 'censored', code, last_seen, count(*), 0, 0 FROM patients
-WHERE responded IS NULL GROUP BY code, last_seen
+SELECT 'censored', code, ARRAY[last_seen, count(*)] FROM facts
+WHERE responded IS NULL AND last_seen IS NOT NULL GROUP BY code, last_seen
 """
+POINT_COUNTS = """count(point_{n}),
+           count(*) FILTER (WHERE baseline > 0 AND 2 * point_{n} <= baseline),
+           count(*) FILTER (WHERE point_{n} < below)"""
+WEEK_SUMS = "count(week_{week}), coalesce(sum(week_{week}), 0)"
 
-# A time point's latest score: the score in its window whose next one (days only grow) falls
-# after the window or does not exist.
-POINT_LATEST = """max(total) FILTER (
-               WHERE day BETWEEN {first} AND {last} AND (next_day IS NULL OR next_day > {last})
-           ) AS point_{n}"""
-POINT_COUNTS = """UNION ALL
-SELECT 'point', p.code, {n}, count(point_{n}),
-       count(*) FILTER (WHERE p.baseline > 0 AND 2 * p.point_{n} <= p.baseline),
-       count(*) FILTER (WHERE p.point_{n} < r.below)
-FROM patients p LEFT JOIN remission r USING (code) GROUP BY p.code"""
+# Store the facts of the patients %(ids)s (their marks claimed): who has held a session and
+# when, then each questionnaire's facts.
+STORE_PATIENT_FACTS = """
+INSERT INTO care_outcomefacts_patient (patient_id, first_held_at, routes, last_at)
+SELECT t.patient_id, min(t.scheduled_at), array_agg(DISTINCT t.route ORDER BY t.route),
+       greatest(max(t.scheduled_at), (
+           SELECT max(a.completed_at) FROM care_assessment a WHERE a.patient_id = t.patient_id
+       ))
+FROM care_treatmentsession t
+WHERE t.patient_id = ANY(%(ids)s) AND t.status = 'completed'
+GROUP BY t.patient_id
+"""
+STORE_INSTRUMENT_FACTS = """
+INSERT INTO care_outcomefacts_instrument (patient_id, code, {names})
+WITH treated AS MATERIALIZED (
+    SELECT p.id, p.tz, f.first_held_at, (f.first_held_at AT TIME ZONE p.tz)::date AS first_day
+    FROM care_outcomefacts_patient f JOIN care_patient p ON p.id = f.patient_id
+    WHERE f.patient_id = ANY(%(ids)s)
+),
+{facts}
+SELECT patient_id, code, {names} FROM computed
+"""
 
 
 # The questionnaires a patient is asked for (`records.selectors.patient_instrument_codes`):
@@ -280,21 +327,80 @@ def cohort_table(cohort: QuerySet) -> Iterator[CursorWrapper]:
         cursor.execute("DROP TABLE outcome_cohort")
 
 
-def instrument_rows(
-    cursor: CursorWrapper, params: dict, *, points: Sequence[tuple[int, int]]
-) -> list[tuple]:
-    """(kind, code, key, a, b, c) rows of `INSTRUMENT_SQL` over `outcome_cohort`, for the
-    time points given as (first day, last day) windows (key 1, 2, ... in that order)."""
+def _facts(points: Sequence[tuple[int, int]], weeks: int) -> tuple[str, str]:
+    """`FACTS` for the time points given as (first day, last day) windows (point_1, ... in
+    that order) and weeks 0 to `weeks` - 1, and the names of its fact columns."""
     numbered = list(enumerate(points, start=1))
-    statement = INSTRUMENT_SQL.format(
+    names = [
+        "has_baseline",
+        "baseline",
+        "responded",
+        "last_seen",
+        *(f"point_{n}" for n, _ in numbered),
+        *(f"week_{week}" for week in range(weeks)),
+    ]
+    facts = FACTS.format(
         points=",\n           ".join(
             POINT_LATEST.format(n=n, first=int(first), last=int(last))
             for n, (first, last) in numbered
         ),
-        point_counts="\n".join(POINT_COUNTS.format(n=n) for n, _ in numbered),
+        weeks=",\n           ".join(WEEK_LATEST.format(week=week) for week in range(weeks)),
+    )
+    return facts, ", ".join(names)
+
+
+def instrument_rows(
+    cursor: CursorWrapper, params: dict, *, points: Sequence[tuple[int, int]], weeks: int
+) -> list[tuple]:
+    """(kind, code, figures) rows of `INSTRUMENT_SQL` over `outcome_cohort`."""
+    facts, names = _facts(points, weeks)
+    statement = INSTRUMENT_SQL.format(
+        facts=facts,
+        columns=f"patient_id, code, {names}",
+        point_counts=",\n           ".join(
+            POINT_COUNTS.format(n=n) for n in range(1, len(points) + 1)
+        ),
+        week_sums=",\n           ".join(WEEK_SUMS.format(week=week) for week in range(weeks)),
     )
     cursor.execute(statement, params)
     return cursor.fetchall()
+
+
+def claim_stale(cursor: CursorWrapper, *, limit: int) -> list[int]:
+    """Remove up to `limit` patients' marks, lowest first, and return them; marks held by a
+    transaction still writing are skipped (it commits with the mark in place). Call in the
+    transaction that stores the patients' facts again (`store_facts`): its statements see
+    every write committed before the claim."""
+    cursor.execute(
+        """
+        DELETE FROM care_outcomefacts_stale WHERE patient_id IN (
+            SELECT patient_id FROM care_outcomefacts_stale ORDER BY patient_id
+            LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+        ) RETURNING patient_id
+        """,
+        {"limit": limit},
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def store_facts(
+    cursor: CursorWrapper,
+    ids: Sequence[int],
+    *,
+    codes: Sequence[str],
+    points: Sequence[tuple[int, int]],
+    weeks: int,
+) -> None:
+    """Replace the stored facts of the patients `ids` with facts worked out from all their
+    rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`)."""
+    params = {"ids": list(ids), "codes": list(codes), "ends_at": "infinity"}
+    cursor.execute(
+        "DELETE FROM care_outcomefacts_instrument WHERE patient_id = ANY(%(ids)s)", params
+    )
+    cursor.execute("DELETE FROM care_outcomefacts_patient WHERE patient_id = ANY(%(ids)s)", params)
+    cursor.execute(STORE_PATIENT_FACTS, params)
+    facts, names = _facts(points, weeks)
+    cursor.execute(STORE_INSTRUMENT_FACTS.format(facts=facts, names=names), params)
 
 
 def adherence_rows(cursor: CursorWrapper, params: dict) -> list[tuple]:

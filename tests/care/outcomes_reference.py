@@ -249,7 +249,7 @@ def reference_data(
 ) -> tuple[OutcomeData, dict[int, CohortMember]]:
     """The cohort read row by row, its figures patient by patient."""
     period = Period(filters.start, filters.end, clinic.tz)
-    candidates = cohort_patients(clinic=clinic, filters=filters, period=period)
+    candidates = cohort_patients(clinic=clinic, filters=filters, period=period, stored_facts=False)
     cohort = candidates.filter(first_held_at__isnull=False).values("pk")
     starts_at, ends_at = period.starts_at, period.ends_at
     rows = list(candidates.select_related("user"))

@@ -1,0 +1,86 @@
+"""Each patient's outcome facts, kept so the outcomes page reads one small row per patient.
+
+The outcomes page sums the cohort's questionnaire figures (`care.domain.outcomes`). Worked
+out from the scores on every request, that cost grows with every score the clinic holds.
+These tables keep, per patient, what the figures of a period that ends today need: the
+first held session (and the routes held), and per questionnaire the baseline, the latest
+score at each time point and in each week, the week of the first response and of the last
+score. `care.outcomes.sql` works them out, with the same statement the page uses for a
+period in the past.
+
+Kept in step by database triggers (migration 0024): any write to a patient's questionnaires
+or sessions, or to their time zone, marks the patient in `OutcomeFactsStale`, in the same
+transaction as the write, whoever writes. A marked patient's stored facts are never read:
+the page works theirs out from the rows, and `care.outcomes.services.outcome_facts_refresh`
+(every minute, and before the page when many are marked) stores them again and removes
+the mark. Neither table holds anything that is not derived from the patient's own rows.
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from care.domain.outcomes import LAST_WEEK, TIME_POINTS
+
+
+class OutcomeFactsStale(models.Model):
+    """A patient whose stored outcome facts may be out of date (marked by the triggers).
+
+    No foreign key: a trigger may mark a patient whose rows are being deleted with them.
+    """
+
+    patient_id = models.BigIntegerField(primary_key=True)
+    # Bumped by each mark, so a marking transaction holds the row until it commits.
+    marks = models.IntegerField(default=1)
+
+    class Meta:
+        db_table = "care_outcomefacts_stale"
+
+
+class PatientOutcomeFacts(models.Model):
+    """A patient with a held session: the first one, every route held, and when the
+    patient's last questionnaire or held session was."""
+
+    patient = models.OneToOneField(
+        "care.Patient",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="outcome_facts",
+        db_constraint=False,  # written beside the patient's own writes; see the module
+    )
+    first_held_at = models.DateTimeField()
+    routes = ArrayField(models.CharField(max_length=20))
+    # The latest of the patient's questionnaires and held sessions: the stored facts stand
+    # for a period that ends after it (nothing of the patient's falls after such a period).
+    last_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "care_outcomefacts_patient"
+
+
+class InstrumentFacts(models.Model):
+    """One questionnaire of a treated patient who has a score of it (the definitions are
+    `care.domain.outcomes`'s; days and weeks count from the first held session)."""
+
+    patient = models.ForeignKey(
+        "care.Patient", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    code = models.CharField(max_length=10)
+    has_baseline = models.BooleanField()  # the first score is at or before the first held session
+    baseline = models.SmallIntegerField()  # the first score
+    responded = models.SmallIntegerField(null=True)  # week of the first response
+    last_seen = models.SmallIntegerField(null=True)  # week of the last score after it
+
+    class Meta:
+        db_table = "care_outcomefacts_instrument"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "code"], name="outcomefacts_once"),
+        ]
+
+
+# The latest score at each time point (point_1, ...) and the latest score minus the baseline
+# in each week (week_0 ... week_26): columns, not arrays, because the page sums them over
+# every patient of the cohort and a column is summed twice as fast as an array's element.
+for _n in range(1, len(TIME_POINTS) + 1):
+    InstrumentFacts.add_to_class(f"point_{_n}", models.SmallIntegerField(null=True))
+for _week in range(LAST_WEEK + 1):
+    InstrumentFacts.add_to_class(f"week_{_week}", models.SmallIntegerField(null=True))

@@ -1,0 +1,220 @@
+"""Each patient's stored outcome facts (care/models/outcomes.py): marked stale by the
+database on every write that changes them, stored again by the refresh, read by the
+outcomes page only while they stand for the period, and the same figures either way."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+import pytest
+from django.db import connection
+
+from care.models import (
+    Assessment,
+    InstrumentFacts,
+    OutcomeFactsStale,
+    Patient,
+    PatientOutcomeFacts,
+    TreatmentSession,
+)
+from care.outcomes.selectors import OutcomeFilters, cohort_patients
+from care.outcomes.services import outcome_facts_refresh
+from care.domain.outcomes import Period
+from care.tasks import refresh_outcome_facts
+from tests.care.test_outcome_definitions import FIRST, day, figures, generated, person, persist
+from tests.factories import AssessmentFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+# A period that holds every row of the generated cohorts.
+WHOLE = (date(2025, 6, 1), date(2028, 5, 31))
+AFTER_WHOLE = date(2028, 6, 10)
+
+
+def held(patient, at=FIRST, route="iv") -> TreatmentSession:
+    return TreatmentSession.objects.create(
+        patient=patient, scheduled_at=at, route=route, status="completed"
+    )
+
+
+def marked() -> set[int]:
+    return set(OutcomeFactsStale.objects.values_list("patient_id", flat=True))
+
+
+def stored(clinic, period=WHOLE) -> set[int]:
+    """The cohort's patients whose stored facts the page reads for `period`."""
+    chosen = OutcomeFilters(*period)
+    rows = cohort_patients(clinic=clinic, filters=chosen, period=Period(*period, clinic.tz))
+    return set(rows.filter(stored=True).values_list("pk", flat=True))
+
+
+def test_every_write_that_changes_the_facts_marks_the_patient(clinic):
+    patient, other = PatientFactory(clinic=clinic), PatientFactory(clinic=clinic)
+    OutcomeFactsStale.objects.all().delete()
+
+    def marks(write) -> set[int]:
+        OutcomeFactsStale.objects.all().delete()
+        write()
+        return marked()
+
+    score = AssessmentFactory(patient=patient)
+    session = held(patient)
+    assert marks(lambda: AssessmentFactory(patient=patient)) == {patient.pk}
+    assert marks(lambda: Assessment.objects.filter(pk=score.pk).update(total=3)) == {patient.pk}
+    assert marks(lambda: Assessment.objects.filter(pk=score.pk).delete()) == {patient.pk}
+    assert marks(lambda: held(other)) == {other.pk}
+    assert marks(lambda: TreatmentSession.objects.filter(pk=session.pk).update(route="im")) == {
+        patient.pk
+    }
+    assert marks(lambda: TreatmentSession.objects.filter(pk=session.pk).delete()) == {patient.pk}
+    # A session moved to another patient marks both.
+    moved = held(patient)
+    assert marks(lambda: TreatmentSession.objects.filter(pk=moved.pk).update(patient=other)) == {
+        patient.pk,
+        other.pk,
+    }
+    # A bulk write marks each patient once; the time zone marks, other fields do not.
+    assert marks(
+        lambda: Assessment.objects.bulk_create(
+            [AssessmentFactory.build(patient=p) for p in (patient, other, patient)]
+        )
+    ) == {patient.pk, other.pk}
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(tz="Asia/Kolkata")) == {
+        patient.pk
+    }
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(tz="Asia/Kolkata")) == set()
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(preferred_name="Z")) == set()
+    # Each further mark of a marked patient is counted on the same row.
+    OutcomeFactsStale.objects.all().delete()
+    AssessmentFactory(patient=patient)
+    AssessmentFactory(patient=patient)
+    assert OutcomeFactsStale.objects.get().marks == 2
+
+
+def test_the_refresh_stores_the_facts_and_the_page_reads_them_while_they_stand(clinic):
+    made = persist(
+        clinic,
+        [
+            person(1, phq9=[(-1, 20), (30, 9), (100, 4)], gad7=[(-1, 12), (25, 6)]),
+            person(2, phq9=[(5, 12)]),  # scored only after treatment began
+            person(3, first_held_at=None, phq9=[(-3, 15)]),  # not treated yet
+        ],
+    )
+    assert marked() == {p.pk for p in made.values()}
+    assert stored(clinic) == set()
+
+    assert outcome_facts_refresh() == 3
+    assert marked() == set()
+    assert stored(clinic) == {made[1].pk, made[2].pk}
+    facts = PatientOutcomeFacts.objects.get(patient=made[1])
+    assert (facts.first_held_at, facts.routes, facts.last_at) == (FIRST, ["iv"], day(100))
+    phq9 = InstrumentFacts.objects.get(patient=made[1], code="phq9")
+    assert (phq9.has_baseline, phq9.baseline, phq9.responded, phq9.last_seen) == (True, 20, 4, 14)
+    assert (phq9.point_1, phq9.point_2, phq9.point_3) == (9, 4, None)
+    assert (phq9.week_4, phq9.week_14, phq9.week_5) == (-11, -16, None)
+    assert not InstrumentFacts.objects.get(patient=made[2], code="phq9").has_baseline
+    assert not PatientOutcomeFacts.objects.filter(patient=made[3]).exists()
+
+    # A period that ends before a patient's last row: theirs are worked out from the rows.
+    early = (date(2025, 12, 1), date(2026, 3, 31))
+    assert stored(clinic, early) == {made[2].pk}
+    figures(clinic, period=early, today=date(2026, 4, 2))
+
+    # A new score marks the patient until the next refresh: the page does not read theirs.
+    Assessment.objects.create(
+        patient=made[2], instrument="phq9", total=3, completed_at=day(50), answers={}
+    )
+    assert stored(clinic) == {made[1].pk}
+    report = figures(clinic, period=WHOLE, today=AFTER_WHOLE)
+    assert report.instruments[0].no_baseline == 1
+    assert marked() == set()  # figures() refreshed after its first check
+    assert stored(clinic) == {made[1].pk, made[2].pk}
+
+
+def test_the_refresh_runs_in_batches_and_as_a_task(clinic):
+    persist(clinic, [person(key, phq9=[(-1, 10), (key, 5)]) for key in range(1, 6)])
+    assert outcome_facts_refresh(batch=2, max_batches=2) == 4
+    assert len(marked()) == 1
+    refresh_outcome_facts()  # the every-minute task
+    assert marked() == set()
+    assert InstrumentFacts.objects.count() == 5
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_generated_cohorts_with_stored_stale_and_late_patients_give_the_same_figures(clinic, seed):
+    rng = random.Random(seed)
+    made = persist(clinic, generated(rng, 60))
+    outcome_facts_refresh()
+    assert len(stored(clinic)) > 40
+    # Some patients change after the refresh: new scores, a session held, a correction, a
+    # move to another zone; the rest keep their stored facts.
+    patients = list(made.values())
+    for patient in rng.sample(patients, 6):
+        Assessment.objects.create(
+            patient=patient,
+            instrument=rng.choice(["phq9", "gad7"]),
+            total=rng.randrange(0, 22),
+            completed_at=datetime(2027, 6, 1, 9, tzinfo=UTC) + timedelta(hours=rng.randrange(99)),
+            answers={},
+        )
+    for patient in rng.sample(patients, 4):
+        TreatmentSession.objects.create(
+            patient=patient,
+            scheduled_at=datetime(2025, 12, 30, 15, tzinfo=UTC),
+            route=rng.choice(["im", "intranasal"]),
+            status="completed",
+        )
+    original = rng.choice(list(Assessment.objects.filter(total__isnull=False).order_by("pk")))
+    Assessment.objects.create(
+        patient=original.patient,
+        instrument=original.instrument,
+        total=0,
+        completed_at=original.completed_at + timedelta(minutes=5),
+        supersedes=original,
+        answers={},
+    )
+    Patient.objects.filter(pk=patients[0].pk).update(tz="Pacific/Auckland")
+    assert 0 < len(marked()) < 20
+
+    for period, today in [(WHOLE, AFTER_WHOLE), (WHOLE, date(2027, 1, 10))]:
+        report = figures(clinic, period=period, today=today)
+        assert report.patients > 40
+    for route in ("iv", "im", "intranasal"):
+        figures(clinic, period=WHOLE, today=AFTER_WHOLE, route=route)
+    figures(clinic, period=WHOLE, today=AFTER_WHOLE, phase="maintenance", condition="depression")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_held_by_a_write_still_open_is_left_for_the_next_refresh(clinic):
+    """The refresh skips a mark that a transaction still writing holds: that transaction
+    commits with its mark in place, so the patient is stored again later, never from rows
+    the refresh could not see."""
+    writing, waiting = PatientFactory(clinic=clinic), PatientFactory(clinic=clinic)
+    held(writing)
+    held(waiting)
+    outcome_facts_refresh()
+    held(writing, day(3))  # marked, committed
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+    ) as other:
+        # The other transaction writes a score (marking the patient again: it now holds
+        # the mark) and stays open.
+        other.execute(
+            "INSERT INTO care_assessment (patient_id, public_id, instrument, answers, total,"
+            " band, flags, completed_at) VALUES (%s, gen_random_uuid(), 'phq9', '{}', 4, '',"
+            " '{}', %s)",
+            [writing.pk, day(30)],
+        )
+        held(waiting, day(9))
+        assert outcome_facts_refresh() == 1  # `waiting`; `writing`'s mark is held
+        assert marked() == {writing.pk}
+        other.commit()
+    assert OutcomeFactsStale.objects.get().marks == 2
+    assert outcome_facts_refresh() == 1
+    assert InstrumentFacts.objects.get(patient=writing).baseline == 4
+    assert PatientOutcomeFacts.objects.get(patient=writing).last_at == day(30)
