@@ -35,6 +35,9 @@ class OutcomeFactsStale(models.Model):
     class Meta:
         db_table = "care_outcomefacts_stale"
 
+    def __str__(self) -> str:
+        return f"outcome facts of patient {self.patient_id} stale"
+
 
 class PatientOutcomeFacts(models.Model):
     """A patient with a held session: the first one, every route held, and when the
@@ -56,6 +59,9 @@ class PatientOutcomeFacts(models.Model):
     class Meta:
         db_table = "care_outcomefacts_patient"
 
+    def __str__(self) -> str:
+        return f"outcome facts of patient {self.patient_id}"
+
 
 class InstrumentFacts(models.Model):
     """One questionnaire of a treated patient who has a score of it (the definitions are
@@ -75,6 +81,9 @@ class InstrumentFacts(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "code"], name="outcomefacts_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.code} outcome facts of patient {self.patient_id}"
 
 
 # The latest score at each time point (point_1, ...) and the latest score minus the baseline

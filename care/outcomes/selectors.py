@@ -58,7 +58,6 @@ from care.models.sessions import first_treatment_at_subquery, held_sessions
 from care.outcomes import sql as outcome_sql
 from care.outcomes.reminders import reminder_counts
 
-
 POINT_WINDOWS = tuple((point.first_day, point.last_day) for point in TIME_POINTS)
 
 

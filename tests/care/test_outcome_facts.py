@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from django.db import connection
 
+from care.domain.outcomes import Period
 from care.models import (
     Assessment,
     InstrumentFacts,
@@ -19,9 +20,8 @@ from care.models import (
 )
 from care.outcomes.selectors import OutcomeFilters, cohort_patients
 from care.outcomes.services import outcome_facts_refresh
-from care.domain.outcomes import Period
 from care.tasks import refresh_outcome_facts
-from tests.care.test_outcome_definitions import FIRST, day, figures, generated, person, persist
+from tests.care.test_outcome_definitions import FIRST, day, figures, generated, persist, person
 from tests.factories import AssessmentFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
