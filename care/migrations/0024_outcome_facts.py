@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
             name='OutcomeFactsStale',
             fields=[
                 ('patient_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('marks', models.IntegerField(default=1)),
+                ('marks', models.IntegerField(db_default=1)),
             ],
             options={
                 'db_table': 'care_outcomefacts_stale',

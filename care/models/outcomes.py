@@ -30,7 +30,7 @@ class OutcomeFactsStale(models.Model):
 
     patient_id = models.BigIntegerField(primary_key=True)
     # Bumped by each mark, so a marking transaction holds the row until it commits.
-    marks = models.IntegerField(default=1)
+    marks = models.IntegerField(db_default=1)
 
     class Meta:
         db_table = "care_outcomefacts_stale"

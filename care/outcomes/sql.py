@@ -393,7 +393,7 @@ def store_facts(
 ) -> None:
     """Replace the stored facts of the patients `ids` with facts worked out from all their
     rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`)."""
-    params = {"ids": list(ids), "codes": list(codes), "ends_at": "infinity"}
+    params: dict = {"ids": list(ids), "codes": list(codes), "ends_at": "infinity"}
     cursor.execute(
         "DELETE FROM care_outcomefacts_instrument WHERE patient_id = ANY(%(ids)s)", params
     )
