@@ -70,9 +70,7 @@ def main() -> None:
     from benchmarks.data import STAFF_EMAIL
     from care.models import Assessment, Patient
 
-    dead_rows = vacuum(
-        [*PAGE_WRITES, "care_outcomefacts_patient", "care_outcomefacts_instrument"]
-    )
+    dead_rows = vacuum([*PAGE_WRITES, "care_outcomefacts_patient", "care_outcomefacts_instrument"])
     fetch = signed_in_fetch(STAFF_EMAIL)
     urls = {
         "floor_page": reverse("bench-floor-page"),
