@@ -1,25 +1,34 @@
 """Each patient's outcome facts, kept so the outcomes page reads one small row per patient.
 
-The outcomes page sums the cohort's questionnaire figures (`care.domain.outcomes`). Worked
-out from the scores on every request, that cost grows with every score the clinic holds.
-These tables keep, per patient, what the figures of a period that ends today need: the
-first held session (and the routes held), and per questionnaire the baseline, the latest
-score at each time point and in each week, the week of the first response and of the last
-score. `care.outcomes.sql` works them out, with the same statement the page uses for a
-period in the past.
+The outcomes page sums its cohort's figures (`care.domain.outcomes`). Worked out from the
+rows on every request, that cost grows with every score, check-in and session the clinic
+holds. These tables keep, per patient, what the figures of a period that ends after the
+patient's last questionnaire and held session need: the first held session (and the routes
+held); the days of their check-ins, held sessions and questionnaires (for adherence); and
+per questionnaire the baseline, the latest score at each time point and in each week, the
+week of the first response and of the last score. `care.outcomes.sql` works them out from
+the rows, as the page does for the patients whose stored facts do not stand.
 
-Kept in step by database triggers (migration 0024): any write to a patient's questionnaires
-or sessions, or to their time zone, marks the patient in `OutcomeFactsStale`, in the same
-transaction as the write, whoever writes. A marked patient's stored facts are never read:
-the page works theirs out from the rows, and `care.outcomes.services.outcome_facts_refresh`
-(every minute, and before the page when many are marked) stores them again and removes
-the mark. Neither table holds anything that is not derived from the patient's own rows.
+Kept in step by database triggers (migration 0024): a write to a patient's questionnaires,
+sessions or check-ins, or to their time zone, conditions or chosen questionnaires, marks
+the patient in `OutcomeFactsStale` in the writing transaction, whoever writes. The page
+never reads a marked patient's stored facts (it works theirs out from the rows);
+`care.outcomes.services.outcome_facts_refresh` (every minute) stores them again and removes
+the mark. Nothing here is not derived from the patient's own rows.
 """
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from care.domain.outcomes import LAST_WEEK, TIME_POINTS
+
+
+class DayBitsField(models.Field):
+    """Days as a PostgreSQL `bit varying`: bit i set for the day `origin` + i (a string of
+    0s and 1s in Python); counted over a range of days by `outcome_days` (migration 0024)."""
+
+    def db_type(self, connection) -> str:
+        return "bit varying"
 
 
 class OutcomeFactsStale(models.Model):
@@ -40,8 +49,8 @@ class OutcomeFactsStale(models.Model):
 
 
 class PatientOutcomeFacts(models.Model):
-    """A patient with a held session: the first one, every route held, and when the
-    patient's last questionnaire or held session was."""
+    """A patient with a held session: the first one, every route held, when the patient's
+    last questionnaire or held session was, and the days adherence counts."""
 
     patient = models.OneToOneField(
         "care.Patient",
@@ -55,6 +64,17 @@ class PatientOutcomeFacts(models.Model):
     # The latest of the patient's questionnaires and held sessions: the stored facts stand
     # for a period that ends after it (nothing of the patient's falls after such a period).
     last_at = models.DateTimeField()
+    # Adherence, in the patient's local days from `origin` (their earliest day below): the
+    # days with a check-in; with a held session, and with one that had one of the patient's
+    # questionnaires in the 48 hours before it (a second session the same day, rare, as the
+    # day once more in the `_extra` list); with one of their questionnaires.
+    origin = models.DateField(null=True)
+    checkin_days = DayBitsField(null=True)
+    held_days = DayBitsField(null=True)
+    held_extra = ArrayField(models.DateField(), null=True)
+    prepared_days = DayBitsField(null=True)
+    prepared_extra = ArrayField(models.DateField(), null=True)
+    questionnaire_days = DayBitsField(null=True)
 
     class Meta:
         db_table = "care_outcomefacts_patient"

@@ -266,9 +266,9 @@ def _adherence_params(windows: AdherenceWindows, period: Period) -> dict:
         "ends_at": period.ends_at,
         "lead": QUESTIONNAIRE_LEAD,
         "block_days": BLOCK_DAYS,
-        # Held sessions a day either side of the period: patients' zones differ.
-        "sessions_from": period.starts_at - timedelta(days=1),
-        "sessions_to": period.ends_at + timedelta(days=1),
+        # Held sessions two days either side of the period: zones differ by up to 26 hours.
+        "sessions_from": period.starts_at - timedelta(days=2),
+        "sessions_to": period.ends_at + timedelta(days=2),
         "drop_from": [DROP_FROM_AT_LEAST.numerator, DROP_FROM_AT_LEAST.denominator],
         "drop_points": [DROP_POINTS.numerator, DROP_POINTS.denominator],
         "rows": ADHERENCE_ROWS,

@@ -11,7 +11,7 @@ import logging
 
 from django.db import connection, transaction
 
-from care.domain.outcomes import INSTRUMENT_CODES, LAST_WEEK
+from care.domain.outcomes import INSTRUMENT_CODES, LAST_WEEK, QUESTIONNAIRE_LEAD
 from care.outcomes import sql as outcome_sql
 from care.outcomes.selectors import POINT_WINDOWS
 
@@ -29,7 +29,12 @@ def outcome_facts_refresh(*, batch: int = BATCH, max_batches: int | None = None)
             ids = outcome_sql.claim_stale(cursor, limit=batch)
             if ids:
                 outcome_sql.store_facts(
-                    cursor, ids, codes=INSTRUMENT_CODES, points=POINT_WINDOWS, weeks=LAST_WEEK + 1
+                    cursor,
+                    ids,
+                    codes=INSTRUMENT_CODES,
+                    points=POINT_WINDOWS,
+                    weeks=LAST_WEEK + 1,
+                    lead=QUESTIONNAIRE_LEAD,
                 )
         stored += len(ids)
         batches += 1

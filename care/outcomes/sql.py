@@ -31,6 +31,7 @@ to the plain-Python definitions that read each row, case by case and on generate
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -143,16 +144,80 @@ POINT_COUNTS = """count(point_{n}),
 WEEK_SUMS = "count(week_{week}), coalesce(sum(week_{week}), 0)"
 
 # Store the facts of the patients %(ids)s (their marks claimed): who has held a session and
-# when, then each questionnaire's facts.
+# when, the days adherence counts as bit strings from the patient's earliest such day (one
+# string per kind of day, `care.models.outcomes.PatientOutcomeFacts`), then each
+# questionnaire's facts.
 STORE_PATIENT_FACTS = """
-INSERT INTO care_outcomefacts_patient (patient_id, first_held_at, routes, last_at)
-SELECT t.patient_id, min(t.scheduled_at), array_agg(DISTINCT t.route ORDER BY t.route),
-       greatest(max(t.scheduled_at), (
-           SELECT max(a.completed_at) FROM care_assessment a WHERE a.patient_id = t.patient_id
-       ))
-FROM care_treatmentsession t
-WHERE t.patient_id = ANY(%(ids)s) AND t.status = 'completed'
-GROUP BY t.patient_id
+INSERT INTO care_outcomefacts_patient (
+    patient_id, first_held_at, routes, last_at, origin, checkin_days, held_days, held_extra,
+    prepared_days, prepared_extra, questionnaire_days
+)
+WITH patients AS MATERIALIZED (
+    SELECT id, tz, {wanted} AS wanted FROM care_patient WHERE id = ANY(%(ids)s)
+),
+held AS MATERIALIZED (
+    SELECT t.patient_id, t.scheduled_at AS at, t.route, d.day,
+           row_number() OVER (PARTITION BY t.patient_id, d.day ORDER BY t.scheduled_at, t.id)
+               AS nth,
+           EXISTS (
+               SELECT 1 FROM care_assessment q
+               WHERE q.patient_id = t.patient_id AND q.supersedes_id IS NULL
+                 AND q.instrument = ANY(p.wanted)
+                 AND q.completed_at BETWEEN t.scheduled_at - %(lead)s AND t.scheduled_at
+           ) AS prepared
+    FROM care_treatmentsession t
+    JOIN patients p ON p.id = t.patient_id
+    CROSS JOIN LATERAL (SELECT (t.scheduled_at AT TIME ZONE p.tz)::date AS day) d
+    WHERE t.status = 'completed'
+),
+prepared AS (
+    SELECT patient_id, day,
+           row_number() OVER (PARTITION BY patient_id, day ORDER BY at) AS nth
+    FROM held WHERE prepared
+),
+days AS MATERIALIZED (
+    SELECT i.patient_id, 'checkin' AS kind, i.local_date AS day
+    FROM care_checkin i WHERE i.patient_id = ANY(%(ids)s)
+    UNION ALL
+    SELECT patient_id, 'held', day FROM held WHERE nth = 1
+    UNION ALL
+    SELECT patient_id, 'prepared', day FROM prepared WHERE nth = 1
+    UNION ALL
+    SELECT DISTINCT q.patient_id, 'questionnaire', (q.completed_at AT TIME ZONE p.tz)::date
+    FROM care_assessment q JOIN patients p ON p.id = q.patient_id
+    WHERE q.supersedes_id IS NULL AND q.instrument = ANY(p.wanted)
+),
+origins AS (SELECT patient_id, min(day) AS origin FROM days GROUP BY patient_id),
+bits AS (
+    SELECT patient_id, kind,
+           string_agg(repeat('0', day - previous - 1) || '1', '' ORDER BY day)::varbit AS bits
+    FROM (
+        SELECT d.patient_id, d.kind, d.day,
+               coalesce(lag(d.day) OVER (PARTITION BY d.patient_id, d.kind ORDER BY d.day),
+                        o.origin - 1) AS previous
+        FROM days d JOIN origins o USING (patient_id)
+    ) gaps
+    GROUP BY patient_id, kind
+),
+sessions AS (
+    SELECT patient_id, min(at) AS first_held_at, max(at) AS last_held_at,
+           array_agg(DISTINCT route ORDER BY route) AS routes,
+           array_agg(day ORDER BY day) FILTER (WHERE nth > 1) AS held_extra
+    FROM held GROUP BY patient_id
+)
+SELECT s.patient_id, s.first_held_at, s.routes,
+       greatest(s.last_held_at, (
+           SELECT max(a.completed_at) FROM care_assessment a WHERE a.patient_id = s.patient_id
+       )),
+       o.origin,
+       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'checkin'),
+       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'held'),
+       s.held_extra,
+       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'prepared'),
+       (SELECT array_agg(day ORDER BY day) FROM prepared r
+        WHERE r.patient_id = s.patient_id AND r.nth > 1),
+       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'questionnaire')
+FROM sessions s JOIN origins o USING (patient_id)
 """
 STORE_INSTRUMENT_FACTS = """
 INSERT INTO care_outcomefacts_instrument (patient_id, code, {names})
@@ -181,10 +246,18 @@ ARRAY(
 )
 """
 
+# A stored list of extra days (a second held session the same day): those from the patient's
+# first day counted to the last.
+EXTRA_DAYS = """CASE WHEN {days} IS NULL THEN 0 ELSE (
+               SELECT count(*) FROM unnest({days}) AS extra(day)
+               WHERE extra.day BETWEEN c.first AND %(last)s::date
+           ) END"""
+
 ADHERENCE_SQL = """
 WITH cohort AS (TABLE outcome_cohort),
 active AS MATERIALIZED (
-    SELECT id, tz, display_name, public_id, treatment_phase = 'maintenance' AS maintenance,
+    SELECT id, tz, display_name, public_id, stored,
+           treatment_phase = 'maintenance' AS maintenance,
            (enrolled_at AT TIME ZONE tz)::date AS enrolled_on,
            greatest(%(first)s::date, (enrolled_at AT TIME ZONE tz)::date) AS first,
            {wanted} AS wanted
@@ -199,6 +272,7 @@ counted AS MATERIALIZED (
            ) AS earlier_expected
     FROM active a WHERE a.first <= %(last)s::date
 ),
+live AS MATERIALIZED (SELECT * FROM counted WHERE NOT stored),
 checkins AS (
     SELECT i.patient_id AS id,
            count(*) FILTER (WHERE i.local_date >= %(first)s::date) AS period,
@@ -207,14 +281,14 @@ checkins AS (
                WHERE i.local_date BETWEEN %(earlier_first)s::date AND %(earlier_last)s::date
            ) AS earlier
     FROM care_checkin i
-    WHERE i.patient_id IN (SELECT id FROM counted)
+    WHERE i.patient_id IN (SELECT id FROM live)
       AND i.local_date BETWEEN least(%(first)s::date, %(earlier_first)s::date) AND %(last)s::date
     GROUP BY i.patient_id
 ),
 sessions AS MATERIALIZED (
     SELECT c.id, c.wanted, t.scheduled_at AS at,
            ((t.scheduled_at AT TIME ZONE c.tz)::date - c.first) / %(block_days)s AS block
-    FROM counted c
+    FROM live c
     JOIN care_treatmentsession t ON t.patient_id = c.id
     WHERE t.status = 'completed'
       AND t.scheduled_at >= %(sessions_from)s AND t.scheduled_at < %(sessions_to)s
@@ -233,7 +307,7 @@ before_sessions AS (
 ),
 blocks AS MATERIALIZED (
     SELECT id, first, wanted, tz, expected / %(block_days)s AS blocks
-    FROM counted WHERE maintenance AND expected >= %(block_days)s
+    FROM live WHERE maintenance AND expected >= %(block_days)s
 ),
 session_blocks AS MATERIALIZED (
     SELECT DISTINCT s.id, s.block FROM sessions s JOIN blocks b USING (id) WHERE s.block < b.blocks
@@ -265,10 +339,46 @@ done AS MATERIALIZED (
            least(coalesce(k.earlier, 0), c.earlier_expected) AS earlier_done,
            coalesce(s.expected, 0) + coalesce(b.expected, 0) AS q_expected,
            coalesce(s.done, 0) + coalesce(b.done, 0) AS q_done
-    FROM counted c
+    FROM live c
     LEFT JOIN checkins k USING (id)
     LEFT JOIN before_sessions s USING (id)
     LEFT JOIN in_blocks b USING (id)
+    UNION ALL
+    -- The patients whose stored facts stand: the same counts from their days' bit strings.
+    SELECT c.id, c.display_name, c.public_id, c.expected, c.recent_expected, c.earlier_expected,
+           least(outcome_days(f.checkin_days, f.origin, %(first)s, %(last)s), c.expected),
+           least(
+               outcome_days(f.checkin_days, f.origin, %(recent_first)s, %(last)s),
+               c.recent_expected
+           ),
+           least(
+               outcome_days(f.checkin_days, f.origin, %(earlier_first)s, %(earlier_last)s),
+               c.earlier_expected
+           ),
+           outcome_days(f.held_days, f.origin, c.first, %(last)s)
+               + {held_extra} + coalesce(b.expected, 0),
+           outcome_days(f.prepared_days, f.origin, c.first, %(last)s)
+               + {prepared_extra} + coalesce(b.done, 0)
+    FROM counted c
+    JOIN care_outcomefacts_patient f ON f.patient_id = c.id
+    LEFT JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE NOT session) AS expected,
+               count(*) FILTER (WHERE NOT session AND questionnaire) AS done
+        FROM generate_series(
+            0, CASE WHEN c.maintenance THEN c.expected / %(block_days)s - 1 ELSE -1 END
+        ) AS n,
+        LATERAL (SELECT c.first + n * %(block_days)s AS first) block,
+        LATERAL (
+            SELECT outcome_days(
+                       f.held_days, f.origin, block.first, block.first + %(block_days)s - 1
+                   ) > 0 AS session,
+                   outcome_days(
+                       f.questionnaire_days, f.origin, block.first,
+                       block.first + %(block_days)s - 1
+                   ) > 0 AS questionnaire
+        ) found
+    ) b ON true
+    WHERE c.stored
 ),
 flagged AS MATERIALIZED (
     SELECT d.*,
@@ -390,15 +500,21 @@ def store_facts(
     codes: Sequence[str],
     points: Sequence[tuple[int, int]],
     weeks: int,
+    lead: timedelta,
 ) -> None:
     """Replace the stored facts of the patients `ids` with facts worked out from all their
     rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`)."""
-    params: dict = {"ids": list(ids), "codes": list(codes), "ends_at": "infinity"}
+    params: dict = {
+        "ids": list(ids),
+        "codes": list(codes),
+        "ends_at": "infinity",
+        "lead": lead,
+    }
     cursor.execute(
         "DELETE FROM care_outcomefacts_instrument WHERE patient_id = ANY(%(ids)s)", params
     )
     cursor.execute("DELETE FROM care_outcomefacts_patient WHERE patient_id = ANY(%(ids)s)", params)
-    cursor.execute(STORE_PATIENT_FACTS, params)
+    cursor.execute(STORE_PATIENT_FACTS.format(wanted=WANTED.strip()), params)
     facts, names = _facts(points, weeks)
     cursor.execute(STORE_INSTRUMENT_FACTS.format(facts=facts, names=names), params)
 
@@ -406,5 +522,10 @@ def store_facts(
 def adherence_rows(cursor: CursorWrapper, params: dict) -> list[tuple]:
     """The totals row (listed 0) and the listed patients' rows (listed 1) of
     `ADHERENCE_SQL` over `outcome_cohort`."""
-    cursor.execute(ADHERENCE_SQL.format(wanted=WANTED.strip()), params)
+    statement = ADHERENCE_SQL.format(
+        wanted=WANTED.strip(),
+        held_extra=EXTRA_DAYS.format(days="f.held_extra"),
+        prepared_extra=EXTRA_DAYS.format(days="f.prepared_extra"),
+    )
+    cursor.execute(statement, params)
     return cursor.fetchall()

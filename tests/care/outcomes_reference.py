@@ -295,8 +295,8 @@ def reference_data(
         held_sessions()
         .filter(
             patient__in=cohort,
-            scheduled_at__gte=starts_at - timedelta(days=1),
-            scheduled_at__lt=ends_at + timedelta(days=1),
+            scheduled_at__gte=starts_at - timedelta(days=2),
+            scheduled_at__lt=ends_at + timedelta(days=2),
         )
         .values_list("patient_id", "scheduled_at")
     ):
