@@ -12,6 +12,7 @@ from django.db import connection
 from care.domain.outcomes import Period
 from care.models import (
     Assessment,
+    CheckIn,
     InstrumentFacts,
     OutcomeFactsStale,
     Patient,
@@ -22,7 +23,7 @@ from care.outcomes.selectors import OutcomeFilters, cohort_patients
 from care.outcomes.services import outcome_facts_refresh
 from care.tasks import refresh_outcome_facts
 from tests.care.test_outcome_definitions import FIRST, day, figures, generated, persist, person
-from tests.factories import AssessmentFactory, PatientFactory
+from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,17 @@ def test_every_write_that_changes_the_facts_marks_the_patient(clinic):
     }
     assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(tz="Asia/Kolkata")) == set()
     assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(preferred_name="Z")) == set()
+    # Check-ins, and what decides which questionnaires the patient is asked for.
+    checkin = CheckInFactory(patient=patient)
+    assert marks(lambda: CheckInFactory(patient=other)) == {other.pk}
+    assert marks(lambda: CheckIn.objects.filter(pk=checkin.pk).update(mood=2)) == {patient.pk}
+    assert marks(lambda: CheckIn.objects.filter(pk=checkin.pk).delete()) == {patient.pk}
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(has_anxiety=True)) == {
+        patient.pk
+    }
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(questionnaires=["gad7"])) == {
+        patient.pk
+    }
     # Each further mark of a marked patient is counted on the same row.
     OutcomeFactsStale.objects.all().delete()
     AssessmentFactory(patient=patient)
@@ -129,6 +141,36 @@ def test_the_refresh_stores_the_facts_and_the_page_reads_them_while_they_stand(c
     assert report.instruments[0].no_baseline == 1
     assert marked() == set()  # figures() refreshed after its first check
     assert stored(clinic) == {made[1].pk, made[2].pk}
+
+
+def test_two_sessions_on_one_day_each_expect_a_questionnaire_from_the_stored_days(clinic):
+    morning = datetime(2026, 3, 5, 9, tzinfo=UTC)
+    evening = datetime(2026, 3, 5, 20, tzinfo=UTC)
+    made = persist(
+        clinic,
+        [
+            person(
+                1,
+                phase="maintenance",
+                instruments=("phq9",),
+                held=(morning, evening, datetime(2026, 3, 20, 9, tzinfo=UTC)),
+                # In the 48 hours before both sessions of 5 March; none before 20 March.
+                completions=(("phq9", morning - timedelta(hours=1)),),
+                checkins=tuple(date(2026, 3, 1) + timedelta(days=n) for n in range(0, 40, 2)),
+            )
+        ],
+    )
+    outcome_facts_refresh()
+    facts = PatientOutcomeFacts.objects.get(patient=made[1])
+    assert facts.held_extra == [date(2026, 3, 5)]
+    assert facts.prepared_extra == [date(2026, 3, 5)]
+    period = (date(2026, 3, 1), date(2026, 4, 13))
+    assert stored(clinic, period) == {made[1].pk}
+    [row] = figures(clinic, period=period, today=date(2026, 4, 14)).adherence.lowest
+    # Three held sessions, two of them with the questionnaire in the 48 hours before; the
+    # 14-day blocks 1-14 and 15-28 March hold sessions, 29 March-11 April expects one.
+    assert (row.questionnaires_done, row.questionnaires_expected) == (2, 4)
+    assert (row.checkins_done, row.checkins_expected) == (20, 44)
 
 
 def test_the_refresh_runs_in_batches_and_as_a_task(clinic):
