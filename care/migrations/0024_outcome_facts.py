@@ -71,6 +71,17 @@ CREATE_TRIGGERS = [
     )
     EXECUTE FUNCTION care_outcomefacts_mark_patient()
     """,
+    # The `length` days from `first` of `bits` (bit i: the day origin + i), 0 outside it.
+    """
+    CREATE FUNCTION outcome_window(bits bit varying, origin date, first date, length integer)
+    RETURNS bit varying LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT rpad(
+            repeat('0', greatest(origin - first, 0))
+                || coalesce(substring(bits::text FROM greatest(first - origin, 0) + 1), ''),
+            length, '0'
+        )::bit varying
+    $$
+    """,
     # How many of the days `first` to `last` are set in `bits` (bit i: the day origin + i).
     """
     CREATE FUNCTION outcome_days(bits bit varying, origin date, first date, last date)
@@ -96,6 +107,7 @@ DROP_TRIGGERS = [
     ),
     "DROP TRIGGER IF EXISTS care_patient_outcomefacts ON care_patient",
     "DROP FUNCTION IF EXISTS outcome_days(bit varying, date, date, date)",
+    "DROP FUNCTION IF EXISTS outcome_window(bit varying, date, date, integer)",
     "DROP FUNCTION IF EXISTS care_outcomefacts_mark_new()",
     "DROP FUNCTION IF EXISTS care_outcomefacts_mark_both()",
     "DROP FUNCTION IF EXISTS care_outcomefacts_mark_patient()",
@@ -156,7 +168,8 @@ class Migration(migrations.Migration):
                         base_field=models.DateField(), null=True
                     ),
                 ),
-                ("questionnaire_days", care.models.outcomes.DayBitsField(null=True)),
+                ("held_ahead", care.models.outcomes.DayBitsField(null=True)),
+                ("questionnaire_ahead", care.models.outcomes.DayBitsField(null=True)),
             ],
             options={
                 "db_table": "care_outcomefacts_patient",

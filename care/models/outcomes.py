@@ -67,14 +67,17 @@ class PatientOutcomeFacts(models.Model):
     # Adherence, in the patient's local days from `origin` (their earliest day below): the
     # days with a check-in; with a held session, and with one that had one of the patient's
     # questionnaires in the 48 hours before it (a second session the same day, rare, as the
-    # day once more in the `_extra` list); with one of their questionnaires.
+    # day once more in the `_extra` list); and the days with a held session, or one of their
+    # questionnaires, in the 14 days (BLOCK_DAYS) from that day on: a maintenance block that
+    # starts on such a day holds one.
     origin = models.DateField(null=True)
     checkin_days = DayBitsField(null=True)
     held_days = DayBitsField(null=True)
     held_extra = ArrayField(models.DateField(), null=True)
     prepared_days = DayBitsField(null=True)
     prepared_extra = ArrayField(models.DateField(), null=True)
-    questionnaire_days = DayBitsField(null=True)
+    held_ahead = DayBitsField(null=True)
+    questionnaire_ahead = DayBitsField(null=True)
 
     class Meta:
         db_table = "care_outcomefacts_patient"

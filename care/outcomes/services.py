@@ -11,7 +11,7 @@ import logging
 
 from django.db import connection, transaction
 
-from care.domain.outcomes import INSTRUMENT_CODES, LAST_WEEK, QUESTIONNAIRE_LEAD
+from care.domain.outcomes import BLOCK_DAYS, INSTRUMENT_CODES, LAST_WEEK, QUESTIONNAIRE_LEAD
 from care.outcomes import sql as outcome_sql
 from care.outcomes.selectors import POINT_WINDOWS
 
@@ -35,6 +35,7 @@ def outcome_facts_refresh(*, batch: int = BATCH, max_batches: int | None = None)
                     points=POINT_WINDOWS,
                     weeks=LAST_WEEK + 1,
                     lead=QUESTIONNAIRE_LEAD,
+                    block_days=BLOCK_DAYS,
                 )
         stored += len(ids)
         batches += 1

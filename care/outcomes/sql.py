@@ -150,7 +150,7 @@ WEEK_SUMS = "count(week_{week}), coalesce(sum(week_{week}), 0)"
 STORE_PATIENT_FACTS = """
 INSERT INTO care_outcomefacts_patient (
     patient_id, first_held_at, routes, last_at, origin, checkin_days, held_days, held_extra,
-    prepared_days, prepared_extra, questionnaire_days
+    prepared_days, prepared_extra, held_ahead, questionnaire_ahead
 )
 WITH patients AS MATERIALIZED (
     SELECT id, tz, {wanted} AS wanted FROM care_patient WHERE id = ANY(%(ids)s)
@@ -183,8 +183,13 @@ days AS MATERIALIZED (
     UNION ALL
     SELECT patient_id, 'prepared', day FROM prepared WHERE nth = 1
     UNION ALL
-    SELECT DISTINCT q.patient_id, 'questionnaire', (q.completed_at AT TIME ZONE p.tz)::date
-    FROM care_assessment q JOIN patients p ON p.id = q.patient_id
+    SELECT DISTINCT patient_id, 'held_ahead', day - ahead
+    FROM held, generate_series(0, %(block_days)s - 1) AS ahead
+    UNION ALL
+    SELECT DISTINCT q.patient_id, 'questionnaire_ahead',
+           (q.completed_at AT TIME ZONE p.tz)::date - ahead
+    FROM care_assessment q JOIN patients p ON p.id = q.patient_id,
+         generate_series(0, %(block_days)s - 1) AS ahead
     WHERE q.supersedes_id IS NULL AND q.instrument = ANY(p.wanted)
 ),
 origins AS (SELECT patient_id, min(day) AS origin FROM days GROUP BY patient_id),
@@ -216,7 +221,11 @@ SELECT s.patient_id, s.first_held_at, s.routes,
        (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'prepared'),
        (SELECT array_agg(day ORDER BY day) FROM prepared r
         WHERE r.patient_id = s.patient_id AND r.nth > 1),
-       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'questionnaire')
+       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'held_ahead'),
+       (
+           SELECT bits FROM bits b
+           WHERE b.patient_id = s.patient_id AND b.kind = 'questionnaire_ahead'
+       )
 FROM sessions s JOIN origins o USING (patient_id)
 """
 STORE_INSTRUMENT_FACTS = """
@@ -356,28 +365,28 @@ done AS MATERIALIZED (
                c.earlier_expected
            ),
            outcome_days(f.held_days, f.origin, c.first, %(last)s)
-               + {held_extra} + coalesce(b.expected, 0),
+               + {held_extra} + b.expected,
            outcome_days(f.prepared_days, f.origin, c.first, %(last)s)
-               + {prepared_extra} + coalesce(b.done, 0)
+               + {prepared_extra} + b.done
     FROM counted c
     JOIN care_outcomefacts_patient f ON f.patient_id = c.id
-    LEFT JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE NOT session) AS expected,
-               count(*) FILTER (WHERE NOT session AND questionnaire) AS done
-        FROM generate_series(
-            0, CASE WHEN c.maintenance THEN c.expected / %(block_days)s - 1 ELSE -1 END
-        ) AS n,
-        LATERAL (SELECT c.first + n * %(block_days)s AS first) block,
-        LATERAL (
-            SELECT outcome_days(
-                       f.held_days, f.origin, block.first, block.first + %(block_days)s - 1
-                   ) > 0 AS session,
-                   outcome_days(
-                       f.questionnaire_days, f.origin, block.first,
-                       block.first + %(block_days)s - 1
-                   ) > 0 AS questionnaire
-        ) found
-    ) b ON true
+    -- Maintenance blocks: the bits of the blocks' first days, of the days with a session
+    -- and with a questionnaire in the 14 days from them.
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN c.maintenance THEN c.expected / %(block_days)s ELSE 0 END AS count
+    ) blocks
+    CROSS JOIN LATERAL (
+        SELECT repeat('1' || repeat('0', %(block_days)s - 1), blocks.count)::varbit AS firsts,
+               outcome_window(f.held_ahead, f.origin, c.first, blocks.count * %(block_days)s)
+                   AS session,
+               outcome_window(
+                   f.questionnaire_ahead, f.origin, c.first, blocks.count * %(block_days)s
+               ) AS questionnaire
+    ) ahead
+    CROSS JOIN LATERAL (
+        SELECT blocks.count - bit_count(ahead.firsts & ahead.session) AS expected,
+               bit_count(ahead.firsts & ahead.questionnaire & ~ahead.session) AS done
+    ) b
     WHERE c.stored
 ),
 flagged AS MATERIALIZED (
@@ -431,7 +440,7 @@ def cohort_table(cohort: QuerySet) -> Iterator[CursorWrapper]:
     text, named = _named(cohort_sql, cohort_params)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE outcome_cohort ON COMMIT DROP AS {text}", named)
-        cursor.execute("ANALYZE outcome_cohort; SET LOCAL work_mem = '32MB'")
+        cursor.execute("ANALYZE outcome_cohort; SET LOCAL work_mem = '32MB'; SET LOCAL jit = off")
         yield cursor
         # Inside an outer transaction (a test's, say) the commit is not this block's.
         cursor.execute("DROP TABLE outcome_cohort")
@@ -501,6 +510,7 @@ def store_facts(
     points: Sequence[tuple[int, int]],
     weeks: int,
     lead: timedelta,
+    block_days: int,
 ) -> None:
     """Replace the stored facts of the patients `ids` with facts worked out from all their
     rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`)."""
@@ -509,6 +519,7 @@ def store_facts(
         "codes": list(codes),
         "ends_at": "infinity",
         "lead": lead,
+        "block_days": block_days,
     }
     cursor.execute(
         "DELETE FROM care_outcomefacts_instrument WHERE patient_id = ANY(%(ids)s)", params
