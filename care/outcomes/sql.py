@@ -268,8 +268,7 @@ active AS MATERIALIZED (
     SELECT id, tz, display_name, public_id, stored,
            treatment_phase = 'maintenance' AS maintenance,
            (enrolled_at AT TIME ZONE tz)::date AS enrolled_on,
-           greatest(%(first)s::date, (enrolled_at AT TIME ZONE tz)::date) AS first,
-           {wanted} AS wanted
+           greatest(%(first)s::date, (enrolled_at AT TIME ZONE tz)::date) AS first
     FROM cohort WHERE first_held_at IS NOT NULL AND status = 'active'
 ),
 counted AS MATERIALIZED (
@@ -281,7 +280,9 @@ counted AS MATERIALIZED (
            ) AS earlier_expected
     FROM active a WHERE a.first <= %(last)s::date
 ),
-live AS MATERIALIZED (SELECT * FROM counted WHERE NOT stored),
+live AS MATERIALIZED (
+    SELECT c.*, {wanted} AS wanted FROM counted c JOIN cohort USING (id) WHERE NOT c.stored
+),
 checkins AS (
     SELECT i.patient_id AS id,
            count(*) FILTER (WHERE i.local_date >= %(first)s::date) AS period,
