@@ -75,11 +75,19 @@ CREATE_TRIGGERS = [
     """
     CREATE FUNCTION outcome_window(bits bit varying, origin date, first date, length integer)
     RETURNS bit varying LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT rpad(
-            repeat('0', greatest(origin - first, 0))
-                || coalesce(substring(bits::text FROM greatest(first - origin, 0) + 1), ''),
-            length, '0'
-        )::bit varying
+        SELECT CASE
+            WHEN length <= 0 THEN B''
+            WHEN bits IS NULL OR origin - first >= length THEN repeat('0', length)::bit varying
+            ELSE repeat('0', greatest(origin - first, 0))::bit varying
+                 || substring(
+                     bits FROM greatest(first - origin, 0) + 1
+                     FOR length - greatest(origin - first, 0)
+                 )
+                 || repeat('0', length - greatest(origin - first, 0) - length(substring(
+                     bits FROM greatest(first - origin, 0) + 1
+                     FOR length - greatest(origin - first, 0)
+                 )))::bit varying
+        END
     $$
     """,
     # How many of the days `first` to `last` are set in `bits` (bit i: the day origin + i).

@@ -183,16 +183,14 @@ days AS MATERIALIZED (
     UNION ALL
     SELECT patient_id, 'prepared', day FROM prepared WHERE nth = 1
     UNION ALL
-    SELECT DISTINCT patient_id, 'held_ahead', day - ahead
-    FROM held, generate_series(0, %(block_days)s - 1) AS ahead
-    UNION ALL
-    SELECT DISTINCT q.patient_id, 'questionnaire_ahead',
-           (q.completed_at AT TIME ZONE p.tz)::date - ahead
-    FROM care_assessment q JOIN patients p ON p.id = q.patient_id,
-         generate_series(0, %(block_days)s - 1) AS ahead
+    SELECT DISTINCT q.patient_id, 'questionnaire', (q.completed_at AT TIME ZONE p.tz)::date
+    FROM care_assessment q JOIN patients p ON p.id = q.patient_id
     WHERE q.supersedes_id IS NULL AND q.instrument = ANY(p.wanted)
 ),
-origins AS (SELECT patient_id, min(day) AS origin FROM days GROUP BY patient_id),
+-- From 13 days before the earliest day, so that the days ahead of it fit too.
+origins AS (
+    SELECT patient_id, min(day) - (%(block_days)s - 1) AS origin FROM days GROUP BY patient_id
+),
 bits AS (
     SELECT patient_id, kind,
            string_agg(repeat('0', day - previous - 1) || '1', '' ORDER BY day)::varbit AS bits
@@ -204,29 +202,47 @@ bits AS (
     ) gaps
     GROUP BY patient_id, kind
 ),
+ahead AS (
+    SELECT patient_id, kind, bit_or(bits << ahead) AS bits
+    FROM bits, generate_series(0, %(block_days)s - 1) AS ahead
+    WHERE kind IN ('held', 'questionnaire')
+    GROUP BY patient_id, kind
+),
+strings AS (
+    SELECT patient_id,
+           (array_agg(bits) FILTER (WHERE kind = 'checkin'))[1] AS checkin_days,
+           (array_agg(bits) FILTER (WHERE kind = 'held'))[1] AS held_days,
+           (array_agg(bits) FILTER (WHERE kind = 'prepared'))[1] AS prepared_days,
+           (array_agg(bits) FILTER (WHERE kind = 'held_ahead'))[1] AS held_ahead,
+           (array_agg(bits) FILTER (WHERE kind = 'questionnaire_ahead'))[1]
+               AS questionnaire_ahead
+    FROM (
+        SELECT patient_id, kind, bits FROM bits
+        UNION ALL
+        SELECT patient_id, kind || '_ahead', bits FROM ahead
+    ) every
+    GROUP BY patient_id
+),
 sessions AS (
     SELECT patient_id, min(at) AS first_held_at, max(at) AS last_held_at,
            array_agg(DISTINCT route ORDER BY route) AS routes,
            array_agg(day ORDER BY day) FILTER (WHERE nth > 1) AS held_extra
     FROM held GROUP BY patient_id
+),
+extra AS (
+    SELECT patient_id, array_agg(day ORDER BY day) AS prepared_extra
+    FROM prepared WHERE nth > 1 GROUP BY patient_id
 )
 SELECT s.patient_id, s.first_held_at, s.routes,
        greatest(s.last_held_at, (
            SELECT max(a.completed_at) FROM care_assessment a WHERE a.patient_id = s.patient_id
        )),
-       o.origin,
-       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'checkin'),
-       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'held'),
-       s.held_extra,
-       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'prepared'),
-       (SELECT array_agg(day ORDER BY day) FROM prepared r
-        WHERE r.patient_id = s.patient_id AND r.nth > 1),
-       (SELECT bits FROM bits b WHERE b.patient_id = s.patient_id AND b.kind = 'held_ahead'),
-       (
-           SELECT bits FROM bits b
-           WHERE b.patient_id = s.patient_id AND b.kind = 'questionnaire_ahead'
-       )
-FROM sessions s JOIN origins o USING (patient_id)
+       o.origin, b.checkin_days, b.held_days, s.held_extra, b.prepared_days, e.prepared_extra,
+       b.held_ahead, b.questionnaire_ahead
+FROM sessions s
+JOIN origins o USING (patient_id)
+JOIN strings b USING (patient_id)
+LEFT JOIN extra e USING (patient_id)
 """
 STORE_INSTRUMENT_FACTS = """
 INSERT INTO care_outcomefacts_instrument (patient_id, code, {names})
