@@ -105,7 +105,7 @@ WEEK_LATEST = """max(total - baseline) FILTER (
 # responders and remitters; per week the patients and their sum of score minus baseline),
 # 'responded' and 'censored' (week, patients).
 INSTRUMENT_SQL = """
-WITH cohort AS (TABLE outcome_cohort),
+WITH cohort AS NOT MATERIALIZED (TABLE outcome_cohort),
 treated AS MATERIALIZED (
     SELECT id, tz, first_held_at, (first_held_at AT TIME ZONE tz)::date AS first_day
     FROM cohort WHERE first_held_at IS NOT NULL AND NOT stored
@@ -279,7 +279,7 @@ EXTRA_DAYS = """CASE WHEN {days} IS NULL THEN 0 ELSE (
            ) END"""
 
 ADHERENCE_SQL = """
-WITH cohort AS (TABLE outcome_cohort),
+WITH cohort AS NOT MATERIALIZED (TABLE outcome_cohort),
 active AS MATERIALIZED (
     SELECT id, tz, display_name, public_id, stored,
            treatment_phase = 'maintenance' AS maintenance,
@@ -457,7 +457,10 @@ def cohort_table(cohort: QuerySet) -> Iterator[CursorWrapper]:
     text, named = _named(cohort_sql, cohort_params)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE outcome_cohort ON COMMIT DROP AS {text}", named)
-        cursor.execute("ANALYZE outcome_cohort; SET LOCAL work_mem = '32MB'; SET LOCAL jit = off")
+        cursor.execute(
+            "SET LOCAL default_statistics_target = 10; ANALYZE outcome_cohort;"
+            " SET LOCAL work_mem = '32MB'; SET LOCAL jit = off"
+        )
         yield cursor
         # Inside an outer transaction (a test's, say) the commit is not this block's.
         cursor.execute("DROP TABLE outcome_cohort")
