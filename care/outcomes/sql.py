@@ -1,31 +1,38 @@
-"""The outcomes page's two hand-written statements: the database reduces a cohort's
+"""The outcomes page's hand-written statements: the database reduces a cohort's
 questionnaires, check-ins and sessions to counts before Python sees them.
 
-Reading every score of a cohort into Python took seconds and hundreds of megabytes at a few
-thousand patients; these statements return a few dozen rows whatever the cohort's size (plus
-the adherence rows the page lists). They apply the per-patient part of the definitions in
-`care.domain.outcomes` (its module docstring, in words) where the rows are:
+Two statements return a few dozen rows whatever the cohort's size (plus the adherence rows
+the page lists). They apply the per-patient part of the definitions in
+`care.domain.outcomes` (its module docstring, in words), for each patient either from the
+facts stored for them (`care.models.outcomes`: one small row per patient and
+questionnaire, read while they stand for the period) or from their rows:
 
-- `INSTRUMENT_SQL`: one ordered pass over the cohort's scores (a window per patient and
-  questionnaire): the first score (a baseline if taken at or before the first held
-  session), the latest score inside each time point's window and of each week (the score
-  whose next one falls later, or that has none: local days only grow), the week of the
-  first responding score and of the last score; summed over the cohort into counts per
-  questionnaire, time point and week. Response (`rules.is_response`): a baseline above 0
-  and twice the score at most the baseline (in integers, exactly "at least 50% below");
-  remission: below the questionnaire's `rules.REMISSION_BELOW`.
+- `INSTRUMENT_SQL`: per patient and questionnaire (`FACTS`: one ordered pass over the
+  scores, a window per patient and questionnaire): the first score (a baseline if taken at
+  or before the first held session), the latest score inside each time point's window and
+  of each week (the score whose next one falls later, or that has none: local days only
+  grow), the week of the first responding score and of the last score; summed over the
+  cohort into counts per questionnaire, time point and week. Response
+  (`rules.is_response`): a baseline above 0 and twice the score at most the baseline (in
+  integers, exactly "at least 50% below"); remission: below the questionnaire's
+  `rules.REMISSION_BELOW`.
 - `ADHERENCE_SQL`: per active patient, the check-ins done in the windows of
   `outcomes.adherence_windows`, the held sessions with one of the patient's questionnaires
   in the 48 hours before, and in maintenance the full 14-day blocks without a held session
   and those of them with a questionnaire; the drop rule; summed into totals, with the rows
   the page lists (the lowest check-in shares, ties by name, and every patient whose
-  adherence dropped).
+  adherence dropped). From stored facts: the days as bit strings (`outcome_days` counts a
+  range of them; a block holds a session if its first day is one with a session in the 14
+  days ahead).
 
-Days are the patient's local days (`AT TIME ZONE` the patient's zone). Of two scores at the
-same instant, the one stored later counts as the later. The tests hold every figure equal
-to the plain-Python definitions that read each row, case by case and on generated cohorts
-(tests/care/test_outcome_definitions.py). The cohort is the ORM's
-(`selectors.cohort_patients`), written once into a temporary table both statements read.
+`STORE_PATIENT_FACTS` and `STORE_INSTRUMENT_FACTS` store a patient's facts from all their
+rows (the refresh, `care.outcomes.services`). Days are the patient's local days (`AT TIME
+ZONE` the patient's zone). Of two scores at the same instant, the one stored later counts
+as the later. The tests hold every figure equal to the plain-Python definitions that read
+each row, from stored facts and from rows, case by case and on generated cohorts
+(tests/care/test_outcome_definitions.py, tests/care/test_outcome_facts.py). The cohort is
+the ORM's (`selectors.cohort_patients`), written once into a temporary table both
+statements read.
 """
 
 import re
