@@ -142,6 +142,8 @@ def _outcomes(page: float, *, rss: float = 120.0) -> dict:
         },
         "queries": {"outcomes": 14},
         "peak_rss_mb": rss,
+        "facts_stored": 5001,
+        "facts_seconds": 5.001,
     }
 
 
@@ -152,8 +154,15 @@ def test_the_report_gives_the_outcomes_page_against_its_floor_and_clinic_size():
 
     assert _line(table, "Outcomes page, 5,000 patients").endswith("| 9.00 | <= 10 | ok |")
     assert _line(table, "Outcomes page, 50,000 / 5,000").endswith("| 2.67 | <= 3 | ok |")
-    assert _line(table, "5,000 patients | 5,001").endswith("| 120 MB | < 150 MB | ok |")
-    assert _line(table, "50,000 patients | 5,001").endswith("| 160 MB | < 150 MB | MISSED |")
+    assert _line(table, "5,000 patients | 5,001").endswith(
+        "| 120 MB | < 150 MB | ok | 5.0 s (1,000/s) |"
+    )
+    assert _line(table, "50,000 patients | 5,001").endswith(
+        "| 160 MB | < 150 MB | MISSED | 5.0 s (1,000/s) |"
+    )
+    # A run from before the facts were stored shows none.
+    del results["outcomes"][5000]["facts_seconds"]
+    assert _line(report(results), "5,000 patients | 5,001").endswith("| < 150 MB | ok |  |")
     results["outcomes"][5000]["seconds"]["outcomes"] = 0.060
     assert _line(report(results), "Outcomes page, 5,000 patients").endswith("| MISSED |")
     assert "Outcomes" not in report(RESULTS)
