@@ -10,7 +10,7 @@ the cohort by a subquery, not by a list of ids.
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     BooleanField,
@@ -26,6 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 
 from care.caseload.selectors import CONDITIONS
@@ -119,7 +120,6 @@ def outcome_data(
     candidates = cohort_patients(clinic=clinic, filters=filters, period=period).annotate(
         display_name=Coalesce(NullIf("user__full_name", Value("")), "preferred_name")
     )
-    cohort = candidates.filter(first_held_at__isnull=False).values("pk")
     starts_at, ends_at = period.starts_at, period.ends_at
 
     # 1. The questionnaires' figures and the cohort's size, then adherence, from the cohort
@@ -143,6 +143,11 @@ def outcome_data(
             if windows is None
             else outcome_sql.adherence_rows(cursor, _adherence_params(windows, period))
         )
+        # The treated patients as the cohort table holds them (not worked out again): a
+        # constant statement, no values in it.
+        held = RawSQL(outcome_sql.TREATED, ())  # noqa: S611  # nosec B611
+        treated = Patient.objects.filter(pk__in=held).values("pk")
+        alerts, reminders, threads = _activity(treated, starts_at, ends_at)
     patients = not_treated_yet = left_out = 0
     instruments = {code: _InstrumentSums() for code in INSTRUMENT_CODES}
     for kind, code, figures in instrument_rows:
@@ -162,6 +167,26 @@ def outcome_data(
     if adherence_rows is not None:
         adherence, members = _adherence(adherence_rows, windows, left_out=left_out)
 
+    data = OutcomeData(
+        period=period,
+        patients=patients,
+        not_treated_yet=not_treated_yet,
+        instruments=tuple(
+            sums.counts(code, treated=patients) for code, sums in instruments.items()
+        ),
+        adherence=adherence,
+        alerts=alerts,
+        alert_kinds=tuple(Alert.Kind.values),
+        reminders=reminders,
+        threads=threads,
+    )
+    return data, members
+
+
+def _activity(
+    cohort: QuerySet, starts_at: datetime, ends_at: datetime
+) -> tuple[tuple[AlertRecord, ...], tuple, tuple[ThreadRecord, ...]]:
+    """The cohort's alerts, reminders and message threads of the period."""
     # 3. Alerts about the cohort raised in the period; an escalated one records when it
     # escalated (set with the escalation e-mails).
     alerts = tuple(
@@ -195,21 +220,7 @@ def outcome_data(
         )
         .values_list("created_at", "first_reply_at", "patient_messages", "replies")
     )
-
-    data = OutcomeData(
-        period=period,
-        patients=patients,
-        not_treated_yet=not_treated_yet,
-        instruments=tuple(
-            sums.counts(code, treated=patients) for code, sums in instruments.items()
-        ),
-        adherence=adherence,
-        alerts=alerts,
-        alert_kinds=tuple(Alert.Kind.values),
-        reminders=reminders,
-        threads=threads,
-    )
-    return data, members
+    return alerts, reminders, threads
 
 
 @dataclass

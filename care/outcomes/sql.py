@@ -44,6 +44,9 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 
+# The treated patients of `outcome_cohort` (those with a held session by the period's end).
+TREATED = "SELECT id FROM outcome_cohort WHERE first_held_at IS NOT NULL"
+
 COHORT_COLUMNS = (
     "id",
     "tz",
