@@ -427,13 +427,15 @@ flagged AS MATERIALIZED (
            AS dropped
     FROM done d
 ),
+-- The lowest shares first: a top-N sort keeps only those rows, then they are numbered.
 lowest AS (
-    SELECT id, row_number() OVER (
-        ORDER BY checkins_done::float8 / expected, display_name COLLATE "C", id
-    ) AS rank
-    FROM flagged
-    ORDER BY rank
-    LIMIT %(rows)s
+    SELECT id, row_number() OVER (ORDER BY share, name COLLATE "C", id) AS rank
+    FROM (
+        SELECT id, checkins_done::float8 / expected AS share, display_name AS name
+        FROM flagged
+        ORDER BY share, display_name COLLATE "C", id
+        LIMIT %(rows)s
+    ) top
 )
 SELECT 0 AS listed, count(*), coalesce(sum(checkins_done), 0), coalesce(sum(expected), 0),
        coalesce(sum(q_done), 0), coalesce(sum(q_expected), 0),
