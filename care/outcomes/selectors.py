@@ -97,8 +97,11 @@ def cohort_patients(
     if filters.phase:
         patients = patients.filter(treatment_phase=filters.phase)
     stale = Exists(OutcomeFactsStale.objects.filter(patient_id=OuterRef("pk")))
+    # Without a facts row `last_at < end` is NULL: such a patient is read from their rows.
     fresh = Q(~stale, outcome_facts__last_at__lt=ends_at) if stored_facts else Value(False)
-    patients = patients.annotate(stored=ExpressionWrapper(fresh, output_field=BooleanField()))
+    patients = patients.annotate(
+        stored=Coalesce(ExpressionWrapper(fresh, output_field=BooleanField()), Value(False))
+    )
     if filters.route:
         patients = patients.filter(
             Q(stored=True, outcome_facts__routes__contains=[filters.route])

@@ -1,15 +1,24 @@
 """Writes of the outcomes room: storing each patient's outcome facts again once marked.
 
-The triggers of migration 0024 mark a patient whenever their questionnaires, sessions or
-time zone change (care/models/outcomes.py). `outcome_facts_refresh` claims marked patients
-a batch at a time and stores their facts from all their rows, each batch in a transaction
-of its own; the outcomes page works out the facts of patients still marked itself, so its
-figures never wait for this.
+The triggers of migration 0024 mark a patient whenever their questionnaires, sessions,
+check-ins, time zone, conditions or chosen questionnaires change (care/models/outcomes.py).
+`outcome_facts_refresh` claims marked patients a batch at a time and stores their facts from
+all their rows, each batch in a transaction of its own; the outcomes page works out the
+facts of patients still marked itself, so its figures never wait for this.
+
+A write for a patient whose mark a batch has claimed waits for that batch's commit (the mark
+is its row), so batches are small. The refresh never makes a user's write fail: it waits at
+most `LOCK_TIMEOUT` for a lock (less than PostgreSQL's deadlock check, so a deadlock with a
+write, such as a patient's deletion, ends the batch, not the write), and a batch that fails
+leaves its patients marked for the next run. A patient whose facts cannot be stored (one
+failing batch is tried again patient by patient) is logged by id and stays marked; the
+others are stored.
 """
 
 import logging
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.utils import OperationalError
 
 from care.domain.outcomes import BLOCK_DAYS, INSTRUMENT_CODES, LAST_WEEK, QUESTIONNAIRE_LEAD
 from care.outcomes import sql as outcome_sql
@@ -17,28 +26,59 @@ from care.outcomes.selectors import POINT_WINDOWS
 
 logger = logging.getLogger(__name__)
 
-BATCH = 2000
+BATCH = 500
+LOCK_TIMEOUT = "500ms"
+
+
+def _store(cursor, ids: list[int]) -> None:
+    outcome_sql.store_facts(
+        cursor,
+        ids,
+        codes=INSTRUMENT_CODES,
+        points=POINT_WINDOWS,
+        weeks=LAST_WEEK + 1,
+        lead=QUESTIONNAIRE_LEAD,
+        block_days=BLOCK_DAYS,
+    )
+
+
+def _store_one_by_one(cursor, ids: list[int]) -> int:
+    """Each patient in a savepoint of its own; those that fail are marked again."""
+    stored = 0
+    for patient_id in ids:
+        try:
+            with transaction.atomic():
+                _store(cursor, [patient_id])
+            stored += 1
+        except DatabaseError:
+            logger.exception("Outcome facts of patient %d could not be stored", patient_id)
+            outcome_sql.mark_stale(cursor, [patient_id])
+    return stored
 
 
 def outcome_facts_refresh(*, batch: int = BATCH, max_batches: int | None = None) -> int:
     """Store the facts of marked patients again, `batch` at a time, until none is marked
-    (or `max_batches` ran); returns how many patients were stored."""
+    (or `max_batches` ran, or a batch could not take its locks); returns how many patients
+    were stored."""
     stored = batches = 0
     while max_batches is None or batches < max_batches:
-        with transaction.atomic(), connection.cursor() as cursor:
-            ids = outcome_sql.claim_stale(cursor, limit=batch)
-            if ids:
-                outcome_sql.store_facts(
-                    cursor,
-                    ids,
-                    codes=INSTRUMENT_CODES,
-                    points=POINT_WINDOWS,
-                    weeks=LAST_WEEK + 1,
-                    lead=QUESTIONNAIRE_LEAD,
-                    block_days=BLOCK_DAYS,
-                )
-        stored += len(ids)
         batches += 1
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                ids = outcome_sql.claim_stale(cursor, limit=batch)
+                try:
+                    with transaction.atomic():
+                        _store(cursor, ids)
+                    done = len(ids)
+                except OperationalError:
+                    raise  # a lock not taken in time: the whole batch waits for the next run
+                except DatabaseError:
+                    done = _store_one_by_one(cursor, ids)
+        except OperationalError:
+            logger.warning("Outcome facts: a batch waited too long for a lock; left marked")
+            break
+        stored += done
         if len(ids) < batch:
             break
     if stored:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from care.domain.outcomes import Period
+from care.domain.outcomes import Period, PointCounts
 from care.models import (
     Assessment,
     CheckIn,
@@ -19,7 +19,8 @@ from care.models import (
     PatientOutcomeFacts,
     TreatmentSession,
 )
-from care.outcomes.selectors import OutcomeFilters, cohort_patients
+from care.outcomes import sql as outcome_sql
+from care.outcomes.selectors import POINT_WINDOWS, OutcomeFilters, cohort_patients, outcome_data
 from care.outcomes.services import outcome_facts_refresh
 from care.tasks import refresh_outcome_facts
 from tests.care.test_outcome_definitions import FIRST, day, figures, generated, persist, person
@@ -260,3 +261,145 @@ def test_a_mark_held_by_a_write_still_open_is_left_for_the_next_refresh(clinic):
     assert outcome_facts_refresh() == 1
     assert InstrumentFacts.objects.get(patient=writing).baseline == 4
     assert PatientOutcomeFacts.objects.get(patient=writing).last_at == day(30)
+
+
+def other_connection():
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reads_one_snapshot_so_a_refresh_between_its_statements_is_not_read(
+    clinic, monkeypatch
+):
+    """A score after the period's end, written and stored while the page runs, must not
+    reach the period's figures through the stored facts the page had decided to read."""
+    made = persist(clinic, [person(1, phq9=[(-1, 20), (10, 15)])])
+    outcome_facts_refresh()
+    period = (date(2025, 12, 1), date(2026, 2, 10))
+    assert stored(clinic, period) == {made[1].pk}
+    original = outcome_sql.instrument_rows
+
+    def after_a_late_score_and_a_refresh(cursor, *args, **kwargs):
+        with other_connection() as other, other.cursor() as cursor_of_other:
+            other.execute(
+                "INSERT INTO care_assessment (patient_id, public_id, instrument, answers,"
+                " total, band, flags, completed_at) VALUES (%s, gen_random_uuid(), 'phq9',"
+                " '{}', 2, '', '{}', %s)",
+                [made[1].pk, day(40)],
+            )
+            other.commit()
+            ids = outcome_sql.claim_stale(cursor_of_other, limit=10)
+            outcome_sql.store_facts(
+                cursor_of_other,
+                ids,
+                codes=["phq9", "gad7"],
+                points=POINT_WINDOWS,
+                weeks=27,
+                lead=timedelta(hours=48),
+                block_days=14,
+            )
+            other.commit()
+            stored_now = other.execute(
+                "SELECT point_1 FROM care_outcomefacts_instrument WHERE patient_id = %s",
+                [made[1].pk],
+            ).fetchone()
+        assert stored_now == (2,)  # committed, but after the page's snapshot
+        return original(cursor, *args, **kwargs)
+
+    monkeypatch.setattr(outcome_sql, "instrument_rows", after_a_late_score_and_a_refresh)
+    phq9 = outcome_data(clinic=clinic, filters=OutcomeFilters(*period), today=date(2026, 2, 11))[
+        0
+    ].instruments[0]
+    assert phq9.points[0] == PointCounts(0, 0, 0)  # day 40 is after the period
+    assert phq9.changes.get(5) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refresh_gives_up_a_batch_it_cannot_lock_and_leaves_it_marked(clinic):
+    made = persist(clinic, [person(1, phq9=[(-1, 20)]), person(2, phq9=[(-1, 12)])])
+    outcome_facts_refresh()
+    AssessmentFactory(patient=made[1], completed_at=day(3))
+    with other_connection() as other:
+        # Another transaction holds the patient's facts (a deletion of the patient, say).
+        other.execute("DELETE FROM care_outcomefacts_patient WHERE patient_id = %s", [made[1].pk])
+        assert outcome_facts_refresh() == 0  # waited 500 ms, then left it
+        other.rollback()
+    assert marked() == {made[1].pk}
+    assert outcome_facts_refresh() == 1
+
+
+def test_a_patient_whose_facts_fail_is_logged_and_stays_marked_the_others_are_stored(
+    clinic, caplog
+):
+    made = persist(clinic, [person(key, phq9=[(-1, 10)]) for key in (1, 2, 3)])
+    # A zone the database does not know (written past the model's validation).
+    Patient.objects.filter(pk=made[2].pk).update(tz="Nowhere/Atlantis")
+    assert outcome_facts_refresh() == 2
+    assert marked() == {made[2].pk}
+    assert f"Outcome facts of patient {made[2].pk} could not be stored" in caplog.text
+    assert "Atlantis" not in caplog.text.split("could not be stored")[0][-200:]
+    assert set(PatientOutcomeFacts.objects.values_list("patient_id", flat=True)) == {
+        made[1].pk,
+        made[3].pk,
+    }
+
+
+def _days(bits: str | None, origin: date, first: date, last: date) -> int:
+    if bits is None:
+        return 0
+    return sum(
+        1 for i, bit in enumerate(bits) if bit == "1" and first <= origin + timedelta(i) <= last
+    )
+
+
+def _window(bits: str | None, origin: date, first: date, length: int) -> str:
+    return "".join(
+        "1"
+        if bits
+        and 0 <= (first - origin).days + i < len(bits)
+        and bits[(first - origin).days + i] == "1"
+        else "0"
+        for i in range(length)
+    )
+
+
+def test_the_day_string_functions_count_and_cut_as_days():
+    origin = date(2026, 3, 10)
+    strings = [None, "", "1", "0110100001", "1" * 40]
+    offsets = [-30, -5, -1, 0, 1, 3, 9, 10, 11, 45]
+    with connection.cursor() as cursor:
+        for bits in strings:
+            for start in offsets:
+                first = origin + timedelta(start)
+                for span in (0, 1, 5, 14, 60):
+                    last = first + timedelta(span - 1)
+                    cursor.execute(
+                        "SELECT outcome_days(%s::varbit, %s, %s, %s),"
+                        " outcome_window(%s::varbit, %s, %s, %s)::text",
+                        [bits, origin, first, last, bits, origin, first, span],
+                    )
+                    counted, window = cursor.fetchone()
+                    assert counted == _days(bits, origin, first, last), (bits, start, span)
+                    assert window == _window(bits, origin, first, span), (bits, start, span)
+
+
+def test_the_stored_definitions_are_those_of_the_domain():
+    """The stored facts hold the definitions' windows, weeks and leads: a change to any of
+    them needs a migration that marks every patient (docs/operations.md, Stored outcome
+    facts), and then this record of them changes with it."""
+    from care.domain import outcomes
+
+    assert (
+        [(p.first_day, p.last_day) for p in outcomes.TIME_POINTS],
+        outcomes.LAST_WEEK,
+        outcomes.QUESTIONNAIRE_LEAD,
+        outcomes.BLOCK_DAYS,
+        outcomes.INSTRUMENT_CODES,
+    ) == ([(21, 42), (70, 112), (154, 210)], 26, timedelta(hours=48), 14, ("phq9", "gad7"))
