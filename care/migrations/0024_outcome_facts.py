@@ -9,8 +9,9 @@ from django.db import migrations, models
 # conditions or chosen questionnaires, marks the patient's stored outcome facts as stale, in
 # the writing transaction (care/models/outcomes.py).
 # Statement-level triggers read the changed rows from transition tables: a bulk write marks
-# each patient once. The marks are taken in patient order and bumped when present, so that
-# a marking transaction holds the mark until it commits (the refresh skips held marks).
+# each patient once, in patient order (a patient's own row is marked by a row trigger). A mark
+# already there is bumped, so that a marking transaction holds it until it commits (the
+# refresh skips held marks).
 
 MARKING_TABLES = ("care_assessment", "care_treatmentsession", "care_checkin")
 

@@ -4,11 +4,13 @@ the cohort read into Python and the definitions applied patient by patient, in p
 The tests hold `care.outcomes.selectors.outcome_data` (two hand-written statements that
 return counts, `care.outcomes.sql`) equal to `reference_data` on hand-built and generated
 cohorts. This is the code of care/domain/outcomes.py and care/outcomes/selectors.py before
-issue 23, with one change: it reads every score before the end of the period (the old read
+issue 23, with two changes: it reads every score before the end of the period (the old read
 left out scores taken more than 211 days after the first held session unless they fell in
 the period, so a patient scored only that late counted as "never scored" instead of "no
 baseline"; and a completion of that kind in the two days before the period's first session
-went unseen).
+went unseen); and it reads the held sessions two days either side of the period, not one
+(a patient's zone may be 26 hours from the clinic's, and a session on one of the period's
+local days could fall outside one day).
 """
 
 from bisect import bisect_left
