@@ -33,6 +33,26 @@ WHOLE = (date(2025, 6, 1), date(2028, 5, 31))
 AFTER_WHOLE = date(2028, 6, 10)
 
 
+def other_connection():
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+    )
+
+
+def insert_score(other, patient_id: int, total: int, at: datetime) -> None:
+    """A PHQ-9 score written by the transaction of another connection."""
+    other.execute(
+        "INSERT INTO care_assessment (patient_id, public_id, instrument, answers, total, band,"
+        " flags, completed_at) VALUES (%s, gen_random_uuid(), 'phq9', '{}', %s, '', '{}', %s)",
+        [patient_id, total, at],
+    )
+
+
 def held(patient, at=FIRST, route="iv") -> TreatmentSession:
     return TreatmentSession.objects.create(
         patient=patient, scheduled_at=at, route=route, status="completed"
@@ -237,22 +257,10 @@ def test_a_mark_held_by_a_write_still_open_is_left_for_the_next_refresh(clinic):
     held(waiting)
     outcome_facts_refresh()
     held(writing, day(3))  # marked, committed
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-    ) as other:
+    with other_connection() as other:
         # The other transaction writes a score (marking the patient again: it now holds
         # the mark) and stays open.
-        other.execute(
-            "INSERT INTO care_assessment (patient_id, public_id, instrument, answers, total,"
-            " band, flags, completed_at) VALUES (%s, gen_random_uuid(), 'phq9', '{}', 4, '',"
-            " '{}', %s)",
-            [writing.pk, day(30)],
-        )
+        insert_score(other, writing.pk, 4, day(30))
         held(waiting, day(9))
         assert outcome_facts_refresh() == 1  # `waiting`; `writing`'s mark is held
         assert marked() == {writing.pk}
@@ -261,17 +269,6 @@ def test_a_mark_held_by_a_write_still_open_is_left_for_the_next_refresh(clinic):
     assert outcome_facts_refresh() == 1
     assert InstrumentFacts.objects.get(patient=writing).baseline == 4
     assert PatientOutcomeFacts.objects.get(patient=writing).last_at == day(30)
-
-
-def other_connection():
-    db = connection.settings_dict
-    return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -288,12 +285,7 @@ def test_the_page_reads_one_snapshot_so_a_refresh_between_its_statements_is_not_
 
     def after_a_late_score_and_a_refresh(cursor, *args, **kwargs):
         with other_connection() as other, other.cursor() as cursor_of_other:
-            other.execute(
-                "INSERT INTO care_assessment (patient_id, public_id, instrument, answers,"
-                " total, band, flags, completed_at) VALUES (%s, gen_random_uuid(), 'phq9',"
-                " '{}', 2, '', '{}', %s)",
-                [made[1].pk, day(40)],
-            )
+            insert_score(other, made[1].pk, 2, day(40))
             other.commit()
             ids = outcome_sql.claim_stale(cursor_of_other, limit=10)
             outcome_sql.store_facts(
