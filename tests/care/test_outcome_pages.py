@@ -526,8 +526,8 @@ def test_the_same_queries_for_10_and_1000_patients(
     # a temporary table in a transaction (here a savepoint, the settings, the table, its
     # statistics, its drop, the release; outside a test's transaction the snapshot's
     # isolation is set first, one more), questionnaire figures and the cohort's size,
-    # adherence, alerts, reminders by status and reason, message threads. The page adds the nav's open alert
-    # count and the clinicians of the filter form.
+    # adherence, alerts, reminders by status and reason, message threads. The page adds the
+    # nav's open alert count and the clinicians of the filter form.
     assert len(small.captured_queries) == len(large.captured_queries) == queries
 
 
