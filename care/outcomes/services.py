@@ -50,8 +50,13 @@ def _store_one_by_one(cursor, ids: list[int]) -> int:
             with transaction.atomic():
                 _store(cursor, [patient_id])
             stored += 1
-        except DatabaseError:
-            logger.exception("Outcome facts of patient %d could not be stored", patient_id)
+        except DatabaseError as error:
+            # The error's class only: a database message may quote a row's values (scores).
+            logger.error(
+                "Outcome facts of patient %d could not be stored (%s)",
+                patient_id,
+                type(error).__name__,
+            )
             outcome_sql.mark_stale(cursor, [patient_id])
     return stored
 

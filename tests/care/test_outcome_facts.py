@@ -336,7 +336,9 @@ def test_a_patient_whose_facts_fail_is_logged_and_stays_marked_the_others_are_st
     assert outcome_facts_refresh() == 2
     assert marked() == {made[2].pk}
     assert f"Outcome facts of patient {made[2].pk} could not be stored" in caplog.text
-    assert "Atlantis" not in caplog.text.split("could not be stored")[0][-200:]
+    # Only the error's class: a database message may quote a row's values.
+    assert "Atlantis" not in caplog.text
+    assert "DataError" in caplog.text or "InvalidParameterValue" in caplog.text
     assert set(PatientOutcomeFacts.objects.values_list("patient_id", flat=True)) == {
         made[1].pk,
         made[3].pk,
