@@ -232,11 +232,18 @@ def test_a_child_killed_after_twilio_took_the_text_sends_it_once_by_its_status_r
     text = assert_settled(stack, api, rows, texts=1, site_url=site_url, counted=False)
     assert text.attempts == 1
     # The dead child's message, given back to the worker at once (reject_on_worker_lost),
-    # ran again and sent nothing; no other send task ran.
+    # ran again and sent nothing; no other send task ran. On a machine so busy that the
+    # pool sees its child gone only after the task's hard time limit, the limit
+    # ends the message instead and it is not given back: no send task runs again at all.
     received = re.findall(r"notifications\.send_deliver(?:y|ies)\[([0-9a-f-]+)\] received",
                           worker.output())  # fmt: skip
-    assert len(received) == 2 and received[0] == received[1]
-    assert send_tasks_done(worker) == received[:1]
+    if len(received) == 1:
+        limit = TIMINGS["DELIVERY_TIME_LIMIT_SECONDS"]
+        assert f"Hard time limit ({limit}s) exceeded for notifications.send_" in worker.output()
+        assert send_tasks_done(worker) == []
+    else:
+        assert len(received) == 2 and received[0] == received[1]
+        assert send_tasks_done(worker) == received[:1]
     assert len(api.requests) == 1
     assert len(api.status_callbacks) == 1
     assert time.monotonic() - killed_at > LEASE
