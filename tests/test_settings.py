@@ -93,7 +93,9 @@ def test_mailers_from_smtp_url_carry_host_credentials_tls_and_timeout(tmp_path):
         "smtp+tls://mailer:s3cret@smtp.example.org:587", file_path=tmp_path, timeout=7
     )
 
-    assert mailers["default"]["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (
+        mailers["default"]["BACKEND"] == "care.common.smtp.EmailBackend"
+    )  # Django's, see care/common/smtp.py
     assert mailers["default"]["OPTIONS"] == {
         "host": "smtp.example.org",
         "port": 587,

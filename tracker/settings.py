@@ -437,6 +437,8 @@ def mailers_from_url(url: str, *, file_path: Path, timeout: int) -> dict:
     backend = config["EMAIL_BACKEND"]
     options: dict = {}
     if backend.endswith("smtp.EmailBackend"):
+        # Django's, writing the product's e-mails' bytes itself (care/common/smtp.py).
+        backend = "care.common.smtp.EmailBackend"
         options = {
             "host": config["EMAIL_HOST"],
             "port": config["EMAIL_PORT"] or 25,
