@@ -6,12 +6,14 @@ the dispatcher's tests run them on PostgreSQL); values always travel as paramete
 """
 
 import itertools
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.db import Error as DjangoDatabaseError
 from django.db import connection, transaction
+from psycopg import pq
 
 from care.domain.clock import local_day_start
 from care.domain.trends import REPEAT_AFTER_DAYS
@@ -334,3 +336,82 @@ def delivery_mark_sent(delivery_id: int, sent_at: datetime) -> None:
             " WHERE id = %s",
             [sent_at, delivery_id],
         )
+
+
+MARK_SENT = (
+    b"UPDATE notifications_delivery SET status = 'sent', lease_until = NULL, sent_at = $1"
+    b" WHERE id = $2"
+)
+_TIMESTAMPTZ, _INT8 = 1184, 20  # the parameters' types (PostgreSQL's type oids)
+
+
+class MarkInFlight:
+    """A `sent` mark (delivery_mark_sent's statement) sent to the database on the worker's
+    connection without waiting for its answer: the server runs and commits it as soon as it
+    arrives (its own transaction, as every statement outside one), and `finish` reads the
+    answer later. Meanwhile nothing else may use the connection: notifications.sending
+    finishes it before the next e-mail's send and before any other statement."""
+
+    def __init__(self, pgconn: pq.abc.PGconn) -> None:
+        self._pgconn = pgconn
+
+    def finish(self) -> bool:
+        """Wait for the answer: True if the row was written; False if the mark failed (its
+        connection then closed: it may hold an answer never read), for the caller to write
+        it again the ordinary way. Interrupted (a task's time limit): closed, and raised."""
+        pgconn = self._pgconn
+        try:
+            while True:
+                pgconn.consume_input()
+                if not pgconn.is_busy():
+                    break
+                select.select([pgconn.socket], [], [])
+            written = True
+            while (result := pgconn.get_result()) is not None:
+                written = written and result.status == pq.ExecStatus.COMMAND_OK
+        except BaseException as exc:
+            connection.close()
+            if not isinstance(exc, Exception):
+                raise
+            return False
+        if not written:
+            connection.close()
+        return written
+
+
+def delivery_mark_sent_start(delivery_id: int, sent_at: datetime) -> MarkInFlight | None:
+    """Send delivery_mark_sent's statement and return without its answer (MarkInFlight);
+    None where it cannot go this way (a transaction Django opened and psycopg has not begun
+    yet, whose BEGIN only psycopg sends), for the caller to mark it the ordinary way."""
+    connection.ensure_connection()
+    raw = connection.connection
+    pgconn = raw.pgconn
+    status = pgconn.transaction_status
+    if not (
+        (raw.autocommit and status == pq.TransactionStatus.IDLE)
+        or (not raw.autocommit and status == pq.TransactionStatus.INTRANS)
+    ):
+        return None
+    try:
+        pgconn.send_query_params(
+            MARK_SENT,
+            [sent_at.isoformat().encode(), str(delivery_id).encode()],
+            param_types=[_TIMESTAMPTZ, _INT8],
+        )
+        while pgconn.flush():  # psycopg's connections are non-blocking: send all of it now
+            select.select([], [pgconn.socket], [])
+    except BaseException as exc:
+        connection.close()  # part of the statement may have gone
+        if not isinstance(exc, Exception):
+            raise
+        return None
+    if connection.queries_logged:  # counted and shown as Django's own statements are
+        connection.queries_log.append(
+            {
+                "sql": MARK_SENT.decode()
+                .replace("$1", f"'{sent_at.isoformat()}'::timestamptz")
+                .replace("$2", str(delivery_id)),
+                "time": "0.000",
+            }
+        )
+    return MarkInFlight(pgconn)

@@ -4,12 +4,13 @@ import smtplib
 import threading
 from datetime import UTC, datetime, time, timedelta
 
+import psycopg
 import pytest
 from django.core.mail.backends import locmem
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications import sending
+from notifications import sending, sql
 from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
 from notifications.sending import LEASE, deliveries_send, deliveries_sweep
@@ -183,14 +184,14 @@ def test_rows_a_chunk_does_not_reach_go_back_unclaimed(due_ids, enqueued, mailou
 def test_an_error_mid_chunk_keeps_the_claim_in_hand_and_frees_the_rows_after_it(
     due_ids, mailoutbox, monkeypatch
 ):
-    mark_sent = sending._mark_sent
+    mark_sent = sending.delivery_mark_sent_start
 
-    def time_limit_at_the_second(delivery, now, **fields):
-        if delivery.id == due_ids[1]:
+    def time_limit_at_the_second(delivery_id, now):
+        if delivery_id == due_ids[1]:
             raise RuntimeError("soft time limit")
-        mark_sent(delivery, now, **fields)
+        return mark_sent(delivery_id, now)
 
-    monkeypatch.setattr(sending, "_mark_sent", time_limit_at_the_second)
+    monkeypatch.setattr(sending, "delivery_mark_sent_start", time_limit_at_the_second)
 
     with pytest.raises(RuntimeError):
         deliveries_send(delivery_ids=due_ids, now=NINE, budget=timedelta(seconds=30))
@@ -225,3 +226,120 @@ def test_a_chunk_skips_a_reminder_whose_check_in_was_done_meanwhile(due_ids, mai
     assert outcome == {"sent": 2, "skipped": 1}
     done.refresh_from_db()
     assert (done.status, done.skip_reason) == ("skipped", "already_done")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_e_mail_s_sent_mark_is_committed_before_the_next_e_mail_goes(clinic, monkeypatch):
+    """The mark goes to the database without waiting for its answer (notifications.sql.
+    MarkInFlight), and is read before the next send: another connection sees every e-mail
+    before it recorded sent, and committed, when an e-mail goes."""
+    make_due(clinic)
+    checkin_reminders_dispatch(now=NINE)
+    ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
+    settings_dict = connection.settings_dict
+    seen = []
+    send = sending.ChunkMailer.send
+
+    def looking(self, message):
+        with psycopg.connect(
+            host=settings_dict["HOST"] or None,
+            port=settings_dict["PORT"] or None,
+            user=settings_dict["USER"],
+            password=settings_dict["PASSWORD"] or None,
+            dbname=settings_dict["NAME"],
+        ) as other:
+            rows = other.execute(
+                "SELECT status FROM notifications_delivery WHERE id = ANY(%s) ORDER BY id", [ids]
+            )
+            seen.append([status for (status,) in rows])
+        return send(self, message)
+
+    monkeypatch.setattr(sending.ChunkMailer, "send", looking)
+    # A slow disk: each mark takes 0.3 s to commit. Unless its answer is waited for, the next
+    # e-mail goes before it is written.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_mark() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;"
+            " CREATE TRIGGER test_slow_mark BEFORE UPDATE OF status ON notifications_delivery"
+            " FOR EACH ROW WHEN (NEW.status = 'sent') EXECUTE FUNCTION test_slow_mark()"
+        )
+    try:
+        outcome = deliveries_send(delivery_ids=ids, now=NINE, budget=timedelta(seconds=30))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER test_slow_mark ON notifications_delivery;"
+                " DROP FUNCTION test_slow_mark()"
+            )
+
+    assert outcome == {"sent": 3}
+
+    assert seen == [
+        ["sending", "sending", "sending"],
+        ["sent", "sending", "sending"],
+        ["sent", "sent", "sending"],
+    ]
+    assert list(Delivery.objects.order_by("id").values_list("status", flat=True)) == ["sent"] * 3
+
+
+def test_a_mark_whose_answer_is_an_error_is_written_again(due_ids, mailoutbox, monkeypatch, caplog):
+    finish = sql.MarkInFlight.finish
+    answers = []
+
+    def failing_second(self):
+        answers.append(finish(self))
+        return len(answers) != 2
+
+    monkeypatch.setattr(sql.MarkInFlight, "finish", failing_second)
+    written_again = []
+    mark_sent = sending._mark_sent
+    monkeypatch.setattr(
+        sending,
+        "_mark_sent",
+        lambda delivery, now, **fields: (
+            written_again.append(delivery.id),
+            mark_sent(delivery, now, **fields),
+        ),
+    )
+
+    outcome = deliveries_send(delivery_ids=due_ids, now=NINE, budget=timedelta(seconds=30))
+
+    assert outcome == {"sent": 3} and len(mailoutbox) == 3
+    assert answers == [True, True, True] and written_again == [due_ids[1]]
+    assert f"Delivery {due_ids[1]} sent; its mark failed, written again" in caplog.text
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+class _Answerless:
+    """A libpq connection whose answer never comes in: reading it fails (or is cut short)."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+    def consume_input(self):
+        raise self.error
+
+
+class _TimeLimit(BaseException):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [(psycopg.OperationalError("server closed the connection"), None), (_TimeLimit(), _TimeLimit)],
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_whose_answer_cannot_be_read_closes_the_connection(error, raised):
+    """The connection may still hold the answer: it is closed (the next statement connects
+    again), and a failure says the mark was not seen written; an interruption (a task's time
+    limit) goes on up."""
+    connection.ensure_connection()
+    flight = sql.MarkInFlight(_Answerless(error))
+    if raised is None:
+        assert flight.finish() is False
+    else:
+        with pytest.raises(raised):
+            flight.finish()
+    assert connection.connection is None
+    assert Delivery.objects.count() == 0  # connects again
