@@ -4,13 +4,14 @@ message from the clinic's name, with Message-IDs under the site's own name.
 The reminders and alert e-mails (notifications.emails) and the account e-mails (invitations,
 allauth's) are all built here."""
 
+import binascii
 import email.policy
 import random
 import re
 import secrets
 import sys
 from datetime import UTC, datetime
-from email.contentmanager import _encode_text  # type: ignore[attr-defined]  # see ProductEmail.wire
+from email import quoprimime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, make_msgid
@@ -170,9 +171,10 @@ class ProductEmail(EmailMultiAlternatives):
             (self.body, "plain", ""),
             (html, "html", "MIME-Version: 1.0\r\n"),
         ):
-            cte, payload = _encode_text(content, "utf-8", None, email.policy.SMTP)
-            if cte not in ("7bit", "quoted-printable", "base64"):
+            encoded = _encode_body(str(content))
+            if encoded is None:
                 return None  # 8bit: the generator's own handling of raw bytes
+            cte, payload = encoded
             parts.append(
                 (
                     f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
@@ -195,6 +197,32 @@ class ProductEmail(EmailMultiAlternatives):
             + f"\r\n--{boundary}--\r\n".encode("ascii")
         )
         return sender, [to], data
+
+
+def _encode_body(text: str) -> tuple[str, str] | None:
+    """A text part's transfer encoding and payload as the email package chooses them for
+    `set_content(text, charset="utf-8")` under the SMTP policy (email.contentmanager): 7bit
+    when every line fits in 78 characters of ASCII; otherwise quoted-printable or base64,
+    whichever encodes the first ten lines shorter. None where it would send the bytes as
+    8bit (lines that fit, not ASCII)."""
+    limit = 78  # email.policy.SMTP.max_line_length
+    lines = text.encode("utf-8").splitlines()
+    if max((len(line) for line in lines), default=0) <= limit:
+        if all(line.isascii() for line in lines):
+            return "7bit", (b"\n".join(lines) + b"\n").decode("ascii")
+        return None
+    sniff = b"\r\n".join(lines[:10]) + b"\r\n"
+    sniff_qp = quoprimime.body_encode(sniff.decode("latin-1"), limit)
+    if len(sniff_qp) <= len(binascii.b2a_base64(sniff)):
+        if len(lines) <= 10:
+            return "quoted-printable", sniff_qp
+        body = (b"\n".join(lines) + b"\n").decode("latin-1")
+        return "quoted-printable", quoprimime.body_encode(body, limit)
+    data = b"\r\n".join(lines) + b"\r\n"
+    step = limit // 4 * 3
+    return "base64", "".join(
+        binascii.b2a_base64(data[i : i + step]).decode("ascii") for i in range(0, len(data), step)
+    )
 
 
 def _boundary(text: bytes) -> str:

@@ -464,7 +464,8 @@ def post_json(client, path, body):
 
 def test_staff_record_a_weight_in_lb_kept_in_kg_and_audited(clinician_client, clinician, patient):
     path = WEIGHTS_PATH.format(public_id=patient.public_id)
-    today = timezone.localdate().isoformat()
+    # The clinic's today (a day behind UTC's in the evening of the Americas).
+    today = patient.clinic.local_date(timezone.now()).isoformat()
 
     response = post_json(
         clinician_client, path, {"value": "165.0", "unit": "lb", "measured_on": today}
@@ -495,7 +496,7 @@ def test_staff_record_a_weight_in_lb_kept_in_kg_and_audited(clinician_client, cl
 def test_a_weight_a_clinician_would_refuse_is_a_400_naming_the_field(
     clinician_client, patient, body, field
 ):
-    day = timezone.localdate() - timedelta(days=body.pop("days", 0))
+    day = patient.clinic.local_date(timezone.now()) - timedelta(days=body.pop("days", 0))
 
     response = post_json(
         clinician_client,
@@ -511,7 +512,8 @@ def test_a_weight_a_clinician_would_refuse_is_a_400_naming_the_field(
 def test_a_weight_for_another_clinics_patient_or_by_a_patient_is_404(
     clinician_client, foreign_patient, patient_client, patient
 ):
-    body = {"value": "70", "unit": "kg", "measured_on": timezone.localdate().isoformat()}
+    today = patient.clinic.local_date(timezone.now())
+    body = {"value": "70", "unit": "kg", "measured_on": today.isoformat()}
 
     foreign = post_json(
         clinician_client, WEIGHTS_PATH.format(public_id=foreign_patient.public_id), body
