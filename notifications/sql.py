@@ -7,6 +7,7 @@ the dispatcher's tests run them on PostgreSQL); values always travel as paramete
 
 import itertools
 import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -352,8 +353,10 @@ class MarkInFlight:
     answer later. Meanwhile nothing else may use the connection: notifications.sending
     finishes it before the next e-mail's send and before any other statement."""
 
-    def __init__(self, pgconn: pq.abc.PGconn) -> None:
+    def __init__(self, pgconn: pq.abc.PGconn, logged: dict | None = None) -> None:
         self._pgconn = pgconn
+        self._logged = logged  # its entry in the connection's query log, if one is kept
+        self._sent = time.monotonic()
 
     def finish(self) -> bool:
         """Wait for the answer: True if the row was written; False if the mark failed (its
@@ -374,6 +377,8 @@ class MarkInFlight:
             if not isinstance(exc, Exception):
                 raise
             return False
+        if self._logged is not None:  # from its send to its answer
+            self._logged["time"] = f"{time.monotonic() - self._sent:.3f}"
         if not written:
             connection.close()
         return written
@@ -405,13 +410,13 @@ def delivery_mark_sent_start(delivery_id: int, sent_at: datetime) -> MarkInFligh
         if not isinstance(exc, Exception):
             raise
         return None
+    logged = None
     if connection.queries_logged:  # counted and shown as Django's own statements are
-        connection.queries_log.append(
-            {
-                "sql": MARK_SENT.decode()
-                .replace("$1", f"'{sent_at.isoformat()}'::timestamptz")
-                .replace("$2", str(delivery_id)),
-                "time": "0.000",
-            }
-        )
-    return MarkInFlight(pgconn)
+        logged = {
+            "sql": MARK_SENT.decode()
+            .replace("$1", f"'{sent_at.isoformat()}'::timestamptz")
+            .replace("$2", str(delivery_id)),
+            "time": "0.000",  # until its answer is read
+        }
+        connection.queries_log.append(logged)
+    return MarkInFlight(pgconn, logged)
