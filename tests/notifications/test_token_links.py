@@ -29,7 +29,9 @@ def by_reverse(name: str, token: str) -> str:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("token", TOKENS)
+@pytest.mark.parametrize(
+    "token", TOKENS, ids=["checkin", "ready", "unsubscribe", "plain", "space", "accent", "percent"]
+)
 @pytest.mark.parametrize("prefix", ["/", "/clinic/"])
 @pytest.mark.parametrize("site", ["https://care.example.org", "http://127.0.0.1:8000"])
 def test_a_token_link_is_what_reverse_gives(settings, name, token, prefix, site):
