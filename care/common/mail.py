@@ -164,8 +164,9 @@ class ProductEmail(EmailMultiAlternatives):
         lines.append(f"Date: {format_datetime(datetime.now(tz))}\r\n")
         for name, value in self.extra_headers.items():
             lines.append(_extra_header(name, value))
-        if None in lines:
-            return None
+        headers = [line for line in lines if line is not None]
+        if len(headers) != len(lines):
+            return None  # a header not written as it is
         parts = []
         for content, subtype, mime_version in (
             (self.body, "plain", ""),
@@ -186,7 +187,7 @@ class ProductEmail(EmailMultiAlternatives):
         head = (
             "MIME-Version: 1.0\r\n"
             f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'
-            + "".join(lines)  # type: ignore[arg-type]  # None ruled out above
+            + "".join(headers)
             + "\r\n"
         ).encode("ascii")
         separator = f"\r\n--{boundary}\r\n".encode("ascii")
