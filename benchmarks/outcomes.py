@@ -70,7 +70,16 @@ def main() -> None:
     from benchmarks.data import STAFF_EMAIL
     from care.models import Assessment, Patient
 
-    dead_rows = vacuum([*PAGE_WRITES, "care_outcomefacts_patient", "care_outcomefacts_instrument"])
+    dead_rows = vacuum(
+        [
+            *PAGE_WRITES,
+            "care_outcomefacts_patient",
+            "care_outcomefacts_instrument",
+            "care_outcomefacts_group",
+            "care_outcomefacts_sums",
+            "care_outcomefacts_weeks",
+        ]
+    )
     fetch = signed_in_fetch(STAFF_EMAIL)
     urls = {
         "floor_page": reverse("bench-floor-page"),

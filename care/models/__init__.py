@@ -14,7 +14,14 @@ from care.models.alerts import Alert
 from care.models.audit import AuditEvent, AuditEventImmutable
 from care.models.exports import ExportJob
 from care.models.messages import Message, MessageThread
-from care.models.outcomes import InstrumentFacts, OutcomeFactsStale, PatientOutcomeFacts
+from care.models.outcomes import (
+    InstrumentFacts,
+    OutcomeFactsGroup,
+    OutcomeFactsStale,
+    OutcomeFactsSums,
+    OutcomeFactsWeeks,
+    PatientOutcomeFacts,
+)
 from care.models.plans import (
     PLAN_DOSE_MG_PER_KG_MAX,
     PLAN_DOSE_MG_PER_KG_MIN,
@@ -54,7 +61,10 @@ __all__ = [
     "Invitation",
     "Message",
     "MessageThread",
+    "OutcomeFactsGroup",
     "OutcomeFactsStale",
+    "OutcomeFactsSums",
+    "OutcomeFactsWeeks",
     "Patient",
     "PatientOutcomeFacts",
     "SessionMoveRequest",

@@ -9,12 +9,20 @@ per questionnaire the baseline, the latest score at each time point and in each 
 week of the first response and of the last score. `care.outcomes.sql` works them out from
 the rows, as the page does for the patients whose stored facts do not stand.
 
-Kept in step by database triggers (migration 0024): a write to a patient's questionnaires,
-sessions or check-ins, or to their time zone, conditions or chosen questionnaires, marks
-the patient in `OutcomeFactsStale` in the writing transaction, whoever writes. The page
-never reads a marked patient's stored facts (it works theirs out from the rows);
+Kept in step by database triggers (migrations 0024 and 0025): a write to a patient's
+questionnaires, sessions or check-ins, to their time zone, conditions or chosen
+questionnaires, to what the page's filters select them by (clinic, primary clinician,
+phase) or to their enrolment, and the patient's deletion, mark the patient in
+`OutcomeFactsStale` in the writing transaction, whoever writes. The page never reads a
+marked patient's stored facts (it works theirs out from the rows);
 `care.outcomes.services.outcome_facts_refresh` (every minute) stores them again and removes
 the mark. Nothing here is not derived from the patient's own rows.
+
+The questionnaire facts are also kept summed per group of patients the filters select
+(`OutcomeFactsGroup`: clinic, primary clinician, phase, conditions and routes held), moved
+by the refresh in the transaction that stores a patient's facts: the page adds up a few
+groups instead of every patient, takes back what the groups hold of marked patients and
+works those out as before (`care.outcomes.sql`).
 """
 
 from django.contrib.postgres.fields import ArrayField
@@ -52,13 +60,26 @@ class PatientOutcomeFacts(models.Model):
     """A patient with a held session: the first one, every route held, when the patient's
     last questionnaire or held session was, and the days adherence counts."""
 
+    # Left when the patient is deleted (the deletion marks them): the refresh takes the
+    # facts out of their group's sums, then removes them.
     patient = models.OneToOneField(
         "care.Patient",
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         primary_key=True,
         related_name="outcome_facts",
         db_constraint=False,  # written beside the patient's own writes; see the module
     )
+    # The group whose sums hold this patient's questionnaire facts (None: in none), and the
+    # enrolment it was stored with.
+    group = models.ForeignKey(
+        "care.OutcomeFactsGroup",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # read from the marked patients, by their key
+    )
+    enrolled_at = models.DateTimeField(null=True)
     first_held_at = models.DateTimeField()
     routes = ArrayField(models.CharField(max_length=20))
     # The latest of the patient's questionnaires and held sessions: the stored facts stand
@@ -91,7 +112,7 @@ class InstrumentFacts(models.Model):
     `care.domain.outcomes`'s; days and weeks count from the first held session)."""
 
     patient = models.ForeignKey(
-        "care.Patient", on_delete=models.CASCADE, related_name="+", db_constraint=False
+        "care.Patient", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
     code = models.CharField(max_length=10)
     has_baseline = models.BooleanField()  # the first score is at or before the first held session
@@ -107,6 +128,86 @@ class InstrumentFacts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} outcome facts of patient {self.patient_id}"
+
+
+class OutcomeFactsGroup(models.Model):
+    """Patients the outcome filters cannot tell apart: same clinic, primary clinician (0:
+    none), phase, conditions and routes held. `last_at` and `enrolled_at` are the latest of
+    any patient ever stored in it: its sums stand for a period that ends after both."""
+
+    clinic_id = models.BigIntegerField()
+    clinician_id = models.BigIntegerField()
+    phase = models.CharField(max_length=20)
+    has_depression = models.BooleanField()
+    has_anxiety = models.BooleanField()
+    has_ptsd = models.BooleanField()
+    routes = ArrayField(models.CharField(max_length=20))
+    last_at = models.DateTimeField()
+    enrolled_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "care_outcomefacts_group"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "clinic_id",
+                    "clinician_id",
+                    "phase",
+                    "has_depression",
+                    "has_anxiety",
+                    "has_ptsd",
+                    "routes",
+                ],
+                name="outcomefacts_group_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"outcome facts group {self.pk} of clinic {self.clinic_id}"
+
+
+class OutcomeFactsSums(models.Model):
+    """A group's questionnaire facts summed, in the order of the page's 'code' figures
+    (`care.outcomes.sql.FIGURES`)."""
+
+    group = models.ForeignKey(
+        OutcomeFactsGroup, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    code = models.CharField(max_length=10)
+    figures = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        db_table = "care_outcomefacts_sums"
+        constraints = [
+            models.UniqueConstraint(fields=["group", "code"], name="outcomefacts_sums_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} sums of outcome facts group {self.group_id}"
+
+
+class OutcomeFactsWeeks(models.Model):
+    """A group's patients by the week of their first response ('responded'), and those
+    never responding by the week of their last score ('censored')."""
+
+    group = models.ForeignKey(
+        OutcomeFactsGroup, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    code = models.CharField(max_length=10)
+    kind = models.CharField(max_length=10)
+    week = models.SmallIntegerField()
+    patients = models.IntegerField()
+
+    class Meta:
+        db_table = "care_outcomefacts_weeks"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "code", "kind", "week"], name="outcomefacts_weeks_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.kind} week {self.week} of outcome facts group {self.group_id}"
 
 
 # The latest score at each time point (point_1, ...) and the latest score minus the baseline

@@ -121,7 +121,8 @@ def outcome_data(
     """The cohort's counts for `outcomes.outcome_report`, and who the listed patients are."""
     period = Period(filters.start, filters.end, clinic.tz)
     candidates = cohort_patients(clinic=clinic, filters=filters, period=period).annotate(
-        display_name=Coalesce(NullIf("user__full_name", Value("")), "preferred_name")
+        display_name=Coalesce(NullIf("user__full_name", Value("")), "preferred_name"),
+        group_id=F("outcome_facts__group_id"),
     )
     starts_at, ends_at = period.starts_at, period.ends_at
 
@@ -137,9 +138,19 @@ def outcome_data(
                 "ends_at": ends_at,
                 "remission_codes": [code for code, _ in remission],
                 "remission_below": [below for _, below in remission],
+                "clinic": clinic.pk,
+                "clinician": filters.clinician,
+                "phase": filters.phase,
+                "route": filters.route,
             },
             points=POINT_WINDOWS,
             weeks=LAST_WEEK + 1,
+            filters=outcome_sql.group_filters(
+                condition=filters.condition if filters.condition in CONDITIONS else "",
+                clinician=filters.clinician,
+                phase=filters.phase,
+                route=filters.route,
+            ),
         )
         adherence_rows = (
             None
@@ -157,12 +168,8 @@ def outcome_data(
         if kind == "cohort":
             everyone, patients, left_out = figures
             not_treated_yet = everyone - patients
-        elif kind == "code":
-            instruments[code].add(figures)
-        elif kind == "responded":
-            instruments[code].responded[figures[0]] = figures[1]
-        elif kind == "censored":
-            instruments[code].censored[figures[0]] = figures[1]
+        else:
+            instruments[code].add(kind, figures)
 
     # 2. Adherence of the cohort's active patients, and who the listed ones are.
     adherence = no_adherence(windows, left_out=left_out)
@@ -228,36 +235,47 @@ def _activity(
 
 @dataclass
 class _InstrumentSums:
-    with_baseline: int = 0
-    no_baseline: int = 0
-    points: list[PointCounts] = field(default_factory=lambda: [PointCounts()] * len(TIME_POINTS))
+    """A questionnaire's figures added up from the rows of `outcome_sql.instrument_rows`
+    (groups' sums, patients taken back out of them, patients summed one by one)."""
+
+    figures: list[int] = field(default_factory=list)
     responded: dict[int, int] = field(default_factory=dict)
     censored: dict[int, int] = field(default_factory=dict)
-    changes: dict[int, tuple[int, int]] = field(default_factory=dict)
 
-    def add(self, figures: list[int]) -> None:
-        """A 'code' row's figures: with and without a baseline, then three per time point,
-        then the patients and their sum of changes per week (weeks without one left out)."""
-        self.with_baseline, self.no_baseline = figures[0], figures[1]
-        rest = figures[2:]
-        self.points = [PointCounts(*rest[3 * n : 3 * n + 3]) for n in range(len(TIME_POINTS))]
-        weekly = rest[3 * len(TIME_POINTS) :]
-        self.changes = {
-            week: (weekly[2 * week], int(weekly[2 * week + 1]))
-            for week in range(LAST_WEEK + 1)
-            if weekly[2 * week]
-        }
+    def add(self, kind: str, figures: list[int]) -> None:
+        """A 'code' row (`outcome_sql.FIGURES_HEAD` ...: with and without a baseline, three
+        per time point, then the patients and their sum of changes per week), or a
+        'responded' or 'censored' row (week, patients)."""
+        if kind == "code":
+            if len(figures) > len(self.figures):
+                self.figures.extend([0] * (len(figures) - len(self.figures)))
+            for n, value in enumerate(figures):
+                self.figures[n] += int(value)
+        else:
+            weeks = self.responded if kind == "responded" else self.censored
+            week, patients = figures
+            weeks[week] = weeks.get(week, 0) + int(patients)
 
     def counts(self, code: str, *, treated: int) -> InstrumentCounts:
+        head = len(TIME_POINTS) * 3 + 2
+        figures = self.figures or [0] * (head + 2 * (LAST_WEEK + 1))
+        with_baseline, no_baseline = figures[0], figures[1]
+        rest = figures[2:head]
+        weekly = figures[head:]
         return InstrumentCounts(
             code=code,
-            with_baseline=self.with_baseline,
-            no_baseline=self.no_baseline,
-            never_scored=treated - self.with_baseline - self.no_baseline,
-            points=tuple(self.points),
-            responded=self.responded,
-            censored=self.censored,
-            changes=self.changes,
+            with_baseline=with_baseline,
+            no_baseline=no_baseline,
+            never_scored=treated - with_baseline - no_baseline,
+            points=tuple(PointCounts(*rest[3 * n : 3 * n + 3]) for n in range(len(TIME_POINTS))),
+            # Weeks and time points without a patient left out, as one by one.
+            responded={week: n for week, n in sorted(self.responded.items()) if n},
+            censored={week: n for week, n in sorted(self.censored.items()) if n},
+            changes={
+                week: (weekly[2 * week], weekly[2 * week + 1])
+                for week in range(LAST_WEEK + 1)
+                if weekly[2 * week]
+            },
         )
 
 

@@ -21,6 +21,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.utils import OperationalError
 
 from care.domain.outcomes import BLOCK_DAYS, INSTRUMENT_CODES, LAST_WEEK, QUESTIONNAIRE_LEAD
+from care.domain.rules import REMISSION_BELOW
 from care.outcomes import sql as outcome_sql
 from care.outcomes.selectors import POINT_WINDOWS
 
@@ -35,6 +36,7 @@ def _store(cursor, ids: list[int]) -> None:
         cursor,
         ids,
         codes=INSTRUMENT_CODES,
+        remission=list(REMISSION_BELOW.items()),
         points=POINT_WINDOWS,
         weeks=LAST_WEEK + 1,
         lead=QUESTIONNAIRE_LEAD,

@@ -25,14 +25,20 @@ questionnaire, read while they stand for the period) or from their rows:
   range of them; a block holds a session if its first day is one with a session in the 14
   days ahead).
 
+The questionnaire figures of the patients whose stored facts stand are read as sums kept
+per group of patients the filters select (`care.models.outcomes.OutcomeFactsGroup`), a few
+rows whatever the cohort's size: `INSTRUMENT_SQL` adds up the groups the filters choose,
+takes back what they hold of marked patients and sums the other patients one by one.
+
 `STORE_PATIENT_FACTS` and `STORE_INSTRUMENT_FACTS` store a patient's facts from all their
-rows (the refresh, `care.outcomes.services`). Days are the patient's local days (`AT TIME
-ZONE` the patient's zone). Of two scores at the same instant, the one stored later counts
-as the later. The tests hold every figure equal to the plain-Python definitions that read
-each row, from stored facts and from rows, case by case and on generated cohorts
-(tests/care/test_outcome_definitions.py, tests/care/test_outcome_facts.py). The cohort is
-the ORM's (`selectors.cohort_patients`), written once into a temporary table both
-statements read.
+rows (the refresh, `care.outcomes.services`), and `GROUP_SUMS` moves them out of the sums
+of the group they were stored in and into those of the group they are in now. Days are the
+patient's local days (`AT TIME ZONE` the patient's zone). Of two scores at the same
+instant, the one stored later counts as the later. The tests hold every figure equal to
+the plain-Python definitions that read each row, from stored facts and from rows, case by
+case and on generated cohorts (tests/care/test_outcome_definitions.py,
+tests/care/test_outcome_facts.py). The cohort is the ORM's (`selectors.cohort_patients`),
+written once into a temporary table both statements read.
 """
 
 import re
@@ -61,6 +67,7 @@ COHORT_COLUMNS = (
     "display_name",
     "public_id",
     "stored",
+    "group_id",
 )
 
 # Each treated patient's facts per questionnaire (`care.models.outcomes.InstrumentFacts`)
@@ -108,25 +115,39 @@ WEEK_LATEST = """max(total - baseline) FILTER (
                  AND (next_day IS NULL OR next_day / 7 > {week})
            ) AS week_{week}"""
 
-# The figures of the cohort (`outcome_cohort`): its size, then each questionnaire's counts
-# summed over the patients' facts, stored ones for the patients marked `stored`, worked out
-# now for the others. Rows of (kind, code, figures): 'cohort' (patients, treated, treated
-# but not active), 'code' (with and without a baseline; per time point the scored,
-# responders and remitters; per week the patients and their sum of score minus baseline),
+# The figures of the cohort (`outcome_cohort`): its size, then each questionnaire's counts.
+# Those of the patients whose stored facts stand and whose group's sums stand for the period
+# (`groups`: the groups the filters select, nobody in them stored with anything after the
+# period's end) are the groups' sums; what the groups hold of marked patients is taken back
+# (their stored facts, counted -1); the other patients are summed from their stored facts
+# or from facts worked out now. Rows of (kind, code, figures), to be added up by kind and
+# code: 'cohort' (patients, treated, treated but not active), 'code' (`FIGURES`),
 # 'responded' and 'censored' (week, patients).
 INSTRUMENT_SQL = """
 WITH cohort AS NOT MATERIALIZED (TABLE outcome_cohort),
+groups AS MATERIALIZED (
+    SELECT id FROM care_outcomefacts_group
+    WHERE clinic_id = %(clinic)s AND last_at < %(ends_at)s AND enrolled_at < %(ends_at)s
+      {group_filters}
+),
 treated AS MATERIALIZED (
     SELECT id, tz, first_held_at, (first_held_at AT TIME ZONE tz)::date AS first_day
     FROM cohort WHERE first_held_at IS NOT NULL AND NOT stored
 ),
 {facts},
 facts AS MATERIALIZED (
-    SELECT {columns} FROM care_outcomefacts_instrument f
+    SELECT 1 AS sign, {columns} FROM care_outcomefacts_instrument f
     JOIN cohort c ON c.id = f.patient_id
     WHERE c.stored AND f.code = ANY(%(codes)s)
+      AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = c.group_id)
     UNION ALL
-    SELECT {columns} FROM computed
+    SELECT 1, {columns} FROM computed
+    UNION ALL
+    SELECT -1, {columns} FROM care_outcomefacts_stale s
+    JOIN care_outcomefacts_patient p USING (patient_id)
+    JOIN groups g ON g.id = p.group_id
+    JOIN care_outcomefacts_instrument f USING (patient_id)
+    WHERE f.code = ANY(%(codes)s)
 ),
 remission AS (
     SELECT * FROM unnest(%(remission_codes)s::text[], %(remission_below)s::int[]) AS r(code, below)
@@ -135,23 +156,106 @@ SELECT 'cohort', '', ARRAY[count(*), count(first_held_at),
        count(*) FILTER (WHERE first_held_at IS NOT NULL AND status <> 'active')]
 FROM cohort
 UNION ALL
-SELECT 'code', code, ARRAY[
-           count(*) FILTER (WHERE has_baseline), count(*) FILTER (WHERE NOT has_baseline),
-           {point_counts},
-           {week_sums}
-       ]
+SELECT 'code', code, ARRAY[{figures}]
 FROM facts f LEFT JOIN remission r USING (code) GROUP BY code
 UNION ALL
-SELECT 'responded', code, ARRAY[responded, count(*)] FROM facts
+SELECT 'code', s.code, s.figures FROM care_outcomefacts_sums s
+JOIN groups g ON g.id = s.group_id WHERE s.code = ANY(%(codes)s)
+UNION ALL
+SELECT 'responded', code, ARRAY[responded, sum(sign)] FROM facts
 WHERE responded IS NOT NULL GROUP BY code, responded
 UNION ALL
-SELECT 'censored', code, ARRAY[last_seen, count(*)] FROM facts
+SELECT 'censored', code, ARRAY[last_seen, sum(sign)] FROM facts
 WHERE responded IS NULL AND last_seen IS NOT NULL GROUP BY code, last_seen
+UNION ALL
+SELECT w.kind, w.code, ARRAY[w.week, w.patients] FROM care_outcomefacts_weeks w
+JOIN groups g ON g.id = w.group_id WHERE w.code = ANY(%(codes)s) AND w.patients <> 0
 """
-POINT_COUNTS = """count(point_{n}),
-           count(*) FILTER (WHERE baseline > 0 AND 2 * point_{n} <= baseline),
-           count(*) FILTER (WHERE point_{n} < below)"""
-WEEK_SUMS = "count(week_{week}), coalesce(sum(week_{week}), 0)"
+
+# A questionnaire's figures summed over rows of facts, each counted `sign` times: with and
+# without a baseline; per time point the scored, responders and remitters; per week the
+# patients and their sum of score minus baseline.
+FIGURES_HEAD = (
+    "coalesce(sum(sign) FILTER (WHERE has_baseline), 0)",
+    "coalesce(sum(sign) FILTER (WHERE NOT has_baseline), 0)",
+)
+POINT_FIGURES = (
+    "coalesce(sum(sign) FILTER (WHERE point_{n} IS NOT NULL), 0)",
+    "coalesce(sum(sign) FILTER (WHERE baseline > 0 AND 2 * point_{n} <= baseline), 0)",
+    "coalesce(sum(sign) FILTER (WHERE point_{n} < below), 0)",
+)
+WEEK_FIGURES = (
+    "coalesce(sum(sign) FILTER (WHERE week_{week} IS NOT NULL), 0)",
+    "coalesce(sum(sign * week_{week}), 0)",
+)
+
+# The groups the filters can select (`OutcomeFactsGroup`) of the patients %(ids)s, made if
+# new: clinic, primary clinician (0: none), phase, conditions and the routes held.
+GROUP_KEY = (
+    "p.clinic_id, coalesce(p.primary_clinician_id, 0), p.treatment_phase, p.has_depression,"
+    " p.has_anxiety, p.has_ptsd"
+)
+ROUTES = "array_agg(DISTINCT route ORDER BY route)"
+STORE_GROUPS = """
+INSERT INTO care_outcomefacts_group (
+    clinic_id, clinician_id, phase, has_depression, has_anxiety, has_ptsd, routes, last_at,
+    enrolled_at
+)
+SELECT DISTINCT {group_key}, r.routes, '-infinity'::timestamptz, '-infinity'::timestamptz
+FROM care_patient p
+JOIN (
+    SELECT patient_id, {routes} AS routes FROM care_treatmentsession
+    WHERE status = 'completed' AND patient_id = ANY(%(ids)s) GROUP BY patient_id
+) r ON r.patient_id = p.id
+ORDER BY 1, 2, 3, 4, 5, 6, 7
+ON CONFLICT DO NOTHING
+"""
+
+# The stored questionnaire facts of the patients %(ids)s added to their groups' sums, each
+# counted %(sign)s times (-1: taken out), and their groups' latest enrolment and
+# questionnaire or session moved on.
+GROUP_SUMS = """
+WITH chosen AS MATERIALIZED (
+    SELECT patient_id, group_id, last_at, enrolled_at FROM care_outcomefacts_patient
+    WHERE patient_id = ANY(%(ids)s) AND group_id IS NOT NULL
+),
+bounds AS (
+    UPDATE care_outcomefacts_group g
+    SET last_at = greatest(g.last_at, c.last_at),
+        enrolled_at = greatest(g.enrolled_at, c.enrolled_at)
+    FROM (
+        SELECT group_id, max(last_at) AS last_at, max(enrolled_at) AS enrolled_at
+        FROM chosen GROUP BY group_id
+    ) c
+    WHERE g.id = c.group_id AND %(sign)s::int > 0
+),
+facts AS MATERIALIZED (
+    SELECT %(sign)s::int AS sign, c.group_id, f.*
+    FROM care_outcomefacts_instrument f JOIN chosen c USING (patient_id)
+    WHERE f.code = ANY(%(codes)s)
+),
+remission AS (
+    SELECT * FROM unnest(%(remission_codes)s::text[], %(remission_below)s::int[]) AS r(code, below)
+),
+sums AS (
+    INSERT INTO care_outcomefacts_sums (group_id, code, figures)
+    SELECT group_id, code, ARRAY[{figures}]
+    FROM facts f LEFT JOIN remission r USING (code)
+    GROUP BY group_id, code ORDER BY group_id, code
+    ON CONFLICT (group_id, code) DO UPDATE
+    SET figures = outcome_add(care_outcomefacts_sums.figures, EXCLUDED.figures)
+)
+INSERT INTO care_outcomefacts_weeks (group_id, code, kind, week, patients)
+SELECT * FROM (
+    SELECT group_id, code, 'responded', responded, sum(sign) FROM facts
+    WHERE responded IS NOT NULL GROUP BY group_id, code, responded
+    UNION ALL
+    SELECT group_id, code, 'censored', last_seen, sum(sign) FROM facts
+    WHERE responded IS NULL AND last_seen IS NOT NULL GROUP BY group_id, code, last_seen
+) weeks ORDER BY 1, 2, 3, 4
+ON CONFLICT (group_id, code, kind, week) DO UPDATE
+SET patients = care_outcomefacts_weeks.patients + EXCLUDED.patients
+"""
 
 # Store the facts of the patients %(ids)s (their marks claimed): who has held a session and
 # when, the days adherence counts as bit strings from the patient's earliest such day (one
@@ -159,8 +263,8 @@ WEEK_SUMS = "count(week_{week}), coalesce(sum(week_{week}), 0)"
 # questionnaire's facts.
 STORE_PATIENT_FACTS = """
 INSERT INTO care_outcomefacts_patient (
-    patient_id, first_held_at, routes, last_at, origin, checkin_days, held_days, held_extra,
-    prepared_days, prepared_extra, held_ahead, questionnaire_ahead
+    patient_id, group_id, enrolled_at, first_held_at, routes, last_at, origin, checkin_days,
+    held_days, held_extra, prepared_days, prepared_extra, held_ahead, questionnaire_ahead
 )
 WITH patients AS MATERIALIZED (
     SELECT id, tz, {wanted} AS wanted FROM care_patient WHERE id = ANY(%(ids)s)
@@ -235,7 +339,7 @@ strings AS (
 ),
 sessions AS (
     SELECT patient_id, min(at) AS first_held_at, max(at) AS last_held_at,
-           array_agg(DISTINCT route ORDER BY route) AS routes,
+           {routes} AS routes,
            array_agg(day ORDER BY day) FILTER (WHERE nth > 1) AS held_extra
     FROM held GROUP BY patient_id
 ),
@@ -243,7 +347,7 @@ extra AS (
     SELECT patient_id, array_agg(day ORDER BY day) AS prepared_extra
     FROM prepared WHERE nth > 1 GROUP BY patient_id
 )
-SELECT s.patient_id, s.first_held_at, s.routes,
+SELECT s.patient_id, g.id, p.enrolled_at, s.first_held_at, s.routes,
        greatest(s.last_held_at, (
            SELECT max(a.completed_at) FROM care_assessment a WHERE a.patient_id = s.patient_id
        )),
@@ -253,6 +357,12 @@ FROM sessions s
 JOIN origins o USING (patient_id)
 JOIN strings b USING (patient_id)
 LEFT JOIN extra e USING (patient_id)
+JOIN care_patient p ON p.id = s.patient_id
+-- The patient's group as STORE_GROUPS made it (none if the patient changed since: they are
+-- marked again, and in no group's sums until stored again).
+LEFT JOIN care_outcomefacts_group g
+    ON (g.clinic_id, g.clinician_id, g.phase, g.has_depression, g.has_anxiety, g.has_ptsd,
+        g.routes) = ({group_key}, s.routes)
 """
 STORE_INSTRUMENT_FACTS = """
 INSERT INTO care_outcomefacts_instrument (patient_id, code, {names})
@@ -509,18 +619,58 @@ def _facts(points: Sequence[tuple[int, int]], weeks: int) -> tuple[str, str]:
     return facts, ", ".join(names)
 
 
+def _figures(points: int, weeks: int) -> str:
+    """The `FIGURES_HEAD`, `POINT_FIGURES` and `WEEK_FIGURES` expressions, in that order."""
+    return ",\n           ".join(
+        [
+            *FIGURES_HEAD,
+            *(each.format(n=n) for n in range(1, points + 1) for each in POINT_FIGURES),
+            *(each.format(week=week) for week in range(weeks) for each in WEEK_FIGURES),
+        ]
+    )
+
+
+# The groups a filter selects (its value a parameter of the same name), a condition by its
+# column.
+GROUP_FILTERS = {
+    "condition": {
+        "depression": "AND has_depression",
+        "anxiety": "AND has_anxiety",
+        "ptsd": "AND has_ptsd",
+    },
+    "clinician": "AND clinician_id = %(clinician)s",
+    "phase": "AND phase = %(phase)s",
+    "route": "AND routes @> ARRAY[%(route)s]::varchar[]",
+}
+
+
+def group_filters(*, condition: str, clinician: int | None, phase: str, route: str) -> str:
+    """The `groups` filters of `INSTRUMENT_SQL` for the filters chosen ("" / None: any)."""
+    chosen = []
+    if condition:
+        chosen.append(GROUP_FILTERS["condition"][condition])
+    for name, value in (("clinician", clinician), ("phase", phase), ("route", route)):
+        if value:
+            chosen.append(GROUP_FILTERS[name])
+    return "\n      ".join(chosen)
+
+
 def instrument_rows(
-    cursor: CursorWrapper, params: dict, *, points: Sequence[tuple[int, int]], weeks: int
+    cursor: CursorWrapper,
+    params: dict,
+    *,
+    points: Sequence[tuple[int, int]],
+    weeks: int,
+    filters: str,
 ) -> list[tuple]:
-    """(kind, code, figures) rows of `INSTRUMENT_SQL` over `outcome_cohort`."""
+    """(kind, code, figures) rows of `INSTRUMENT_SQL` over `outcome_cohort` (`filters`:
+    `group_filters`' text, their values in `params`)."""
     facts, names = _facts(points, weeks)
     statement = INSTRUMENT_SQL.format(
         facts=facts,
         columns=f"patient_id, code, {names}",
-        point_counts=",\n           ".join(
-            POINT_COUNTS.format(n=n) for n in range(1, len(points) + 1)
-        ),
-        week_sums=",\n           ".join(WEEK_SUMS.format(week=week) for week in range(weeks)),
+        figures=_figures(len(points), weeks),
+        group_filters=filters,
     )
     cursor.execute(statement, params)
     return cursor.fetchall()
@@ -557,27 +707,39 @@ def store_facts(
     ids: Sequence[int],
     *,
     codes: Sequence[str],
+    remission: Sequence[tuple[str, int]],
     points: Sequence[tuple[int, int]],
     weeks: int,
     lead: timedelta,
     block_days: int,
 ) -> None:
     """Replace the stored facts of the patients `ids` with facts worked out from all their
-    rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`)."""
+    rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`), moving them from the sums of the
+    group they were in to those of the group they are in now (`GROUP_SUMS`; `remission`:
+    each questionnaire's remission threshold, as the page's)."""
     params: dict = {
         "ids": list(ids),
         "codes": list(codes),
+        "remission_codes": [code for code, _ in remission],
+        "remission_below": [below for _, below in remission],
         "ends_at": "infinity",
         "lead": lead,
         "block_days": block_days,
     }
+    sums = GROUP_SUMS.format(figures=_figures(len(points), weeks))
+    cursor.execute(sums, params | {"sign": -1})
     cursor.execute(
         "DELETE FROM care_outcomefacts_instrument WHERE patient_id = ANY(%(ids)s)", params
     )
     cursor.execute("DELETE FROM care_outcomefacts_patient WHERE patient_id = ANY(%(ids)s)", params)
-    cursor.execute(STORE_PATIENT_FACTS.format(wanted=WANTED.strip()), params)
+    cursor.execute(STORE_GROUPS.format(group_key=GROUP_KEY, routes=ROUTES), params)
+    cursor.execute(
+        STORE_PATIENT_FACTS.format(wanted=WANTED.strip(), routes=ROUTES, group_key=GROUP_KEY),
+        params,
+    )
     facts, names = _facts(points, weeks)
     cursor.execute(STORE_INSTRUMENT_FACTS.format(facts=facts, names=names), params)
+    cursor.execute(sums, params | {"sign": 1})
 
 
 def adherence_rows(cursor: CursorWrapper, params: dict) -> list[tuple]:

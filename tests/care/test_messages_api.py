@@ -401,7 +401,10 @@ def test_message_ids_are_stable_opaque_and_shared_with_fhir(clinician_client, pa
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Communication"
     ]
     assert [c["id"] for c in communications] == [expected]
-    assert str(message.pk) not in expected
+    # Opaque: a UUID worked out from the thread, not the row's number (which a short
+    # number's digits can match inside a UUID by chance).
+    assert str(uuid.UUID(expected)) == expected
+    assert expected not in {str(message.pk), str(thread.public_id)}
 
 
 def test_the_list_and_a_thread_cost_the_same_statements_for_1_and_20(

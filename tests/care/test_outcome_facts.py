@@ -9,12 +9,14 @@ import psycopg
 import pytest
 from django.db import connection
 
-from care.domain.outcomes import Period, PointCounts
+from care.domain.outcomes import Period, PointCounts, outcome_report
 from care.models import (
     Assessment,
     CheckIn,
     InstrumentFacts,
     OutcomeFactsStale,
+    OutcomeFactsSums,
+    OutcomeFactsWeeks,
     Patient,
     PatientOutcomeFacts,
     TreatmentSession,
@@ -24,7 +26,13 @@ from care.outcomes.selectors import POINT_WINDOWS, OutcomeFilters, cohort_patien
 from care.outcomes.services import outcome_facts_refresh
 from care.tasks import refresh_outcome_facts
 from tests.care.test_outcome_definitions import FIRST, day, figures, generated, persist, person
-from tests.factories import AssessmentFactory, CheckInFactory, PatientFactory
+from tests.factories import (
+    AssessmentFactory,
+    CheckInFactory,
+    ClinicFactory,
+    PatientFactory,
+    StaffFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +125,26 @@ def test_every_write_that_changes_the_facts_marks_the_patient(clinic):
     assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(questionnaires=["gad7"])) == {
         patient.pk
     }
+    # What the outcome filters select a patient by, and their enrolment (their stored
+    # facts are summed in the group of these).
+    other_clinic = ClinicFactory()
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(treatment_phase="x")) == {
+        patient.pk
+    }
+    assert marks(
+        lambda: Patient.objects.filter(pk=patient.pk).update(primary_clinician=StaffFactory().user)
+    ) == {patient.pk}
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(clinic=other_clinic)) == {
+        patient.pk
+    }
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(enrolled_at=FIRST)) == {
+        patient.pk
+    }
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(status="paused")) == set()
+    # A deleted patient (their rows go with them) and a bulk deletion.
+    gone = [PatientFactory(clinic=clinic).pk for _ in range(2)]
+    assert marks(lambda: Patient.objects.filter(pk=other.pk).delete()) == {other.pk}
+    assert marks(lambda: Patient.objects.filter(pk__in=gone).delete()) == set(gone)
     # Each further mark of a marked patient is counted on the same row.
     OutcomeFactsStale.objects.all().delete()
     AssessmentFactory(patient=patient)
@@ -247,6 +275,137 @@ def test_generated_cohorts_with_stored_stale_and_late_patients_give_the_same_fig
     figures(clinic, period=WHOLE, today=AFTER_WHOLE, phase="maintenance", condition="depression")
 
 
+def group_sums() -> dict[tuple, list[int]]:
+    """Each group's stored sums and weeks, without the zeros."""
+    sums = {
+        (row.group_id, row.code): [int(v) for v in row.figures]
+        for row in OutcomeFactsSums.objects.all()
+        if any(row.figures)
+    }
+    weeks = {
+        (row.group_id, row.code, row.kind, row.week): [row.patients]
+        for row in OutcomeFactsWeeks.objects.exclude(patients=0)
+    }
+    return sums | weeks
+
+
+def test_the_refresh_moves_patients_between_groups_and_the_sums_match_their_facts(clinic):
+    """After any order of writes and refreshes each group's sums are those of the facts
+    of its patients stored now, as if each group were summed again from scratch."""
+    rng = random.Random(11)
+    made = persist(clinic, generated(rng, 40))
+    patients = list(made.values())
+    doctors = [StaffFactory(clinic=clinic).user, StaffFactory(clinic=clinic).user]
+    outcome_facts_refresh()
+    for round_ in range(4):
+        for patient in rng.sample(patients, 8):
+            change = rng.randrange(5)
+            if change == 0:
+                Patient.objects.filter(pk=patient.pk).update(
+                    treatment_phase=rng.choice(["induction", "maintenance"])
+                )
+            elif change == 1:
+                Patient.objects.filter(pk=patient.pk).update(
+                    primary_clinician=rng.choice([*doctors, None])
+                )
+            elif change == 2:
+                Patient.objects.filter(pk=patient.pk).update(has_anxiety=rng.random() < 0.5)
+            elif change == 3:
+                held(patient, FIRST + timedelta(days=rng.randrange(1, 90)), route="im")
+            else:
+                Assessment.objects.create(
+                    patient=patient,
+                    instrument="phq9",
+                    total=rng.randrange(0, 27),
+                    completed_at=FIRST + timedelta(days=rng.randrange(1, 200)),
+                    answers={},
+                )
+        if round_ == 2:
+            Patient.objects.filter(pk=patients.pop().pk).delete()
+        # Half the marked patients stored in a batch of their own, then the rest.
+        outcome_facts_refresh(batch=3, max_batches=2)
+        outcome_facts_refresh()
+
+    kept = group_sums()
+    # Every patient stored again one by one from scratch, into groups summed anew.
+    OutcomeFactsSums.objects.all().delete()
+    OutcomeFactsWeeks.objects.all().delete()
+    PatientOutcomeFacts.objects.update(group=None)
+    OutcomeFactsStale.objects.bulk_create(
+        OutcomeFactsStale(patient_id=patient.pk) for patient in Patient.objects.all()
+    )
+    outcome_facts_refresh()
+    assert group_sums() == kept
+    # Each stored patient's group is their clinic, clinician, phase, conditions and routes.
+    for facts in PatientOutcomeFacts.objects.select_related("patient", "group"):
+        patient, group = facts.patient, facts.group
+        assert (
+            group.clinic_id,
+            group.clinician_id,
+            group.phase,
+            group.has_anxiety,
+            group.routes,
+        ) == (
+            patient.clinic_id,
+            patient.primary_clinician_id or 0,
+            patient.treatment_phase,
+            patient.has_anxiety,
+            facts.routes,
+        )
+    assert not PatientOutcomeFacts.objects.exclude(patient__in=Patient.objects.all()).exists()
+
+
+def test_the_page_sums_the_groups_not_each_patient(clinic):
+    """Once stored, a patient's questionnaire facts reach the page through their group's
+    sums: removed one by one (unmarked), the figures do not move."""
+    made = persist(clinic, generated(random.Random(3), 30))
+    outcome_facts_refresh()
+    before = figures(clinic, period=WHOLE, today=AFTER_WHOLE)
+    assert any(scores.with_baseline for scores in before.instruments)
+    InstrumentFacts.objects.all().delete()
+    data, _ = outcome_data(clinic=clinic, filters=OutcomeFilters(*WHOLE), today=AFTER_WHOLE)
+    assert outcome_report(data, today=AFTER_WHOLE).instruments == before.instruments
+    assert len(made) == 30
+
+
+def test_patients_moved_after_the_refresh_are_taken_out_of_their_groups(clinic):
+    """A patient whose phase, clinician, conditions or clinic changed after their facts were
+    stored is still summed in the group of before until the next refresh: the page takes
+    them back out and counts them where they are now, by every filter."""
+    rng = random.Random(8)
+    made = persist(clinic, generated(rng, 50))
+    doctor = StaffFactory(clinic=clinic).user
+    Patient.objects.filter(pk__in=[p.pk for p in list(made.values())[:20]]).update(
+        primary_clinician=doctor
+    )
+    outcome_facts_refresh()
+    patients = list(made.values())
+    Patient.objects.filter(pk=patients[0].pk).update(treatment_phase="maintenance")
+    Patient.objects.filter(pk=patients[1].pk).update(primary_clinician=None)
+    Patient.objects.filter(pk=patients[25].pk).update(primary_clinician=doctor)
+    Patient.objects.filter(pk=patients[2].pk).update(has_anxiety=True)
+    Patient.objects.filter(pk=patients[3].pk).update(clinic=ClinicFactory())
+    Patient.objects.filter(pk=patients[4].pk).delete()
+    assert len(marked()) == 6
+    options = [
+        {},
+        {"phase": "maintenance"},
+        {"phase": "induction"},
+        {"clinician": doctor.pk},
+        {"condition": "anxiety"},
+        {"condition": "depression", "route": "iv"},
+    ]
+    for chosen in options:
+        # figures() checks with the marks in place, then again once stored.
+        figures(clinic, period=WHOLE, today=AFTER_WHOLE, **chosen)
+        OutcomeFactsStale.objects.bulk_create(
+            [OutcomeFactsStale(patient_id=p.pk) for p in patients[:5]], ignore_conflicts=True
+        )
+        Patient.objects.filter(pk=patients[0].pk).update(
+            treatment_phase=rng.choice(["induction", "maintenance"])
+        )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_mark_held_by_a_write_still_open_is_left_for_the_next_refresh(clinic):
     """The refresh skips a mark that a transaction still writing holds: that transaction
@@ -292,6 +451,7 @@ def test_the_page_reads_one_snapshot_so_a_refresh_between_its_statements_is_not_
                 cursor_of_other,
                 ids,
                 codes=["phq9", "gad7"],
+                remission=[("phq9", 5), ("gad7", 5)],
                 points=POINT_WINDOWS,
                 weeks=27,
                 lead=timedelta(hours=48),
