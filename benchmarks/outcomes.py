@@ -9,11 +9,11 @@ stack, no network), the default period (the last six months), every patient of t
 the median of repeated runs, round-robin with the floor page (a signed-in page in the site's
 layout with nothing of its own). Query counts come from one more run of each.
 
-First every patient is marked and their outcome facts stored again, timed (what the refresh
-task does after a bulk import or a migration; the page then reads the stored facts, as it
-does once the every-minute task has run). That runs in a child process, so that the peak
-resident memory of this one is what a web worker serving the page holds.
-"""
+First every stored fact is removed, every patient marked and their outcome facts stored
+again, timed (what the refresh task does after a bulk import or a migration; the page then
+reads the stored facts, as it does once the every-minute task has run). That runs in a child
+process, so that the peak resident memory of this one is what a web worker serving the page
+holds."""
 
 import argparse
 import hashlib
@@ -39,6 +39,12 @@ def store_every_patients_facts(results) -> None:
     from care.outcomes.services import outcome_facts_refresh
 
     with connection.cursor() as cursor:
+        # From nothing: every stored fact, group and day removed first.
+        cursor.execute(
+            "TRUNCATE care_outcomefacts_patient, care_outcomefacts_instrument,"
+            " care_outcomefacts_group, care_outcomefacts_sums, care_outcomefacts_weeks,"
+            " care_outcomefacts_adherence, care_outcomefacts_day"
+        )
         cursor.execute(
             "INSERT INTO care_outcomefacts_stale (patient_id) SELECT id FROM care_patient"
             " ON CONFLICT DO NOTHING"
@@ -78,6 +84,8 @@ def main() -> None:
             "care_outcomefacts_group",
             "care_outcomefacts_sums",
             "care_outcomefacts_weeks",
+            "care_outcomefacts_adherence",
+            "care_outcomefacts_day",
         ]
     )
     fetch = signed_in_fetch(STAFF_EMAIL)

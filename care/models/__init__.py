@@ -16,6 +16,8 @@ from care.models.exports import ExportJob
 from care.models.messages import Message, MessageThread
 from care.models.outcomes import (
     InstrumentFacts,
+    OutcomeFactsAdherence,
+    OutcomeFactsDay,
     OutcomeFactsGroup,
     OutcomeFactsStale,
     OutcomeFactsSums,
@@ -61,6 +63,8 @@ __all__ = [
     "Invitation",
     "Message",
     "MessageThread",
+    "OutcomeFactsAdherence",
+    "OutcomeFactsDay",
     "OutcomeFactsGroup",
     "OutcomeFactsStale",
     "OutcomeFactsSums",

@@ -77,9 +77,26 @@ class PatientOutcomeFacts(models.Model):
         null=True,
         related_name="+",
         db_constraint=False,
-        db_index=False,  # read from the marked patients, by their key
+        db_index=False,  # led by the group: the indexes below
     )
     enrolled_at = models.DateTimeField(null=True)
+    # Adherence over the windows of the default period (`OutcomeFactsDay`) the patient was
+    # stored for: from `adherence_first` to `adherence_last` (None: not computed), the
+    # counts of `care.domain.outcomes` (None: not counted, enrolled after the last day), the
+    # check-in share and whether adherence dropped; summed per group in
+    # `OutcomeFactsAdherence`.
+    adherence_first = models.DateField(null=True)
+    adherence_last = models.DateField(null=True)
+    adherence_expected = models.IntegerField(null=True)
+    adherence_done = models.IntegerField(null=True)
+    adherence_recent_expected = models.IntegerField(null=True)
+    adherence_recent_done = models.IntegerField(null=True)
+    adherence_earlier_expected = models.IntegerField(null=True)
+    adherence_earlier_done = models.IntegerField(null=True)
+    adherence_q_expected = models.IntegerField(null=True)
+    adherence_q_done = models.IntegerField(null=True)
+    adherence_share = models.FloatField(null=True)
+    adherence_dropped = models.BooleanField(null=True)
     first_held_at = models.DateTimeField()
     routes = ArrayField(models.CharField(max_length=20))
     # The latest of the patient's questionnaires and held sessions: the stored facts stand
@@ -102,6 +119,19 @@ class PatientOutcomeFacts(models.Model):
 
     class Meta:
         db_table = "care_outcomefacts_patient"
+        indexes = [
+            # A group's lowest check-in shares, and those whose adherence dropped.
+            models.Index(
+                fields=["group", "adherence_last", "adherence_share"],
+                include=["adherence_first", "patient"],
+                name="outcomefacts_share",
+            ),
+            models.Index(
+                fields=["group", "adherence_last"],
+                condition=models.Q(adherence_dropped=True),
+                name="outcomefacts_dropped",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"outcome facts of patient {self.patient_id}"
@@ -132,8 +162,9 @@ class InstrumentFacts(models.Model):
 
 class OutcomeFactsGroup(models.Model):
     """Patients the outcome filters cannot tell apart: same clinic, primary clinician (0:
-    none), phase, conditions and routes held. `last_at` and `enrolled_at` are the latest of
-    any patient ever stored in it: its sums stand for a period that ends after both."""
+    none), phase, conditions, routes held and whether active (adherence counts the active
+    ones). `patients`: how many are stored in it; `last_at` and `enrolled_at` are the latest
+    of any patient ever stored in it: its sums stand for a period that ends after both."""
 
     clinic_id = models.BigIntegerField()
     clinician_id = models.BigIntegerField()
@@ -142,6 +173,8 @@ class OutcomeFactsGroup(models.Model):
     has_anxiety = models.BooleanField()
     has_ptsd = models.BooleanField()
     routes = ArrayField(models.CharField(max_length=20))
+    active = models.BooleanField()
+    patients = models.IntegerField(default=0)
     last_at = models.DateTimeField()
     enrolled_at = models.DateTimeField()
 
@@ -157,6 +190,7 @@ class OutcomeFactsGroup(models.Model):
                     "has_anxiety",
                     "has_ptsd",
                     "routes",
+                    "active",
                 ],
                 name="outcomefacts_group_once",
             ),
@@ -184,6 +218,49 @@ class OutcomeFactsSums(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} sums of outcome facts group {self.group_id}"
+
+
+class OutcomeFactsDay(models.Model):
+    """The adherence windows of a clinic's default period (`care.domain.outcomes`) that its
+    patients' stored adherence is for: moved on by the refresh when the clinic's day ends,
+    every stored patient of the clinic worked out again in the same transaction."""
+
+    clinic_id = models.BigIntegerField(primary_key=True)
+    first = models.DateField()
+    last = models.DateField()
+    recent_first = models.DateField()
+    earlier_first = models.DateField()
+    earlier_last = models.DateField()
+
+    class Meta:
+        db_table = "care_outcomefacts_day"
+
+    def __str__(self) -> str:
+        return f"outcome adherence days of clinic {self.clinic_id}: {self.first} to {self.last}"
+
+
+class OutcomeFactsAdherence(models.Model):
+    """A group's stored adherence summed, for the windows from `first` to `last`: the
+    patients counted, check-ins done and expected, questionnaires done and expected, the
+    patients with an earlier share, and those whose adherence dropped."""
+
+    group = models.ForeignKey(
+        OutcomeFactsGroup, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    first = models.DateField()
+    last = models.DateField()
+    figures = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        db_table = "care_outcomefacts_adherence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "last", "first"], name="outcomefacts_adherence_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"adherence sums of outcome facts group {self.group_id} to {self.last}"
 
 
 class OutcomeFactsWeeks(models.Model):

@@ -15,11 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from care.accounts.selectors import clinic_clinicians_list
 from care.caseload.forms import CONDITION_CHOICES
 from care.common.forms import DateInput, form_field
-from care.domain.outcomes import months_before
+from care.domain.outcomes import default_period
 from care.models import Clinic, Patient, TreatmentSession
 from care.outcomes.selectors import OutcomeFilters
 
-DEFAULT_MONTHS = 6
 LONGEST_PERIOD = timedelta(days=3 * 366)
 EARLIEST_START = date(2000, 1, 1)
 
@@ -57,7 +56,7 @@ class OutcomeFilterForm(forms.Form):
 
     def __init__(self, data=None, *, clinic: Clinic, today: date, **kwargs) -> None:
         self.today = today
-        self.default_start = months_before(today, DEFAULT_MONTHS)
+        self.default_start, _ = default_period(today)
         # Empty values mean the defaults, and the boxes show them.
         defaults = {"start": self.default_start.isoformat(), "end": today.isoformat()}
         given = {k: data.get(k) for k in self.base_fields if data and data.get(k)}

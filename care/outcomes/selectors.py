@@ -54,7 +54,14 @@ from care.domain.outcomes import (
     outcome_report,
 )
 from care.domain.rules import REMISSION_BELOW
-from care.models import Alert, Clinic, MessageThread, OutcomeFactsStale, Patient
+from care.models import (
+    Alert,
+    Clinic,
+    MessageThread,
+    OutcomeFactsStale,
+    Patient,
+    PatientOutcomeFacts,
+)
 from care.models.sessions import first_treatment_at_subquery, held_sessions
 from care.outcomes import sql as outcome_sql
 from care.outcomes.reminders import reminder_counts
@@ -80,6 +87,18 @@ class CohortMember:
     public_id: uuid.UUID
 
 
+def matching_patients(*, clinic: Clinic, filters: OutcomeFilters, ends_at: datetime) -> QuerySet:
+    """The clinic's patients enrolled before `ends_at` who match the filters but the route."""
+    patients = Patient.objects.filter(clinic=clinic, enrolled_at__lt=ends_at)
+    if filters.condition in CONDITIONS:
+        patients = patients.filter(**{CONDITIONS[filters.condition]: True})
+    if filters.clinician:
+        patients = patients.filter(primary_clinician_id=filters.clinician)
+    if filters.phase:
+        patients = patients.filter(treatment_phase=filters.phase)
+    return patients
+
+
 def cohort_patients(
     *, clinic: Clinic, filters: OutcomeFilters, period: Period, stored_facts: bool = True
 ) -> QuerySet:
@@ -89,13 +108,7 @@ def cohort_patients(
     theirs after its end; never with `stored_facts` False), else read from their sessions."""
     ends_at = period.ends_at
     held = held_sessions().filter(patient=OuterRef("pk"), scheduled_at__lt=ends_at)
-    patients = Patient.objects.filter(clinic=clinic, enrolled_at__lt=ends_at)
-    if filters.condition in CONDITIONS:
-        patients = patients.filter(**{CONDITIONS[filters.condition]: True})
-    if filters.clinician:
-        patients = patients.filter(primary_clinician_id=filters.clinician)
-    if filters.phase:
-        patients = patients.filter(treatment_phase=filters.phase)
+    patients = matching_patients(clinic=clinic, filters=filters, ends_at=ends_at)
     stale = Exists(OutcomeFactsStale.objects.filter(patient_id=OuterRef("pk")))
     # Without a facts row `last_at < end` is NULL: such a patient is read from their rows.
     fresh = Q(~stale, outcome_facts__last_at__lt=ends_at) if stored_facts else Value(False)
@@ -126,11 +139,44 @@ def outcome_data(
     )
     starts_at, ends_at = period.starts_at, period.ends_at
 
-    # 1. The questionnaires' figures and the cohort's size, then adherence, from the cohort
-    # written once into a temporary table.
+    # 1. The groups of patients whose sums stand for the period; the cohort but the patients
+    # summed in those, written once into a temporary table; the questionnaires' figures and
+    # the cohort's size; adherence.
     windows = adherence_windows(period, today=today)
     remission = list(REMISSION_BELOW.items())
-    with outcome_sql.cohort_table(candidates) as cursor:
+    window_params = {} if windows is None else _window_params(windows)
+    everyone: int | None = None
+    with outcome_sql.snapshot() as cursor:
+        standing: list[int] = []
+        if windows is not None:
+            standing, others = outcome_sql.cohort_groups(
+                cursor,
+                {
+                    **window_params,
+                    "ends_at": ends_at,
+                    "clinic": clinic.pk,
+                    "clinician": filters.clinician,
+                    "phase": filters.phase,
+                    "route": filters.route,
+                },
+                filters=outcome_sql.group_filters(
+                    condition=filters.condition if filters.condition in CONDITIONS else "",
+                    clinician=filters.clinician,
+                    phase=filters.phase,
+                    route=filters.route,
+                ),
+            )
+        if standing:
+            # A constant statement; the patients' ids its one value.
+            outside = outcome_sql.not_in_groups(cursor, others)
+            listed = RawSQL(outcome_sql.LISTED, (outside,))  # noqa: S611  # nosec B611
+            candidates = candidates.filter(pk__in=listed)
+            everyone = (
+                None
+                if filters.route
+                else matching_patients(clinic=clinic, filters=filters, ends_at=ends_at).count()
+            )
+        outcome_sql.write_cohort(cursor, candidates)
         instrument_rows = outcome_sql.instrument_rows(
             cursor,
             {
@@ -138,38 +184,53 @@ def outcome_data(
                 "ends_at": ends_at,
                 "remission_codes": [code for code, _ in remission],
                 "remission_below": [below for _, below in remission],
-                "clinic": clinic.pk,
-                "clinician": filters.clinician,
-                "phase": filters.phase,
-                "route": filters.route,
+                "groups": standing,
             },
             points=POINT_WINDOWS,
             weeks=LAST_WEEK + 1,
-            filters=outcome_sql.group_filters(
-                condition=filters.condition if filters.condition in CONDITIONS else "",
-                clinician=filters.clinician,
-                phase=filters.phase,
-                route=filters.route,
-            ),
         )
         adherence_rows = (
             None
             if windows is None
-            else outcome_sql.adherence_rows(cursor, _adherence_params(windows, period))
+            else outcome_sql.adherence_rows(
+                cursor, _adherence_params(windows, period) | {"groups": standing}
+            )
         )
-        # The treated patients as the cohort table holds them (not worked out again): a
-        # constant statement, no values in it.
+        # The treated patients as the cohort table and the groups hold them (not worked out
+        # again): a constant statement, the groups' ids its one value.
         held = RawSQL(outcome_sql.TREATED, ())  # noqa: S611  # nosec B611
         treated = Patient.objects.filter(pk__in=held).values("pk")
-        alerts, reminders, threads = _activity(treated, starts_at, ends_at)
-    patients = not_treated_yet = left_out = 0
+        parts: tuple[Q, ...] = (Q(patient__in=Patient.objects.filter(pk__in=held).values("pk")),)
+        if standing:
+            # The patients of the groups that stand, not marked: as a filter of rows with a
+            # patient, through their stored facts (not listed, not joined to the patients).
+            stored = PatientOutcomeFacts.objects.filter(group_id__in=standing)
+            marked = OutcomeFactsStale.objects.values("patient_id")
+            parts += (
+                Q(Exists(stored.filter(patient_id=OuterRef("patient_id"))))
+                & ~Q(patient_id__in=marked),
+            )
+            covered_patients = Patient.objects.filter(
+                pk__in=stored.exclude(patient_id__in=marked).values("patient_id")
+            )
+            treated = treated.union(covered_patients.values("pk"), all=True)
+        alerts, reminders, threads = _activity(treated, parts, starts_at, ends_at)
+    patients = left_out = covered = covered_left_out = in_table = 0
     instruments = {code: _InstrumentSums() for code in INSTRUMENT_CODES}
     for kind, code, figures in instrument_rows:
         if kind == "cohort":
-            everyone, patients, left_out = figures
-            not_treated_yet = everyone - patients
+            in_table, patients, left_out = figures
+        elif kind == "covered":
+            covered, covered_left_out = figures
         else:
             instruments[code].add(kind, figures)
+    patients += covered
+    left_out += covered_left_out
+    if not standing:
+        everyone = in_table
+    elif everyone is None:  # with a route: every patient of the cohort is treated
+        everyone = in_table + covered
+    not_treated_yet = everyone - patients
 
     # 2. Adherence of the cohort's active patients, and who the listed ones are.
     adherence = no_adherence(windows, left_out=left_out)
@@ -194,15 +255,18 @@ def outcome_data(
 
 
 def _activity(
-    cohort: QuerySet, starts_at: datetime, ends_at: datetime
+    cohort: QuerySet, parts: tuple[Q, ...], starts_at: datetime, ends_at: datetime
 ) -> tuple[tuple[AlertRecord, ...], tuple, tuple[ThreadRecord, ...]]:
-    """The cohort's alerts, reminders and message threads of the period."""
+    """The cohort's alerts, reminders and message threads of the period; `parts`: the
+    cohort as filters of rows with a patient, no patient in two (each read apart: one
+    filter of both kinds made the planner list the patients first)."""
     # 3. Alerts about the cohort raised in the period; an escalated one records when it
     # escalated (set with the escalation e-mails).
     alerts = tuple(
         AlertRecord(kind, created_at, acknowledged_at, escalated_at is not None)
+        for part in parts
         for kind, created_at, acknowledged_at, escalated_at in Alert.objects.filter(
-            patient__in=cohort, created_at__gte=starts_at, created_at__lt=ends_at
+            part, created_at__gte=starts_at, created_at__lt=ends_at
         )
         .order_by()
         .values_list("kind", "created_at", "acknowledged_at", "escalated_at")
@@ -219,8 +283,9 @@ def _activity(
     in_period = Q(messages__created_at__gte=starts_at, messages__created_at__lt=ends_at)
     threads = tuple(
         ThreadRecord(started_at, first_reply_at, patient_messages, replies)
+        for part in parts
         for started_at, first_reply_at, patient_messages, replies in MessageThread.objects.filter(
-            patient__in=cohort, created_at__lt=ends_at, last_message_at__gte=starts_at
+            part, created_at__lt=ends_at, last_message_at__gte=starts_at
         )
         .order_by()
         .annotate(
@@ -288,13 +353,18 @@ def _patient_adherence(row: tuple) -> PatientAdherence:
     )
 
 
-def _adherence_params(windows: AdherenceWindows, period: Period) -> dict:
+def _window_params(windows: AdherenceWindows) -> dict:
     return {
         "first": windows.first,
         "last": windows.last,
         "recent_first": windows.recent_first,
         "earlier_first": windows.earlier_first,
         "earlier_last": windows.earlier_last,
+    }
+
+
+def _adherence_params(windows: AdherenceWindows, period: Period) -> dict:
+    return _window_params(windows) | {
         "ends_at": period.ends_at,
         "lead": QUESTIONNAIRE_LEAD,
         "block_days": BLOCK_DAYS,

@@ -1,10 +1,14 @@
 """Writes of the outcomes room: storing each patient's outcome facts again once marked.
 
-The triggers of migration 0024 mark a patient whenever their questionnaires, sessions,
-check-ins, time zone, conditions or chosen questionnaires change (care/models/outcomes.py).
-`outcome_facts_refresh` claims marked patients a batch at a time and stores their facts from
-all their rows, each batch in a transaction of its own; the outcomes page works out the
-facts of patients still marked itself, so its figures never wait for this.
+The triggers of migrations 0024 and 0025 mark a patient whenever their questionnaires,
+sessions, check-ins, time zone, conditions, chosen questionnaires, clinic, primary
+clinician, phase, status or enrolment change, and when they are deleted
+(care/models/outcomes.py). `outcome_facts_refresh` first moves on the clinics whose day has
+ended (`move_days`: every stored patient's adherence worked out for the new default period),
+then claims marked patients a batch at a time and stores their facts from all their rows,
+moving them between the sums of their groups, each batch in a transaction of its own; the
+outcomes page works out the facts of patients still marked itself, so its figures never
+wait for this.
 
 A write for a patient whose mark a batch has claimed waits for that batch's commit (the mark
 is its row), so batches are small. The refresh never makes a user's write fail: it waits at
@@ -16,11 +20,24 @@ others are stored.
 """
 
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, connection, transaction
 from django.db.utils import OperationalError
+from django.utils import timezone
 
-from care.domain.outcomes import BLOCK_DAYS, INSTRUMENT_CODES, LAST_WEEK, QUESTIONNAIRE_LEAD
+from care.domain.outcomes import (
+    BLOCK_DAYS,
+    DROP_FROM_AT_LEAST,
+    DROP_POINTS,
+    INSTRUMENT_CODES,
+    LAST_WEEK,
+    QUESTIONNAIRE_LEAD,
+    Period,
+    adherence_windows,
+    default_period,
+)
 from care.domain.rules import REMISSION_BELOW
 from care.outcomes import sql as outcome_sql
 from care.outcomes.selectors import POINT_WINDOWS
@@ -31,6 +48,14 @@ BATCH = 500
 LOCK_TIMEOUT = "500ms"
 
 
+ADHERENCE_RULES = outcome_sql.AdherenceRules(
+    lead=QUESTIONNAIRE_LEAD,
+    block_days=BLOCK_DAYS,
+    drop_from=DROP_FROM_AT_LEAST,
+    drop_points=DROP_POINTS,
+)
+
+
 def _store(cursor, ids: list[int]) -> None:
     outcome_sql.store_facts(
         cursor,
@@ -39,9 +64,45 @@ def _store(cursor, ids: list[int]) -> None:
         remission=list(REMISSION_BELOW.items()),
         points=POINT_WINDOWS,
         weeks=LAST_WEEK + 1,
-        lead=QUESTIONNAIRE_LEAD,
-        block_days=BLOCK_DAYS,
+        rules=ADHERENCE_RULES,
     )
+
+
+def day_windows(now: datetime, tz: str) -> dict:
+    """The adherence windows of the default period at `now` in the zone `tz`."""
+    today = now.astimezone(ZoneInfo(tz)).date()
+    start, end = default_period(today)
+    windows = adherence_windows(Period(start, end, tz), today=today)
+    assert windows is not None  # the default period ends today: its windows end yesterday
+    return {
+        "first": windows.first,
+        "last": windows.last,
+        "recent_first": windows.recent_first,
+        "earlier_first": windows.earlier_first,
+        "earlier_last": windows.earlier_last,
+    }
+
+
+def move_days(now: datetime) -> int:
+    """Move each clinic whose day has ended on to the windows of today's default period,
+    all its stored patients' adherence with it, a clinic per transaction; returns how many
+    clinics moved."""
+    with connection.cursor() as cursor:
+        clinics = outcome_sql.days_stored(cursor)
+    moved = 0
+    for clinic, (tz, stored) in clinics.items():
+        windows = day_windows(now, tz)
+        if stored == tuple(windows.values()):
+            continue
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                outcome_sql.move_day(cursor, clinic, windows, rules=ADHERENCE_RULES)
+        except OperationalError:
+            logger.warning("Outcome facts: clinic %d's day waited too long for a lock", clinic)
+            continue
+        moved += 1
+    return moved
 
 
 def _store_one_by_one(cursor, ids: list[int]) -> int:
@@ -63,10 +124,15 @@ def _store_one_by_one(cursor, ids: list[int]) -> int:
     return stored
 
 
-def outcome_facts_refresh(*, batch: int = BATCH, max_batches: int | None = None) -> int:
-    """Store the facts of marked patients again, `batch` at a time, until none is marked
-    (or `max_batches` ran, or a batch could not take its locks); returns how many patients
-    were stored."""
+def outcome_facts_refresh(
+    *, now: datetime | None = None, batch: int = BATCH, max_batches: int | None = None
+) -> int:
+    """Move the clinics whose day has ended on (`move_days`), then store the facts of
+    marked patients again, `batch` at a time, until none is marked (or `max_batches` ran,
+    or a batch could not take its locks), then give a clinic stored for the first time its
+    day; returns how many patients were stored."""
+    now = now or timezone.now()
+    move_days(now)
     stored = batches = 0
     while max_batches is None or batches < max_batches:
         batches += 1
@@ -89,5 +155,6 @@ def outcome_facts_refresh(*, batch: int = BATCH, max_batches: int | None = None)
         if len(ids) < batch:
             break
     if stored:
+        move_days(now)
         logger.info("Outcome facts stored for %d patients", stored)
     return stored

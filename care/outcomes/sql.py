@@ -44,7 +44,9 @@ written once into a temporary table both statements read.
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from fractions import Fraction
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -125,10 +127,11 @@ WEEK_LATEST = """max(total - baseline) FILTER (
 # 'responded' and 'censored' (week, patients).
 INSTRUMENT_SQL = """
 WITH cohort AS NOT MATERIALIZED (TABLE outcome_cohort),
-groups AS MATERIALIZED (
-    SELECT id FROM care_outcomefacts_group
-    WHERE clinic_id = %(clinic)s AND last_at < %(ends_at)s AND enrolled_at < %(ends_at)s
-      {group_filters}
+groups AS MATERIALIZED (SELECT unnest(%(groups)s::bigint[]) AS id),
+taken_back AS MATERIALIZED (
+    SELECT p.patient_id, p.group_id FROM care_outcomefacts_stale s
+    JOIN care_outcomefacts_patient p USING (patient_id)
+    JOIN groups g ON g.id = p.group_id
 ),
 treated AS MATERIALIZED (
     SELECT id, tz, first_held_at, (first_held_at AT TIME ZONE tz)::date AS first_day
@@ -143,9 +146,7 @@ facts AS MATERIALIZED (
     UNION ALL
     SELECT 1, {columns} FROM computed
     UNION ALL
-    SELECT -1, {columns} FROM care_outcomefacts_stale s
-    JOIN care_outcomefacts_patient p USING (patient_id)
-    JOIN groups g ON g.id = p.group_id
+    SELECT -1, {columns} FROM taken_back t
     JOIN care_outcomefacts_instrument f USING (patient_id)
     WHERE f.code = ANY(%(codes)s)
 ),
@@ -155,6 +156,16 @@ remission AS (
 SELECT 'cohort', '', ARRAY[count(*), count(first_held_at),
        count(*) FILTER (WHERE first_held_at IS NOT NULL AND status <> 'active')]
 FROM cohort
+UNION ALL
+-- The patients of the groups that stand, all treated, and those of them not active.
+SELECT 'covered', '', ARRAY[
+           coalesce(sum(g.patients), 0)
+               - (SELECT count(*) FROM taken_back),
+           coalesce(sum(g.patients) FILTER (WHERE NOT g.active), 0)
+               - (SELECT count(*) FROM taken_back t JOIN care_outcomefacts_group x
+                  ON x.id = t.group_id WHERE NOT x.active)
+       ]
+FROM care_outcomefacts_group g WHERE g.id IN (SELECT id FROM groups)
 UNION ALL
 SELECT 'code', code, ARRAY[{figures}]
 FROM facts f LEFT JOIN remission r USING (code) GROUP BY code
@@ -190,24 +201,24 @@ WEEK_FIGURES = (
 )
 
 # The groups the filters can select (`OutcomeFactsGroup`) of the patients %(ids)s, made if
-# new: clinic, primary clinician (0: none), phase, conditions and the routes held.
+# new: clinic, primary clinician (0: none), phase, conditions, active or not, routes held.
 GROUP_KEY = (
     "p.clinic_id, coalesce(p.primary_clinician_id, 0), p.treatment_phase, p.has_depression,"
-    " p.has_anxiety, p.has_ptsd"
+    " p.has_anxiety, p.has_ptsd, p.status = 'active'"
 )
 ROUTES = "array_agg(DISTINCT route ORDER BY route)"
 STORE_GROUPS = """
 INSERT INTO care_outcomefacts_group (
-    clinic_id, clinician_id, phase, has_depression, has_anxiety, has_ptsd, routes, last_at,
-    enrolled_at
+    clinic_id, clinician_id, phase, has_depression, has_anxiety, has_ptsd, active, routes,
+    patients, last_at, enrolled_at
 )
-SELECT DISTINCT {group_key}, r.routes, '-infinity'::timestamptz, '-infinity'::timestamptz
+SELECT DISTINCT {group_key}, r.routes, 0, '-infinity'::timestamptz, '-infinity'::timestamptz
 FROM care_patient p
 JOIN (
     SELECT patient_id, {routes} AS routes FROM care_treatmentsession
     WHERE status = 'completed' AND patient_id = ANY(%(ids)s) GROUP BY patient_id
 ) r ON r.patient_id = p.id
-ORDER BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
 ON CONFLICT DO NOTHING
 """
 
@@ -216,18 +227,30 @@ ON CONFLICT DO NOTHING
 # questionnaire or session moved on.
 GROUP_SUMS = """
 WITH chosen AS MATERIALIZED (
-    SELECT patient_id, group_id, last_at, enrolled_at FROM care_outcomefacts_patient
+    SELECT * FROM care_outcomefacts_patient
     WHERE patient_id = ANY(%(ids)s) AND group_id IS NOT NULL
 ),
-bounds AS (
+moved AS (
     UPDATE care_outcomefacts_group g
-    SET last_at = greatest(g.last_at, c.last_at),
-        enrolled_at = greatest(g.enrolled_at, c.enrolled_at)
+    SET patients = g.patients + %(sign)s::int * c.patients,
+        last_at = CASE WHEN %(sign)s::int > 0 THEN greatest(g.last_at, c.last_at)
+                  ELSE g.last_at END,
+        enrolled_at = CASE WHEN %(sign)s::int > 0 THEN greatest(g.enrolled_at, c.enrolled_at)
+                      ELSE g.enrolled_at END
     FROM (
-        SELECT group_id, max(last_at) AS last_at, max(enrolled_at) AS enrolled_at
+        SELECT group_id, count(*) AS patients, max(last_at) AS last_at,
+               max(enrolled_at) AS enrolled_at
         FROM chosen GROUP BY group_id
     ) c
-    WHERE g.id = c.group_id AND %(sign)s::int > 0
+    WHERE g.id = c.group_id
+),
+adherence AS (
+    INSERT INTO care_outcomefacts_adherence (group_id, first, last, figures)
+    SELECT group_id, adherence_first, adherence_last, ARRAY[{adherence_figures}]
+    FROM chosen WHERE adherence_expected IS NOT NULL
+    GROUP BY group_id, adherence_first, adherence_last ORDER BY 1, 2, 3
+    ON CONFLICT (group_id, last, first) DO UPDATE
+    SET figures = outcome_add(care_outcomefacts_adherence.figures, EXCLUDED.figures)
 ),
 facts AS MATERIALIZED (
     SELECT %(sign)s::int AS sign, c.group_id, f.*
@@ -362,7 +385,7 @@ JOIN care_patient p ON p.id = s.patient_id
 -- marked again, and in no group's sums until stored again).
 LEFT JOIN care_outcomefacts_group g
     ON (g.clinic_id, g.clinician_id, g.phase, g.has_depression, g.has_anxiety, g.has_ptsd,
-        g.routes) = ({group_key}, s.routes)
+        g.active, g.routes) = ({group_key}, s.routes)
 """
 STORE_INSTRUMENT_FACTS = """
 INSERT INTO care_outcomefacts_instrument (patient_id, code, {names})
@@ -395,8 +418,112 @@ ARRAY(
 # first day counted to the last.
 EXTRA_DAYS = """CASE WHEN {days} IS NULL THEN 0 ELSE (
                SELECT count(*) FROM unnest({days}) AS extra(day)
-               WHERE extra.day BETWEEN c.first AND %(last)s::date
+               WHERE extra.day BETWEEN {since} AND {last}
            ) END"""
+
+# A patient's adherence counts from their stored days (`f`, bit strings from `f.origin`),
+# for the windows {first} .. {last}, {recent_first} .. {last} and {earlier_first} ..
+# {earlier_last} (SQL dates), enrolled on {enrolled_on}, in maintenance if {maintenance}:
+# no row if enrolled after the last day. Maintenance blocks: the bits of the blocks' first
+# days, of the days with a session and with a questionnaire in the 14 days from them.
+FROM_DAYS = """
+        SELECT e.expected, e.recent_expected, e.earlier_expected,
+               least(outcome_days(f.checkin_days, f.origin, {first}, {last}), e.expected)
+                   AS done,
+               least(
+                   outcome_days(f.checkin_days, f.origin, {recent_first}, {last}),
+                   e.recent_expected
+               ) AS recent_done,
+               least(
+                   outcome_days(f.checkin_days, f.origin, {earlier_first}, {earlier_last}),
+                   e.earlier_expected
+               ) AS earlier_done,
+               outcome_days(f.held_days, f.origin, e.first, {last})
+                   + {held_extra} + b.expected AS q_expected,
+               outcome_days(f.prepared_days, f.origin, e.first, {last})
+                   + {prepared_extra} + b.done AS q_done
+        FROM (
+            SELECT w.first, {last} - w.first + 1 AS expected,
+                   greatest({last} - greatest({recent_first}, w.enrolled_on) + 1, 0)
+                       AS recent_expected,
+                   greatest(
+                       {earlier_last} - greatest({earlier_first}, w.enrolled_on) + 1, 0
+                   ) AS earlier_expected
+            FROM (
+                SELECT greatest({first}, {enrolled_on}) AS first, {enrolled_on} AS enrolled_on
+            ) w
+        ) e
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN {maintenance} THEN e.expected / %(block_days)s ELSE 0 END AS count
+        ) blocks
+        CROSS JOIN LATERAL (
+            SELECT repeat('1' || repeat('0', %(block_days)s - 1), blocks.count)::varbit
+                       AS firsts,
+                   outcome_window(
+                       f.held_ahead, f.origin, e.first, blocks.count * %(block_days)s
+                   ) AS session,
+                   outcome_window(
+                       f.questionnaire_ahead, f.origin, e.first, blocks.count * %(block_days)s
+                   ) AS questionnaire
+        ) ahead
+        CROSS JOIN LATERAL (
+            SELECT blocks.count - bit_count(ahead.firsts & ahead.session) AS expected,
+                   bit_count(ahead.firsts & ahead.questionnaire & ~ahead.session) AS done
+        ) b
+        WHERE e.first <= {last}
+"""
+
+# Whether adherence dropped (`care.domain.outcomes`), of the counts of `{a}`.
+DROPPED = """({a}.earlier_expected > 0 AND {a}.recent_expected > 0
+           AND (%(drop_from)s::int[])[2] * {a}.earlier_done
+               >= (%(drop_from)s::int[])[1] * {a}.earlier_expected
+           AND (%(drop_points)s::int[])[2]
+               * ({a}.earlier_done * {a}.recent_expected - {a}.recent_done * {a}.earlier_expected)
+               >= (%(drop_points)s::int[])[1] * {a}.earlier_expected * {a}.recent_expected)"""
+
+# The stored adherence of patients summed, in the order of the page's totals: the patients
+# counted, check-ins done and expected, questionnaires done and expected, the patients with
+# an earlier share, those whose adherence dropped (each row counted {sign} times).
+ADHERENCE_FIGURES = (
+    "count(*)",
+    "sum(adherence_done)",
+    "sum(adherence_expected)",
+    "sum(adherence_q_done)",
+    "sum(adherence_q_expected)",
+    "count(*) FILTER (WHERE adherence_earlier_expected > 0 AND adherence_recent_expected > 0)",
+    "count(*) FILTER (WHERE adherence_dropped)",
+)
+ADHERENCE_TOTALS = (
+    "patients",
+    "done",
+    "expected",
+    "q_done",
+    "q_expected",
+    "with_earlier",
+    "dropped",
+)
+
+# The stored adherence of the patients {which} worked out again for the windows of the
+# default period of their group's clinic (`OutcomeFactsDay`; none without one).
+STORE_ADHERENCE = """
+UPDATE care_outcomefacts_patient f SET
+    adherence_first = x.first, adherence_last = x.last, adherence_expected = x.expected,
+    adherence_done = x.done, adherence_recent_expected = x.recent_expected,
+    adherence_recent_done = x.recent_done, adherence_earlier_expected = x.earlier_expected,
+    adherence_earlier_done = x.earlier_done, adherence_q_expected = x.q_expected,
+    adherence_q_done = x.q_done, adherence_share = x.done::float8 / x.expected,
+    adherence_dropped = {dropped}
+FROM (
+    SELECT f.patient_id, d.first, d.last, a.*
+    FROM care_outcomefacts_patient f
+    JOIN care_outcomefacts_group g ON g.id = f.group_id
+    JOIN care_outcomefacts_day d ON d.clinic_id = g.clinic_id
+    LEFT JOIN care_patient p ON p.id = f.patient_id
+    LEFT JOIN LATERAL ({from_days}) a ON true
+    WHERE {which}
+) x
+WHERE f.patient_id = x.patient_id
+"""
 
 ADHERENCE_SQL = """
 WITH cohort AS NOT MATERIALIZED (TABLE outcome_cohort),
@@ -478,6 +605,44 @@ in_blocks AS (
         WHERE s.id IS NULL GROUP BY q.id
     ) q USING (id)
 ),
+-- The groups whose sums stand for the period (`cohort_groups`), of active patients, and
+-- the patients of theirs the page may list: every one whose adherence dropped, and per
+-- group those with the lowest check-in shares (ties included), all not marked.
+covered_groups AS MATERIALIZED (
+    SELECT id FROM care_outcomefacts_group WHERE id = ANY(%(groups)s) AND active
+),
+-- The cut: the %(rows)s-th lowest share of those groups' patients not marked (each group's
+-- lowest from its index, without reading the patients' rows).
+cut AS MATERIALIZED (
+    SELECT CASE WHEN count(*) < %(rows)s THEN 'Infinity' ELSE max(share) END AS share
+    FROM (
+        SELECT l.share FROM covered_groups g
+        CROSS JOIN LATERAL (
+            SELECT x.adherence_share AS share FROM care_outcomefacts_patient x
+            WHERE x.group_id = g.id AND x.adherence_last = %(last)s::date
+              AND x.adherence_first = %(first)s::date AND x.adherence_share IS NOT NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM care_outcomefacts_stale s WHERE s.patient_id = x.patient_id
+              )
+            ORDER BY x.adherence_share LIMIT %(rows)s
+        ) l
+        ORDER BY l.share LIMIT %(rows)s
+    ) lowest
+),
+covered AS MATERIALIZED (
+    SELECT f.* FROM covered_groups g
+    CROSS JOIN LATERAL (
+        SELECT {covered_columns} FROM care_outcomefacts_patient f
+        WHERE f.group_id = g.id AND f.adherence_last = %(last)s::date AND f.adherence_dropped
+          AND f.adherence_first = %(first)s::date
+        UNION
+        SELECT {covered_columns} FROM care_outcomefacts_patient f
+        WHERE f.group_id = g.id AND f.adherence_last = %(last)s::date
+          AND f.adherence_first = %(first)s::date
+          AND f.adherence_share <= (SELECT share FROM cut)
+    ) f
+    WHERE NOT EXISTS (SELECT 1 FROM care_outcomefacts_stale s WHERE s.patient_id = f.patient_id)
+),
 done AS MATERIALIZED (
     SELECT c.id, c.display_name, c.public_id, c.expected, c.recent_expected, c.earlier_expected,
            least(coalesce(k.period, 0), c.expected) AS checkins_done,
@@ -491,51 +656,29 @@ done AS MATERIALIZED (
     LEFT JOIN in_blocks b USING (id)
     UNION ALL
     -- The patients whose stored facts stand: the same counts from their days' bit strings.
-    SELECT c.id, c.display_name, c.public_id, c.expected, c.recent_expected, c.earlier_expected,
-           least(outcome_days(f.checkin_days, f.origin, %(first)s, %(last)s), c.expected),
-           least(
-               outcome_days(f.checkin_days, f.origin, %(recent_first)s, %(last)s),
-               c.recent_expected
-           ),
-           least(
-               outcome_days(f.checkin_days, f.origin, %(earlier_first)s, %(earlier_last)s),
-               c.earlier_expected
-           ),
-           outcome_days(f.held_days, f.origin, c.first, %(last)s)
-               + {held_extra} + b.expected,
-           outcome_days(f.prepared_days, f.origin, c.first, %(last)s)
-               + {prepared_extra} + b.done
+    SELECT c.id, c.display_name, c.public_id, a.expected, a.recent_expected,
+           a.earlier_expected, a.done, a.recent_done, a.earlier_done, a.q_expected, a.q_done
     FROM counted c
     JOIN care_outcomefacts_patient f ON f.patient_id = c.id
-    -- Maintenance blocks: the bits of the blocks' first days, of the days with a session
-    -- and with a questionnaire in the 14 days from them.
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN c.maintenance THEN c.expected / %(block_days)s ELSE 0 END AS count
-    ) blocks
-    CROSS JOIN LATERAL (
-        SELECT repeat('1' || repeat('0', %(block_days)s - 1), blocks.count)::varbit AS firsts,
-               outcome_window(f.held_ahead, f.origin, c.first, blocks.count * %(block_days)s)
-                   AS session,
-               outcome_window(
-                   f.questionnaire_ahead, f.origin, c.first, blocks.count * %(block_days)s
-               ) AS questionnaire
-    ) ahead
-    CROSS JOIN LATERAL (
-        SELECT blocks.count - bit_count(ahead.firsts & ahead.session) AS expected,
-               bit_count(ahead.firsts & ahead.questionnaire & ~ahead.session) AS done
-    ) b
+    CROSS JOIN LATERAL ({from_days}) a
     WHERE c.stored
 ),
 flagged AS MATERIALIZED (
-    SELECT d.*,
-           d.earlier_expected > 0 AND d.recent_expected > 0
-           AND (%(drop_from)s::int[])[2] * d.earlier_done
-               >= (%(drop_from)s::int[])[1] * d.earlier_expected
-           AND (%(drop_points)s::int[])[2]
-               * (d.earlier_done * d.recent_expected - d.recent_done * d.earlier_expected)
-               >= (%(drop_points)s::int[])[1] * d.earlier_expected * d.recent_expected
-           AS dropped
+    SELECT d.*, false AS covered, {dropped} AS dropped
     FROM done d
+    UNION ALL
+    -- The patients of the groups that stand (`covered`): their stored adherence.
+    SELECT c.patient_id, n.name, n.public_id,
+           c.adherence_expected, c.adherence_recent_expected, c.adherence_earlier_expected,
+           c.adherence_done, c.adherence_recent_done, c.adherence_earlier_done,
+           c.adherence_q_expected, c.adherence_q_done, true, c.adherence_dropped
+    FROM covered c
+    -- Looked up by key (OFFSET 0: not joined, which read every patient and account).
+    CROSS JOIN LATERAL (
+        SELECT coalesce(nullif(u.full_name, ''), p.preferred_name) AS name, p.public_id
+        FROM care_patient p JOIN care_user u ON u.id = p.user_id
+        WHERE p.id = c.patient_id OFFSET 0
+    ) n
 ),
 -- The lowest shares first: a top-N sort keeps only those rows, then they are numbered.
 lowest AS (
@@ -546,12 +689,35 @@ lowest AS (
         ORDER BY share, display_name COLLATE "C", id
         LIMIT %(rows)s
     ) top
+),
+-- The sums of the groups that stand, less what they hold of marked patients.
+covered_sums AS (
+    SELECT {covered_sums}
+    FROM care_outcomefacts_adherence a JOIN covered_groups g ON g.id = a.group_id
+    WHERE a.first = %(first)s::date AND a.last = %(last)s::date
+),
+taken_back AS (
+    SELECT {taken_back}
+    FROM care_outcomefacts_stale s
+    JOIN care_outcomefacts_patient f USING (patient_id)
+    JOIN covered_groups g ON g.id = f.group_id
+    WHERE f.adherence_first = %(first)s::date AND f.adherence_last = %(last)s::date
+      AND f.adherence_expected IS NOT NULL
+),
+totals AS (
+    SELECT count(*) AS patients, coalesce(sum(checkins_done), 0) AS done,
+           coalesce(sum(expected), 0) AS expected, coalesce(sum(q_done), 0) AS q_done,
+           coalesce(sum(q_expected), 0) AS q_expected,
+           count(*) FILTER (WHERE earlier_expected > 0 AND recent_expected > 0) AS with_earlier,
+           count(*) FILTER (WHERE dropped) AS dropped
+    FROM flagged WHERE NOT covered
 )
-SELECT 0 AS listed, count(*), coalesce(sum(checkins_done), 0), coalesce(sum(expected), 0),
-       coalesce(sum(q_done), 0), coalesce(sum(q_expected), 0),
-       count(*) FILTER (WHERE earlier_expected > 0 AND recent_expected > 0),
-       count(*) FILTER (WHERE dropped), 0, 0, false, '', NULL::uuid, NULL::bigint
-FROM flagged
+SELECT 0 AS listed, t.patients + c.patients - b.patients, t.done + c.done - b.done,
+       t.expected + c.expected - b.expected, t.q_done + c.q_done - b.q_done,
+       t.q_expected + c.q_expected - b.q_expected,
+       t.with_earlier + c.with_earlier - b.with_earlier, t.dropped + c.dropped - b.dropped,
+       0, 0, false, '', NULL::uuid, NULL::bigint
+FROM totals t, covered_sums c, taken_back b
 UNION ALL
 SELECT 1, f.id, f.checkins_done, f.expected, f.q_done, f.q_expected, f.recent_done,
        f.recent_expected, f.earlier_done, f.earlier_expected, f.dropped, f.display_name,
@@ -570,31 +736,80 @@ def _named(sql: str, params: tuple) -> tuple[str, dict]:
 
 
 @contextmanager
-def cohort_table(cohort: QuerySet) -> Iterator[CursorWrapper]:
-    """A cursor in a transaction that holds the cohort (`COHORT_COLUMNS` of the patients of
-    `cohort`) as the temporary table `outcome_cohort`, analysed, so that the planner knows
-    how many patients each step keeps (over a common table expression it guesses, and
-    loops over thousands of patients one by one); dropped at the end. The transaction reads
-    one snapshot (repeatable read) unless it is inside another one."""
-    cohort_sql, cohort_params = cohort.order_by().values(*COHORT_COLUMNS).query.sql_with_params()
-    text, named = _named(cohort_sql, cohort_params)
+def snapshot() -> Iterator[CursorWrapper]:
+    """A cursor in a transaction for the page's statements, which reads one snapshot
+    (repeatable read) unless it is inside another one; `outcome_cohort` (`write_cohort`)
+    is dropped at the end."""
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if outermost:
-            # One snapshot for every statement: whether a patient's stored facts stand is
-            # decided when the table is written, and a refresh committed after that must not
-            # be read (its facts may hold rows after the period's end).
+            # One snapshot for every statement: whether a patient's stored facts stand, and
+            # which groups' sums stand, is decided when the table is written, and a refresh
+            # committed after that must not be read.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # No JIT: the planner's costs for these statements are far above what they do (a
         # subquery it prices per patient runs for a few), and compiling took longer than
         # running them (200 ms of the cohort's 310 at 50,000 patients).
         cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
-        cursor.execute(f"CREATE TEMPORARY TABLE outcome_cohort ON COMMIT DROP AS {text}", named)
-        # A small sample is enough for the planner's estimates (the default took 80 ms).
-        cursor.execute("SET LOCAL default_statistics_target = 10; ANALYZE outcome_cohort")
         yield cursor
         # Inside an outer transaction (a test's, say) the commit is not this block's.
-        cursor.execute("DROP TABLE outcome_cohort")
+        cursor.execute("DROP TABLE IF EXISTS outcome_cohort")
+
+
+def write_cohort(cursor: CursorWrapper, cohort: QuerySet) -> None:
+    """The cohort (`COHORT_COLUMNS` of the patients of `cohort`) as the temporary table
+    `outcome_cohort`, analysed, so that the planner knows how many patients each step keeps
+    (over a common table expression it guesses, and loops over thousands of patients one
+    by one)."""
+    cohort_sql, cohort_params = cohort.order_by().values(*COHORT_COLUMNS).query.sql_with_params()
+    text, named = _named(cohort_sql, cohort_params)
+    cursor.execute(f"CREATE TEMPORARY TABLE outcome_cohort ON COMMIT DROP AS {text}", named)
+    # A small sample is enough for the planner's estimates (the default took 80 ms).
+    cursor.execute("SET LOCAL default_statistics_target = 10; ANALYZE outcome_cohort")
+
+
+# The clinic's groups the filters select (`group_filters`), and whether each one's sums
+# stand for the period: nobody in it stored with anything after the period's end, and the
+# clinic's stored adherence is for the period's adherence windows.
+COHORT_GROUPS = """
+SELECT g.id, g.last_at < %(ends_at)s AND g.enrolled_at < %(ends_at)s AND d.clinic_id IS NOT NULL
+FROM care_outcomefacts_group g
+LEFT JOIN care_outcomefacts_day d ON d.clinic_id = g.clinic_id
+    AND (d.first, d.last, d.recent_first, d.earlier_first, d.earlier_last)
+        = (%(first)s::date, %(last)s::date, %(recent_first)s::date, %(earlier_first)s::date,
+           %(earlier_last)s::date)
+WHERE g.clinic_id = %(clinic)s
+  {group_filters}
+"""
+
+# The patients not summed in a group whose sums stand (the others of `COHORT_GROUPS` as the
+# parameter): those marked, and those stored in another group or none. Read apart, so that
+# the cohort is written from these few by key (over a subquery the planner, guessing at a
+# table of marks that changes by the minute, read every patient of the clinic).
+NOT_IN_GROUPS = """
+SELECT coalesce(array_agg(DISTINCT patient_id), '{}') FROM (
+    SELECT patient_id FROM care_outcomefacts_stale
+    UNION ALL
+    SELECT patient_id FROM care_outcomefacts_patient WHERE group_id = ANY(%(others)s)
+    UNION ALL
+    SELECT patient_id FROM care_outcomefacts_patient WHERE group_id IS NULL
+) outside
+"""
+# The patients of the parameter, an array.
+LISTED = "SELECT unnest(%s::bigint[])"
+
+
+def not_in_groups(cursor: CursorWrapper, others: list[int]) -> list[int]:
+    """The ids of the patients of `NOT_IN_GROUPS`."""
+    cursor.execute(NOT_IN_GROUPS, {"others": others})
+    return cursor.fetchone()[0]
+
+
+def cohort_groups(cursor: CursorWrapper, params: dict, *, filters: str) -> tuple[list, list]:
+    """The ids of the groups of `COHORT_GROUPS` whose sums stand, and of the others."""
+    cursor.execute(COHORT_GROUPS.format(group_filters=filters), params)
+    rows = cursor.fetchall()
+    return [key for key, stands in rows if stands], [key for key, stands in rows if not stands]
 
 
 def _facts(points: Sequence[tuple[int, int]], weeks: int) -> tuple[str, str]:
@@ -630,14 +845,14 @@ def _figures(points: int, weeks: int) -> str:
     )
 
 
-# The groups a filter selects (its value a parameter of the same name), a condition by its
-# column.
+# The groups a condition selects, by its column; and those another filter selects (its
+# value a parameter of the same name).
+CONDITION_GROUPS = {
+    "depression": "AND has_depression",
+    "anxiety": "AND has_anxiety",
+    "ptsd": "AND has_ptsd",
+}
 GROUP_FILTERS = {
-    "condition": {
-        "depression": "AND has_depression",
-        "anxiety": "AND has_anxiety",
-        "ptsd": "AND has_ptsd",
-    },
     "clinician": "AND clinician_id = %(clinician)s",
     "phase": "AND phase = %(phase)s",
     "route": "AND routes @> ARRAY[%(route)s]::varchar[]",
@@ -645,10 +860,10 @@ GROUP_FILTERS = {
 
 
 def group_filters(*, condition: str, clinician: int | None, phase: str, route: str) -> str:
-    """The `groups` filters of `INSTRUMENT_SQL` for the filters chosen ("" / None: any)."""
+    """The filters of `COHORT_GROUPS` for the filters chosen ("" / None: any)."""
     chosen = []
     if condition:
-        chosen.append(GROUP_FILTERS["condition"][condition])
+        chosen.append(CONDITION_GROUPS[condition])
     for name, value in (("clinician", clinician), ("phase", phase), ("route", route)):
         if value:
             chosen.append(GROUP_FILTERS[name])
@@ -661,16 +876,14 @@ def instrument_rows(
     *,
     points: Sequence[tuple[int, int]],
     weeks: int,
-    filters: str,
 ) -> list[tuple]:
-    """(kind, code, figures) rows of `INSTRUMENT_SQL` over `outcome_cohort` (`filters`:
-    `group_filters`' text, their values in `params`)."""
+    """(kind, code, figures) rows of `INSTRUMENT_SQL` over `outcome_cohort` and the groups
+    `params["groups"]`."""
     facts, names = _facts(points, weeks)
     statement = INSTRUMENT_SQL.format(
         facts=facts,
         columns=f"patient_id, code, {names}",
         figures=_figures(len(points), weeks),
-        group_filters=filters,
     )
     cursor.execute(statement, params)
     return cursor.fetchall()
@@ -702,6 +915,24 @@ def mark_stale(cursor: CursorWrapper, ids: Sequence[int]) -> None:
     )
 
 
+@dataclass(frozen=True)
+class AdherenceRules:
+    """What the stored adherence is worked out with (`care.domain.outcomes`)."""
+
+    lead: timedelta  # a questionnaire this long before a session prepares it
+    block_days: int
+    drop_from: Fraction
+    drop_points: Fraction
+
+    def params(self) -> dict:
+        return {
+            "lead": self.lead,
+            "block_days": self.block_days,
+            "drop_from": [self.drop_from.numerator, self.drop_from.denominator],
+            "drop_points": [self.drop_points.numerator, self.drop_points.denominator],
+        }
+
+
 def store_facts(
     cursor: CursorWrapper,
     ids: Sequence[int],
@@ -710,23 +941,25 @@ def store_facts(
     remission: Sequence[tuple[str, int]],
     points: Sequence[tuple[int, int]],
     weeks: int,
-    lead: timedelta,
-    block_days: int,
+    rules: AdherenceRules,
 ) -> None:
     """Replace the stored facts of the patients `ids` with facts worked out from all their
-    rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`), moving them from the sums of the
-    group they were in to those of the group they are in now (`GROUP_SUMS`; `remission`:
-    each questionnaire's remission threshold, as the page's)."""
+    rows (`STORE_PATIENT_FACTS`, `STORE_INSTRUMENT_FACTS`, `STORE_ADHERENCE` for the
+    adherence windows of their clinic's day), moving them from the sums of the group they
+    were in to those of the group they are in now (`GROUP_SUMS`; `remission`: each
+    questionnaire's remission threshold, as the page's). The days of their clinics, old and
+    new, are held (shared) until the transaction ends: a clinic's day moves on with every
+    patient of it worked out again (`move_day`), never beside this."""
     params: dict = {
         "ids": list(ids),
         "codes": list(codes),
         "remission_codes": [code for code, _ in remission],
         "remission_below": [below for _, below in remission],
         "ends_at": "infinity",
-        "lead": lead,
-        "block_days": block_days,
+        **rules.params(),
     }
-    sums = GROUP_SUMS.format(figures=_figures(len(points), weeks))
+    cursor.execute(HOLD_DAYS, params)
+    sums = _group_sums(len(points), weeks)
     cursor.execute(sums, params | {"sign": -1})
     cursor.execute(
         "DELETE FROM care_outcomefacts_instrument WHERE patient_id = ANY(%(ids)s)", params
@@ -739,16 +972,152 @@ def store_facts(
     )
     facts, names = _facts(points, weeks)
     cursor.execute(STORE_INSTRUMENT_FACTS.format(facts=facts, names=names), params)
+    cursor.execute(_store_adherence("f.patient_id = ANY(%(ids)s)"), params)
     cursor.execute(sums, params | {"sign": 1})
+
+
+# The days of the clinics of the patients %(ids)s, now and as stored, held until the end of
+# the transaction.
+HOLD_DAYS = """
+SELECT clinic_id FROM care_outcomefacts_day WHERE clinic_id IN (
+    SELECT clinic_id FROM care_patient WHERE id = ANY(%(ids)s)
+    UNION
+    SELECT g.clinic_id FROM care_outcomefacts_patient f
+    JOIN care_outcomefacts_group g ON g.id = f.group_id WHERE f.patient_id = ANY(%(ids)s)
+) ORDER BY clinic_id FOR SHARE
+"""
+
+
+def _group_sums(points: int, weeks: int) -> str:
+    return GROUP_SUMS.format(
+        figures=_figures(points, weeks),
+        adherence_figures=", ".join(
+            f"%(sign)s::int * coalesce({expression}, 0)" for expression in ADHERENCE_FIGURES
+        ),
+    )
+
+
+def _store_adherence(which: str) -> str:
+    return STORE_ADHERENCE.format(
+        which=which,
+        from_days=_from_days(
+            **DAY_WINDOWS,
+            enrolled_on="(f.enrolled_at AT TIME ZONE coalesce(p.tz, 'UTC'))::date",
+            maintenance="g.phase = 'maintenance'",
+        ),
+        dropped=DROPPED.format(a="x"),
+    )
+
+
+# A clinic's day moved on: its windows (made if new, else changed; held until the end of the
+# transaction), then every patient stored in its groups worked out again and its groups'
+# adherence sums made again from them.
+MOVE_DAY = """
+INSERT INTO care_outcomefacts_day AS d (
+    clinic_id, first, last, recent_first, earlier_first, earlier_last
+) VALUES (
+    %(clinic)s, %(first)s, %(last)s, %(recent_first)s, %(earlier_first)s, %(earlier_last)s
+)
+ON CONFLICT (clinic_id) DO UPDATE SET
+    first = EXCLUDED.first, last = EXCLUDED.last, recent_first = EXCLUDED.recent_first,
+    earlier_first = EXCLUDED.earlier_first, earlier_last = EXCLUDED.earlier_last
+"""
+ADHERENCE_SUMS_AGAIN = """
+WITH gone AS (
+    DELETE FROM care_outcomefacts_adherence
+    WHERE group_id IN (SELECT id FROM care_outcomefacts_group WHERE clinic_id = %(clinic)s)
+)
+INSERT INTO care_outcomefacts_adherence (group_id, first, last, figures)
+SELECT f.group_id, f.adherence_first, f.adherence_last, ARRAY[{adherence_figures}]
+FROM care_outcomefacts_patient f
+JOIN care_outcomefacts_group g ON g.id = f.group_id
+WHERE g.clinic_id = %(clinic)s AND f.adherence_expected IS NOT NULL
+GROUP BY f.group_id, f.adherence_first, f.adherence_last
+"""
+
+
+def days_stored(cursor: CursorWrapper) -> dict[int, tuple]:
+    """Each clinic with stored facts, its time zone and its day's windows as stored (None
+    for none yet)."""
+    cursor.execute(
+        """
+        SELECT c.id, c.tz, d.first, d.last, d.recent_first, d.earlier_first, d.earlier_last
+        FROM care_clinic c LEFT JOIN care_outcomefacts_day d ON d.clinic_id = c.id
+        WHERE c.id IN (SELECT DISTINCT clinic_id FROM care_outcomefacts_group)
+        ORDER BY c.id
+        """
+    )
+    return {row[0]: (row[1], None if row[2] is None else row[2:]) for row in cursor.fetchall()}
+
+
+def move_day(cursor: CursorWrapper, clinic: int, windows: dict, *, rules: AdherenceRules) -> None:
+    """Move the clinic's day to `windows` (first, last, recent_first, earlier_first,
+    earlier_last) with all its patients' stored adherence (`MOVE_DAY`)."""
+    params = windows | {"clinic": clinic, **rules.params()}
+    cursor.execute(MOVE_DAY, params)
+    cursor.execute(_store_adherence("g.clinic_id = %(clinic)s"), params)
+    cursor.execute(
+        ADHERENCE_SUMS_AGAIN.format(adherence_figures=", ".join(ADHERENCE_FIGURES)), params
+    )
+
+
+def _from_days(**windows: str) -> str:
+    """`FROM_DAYS` for the windows given as SQL dates."""
+    return FROM_DAYS.format(
+        **windows,
+        held_extra=EXTRA_DAYS.format(days="f.held_extra", since="e.first", last=windows["last"]),
+        prepared_extra=EXTRA_DAYS.format(
+            days="f.prepared_extra", since="e.first", last=windows["last"]
+        ),
+    )
+
+
+# The windows as the page's parameters, and as a clinic's `OutcomeFactsDay` (`d`).
+PARAM_WINDOWS = {
+    name: f"%({name})s::date"
+    for name in ("first", "last", "recent_first", "earlier_first", "earlier_last")
+}
+DAY_WINDOWS = {
+    name: f"d.{name}" for name in ("first", "last", "recent_first", "earlier_first", "earlier_last")
+}
 
 
 def adherence_rows(cursor: CursorWrapper, params: dict) -> list[tuple]:
     """The totals row (listed 0) and the listed patients' rows (listed 1) of
-    `ADHERENCE_SQL` over `outcome_cohort`."""
+    `ADHERENCE_SQL` over `outcome_cohort` and the groups `params["groups"]`."""
     statement = ADHERENCE_SQL.format(
         wanted=WANTED.strip(),
-        held_extra=EXTRA_DAYS.format(days="f.held_extra"),
-        prepared_extra=EXTRA_DAYS.format(days="f.prepared_extra"),
+        from_days=_from_days(
+            **PARAM_WINDOWS, enrolled_on="c.enrolled_on", maintenance="c.maintenance"
+        ),
+        dropped=DROPPED.format(a="d"),
+        covered_columns=", ".join(
+            [
+                "f.patient_id",
+                *(
+                    f"f.adherence_{name}"
+                    for name in (
+                        "expected",
+                        "recent_expected",
+                        "earlier_expected",
+                        "done",
+                        "recent_done",
+                        "earlier_done",
+                        "q_expected",
+                        "q_done",
+                        "dropped",
+                    )
+                ),
+            ]
+        ),
+        covered_sums=", ".join(
+            f"coalesce(sum(a.figures[{n}]), 0)::bigint AS {name}"
+            for n, name in enumerate(ADHERENCE_TOTALS, start=1)
+        ),
+        taken_back=", ".join(
+            f"coalesce({expression}, 0) AS {name}"
+            for expression, name in zip(ADHERENCE_FIGURES, ADHERENCE_TOTALS, strict=True)
+        ),
     )
     cursor.execute(statement, params)
     return cursor.fetchall()

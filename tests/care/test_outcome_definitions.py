@@ -112,7 +112,8 @@ def _comparable(report: OutcomeReport) -> OutcomeReport:
 def figures(clinic, *, period=PERIOD, today=TODAY, **filters) -> OutcomeReport:
     """The report of the clinic's cohort, checked equal to the plain-Python definitions:
     first with the patients' facts worked out from their rows (as marked by the triggers),
-    then from the facts stored for them."""
+    then from the facts stored for them, the refresh run on `today` (for the default period
+    of that day, the stored patients are read as their groups' sums)."""
     chosen = OutcomeFilters(*period, **filters)
     expected, expected_members = reference_data(clinic=clinic, filters=chosen, today=today)
     expected_report = _comparable(outcome_report(expected, today=today))
@@ -121,8 +122,12 @@ def figures(clinic, *, period=PERIOD, today=TODAY, **filters) -> OutcomeReport:
         report = outcome_report(data, today=today)
         assert _comparable(report) == expected_report
         assert members == expected_members
-        outcome_facts_refresh()
+        outcome_facts_refresh(now=at_noon(clinic, today))
     return report
+
+
+def at_noon(clinic, today: date) -> datetime:
+    return datetime.combine(today, time(12), ZoneInfo(clinic.tz))
 
 
 def phq9_of(clinic, *people, **options):

@@ -2,18 +2,23 @@
 database on every write that changes them, stored again by the refresh, read by the
 outcomes page only while they stand for the period, and the same figures either way."""
 
+import dataclasses
 import random
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 from django.db import connection
 
-from care.domain.outcomes import Period, PointCounts, outcome_report
+from care.domain.outcomes import Period, PointCounts, default_period, outcome_report
 from care.models import (
     Assessment,
     CheckIn,
     InstrumentFacts,
+    OutcomeFactsAdherence,
+    OutcomeFactsDay,
+    OutcomeFactsGroup,
     OutcomeFactsStale,
     OutcomeFactsSums,
     OutcomeFactsWeeks,
@@ -23,9 +28,17 @@ from care.models import (
 )
 from care.outcomes import sql as outcome_sql
 from care.outcomes.selectors import POINT_WINDOWS, OutcomeFilters, cohort_patients, outcome_data
-from care.outcomes.services import outcome_facts_refresh
+from care.outcomes.services import ADHERENCE_RULES, outcome_facts_refresh
 from care.tasks import refresh_outcome_facts
-from tests.care.test_outcome_definitions import FIRST, day, figures, generated, persist, person
+from tests.care.test_outcome_definitions import (
+    FIRST,
+    at_noon,
+    day,
+    figures,
+    generated,
+    persist,
+    person,
+)
 from tests.factories import (
     AssessmentFactory,
     CheckInFactory,
@@ -140,7 +153,9 @@ def test_every_write_that_changes_the_facts_marks_the_patient(clinic):
     assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(enrolled_at=FIRST)) == {
         patient.pk
     }
-    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(status="paused")) == set()
+    assert marks(lambda: Patient.objects.filter(pk=patient.pk).update(status="paused")) == {
+        patient.pk
+    }
     # A deleted patient (their rows go with them) and a bulk deletion.
     gone = [PatientFactory(clinic=clinic).pk for _ in range(2)]
     assert marks(lambda: Patient.objects.filter(pk=other.pk).delete()) == {other.pk}
@@ -273,6 +288,12 @@ def test_generated_cohorts_with_stored_stale_and_late_patients_give_the_same_fig
     for route in ("iv", "im", "intranasal"):
         figures(clinic, period=WHOLE, today=AFTER_WHOLE, route=route)
     figures(clinic, period=WHOLE, today=AFTER_WHOLE, phase="maintenance", condition="depression")
+    # The default period of days inside the cohorts' histories and after them: the stored
+    # patients read as their groups' sums once the refresh ran on that day.
+    for today in (date(2026, 5, 20), date(2026, 9, 1), date(2027, 3, 1), AFTER_WHOLE):
+        figures(clinic, period=default_period(today), today=today)
+        figures(clinic, period=default_period(today), today=today, route="im")
+        figures(clinic, period=default_period(today), today=today, phase="maintenance")
 
 
 def group_sums() -> dict[tuple, list[int]]:
@@ -286,7 +307,15 @@ def group_sums() -> dict[tuple, list[int]]:
         (row.group_id, row.code, row.kind, row.week): [row.patients]
         for row in OutcomeFactsWeeks.objects.exclude(patients=0)
     }
-    return sums | weeks
+    adherence = {
+        (row.group_id, row.first, row.last): [int(v) for v in row.figures]
+        for row in OutcomeFactsAdherence.objects.all()
+        if any(row.figures)
+    }
+    patients = {
+        (group.pk,): [group.patients] for group in OutcomeFactsGroup.objects.exclude(patients=0)
+    }
+    return sums | weeks | adherence | patients
 
 
 def test_the_refresh_moves_patients_between_groups_and_the_sums_match_their_facts(clinic):
@@ -330,12 +359,15 @@ def test_the_refresh_moves_patients_between_groups_and_the_sums_match_their_fact
     # Every patient stored again one by one from scratch, into groups summed anew.
     OutcomeFactsSums.objects.all().delete()
     OutcomeFactsWeeks.objects.all().delete()
+    OutcomeFactsAdherence.objects.all().delete()
+    OutcomeFactsGroup.objects.update(patients=0)
     PatientOutcomeFacts.objects.update(group=None)
     OutcomeFactsStale.objects.bulk_create(
         OutcomeFactsStale(patient_id=patient.pk) for patient in Patient.objects.all()
     )
     outcome_facts_refresh()
     assert group_sums() == kept
+    assert any(key for key in kept if len(key) == 3)  # adherence sums were kept
     # Each stored patient's group is their clinic, clinician, phase, conditions and routes.
     for facts in PatientOutcomeFacts.objects.select_related("patient", "group"):
         patient, group = facts.patient, facts.group
@@ -356,29 +388,109 @@ def test_the_refresh_moves_patients_between_groups_and_the_sums_match_their_fact
 
 
 def test_the_page_sums_the_groups_not_each_patient(clinic):
-    """Once stored, a patient's questionnaire facts reach the page through their group's
-    sums: removed one by one (unmarked), the figures do not move."""
-    made = persist(clinic, generated(random.Random(3), 30))
+    """Once stored, a patient's facts reach the page of the default period through their
+    group's sums and stored adherence: with their questionnaire facts and days removed
+    (unmarked), the figures do not move."""
+    persist(clinic, generated(random.Random(3), 30))
     outcome_facts_refresh()
-    before = figures(clinic, period=WHOLE, today=AFTER_WHOLE)
+    # A day just after every patient's last questionnaire and session: every group stands.
+    latest = max(OutcomeFactsGroup.objects.values_list("last_at", flat=True))
+    today = latest.astimezone(ZoneInfo(clinic.tz)).date() + timedelta(days=2)
+    period = default_period(today)
+    before = figures(clinic, period=period, today=today)
+    ends_at = Period(*period, clinic.tz).ends_at
+    assert not OutcomeFactsGroup.objects.filter(last_at__gte=ends_at).exists()
     assert any(scores.with_baseline for scores in before.instruments)
+    assert before.adherence.checkins_done > 0
     InstrumentFacts.objects.all().delete()
-    data, _ = outcome_data(clinic=clinic, filters=OutcomeFilters(*WHOLE), today=AFTER_WHOLE)
-    assert outcome_report(data, today=AFTER_WHOLE).instruments == before.instruments
-    assert len(made) == 30
+    PatientOutcomeFacts.objects.update(checkin_days=None, held_days=None, prepared_days=None)
+    data, _ = outcome_data(clinic=clinic, filters=OutcomeFilters(*period), today=today)
+    report = outcome_report(data, today=today)
+    assert report.instruments == before.instruments
+    assert report.adherence == before.adherence
+    # The next day the clinic's day has ended: the patients are read one by one (from
+    # the rows removed above) until the refresh moves the day on.
+    tomorrow = today + timedelta(days=1)
+    data, _ = outcome_data(
+        clinic=clinic, filters=OutcomeFilters(*default_period(tomorrow)), today=tomorrow
+    )
+    assert outcome_report(data, today=tomorrow).instruments != before.instruments
 
 
-def test_patients_moved_after_the_refresh_are_taken_out_of_their_groups(clinic):
-    """A patient whose phase, clinician, conditions or clinic changed after their facts were
-    stored is still summed in the group of before until the next refresh: the page takes
-    them back out and counts them where they are now, by every filter."""
+@pytest.mark.parametrize("rows", [1, 4, 9])
+def test_the_lowest_shares_of_the_groups_are_those_of_the_cohort(clinic, monkeypatch, rows):
+    """Each group offers its lowest check-in shares, ties included, leaving out marked
+    patients before it counts them: the page lists the cohort's lowest whatever the cut
+    (here at a few rows, with many patients of the same share and name)."""
+    monkeypatch.setattr("care.outcomes.selectors.ADHERENCE_ROWS", rows)
+    monkeypatch.setattr("tests.care.outcomes_reference.ADHERENCE_ROWS", rows)
+    rng = random.Random(21)
+    people = generated(rng, 40)
+    # Several patients with the same few days of check-ins and the same name: equal shares.
+    for n in range(0, 40, 3):
+        people[n] = dataclasses.replace(
+            people[n],
+            name="Same Name",
+            checkins=people[0].checkins,
+            enrolled_on=people[0].enrolled_on,
+        )
+    made = persist(clinic, people)
+    outcome_facts_refresh()
+    latest = max(OutcomeFactsGroup.objects.values_list("last_at", flat=True))
+    today = latest.astimezone(ZoneInfo(clinic.tz)).date() + timedelta(days=2)
+    figures(clinic, period=default_period(today), today=today)
+    # Marked patients among the lowest: the groups count past them.
+    lowest = outcome_data(
+        clinic=clinic, filters=OutcomeFilters(*default_period(today)), today=today
+    )[0].adherence.lowest
+    # The lowest check in every day since (marked by the writes): they are no longer lowest.
+    days = [today - timedelta(days=n) for n in range(1, 120)]
+    for line in lowest:
+        patient = Patient.objects.get(pk=line.key)
+        taken = set(CheckIn.objects.filter(patient=patient).values_list("local_date", flat=True))
+        CheckIn.objects.bulk_create(
+            CheckInFactory.build(patient=patient, local_date=d) for d in days if d not in taken
+        )
+    assert marked() >= {line.key for line in lowest}
+    report = figures(clinic, period=default_period(today), today=today)
+    assert len(report.adherence.lowest) == min(rows, report.adherence.patients)
+    assert len(made) == 40
+
+
+def test_the_clinic_day_moves_on_with_every_stored_patient(clinic):
+    """The refresh of a new day works out every stored patient's adherence for the new
+    default period, in the clinic's own zone; a patient enrolled after its last day is
+    stored but not counted."""
+    made = persist(clinic, generated(random.Random(6), 25))
+    late = persist(clinic, [person(99, enrolled_on=date(2026, 8, 1), phq9=[(-1, 9)])])[99]
+    for today in (date(2026, 7, 1), date(2026, 7, 2), date(2026, 8, 1), date(2026, 8, 2)):
+        figures(clinic, period=default_period(today), today=today)
+        days = OutcomeFactsDay.objects.get(clinic_id=clinic.pk)
+        assert (days.first, days.last) == (default_period(today)[0], today - timedelta(days=1))
+        assert not PatientOutcomeFacts.objects.exclude(adherence_last=days.last).exists()
+    expected = PatientOutcomeFacts.objects.get(patient=late).adherence_expected
+    assert expected == 1  # enrolled on 1 August, counted on 2 August for that day
+    assert len(made) == 25
+    # Just before midnight at the clinic the day has not ended; just after, it has.
+    zone = ZoneInfo(clinic.tz)
+    outcome_facts_refresh(now=datetime(2026, 8, 2, 23, 59, tzinfo=zone))
+    assert OutcomeFactsDay.objects.get(clinic_id=clinic.pk).last == date(2026, 8, 1)
+    outcome_facts_refresh(now=datetime(2026, 8, 3, 0, 1, tzinfo=zone))
+    assert OutcomeFactsDay.objects.get(clinic_id=clinic.pk).last == date(2026, 8, 2)
+
+
+@pytest.mark.parametrize("today", [date(2026, 7, 20), date(2027, 2, 1)])
+def test_patients_moved_after_the_refresh_are_taken_out_of_their_groups(clinic, today):
+    """A patient whose phase, clinician, status, conditions or clinic changed after their
+    facts were stored is still summed in the group of before until the next refresh: the
+    page takes them back out and counts them where they are now, by every filter."""
     rng = random.Random(8)
     made = persist(clinic, generated(rng, 50))
     doctor = StaffFactory(clinic=clinic).user
     Patient.objects.filter(pk__in=[p.pk for p in list(made.values())[:20]]).update(
         primary_clinician=doctor
     )
-    outcome_facts_refresh()
+    outcome_facts_refresh(now=at_noon(clinic, today))
     patients = list(made.values())
     Patient.objects.filter(pk=patients[0].pk).update(treatment_phase="maintenance")
     Patient.objects.filter(pk=patients[1].pk).update(primary_clinician=None)
@@ -386,7 +498,8 @@ def test_patients_moved_after_the_refresh_are_taken_out_of_their_groups(clinic):
     Patient.objects.filter(pk=patients[2].pk).update(has_anxiety=True)
     Patient.objects.filter(pk=patients[3].pk).update(clinic=ClinicFactory())
     Patient.objects.filter(pk=patients[4].pk).delete()
-    assert len(marked()) == 6
+    Patient.objects.filter(pk=patients[5].pk).update(status="discharged")
+    assert len(marked()) == 7
     options = [
         {},
         {"phase": "maintenance"},
@@ -397,9 +510,9 @@ def test_patients_moved_after_the_refresh_are_taken_out_of_their_groups(clinic):
     ]
     for chosen in options:
         # figures() checks with the marks in place, then again once stored.
-        figures(clinic, period=WHOLE, today=AFTER_WHOLE, **chosen)
+        figures(clinic, period=default_period(today), today=today, **chosen)
         OutcomeFactsStale.objects.bulk_create(
-            [OutcomeFactsStale(patient_id=p.pk) for p in patients[:5]], ignore_conflicts=True
+            [OutcomeFactsStale(patient_id=p.pk) for p in patients[:6]], ignore_conflicts=True
         )
         Patient.objects.filter(pk=patients[0].pk).update(
             treatment_phase=rng.choice(["induction", "maintenance"])
@@ -454,8 +567,7 @@ def test_the_page_reads_one_snapshot_so_a_refresh_between_its_statements_is_not_
                 remission=[("phq9", 5), ("gad7", 5)],
                 points=POINT_WINDOWS,
                 weeks=27,
-                lead=timedelta(hours=48),
-                block_days=14,
+                rules=ADHERENCE_RULES,
             )
             other.commit()
             stored_now = other.execute(

@@ -1,8 +1,10 @@
 """Clinic outcome figures from plain values (pure functions: no database). The per-patient
 definitions, which the database applies, are tested in test_outcome_definitions.py."""
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from statistics import median
 
 import pytest
 
@@ -15,6 +17,7 @@ from care.domain.outcomes import (
     adherence_windows,
     alert_workload,
     mean_change_by_week,
+    median_minutes,
     message_figures,
     months_before,
     outcome_report,
@@ -282,3 +285,14 @@ def test_charts_draw_means_of_fewer_than_5_apart_and_print_without_them():
 )
 def test_six_months_before(today, before):
     assert months_before(today, 6) == before
+
+
+def test_the_median_wait_is_exactly_the_median_of_the_minutes():
+    """Waits kept as whole microseconds give the exact median in minutes, odd and even."""
+    rng = random.Random(5)
+    for count in [1, 2, 3, 4, 7, 10, 51]:
+        waits = sorted(rng.randrange(0, 10**12) for _ in range(count))
+        as_minutes = [Fraction(wait, 60_000_000) for wait in waits]
+        assert median_minutes(waits) == median(as_minutes)
+    assert median_minutes([]) is None
+    assert median_minutes([1, 2]) == Fraction(3, 120_000_000)
