@@ -28,7 +28,7 @@ from care.models import (
 )
 from care.outcomes import sql as outcome_sql
 from care.outcomes.selectors import POINT_WINDOWS, OutcomeFilters, cohort_patients, outcome_data
-from care.outcomes.services import ADHERENCE_RULES, outcome_facts_refresh
+from care.outcomes.services import ADHERENCE_RULES, move_days, outcome_facts_refresh
 from care.tasks import refresh_outcome_facts
 from tests.care.test_outcome_definitions import (
     FIRST,
@@ -586,6 +586,28 @@ def test_the_page_reads_one_snapshot_so_a_refresh_between_its_statements_is_not_
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)
+def test_a_clinic_day_moves_on_after_a_batch_storing_its_patients_never_beside_it(clinic):
+    """A batch holds its patients' clinic days until it commits: the day moves on after it
+    (a batch stores adherence for the day it holds), and a refresh that cannot take the day
+    in time leaves it for the next run without failing."""
+    persist(clinic, [person(1, phq9=[(-1, 20)], checkins=(date(2026, 2, 20),))])
+    today = date(2026, 3, 1)
+    outcome_facts_refresh(now=at_noon(clinic, today))
+    day_row = OutcomeFactsDay.objects.get(clinic_id=clinic.pk)
+    assert day_row.last == today - timedelta(days=1)
+    tomorrow = today + timedelta(days=1)
+    with other_connection() as other:
+        other.execute(outcome_sql.HOLD_DAYS, {"ids": [p.pk for p in Patient.objects.all()]})
+        assert move_days(at_noon(clinic, tomorrow)) == 0  # waited 500 ms, then left it
+        other.rollback()
+    assert OutcomeFactsDay.objects.get(clinic_id=clinic.pk).last == today - timedelta(days=1)
+    assert move_days(at_noon(clinic, tomorrow)) == 1
+    assert OutcomeFactsDay.objects.get(clinic_id=clinic.pk).last == today
+    assert set(PatientOutcomeFacts.objects.values_list("adherence_last", flat=True)) == {today}
+    assert move_days(at_noon(clinic, tomorrow)) == 0  # nothing to move the same day
+
+
 def test_the_refresh_gives_up_a_batch_it_cannot_lock_and_leaves_it_marked(clinic):
     made = persist(clinic, [person(1, phq9=[(-1, 20)]), person(2, phq9=[(-1, 12)])])
     outcome_facts_refresh()
