@@ -146,9 +146,11 @@ def outcome_data(
     remission = list(REMISSION_BELOW.items())
     window_params = {} if windows is None else _window_params(windows)
     everyone: int | None = None
-    with outcome_sql.snapshot() as cursor:
+    with outcome_sql.snapshot() as (cursor, consistent):
         standing: list[int] = []
-        if windows is not None:
+        # The groups' sums only within one snapshot: a mark or a refresh committed between
+        # the statements would count a patient twice or not at all.
+        if windows is not None and consistent:
             standing, others = outcome_sql.cohort_groups(
                 cursor,
                 {

@@ -97,11 +97,9 @@ def move_days(now: datetime) -> int:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                outcome_sql.move_day(cursor, clinic, windows, rules=ADHERENCE_RULES)
+                moved += outcome_sql.move_day(cursor, clinic, windows, rules=ADHERENCE_RULES)
         except OperationalError:
             logger.warning("Outcome facts: clinic %d's day waited too long for a lock", clinic)
-            continue
-        moved += 1
     return moved
 
 

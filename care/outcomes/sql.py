@@ -736,22 +736,26 @@ def _named(sql: str, params: tuple) -> tuple[str, dict]:
 
 
 @contextmanager
-def snapshot() -> Iterator[CursorWrapper]:
-    """A cursor in a transaction for the page's statements, which reads one snapshot
-    (repeatable read) unless it is inside another one; `outcome_cohort` (`write_cohort`)
-    is dropped at the end."""
+def snapshot() -> Iterator[tuple[CursorWrapper, bool]]:
+    """A cursor in a transaction for the page's statements, and whether they read one
+    snapshot: always unless it is inside another transaction that does not (read
+    committed); `outcome_cohort` (`write_cohort`) is dropped at the end."""
     outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if outermost:
             # One snapshot for every statement: whether a patient's stored facts stand, and
             # which groups' sums stand, is decided when the table is written, and a refresh
-            # committed after that must not be read.
+            # or a mark committed after that must not be read.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            consistent = True
+        else:
+            cursor.execute("SHOW transaction_isolation")
+            consistent = cursor.fetchone()[0] in ("repeatable read", "serializable")
         # No JIT: the planner's costs for these statements are far above what they do (a
         # subquery it prices per patient runs for a few), and compiling took longer than
         # running them (200 ms of the cohort's 310 at 50,000 patients).
         cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
-        yield cursor
+        yield cursor, consistent
         # Inside an outer transaction (a test's, say) the commit is not this block's.
         cursor.execute("DROP TABLE IF EXISTS outcome_cohort")
 
@@ -956,6 +960,7 @@ def store_facts(
         "remission_codes": [code for code, _ in remission],
         "remission_below": [below for _, below in remission],
         "ends_at": "infinity",
+        "day_lock": DAY_LOCK,
         **rules.params(),
     }
     cursor.execute(HOLD_DAYS, params)
@@ -976,15 +981,19 @@ def store_facts(
     cursor.execute(sums, params | {"sign": 1})
 
 
-# The days of the clinics of the patients %(ids)s, now and as stored, held until the end of
-# the transaction.
+# A clinic's day is held by a lock of its own (an advisory lock: a clinic without a day yet
+# is held too, and no user's write to the clinic waits for it): shared by each batch that
+# stores its patients, for the clinics of the patients %(ids)s now and as stored, until the
+# batch ends; alone by the move of its day (`move_day`).
+DAY_LOCK = 240025  # the lock's first key; the clinic's id the second
 HOLD_DAYS = """
-SELECT clinic_id FROM care_outcomefacts_day WHERE clinic_id IN (
+SELECT pg_advisory_xact_lock_shared(%(day_lock)s, clinic_id::int) FROM (
     SELECT clinic_id FROM care_patient WHERE id = ANY(%(ids)s)
     UNION
     SELECT g.clinic_id FROM care_outcomefacts_patient f
     JOIN care_outcomefacts_group g ON g.id = f.group_id WHERE f.patient_id = ANY(%(ids)s)
-) ORDER BY clinic_id FOR SHARE
+    ORDER BY clinic_id
+) clinics
 """
 
 
@@ -1009,9 +1018,8 @@ def _store_adherence(which: str) -> str:
     )
 
 
-# A clinic's day moved on: its windows (made if new, else changed; held until the end of the
-# transaction), then every patient stored in its groups worked out again and its groups'
-# adherence sums made again from them.
+# A clinic's day moved on: its windows (made if new, else changed), then every patient stored
+# in its groups worked out again and its groups' adherence sums made again from them.
 MOVE_DAY = """
 INSERT INTO care_outcomefacts_day AS d (
     clinic_id, first, last, recent_first, earlier_first, earlier_last
@@ -1022,11 +1030,11 @@ ON CONFLICT (clinic_id) DO UPDATE SET
     first = EXCLUDED.first, last = EXCLUDED.last, recent_first = EXCLUDED.recent_first,
     earlier_first = EXCLUDED.earlier_first, earlier_last = EXCLUDED.earlier_last
 """
+ADHERENCE_SUMS_GONE = """
+DELETE FROM care_outcomefacts_adherence
+WHERE group_id IN (SELECT id FROM care_outcomefacts_group WHERE clinic_id = %(clinic)s)
+"""
 ADHERENCE_SUMS_AGAIN = """
-WITH gone AS (
-    DELETE FROM care_outcomefacts_adherence
-    WHERE group_id IN (SELECT id FROM care_outcomefacts_group WHERE clinic_id = %(clinic)s)
-)
 INSERT INTO care_outcomefacts_adherence (group_id, first, last, figures)
 SELECT f.group_id, f.adherence_first, f.adherence_last, ARRAY[{adherence_figures}]
 FROM care_outcomefacts_patient f
@@ -1050,15 +1058,27 @@ def days_stored(cursor: CursorWrapper) -> dict[int, tuple]:
     return {row[0]: (row[1], None if row[2] is None else row[2:]) for row in cursor.fetchall()}
 
 
-def move_day(cursor: CursorWrapper, clinic: int, windows: dict, *, rules: AdherenceRules) -> None:
+def move_day(cursor: CursorWrapper, clinic: int, windows: dict, *, rules: AdherenceRules) -> bool:
     """Move the clinic's day to `windows` (first, last, recent_first, earlier_first,
-    earlier_last) with all its patients' stored adherence (`MOVE_DAY`)."""
-    params = windows | {"clinic": clinic, **rules.params()}
+    earlier_last) with all its patients' stored adherence (`MOVE_DAY`), the day held alone
+    (`HOLD_DAYS`); False if it was there already (moved by another run meanwhile)."""
+    params = windows | {"clinic": clinic, "day_lock": DAY_LOCK, **rules.params()}
+    cursor.execute("SELECT pg_advisory_xact_lock(%(day_lock)s, %(clinic)s::int)", params)
+    cursor.execute(
+        "SELECT 1 FROM care_outcomefacts_day WHERE clinic_id = %(clinic)s"
+        " AND (first, last, recent_first, earlier_first, earlier_last)"
+        " = (%(first)s, %(last)s, %(recent_first)s, %(earlier_first)s, %(earlier_last)s)",
+        params,
+    )
+    if cursor.fetchone():
+        return False
     cursor.execute(MOVE_DAY, params)
     cursor.execute(_store_adherence("g.clinic_id = %(clinic)s"), params)
+    cursor.execute(ADHERENCE_SUMS_GONE, params)
     cursor.execute(
         ADHERENCE_SUMS_AGAIN.format(adherence_figures=", ".join(ADHERENCE_FIGURES)), params
     )
+    return True
 
 
 def _from_days(**windows: str) -> str:
