@@ -16,11 +16,14 @@ deferred or failed by its error).
 
 import logging
 import smtplib
+from collections.abc import Callable
 from contextlib import suppress
 
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
+
+from care.common.smtp import Session
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +34,16 @@ class ChunkMailer:
     def __init__(self) -> None:
         self._backend: BaseEmailBackend | None = None
 
-    def send(self, message: EmailMessage) -> None:
-        """Send one e-mail, raising the mailer's error (smtplib's, an OSError) if it fails."""
+    def send(
+        self, message: EmailMessage, *, before_content: Callable[[], None] | None = None
+    ) -> None:
+        """Send one e-mail, raising the mailer's error (smtplib's, an OSError) if it fails.
+        `before_content` runs before the e-mail goes: on the product's SMTP sessions after
+        the server answered its MAIL, RCPT and DATA (care.common.smtp.Session), on another
+        mailer before it is handed the e-mail; not at all if the e-mail fails before."""
         if not message.recipients():
+            if before_content is not None:
+                before_content()
             return  # as EmailMessage.send: nobody to send to, nothing to connect for
         backend = self._backend
         if backend is None:
@@ -44,6 +54,12 @@ class ChunkMailer:
                 _drop(backend)
                 raise
             self._backend = backend
+        session = _session(backend)
+        held = isinstance(session, Session) and before_content is not None
+        if held:
+            session.before_content = before_content  # type: ignore[union-attr]
+        elif before_content is not None:
+            before_content()
         try:
             backend.send_messages([message])
         except BaseException:
@@ -52,6 +68,9 @@ class ChunkMailer:
             self._backend = None
             _drop(backend)
             raise
+        finally:
+            if held:
+                session.before_content = None  # type: ignore[union-attr]
 
     def close(self) -> None:
         """End the connection (QUIT), if one is open. Never raises: the e-mails it carried

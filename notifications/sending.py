@@ -192,10 +192,11 @@ def _deliver(
         # Data the e-mail needs is gone or broken: fail visibly rather than loop.
         logger.exception("Delivery %s could not be prepared", delivery.id)
         return _fail(delivery, f"could not prepare: {type(exc).__name__}", now)
-    if marks is not None:
-        marks.settle()  # the previous e-mail's mark is written before this e-mail goes
     try:
-        mailer.send(message)
+        # The previous e-mail's mark is committed before this e-mail goes: on an SMTP
+        # session once the server has answered this one's MAIL, RCPT and DATA (their round
+        # trips overlap the commit), just before its content.
+        mailer.send(message, before_content=None if marks is None else marks.settle)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         if codes and all(400 <= code < 500 for code in codes):
@@ -220,12 +221,14 @@ def _deliver(
 
 class _SentMarks:
     """A chunk's `sent` marks, each sent to the database right after its e-mail's send and
-    its answer read only before the next send (or before any other statement on the
-    connection: `before_query`, installed as the connection's execute wrapper for the
-    chunk), so that the database commits it (about a millisecond of waiting for the disk)
-    while the next e-mail is checked and built. The order of things is as before: an e-mail
-    is marked sent, and the mark committed, before the next one goes. A mark that failed is
-    written again the ordinary way, riding out an outage (_mark_sent)."""
+    its answer read only just before the next e-mail goes (`settle`: on an SMTP session
+    after the server answered the next one's MAIL, RCPT and DATA, before its content), or
+    before any other statement on the connection (`before_query`, installed as the
+    connection's execute wrapper for the chunk), so that the database commits it (about a
+    millisecond of waiting for the disk) while the next e-mail is checked, built and begun.
+    The order of things is as before: an e-mail is marked sent, and the mark committed,
+    before the next one goes. A mark that failed is written again the ordinary way, riding
+    out an outage (_mark_sent)."""
 
     def __init__(self) -> None:
         self._pending: tuple[Delivery, datetime, MarkInFlight] | None = None

@@ -231,16 +231,17 @@ def test_a_chunk_skips_a_reminder_whose_check_in_was_done_meanwhile(due_ids, mai
 @pytest.mark.django_db(transaction=True)
 def test_each_e_mail_s_sent_mark_is_committed_before_the_next_e_mail_goes(clinic, monkeypatch):
     """The mark goes to the database without waiting for its answer (notifications.sql.
-    MarkInFlight), and is read before the next send: another connection sees every e-mail
-    before it recorded sent, and committed, when an e-mail goes."""
+    MarkInFlight), and is read before the next e-mail goes: another connection sees every
+    e-mail before it recorded sent, and committed, when the mailer is handed an e-mail
+    (on SMTP, when its content goes: tests/notifications/test_delivery_connection.py)."""
     make_due(clinic)
     checkin_reminders_dispatch(now=NINE)
     ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
     settings_dict = connection.settings_dict
     seen = []
-    send = sending.ChunkMailer.send
+    send = locmem.EmailBackend.send_messages
 
-    def looking(self, message):
+    def looking(self, messages):
         with psycopg.connect(
             host=settings_dict["HOST"] or None,
             port=settings_dict["PORT"] or None,
@@ -252,9 +253,9 @@ def test_each_e_mail_s_sent_mark_is_committed_before_the_next_e_mail_goes(clinic
                 "SELECT status FROM notifications_delivery WHERE id = ANY(%s) ORDER BY id", [ids]
             )
             seen.append([status for (status,) in rows])
-        return send(self, message)
+        return send(self, messages)
 
-    monkeypatch.setattr(sending.ChunkMailer, "send", looking)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", looking)
     # A slow disk: each mark takes 0.3 s to commit. Unless its answer is waited for, the next
     # e-mail goes before it is written.
     with connection.cursor() as cursor:

@@ -6,10 +6,13 @@ texts of a chunk share one provider client."""
 import asyncio
 import socket
 from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
+from django.db import connection
 
 from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
@@ -68,7 +71,13 @@ class CountingSink:
 
 @pytest.fixture
 def sink(settings):
-    handler = CountingSink()
+    with serving(CountingSink(), settings) as handler:
+        yield handler
+
+
+@contextmanager
+def serving(handler, settings):
+    """`handler` as an SMTP server on loopback, the default mailer pointed at it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -202,3 +211,73 @@ def test_the_texts_of_a_chunk_share_one_provider_client(clinic, settings, monkey
         assert outcome == {"sent": 3}
         assert len(api.accepted) == 3
     assert len(made) == 1
+
+
+class LookingSink(CountingSink):
+    """Records, at each command of an exchange, the statuses another connection to the
+    database sees then: at MAIL, and when an e-mail's content has arrived (DATA done)."""
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = ids
+        self.seen: list[tuple[str, list[str]]] = []
+
+    def look(self, when: str) -> None:
+        db = connection.settings_dict
+        with psycopg.connect(
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            dbname=db["NAME"],
+        ) as other:
+            rows = other.execute(
+                "SELECT status FROM notifications_delivery WHERE id = ANY(%s) ORDER BY id",
+                [self.ids],
+            )
+            self.seen.append((when, [status for (status,) in rows]))
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.look("mail")
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.look("content")
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_goes_once_the_previous_mark_is_committed_its_commands_before(clinic, settings):
+    """On an SMTP session the previous e-mail's `sent` mark is awaited after the server
+    answered the next one's MAIL, RCPT and DATA, and before its content goes (care.common.
+    smtp.Session): with each mark taking 0.3 s to commit, the next e-mail's MAIL arrives
+    while the mark is still being written, and its content only once it is committed."""
+    ids = due_reminders(clinic, 3)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_mark() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;"
+            " CREATE TRIGGER test_slow_mark BEFORE UPDATE OF status ON notifications_delivery"
+            " FOR EACH ROW WHEN (NEW.status = 'sent') EXECUTE FUNCTION test_slow_mark()"
+        )
+    try:
+        with serving(LookingSink(ids), settings) as sink:
+            outcome = deliveries_send(delivery_ids=ids, now=NINE, budget=BUDGET)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER test_slow_mark ON notifications_delivery;"
+                " DROP FUNCTION test_slow_mark()"
+            )
+
+    assert outcome == {"sent": 3}
+    assert sink.seen == [
+        ("mail", ["sending", "sending", "sending"]),
+        ("content", ["sending", "sending", "sending"]),
+        ("mail", ["sending", "sending", "sending"]),  # the first mark still being written
+        ("content", ["sent", "sending", "sending"]),
+        ("mail", ["sent", "sending", "sending"]),
+        ("content", ["sent", "sent", "sending"]),
+    ]
+    assert set(statuses().values()) == {"sent"}
