@@ -55,9 +55,10 @@ class ChunkMailer:
                 raise
             self._backend = backend
         session = _session(backend)
-        held = isinstance(session, Session) and before_content is not None
-        if held:
-            session.before_content = before_content  # type: ignore[union-attr]
+        # On the product's own SMTP sessions the callable waits for the server's answers.
+        holding = session if isinstance(session, Session) and before_content else None
+        if holding is not None:
+            holding.before_content = before_content
         elif before_content is not None:
             before_content()
         try:
@@ -69,8 +70,8 @@ class ChunkMailer:
             _drop(backend)
             raise
         finally:
-            if held:
-                session.before_content = None  # type: ignore[union-attr]
+            if holding is not None:
+                holding.before_content = None
 
     def close(self) -> None:
         """End the connection (QUIT), if one is open. Never raises: the e-mails it carried

@@ -413,10 +413,6 @@ MICROSECOND = timedelta(microseconds=1)
 MICROSECONDS_A_MINUTE = 60_000_000
 
 
-def minutes_between(start: datetime, end: datetime) -> Fraction:
-    return Fraction((end - start) // MICROSECOND, MICROSECONDS_A_MINUTE)
-
-
 def median_minutes(waits: Sequence[int]) -> Fraction | None:
     """The exact median in minutes of waits in whole microseconds, sorted (None: none)."""
     if not waits:

@@ -144,7 +144,6 @@ def outcome_data(
     # the cohort's size; adherence.
     windows = adherence_windows(period, today=today)
     remission = list(REMISSION_BELOW.items())
-    window_params = {} if windows is None else _window_params(windows)
     everyone: int | None = None
     with outcome_sql.snapshot() as (cursor, consistent):
         standing: list[int] = []
@@ -154,7 +153,7 @@ def outcome_data(
             standing, others = outcome_sql.cohort_groups(
                 cursor,
                 {
-                    **window_params,
+                    **window_params(windows),
                     "ends_at": ends_at,
                     "clinic": clinic.pk,
                     "clinician": filters.clinician,
@@ -355,7 +354,8 @@ def _patient_adherence(row: tuple) -> PatientAdherence:
     )
 
 
-def _window_params(windows: AdherenceWindows) -> dict:
+def window_params(windows: AdherenceWindows) -> dict:
+    """The adherence windows as the statements' parameters (and a clinic's stored day)."""
     return {
         "first": windows.first,
         "last": windows.last,
@@ -366,7 +366,7 @@ def _window_params(windows: AdherenceWindows) -> dict:
 
 
 def _adherence_params(windows: AdherenceWindows, period: Period) -> dict:
-    return _window_params(windows) | {
+    return window_params(windows) | {
         "ends_at": period.ends_at,
         "lead": QUESTIONNAIRE_LEAD,
         "block_days": BLOCK_DAYS,

@@ -40,7 +40,7 @@ from care.domain.outcomes import (
 )
 from care.domain.rules import REMISSION_BELOW
 from care.outcomes import sql as outcome_sql
-from care.outcomes.selectors import POINT_WINDOWS
+from care.outcomes.selectors import POINT_WINDOWS, window_params
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +74,7 @@ def day_windows(now: datetime, tz: str) -> dict:
     start, end = default_period(today)
     windows = adherence_windows(Period(start, end, tz), today=today)
     assert windows is not None  # the default period ends today: its windows end yesterday
-    return {
-        "first": windows.first,
-        "last": windows.last,
-        "recent_first": windows.recent_first,
-        "earlier_first": windows.earlier_first,
-        "earlier_last": windows.earlier_last,
-    }
+    return window_params(windows)
 
 
 def move_days(now: datetime) -> int:

@@ -25,6 +25,7 @@ from django.db import connection
 
 from care.audit.services import audit_record
 from care.models import AuditEvent, CheckIn, Patient
+from tests.db import other_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,17 +71,7 @@ def app_role(postgresql):
 
 
 def connect_as(role: str, password: str):
-    import psycopg
-
-    db = connection.settings_dict
-    return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        dbname=db["NAME"],
-        user=role,
-        password=password,
-        autocommit=True,
-    )
+    return other_connection(user=role, password=password, autocommit=True)
 
 
 def refusal(app, sql: str) -> str | None:

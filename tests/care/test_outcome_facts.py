@@ -7,7 +7,6 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -39,6 +38,7 @@ from tests.care.test_outcome_definitions import (
     persist,
     person,
 )
+from tests.db import other_connection
 from tests.factories import (
     AssessmentFactory,
     CheckInFactory,
@@ -52,17 +52,6 @@ pytestmark = pytest.mark.django_db
 # A period that holds every row of the generated cohorts.
 WHOLE = (date(2025, 6, 1), date(2028, 5, 31))
 AFTER_WHOLE = date(2028, 6, 10)
-
-
-def other_connection():
-    db = connection.settings_dict
-    return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-    )
 
 
 def insert_score(other, patient_id: int, total: int, at: datetime) -> None:

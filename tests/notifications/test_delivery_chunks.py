@@ -16,6 +16,7 @@ from notifications.models import Delivery, ReminderPreference
 from notifications.sending import LEASE, deliveries_send, deliveries_sweep
 from notifications.sql import deliveries_claim
 from notifications.tasks import send_deliveries
+from tests.db import other_connection
 from tests.factories import CheckInFactory, PatientFactory
 from tests.notifications.clock import deliveries_age
 from tests.notifications.due import due_checkin_reminders
@@ -237,18 +238,11 @@ def test_each_e_mail_s_sent_mark_is_committed_before_the_next_e_mail_goes(clinic
     make_due(clinic)
     checkin_reminders_dispatch(now=NINE)
     ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
-    settings_dict = connection.settings_dict
     seen = []
     send = locmem.EmailBackend.send_messages
 
     def looking(self, messages):
-        with psycopg.connect(
-            host=settings_dict["HOST"] or None,
-            port=settings_dict["PORT"] or None,
-            user=settings_dict["USER"],
-            password=settings_dict["PASSWORD"] or None,
-            dbname=settings_dict["NAME"],
-        ) as other:
+        with other_connection() as other:
             rows = other.execute(
                 "SELECT status FROM notifications_delivery WHERE id = ANY(%s) ORDER BY id", [ids]
             )

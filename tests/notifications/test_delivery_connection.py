@@ -9,7 +9,6 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 
-import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
@@ -18,6 +17,7 @@ from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
 from notifications.sending import deliveries_send, delivery_send
 from notifications.sms import backends as sms_backends
+from tests.db import other_connection
 from tests.factories import CheckInFactory, PatientFactory
 from tests.fake_twilio import serve_fake_twilio
 from tests.notifications.due import due_checkin_reminders
@@ -223,14 +223,7 @@ class LookingSink(CountingSink):
         self.seen: list[tuple[str, list[str]]] = []
 
     def look(self, when: str) -> None:
-        db = connection.settings_dict
-        with psycopg.connect(
-            host=db["HOST"] or None,
-            port=db["PORT"] or None,
-            user=db["USER"],
-            password=db["PASSWORD"] or None,
-            dbname=db["NAME"],
-        ) as other:
+        with other_connection() as other:
             rows = other.execute(
                 "SELECT status FROM notifications_delivery WHERE id = ANY(%s) ORDER BY id",
                 [self.ids],
