@@ -20,6 +20,7 @@ from tests.db import other_connection
 from tests.factories import CheckInFactory, PatientFactory
 from tests.notifications.clock import deliveries_age
 from tests.notifications.due import due_checkin_reminders
+from tests.notifications.slow_marks import slow_sent_marks
 
 pytestmark = pytest.mark.django_db
 
@@ -252,21 +253,8 @@ def test_each_e_mail_s_sent_mark_is_committed_before_the_next_e_mail_goes(clinic
     monkeypatch.setattr(locmem.EmailBackend, "send_messages", looking)
     # A slow disk: each mark takes 0.3 s to commit. Unless its answer is waited for, the next
     # e-mail goes before it is written.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_slow_mark() RETURNS trigger LANGUAGE plpgsql AS"
-            " $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;"
-            " CREATE TRIGGER test_slow_mark BEFORE UPDATE OF status ON notifications_delivery"
-            " FOR EACH ROW WHEN (NEW.status = 'sent') EXECUTE FUNCTION test_slow_mark()"
-        )
-    try:
+    with slow_sent_marks():
         outcome = deliveries_send(delivery_ids=ids, now=NINE, budget=timedelta(seconds=30))
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DROP TRIGGER test_slow_mark ON notifications_delivery;"
-                " DROP FUNCTION test_slow_mark()"
-            )
 
     assert outcome == {"sent": 3}
 

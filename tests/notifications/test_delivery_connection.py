@@ -11,7 +11,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
 
 from notifications.dispatch.patients import checkin_reminders_dispatch
 from notifications.models import Delivery, ReminderPreference
@@ -21,6 +20,7 @@ from tests.db import other_connection
 from tests.factories import CheckInFactory, PatientFactory
 from tests.fake_twilio import serve_fake_twilio
 from tests.notifications.due import due_checkin_reminders
+from tests.notifications.slow_marks import slow_sent_marks
 
 pytestmark = pytest.mark.django_db
 
@@ -247,22 +247,8 @@ def test_an_email_goes_once_the_previous_mark_is_committed_its_commands_before(c
     smtp.Session): with each mark taking 0.3 s to commit, the next e-mail's MAIL arrives
     while the mark is still being written, and its content only once it is committed."""
     ids = due_reminders(clinic, 3)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE FUNCTION test_slow_mark() RETURNS trigger LANGUAGE plpgsql AS"
-            " $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;"
-            " CREATE TRIGGER test_slow_mark BEFORE UPDATE OF status ON notifications_delivery"
-            " FOR EACH ROW WHEN (NEW.status = 'sent') EXECUTE FUNCTION test_slow_mark()"
-        )
-    try:
-        with serving(LookingSink(ids), settings) as sink:
-            outcome = deliveries_send(delivery_ids=ids, now=NINE, budget=BUDGET)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DROP TRIGGER test_slow_mark ON notifications_delivery;"
-                " DROP FUNCTION test_slow_mark()"
-            )
+    with slow_sent_marks(), serving(LookingSink(ids), settings) as sink:
+        outcome = deliveries_send(delivery_ids=ids, now=NINE, budget=BUDGET)
 
     assert outcome == {"sent": 3}
     assert sink.seen == [
